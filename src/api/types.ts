@@ -1,0 +1,101 @@
+/**
+ * StudioApi: the one contract between the UI and the engine. The in-process implementation
+ * (src/api/studio.ts) runs in Node (tests, CLI) and inside the Worker; the UI talks to the Worker
+ * through comlink with exactly this interface, so tests and the CLI skip the worker.
+ * Long jobs take a `JobOptions` (progress callback + AbortSignal). Over comlink the signal is
+ * replaced by a job id and `cancel(jobId)`; see workers/studio.worker.ts.
+ */
+import type { ArchSpec, LayerShape } from '../core/ir';
+import type { BackendInfo } from '../core/runner';
+
+export type ModelSource =
+  /** The built-in demo model shipped under public/models/demo-gpt2. */
+  | { kind: 'demo' }
+  /** A folder in Hugging Face layout reachable over HTTP (also the local fake Hub in tests). */
+  | { kind: 'url'; baseUrl: string }
+  /** A local folder (Node CLI and tests only). */
+  | { kind: 'dir'; path: string };
+
+export interface Progress {
+  /** Short machine-readable stage, e.g. 'download', 'build', 'session', 'perplexity'. */
+  stage: string;
+  done: number;
+  total: number;
+  /** Human-readable text for the progress bar. */
+  message?: string;
+}
+
+export type ProgressCallback = (p: Progress) => void;
+
+export interface JobOptions {
+  onProgress?: ProgressCallback;
+  signal?: AbortSignal;
+}
+
+export interface ModelSummary {
+  name: string;
+  spec: ArchSpec;
+  layers: LayerShape[];
+  parameters: number;
+  /** Bytes of the float32 weights. */
+  weightBytes: number;
+  backend: BackendInfo;
+}
+
+export interface PerplexityRequest {
+  /** The text to score; the UI passes the shipped evaluation text by default. */
+  text: string;
+  /** Name of the text shown in the protocol, e.g. 'evaluation.txt'. */
+  textName: string;
+  contextLength: number;
+  stride: number;
+  /** Score at most this many tokens of the text (after tokenisation). */
+  maxTokens?: number;
+  batchSize?: number;
+}
+
+/** Everything needed to reproduce a perplexity number; always shown next to it. */
+export interface PerplexityProtocol {
+  tokenizer: string;
+  textName: string;
+  /** Tokens of the text used (after maxTokens). */
+  totalTokens: number;
+  /** Tokens whose log-probability entered the mean: totalTokens - 1 (the first token has no context). */
+  tokensScored: number;
+  contextLength: number;
+  stride: number;
+  /** Whether a BOS token is prepended: always false here; the first token is never scored. */
+  bosPrepended: boolean;
+}
+
+export interface PerplexityResult {
+  perplexity: number;
+  meanNll: number;
+  /** Standard error of the mean NLL over scored tokens (for a ± band). */
+  nllStdError: number;
+  protocol: PerplexityProtocol;
+}
+
+export interface LatencyRequest {
+  batch: number;
+  seq: number;
+  runs: number;
+  warmup: number;
+}
+
+export interface LatencyResult {
+  medianMs: number;
+  p10Ms: number;
+  p90Ms: number;
+  samplesMs: number[];
+  request: LatencyRequest;
+  backend: BackendInfo;
+}
+
+export interface StudioApi {
+  loadModel(source: ModelSource, options?: JobOptions): Promise<ModelSummary>;
+  evaluatePerplexity(request: PerplexityRequest, options?: JobOptions): Promise<PerplexityResult>;
+  measureLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyResult>;
+  /** Dense ONNX bytes of the loaded model (logits only). */
+  exportOnnx(): Promise<Uint8Array>;
+}

@@ -1,0 +1,53 @@
+/**
+ * The Runner contract: how pure code asks an inference engine to run an ONNX model.
+ * Implemented only under src/runtime/ (onnxruntime-web in the Worker and in Node,
+ * onnxruntime-node for the CLI). Nothing else imports onnxruntime.
+ */
+
+export type RunnerTensor =
+  | { type: 'float32'; dims: readonly number[]; data: Float32Array }
+  | { type: 'int64'; dims: readonly number[]; data: BigInt64Array };
+
+export type Feeds = Record<string, RunnerTensor>;
+
+export interface BackendInfo {
+  /** 'wasm' | 'webgpu' | 'cpu' (onnxruntime-node) */
+  name: string;
+  threads: number;
+  /** e.g. 'onnxruntime-web 1.30.0' */
+  engine: string;
+}
+
+export interface RunnerSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly backend: BackendInfo;
+  /** Runs the model; `outputs` limits which outputs are fetched (default: all). */
+  run(feeds: Feeds, outputs?: readonly string[]): Promise<Record<string, RunnerTensor>>;
+  release(): Promise<void>;
+}
+
+export interface SessionOptions {
+  /** Preferred execution providers in order, e.g. ['webgpu', 'wasm']. */
+  preferredBackends?: readonly string[];
+  threads?: number;
+}
+
+export interface Runner {
+  open(model: Uint8Array, options?: SessionOptions): Promise<RunnerSession>;
+}
+
+export function int64Tensor(values: ArrayLike<number>, dims: readonly number[]): RunnerTensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i] ?? 0);
+  return { type: 'int64', dims, data };
+}
+
+export function float32Tensor(data: Float32Array, dims: readonly number[]): RunnerTensor {
+  return { type: 'float32', dims, data };
+}
+
+export function asFloat32(t: RunnerTensor | undefined, name: string): Float32Array {
+  if (!t || t.type !== 'float32') throw new TypeError(`expected float32 output "${name}"`);
+  return t.data;
+}

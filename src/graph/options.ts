@@ -1,0 +1,30 @@
+/**
+ * What the ONNX graph builder can add on top of the plain logits graph.
+ *
+ * Graph contract (all names are exact):
+ *   inputs   input_ids   int64   [batch, seq]
+ *            labels      int64   [batch, seq]        (only with `tokenLoss`)
+ *            head_mask   float32 [numLayers, numHeads] (only with `masks`; multiplies each head's
+ *                        attention context before the output projection)
+ *            ffn_mask    float32 [numLayers, ffnSize]  (only with `masks`; multiplies each FFN
+ *                        activation before the down projection)
+ *            layer_mask  float32 [numLayers]           (only with `masks`; multiplies both residual
+ *                        branches of a block, biases included; 0 = block removed)
+ *   outputs  logits      float32 [batch, seq, vocab]   (unless `logits: false`)
+ *            token_nll   float32 [batch, seq]          (only with `tokenLoss`: -log p(labels[t] | ids[..t]);
+ *                        callers shift labels themselves and ignore positions they do not score)
+ *            taps (only with `taps`), for every layer i:
+ *              attn_in.i   [batch, seq, numHeads*headDim]  input of the output projection (o_proj)
+ *              ffn_in.i    [batch, seq, ffnSize]            input of the down projection (after act/gate)
+ *              hidden.i    [batch, seq, hidden]             residual stream entering block i
+ *            and hidden.L (L = numLayers): residual stream after the last block, before the final norm.
+ * Masks require a model whose layers all have the same shape (the original model).
+ */
+export interface GraphOptions {
+  masks?: boolean;
+  taps?: boolean;
+  tokenLoss?: boolean;
+  logits?: boolean;
+  /** ONNX opset for the default domain; 17 unless stated. */
+  opset?: number;
+}
