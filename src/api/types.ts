@@ -7,6 +7,7 @@
  */
 import type { ArchSpec, LayerShape } from '../core/ir';
 import type { BackendInfo } from '../core/runner';
+import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 
 export type ModelSource =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
@@ -92,7 +93,35 @@ export interface LatencyResult {
   backend: BackendInfo;
 }
 
+export interface CalibrationRequest {
+  text: string;
+  textName: string;
+  /** Number of sequences. */
+  samples: number;
+  /** Tokens per sequence (at most the model's context). */
+  seq: number;
+  /** Accumulate X^T X (needed by OBS); costs O(width^2) memory per projection. */
+  withHessians: boolean;
+}
+
+export interface CalibrationSummary {
+  textName: string;
+  samples: number;
+  seq: number;
+  tokens: number;
+  /** Mean next-token NLL of the dense model on the calibration set. */
+  baseLoss: number;
+  withHessians: boolean;
+  /** Stable key of (model, text, samples, seq) for result caches. */
+  key: string;
+}
+
 export interface StudioApi {
+  /** The importance criteria with their explanations. */
+  criteria(): Promise<CriterionInfo[]>;
+  calibrate(request: CalibrationRequest, options?: JobOptions): Promise<CalibrationSummary>;
+  /** Scores per head, FFN neuron and layer (typed arrays; transferred, not copied, over the worker). */
+  computeImportance(criterion: CriterionName, options?: JobOptions): Promise<UnitScores>;
   loadModel(source: ModelSource, options?: JobOptions): Promise<ModelSummary>;
   evaluatePerplexity(request: PerplexityRequest, options?: JobOptions): Promise<PerplexityResult>;
   measureLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyResult>;

@@ -1,0 +1,28 @@
+/** FileSource over a local directory (Node only; used by the CLI, benchmarks and tests). */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve, relative, isAbsolute } from 'node:path';
+import { FetchError, InputError } from '../core/errors';
+import type { FileSource } from '../io/source';
+
+export function dirSource(dir: string): FileSource {
+  const root = resolve(dir);
+  if (!existsSync(root)) throw new InputError(`Model folder ${root} does not exist.`);
+  const inside = (path: string) => {
+    const full = resolve(root, path);
+    const rel = relative(root, full);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new InputError(`Path ${path} leaves the model folder ${root}.`);
+    return full;
+  };
+  return {
+    location: root,
+    async read(path) {
+      const full = inside(path);
+      if (!existsSync(full)) throw new FetchError(`File ${path} not found in ${root}.`, 404);
+      const buf = readFileSync(full);
+      return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    },
+    async has(path) {
+      return existsSync(inside(path));
+    },
+  };
+}

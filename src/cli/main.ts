@@ -1,0 +1,70 @@
+/**
+ * Prune Studio CLI: the same StudioApi as the browser, with onnxruntime-node.
+ *   npm run cli -- eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] --json
+ *   npm run cli -- export --model <dir> --out <file.onnx>
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { serializeError } from '../core/errors';
+import { createStudioApi } from '../api/studio';
+import { createNodeRunner } from '../runtime/ort-node';
+import { dirSource } from './dir-source';
+import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
+
+const USAGE = `usage:
+  prune-studio eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] [--json]
+  prune-studio export --model <dir> --out <file.onnx>`;
+
+async function openStudio(args: ParsedArgs) {
+  const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
+  const summary = await api.loadModel({ kind: 'dir', path: stringFlag(args, 'model') });
+  return { api, summary };
+}
+
+async function evalCommand(args: ParsedArgs): Promise<unknown> {
+  const { api, summary } = await openStudio(args);
+  const textPath = stringFlag(args, 'text');
+  const maxTokens = numberFlag(args, 'max-tokens', 0);
+  const result = await api.evaluatePerplexity({
+    text: readFileSync(textPath, 'utf8'),
+    textName: basename(textPath),
+    contextLength: numberFlag(args, 'context', 128),
+    stride: numberFlag(args, 'stride', 64),
+    ...(maxTokens ? { maxTokens } : {}),
+  });
+  return { model: summary.name, parameters: summary.parameters, ...result };
+}
+
+async function exportCommand(args: ParsedArgs): Promise<unknown> {
+  const { api, summary } = await openStudio(args);
+  const out = stringFlag(args, 'out');
+  const bytes = await api.exportOnnx();
+  writeFileSync(out, bytes);
+  return { model: summary.name, out, bytes: bytes.length, parameters: summary.parameters };
+}
+
+const COMMANDS: Record<string, (args: ParsedArgs) => Promise<unknown>> = {
+  eval: evalCommand,
+  export: exportCommand,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const run = args.command ? COMMANDS[args.command] : undefined;
+  if (!run) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  try {
+    const result = await run(args);
+    process.stdout.write(`${JSON.stringify(result, null, args.flags.has('json') ? 0 : 2)}\n`);
+    return 0;
+  } catch (e) {
+    const err = serializeError(e);
+    process.stderr.write(`${err.name} (${err.code}): ${err.message}${err.hint ? `\n  hint: ${err.hint}` : ''}\n`);
+    if (args.flags.has('json')) process.stdout.write(`${JSON.stringify({ error: err })}\n`);
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,0 +1,90 @@
+/**
+ * Small dense float64 linear algebra for Hessians (row-major n x n): Cholesky, inverse via
+ * Cholesky, damping. Enough for OBS errors and compensation on models the browser can hold.
+ */
+import { NumericError } from './errors';
+
+export type Matrix = Float64Array;
+
+/** Lower Cholesky factor L (A = L L^T) of a symmetric positive-definite matrix; returns null if not PD. */
+export function cholesky(a: Matrix, n: number): Matrix | null {
+  const l = new Float64Array(n * n);
+  for (let j = 0; j < n; j++) {
+    let d = a[j * n + j]!;
+    const lj = j * n;
+    for (let k = 0; k < j; k++) d -= l[lj + k]! * l[lj + k]!;
+    if (!(d > 0) || !Number.isFinite(d)) return null;
+    const djj = Math.sqrt(d);
+    l[lj + j] = djj;
+    for (let i = j + 1; i < n; i++) {
+      const li = i * n;
+      let s = a[li + j]!;
+      for (let k = 0; k < j; k++) s -= l[li + k]! * l[lj + k]!;
+      l[li + j] = s / djj;
+    }
+  }
+  return l;
+}
+
+/** Inverse of an SPD matrix from its lower Cholesky factor: A^-1 = L^-T L^-1. */
+export function inverseFromCholesky(l: Matrix, n: number): Matrix {
+  // invert L (lower triangular) in place into m
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    m[i * n + i] = 1 / l[i * n + i]!;
+    for (let j = 0; j < i; j++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s += l[i * n + k]! * m[k * n + j]!;
+      m[i * n + j] = -s / l[i * n + i]!;
+    }
+  }
+  // A^-1 = M^T M, M lower triangular
+  const inv = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = 0;
+      for (let k = i; k < n; k++) s += m[k * n + i]! * m[k * n + j]!;
+      inv[i * n + j] = s;
+      inv[j * n + i] = s;
+    }
+  }
+  return inv;
+}
+
+/** Symmetrise, give dead inputs (H_jj = 0) a unit diagonal, and add `relDamp * mean(diag H)` to the diagonal. */
+export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matrix; dead: boolean[] } {
+  const out = new Float64Array(n * n);
+  const dead: boolean[] = [];
+  let diagMean = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) out[i * n + j] = 0.5 * (h[i * n + j]! + h[j * n + i]!);
+  }
+  for (let i = 0; i < n; i++) {
+    const isDead = out[i * n + i] === 0;
+    dead.push(isDead);
+    if (isDead) out[i * n + i] = 1;
+    diagMean += out[i * n + i]! / n;
+  }
+  for (let i = 0; i < n; i++) out[i * n + i] = out[i * n + i]! + relDamp * diagMean;
+  return { h: out, dead };
+}
+
+/** Inverse of a damped Hessian; retries with 10x the damping (up to 3 times) when not positive definite. */
+export function dampedInverse(h: Matrix, n: number, relDamp = 0.01): { inv: Matrix; damping: number; dead: boolean[] } {
+  let damp = relDamp;
+  for (let attempt = 0; attempt < 4; attempt++, damp *= 10) {
+    const prepared = prepareHessian(h, n, damp);
+    const l = cholesky(prepared.h, n);
+    if (l) return { inv: inverseFromCholesky(l, n), damping: damp, dead: prepared.dead };
+  }
+  throw new NumericError(`The ${n}x${n} Hessian is not positive definite even with damping ${damp}.`);
+}
+
+/** Copies the square block [from, from+size) x [from, from+size) of an n x n matrix. */
+export function block(a: Matrix, n: number, from: number, size: number): Matrix {
+  const b = new Float64Array(size * size);
+  for (let i = 0; i < size; i++) {
+    for (let j = 0; j < size; j++) b[i * size + j] = a[(from + i) * n + from + j]!;
+  }
+  return b;
+}

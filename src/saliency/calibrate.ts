@@ -1,0 +1,112 @@
+/**
+ * Calibration: runs calibration sequences through a session built with taps + masks + token
+ * loss, streaming each batch's activations into CalibrationStats (nothing is kept per batch).
+ * Also provides the masked-loss oracle used by ablation.
+ */
+import { InputError, throwIfAborted } from '../core/errors';
+import type { ModelIR } from '../core/ir';
+import { asFloat32, int64Tensor, type RunnerSession } from '../core/runner';
+import type { JobOptions } from '../api/types';
+import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats } from './stats';
+import type { MaskSet } from './types';
+import { onesMasks } from './criteria/ablation';
+
+export interface CalibrationSet {
+  /** Name of the source text, for display and cache keys. */
+  textName: string;
+  samples: number;
+  seq: number;
+  /** [samples][seq] token ids. */
+  sequences: number[][];
+}
+
+/** Cuts the first samples*seq tokens into non-overlapping sequences. */
+export function makeCalibrationSet(ids: readonly number[], textName: string, samples: number, seq: number): CalibrationSet {
+  if (!Number.isInteger(samples) || samples < 1) throw new InputError(`Calibration needs at least 1 sample, got ${samples}.`);
+  if (!Number.isInteger(seq) || seq < 2) throw new InputError(`Calibration sequence length must be >= 2, got ${seq}.`);
+  if (ids.length < samples * seq) {
+    throw new InputError(
+      `The calibration text has ${ids.length} tokens; ${samples} x ${seq} = ${samples * seq} are needed.`,
+      'Use a longer text, fewer samples or shorter sequences.',
+    );
+  }
+  const sequences = Array.from({ length: samples }, (_, i) => ids.slice(i * seq, (i + 1) * seq));
+  return { textName, samples, seq, sequences };
+}
+
+function maskFeeds(m: MaskSet, L: number, H: number, F: number) {
+  return {
+    head_mask: { type: 'float32' as const, dims: [L, H], data: m.heads },
+    ffn_mask: { type: 'float32' as const, dims: [L, F], data: m.ffn },
+    layer_mask: { type: 'float32' as const, dims: [L], data: m.layers },
+  };
+}
+
+function batches(set: CalibrationSet, batchSize: number): number[][][] {
+  const out: number[][][] = [];
+  for (let i = 0; i < set.samples; i += batchSize) out.push(set.sequences.slice(i, i + batchSize));
+  return out;
+}
+
+/** Mean next-token NLL over positions 0..seq-2 of each sequence, from token_nll [b, seq]. */
+function sumNll(nll: Float32Array, b: number, seq: number): number {
+  let s = 0;
+  for (let r = 0; r < b; r++) for (let p = 0; p < seq - 1; p++) s += nll[r * seq + p]!;
+  return s;
+}
+
+function feedsFor(batch: number[][], seq: number) {
+  const ids = batch.flat();
+  const labels = batch.flatMap((row) => [...row.slice(1), 0]);
+  return { input_ids: int64Tensor(ids, [batch.length, seq]), labels: int64Tensor(labels, [batch.length, seq]) };
+}
+
+export async function collectStats(
+  ir: ModelIR,
+  session: RunnerSession,
+  set: CalibrationSet,
+  opts: JobOptions & { withGram: boolean; batchSize?: number },
+): Promise<CalibrationStats> {
+  const L = ir.layers.length;
+  const H = ir.layers[0]?.numHeads ?? 0;
+  const F = ir.layers[0]?.ffnSize ?? 0;
+  const stats = createStats(ir, opts.withGram);
+  const masks = maskFeeds(onesMasks(L, H, F), L, H, F);
+  const outputs = ['token_nll', ...Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat(), `hidden.${L}`];
+  const all = batches(set, opts.batchSize ?? 4);
+  let nll = 0;
+  for (const [bi, batch] of all.entries()) {
+    throwIfAborted(opts.signal, 'Calibration');
+    const out = await session.run({ ...feedsFor(batch, set.seq), ...masks }, outputs);
+    const rows = batch.length * set.seq;
+    for (let l = 0; l < L; l++) {
+      const st = stats.layers[l]!;
+      accumulateChannels(st.attnIn, asFloat32(out[`attn_in.${l}`], `attn_in.${l}`), rows);
+      accumulateChannels(st.ffnIn, asFloat32(out[`ffn_in.${l}`], `ffn_in.${l}`), rows);
+      const hIn = asFloat32(out[`hidden.${l}`], `hidden.${l}`);
+      const hOut = asFloat32(out[`hidden.${l + 1}`], `hidden.${l + 1}`);
+      accumulateInfluence(st, hIn, hOut, rows, ir.spec.hiddenSize);
+    }
+    nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
+    stats.numSequences += batch.length;
+    stats.numTokens += rows;
+    opts.onProgress?.({ stage: 'calibration', done: bi + 1, total: all.length, message: `Calibration batch ${bi + 1}/${all.length}` });
+  }
+  stats.baseLoss = nll / (set.samples * (set.seq - 1));
+  return stats;
+}
+
+/** Returns maskedLoss(masks): mean calibration NLL with the given unit masks. */
+export function maskedLossOracle(ir: ModelIR, session: RunnerSession, set: CalibrationSet, batchSize = 8) {
+  const L = ir.layers.length;
+  const H = ir.layers[0]?.numHeads ?? 0;
+  const F = ir.layers[0]?.ffnSize ?? 0;
+  return async (m: MaskSet): Promise<number> => {
+    let nll = 0;
+    for (const batch of batches(set, batchSize)) {
+      const out = await session.run({ ...feedsFor(batch, set.seq), ...maskFeeds(m, L, H, F) }, ['token_nll']);
+      nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
+    }
+    return nll / (set.samples * (set.seq - 1));
+  };
+}

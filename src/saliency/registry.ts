@@ -1,0 +1,28 @@
+/** Criterion registry: name -> implementation (one file per criterion under criteria/). */
+import type { Criterion, CriterionInfo, CriterionName } from './types';
+import { magnitude } from './criteria/magnitude';
+import { wanda } from './criteria/wanda';
+import { flap } from './criteria/flap';
+import { ablation } from './criteria/ablation';
+import { obs } from './criteria/obs';
+import { blockInfluence } from './criteria/block-influence';
+import { InputError } from '../core/errors';
+
+export const CRITERIA: Record<CriterionName, Criterion> = {
+  magnitude,
+  wanda,
+  flap,
+  ablation,
+  obs,
+  'block-influence': blockInfluence,
+};
+
+export function getCriterion(name: string): Criterion {
+  const c = (CRITERIA as Record<string, Criterion>)[name];
+  if (!c) throw new InputError(`Unknown criterion "${name}".`, `Choose one of: ${Object.keys(CRITERIA).join(', ')}.`);
+  return c;
+}
+
+export function criterionInfos(): CriterionInfo[] {
+  return Object.values(CRITERIA).map(({ compute: _compute, ...info }) => info);
+}

@@ -1,0 +1,116 @@
+/**
+ * Calibration statistics, accumulated in float64 and streamed batch by batch (activations are
+ * never all held at once). Per layer: for the inputs of the output projection (attn_in) and of
+ * the down projection (ffn_in): per-channel sum and sum of squares, optionally the second-moment
+ * matrix X^T X; and the running sum of (1 - cos) between the block's input and output states.
+ */
+import type { ModelIR } from '../core/ir';
+
+export interface ChannelStats {
+  channels: number;
+  /** Tokens seen. */
+  count: number;
+  sum: Float64Array;
+  sumSq: Float64Array;
+  /** Sum over tokens of x x^T (row-major channels x channels), when requested. */
+  gram: Float64Array | null;
+}
+
+export interface LayerStats {
+  attnIn: ChannelStats;
+  ffnIn: ChannelStats;
+  /** Sum over tokens of 1 - cos(h_in, h_out); a zero-norm cosine counts as 0.5 (ShortGPT). */
+  influenceSum: number;
+}
+
+export interface CalibrationStats {
+  numSequences: number;
+  numTokens: number;
+  /** Mean next-token NLL of the dense model on the calibration set. */
+  baseLoss: number;
+  layers: LayerStats[];
+}
+
+function channelStats(channels: number, withGram: boolean): ChannelStats {
+  return {
+    channels,
+    count: 0,
+    sum: new Float64Array(channels),
+    sumSq: new Float64Array(channels),
+    gram: withGram ? new Float64Array(channels * channels) : null,
+  };
+}
+
+export function createStats(ir: ModelIR, withGram: boolean): CalibrationStats {
+  return {
+    numSequences: 0,
+    numTokens: 0,
+    baseLoss: NaN,
+    layers: ir.layers.map((l) => ({
+      attnIn: channelStats(l.numHeads * ir.spec.headDim, withGram),
+      ffnIn: channelStats(l.ffnSize, withGram),
+      influenceSum: 0,
+    })),
+  };
+}
+
+/** Adds `rows` token vectors (row-major [rows, channels]) to the statistics. */
+export function accumulateChannels(s: ChannelStats, x: Float32Array, rows: number): void {
+  const c = s.channels;
+  for (let r = 0; r < rows; r++) {
+    const o = r * c;
+    for (let j = 0; j < c; j++) {
+      const v = x[o + j]!;
+      s.sum[j] = s.sum[j]! + v;
+      s.sumSq[j] = s.sumSq[j]! + v * v;
+    }
+  }
+  s.count += rows;
+  if (s.gram) accumulateGram(s.gram, x, rows, c);
+}
+
+/** gram += X^T X for X [rows, c], via a column-major float64 copy (cache-friendly dot products). */
+function accumulateGram(gram: Float64Array, x: Float32Array, rows: number, c: number): void {
+  const cols = new Float64Array(rows * c);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < c; j++) cols[j * rows + r] = x[r * c + j]!;
+  for (let i = 0; i < c; i++) {
+    const oi = i * rows;
+    for (let j = i; j < c; j++) {
+      const oj = j * rows;
+      let s = 0;
+      for (let r = 0; r < rows; r++) s += cols[oi + r]! * cols[oj + r]!;
+      gram[i * c + j] = gram[i * c + j]! + s;
+      if (j !== i) gram[j * c + i] = gram[j * c + i]! + s;
+    }
+  }
+}
+
+/** Adds sum over tokens of (1 - cos(hIn_t, hOut_t)) for [rows, hidden] states. */
+export function accumulateInfluence(layer: LayerStats, hIn: Float32Array, hOut: Float32Array, rows: number, hidden: number): void {
+  let total = 0;
+  for (let r = 0; r < rows; r++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let j = 0; j < hidden; j++) {
+      const a = hIn[r * hidden + j]!;
+      const b = hOut[r * hidden + j]!;
+      dot += a * b;
+      na += a * a;
+      nb += b * b;
+    }
+    const denom = Math.sqrt(na) * Math.sqrt(nb);
+    total += denom > 0 ? 1 - dot / denom : 0.5;
+  }
+  layer.influenceSum += total;
+}
+
+export function channelMean(s: ChannelStats): Float64Array {
+  return s.sum.map((v) => v / s.count);
+}
+
+/** Unbiased sample variance per channel. */
+export function channelVariance(s: ChannelStats): Float64Array {
+  const n = s.count;
+  return s.sum.map((sum, j) => Math.max(0, (s.sumSq[j]! - (sum * sum) / n) / (n - 1)));
+}

@@ -1,0 +1,57 @@
+/**
+ * The one importance interface: every criterion maps the model (+ calibration statistics, + a
+ * masked-loss oracle) to one score per prunable unit. Higher = more important.
+ * Units: heads [numLayers x numHeads], FFN neurons [numLayers x ffnSize], layers [numLayers].
+ * A criterion that does not score a unit type returns null for it.
+ */
+import type { ModelIR } from '../core/ir';
+import type { ProgressCallback } from '../api/types';
+import type { CalibrationStats } from './stats';
+
+export const CRITERION_NAMES = ['magnitude', 'wanda', 'flap', 'ablation', 'obs', 'block-influence'] as const;
+export type CriterionName = (typeof CRITERION_NAMES)[number];
+
+export interface UnitScores {
+  criterion: CriterionName;
+  numLayers: number;
+  numHeads: number;
+  ffnSize: number;
+  /** Row-major [numLayers, numHeads] or null. */
+  heads: Float64Array | null;
+  /** Row-major [numLayers, ffnSize] or null. */
+  ffn: Float64Array | null;
+  /** [numLayers] or null. */
+  layers: Float64Array | null;
+}
+
+/** Masks for one ablation run: 1 keeps a unit, 0 removes it. Same shapes as UnitScores. */
+export interface MaskSet {
+  heads: Float32Array;
+  ffn: Float32Array;
+  layers: Float32Array;
+}
+
+export interface CriterionInput {
+  ir: ModelIR;
+  stats?: CalibrationStats;
+  /** Mean calibration loss with the given masks (ablation criteria). */
+  maskedLoss?: (masks: MaskSet) => Promise<number>;
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+}
+
+export interface CriterionInfo {
+  name: CriterionName;
+  label: string;
+  /** One paragraph: what it measures. */
+  what: string;
+  /** What it costs to compute. */
+  cost: string;
+  /** Primary source. */
+  source: string;
+  needs: { stats: boolean; gram: boolean; maskedLoss: boolean };
+}
+
+export interface Criterion extends CriterionInfo {
+  compute(input: CriterionInput): Promise<UnitScores>;
+}
