@@ -9,11 +9,14 @@ import { serializeError } from '../core/errors';
 import { createStudioApi } from '../api/studio';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
+import { CRITERION_NAMES, type CriterionName } from '../saliency/types';
+import { getCriterion } from '../saliency/registry';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
   prune-studio eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] [--json]
-  prune-studio export --model <dir> --out <file.onnx>`;
+  prune-studio export --model <dir> --out <file.onnx>
+  prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]`;
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
@@ -43,9 +46,40 @@ async function exportCommand(args: ParsedArgs): Promise<unknown> {
   return { model: summary.name, out, bytes: bytes.length, parameters: summary.parameters };
 }
 
+const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
+
+async function importanceCommand(args: ParsedArgs): Promise<unknown> {
+  const criterion = getCriterion(stringFlag(args, 'criterion'));
+  const { api, summary } = await openStudio(args);
+  let calibration;
+  if (criterion.needs.stats || criterion.needs.maskedLoss) {
+    const calibPath = stringFlag(args, 'calib', DEFAULT_CALIBRATION);
+    calibration = await api.calibrate({
+      text: readFileSync(calibPath, 'utf8'),
+      textName: basename(calibPath),
+      samples: numberFlag(args, 'samples', 8),
+      seq: numberFlag(args, 'seq', 128),
+      withHessians: criterion.needs.gram,
+    });
+  }
+  const scores = await api.computeImportance(criterion.name as CriterionName);
+  const L = scores.numLayers;
+  const rows = (a: Float64Array | null, width: number) =>
+    a ? Array.from({ length: L }, (_, l) => Array.from(a.subarray(l * width, (l + 1) * width))) : null;
+  return {
+    model: summary.name,
+    criterion: criterion.name,
+    calibration,
+    heads: rows(scores.heads, scores.numHeads),
+    ffn: rows(scores.ffn, scores.ffnSize),
+    layers: scores.layers ? Array.from(scores.layers) : null,
+  };
+}
+
 const COMMANDS: Record<string, (args: ParsedArgs) => Promise<unknown>> = {
   eval: evalCommand,
   export: exportCommand,
+  importance: importanceCommand,
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,137 @@
+/**
+ * PruningPlan: a versioned, JSON-serialisable description of what to remove, in the original
+ * model's numbering, so any tool can apply it. Parsing validates every field with typed errors.
+ */
+import { InputError } from './errors';
+import type { ModelIR } from './ir';
+
+export const PLAN_VERSION = 1;
+
+export interface PlanLayer {
+  index: number;
+  removed: boolean;
+  removedHeads: number[];
+  removedFfn: number[];
+}
+
+export interface PlanDerivation {
+  criterion: string;
+  allocation: string;
+  targets: { heads: number; ffn: number; layers: number };
+  calibration?: { textName: string; samples: number; seq: number } | undefined;
+  compensation?: 'none' | 'bias' | 'obs';
+}
+
+export interface PruningPlan {
+  format: 'prune-studio-plan';
+  version: number;
+  name: string;
+  model: { name: string; numLayers: number; numHeads: number; numKvHeads: number; ffnSize: number; headDim: number };
+  layers: PlanLayer[];
+  derivation?: PlanDerivation;
+  createdAt?: string;
+}
+
+export function emptyPlan(ir: ModelIR, name = 'dense'): PruningPlan {
+  const first = ir.layers[0];
+  return {
+    format: 'prune-studio-plan',
+    version: PLAN_VERSION,
+    name,
+    model: {
+      name: ir.name,
+      numLayers: ir.layers.length,
+      numHeads: first?.numHeads ?? 0,
+      numKvHeads: first?.numKvHeads ?? 0,
+      ffnSize: first?.ffnSize ?? 0,
+      headDim: ir.spec.headDim,
+    },
+    layers: ir.layers.map((_, index) => ({ index, removed: false, removedHeads: [], removedFfn: [] })),
+  };
+}
+
+function intList(v: unknown, what: string, limit: number): number[] {
+  if (!Array.isArray(v)) throw new InputError(`Plan: ${what} must be an array of indices.`);
+  const seen = new Set<number>();
+  for (const x of v) {
+    if (!Number.isInteger(x) || x < 0 || x >= limit) {
+      throw new InputError(`Plan: ${what} contains ${JSON.stringify(x)}, outside 0..${limit - 1}.`);
+    }
+    if (seen.has(x)) throw new InputError(`Plan: ${what} lists ${x} twice.`);
+    seen.add(x);
+  }
+  return [...seen].sort((a, b) => a - b);
+}
+
+/**
+ * Checks a plan against a model: shapes, index ranges, and the guard rails (a layer keeps at
+ * least one head and one FFN neuron unless the whole layer is removed; with grouped-query
+ * attention, heads leave in whole kv groups).
+ */
+export function validatePlan(raw: unknown, ir: ModelIR): PruningPlan {
+  const p = raw as Partial<PruningPlan>;
+  if (!p || typeof p !== 'object' || p.format !== 'prune-studio-plan') {
+    throw new InputError('This file is not a Prune Studio plan (format "prune-studio-plan" missing).', 'Load a plan.json saved by Prune Studio.');
+  }
+  if (p.version !== PLAN_VERSION) throw new InputError(`Plan version ${String(p.version)} is not supported (expected ${PLAN_VERSION}).`);
+  const L = ir.layers.length;
+  if (!Array.isArray(p.layers) || p.layers.length !== L) {
+    throw new InputError(`Plan has ${Array.isArray(p.layers) ? p.layers.length : 'no'} layer entries; the model has ${L} layers.`, 'Plans apply only to the model they were made for.');
+  }
+  const layers = p.layers.map((raw, i): PlanLayer => {
+    const l = raw as Partial<PlanLayer>;
+    const shape = ir.layers[i]!;
+    if (l.index !== i) throw new InputError(`Plan layer entry ${i} has index ${String(l.index)}; entries must be in order 0..${L - 1}.`);
+    const removed = l.removed === true;
+    const removedHeads = intList(l.removedHeads ?? [], `layer ${i} removedHeads`, shape.numHeads);
+    const removedFfn = intList(l.removedFfn ?? [], `layer ${i} removedFfn`, shape.ffnSize);
+    if (!removed && removedHeads.length === shape.numHeads) {
+      throw new InputError(`Plan removes every head of layer ${i} without removing the layer.`, 'Keep at least one head, or remove the whole layer.');
+    }
+    if (!removed && removedFfn.length === shape.ffnSize) {
+      throw new InputError(`Plan removes every FFN neuron of layer ${i} without removing the layer.`, 'Keep at least one neuron, or remove the whole layer.');
+    }
+    checkKvGroups(removedHeads, shape.numHeads, shape.numKvHeads, i);
+    return { index: i, removed, removedHeads, removedFfn };
+  });
+  if (layers.every((l) => l.removed)) throw new InputError('Plan removes every layer.', 'Keep at least one layer.');
+  return { ...(p as PruningPlan), layers };
+}
+
+function checkKvGroups(removedHeads: number[], H: number, K: number, layer: number): void {
+  if (K === H) return;
+  const group = H / K;
+  const removed = new Set(removedHeads);
+  for (let g = 0; g < K; g++) {
+    const members = Array.from({ length: group }, (_, j) => g * group + j);
+    const n = members.filter((h) => removed.has(h)).length;
+    if (n !== 0 && n !== group) {
+      throw new InputError(`Plan removes ${n} of the ${group} query heads sharing kv head ${g} in layer ${layer}.`, 'With grouped-query attention, remove whole kv groups.');
+    }
+  }
+}
+
+export interface PlanCounts {
+  layersRemoved: number;
+  headsRemoved: number;
+  headsTotal: number;
+  ffnRemoved: number;
+  ffnTotal: number;
+}
+
+export function planCounts(plan: PruningPlan): PlanCounts {
+  const { numHeads, ffnSize, numLayers } = plan.model;
+  let headsRemoved = 0;
+  let ffnRemoved = 0;
+  for (const l of plan.layers) {
+    headsRemoved += l.removed ? numHeads : l.removedHeads.length;
+    ffnRemoved += l.removed ? ffnSize : l.removedFfn.length;
+  }
+  return {
+    layersRemoved: plan.layers.filter((l) => l.removed).length,
+    headsRemoved,
+    headsTotal: numHeads * numLayers,
+    ffnRemoved,
+    ffnTotal: ffnSize * numLayers,
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * Weight compensation for removed channels of the output (o) and down projections, applied to a
+ * copy of the dense model before slicing:
+ *  - 'bias' (FLAP): b += W[:, P] mu_P, the mean contribution of the removed channels P moves into
+ *    the bias (a bias is created when the model has none);
+ *  - 'obs' (OBS / SparseGPT, joint removal of the set S): W[:, K] -= W_S [(H^-1)_SS]^-1 (H^-1)_{S,K},
+ *    the least-squares re-fit of the kept columns K to the calibration activations, with
+ *    H = 2 X^T X / N_seq damped by 1% of its mean diagonal. This is how a removed head's
+ *    contribution is redistributed into the surviving heads.
+ */
+import { InputError } from '../core/errors';
+import { cholesky, dampedInverse, inverseFromCholesky } from '../core/linalg';
+import type { Linear, ModelIR } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+import { tensor } from '../core/tensor';
+import { channelMean, type CalibrationStats, type ChannelStats } from '../saliency/stats';
+import { hessian } from '../saliency/criteria/obs';
+import { headChannels } from './slice';
+
+export type Compensation = 'none' | 'bias' | 'obs';
+
+export function biasCompensated(lin: Linear, removed: readonly number[], mean: Float64Array): Linear {
+  const [rows = 0, cols = 0] = lin.weight.shape;
+  const bias = lin.bias ? lin.bias.data.slice() : new Float32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (const c of removed) s += lin.weight.data[r * cols + c]! * mean[c]!;
+    bias[r] = bias[r]! + s;
+  }
+  return { weight: lin.weight, bias: tensor([rows], bias) };
+}
+
+export function obsCompensated(lin: Linear, removed: readonly number[], stats: ChannelStats, numSequences: number): Linear {
+  const [rows = 0, n = 0] = lin.weight.shape;
+  if (!removed.length) return lin;
+  const { inv } = dampedInverse(hessian(stats, numSequences), n);
+  const S = [...removed];
+  const s = S.length;
+  const gone = new Set(S);
+  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => !gone.has(i));
+  const blockSS = new Float64Array(s * s);
+  for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) blockSS[i * s + j] = inv[S[i]! * n + S[j]!]!;
+  const l = cholesky(blockSS, s);
+  if (!l) throw new InputError('The inverse-Hessian block of the removed channels is not positive definite.');
+  const blockInv = inverseFromCholesky(l, s);
+  const w = lin.weight.data;
+  const out = w.slice();
+  const coef = new Float64Array(s);
+  for (let r = 0; r < rows; r++) {
+    // coef = W_{r,S} [(H^-1)_SS]^-1
+    coef.fill(0);
+    for (let i = 0; i < s; i++) {
+      const wi = w[r * n + S[i]!]!;
+      if (wi === 0) continue;
+      for (let j = 0; j < s; j++) coef[j] = coef[j]! + wi * blockInv[i * s + j]!;
+    }
+    for (const k of keep) {
+      let d = 0;
+      for (let j = 0; j < s; j++) d += coef[j]! * inv[S[j]! * n + k]!;
+      out[r * n + k] = out[r * n + k]! - d;
+    }
+    for (const c of S) out[r * n + c] = 0;
+  }
+  return { weight: tensor([rows, n], out), ...(lin.bias ? { bias: lin.bias } : {}) };
+}
+
+/** Returns a copy of `ir` whose o/down projections are compensated for the plan's removals. */
+export function compensate(ir: ModelIR, plan: PruningPlan, stats: CalibrationStats | undefined, mode: Compensation): ModelIR {
+  if (mode === 'none') return ir;
+  if (!stats) throw new InputError(`${mode === 'obs' ? 'OBS' : 'Bias'} compensation needs calibration statistics.`, 'Run calibration first.');
+  if (mode === 'obs' && !stats.layers[0]?.attnIn.gram) {
+    throw new InputError('OBS compensation needs Hessians (X^T X).', 'Re-run calibration with Hessians enabled.');
+  }
+  const layers = ir.weights.layers.map((lw, i) => {
+    const entry = plan.layers[i];
+    if (!entry || entry.removed) return lw;
+    const st = stats.layers[i]!;
+    const attn = headChannels(entry.removedHeads, ir.spec.headDim);
+    const ffn = entry.removedFfn;
+    if (mode === 'bias') {
+      return {
+        ...lw,
+        o: attn.length ? biasCompensated(lw.o, attn, channelMean(st.attnIn)) : lw.o,
+        down: ffn.length ? biasCompensated(lw.down, ffn, channelMean(st.ffnIn)) : lw.down,
+      };
+    }
+    return {
+      ...lw,
+      o: obsCompensated(lw.o, attn, st.attnIn, stats.numSequences),
+      down: obsCompensated(lw.down, ffn, st.ffnIn, stats.numSequences),
+    };
+  });
+  return { ...ir, weights: { ...ir.weights, layers } };
+}

@@ -1,0 +1,87 @@
+/**
+ * Physical slicing: builds a smaller ModelIR from a plan. A head takes its q/k/v rows (+ bias
+ * entries) and its o-projection columns with it; an FFN neuron its up/gate row (+ bias) and its
+ * down column; a removed layer disappears. Output biases (o, down) stay. Weights are copied, so
+ * the dense model is untouched.
+ */
+import type { LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+import { tensor, type Tensor } from '../core/tensor';
+
+/** Keeps the listed rows of a [out, in] weight (and bias entries). */
+export function keepRows(lin: Linear, rows: readonly number[]): Linear {
+  const cols = lin.weight.shape[1] ?? 0;
+  const w = new Float32Array(rows.length * cols);
+  rows.forEach((r, i) => w.set(lin.weight.data.subarray(r * cols, (r + 1) * cols), i * cols));
+  const out: Linear = { weight: tensor([rows.length, cols], w) };
+  if (lin.bias) out.bias = tensor([rows.length], Float32Array.from(rows, (r) => lin.bias!.data[r]!));
+  return out;
+}
+
+/** Keeps the listed input columns of a [out, in] weight (bias untouched). */
+export function keepColumns(lin: Linear, cols: readonly number[]): Linear {
+  const [rows = 0, inCols = 0] = lin.weight.shape;
+  const w = new Float32Array(rows * cols.length);
+  for (let r = 0; r < rows; r++) cols.forEach((c, j) => (w[r * cols.length + j] = lin.weight.data[r * inCols + c]!));
+  const out: Linear = { weight: tensor([rows, cols.length], w) };
+  if (lin.bias) out.bias = copy(lin.bias);
+  return out;
+}
+
+function copy(t: Tensor): Tensor {
+  return tensor(t.shape, t.data.slice());
+}
+
+function keptIndices(total: number, removed: readonly number[]): number[] {
+  const gone = new Set(removed);
+  return Array.from({ length: total }, (_, i) => i).filter((i) => !gone.has(i));
+}
+
+/** Channel indices (within the o-projection input) of the given heads. */
+export function headChannels(heads: readonly number[], headDim: number): number[] {
+  return heads.flatMap((h) => Array.from({ length: headDim }, (_, j) => h * headDim + j));
+}
+
+export function sliceLayer(ir: ModelIR, layer: number, removedHeads: readonly number[], removedFfn: readonly number[]): { shape: LayerShape; weights: LayerWeights } {
+  const shape = ir.layers[layer]!;
+  const w = ir.weights.layers[layer]!;
+  const dh = ir.spec.headDim;
+  const heads = keptIndices(shape.numHeads, removedHeads);
+  const group = shape.numHeads / shape.numKvHeads;
+  const kvHeads = keptIndices(shape.numKvHeads, []).filter((g) => heads.some((h) => Math.floor(h / group) === g));
+  const qRows = headChannels(heads, dh);
+  const kvRows = headChannels(kvHeads, dh);
+  const ffn = keptIndices(shape.ffnSize, removedFfn);
+  const weights: LayerWeights = {
+    attnNorm: { weight: copy(w.attnNorm.weight), ...(w.attnNorm.bias ? { bias: copy(w.attnNorm.bias) } : {}) },
+    q: keepRows(w.q, qRows),
+    k: keepRows(w.k, kvRows),
+    v: keepRows(w.v, kvRows),
+    o: keepColumns(w.o, qRows),
+    mlpNorm: { weight: copy(w.mlpNorm.weight), ...(w.mlpNorm.bias ? { bias: copy(w.mlpNorm.bias) } : {}) },
+    up: keepRows(w.up, ffn),
+    down: keepColumns(w.down, ffn),
+  };
+  if (w.gate) weights.gate = keepRows(w.gate, ffn);
+  return { shape: { numHeads: heads.length, numKvHeads: kvHeads.length, ffnSize: ffn.length }, weights };
+}
+
+export function sliceModel(ir: ModelIR, plan: PruningPlan): ModelIR {
+  const layers: LayerShape[] = [];
+  const layerWeights: LayerWeights[] = [];
+  const originalLayerIndex: number[] = [];
+  for (const entry of plan.layers) {
+    if (entry.removed) continue;
+    const { shape, weights } = sliceLayer(ir, entry.index, entry.removedHeads, entry.removedFfn);
+    layers.push(shape);
+    layerWeights.push(weights);
+    originalLayerIndex.push(ir.originalLayerIndex[entry.index] ?? entry.index);
+  }
+  return {
+    ...ir,
+    spec: { ...ir.spec, numLayers: layers.length },
+    layers,
+    originalLayerIndex,
+    weights: { ...ir.weights, layers: layerWeights },
+  };
+}
