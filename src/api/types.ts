@@ -6,6 +6,9 @@
  * replaced by a job id and `cancel(jobId)`; see workers/studio.worker.ts.
  */
 import type { ArchSpec, LayerShape } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+import type { Compensation } from '../prune/compensate';
+import type { ModelCost } from '../prune/cost';
 import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 
@@ -53,7 +56,11 @@ export interface PerplexityRequest {
   /** Score at most this many tokens of the text (after tokenisation). */
   maxTokens?: number;
   batchSize?: number;
+  /** Which model: the dense one (default) or the applied (physically pruned) one. */
+  target?: ModelTarget;
 }
+
+export type ModelTarget = 'dense' | 'pruned';
 
 /** Everything needed to reproduce a perplexity number; always shown next to it. */
 export interface PerplexityProtocol {
@@ -78,6 +85,7 @@ export interface PerplexityResult {
 }
 
 export interface LatencyRequest {
+  target?: ModelTarget;
   batch: number;
   seq: number;
   runs: number;
@@ -116,6 +124,54 @@ export interface CalibrationSummary {
   key: string;
 }
 
+export interface PreviewRequest {
+  plan: PruningPlan;
+  perplexity: PerplexityRequest;
+}
+
+export interface ApplyRequest {
+  plan: PruningPlan;
+  compensation: Compensation;
+}
+
+export interface AppliedModel {
+  plan: PruningPlan;
+  compensation: Compensation;
+  layers: LayerShape[];
+  parameters: number;
+  weightBytes: number;
+  cost: ModelCost;
+  denseCost: ModelCost;
+}
+
+export interface GenerateRequest {
+  prompt: string;
+  maxNewTokens: number;
+  /** 0 = greedy. */
+  temperature: number;
+  topK: number;
+  seed: number;
+  target: ModelTarget;
+}
+
+export interface GenerateResult {
+  target: ModelTarget;
+  text: string;
+  newTokens: number;
+  ms: number;
+}
+
+export interface ExportFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+export interface ExportBundle {
+  files: ExportFile[];
+  /** Re-opened the exported ONNX in a fresh session and compared with the masked preview of the same plan. */
+  verification: { maxAbsLogitDiff: number; positions: number; reference: string };
+}
+
 export interface StudioApi {
   /** The importance criteria with their explanations. */
   criteria(): Promise<CriterionInfo[]>;
@@ -127,4 +183,11 @@ export interface StudioApi {
   measureLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyResult>;
   /** Dense ONNX bytes of the loaded model (logits only). */
   exportOnnx(): Promise<Uint8Array>;
+  /** Perplexity with the plan's masks on the already-open dense session (no rebuild). */
+  previewPlan(request: PreviewRequest, options?: JobOptions): Promise<PerplexityResult>;
+  /** Slices (and optionally compensates) the weights and opens a session on the smaller model. */
+  applyPlan(request: ApplyRequest, options?: JobOptions): Promise<AppliedModel>;
+  generate(request: GenerateRequest, options?: JobOptions): Promise<GenerateResult>;
+  /** The pruned model bundle (model.onnx, config.json, tokenizer.json, plan.json, README.md), verified. */
+  exportPruned(options?: JobOptions): Promise<ExportBundle>;
 }

@@ -1,0 +1,125 @@
+/** Api operations that evaluate a model: perplexity (dense, masked preview, pruned), latency, generation. */
+import { throwIfAborted } from '../core/errors';
+import type { ModelIR } from '../core/ir';
+import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { buildOnnx } from '../graph/build';
+import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
+import { summarizeTimings } from '../eval/latency';
+import { generateIds } from '../eval/generate';
+import type { MaskSet } from '../saliency/types';
+import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
+import type { GenerateRequest, GenerateResult, JobOptions, LatencyRequest, LatencyResult, PerplexityRequest, PerplexityResult } from './types';
+
+export function maskFeeds(ir: ModelIR, m: MaskSet): Feeds {
+  const L = ir.layers.length;
+  const H = ir.layers[0]?.numHeads ?? 0;
+  const F = ir.layers[0]?.ffnSize ?? 0;
+  return {
+    head_mask: { type: 'float32', dims: [L, H], data: m.heads },
+    ffn_mask: { type: 'float32', dims: [L, F], data: m.ffn },
+    layer_mask: { type: 'float32', dims: [L], data: m.layers },
+  };
+}
+
+export function denseMaskSet(ir: ModelIR): MaskSet {
+  const L = ir.layers.length;
+  return {
+    heads: new Float32Array(L * (ir.layers[0]?.numHeads ?? 0)).fill(1),
+    ffn: new Float32Array(L * (ir.layers[0]?.ffnSize ?? 0)).fill(1),
+    layers: new Float32Array(L).fill(1),
+  };
+}
+
+/** Streams perplexity over `session` (a token-loss graph); `extraFeeds` carries masks when the graph has them. */
+export async function streamPerplexity(
+  m: LoadedModel,
+  session: RunnerSession,
+  maxPositions: number,
+  req: PerplexityRequest,
+  extraFeeds: Feeds,
+  options: JobOptions,
+): Promise<PerplexityResult> {
+  const all = tokensOf(m, req.textName, req.text);
+  const ids = req.maxTokens ? all.slice(0, req.maxTokens) : all;
+  const context = Math.min(req.contextLength, maxPositions);
+  const stride = Math.min(req.stride, context - 1);
+  const batches = batchWindows(planWindows(ids.length, context, stride), req.batchSize ?? 8);
+  const acc = new NllAccumulator();
+  for (const [i, batch] of batches.entries()) {
+    throwIfAborted(options.signal, 'Perplexity evaluation');
+    const { inputIds, labels, len } = windowFeeds(ids, batch);
+    const out = await session.run(
+      { input_ids: int64Tensor(inputIds, [batch.length, len]), labels: int64Tensor(labels, [batch.length, len]), ...extraFeeds },
+      ['token_nll'],
+    );
+    accumulateScored(acc, batch, asFloat32(out.token_nll, 'token_nll'), len);
+    options.onProgress?.({
+      stage: 'perplexity',
+      done: i + 1,
+      total: batches.length,
+      message: `${Math.exp(acc.mean).toFixed(2)} ± ${(Math.exp(acc.mean) * acc.stdError).toFixed(2)} after ${acc.count} tokens`,
+    });
+  }
+  return {
+    perplexity: acc.perplexity,
+    meanNll: acc.mean,
+    nllStdError: acc.stdError,
+    protocol: {
+      tokenizer: m.tokenizer.description,
+      textName: req.textName,
+      totalTokens: ids.length,
+      tokensScored: acc.count,
+      contextLength: context,
+      stride,
+      bosPrepended: false,
+    },
+  };
+}
+
+async function logitsSession(state: StudioState, m: LoadedModel, target: LatencyRequest['target']): Promise<{ session: RunnerSession; ir: ModelIR }> {
+  if (target === 'pruned') {
+    const p = requirePruned(m);
+    return { session: p.session, ir: p.ir };
+  }
+  if (!m.latencySession) m.latencySession = await state.deps.runner.open(buildOnnx(m.ir, { logits: true }));
+  return { session: m.latencySession, ir: m.ir };
+}
+
+export async function measureLatency(state: StudioState, m: LoadedModel, req: LatencyRequest, options: JobOptions): Promise<LatencyResult> {
+  const { session, ir } = await logitsSession(state, m, req.target);
+  const hasLabels = session.inputNames.includes('labels');
+  const n = req.batch * req.seq;
+  const ids = Array.from({ length: n }, (_, i) => (i * 7919) % ir.spec.vocabSize);
+  const feeds: Feeds = { input_ids: int64Tensor(ids, [req.batch, req.seq]), ...(hasLabels ? { labels: int64Tensor(ids, [req.batch, req.seq]) } : {}) };
+  const samplesMs: number[] = [];
+  for (let i = 0; i < req.warmup + req.runs; i++) {
+    throwIfAborted(options.signal, 'Latency measurement');
+    const t0 = state.now();
+    await session.run(feeds);
+    if (i >= req.warmup) samplesMs.push(state.now() - t0);
+    options.onProgress?.({ stage: 'latency', done: i + 1, total: req.warmup + req.runs });
+  }
+  const result = { ...summarizeTimings(samplesMs), samplesMs, request: req, backend: session.backend };
+  if (req.target === 'pruned') requirePruned(m).latency = result;
+  else m.denseResults.latency = result;
+  return result;
+}
+
+export async function generate(state: StudioState, m: LoadedModel, req: GenerateRequest, options: JobOptions): Promise<GenerateResult> {
+  const { session, ir } = await logitsSession(state, m, req.target);
+  const V = ir.spec.vocabSize;
+  const t0 = state.now();
+  const prompt = m.tokenizer.encode(req.prompt);
+  const out = await generateIds(
+    prompt.length ? prompt : [m.tokenizer.eosId ?? 0],
+    ir.spec.maxPositions,
+    async (ctx) => {
+      const ids = int64Tensor(ctx, [1, ctx.length]);
+      const res = await session.run(session.inputNames.includes('labels') ? { input_ids: ids, labels: ids } : { input_ids: ids }, ['logits']);
+      return asFloat32(res.logits, 'logits').subarray((ctx.length - 1) * V, ctx.length * V);
+    },
+    { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },
+    options.signal,
+  );
+  return { target: req.target, text: m.tokenizer.decode(out), newTokens: out.length, ms: state.now() - t0 };
+}

@@ -1,0 +1,46 @@
+/** Api operations for importance: calibration and criteria. */
+import { InputError } from '../core/errors';
+import { buildOnnx } from '../graph/build';
+import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
+import { getCriterion } from '../saliency/registry';
+import type { CriterionName, UnitScores } from '../saliency/types';
+import { tokensOf, type LoadedModel, type StudioState } from './state';
+import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
+
+export async function calibrate(state: StudioState, m: LoadedModel, req: CalibrationRequest, options: JobOptions): Promise<CalibrationSummary> {
+  const seq = Math.min(req.seq, m.ir.spec.maxPositions);
+  const set = makeCalibrationSet(tokensOf(m, req.textName, req.text), req.textName, req.samples, seq);
+  if (!m.tapSession) {
+    options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
+    m.tapSession = await state.deps.runner.open(buildOnnx(m.ir, { masks: true, taps: true, tokenLoss: true, logits: false }));
+  }
+  const stats = await collectStats(m.ir, m.tapSession, set, { ...options, withGram: req.withHessians });
+  const summary: CalibrationSummary = {
+    textName: req.textName,
+    samples: set.samples,
+    seq,
+    tokens: stats.numTokens,
+    baseLoss: stats.baseLoss,
+    withHessians: req.withHessians,
+    key: `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
+  };
+  m.calibration = { set, stats, summary };
+  return summary;
+}
+
+export async function computeImportance(m: LoadedModel, name: CriterionName, options: JobOptions): Promise<UnitScores> {
+  const criterion = getCriterion(name);
+  const cal = m.calibration;
+  if ((criterion.needs.stats || criterion.needs.maskedLoss) && !cal) {
+    throw new InputError(`${criterion.label} needs calibration data.`, 'Run calibration (step 2) first.');
+  }
+  if (criterion.needs.gram && !cal?.stats.layers[0]?.attnIn.gram) {
+    throw new InputError(`${criterion.label} needs Hessians (X^T X).`, 'Re-run calibration with Hessians enabled.');
+  }
+  return criterion.compute({
+    ir: m.ir,
+    ...(cal ? { stats: cal.stats, maskedLoss: maskedLossOracle(m.ir, m.evalSession, cal.set) } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
+}

@@ -1,0 +1,64 @@
+/** Export metadata: config.json with per-layer shapes, and a model card (README.md). */
+import { planCounts } from '../core/plan';
+import type { LoadedModel, PrunedModel } from './state';
+import type { ExportBundle, PerplexityResult } from './types';
+
+export function prunedConfig(m: LoadedModel, p: PrunedModel): Record<string, unknown> {
+  const base = (m.config && typeof m.config === 'object' ? m.config : {}) as Record<string, unknown>;
+  return {
+    ...base,
+    ...(m.ir.spec.family === 'gpt2' ? { n_layer: p.ir.layers.length } : { num_hidden_layers: p.ir.layers.length }),
+    prune_studio: {
+      format: 'onnx',
+      source_model: m.ir.name,
+      compensation: p.summary.compensation,
+      layers: p.ir.layers.map((l, i) => ({
+        original_index: p.ir.originalLayerIndex[i],
+        num_heads: l.numHeads,
+        num_kv_heads: l.numKvHeads,
+        ffn_size: l.ffnSize,
+      })),
+    },
+  };
+}
+
+function pplLine(label: string, r: PerplexityResult | undefined): string {
+  if (!r) return `- ${label}: not measured`;
+  const pr = r.protocol;
+  return `- ${label}: **${r.perplexity.toFixed(3)}** (${pr.textName}, ${pr.tokensScored} tokens scored of ${pr.totalTokens}, context ${pr.contextLength}, stride ${pr.stride}, BOS ${pr.bosPrepended ? 'prepended' : 'not prepended'}, tokenizer ${pr.tokenizer})`;
+}
+
+export function modelCard(m: LoadedModel, p: PrunedModel, verification: ExportBundle['verification']): string {
+  const c = planCounts(p.summary.plan);
+  const lat = (r: PrunedModel['latency']) =>
+    r ? `${r.medianMs.toFixed(2)} ms median of ${r.request.runs} (batch ${r.request.batch} x ${r.request.seq}, ${r.backend.name}, ${r.backend.threads} threads)` : 'not measured';
+  const d = p.summary.plan.derivation;
+  return `# ${m.ir.name} — pruned with Prune Studio
+
+Structured pruning of \`${m.ir.name}\` (${m.ir.spec.family}). Plan: **${p.summary.plan.name}**.
+
+| | dense | pruned |
+|---|---|---|
+| layers | ${m.ir.layers.length} | ${p.ir.layers.length} |
+| heads | ${c.headsTotal} | ${c.headsTotal - c.headsRemoved} |
+| FFN neurons | ${c.ffnTotal} | ${c.ffnTotal - c.ffnRemoved} |
+| parameters | ${p.summary.denseCost.parameters} | ${p.summary.parameters} |
+| FLOPs / forward (${m.ir.spec.maxPositions} tokens) | ${p.summary.denseCost.flops.toExponential(3)} | ${p.summary.cost.flops.toExponential(3)} |
+
+Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets heads ${d.targets.heads}, FFN ${d.targets.ffn}, layers ${d.targets.layers}` : 'manual plan'}; compensation: ${p.summary.compensation}.
+
+## Quality
+${pplLine('dense perplexity', m.denseResults.perplexity)}
+${pplLine('pruned perplexity', p.perplexity)}
+
+## Latency
+- dense: ${lat(m.denseResults.latency)}
+- pruned: ${lat(p.latency)}
+
+## Files
+- \`model.onnx\`: input \`input_ids\` int64 [batch, seq], output \`logits\` float32 [batch, seq, vocab]; per-layer head counts and FFN widths in \`config.json\` (\`prune_studio.layers\`).
+- \`plan.json\`: the pruning plan (indices in the original model's numbering).
+
+Verified on export: re-opened in a fresh onnxruntime session; max |Δlogit| against the ${verification.reference} = ${verification.maxAbsLogitDiff.toExponential(2)} over ${verification.positions} positions.
+`;
+}

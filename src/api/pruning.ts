@@ -1,0 +1,102 @@
+/** Api operations on plans: live masked preview, apply (compensate + slice), verified export. */
+import { InputError } from '../core/errors';
+import { parameterCount } from '../core/ir';
+import { validatePlan, type PruningPlan } from '../core/plan';
+import { asFloat32, int64Tensor } from '../core/runner';
+import { buildOnnx } from '../graph/build';
+import { planMasks } from '../prune/masks';
+import { sliceModel } from '../prune/slice';
+import { compensate } from '../prune/compensate';
+import { modelCost } from '../prune/cost';
+import { maskFeeds, streamPerplexity } from './evaluation';
+import { modelCard, prunedConfig } from './model-card';
+import type { LoadedModel, StudioState } from './state';
+import { requirePruned } from './state';
+import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PreviewRequest } from './types';
+
+export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: JobOptions): Promise<PerplexityResult> {
+  const plan = validatePlan(req.plan, m.ir);
+  return streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, maskFeeds(m.ir, planMasks(plan)), options);
+}
+
+export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
+  const plan = validatePlan(req.plan, m.ir);
+  options.onProgress?.({ stage: 'apply', done: 0, total: 3, message: `Compensating (${req.compensation})` });
+  const compensatedIr = compensate(m.ir, plan, m.calibration?.stats, req.compensation);
+  options.onProgress?.({ stage: 'apply', done: 1, total: 3, message: 'Slicing weights' });
+  const ir = sliceModel(compensatedIr, plan);
+  options.onProgress?.({ stage: 'apply', done: 2, total: 3, message: 'Opening a session on the pruned model' });
+  const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
+  await m.pruned?.session.release();
+  const parameters = parameterCount(ir);
+  const summary: AppliedModel = {
+    plan,
+    compensation: req.compensation,
+    layers: ir.layers,
+    parameters,
+    weightBytes: parameters * 4,
+    cost: modelCost(ir, m.ir.spec.maxPositions),
+    denseCost: modelCost(m.ir, m.ir.spec.maxPositions),
+  };
+  m.pruned = { ir, compensatedIr, session, summary };
+  options.onProgress?.({ stage: 'apply', done: 3, total: 3, message: 'Pruned model ready' });
+  return summary;
+}
+
+export async function prunedPerplexity(m: LoadedModel, req: PreviewRequest['perplexity'], options: JobOptions): Promise<PerplexityResult> {
+  const p = requirePruned(m);
+  const result = await streamPerplexity(m, p.session, p.ir.spec.maxPositions, req, {}, options);
+  p.perplexity = result;
+  return result;
+}
+
+/** Fixed probe input for export verification: the first tokens of the calibration set, or a ramp. */
+function probeIds(m: LoadedModel): number[] {
+  const n = Math.min(64, m.ir.spec.maxPositions);
+  const cal = m.calibration?.set.sequences[0];
+  return cal && cal.length >= n ? cal.slice(0, n) : Array.from({ length: n }, (_, i) => (i * 31 + 7) % m.ir.spec.vocabSize);
+}
+
+export async function verifyExport(state: StudioState, m: LoadedModel, onnx: Uint8Array, plan: PruningPlan): Promise<ExportBundle['verification']> {
+  const p = requirePruned(m);
+  const ids = probeIds(m);
+  const feeds = { input_ids: int64Tensor(ids, [1, ids.length]) };
+  const fresh = await state.deps.runner.open(onnx);
+  const reference = await state.deps.runner.open(buildOnnx(p.compensatedIr, { masks: true, logits: true }));
+  try {
+    const a = asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
+    const b = asFloat32((await reference.run({ ...feeds, ...maskFeeds(p.compensatedIr, planMasks(plan)) }, ['logits'])).logits, 'logits');
+    let maxAbsLogitDiff = 0;
+    for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));
+    return { maxAbsLogitDiff, positions: ids.length, reference: 'masked preview of the same plan on the (compensated) full-size model' };
+  } finally {
+    await fresh.release();
+    await reference.release();
+  }
+}
+
+export const EXPORT_TOLERANCE = 1e-3;
+
+export async function exportPruned(state: StudioState, m: LoadedModel, options: JobOptions): Promise<ExportBundle> {
+  const p = requirePruned(m);
+  options.onProgress?.({ stage: 'export', done: 0, total: 2, message: 'Writing ONNX' });
+  const onnx = buildOnnx(p.ir, { logits: true });
+  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: 'Re-opening the export and checking it against the preview' });
+  const verification = await verifyExport(state, m, onnx, p.summary.plan);
+  if (!(verification.maxAbsLogitDiff < EXPORT_TOLERANCE)) {
+    throw new InputError(
+      `The exported model differs from the preview (max |Δlogit| = ${verification.maxAbsLogitDiff.toExponential(2)}).`,
+      'This is a bug in Prune Studio; please report it with the plan file.',
+    );
+  }
+  const enc = new TextEncoder();
+  const files = [
+    { name: 'model.onnx', bytes: onnx },
+    { name: 'config.json', bytes: enc.encode(JSON.stringify(prunedConfig(m, p), null, 2)) },
+    ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson }] : []),
+    { name: 'plan.json', bytes: enc.encode(JSON.stringify(p.summary.plan, null, 2)) },
+    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification)) },
+  ];
+  options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
+  return { files, verification };
+}
