@@ -25,6 +25,7 @@ export async function calibrate(state: StudioState, m: LoadedModel, req: Calibra
     key: `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
   };
   m.calibration = { set, stats, summary };
+  m.scores.clear();
   return summary;
 }
 
@@ -37,10 +38,12 @@ export async function computeImportance(m: LoadedModel, name: CriterionName, opt
   if (criterion.needs.gram && !cal?.stats.layers[0]?.attnIn.gram) {
     throw new InputError(`${criterion.label} needs Hessians (X^T X).`, 'Re-run calibration with Hessians enabled.');
   }
-  return criterion.compute({
+  const scores = await criterion.compute({
     ir: m.ir,
     ...(cal ? { stats: cal.stats, maskedLoss: maskedLossOracle(m.ir, m.evalSession, cal.set) } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  m.scores.set(name, scores);
+  return scores;
 }

@@ -12,7 +12,27 @@ import { maskFeeds, streamPerplexity } from './evaluation';
 import { modelCard, prunedConfig } from './model-card';
 import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
-import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PreviewRequest } from './types';
+import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
+import { allocate } from '../prune/allocate';
+
+export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
+  const scores = m.scores.get(req.criterion);
+  if (!scores) throw new InputError(`No ${req.criterion} scores yet.`, 'Compute the criterion first (step 3).');
+  const layerScores = req.layers > 0 ? (m.scores.get(req.layerCriterion ?? req.criterion)?.layers ? m.scores.get(req.layerCriterion ?? req.criterion)! : m.scores.get('block-influence')) : undefined;
+  if (req.layers > 0 && !layerScores) {
+    throw new InputError(`${req.criterion} does not score whole layers.`, 'Compute block influence, ablation or magnitude to remove layers.');
+  }
+  const { criterion, layerCriterion: _lc, name, ...targets } = req;
+  const plan = allocate(m.ir, scores, scores, layerScores ?? null, targets, name ?? `${criterion}-${req.allocation}`);
+  plan.derivation = {
+    criterion,
+    allocation: req.allocation,
+    targets: { heads: req.heads, ffn: req.ffn, layers: req.layers },
+    calibration: m.calibration && { textName: m.calibration.summary.textName, samples: m.calibration.summary.samples, seq: m.calibration.summary.seq },
+  };
+  plan.createdAt = new Date().toISOString();
+  return plan;
+}
 
 export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: JobOptions): Promise<PerplexityResult> {
   const plan = validatePlan(req.plan, m.ir);

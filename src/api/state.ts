@@ -6,6 +6,7 @@ import type { FileSource } from '../io/source';
 import type { TextTokenizer } from '../io/tokenizer';
 import type { CalibrationSet } from '../saliency/calibrate';
 import type { CalibrationStats } from '../saliency/stats';
+import type { CriterionName, UnitScores } from '../saliency/types';
 import type { AppliedModel, CalibrationSummary, LatencyResult, ModelTarget, PerplexityResult } from './types';
 
 export interface StudioDeps {
@@ -42,6 +43,8 @@ export interface LoadedModel {
   tapSession?: RunnerSession;
   calibration?: { set: CalibrationSet; stats: CalibrationStats; summary: CalibrationSummary };
   pruned?: PrunedModel;
+  /** Latest scores per criterion (cleared when calibration changes). */
+  scores: Map<CriterionName, UnitScores>;
   denseResults: { perplexity?: PerplexityResult; latency?: LatencyResult };
   tokenCache: Map<string, number[]>;
 }

@@ -12,7 +12,7 @@ import { urlSource, type FileSource } from '../io/source';
 import { criterionInfos } from '../saliency/registry';
 import { denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance } from './importance';
-import { applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
+import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -43,7 +43,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   const evalSession = await state.deps.runner.open(graph);
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
-  state.loaded = { ir, config, source: files, tokenizer, tokenizerJson, evalSession, denseResults: {}, tokenCache: new Map() };
+  state.loaded = { ir, config, source: files, tokenizer, tokenizerJson, evalSession, denseResults: {}, scores: new Map(), tokenCache: new Map() };
   options.onProgress?.({ stage: 'session', done: 1, total: 1, message: 'Model ready' });
   return summarize(state.loaded);
 }
@@ -71,6 +71,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     criteria: async () => criterionInfos(),
     calibrate: (req, options = {}) => calibrate(state, model(), req, options),
     computeImportance: (name, options = {}) => computeImportance(model(), name, options),
+    allocatePlan: async (req) => allocatePlan(model(), req),
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),
     generate: (req, options = {}) => generate(state, model(), req, options),

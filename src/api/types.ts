@@ -9,6 +9,7 @@ import type { ArchSpec, LayerShape } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import type { Compensation } from '../prune/compensate';
 import type { ModelCost } from '../prune/cost';
+import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 
@@ -124,6 +125,14 @@ export interface CalibrationSummary {
   key: string;
 }
 
+export interface PlanRequest extends AllocationRequest {
+  /** Criterion whose (already computed) scores rank heads and FFN neurons. */
+  criterion: CriterionName;
+  /** Criterion whose scores rank whole layers (default: the same one, else block influence). */
+  layerCriterion?: CriterionName;
+  name?: string;
+}
+
 export interface PreviewRequest {
   plan: PruningPlan;
   perplexity: PerplexityRequest;
@@ -183,6 +192,8 @@ export interface StudioApi {
   measureLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyResult>;
   /** Dense ONNX bytes of the loaded model (logits only). */
   exportOnnx(): Promise<Uint8Array>;
+  /** Builds a plan from computed scores and targets (cheap: call on every slider move). */
+  allocatePlan(request: PlanRequest): Promise<PruningPlan>;
   /** Perplexity with the plan's masks on the already-open dense session (no rebuild). */
   previewPlan(request: PreviewRequest, options?: JobOptions): Promise<PerplexityResult>;
   /** Slices (and optionally compensates) the weights and opens a session on the smaller model. */

@@ -11,12 +11,16 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
 import { CRITERION_NAMES, type CriterionName } from '../saliency/types';
 import { getCriterion } from '../saliency/registry';
+import { applyCommand, pruneCommand } from './prune';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
   prune-studio eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] [--json]
   prune-studio export --model <dir> --out <file.onnx>
-  prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]`;
+  prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
+  prune-studio prune --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--layers n]
+                     [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs] --out <dir>
+  prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>`;
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
@@ -47,6 +51,11 @@ async function exportCommand(args: ParsedArgs): Promise<unknown> {
 }
 
 const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
+
+async function withStudio(args: ParsedArgs, run: (api: Awaited<ReturnType<typeof openStudio>>['api']) => Promise<unknown>) {
+  const { api } = await openStudio(args);
+  return run(api);
+}
 
 async function importanceCommand(args: ParsedArgs): Promise<unknown> {
   const criterion = getCriterion(stringFlag(args, 'criterion'));
@@ -80,6 +89,8 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<unknown>> = {
   eval: evalCommand,
   export: exportCommand,
   importance: importanceCommand,
+  prune: (args) => withStudio(args, (api) => pruneCommand(api, args)),
+  apply: (args) => withStudio(args, (api) => applyCommand(api, args)),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,93 @@
+/** CLI `prune` and `apply`: the same api calls the UI makes, writing the export bundle to a folder. */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { InputError } from '../core/errors';
+import type { PruningPlan } from '../core/plan';
+import type { StudioApi } from '../api/types';
+import { ALLOCATIONS, type Allocation } from '../prune/allocate';
+import type { Compensation } from '../prune/compensate';
+import { getCriterion } from '../saliency/registry';
+import type { CriterionName } from '../saliency/types';
+import { numberFlag, stringFlag, type ParsedArgs } from './args';
+
+const COMPENSATIONS: readonly Compensation[] = ['none', 'bias', 'obs'];
+export const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
+export const DEFAULT_EVALUATION = 'public/data/evaluation.txt';
+
+function compensationFlag(args: ParsedArgs): Compensation {
+  const c = stringFlag(args, 'compensate', 'none') as Compensation;
+  if (!COMPENSATIONS.includes(c)) throw new InputError(`--compensate must be one of ${COMPENSATIONS.join(', ')}, got "${c}".`);
+  return c;
+}
+
+export async function calibrateFromArgs(api: StudioApi, args: ParsedArgs, withHessians: boolean) {
+  const calibPath = stringFlag(args, 'calib', DEFAULT_CALIBRATION);
+  return api.calibrate({
+    text: readFileSync(calibPath, 'utf8'),
+    textName: basename(calibPath),
+    samples: numberFlag(args, 'samples', 16),
+    seq: numberFlag(args, 'seq', 128),
+    withHessians,
+  });
+}
+
+/** Applies, measures and writes the bundle; returns the JSON summary. */
+async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: PruningPlan, compensation: Compensation) {
+  const applied = await api.applyPlan({ plan, compensation });
+  const evalPath = stringFlag(args, 'text', DEFAULT_EVALUATION);
+  const maxTokens = numberFlag(args, 'max-tokens', 8192);
+  const request = { text: readFileSync(evalPath, 'utf8'), textName: basename(evalPath), contextLength: 128, stride: 64, maxTokens };
+  const dense = await api.evaluatePerplexity(request);
+  const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
+  const latencyReq = { batch: 1, seq: 128, warmup: 3, runs: numberFlag(args, 'runs', 10) };
+  const denseLatency = await api.measureLatency(latencyReq);
+  const prunedLatency = await api.measureLatency({ ...latencyReq, target: 'pruned' });
+  const bundle = await api.exportPruned();
+  const out = stringFlag(args, 'out');
+  mkdirSync(out, { recursive: true });
+  for (const f of bundle.files) writeFileSync(join(out, f.name), f.bytes);
+  return {
+    out,
+    files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })),
+    verification: bundle.verification,
+    compensation,
+    parameters: { dense: applied.denseCost.parameters, pruned: applied.parameters },
+    flops: { dense: applied.denseCost.flops, pruned: applied.cost.flops },
+    perplexity: { dense: dense.perplexity, pruned: pruned.perplexity, protocol: pruned.protocol },
+    latencyMs: {
+      dense: denseLatency.medianMs,
+      pruned: prunedLatency.medianMs,
+      speedup: denseLatency.medianMs / prunedLatency.medianMs,
+      flopBoundSpeedup: applied.denseCost.flops / applied.cost.flops,
+      backend: prunedLatency.backend,
+    },
+  };
+}
+
+export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
+  const criterion = getCriterion(stringFlag(args, 'criterion'));
+  const compensation = compensationFlag(args);
+  const allocation = stringFlag(args, 'allocation', 'uniform') as Allocation;
+  if (!ALLOCATIONS.includes(allocation)) throw new InputError(`--allocation must be one of ${ALLOCATIONS.join(', ')}.`);
+  const ratio = numberFlag(args, 'ratio', 0);
+  const heads = numberFlag(args, 'heads', ratio);
+  const ffn = numberFlag(args, 'ffn', ratio);
+  const layers = numberFlag(args, 'layers', 0);
+  for (const [name, v] of [['heads', heads], ['ffn', ffn]] as const) {
+    if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
+  }
+  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || compensation !== 'none';
+  if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || compensation === 'obs');
+  const scores = await api.computeImportance(criterion.name as CriterionName);
+  if (layers > 0 && !scores.layers) await api.computeImportance('block-influence');
+  const plan = await api.allocatePlan({ criterion: criterion.name, allocation, heads, ffn, layers, name: `${criterion.name}-${allocation}-h${heads}-f${ffn}-l${layers}` });
+  if (plan.derivation) plan.derivation.compensation = compensation;
+  return applyMeasureExport(api, args, plan, compensation);
+}
+
+export async function applyCommand(api: StudioApi, args: ParsedArgs) {
+  const plan = JSON.parse(readFileSync(stringFlag(args, 'plan'), 'utf8')) as PruningPlan;
+  const compensation = args.flags.has('compensate') ? compensationFlag(args) : (plan.derivation?.compensation ?? 'none');
+  if (compensation !== 'none') await calibrateFromArgs(api, args, compensation === 'obs');
+  return applyMeasureExport(api, args, plan, compensation);
+}
