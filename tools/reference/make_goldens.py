@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
     /usr/bin/python3 tools/reference/make_goldens.py [model_dir]      # default public/models/demo-gpt2
-Writes fixtures/golden/{dense,perplexity,criteria}.json and runs the check against gpt2_torch.py.
+Writes fixtures/golden/{dense,perplexity,criteria,prune}.json and runs the check against gpt2_torch.py.
 """
 import sys
 
@@ -12,6 +12,7 @@ import check_against_demo
 import criteria_golden
 import dense_golden
 import perplexity_golden
+import prune_golden
 from gpt2_ref import DEFAULT_MODEL_DIR, GPT2Ref
 
 if __name__ == "__main__":
@@ -22,4 +23,5 @@ if __name__ == "__main__":
     dense_golden.run(model, model_dir)
     perplexity_golden.run(model, model_dir)
     criteria_golden.run(model, model_dir)
+    prune_golden.run(model, model_dir)
     check_against_demo.main(model_dir)
