@@ -1,0 +1,84 @@
+/**
+ * State shared while building one graph: the builder, the model, the options and the values every
+ * block reuses (sequence positions, the causal mask, mask inputs), plus tiny op helpers.
+ */
+import type { ModelIR } from '../core/ir';
+import type { Tensor } from '../core/tensor';
+import { attr, type OnnxGraphBuilder } from '../io/onnx';
+import type { GraphOptions } from './options';
+
+export type ResolvedOptions = Required<GraphOptions>;
+
+export interface MaskInputs {
+  /** [L, H, 1, 1] view of head_mask, ready to Gather per layer. */
+  head: string;
+  /** ffn_mask [L, F] */
+  ffn: string;
+  /** layer_mask [L] */
+  layer: string;
+}
+
+export interface GraphContext {
+  readonly b: OnnxGraphBuilder;
+  readonly ir: ModelIR;
+  readonly opts: ResolvedOptions;
+  readonly inputIds: string;
+  /** int64 [seq]: 0..seq-1 */
+  readonly positions: string;
+  /** float32 [seq, seq]: 0 on and below the diagonal, a large negative number above it. */
+  readonly causalMask: string;
+  readonly masks: MaskInputs | undefined;
+  /** float32 [seq, headDim] cos / sin tables (rotary models only). */
+  readonly rotary: { cos: string; sin: string } | undefined;
+}
+
+/** Additive mask value for future positions: exp() of it underflows to exactly 0, and it never makes a row all -inf. */
+export const MASKED_SCORE = -1e9;
+
+export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
+  return {
+    masks: o.masks ?? false,
+    taps: o.taps ?? false,
+    tokenLoss: o.tokenLoss ?? false,
+    logits: o.logits ?? true,
+    opset: o.opset ?? 17,
+  };
+}
+
+/** Adds a weight tensor under a readable unique name. */
+export function weight(ctx: GraphContext, name: string, t: Tensor): string {
+  return ctx.b.addWeight(name, t);
+}
+
+/** y = x W^T (+ b) with W^T already stored as [in, out]. */
+export function matmulBias(ctx: GraphContext, x: string, wT: string, bias: string | undefined, name: string, out?: string): string {
+  const { b } = ctx;
+  if (!bias) return out ? b.node('MatMul', [x, wT], { outputs: [out], name })[0]! : b.op('MatMul', [x, wT], undefined, name);
+  const y = b.op('MatMul', [x, wT], undefined, name);
+  return out ? b.node('Add', [y, bias], { outputs: [out], name: `${name}_bias` })[0]! : b.op('Add', [y, bias], undefined, `${name}_bias`);
+}
+
+/** Row `index` of a stacked per-layer tensor (Gather on axis 0 with a scalar index). */
+export function layerSlice(ctx: GraphContext, stacked: string, index: number, name: string): string {
+  return ctx.b.op('Gather', [stacked, ctx.b.constInt64([index], [])], { axis: 0 }, name);
+}
+
+export function scalarF(ctx: GraphContext, v: number): string {
+  return ctx.b.constFloat([v], []);
+}
+
+export function unsqueeze(ctx: GraphContext, x: string, axes: readonly number[], name?: string): string {
+  return ctx.b.op('Unsqueeze', [x, ctx.b.constInt64(axes)], undefined, name);
+}
+
+/** Reduce over the last axis, keeping it (axes moved from attribute to input in opset 18). */
+export function reduceLast(ctx: GraphContext, op: 'ReduceMean' | 'ReduceLogSumExp', x: string, name: string): string {
+  const { b } = ctx;
+  return ctx.opts.opset >= 18 ? b.op(op, [x, b.constInt64([-1])], { keepdims: 1 }, name) : b.op(op, [x], { axes: [-1], keepdims: 1 }, name);
+}
+
+export function reshape(ctx: GraphContext, x: string, shape: readonly number[], name?: string): string {
+  return ctx.b.op('Reshape', [x, ctx.b.constInt64(shape)], undefined, name);
+}
+
+export { attr };

@@ -1,0 +1,53 @@
+/**
+ * Mask inputs (head_mask, ffn_mask, layer_mask) and activation taps (attn_in.i, ffn_in.i,
+ * hidden.i, hidden.L) of the graph contract in options.ts.
+ */
+import type { ModelIR } from '../core/ir';
+import type { Dim, OnnxGraphBuilder } from '../io/onnx';
+import { layerSlice, type GraphContext, type MaskInputs } from './context';
+
+export interface TapRecord {
+  name: string;
+  dims: Dim[];
+}
+
+/** Declares the three mask inputs (uniform models only; see validateForGraph). */
+export function addMaskInputs(b: OnnxGraphBuilder, ir: ModelIR): MaskInputs {
+  const L = ir.layers.length;
+  const H = ir.layers[0]?.numHeads ?? 0;
+  const F = ir.layers[0]?.ffnSize ?? 0;
+  const headMask = b.addInput('head_mask', 'float32', [L, H]);
+  b.addInput('ffn_mask', 'float32', [L, F]);
+  b.addInput('layer_mask', 'float32', [L]);
+  const head = b.op('Reshape', [headMask, b.constInt64([L, H, 1, 1])], undefined, 'masks/head_4d');
+  return { head, ffn: 'ffn_mask', layer: 'layer_mask' };
+}
+
+/** Multiplies x by this layer's row of a stacked mask (no-op without masks). */
+export function applyLayerMask(ctx: GraphContext, x: string, which: keyof MaskInputs, l: number, name: string): string {
+  if (!ctx.masks) return x;
+  const row = layerSlice(ctx, ctx.masks[which], l, `${name}/mask_row`);
+  return ctx.b.op('Mul', [x, row], undefined, `${name}/masked`);
+}
+
+export const tapNames = {
+  attnIn: (l: number) => `attn_in.${l}`,
+  ffnIn: (l: number) => `ffn_in.${l}`,
+  hidden: (l: number) => `hidden.${l}`,
+};
+
+/** Exposes `value` as graph output `name` (when taps are on); records it for declaration at the end. */
+export function tap(ctx: GraphContext, taps: TapRecord[], value: string, name: string, width: number): void {
+  if (!ctx.opts.taps) return;
+  ctx.b.node('Identity', [value], { outputs: [name], name: `tap/${name}` });
+  taps.push({ name, dims: ['batch', 'seq', width] });
+}
+
+/** A [batch, seq, 0] tap for a sublayer that pruning removed entirely. */
+export function emptyTap(ctx: GraphContext, taps: TapRecord[], like: string, name: string): void {
+  if (!ctx.opts.taps) return;
+  const { b } = ctx;
+  const zero = b.constInt64([0]);
+  b.node('Slice', [like, zero, zero, b.constInt64([2])], { outputs: [name], name: `tap/${name}` });
+  taps.push({ name, dims: ['batch', 'seq', 0] });
+}

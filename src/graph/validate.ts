@@ -1,0 +1,70 @@
+/**
+ * Checks a ModelIR before building: every tensor has the shape its spec and layer shapes imply,
+ * and the requested options fit the model (masks need uniform layers). Errors name the tensor.
+ */
+import { InputError, ShapeMismatchError, UnsupportedModelError } from '../core/errors';
+import { isUniform, type LayerShape, type LayerWeights, type ModelIR, type Norm } from '../core/ir';
+import type { GraphOptions } from './options';
+import { expectShape } from './weights';
+
+function checkNorm(n: Norm, d: number, what: string, needBias: boolean): void {
+  expectShape(n.weight, [d], `${what}.weight`);
+  if (n.bias) expectShape(n.bias, [d], `${what}.bias`);
+  else if (needBias) throw new ShapeMismatchError(`${what}.bias is missing (LayerNorm needs one).`);
+}
+
+function checkLayer(ir: ModelIR, shape: LayerShape, w: LayerWeights, i: number): void {
+  const { hiddenSize: d, headDim: dh, gatedMlp } = ir.spec;
+  const { numHeads: H, numKvHeads: K, ffnSize: F } = shape;
+  const at = `layer ${i}`;
+  if (H < 0 || K < 0 || F < 0 || !Number.isInteger(H) || !Number.isInteger(K) || !Number.isInteger(F)) {
+    throw new ShapeMismatchError(`${at} has invalid shape ${JSON.stringify(shape)}.`);
+  }
+  if (H > 0 && (K === 0 || H % K !== 0)) throw new ShapeMismatchError(`${at}: ${H} query heads cannot share ${K} kv heads evenly.`);
+  checkNorm(w.attnNorm, d, `${at} attnNorm`, ir.spec.norm === 'layernorm' && H > 0);
+  checkNorm(w.mlpNorm, d, `${at} mlpNorm`, ir.spec.norm === 'layernorm' && F > 0);
+  if (H > 0) {
+    expectShape(w.q.weight, [H * dh, d], `${at} q.weight`);
+    expectShape(w.k.weight, [K * dh, d], `${at} k.weight`);
+    expectShape(w.v.weight, [K * dh, d], `${at} v.weight`);
+    expectShape(w.o.weight, [d, H * dh], `${at} o.weight`);
+    if (w.q.bias) expectShape(w.q.bias, [H * dh], `${at} q.bias`);
+    if (w.k.bias) expectShape(w.k.bias, [K * dh], `${at} k.bias`);
+    if (w.v.bias) expectShape(w.v.bias, [K * dh], `${at} v.bias`);
+  }
+  if (w.o.bias) expectShape(w.o.bias, [d], `${at} o.bias`);
+  if (F > 0) {
+    expectShape(w.up.weight, [F, d], `${at} up.weight`);
+    if (w.up.bias) expectShape(w.up.bias, [F], `${at} up.bias`);
+    if (gatedMlp) {
+      expectShape(w.gate?.weight, [F, d], `${at} gate.weight`);
+      if (w.gate?.bias) expectShape(w.gate.bias, [F], `${at} gate.bias`);
+    }
+    expectShape(w.down.weight, [d, F], `${at} down.weight`);
+  }
+  if (w.down.bias) expectShape(w.down.bias, [d], `${at} down.bias`);
+}
+
+export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
+  const { spec } = ir;
+  const L = ir.layers.length;
+  if (ir.weights.layers.length !== L)
+    throw new ShapeMismatchError(`The model lists ${L} layer shapes but ${ir.weights.layers.length} weight sets.`);
+  if (spec.positions === 'rotary' && spec.headDim % 2 !== 0)
+    throw new UnsupportedModelError(`Rotary positions need an even head_dim, got ${spec.headDim}.`);
+  if (spec.positions === 'learned') expectShape(ir.weights.positionEmbedding, [spec.maxPositions, spec.hiddenSize], 'positionEmbedding');
+  expectShape(ir.weights.tokenEmbedding, [spec.vocabSize, spec.hiddenSize], 'tokenEmbedding');
+  if (!spec.tiedEmbeddings || ir.weights.lmHead) expectShape(ir.weights.lmHead, [spec.vocabSize, spec.hiddenSize], 'lmHead');
+  checkNorm(ir.weights.finalNorm, spec.hiddenSize, 'finalNorm', spec.norm === 'layernorm');
+  ir.layers.forEach((shape, i) => checkLayer(ir, shape, ir.weights.layers[i]!, i));
+  if (options.masks && !isUniform(ir)) {
+    throw new InputError('Mask inputs need a model whose layers all have the same shape.', 'Build masks on the original (unsliced) model.');
+  }
+  const opset = options.opset ?? 17;
+  if (!Number.isInteger(opset) || opset < 17 || opset > 21) {
+    throw new InputError(`ONNX opset ${opset} is not supported; use 17 (default) to 21.`, 'LayerNormalization needs opset 17 or newer.');
+  }
+  if (options.logits === false && !options.tokenLoss && !options.taps) {
+    throw new InputError('The graph would have no outputs: enable logits, tokenLoss or taps.');
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Weight layout helpers for the graph builder: PyTorch-style W[out, in] blocks are fused along
+ * `out` and stored transposed (W^T [in, out]) so that MatMul(x, W^T) needs no run-time Transpose.
+ */
+import { ShapeMismatchError } from '../core/errors';
+import type { Linear } from '../core/ir';
+import { tensor, type Tensor } from '../core/tensor';
+
+/** [in, sum(out_i)]: the transposes of W_i [out_i, in] side by side, each scaled by scales[i] (default 1). */
+export function fusedTranspose(weights: readonly Tensor[], scales: readonly number[] = []): Tensor {
+  const inDim = weights[0]?.shape[1] ?? 0;
+  const outs = weights.map((w) => w.shape[0] ?? 0);
+  const total = outs.reduce((a, b) => a + b, 0);
+  const out = new Float32Array(inDim * total);
+  let col = 0;
+  weights.forEach((w, wi) => {
+    const rows = outs[wi]!;
+    if (w.shape.length !== 2 || w.shape[1] !== inDim) {
+      throw new ShapeMismatchError(`Fused linear expects [out, ${inDim}] weights, got [${w.shape.join(', ')}].`);
+    }
+    const s = scales[wi] ?? 1;
+    const src = w.data;
+    for (let r = 0; r < rows; r++) {
+      const base = r * inDim;
+      for (let c = 0; c < inDim; c++) out[c * total + col + r] = src[base + c]! * s;
+    }
+    col += rows;
+  });
+  return tensor([inDim, total], out);
+}
+
+/** Concatenated biases of the fused linears (zeros where one has none), or undefined when none has a bias. */
+export function fusedBias(linears: readonly Linear[], scales: readonly number[] = []): Tensor | undefined {
+  if (!linears.some((l) => l.bias)) return undefined;
+  const outs = linears.map((l) => l.weight.shape[0] ?? 0);
+  const out = new Float32Array(outs.reduce((a, b) => a + b, 0));
+  let at = 0;
+  linears.forEach((l, i) => {
+    const s = scales[i] ?? 1;
+    if (l.bias) {
+      if (l.bias.data.length !== outs[i])
+        throw new ShapeMismatchError(`A bias has ${l.bias.data.length} entries; its weight has ${outs[i]} rows.`);
+      for (let j = 0; j < outs[i]!; j++) out[at + j] = l.bias.data[j]! * s;
+    }
+    at += outs[i]!;
+  });
+  return tensor([out.length], out);
+}
+
+export function expectShape(t: Tensor | undefined, shape: readonly number[], what: string): void {
+  if (!t) throw new ShapeMismatchError(`${what} is missing.`);
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+    throw new ShapeMismatchError(`${what} has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}].`);
+  }
+  if (t.data.length !== shape.reduce((a, b) => a * b, 1))
+    throw new ShapeMismatchError(`${what} holds ${t.data.length} values for shape [${shape.join(', ')}].`);
+}

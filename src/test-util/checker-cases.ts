@@ -1,0 +1,50 @@
+/**
+ * The graphs whose ONNX bytes tools/onnx/record-checker.ts runs through the official ONNX checker
+ * (tools/check_onnx.py) and records in fixtures/onnx-checker.json (sha256 + verdict); checker.test.ts
+ * rebuilds them and fails when a hash no longer matches, so a graph change needs a new checker run.
+ */
+import { loadModelIR } from '../arch/load';
+import { dirSource } from '../cli/dir-source';
+import { buildOnnx } from '../graph/build';
+import type { GraphOptions } from '../graph/options';
+import type { ModelIR } from '../core/ir';
+import { prunedGpt2 } from './pruned-ir';
+import { randomIR } from './random-ir';
+import { DEMO_DIR } from './golden';
+import { randomLlamaIR } from './random-llama';
+
+export interface CheckerCase {
+  name: string;
+  build: () => Promise<Uint8Array>;
+}
+
+const all: GraphOptions = { masks: true, taps: true, tokenLoss: true, logits: true };
+
+function fromIR(name: string, make: () => ModelIR | Promise<ModelIR>, options: GraphOptions): CheckerCase {
+  return { name, build: async () => buildOnnx(await make(), options) };
+}
+
+let demo: Promise<ModelIR> | undefined;
+/** The demo model (public/models/demo-gpt2), loaded once; its cases change whenever model.safetensors does. */
+function demoIR(): Promise<ModelIR> {
+  demo ??= loadModelIR(dirSource(DEMO_DIR)).then((r) => r.ir);
+  return demo;
+}
+
+export function checkerCases(): CheckerCase[] {
+  return [
+    // The graphs the studio builds for the demo model (api/studio.ts, api/evaluation.ts, saliency calibration, export).
+    fromIR('demo-gpt2 evaluation (masks+tokenLoss, no logits)', demoIR, { masks: true, tokenLoss: true, logits: false }),
+    fromIR('demo-gpt2 calibration (masks+taps+tokenLoss)', demoIR, { masks: true, taps: true, tokenLoss: true, logits: false }),
+    fromIR('demo-gpt2 export (logits)', demoIR, { logits: true }),
+    fromIR('random-gpt2 logits', () => randomIR(), { logits: true }),
+    fromIR('random-gpt2 masks+taps+tokenLoss+logits', () => randomIR(), all),
+    fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+tokenLoss', prunedGpt2, { taps: true, tokenLoss: true }),
+    fromIR('random-gpt2 gelu masks+tokenLoss, no logits', () => ({ ...randomIR(), spec: { ...randomIR().spec, activation: 'gelu' } }), {
+      masks: true,
+      tokenLoss: true,
+      logits: false,
+    }),
+    fromIR('random-llama GQA masks+taps+tokenLoss+logits', () => randomLlamaIR(), all),
+  ];
+}
