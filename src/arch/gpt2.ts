@@ -1,109 +1,138 @@
 /**
- * GPT-2 family adapter. Hugging Face names (optionally prefixed "transformer."); Conv1D weights
- * are stored [in, out] and transposed to the IR's [out, in]; c_attn [d, 3d] splits into q | k | v.
+ * GPT-2 family adapter (Hugging Face GPT2LMHeadModel names, with or without the "transformer."
+ * prefix). Conv1D weights are stored [in, out] and transposed to the IR's [out, in]; c_attn
+ * [d, 3·H·dh] splits into q | k | v with their bias thirds; attn.c_proj -> o, mlp.c_fc -> up,
+ * mlp.c_proj -> down, ln_1 / ln_2 / ln_f -> attnNorm / mlpNorm / finalNorm, wte / wpe embeddings.
+ * The LM head is tied to wte unless lm_head.weight is present and different.
  */
-import type { LayerWeights, ModelIR } from '../core/ir';
+import { ShapeMismatchError } from '../core/errors';
+import type { ArchSpec, LayerShape, LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
-import { requireTensor, transpose, type FamilyAdapter, type TensorGetter } from './adapter';
+import type { FamilyAdapter, TensorGetter } from './adapter';
+import { checkFinite, checkTensor, concat1d, concatTransposed, sameData, slice1d, transposeColumns } from './tensors';
 
-function splitColumns(t: Tensor, parts: number): Tensor[] {
-  const [rows = 0, cols = 0] = t.shape;
-  const w = cols / parts;
-  return Array.from({ length: parts }, (_, p) => {
-    const out = new Float32Array(rows * w);
-    for (let r = 0; r < rows; r++) out.set(t.data.subarray(r * cols + p * w, r * cols + (p + 1) * w), r * w);
-    return tensor([rows, w], out);
-  });
-}
+const PREFIX = 'transformer.';
 
-function splitVector(t: Tensor, parts: number): Tensor[] {
-  const w = t.data.length / parts;
-  return Array.from({ length: parts }, (_, p) => tensor([w], t.data.slice(p * w, (p + 1) * w)));
-}
+type Req = (name: string, shape: readonly number[]) => Tensor;
 
-function concatColumns(parts: Tensor[]): Tensor {
-  const rows = parts[0]?.shape[0] ?? 0;
-  const widths = parts.map((p) => p.shape[1] ?? 0);
-  const cols = widths.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    let at = 0;
-    parts.forEach((p, i) => {
-      out.set(p.data.subarray(r * widths[i]!, (r + 1) * widths[i]!), r * cols + at);
-      at += widths[i]!;
-    });
+function readLayer(req: Req, spec: ArchSpec, shape: LayerShape, i: number): LayerWeights {
+  if (shape.numKvHeads !== shape.numHeads) {
+    throw new ShapeMismatchError(
+      `GPT-2 layer ${i} has ${shape.numHeads} query heads but ${shape.numKvHeads} key/value heads; GPT-2 has no grouped-query attention.`,
+    );
   }
-  return tensor([rows, cols], out);
+  const d = spec.hiddenSize;
+  const inner = shape.numHeads * spec.headDim;
+  const f = shape.ffnSize;
+  const p = `h.${i}.`;
+  const qkv = req(`${p}attn.c_attn.weight`, [d, 3 * inner]);
+  const qkvBias = req(`${p}attn.c_attn.bias`, [3 * inner]);
+  const part = (k: number): Linear => ({ weight: transposeColumns(qkv, k * inner, inner), bias: slice1d(qkvBias, k * inner, inner) });
+  const conv = (name: string, nIn: number, nOut: number): Linear => ({
+    weight: transposeColumns(req(`${p}${name}.weight`, [nIn, nOut]), 0, nOut),
+    bias: req(`${p}${name}.bias`, [nOut]),
+  });
+  const norm = (name: string): Norm => ({ weight: req(`${p}${name}.weight`, [d]), bias: req(`${p}${name}.bias`, [d]) });
+  return {
+    attnNorm: norm('ln_1'),
+    q: part(0),
+    k: part(1),
+    v: part(2),
+    o: conv('attn.c_proj', inner, d),
+    mlpNorm: norm('ln_2'),
+    up: conv('mlp.c_fc', d, f),
+    down: conv('mlp.c_proj', f, d),
+  };
 }
 
-function prefixed(get: TensorGetter): TensorGetter {
-  return (name) => get(name) ?? get(`transformer.${name}`);
+/** wte, and the name prefix the checkpoint uses ("" for GPT2Model files, "transformer." for GPT2LMHeadModel). */
+function findEmbedding(get: TensorGetter): { prefix: string; wte: Tensor | undefined } {
+  const prefixed = get(`${PREFIX}wte.weight`);
+  return prefixed ? { prefix: PREFIX, wte: prefixed } : { prefix: '', wte: get('wte.weight') };
+}
+
+function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorGetter, name: string, files?: string): ModelIR {
+  if (spec.family !== 'gpt2') throw new ShapeMismatchError(`The GPT-2 adapter cannot read a ${spec.family} model.`);
+  const d = spec.hiddenSize;
+  const { prefix, wte } = findEmbedding(get);
+  const req: Req = (n, shape) => checkTensor(get(prefix + n), prefix + n, shape, files);
+  const tokenEmbedding = checkTensor(wte, `${prefix}wte.weight`, [spec.vocabSize, d], files);
+  const weights = layers.map((shape, i) => readLayer(req, spec, shape, i));
+  const lmHead = readLmHead(get, spec, tokenEmbedding, files);
+  return {
+    name,
+    spec: { ...spec, tiedEmbeddings: lmHead === undefined },
+    layers: layers.map((l) => ({ ...l })),
+    originalLayerIndex: layers.map((_, i) => i),
+    weights: {
+      tokenEmbedding,
+      positionEmbedding: req('wpe.weight', [spec.maxPositions, d]),
+      layers: weights,
+      finalNorm: { weight: req('ln_f.weight', [d]), bias: req('ln_f.bias', [d]) },
+      ...(lmHead ? { lmHead } : {}),
+    },
+  };
+}
+
+/** undefined = tied to wte. A config that unties the embeddings requires lm_head.weight. */
+function readLmHead(get: TensorGetter, spec: ArchSpec, wte: Tensor, files?: string): Tensor | undefined {
+  const head = get('lm_head.weight');
+  if (!head) {
+    if (!spec.tiedEmbeddings) checkTensor(head, 'lm_head.weight', [spec.vocabSize, spec.hiddenSize], files);
+    return undefined;
+  }
+  checkTensor(head, 'lm_head.weight', [spec.vocabSize, spec.hiddenSize], files);
+  return sameData(head, wte) ? undefined : head;
+}
+
+function biasOr(b: Tensor | undefined, n: number): Tensor {
+  return b ?? tensor([n]);
+}
+
+function writeLayer(out: Record<string, Tensor>, p: string, l: LayerWeights, d: number): void {
+  if (l.gate) throw new ShapeMismatchError('A GPT-2 checkpoint has no gated MLP; this model cannot be exported as GPT-2.');
+  const conv = (name: string, lin: Linear) => {
+    out[`${p}${name}.weight`] = concatTransposed([lin.weight]);
+    out[`${p}${name}.bias`] = biasOr(lin.bias, lin.weight.shape[0] ?? 0);
+  };
+  out[`${p}ln_1.weight`] = l.attnNorm.weight;
+  out[`${p}ln_1.bias`] = biasOr(l.attnNorm.bias, d);
+  out[`${p}attn.c_attn.weight`] = concatTransposed([l.q.weight, l.k.weight, l.v.weight]);
+  out[`${p}attn.c_attn.bias`] = concat1d([l.q, l.k, l.v].map((lin) => biasOr(lin.bias, lin.weight.shape[0] ?? 0)));
+  conv('attn.c_proj', l.o);
+  out[`${p}ln_2.weight`] = l.mlpNorm.weight;
+  out[`${p}ln_2.bias`] = biasOr(l.mlpNorm.bias, d);
+  conv('mlp.c_fc', l.up);
+  conv('mlp.c_proj', l.down);
+}
+
+/**
+ * Tied models are written without a prefix (the Hub's gpt2 layout, like the demo model); untied
+ * ones with "transformer." + lm_head.weight, which transformers loads into GPT2LMHeadModel intact.
+ */
+function toTensors(ir: ModelIR): Record<string, Tensor> {
+  if (ir.spec.family !== 'gpt2') throw new ShapeMismatchError(`The GPT-2 adapter cannot export a ${ir.spec.family} model.`);
+  const w = ir.weights;
+  if (!w.positionEmbedding) throw new ShapeMismatchError('A GPT-2 model needs learned position embeddings (wpe).');
+  const p = w.lmHead ? PREFIX : '';
+  const d = ir.spec.hiddenSize;
+  const out: Record<string, Tensor> = {
+    [`${p}wte.weight`]: w.tokenEmbedding,
+    [`${p}wpe.weight`]: w.positionEmbedding,
+    [`${p}ln_f.weight`]: w.finalNorm.weight,
+    [`${p}ln_f.bias`]: biasOr(w.finalNorm.bias, d),
+  };
+  w.layers.forEach((l, i) => writeLayer(out, `${p}h.${i}.`, l, d));
+  if (w.lmHead) out['lm_head.weight'] = w.lmHead;
+  for (const [name, t] of Object.entries(out)) checkFinite(t, name);
+  return out;
 }
 
 export const gpt2Adapter: FamilyAdapter = {
   family: 'gpt2',
-  fromTensors(spec, layers, rawGet, name): ModelIR {
-    const get = prefixed(rawGet);
-    const d = spec.hiddenSize;
-    const req = (n: string, shape: number[]) => requireTensor(get, n, shape);
-    const weights = layers.map((shape, i): LayerWeights => {
-      const p = `h.${i}.`;
-      const inner = shape.numHeads * spec.headDim;
-      const [q, k, v] = splitColumns(req(`${p}attn.c_attn.weight`, [d, 3 * inner]), 3).map(transpose) as [Tensor, Tensor, Tensor];
-      const [qb, kb, vb] = splitVector(req(`${p}attn.c_attn.bias`, [3 * inner]), 3) as [Tensor, Tensor, Tensor];
-      return {
-        attnNorm: { weight: req(`${p}ln_1.weight`, [d]), bias: req(`${p}ln_1.bias`, [d]) },
-        q: { weight: q, bias: qb },
-        k: { weight: k, bias: kb },
-        v: { weight: v, bias: vb },
-        o: { weight: transpose(req(`${p}attn.c_proj.weight`, [inner, d])), bias: req(`${p}attn.c_proj.bias`, [d]) },
-        mlpNorm: { weight: req(`${p}ln_2.weight`, [d]), bias: req(`${p}ln_2.bias`, [d]) },
-        up: { weight: transpose(req(`${p}mlp.c_fc.weight`, [d, shape.ffnSize])), bias: req(`${p}mlp.c_fc.bias`, [shape.ffnSize]) },
-        down: { weight: transpose(req(`${p}mlp.c_proj.weight`, [shape.ffnSize, d])), bias: req(`${p}mlp.c_proj.bias`, [d]) },
-      };
-    });
-    const tokenEmbedding = req('wte.weight', [spec.vocabSize, d]);
-    const head = rawGet('lm_head.weight');
-    const untied = head !== undefined && head.data !== tokenEmbedding.data && head.data.some((x, i) => x !== tokenEmbedding.data[i]);
-    return {
-      name,
-      spec: { ...spec, tiedEmbeddings: !untied },
-      layers,
-      originalLayerIndex: layers.map((_, i) => i),
-      weights: {
-        tokenEmbedding,
-        positionEmbedding: req('wpe.weight', [spec.maxPositions, d]),
-        layers: weights,
-        finalNorm: { weight: req('ln_f.weight', [d]), bias: req('ln_f.bias', [d]) },
-        ...(untied ? { lmHead: requireTensor(rawGet, 'lm_head.weight', [spec.vocabSize, d]) } : {}),
-      },
-    };
-  },
-  toTensors(ir) {
-    const w = ir.weights;
-    const out: Record<string, Tensor> = { 'wte.weight': w.tokenEmbedding, 'ln_f.weight': w.finalNorm.weight };
-    if (w.positionEmbedding) out['wpe.weight'] = w.positionEmbedding;
-    if (w.finalNorm.bias) out['ln_f.bias'] = w.finalNorm.bias;
-    if (w.lmHead) out['lm_head.weight'] = w.lmHead;
-    w.layers.forEach((l, i) => {
-      const p = `h.${i}.`;
-      const vec = (t: Tensor | undefined, n: number) => t ?? tensor([n]);
-      out[`${p}ln_1.weight`] = l.attnNorm.weight;
-      out[`${p}ln_1.bias`] = vec(l.attnNorm.bias, ir.spec.hiddenSize);
-      out[`${p}attn.c_attn.weight`] = concatColumns([transpose(l.q.weight), transpose(l.k.weight), transpose(l.v.weight)]);
-      const qn = l.q.weight.shape[0] ?? 0;
-      const bias = new Float32Array(3 * qn);
-      [l.q.bias, l.k.bias, l.v.bias].forEach((b, j) => b && bias.set(b.data, j * qn));
-      out[`${p}attn.c_attn.bias`] = tensor([3 * qn], bias);
-      out[`${p}attn.c_proj.weight`] = transpose(l.o.weight);
-      out[`${p}attn.c_proj.bias`] = vec(l.o.bias, ir.spec.hiddenSize);
-      out[`${p}ln_2.weight`] = l.mlpNorm.weight;
-      out[`${p}ln_2.bias`] = vec(l.mlpNorm.bias, ir.spec.hiddenSize);
-      out[`${p}mlp.c_fc.weight`] = transpose(l.up.weight);
-      out[`${p}mlp.c_fc.bias`] = vec(l.up.bias, l.up.weight.shape[0] ?? 0);
-      out[`${p}mlp.c_proj.weight`] = transpose(l.down.weight);
-      out[`${p}mlp.c_proj.bias`] = vec(l.down.bias, ir.spec.hiddenSize);
-    });
-    return out;
-  },
+  modelTypes: ['gpt2'],
+  // Causal-mask buffers that old transformers versions saved with the weights.
+  ignoredTensors: /(^|\.)attn\.(bias|masked_bias)$/,
+  fromTensors,
+  toTensors,
 };

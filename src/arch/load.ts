@@ -1,57 +1,84 @@
-/** Loads a Hugging Face model folder (config.json + model.safetensors or a sharded index) into a ModelIR. */
-import { ConfigError, SafetensorsError, throwIfAborted } from '../core/errors';
+/**
+ * Loads a Hugging Face model folder (config.json + model.safetensors, or a sharded index) into a
+ * ModelIR through the family registry, and exports a ModelIR back to safetensors bytes.
+ * Fails early and by name: unsupported model_type before any weight is downloaded; a tensor the
+ * config does not account for (e.g. a layer beyond n_layer) after the adapter has run.
+ */
+import { ConfigError, ShapeMismatchError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
-import type { Tensor } from '../core/tensor';
-import type { JobOptions } from '../api/types';
 import { normalizeConfig } from '../io/hf-config';
-import { parseSafetensors, writeSafetensors, type SafetensorsFile } from '../io/safetensors';
-import { readJson, type FileSource } from '../io/source';
+import { writeSafetensors } from '../io/safetensors';
+import type { FileSource } from '../io/source';
+import type { TensorGetter } from './adapter';
+import { readCheckpoint, type LoadProgress } from './checkpoint';
 import { adapterFor } from './registry';
 
-async function readShard(source: FileSource, path: string, options: JobOptions, index: number, count: number): Promise<SafetensorsFile> {
-  const bytes = await source.read(
-    path,
-    (loaded, total) => options.onProgress?.({ stage: 'download', done: loaded, total: total || loaded, message: `Downloading ${path}${count > 1 ? ` (${index + 1}/${count})` : ''}` }),
-    options.signal,
-  );
-  throwIfAborted(options.signal, 'Loading the model');
-  try {
-    return parseSafetensors(bytes);
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new SafetensorsError(`${path}: ${e.message}`);
-    throw e;
-  }
+export type { LoadProgress } from './checkpoint';
+
+export interface LoadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** Display name; default: the folder name, or the repo id of a Hub URL. */
+  name?: string;
 }
 
-async function shardPaths(source: FileSource): Promise<string[]> {
-  if (await source.has('model.safetensors')) return ['model.safetensors'];
-  if (await source.has('model.safetensors.index.json')) {
-    const index = await readJson<{ weight_map?: Record<string, string> }>(source, 'model.safetensors.index.json');
-    if (!index.weight_map) throw new ConfigError('model.safetensors.index.json has no weight_map.');
-    return [...new Set(Object.values(index.weight_map))];
-  }
-  throw new ConfigError(`No model.safetensors (or model.safetensors.index.json) in ${source.location}.`, 'Pick a folder with safetensors weights.');
+export interface LoadedIR {
+  ir: ModelIR;
+  /** config.json as read (the exporter copies it). */
+  config: unknown;
 }
 
-function folderName(location: string): string {
-  return location.replace(/\/+$/, '').split('/').pop() || 'model';
-}
-
-export async function loadModelIR(source: FileSource, options: JobOptions = {}): Promise<{ ir: ModelIR; config: unknown }> {
-  options.onProgress?.({ stage: 'config', done: 0, total: 1, message: 'Reading config.json' });
-  const config = await readJson(source, 'config.json');
-  const { spec, layers } = normalizeConfig(config);
-  const paths = await shardPaths(source);
-  const files: SafetensorsFile[] = [];
-  for (const [i, p] of paths.entries()) files.push(await readShard(source, p, options, i, paths.length));
-  const get = (name: string): Tensor | undefined => {
-    const f = files.find((x) => x.tensors.has(name));
-    return f?.getFloat32(name);
+export async function loadModelIR(source: FileSource, options: LoadOptions = {}): Promise<LoadedIR> {
+  const { onProgress, signal } = options;
+  onProgress?.({ stage: 'config', done: 0, total: 1, message: 'Reading config.json' });
+  const config = await readConfig(source, signal);
+  const { spec, layers, originalLayerIndex } = normalizeConfig(config);
+  const adapter = adapterFor(spec);
+  const checkpoint = await readCheckpoint(source, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
+  throwIfAborted(signal, 'Loading the model');
+  onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Converting weights' });
+  const requested = new Set<string>();
+  const get: TensorGetter = (name) => {
+    requested.add(name);
+    return checkpoint.get(name);
   };
-  const ir = adapterFor(spec.family).fromTensors(spec, layers, get, folderName(source.location));
-  return { ir, config };
+  const name = options.name ?? modelName(source.location);
+  const ir = adapter.fromTensors(spec, layers, get, name, checkpoint.files);
+  const unused = checkpoint.names.filter((n) => !requested.has(n) && !adapter.ignoredTensors?.test(n));
+  if (unused.length > 0) {
+    throw new ShapeMismatchError(
+      `${checkpoint.files} has ${unused.length} tensor(s) that config.json does not account for, e.g. ${unused
+        .slice(0, 3)
+        .map((n) => `"${n}"`)
+        .join(', ')}.`,
+    );
+  }
+  onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
+  return { ir: { ...ir, originalLayerIndex }, config };
 }
 
+async function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {
+  const bytes = await source.read('config.json', undefined, signal);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch (e) {
+    throw new ConfigError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** "…/demo-gpt2" -> "demo-gpt2"; "https://huggingface.co/org/model/resolve/main" -> "org/model". */
+export function modelName(location: string): string {
+  const hub = /huggingface\.co\/(.+?)\/resolve\//.exec(location);
+  if (hub?.[1]) return hub[1];
+  return (
+    location
+      .replace(/[/\\]+$/, '')
+      .split(/[/\\]/)
+      .pop() || 'model'
+  );
+}
+
+/** The model's tensors in its family's checkpoint layout, as F32 safetensors bytes. */
 export function exportSafetensors(ir: ModelIR): Uint8Array {
-  return writeSafetensors(adapterFor(ir.spec.family).toTensors(ir), { format: 'pt', producer: 'prune-studio' });
+  return writeSafetensors(adapterFor(ir.spec).toTensors(ir), { format: 'pt', producer: 'prune-studio' });
 }

@@ -1,167 +1,240 @@
 /**
- * safetensors read/write, validating like the reference implementation (huggingface/safetensors
- * `SafeTensors::deserialize` + `validate`): 8-byte LE header length within the file and a cap,
- * a UTF-8 JSON object header, known dtypes, non-negative integer shapes, offsets contiguous from
- * 0 with no gaps or overlaps, each span = shape x dtype size (overflow-safe), no trailing bytes.
- * F16 / BF16 / F64 weights are converted to float32 on read.
+ * safetensors read/write (https://github.com/huggingface/safetensors), validated exactly like the
+ * reference `SafeTensors::deserialize`: u64 LE header length (<= 100 MB, inside the file), UTF-8
+ * JSON object header, known dtypes, offsets contiguous from 0 and sized shape x dtype (overflow-
+ * safe), no trailing bytes, `__metadata__` a string map. Every failure is a SafetensorsError that
+ * names the tensor and the problem. Weights are copied out to aligned float32 arrays.
  */
 import { SafetensorsError } from '../core/errors';
 import { tensor, type Tensor } from '../core/tensor';
+import { DTYPE_BITS, FLOAT_DTYPES, float32Bytes, isDtype, toFloat32, type Dtype } from './safetensors-dtype';
 
-export const MAX_HEADER_BYTES = 100_000_000;
+export type { Dtype } from './safetensors-dtype';
 
-export const DTYPE_SIZES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E5M2: 1, F8_E4M3: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4, F64: 8, I64: 8, U64: 8,
-};
+/** The reference's MAX_HEADER_SIZE. */
+export const MAX_HEADER_SIZE = 100_000_000;
+const METADATA_KEY = '__metadata__';
+const U64_MAX = (1n << 64n) - 1n;
 
 export interface TensorInfo {
-  dtype: string;
-  shape: number[];
-  /** Absolute byte range in the file. */
-  begin: number;
-  end: number;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  /** [begin, end) in bytes, relative to the start of the data buffer (after the header). */
+  readonly offsets: readonly [number, number];
 }
 
 export interface SafetensorsFile {
-  tensors: Map<string, TensorInfo>;
-  metadata: Record<string, string>;
-  /** Reads a tensor as float32 (F32, F16, BF16, F64). */
+  /** Tensor entries by name, in file order (sorted by offset). */
+  readonly header: ReadonlyMap<string, TensorInfo>;
+  /** The `__metadata__` map ({} when absent). */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** Byte length N of the JSON header (data starts at 8 + N). */
+  readonly headerLength: number;
+  /** A float tensor (F32, F16, BF16, F64) converted to a fresh float32 Tensor. */
   getFloat32(name: string): Tensor;
 }
 
-function fail(msg: string): never {
-  throw new SafetensorsError(msg);
-}
-
-function parseHeader(bytes: Uint8Array): { header: Record<string, unknown>; dataStart: number } {
-  if (bytes.length < 8) fail(`File is ${bytes.length} bytes; a safetensors file starts with an 8-byte header length.`);
-  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) fail(`Header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte cap.`);
-  const len = Number(n);
-  if (8 + len > bytes.length) fail(`Header length ${len} runs past the end of the ${bytes.length}-byte file (truncated?).`);
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + len));
-  } catch {
-    fail('Header is not valid UTF-8.');
-  }
-  let header: unknown;
-  try {
-    header = JSON.parse(text);
-  } catch (e) {
-    fail(`Header is not valid JSON: ${(e as Error).message}`);
-  }
-  if (!header || typeof header !== 'object' || Array.isArray(header)) fail('Header JSON must be an object of tensor entries.');
-  return { header: header as Record<string, unknown>, dataStart: 8 + len };
-}
-
-function parseEntry(name: string, raw: unknown, dataStart: number, dataLength: number): TensorInfo {
-  const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (!e || typeof e !== 'object') fail(`Tensor "${name}": entry must be an object.`);
-  if (typeof e.dtype !== 'string') fail(`Tensor "${name}": missing dtype.`);
-  const size = DTYPE_SIZES[e.dtype];
-  if (!size) fail(`Tensor "${name}": unknown dtype "${e.dtype}".`);
-  if (!Array.isArray(e.shape)) fail(`Tensor "${name}": missing shape.`);
-  for (const d of e.shape) if (!Number.isSafeInteger(d) || d < 0) fail(`Tensor "${name}": shape entry ${JSON.stringify(d)} is not a non-negative integer.`);
-  if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) fail(`Tensor "${name}": missing data_offsets [begin, end].`);
-  const [b, en] = e.data_offsets as unknown[];
-  if (!Number.isSafeInteger(b) || !Number.isSafeInteger(en) || (b as number) < 0) fail(`Tensor "${name}": data_offsets must be non-negative integers.`);
-  const begin = b as number;
-  const end = en as number;
-  if (end < begin) fail(`Tensor "${name}": data_offsets end ${end} is before begin ${begin}.`);
-  if (end > dataLength) fail(`Tensor "${name}": data_offsets end ${end} is beyond the ${dataLength}-byte data section.`);
-  const expected = (e.shape as number[]).reduce((acc, d) => acc * BigInt(d), BigInt(size));
-  if (expected !== BigInt(end - begin)) {
-    fail(`Tensor "${name}": ${end - begin} bytes stored but shape [${(e.shape as number[]).join(', ')}] x ${e.dtype} needs ${expected}.`);
-  }
-  return { dtype: e.dtype, shape: [...(e.shape as number[])], begin: dataStart + begin, end: dataStart + end };
+interface Entry {
+  name: string;
+  info: TensorInfo;
 }
 
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
-  const { header, dataStart } = parseHeader(bytes);
-  const dataLength = bytes.length - dataStart;
-  let metadata: Record<string, string> = {};
-  const tensors = new Map<string, TensorInfo>();
-  for (const [name, raw] of Object.entries(header)) {
-    if (name === '__metadata__') {
-      if (!raw || typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string')) {
-        fail('__metadata__ must map strings to strings.');
+  const headerLength = readHeaderLength(bytes);
+  const json = decodeHeader(bytes.subarray(8, 8 + headerLength));
+  const metadata = readMetadata(json[METADATA_KEY]);
+  const entries = Object.entries(json)
+    .filter(([name]) => name !== METADATA_KEY)
+    .map(([name, value]): Entry => ({ name, info: readTensorInfo(name, value) }));
+  entries.sort((a, b) => a.info.offsets[0] - b.info.offsets[0] || a.info.offsets[1] - b.info.offsets[1]);
+  const dataStart = 8 + headerLength;
+  checkLayout(entries, bytes.length - dataStart);
+  const header = new Map(entries.map((e) => [e.name, e.info]));
+  const data = bytes.subarray(dataStart);
+  return {
+    header,
+    metadata,
+    headerLength,
+    getFloat32(name) {
+      const info = header.get(name);
+      if (!info) throw new SafetensorsError(`There is no tensor "${name}" in this file.`);
+      if (!FLOAT_DTYPES.includes(info.dtype)) {
+        throw new SafetensorsError(
+          `Tensor "${name}" has dtype ${info.dtype}; only ${FLOAT_DTYPES.join(', ')} can be loaded as weights.`,
+          'Convert the checkpoint to float32, float16 or bfloat16 (quantized checkpoints are not supported).',
+        );
       }
-      metadata = raw as Record<string, string>;
-      continue;
+      const [begin, end] = info.offsets;
+      return tensor(info.shape, toFloat32(info.dtype, data.subarray(begin, end), elementCount(info.shape)));
+    },
+  };
+}
+
+function readHeaderLength(bytes: Uint8Array): number {
+  if (bytes.length < 8) {
+    throw new SafetensorsError(`File is too short: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length.`);
+  }
+  const n = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_SIZE)) {
+    throw new SafetensorsError(`Header length ${n} is too large (the limit is ${MAX_HEADER_SIZE} bytes).`);
+  }
+  const len = Number(n);
+  if (8 + len > bytes.length) {
+    throw new SafetensorsError(
+      `Header length ${len} runs past the end of the file (${bytes.length} bytes): the file is truncated or not safetensors.`,
+    );
+  }
+  return len;
+}
+
+function decodeHeader(raw: Uint8Array): Record<string, unknown> {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+  } catch {
+    throw new SafetensorsError('Header is not valid UTF-8.');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new SafetensorsError(`Header is not valid JSON: ${(e as Error).message}`);
+  }
+  if (!isObject(json)) {
+    throw new SafetensorsError(`Header must be a JSON object mapping tensor names to entries, got ${describe(json)}.`);
+  }
+  return json;
+}
+
+function readMetadata(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) throw new SafetensorsError(`${METADATA_KEY} must be an object of strings, got ${describe(value)}.`);
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string')
+      throw new SafetensorsError(`${METADATA_KEY} must map strings to strings, but key "${k}" has ${describe(v)}.`);
+  }
+  return Object.fromEntries(Object.entries(value as Record<string, string>));
+}
+
+function readTensorInfo(name: string, value: unknown): TensorInfo {
+  const where = `Tensor "${name}"`;
+  if (!isObject(value)) throw new SafetensorsError(`${where}: the entry must be an object, got ${describe(value)}.`);
+  const { dtype, shape, data_offsets: offsets } = value;
+  if (dtype === undefined) throw new SafetensorsError(`${where}: missing "dtype".`);
+  if (typeof dtype !== 'string' || !isDtype(dtype)) {
+    throw new SafetensorsError(`${where}: unknown dtype ${JSON.stringify(dtype)} (known: ${Object.keys(DTYPE_BITS).join(', ')}).`);
+  }
+  if (shape === undefined) throw new SafetensorsError(`${where}: missing "shape".`);
+  if (!Array.isArray(shape)) throw new SafetensorsError(`${where}: "shape" must be an array, got ${describe(shape)}.`);
+  shape.forEach((d, i) => {
+    if (!isIndex(d)) throw new SafetensorsError(`${where}: shape[${i}] = ${JSON.stringify(d)} is not a non-negative integer.`);
+  });
+  if (offsets === undefined) throw new SafetensorsError(`${where}: missing "data_offsets".`);
+  if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isIndex)) {
+    throw new SafetensorsError(`${where}: "data_offsets" must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}.`);
+  }
+  return { dtype, shape: shape as number[], offsets: [offsets[0] as number, offsets[1] as number] };
+}
+
+/** The reference's `Metadata::validate` plus its final buffer-length check. */
+function checkLayout(entries: readonly Entry[], dataLength: number): void {
+  let end = 0;
+  let previous: string | undefined;
+  for (const { name, info } of entries) {
+    const [b, e] = info.offsets;
+    const where = `Tensor "${name}"`;
+    if (e < b) throw new SafetensorsError(`${where}: data_offsets end ${e} is before begin ${b}.`);
+    if (b > end) {
+      throw new SafetensorsError(
+        `${where}: data_offsets [${b}, ${e}] leave a gap: ${previous ? `"${previous}" ends` : 'the data starts'} at byte ${end}.`,
+      );
     }
-    tensors.set(name, parseEntry(name, raw, dataStart, dataLength));
-  }
-  const ordered = [...tensors.entries()].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end);
-  let cursor = dataStart;
-  for (const [name, info] of ordered) {
-    if (info.begin < cursor) fail(`Tensor "${name}" overlaps the previous tensor's data.`);
-    if (info.begin > cursor) fail(`Gap of ${info.begin - cursor} bytes before tensor "${name}": offsets must be contiguous.`);
-    cursor = info.end;
-  }
-  if (cursor !== bytes.length) fail(`${bytes.length - cursor} trailing bytes after the last tensor.`);
-  return { tensors, metadata, getFloat32: (name) => readFloat32(bytes, name, tensors.get(name)) };
-}
-
-export function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-function readFloat32(bytes: Uint8Array, name: string, info: TensorInfo | undefined): Tensor {
-  if (!info) throw new SafetensorsError(`Tensor "${name}" is not in the file.`);
-  const n = info.shape.reduce((a, b) => a * b, 1);
-  const view = new DataView(bytes.buffer, bytes.byteOffset + info.begin, info.end - info.begin);
-  const out = new Float32Array(n);
-  switch (info.dtype) {
-    case 'F32':
-      for (let i = 0; i < n; i++) out[i] = view.getFloat32(i * 4, true);
-      break;
-    case 'F16':
-      for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(i * 2, true));
-      break;
-    case 'BF16': {
-      const u = new Uint32Array(out.buffer);
-      for (let i = 0; i < n; i++) u[i] = view.getUint16(i * 2, true) << 16;
-      break;
+    if (b < end) throw new SafetensorsError(`${where}: data_offsets [${b}, ${e}] overlap "${previous ?? ''}", which ends at byte ${end}.`);
+    end = e;
+    previous = name;
+    const expected = byteSize(name, info);
+    if (BigInt(e - b) !== expected) {
+      throw new SafetensorsError(
+        `${where}: data_offsets span ${e - b} bytes, but shape [${info.shape.join(', ')}] of ${info.dtype} needs ${expected} bytes.`,
+      );
     }
-    case 'F64':
-      for (let i = 0; i < n; i++) out[i] = view.getFloat64(i * 8, true);
-      break;
-    default:
-      throw new SafetensorsError(`Tensor "${name}" has dtype ${info.dtype}; weights must be F32, F16, BF16 or F64.`);
   }
-  return tensor(info.shape, out);
+  if (end > dataLength) {
+    throw new SafetensorsError(
+      `Tensor data runs past the end of the file: "${previous ?? ''}" ends at byte ${end} of a ${dataLength}-byte data buffer.`,
+    );
+  }
+  if (end < dataLength) {
+    throw new SafetensorsError(
+      `${dataLength - end} trailing bytes after the last tensor: the data buffer is ${dataLength} bytes, the tensors cover ${end}.`,
+    );
+  }
 }
 
-/** Writes F32 tensors (sorted by name), header padded with spaces to a multiple of 8 bytes. */
-export function writeSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Uint8Array {
+/** shape x dtype size in bytes, with the reference's u64 overflow and whole-byte checks. */
+function byteSize(name: string, info: TensorInfo): bigint {
+  let elements = 1n;
+  for (const d of info.shape) {
+    elements *= BigInt(d);
+    if (elements > U64_MAX)
+      throw new SafetensorsError(`Tensor "${name}": shape [${info.shape.join(', ')}] overflows a 64-bit element count.`);
+  }
+  const bits = elements * BigInt(DTYPE_BITS[info.dtype]);
+  if (bits > U64_MAX)
+    throw new SafetensorsError(`Tensor "${name}": shape [${info.shape.join(', ')}] of ${info.dtype} overflows a 64-bit size.`);
+  if (bits % 8n !== 0n) throw new SafetensorsError(`Tensor "${name}": ${elements} elements of ${info.dtype} do not fill whole bytes.`);
+  return bits / 8n;
+}
+
+/**
+ * Serialises float32 tensors like the reference `serialize`: tensors sorted by name, header JSON
+ * padded with spaces to a multiple of 8 bytes so that every tensor's data is 8-byte aligned.
+ */
+export function writeSafetensors(tensors: Readonly<Record<string, Tensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
+  if (metadata) header[METADATA_KEY] = Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   let offset = 0;
   for (const name of names) {
     const t = tensors[name]!;
+    if (name === METADATA_KEY) throw new SafetensorsError(`"${METADATA_KEY}" is reserved and cannot name a tensor.`);
+    if (!t.shape.every(isIndex) || elementCount(t.shape) !== t.data.length) {
+      throw new SafetensorsError(
+        `Cannot write tensor "${name}": shape [${t.shape.join(', ')}] does not match its ${t.data.length} values.`,
+      );
+    }
     header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.length * 4] };
     offset += t.data.length * 4;
   }
-  if (metadata) header.__metadata__ = metadata;
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (new TextEncoder().encode(json).length % 8)) % 8);
-  const hb = new TextEncoder().encode(json);
-  const out = new Uint8Array(8 + hb.length + offset);
-  const dv = new DataView(out.buffer);
-  dv.setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  let at = 8 + hb.length;
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length, 8 + padded);
+  let at = 8 + padded;
   for (const name of names) {
-    const d = tensors[name]!.data;
-    for (let i = 0; i < d.length; i++) dv.setFloat32(at + i * 4, d[i]!, true);
-    at += d.length * 4;
+    const bytes = float32Bytes(tensors[name]!.data);
+    out.set(bytes, at);
+    at += bytes.length;
   }
   return out;
+}
+
+function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isIndex(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'string' ? `the string ${JSON.stringify(v)}` : `a ${typeof v}`;
 }

@@ -35,7 +35,12 @@ export function tinyGpt2Tensors(seed = 7, shapes?: readonly (readonly [number, n
   const t = (...shape: number[]) => tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, rnd));
   const d = TINY.hidden;
   const dh = d / TINY.heads;
-  const out: Record<string, Tensor> = { 'wte.weight': t(TINY.vocab, d), 'wpe.weight': t(TINY.positions, d), 'ln_f.weight': t(d), 'ln_f.bias': t(d) };
+  const out: Record<string, Tensor> = {
+    'wte.weight': t(TINY.vocab, d),
+    'wpe.weight': t(TINY.positions, d),
+    'ln_f.weight': t(d),
+    'ln_f.bias': t(d),
+  };
   const layerShapes = shapes ?? Array.from({ length: TINY.layers }, () => [TINY.heads, TINY.ffn] as const);
   layerShapes.forEach(([heads, ffn], i) => {
     const p = `h.${i}.`;

@@ -1,0 +1,133 @@
+/**
+ * Reads the weights of a Hugging Face model folder: model.safetensors, or
+ * model.safetensors.index.json + its shards. Exposes them as a lazy TensorGetter (each tensor is
+ * converted to float32 only when an adapter asks for it) plus the list of names, so the loader can
+ * tell which tensors config.json left unexplained.
+ */
+import { InputError, SafetensorsError, UnsupportedModelError, throwIfAborted } from '../core/errors';
+import { parseSafetensors, type SafetensorsFile } from '../io/safetensors';
+import type { FileSource } from '../io/source';
+import type { TensorGetter } from './adapter';
+
+export const SINGLE_FILE = 'model.safetensors';
+export const INDEX_FILE = 'model.safetensors.index.json';
+
+export interface LoadProgress {
+  /** 'config' | 'download' | 'weights' */
+  stage: string;
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export interface ReadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+export interface Checkpoint {
+  /** Where the tensors come from, for error messages, e.g. "/models/demo-gpt2/model.safetensors". */
+  readonly files: string;
+  readonly names: readonly string[];
+  readonly get: TensorGetter;
+}
+
+export async function readCheckpoint(source: FileSource, options: ReadOptions = {}): Promise<Checkpoint> {
+  if (await source.has(SINGLE_FILE)) {
+    const file = await readShard(source, SINGLE_FILE, options, '');
+    return { files: join(source.location, SINGLE_FILE), names: [...file.header.keys()], get: getter(() => file, SINGLE_FILE) };
+  }
+  if (await source.has(INDEX_FILE)) return readSharded(source, options);
+  if (await source.has('pytorch_model.bin')) {
+    throw new UnsupportedModelError(
+      `${source.location} has only pytorch_model.bin; Prune Studio reads safetensors weights.`,
+      'Convert the checkpoint with transformers: model.save_pretrained(dir, safe_serialization=True).',
+    );
+  }
+  throw new InputError(
+    `${source.location} has neither ${SINGLE_FILE} nor ${INDEX_FILE}.`,
+    'Pick a Hugging Face model folder with safetensors weights.',
+  );
+}
+
+async function readSharded(source: FileSource, options: ReadOptions): Promise<Checkpoint> {
+  const weightMap = parseIndex(await source.read(INDEX_FILE, undefined, options.signal));
+  const shards = [...new Set(weightMap.values())];
+  const files = new Map<string, SafetensorsFile>();
+  for (const [i, path] of shards.entries()) {
+    files.set(path, await readShard(source, path, options, ` (${i + 1}/${shards.length})`));
+  }
+  for (const [name, path] of weightMap) {
+    if (!files.get(path)?.header.has(name))
+      throw new SafetensorsError(`${INDEX_FILE} puts tensor "${name}" in ${path}, but ${path} does not contain it.`);
+  }
+  const names = new Set(weightMap.keys());
+  for (const f of files.values()) for (const n of f.header.keys()) names.add(n);
+  const get: TensorGetter = (name) => {
+    const path = weightMap.get(name);
+    return path === undefined ? undefined : getter(() => files.get(path), path)(name);
+  };
+  return { files: `${join(source.location, INDEX_FILE)} (${shards.length} shards)`, names: [...names], get };
+}
+
+/** weight_map of an index file, validated: tensor name -> shard path inside the folder. */
+export function parseIndex(bytes: Uint8Array): Map<string, string> {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new SafetensorsError(`${INDEX_FILE} is not valid JSON: ${(e as Error).message}`);
+  }
+  const map = (json as { weight_map?: unknown } | null)?.weight_map;
+  if (typeof map !== 'object' || map === null || Array.isArray(map))
+    throw new SafetensorsError(`${INDEX_FILE} has no "weight_map" object.`);
+  const out = new Map<string, string>();
+  for (const [name, path] of Object.entries(map)) {
+    if (
+      typeof path !== 'string' ||
+      !/\.safetensors$/.test(path) ||
+      path.startsWith('/') ||
+      path.split('/').includes('..') ||
+      path.includes('://')
+    ) {
+      throw new SafetensorsError(
+        `${INDEX_FILE}: tensor "${name}" points to ${JSON.stringify(path)}, which is not a .safetensors file inside the model folder.`,
+      );
+    }
+    out.set(name, path);
+  }
+  return out;
+}
+
+async function readShard(source: FileSource, path: string, options: ReadOptions, counter: string): Promise<SafetensorsFile> {
+  const message = `Downloading ${path}${counter}`;
+  options.onProgress?.({ stage: 'download', done: 0, total: 0, message });
+  const bytes = await source.read(
+    path,
+    (loaded, total) => options.onProgress?.({ stage: 'download', done: loaded, total: total || loaded, message }),
+    options.signal,
+  );
+  throwIfAborted(options.signal, 'Loading the model');
+  return withFile(path, () => parseSafetensors(bytes));
+}
+
+function getter(file: () => SafetensorsFile | undefined, path: string): TensorGetter {
+  return (name) => {
+    const f = file();
+    return f?.header.has(name) ? withFile(path, () => f.getFloat32(name)) : undefined;
+  };
+}
+
+function join(location: string, path: string): string {
+  return `${location.replace(/\/+$/, '')}/${path}`;
+}
+
+/** Prefixes SafetensorsError messages with the file they concern. */
+function withFile<T>(path: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new SafetensorsError(`${path}: ${e.message}`, e.hint);
+    throw e;
+  }
+}
