@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
     /usr/bin/python3 tools/reference/make_goldens.py [model_dir]      # default public/models/demo-gpt2
-Writes fixtures/golden/{dense,perplexity,criteria,prune}.json and runs the check against gpt2_torch.py.
+Writes fixtures/golden/{dense,perplexity,criteria,prune,gradients}.json and runs the check against gpt2_torch.py.
 """
 import sys
 
@@ -11,6 +11,7 @@ import torch
 import check_against_demo
 import criteria_golden
 import dense_golden
+import gradient_golden
 import perplexity_golden
 import prune_golden
 from gpt2_ref import DEFAULT_MODEL_DIR, GPT2Ref
@@ -24,4 +25,5 @@ if __name__ == "__main__":
     perplexity_golden.run(model, model_dir)
     criteria_golden.run(model, model_dir)
     prune_golden.run(model, model_dir)
+    gradient_golden.run(model, model_dir)  # after prune: reads the golden-50 plan from prune.json
     check_against_demo.main(model_dir)
