@@ -1,0 +1,18 @@
+/** Evaluation slice: the dense baseline's perplexity and latency (with their protocols). */
+import type { StateCreator } from 'zustand';
+import type { LatencyResult, PerplexityResult } from '../api/types';
+import type { StudioStore } from './index';
+
+export interface EvaluationSlice {
+  densePerplexity: PerplexityResult | null;
+  denseLatency: LatencyResult | null;
+  setDensePerplexity: (r: PerplexityResult | null) => void;
+  setDenseLatency: (r: LatencyResult | null) => void;
+}
+
+export const createEvaluationSlice: StateCreator<StudioStore, [], [], EvaluationSlice> = (set) => ({
+  densePerplexity: null,
+  denseLatency: null,
+  setDensePerplexity: (densePerplexity) => set({ densePerplexity }),
+  setDenseLatency: (denseLatency) => set({ denseLatency }),
+});

@@ -1,0 +1,41 @@
+/** UI slice: the running job (progress), the last error (message + hint) and short notices. */
+import type { StateCreator } from 'zustand';
+import type { Progress } from '../api/types';
+import type { StudioStore } from './index';
+
+export interface JobView {
+  id: string;
+  /** What the user started, e.g. "Loading model". */
+  label: string;
+  progress: Progress | null;
+}
+
+export interface ErrorView {
+  /** What was being done, e.g. "Loading model". */
+  context: string;
+  code: string;
+  message: string;
+  hint: string | undefined;
+}
+
+export interface UiSlice {
+  job: JobView | null;
+  error: ErrorView | null;
+  notice: string | null;
+  startJob: (id: string, label: string) => void;
+  setProgress: (id: string, progress: Progress) => void;
+  endJob: (id: string) => void;
+  setError: (error: ErrorView | null) => void;
+  setNotice: (notice: string | null) => void;
+}
+
+export const createUiSlice: StateCreator<StudioStore, [], [], UiSlice> = (set) => ({
+  job: null,
+  error: null,
+  notice: null,
+  startJob: (id, label) => set({ job: { id, label, progress: null }, notice: null, error: null }),
+  setProgress: (id, progress) => set((s) => (s.job?.id === id ? { job: { ...s.job, progress } } : {})),
+  endJob: (id) => set((s) => (s.job?.id === id ? { job: null } : {})),
+  setError: (error) => set({ error }),
+  setNotice: (notice) => set({ notice }),
+});

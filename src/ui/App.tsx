@@ -1,0 +1,31 @@
+/** The one page: header, workflow rail, architecture, dense baseline, alert region. */
+import { useEffect } from 'react';
+import { startOnce } from './actions';
+import { ArchitecturePanel } from './components/ArchitecturePanel';
+import { BaselinePanel } from './components/BaselinePanel';
+import { ErrorAlert } from './components/ErrorAlert';
+import { Header } from './components/Header';
+import { WorkflowRail } from './components/WorkflowRail';
+
+export function App() {
+  useEffect(() => startOnce(), []);
+  return (
+    <div className="app">
+      <a className="skip-link" href="#main">
+        Skip to main content
+      </a>
+      <Header />
+      {typeof crossOriginIsolated !== 'undefined' && !crossOriginIsolated ? (
+        <p className="banner" role="note">
+          This page is not cross-origin isolated, so WASM runs single-threaded. Serve it with COOP/COEP headers (npm start does).
+        </p>
+      ) : null}
+      <ErrorAlert />
+      <div className="columns">
+        <WorkflowRail />
+        <ArchitecturePanel />
+        <BaselinePanel />
+      </div>
+    </div>
+  );
+}

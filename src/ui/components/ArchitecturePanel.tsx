@@ -1,0 +1,113 @@
+/** Centre panel: the loaded model's architecture, overall and per layer. */
+import type { ArchSpec, LayerShape } from '../../core/ir';
+import { useStudio } from '../../store';
+import { bytes, compactCount, exactCount } from '../format';
+
+/** Weights of one block's linear layers (q, k, v, o and the MLP), without biases. */
+function linearWeights(spec: ArchSpec, l: LayerShape): number {
+  return spec.hiddenSize * spec.headDim * (2 * l.numHeads + 2 * l.numKvHeads) + spec.hiddenSize * l.ffnSize * (spec.gatedMlp ? 3 : 2);
+}
+
+function uniformValue(layers: LayerShape[], pick: (l: LayerShape) => number): string {
+  const values = new Set(layers.map(pick));
+  if (values.size === 0) return '—';
+  if (values.size === 1) return String([...values][0]);
+  return `${Math.min(...values)}–${Math.max(...values)}`;
+}
+
+export function ArchitecturePanel() {
+  const model = useStudio((s) => s.model);
+  return (
+    <main id="main" className="centre" aria-labelledby="arch-title" tabIndex={-1}>
+      <section className="panel">
+        <h2 id="arch-title">Architecture</h2>
+        {model ? (
+          <ArchitectureTables spec={model.spec} layers={model.layers} parameters={model.parameters} weightBytes={model.weightBytes} />
+        ) : (
+          <p className="placeholder">No model loaded yet.</p>
+        )}
+      </section>
+    </main>
+  );
+}
+
+function ArchitectureTables({
+  spec,
+  layers,
+  parameters,
+  weightBytes,
+}: {
+  spec: ArchSpec;
+  layers: LayerShape[];
+  parameters: number;
+  weightBytes: number;
+}) {
+  const rows: { label: string; value: string; testId?: string; title?: string }[] = [
+    {
+      label: 'Family',
+      value: `${spec.modelType} (${spec.norm}, ${spec.activation}, ${spec.positions} positions${spec.tiedEmbeddings ? ', tied embeddings' : ''})`,
+    },
+    { label: 'Layers', value: String(spec.numLayers), testId: 'arch-layers' },
+    { label: 'Attention heads', value: uniformValue(layers, (l) => l.numHeads), testId: 'arch-heads' },
+    { label: 'KV heads', value: uniformValue(layers, (l) => l.numKvHeads), testId: 'arch-kv-heads' },
+    { label: 'Head dim', value: String(spec.headDim), testId: 'arch-head-dim' },
+    { label: 'd_model', value: String(spec.hiddenSize), testId: 'arch-hidden' },
+    { label: 'FFN width', value: uniformValue(layers, (l) => l.ffnSize), testId: 'arch-ffn' },
+    { label: 'Vocabulary', value: exactCount(spec.vocabSize), testId: 'arch-vocab' },
+    { label: 'Context', value: `${spec.maxPositions} tokens`, testId: 'arch-context' },
+  ];
+  return (
+    <>
+      <table className="kv-table">
+        <caption className="visually-hidden">Model dimensions</caption>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.label}>
+              <th scope="row">{r.label}</th>
+              <td data-testid={r.testId}>{r.value}</td>
+            </tr>
+          ))}
+          <tr>
+            <th scope="row">Parameters</th>
+            <td>
+              <span data-testid="arch-params">{exactCount(parameters)}</span> <span className="muted">({compactCount(parameters)})</span>
+            </td>
+          </tr>
+          <tr>
+            <th scope="row">Weight bytes</th>
+            <td>
+              <span data-testid="arch-bytes">{exactCount(weightBytes)}</span> <span className="muted">({bytes(weightBytes)}, float32)</span>
+            </td>
+          </tr>
+        </tbody>
+      </table>
+      <h3 id="layers-title">Per layer</h3>
+      <div className="table-scroll" role="region" aria-labelledby="layers-title" tabIndex={0}>
+        <table className="data-table" data-testid="arch-layer-table">
+          <thead>
+            <tr>
+              <th scope="col">Layer</th>
+              <th scope="col">Heads</th>
+              <th scope="col">KV heads</th>
+              <th scope="col">FFN width</th>
+              <th scope="col" title="q, k, v, o and MLP weight matrices, without biases">
+                Linear weights
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {layers.map((l, i) => (
+              <tr key={i}>
+                <th scope="row">{i}</th>
+                <td>{l.numHeads}</td>
+                <td>{l.numKvHeads}</td>
+                <td>{l.ffnSize}</td>
+                <td title={exactCount(linearWeights(spec, l))}>{compactCount(linearWeights(spec, l))}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,103 @@
+/** Right rail: the dense baseline, perplexity with its full protocol and latency with its setup. */
+import type { LatencyResult, PerplexityResult } from '../../api/types';
+import { useStudio } from '../../store';
+import { runDenseLatency, runDensePerplexity } from '../actions';
+import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from '../defaults';
+import { backendLabel, exactCount, fixed } from '../format';
+import { Explain } from './Explain';
+
+export function BaselinePanel() {
+  const perplexity = useStudio((s) => s.densePerplexity);
+  const latency = useStudio((s) => s.denseLatency);
+  const canRun = useStudio((s) => s.job === null && s.model !== null);
+  return (
+    <aside className="rail rail-right" aria-labelledby="baseline-title">
+      <h2 id="baseline-title">Dense baseline</h2>
+      <section className="card" aria-labelledby="ppl-title">
+        <h3 id="ppl-title">Perplexity</h3>
+        {perplexity ? <PerplexityView r={perplexity} /> : <p className="placeholder">Not measured yet.</p>}
+        <button type="button" className="button secondary" disabled={!canRun} onClick={() => void runDensePerplexity()}>
+          {perplexity ? 'Measure again' : 'Measure perplexity'}
+        </button>
+        <Explain>
+          Perplexity is exp of the mean negative log-likelihood of each next token, over the first{' '}
+          {exactCount(PERPLEXITY_DEFAULTS.maxTokens ?? 0)} tokens of the evaluation text, read in sliding windows of{' '}
+          {PERPLEXITY_DEFAULTS.contextLength} tokens that advance by {PERPLEXITY_DEFAULTS.stride}; every token after the first is scored
+          once, with as much context as its window gives. Lower is better. The ± band is one standard error of the mean.
+        </Explain>
+      </section>
+      <section className="card" aria-labelledby="latency-title">
+        <h3 id="latency-title">Latency</h3>
+        {latency ? <LatencyView r={latency} /> : <p className="placeholder">Not measured yet.</p>}
+        <button type="button" className="button secondary" disabled={!canRun} onClick={() => void runDenseLatency()}>
+          {latency ? 'Measure again' : 'Measure latency'}
+        </button>
+        <Explain>
+          Wall-clock time of one forward pass (full-sequence logits) of batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq} tokens in
+          the engine worker: {LATENCY_DEFAULTS.warmup} warm-up runs are discarded, then the median of {LATENCY_DEFAULTS.runs} runs is shown,
+          with the 10th–90th percentile range.
+        </Explain>
+      </section>
+    </aside>
+  );
+}
+
+function PerplexityView({ r }: { r: PerplexityResult }) {
+  const band = r.perplexity * r.nllStdError;
+  const p = r.protocol;
+  return (
+    <>
+      <p className="big-number" title={`mean NLL ${fixed(r.meanNll, 4)} nats/token`}>
+        <span data-testid="ppl-value">{fixed(r.perplexity)}</span>
+        <span className="band"> ± {fixed(band)}</span>
+      </p>
+      <dl className="protocol" data-testid="ppl-protocol" aria-label="Perplexity protocol">
+        <dt>Tokenizer</dt>
+        <dd>{p.tokenizer}</dd>
+        <dt>Text</dt>
+        <dd>{p.textName}</dd>
+        <dt>Context</dt>
+        <dd>{p.contextLength} tokens</dd>
+        <dt>Stride</dt>
+        <dd>{p.stride} tokens</dd>
+        <dt>Tokens scored</dt>
+        <dd>
+          {exactCount(p.tokensScored)} of {exactCount(p.totalTokens)}
+        </dd>
+        <dt>BOS prepended</dt>
+        <dd>{p.bosPrepended ? 'yes' : 'no (first token not scored)'}</dd>
+      </dl>
+    </>
+  );
+}
+
+function LatencyView({ r }: { r: LatencyResult }) {
+  const q = r.request;
+  return (
+    <>
+      <p className="big-number" title={`samples (ms): ${r.samplesMs.map((x) => fixed(x, 1)).join(', ')}`}>
+        <span data-testid="latency-median">{fixed(r.medianMs)}</span>
+        <span className="unit"> ms</span>
+      </p>
+      <p className="spread">
+        p10–p90: {fixed(r.p10Ms, 1)}–{fixed(r.p90Ms, 1)} ms
+      </p>
+      <dl className="protocol" aria-label="Latency setup">
+        <dt>Input</dt>
+        <dd>
+          batch {q.batch} × seq {q.seq}
+        </dd>
+        <dt>Runs</dt>
+        <dd>
+          median of {q.runs} after {q.warmup} warm-up
+        </dd>
+        <dt>Backend</dt>
+        <dd data-testid="latency-backend" title={r.backend.engine}>
+          {backendLabel(r.backend)}
+        </dd>
+        <dt>Engine</dt>
+        <dd>{r.backend.engine}</dd>
+      </dl>
+    </>
+  );
+}

@@ -1,0 +1,42 @@
+/** Progress of the running job (stage + percentage + engine message) with its Cancel button. */
+import { useStudio } from '../../store';
+import { cancelJob } from '../actions';
+import { percent } from '../format';
+
+export function JobStatus() {
+  const job = useStudio((s) => s.job);
+  const notice = useStudio((s) => s.notice);
+  const p = job?.progress;
+  const pct = p ? percent(p.done, p.total) : 0;
+  const determinate = !!p && p.total > 0;
+  return (
+    <div className="job-status" role="status" aria-live="polite">
+      {job ? (
+        <>
+          <div className="job-text">
+            <strong>{job.label}</strong>
+            <span className="job-stage">{p ? `${p.stage}${determinate ? ` · ${pct}%` : ''}` : 'starting…'}</span>
+            {p?.message ? <span className="job-message">{p.message}</span> : null}
+          </div>
+          <div
+            className={`progress${determinate ? '' : ' indeterminate'}`}
+            data-testid="progress"
+            role="progressbar"
+            aria-label={`${job.label} progress`}
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={determinate ? pct : undefined}
+            aria-valuetext={p ? `${p.stage} ${determinate ? `${pct}%` : ''}`.trim() : 'starting'}
+          >
+            <div className="progress-fill" style={{ width: determinate ? `${pct}%` : undefined }} />
+          </div>
+          <button type="button" className="button secondary" data-testid="cancel" onClick={() => cancelJob(job.id)}>
+            Cancel
+          </button>
+        </>
+      ) : (
+        <span className="job-idle">{notice ?? 'Ready.'}</span>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+/**
+ * The engine's Web Worker: builds the in-process StudioApi with the onnxruntime-web Runner and
+ * exposes it over comlink as `run(method, args, jobId, onProgress, cancelFlag)` + `cancel(jobId)`.
+ * One AbortController per job id (see cancel.ts); errors travel as SerializedError (code + hint kept).
+ */
+import * as Comlink from 'comlink';
+import { createStudioApi } from '../src/api/studio';
+import type { ProgressCallback, StudioApi } from '../src/api/types';
+import { serializeError } from '../src/core/errors';
+import { createWebRunner } from '../src/runtime/ort-web';
+import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
+import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
+
+const base = new URL(import.meta.env.BASE_URL, self.location.origin);
+const api: StudioApi = createStudioApi({
+  runner: cancellableRunner(createWebRunner({ wasmPaths: new URL('ort/', base).href })),
+  demoUrl: new URL('models/demo-gpt2/', base).href,
+});
+
+const exposed = {
+  async run<M extends StudioMethod>(
+    method: M,
+    args: ArgsOf<M>,
+    jobId: string,
+    onProgress?: ProgressCallback,
+    cancelFlag?: Int32Array,
+  ): Promise<Outcome<ResultOf<M>>> {
+    const controller = new AbortController();
+    jobs.set(jobId, { controller, flag: cancelFlag });
+    try {
+      const fn = api[method] as (...a: unknown[]) => Promise<ResultOf<M>>;
+      const report: ProgressCallback = (p) => {
+        pollCancelFlags();
+        void onProgress?.(p);
+      };
+      return { ok: true, value: await fn.call(api, ...args, { onProgress: report, signal: controller.signal }) };
+    } catch (e) {
+      const error = serializeError(e);
+      // Unexpected errors (bugs) keep their stack in the console; typed ones carry message + hint.
+      if (error.code === 'UNKNOWN') console.error(`[engine] ${method} failed:`, e);
+      return { ok: false, error };
+    } finally {
+      jobs.delete(jobId);
+      (onProgress as Partial<Comlink.ProxyMethods> | undefined)?.[Comlink.releaseProxy]?.();
+    }
+  },
+  cancel(jobId: string): boolean {
+    const job = jobs.get(jobId);
+    job?.controller.abort();
+    return job !== undefined;
+  },
+};
+
+export type WorkerApi = typeof exposed;
+
+Comlink.expose(exposed);
