@@ -3,13 +3,17 @@ import { create } from 'zustand';
 import { createEvaluationSlice, type EvaluationSlice } from './evaluation';
 import { createModelSlice, type ModelSlice } from './model';
 import { createUiSlice, type UiSlice } from './ui';
+import { createImportanceSlice, type ImportanceSlice } from './importance';
+import { createPlanSlice, type PlanSlice } from './plan';
 
-export type StudioStore = ModelSlice & EvaluationSlice & UiSlice;
+export type StudioStore = ModelSlice & EvaluationSlice & UiSlice & ImportanceSlice & PlanSlice;
 
 export const useStudio = create<StudioStore>()((...a) => ({
   ...createModelSlice(...a),
   ...createEvaluationSlice(...a),
   ...createUiSlice(...a),
+  ...createImportanceSlice(...a),
+  ...createPlanSlice(...a),
 }));
 
 export type { SourceKind } from './model';
