@@ -3,9 +3,10 @@
  *   importance-<backend>.json  calibration + criteria time and peak memory
  *   quality-<backend>.json     50% / 70% pruning: criteria vs random, compensation none/bias/obs
  *   latency-<backend>.json     measured vs FLOP-bound speedup for ratios 0..70%
+ *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency
+ * Flags: --only importance|quality|latency|iterative
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -13,6 +14,7 @@ import { openDemo, writeResult } from './common';
 import { benchImportance } from './importance';
 import { benchQuality } from './quality';
 import { benchLatency } from './latency';
+import { benchIterative } from './iterative';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -25,6 +27,7 @@ async function main() {
     if (want('importance')) console.log('wrote', writeResult(`importance-${name}`, await benchImportance(api)));
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api)));
     if (want('latency')) console.log('wrote', writeResult(`latency-${name}`, await benchLatency(api)));
+    if (want('iterative')) console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance'))) {
     const { benchBrowser } = await import('./browser');

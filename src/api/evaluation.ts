@@ -39,7 +39,7 @@ export async function streamPerplexity(
   extraFeeds: Feeds,
   options: JobOptions,
 ): Promise<PerplexityResult> {
-  const all = tokensOf(m, req.textName, req.text);
+  const all = tokensOf(m, req.textName, req.text, req.maxTokens);
   const ids = req.maxTokens ? all.slice(0, req.maxTokens) : all;
   const context = Math.min(req.contextLength, maxPositions);
   const stride = Math.min(req.stride, context - 1);

@@ -3,13 +3,14 @@ import { InputError } from '../core/errors';
 import { buildOnnx } from '../graph/build';
 import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
 import { getCriterion } from '../saliency/registry';
-import type { CriterionName, UnitScores } from '../saliency/types';
+import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
+import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
 export async function calibrate(state: StudioState, m: LoadedModel, req: CalibrationRequest, options: JobOptions): Promise<CalibrationSummary> {
   const seq = Math.min(req.seq, m.ir.spec.maxPositions);
-  const set = makeCalibrationSet(tokensOf(m, req.textName, req.text), req.textName, req.samples, seq);
+  const set = makeCalibrationSet(tokensOf(m, req.textName, req.text, req.samples * seq), req.textName, req.samples, seq);
   if (!m.tapSession) {
     options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
     m.tapSession = await state.deps.runner.open(buildOnnx(m.ir, { masks: true, taps: true, tokenLoss: true, logits: false }));
@@ -24,12 +25,18 @@ export async function calibrate(state: StudioState, m: LoadedModel, req: Calibra
     withHessians: req.withHessians,
     key: `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
   };
+  assertFiniteLoss(stats.baseLoss, 'The calibration loss');
   m.calibration = { set, stats, summary };
   m.scores.clear();
   return summary;
 }
 
-export async function computeImportance(m: LoadedModel, name: CriterionName, options: JobOptions): Promise<UnitScores> {
+export async function computeImportance(
+  m: LoadedModel,
+  name: CriterionName,
+  options: JobOptions,
+  extra: Pick<CriterionInput, 'gradients'> = {},
+): Promise<UnitScores> {
   const criterion = getCriterion(name);
   const cal = m.calibration;
   if ((criterion.needs.stats || criterion.needs.maskedLoss) && !cal) {
@@ -41,9 +48,11 @@ export async function computeImportance(m: LoadedModel, name: CriterionName, opt
   const scores = await criterion.compute({
     ir: m.ir,
     ...(cal ? { stats: cal.stats, maskedLoss: maskedLossOracle(m.ir, m.evalSession, cal.set) } : {}),
+    ...(cal && criterion.needs.gradients ? extra : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
+  assertFiniteScores(scores, criterion.label);
   m.scores.set(name, scores);
   return scores;
 }

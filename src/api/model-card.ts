@@ -12,6 +12,7 @@ export function prunedConfig(m: LoadedModel, p: PrunedModel): Record<string, unk
       format: 'onnx',
       source_model: m.ir.name,
       compensation: p.summary.compensation,
+      ...(p.summary.recovery ? { recovery: p.summary.recovery } : {}),
       layers: p.ir.layers.map((l, i) => ({
         original_index: p.ir.originalLayerIndex[i],
         num_heads: l.numHeads,
@@ -20,6 +21,13 @@ export function prunedConfig(m: LoadedModel, p: PrunedModel): Record<string, unk
       })),
     },
   };
+}
+
+function recoveryText(p: PrunedModel): string {
+  const r = p.summary.recovery;
+  if (!r) return '';
+  const sgd = r.sgdSteps ? ` (${r.sgdSteps} gradient steps per round, lr ${r.sgdLearningRate})` : '';
+  return `; iterative prune-and-recover: ${r.rounds} rounds, recovery ${r.method}${sgd}`;
 }
 
 function pplLine(label: string, r: PerplexityResult | undefined): string {
@@ -45,7 +53,7 @@ Structured pruning of \`${m.ir.name}\` (${m.ir.spec.family}). Plan: **${p.summar
 | parameters | ${p.summary.denseCost.parameters} | ${p.summary.parameters} |
 | FLOPs / forward (${m.ir.spec.maxPositions} tokens) | ${p.summary.denseCost.flops.toExponential(3)} | ${p.summary.cost.flops.toExponential(3)} |
 
-Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets heads ${d.targets.heads}, FFN ${d.targets.ffn}, layers ${d.targets.layers}` : 'manual plan'}; compensation: ${p.summary.compensation}.
+Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets heads ${d.targets.heads}, FFN ${d.targets.ffn}, layers ${d.targets.layers}` : 'manual plan'}; compensation: ${p.summary.compensation}${recoveryText(p)}.
 
 ## Quality
 ${pplLine('dense perplexity', m.denseResults.perplexity)}

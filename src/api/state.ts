@@ -3,6 +3,8 @@ import { InputError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import type { Runner, RunnerSession } from '../core/runner';
 import type { FileSource } from '../io/source';
+import type { BlobCache } from '../io/hub-cache';
+import type { MemoryBudget } from '../io/memory-budget';
 import type { TextTokenizer } from '../io/tokenizer';
 import type { CalibrationSet } from '../saliency/calibrate';
 import type { CalibrationStats } from '../saliency/stats';
@@ -15,6 +17,16 @@ export interface StudioDeps {
   demoUrl: string;
   /** Opens a local folder (Node only). */
   openDir?: (path: string) => FileSource;
+  /** Hub endpoint when a source names none (default https://huggingface.co). */
+  hubEndpoint?: string;
+  /** Download cache for Hub files (the worker passes a Cache API one; none = no caching). */
+  hubCache?: BlobCache;
+  /** Memory the host can give a model (size preflight); undefined = no check. */
+  memoryBudget?: () => MemoryBudget | undefined;
+  /** fetch for Hub downloads (tests inject failures); default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** Stall timeout of Hub downloads in ms (default 60 s). */
+  stallMs?: number;
   /** Monotonic clock in ms (performance.now). */
   now?: () => number;
 }
@@ -41,12 +53,14 @@ export interface LoadedModel {
   latencySession?: RunnerSession;
   /** Dense graph with taps: calibration. */
   tapSession?: RunnerSession;
+  /** Gradient graph (masks, o/down weights as inputs, mask + weight gradients): Taylor, Fisher, recovery. */
+  gradSession?: RunnerSession;
   calibration?: { set: CalibrationSet; stats: CalibrationStats; summary: CalibrationSummary };
   pruned?: PrunedModel;
   /** Latest scores per criterion (cleared when calibration changes). */
   scores: Map<CriterionName, UnitScores>;
   denseResults: { perplexity?: PerplexityResult; latency?: LatencyResult };
-  tokenCache: Map<string, number[]>;
+  tokenCache: Map<string, { ids: number[]; complete: boolean }>;
 }
 
 export interface StudioState {
@@ -65,20 +79,33 @@ export function requirePruned(m: LoadedModel): PrunedModel {
   return m.pruned;
 }
 
-export function tokensOf(m: LoadedModel, name: string, text: string): number[] {
+/**
+ * Token ids of a text, cached. With `atLeast`, only a prefix is tokenised (a few characters per
+ * token, grown until it yields `atLeast` tokens plus a margin): byte-level BPE pre-tokenises on
+ * word boundaries, so the first `atLeast` ids of a prefix equal those of the whole text once the
+ * cut falls well after them. Long evaluation texts then cost milliseconds instead of seconds.
+ */
+export function tokensOf(m: LoadedModel, name: string, text: string, atLeast?: number): number[] {
   const key = `${name}:${text.length}`;
-  let ids = m.tokenCache.get(key);
-  if (!ids) {
-    ids = m.tokenizer.encode(text);
-    m.tokenCache.set(key, ids);
+  const cached = m.tokenCache.get(key);
+  if (cached && (cached.complete || (atLeast !== undefined && cached.ids.length >= atLeast))) return cached.ids;
+  const margin = 64;
+  for (let chars = atLeast ? (atLeast + margin) * 6 : text.length; ; chars *= 2) {
+    const complete = chars >= text.length;
+    const ids = m.tokenizer.encode(complete ? text : text.slice(0, chars));
+    if (complete || ids.length >= (atLeast ?? 0) + margin) {
+      const kept = complete ? ids : ids.slice(0, ids.length - margin);
+      m.tokenCache.set(key, { ids: kept, complete });
+      return kept;
+    }
   }
-  return ids;
 }
 
 export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.evalSession.release();
   await m.latencySession?.release();
   await m.tapSession?.release();
+  await m.gradSession?.release();
   await m.pruned?.session.release();
 }
 

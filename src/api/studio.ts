@@ -13,6 +13,9 @@ import { criterionInfos } from '../saliency/registry';
 import { denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance } from './importance';
 import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
+import { denseGradientStats } from './gradients';
+import { iterativePrune } from './iterative';
+import { loadOptionsFor, openModelSource } from './sources';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -27,12 +30,15 @@ export function resolveSource(source: ModelSource, deps: StudioDeps): FileSource
     case 'dir':
       if (!deps.openDir) throw new InputError('Local folders can only be opened from the CLI; pick files instead.');
       return deps.openDir(source.path);
+    case 'hub':
+    case 'files':
+      return openModelSource(source, deps);
   }
 }
 
 async function loadModel(state: StudioState, source: ModelSource, options: JobOptions): Promise<ModelSummary> {
   const files = resolveSource(source, state.deps);
-  const { ir, config } = await loadModelIR(files, options);
+  const { ir, config } = await loadModelIR(files, { ...options, ...loadOptionsFor(source, state.deps) });
   throwIfAborted(options.signal, 'Loading the model');
   options.onProgress?.({ stage: 'tokenizer', done: 0, total: 1, message: 'Loading tokenizer' });
   const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
@@ -70,11 +76,12 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     exportOnnx: async () => buildOnnx(model().ir, { logits: true }),
     criteria: async () => criterionInfos(),
     calibrate: (req, options = {}) => calibrate(state, model(), req, options),
-    computeImportance: (name, options = {}) => computeImportance(model(), name, options),
+    computeImportance: (name, options = {}) => computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
     allocatePlan: async (req) => allocatePlan(model(), req),
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),
     generate: (req, options = {}) => generate(state, model(), req, options),
     exportPruned: (options = {}) => exportPruned(state, model(), options),
+    iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
   };
 }

@@ -12,6 +12,9 @@ import type { ModelCost } from '../prune/cost';
 import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
+import type { LocalFile } from '../io/blob-source';
+import type { Recovery } from '../prune/recover';
+import type { RoundRecord } from '../prune/iterative';
 
 export type ModelSource =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
@@ -19,7 +22,15 @@ export type ModelSource =
   /** A folder in Hugging Face layout reachable over HTTP (also the local fake Hub in tests). */
   | { kind: 'url'; baseUrl: string }
   /** A local folder (Node CLI and tests only). */
-  | { kind: 'dir'; path: string };
+  | { kind: 'dir'; path: string }
+  /**
+   * A Hugging Face Hub repository: `repo` is a repo id ("org/name"), "org/name@revision" or a Hub
+   * URL; `revision` and `endpoint` override what it says (default main, https://huggingface.co or
+   * StudioDeps.hubEndpoint); `token` is needed for gated or private repos.
+   */
+  | { kind: 'hub'; repo: string; revision?: string; endpoint?: string; token?: string }
+  /** Files the user picked or dropped (browser File objects): a model folder, or an .onnx file (+ external data). */
+  | { kind: 'files'; files: LocalFile[]; name?: string };
 
 export interface Progress {
   /** Short machine-readable stage, e.g. 'download', 'build', 'session', 'perplexity'. */
@@ -146,11 +157,53 @@ export interface ApplyRequest {
 export interface AppliedModel {
   plan: PruningPlan;
   compensation: Compensation;
+  /** Set when the model came from iterative prune-and-recover. */
+  recovery?: { method: Recovery; rounds: number; sgdSteps?: number; sgdLearningRate?: number };
   layers: LayerShape[];
   parameters: number;
   weightBytes: number;
   cost: ModelCost;
   denseCost: ModelCost;
+}
+
+/** Iterative prune-and-recover (src/prune/iterative.ts): reach the targets in rounds, recovering after each. */
+export interface IterativeRequest {
+  /** Criterion recomputed on the current (masked, recovered) model every round. */
+  criterion: CriterionName;
+  /** Target fractions of heads and FFN neurons removed (uniform across layers). */
+  heads: number;
+  ffn: number;
+  /**
+   * Rounds; each removes about 1 − (1 − target)^(1/rounds) of what remains. Default: enough rounds
+   * for about 12.5% per round (6 for 50%, 10 for 70%).
+   */
+  rounds?: number;
+  /** After each round: OBS compensation, gradient descent on the o / down projections, or nothing. */
+  recovery: Recovery;
+  /** Gradient-descent steps per round (default 10) and learning rate (default 0.05), for 'sgd'. */
+  sgdSteps?: number;
+  sgdLearningRate?: number;
+  /** Perplexity measured after every round (the studio default: evaluation.txt, 4096 tokens, ctx 128, stride 64). */
+  perplexity: PerplexityRequest;
+  locked?: number[];
+  name?: string;
+}
+
+/** One point of the progress view: the state after a round (round 0 = the dense model). */
+export type IterativeRound = RoundRecord;
+
+export interface IterativeResult {
+  plan: PruningPlan;
+  applied: AppliedModel;
+  /** Round 0 (dense) then one record per round. */
+  rounds: IterativeRound[];
+  /** Perplexity of the final pruned model (sliced, as exported), with its protocol. */
+  perplexity: PerplexityResult;
+}
+
+export interface IterativeJobOptions extends JobOptions {
+  /** Called after each round (and once for the dense model) with the perplexity reached. */
+  onRound?: (round: IterativeRound) => void;
 }
 
 export interface GenerateRequest {
@@ -201,4 +254,9 @@ export interface StudioApi {
   generate(request: GenerateRequest, options?: JobOptions): Promise<GenerateResult>;
   /** The pruned model bundle (model.onnx, config.json, tokenizer.json, plan.json, README.md), verified. */
   exportPruned(options?: JobOptions): Promise<ExportBundle>;
+  /**
+   * Iterative prune-and-recover on the calibration set (calibrate first); the result becomes the
+   * applied model (as applyPlan), so exportPruned and target 'pruned' work on it.
+   */
+  iterativePrune(request: IterativeRequest, options?: IterativeJobOptions): Promise<IterativeResult>;
 }

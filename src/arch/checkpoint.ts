@@ -50,6 +50,26 @@ export async function readCheckpoint(source: FileSource, options: ReadOptions = 
   );
 }
 
+/** Bytes of the weight files (single file or all shards), when the source can tell without downloading them. */
+export async function checkpointBytes(source: FileSource, signal?: AbortSignal): Promise<number | undefined> {
+  if (!source.size) return undefined;
+  if (await source.has(SINGLE_FILE)) return source.size(SINGLE_FILE);
+  if (!(await source.has(INDEX_FILE))) return undefined;
+  const shards = [...new Set(parseIndex(await source.read(INDEX_FILE, undefined, signal)).values())];
+  let total = 0;
+  for (const shard of shards) {
+    const n = await source.size(shard);
+    if (n === undefined) return undefined;
+    total += n;
+  }
+  return total;
+}
+
+/** Whether the folder has safetensors weights (single file or sharded index). */
+export async function hasSafetensors(source: FileSource): Promise<boolean> {
+  return (await source.has(SINGLE_FILE)) || (await source.has(INDEX_FILE));
+}
+
 async function readSharded(source: FileSource, options: ReadOptions): Promise<Checkpoint> {
   const weightMap = parseIndex(await source.read(INDEX_FILE, undefined, options.signal));
   const shards = [...new Set(weightMap.values())];

@@ -3,6 +3,8 @@
  * ModelIR through the family registry, and exports a ModelIR back to safetensors bytes.
  * Fails early and by name: unsupported model_type before any weight is downloaded; a tensor the
  * config does not account for (e.g. a layer beyond n_layer) after the adapter has run.
+ * A folder without safetensors but with an ONNX export is imported from the graph (load-onnx.ts).
+ * `preflight` sees the weight files' size before they are downloaded (the memory check).
  */
 import { ConfigError, ShapeMismatchError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
@@ -10,7 +12,9 @@ import { normalizeConfig } from '../io/hf-config';
 import { writeSafetensors } from '../io/safetensors';
 import type { FileSource } from '../io/source';
 import type { TensorGetter } from './adapter';
-import { readCheckpoint, type LoadProgress } from './checkpoint';
+import { checkpointBytes, hasSafetensors, readCheckpoint, type LoadProgress } from './checkpoint';
+import { findOnnxModel, loadOnnxIR } from './load-onnx';
+import { bytesPerWeight } from '../io/memory-budget';
 import { adapterFor } from './registry';
 
 export type { LoadProgress } from './checkpoint';
@@ -20,6 +24,8 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Display name; default: the folder name, or the repo id of a Hub URL. */
   name?: string;
+  /** Called before the weights are downloaded with their size on disk and bytes per element; may throw to refuse. */
+  preflight?: (downloadBytes: number, bytesPerElement: number) => void;
 }
 
 export interface LoadedIR {
@@ -30,10 +36,22 @@ export interface LoadedIR {
 
 export async function loadModelIR(source: FileSource, options: LoadOptions = {}): Promise<LoadedIR> {
   const { onProgress, signal } = options;
+  const name = options.name ?? modelName(source.location);
+  if (!(await hasSafetensors(source))) {
+    const onnx = await findOnnxModel(source);
+    if (onnx) {
+      await preflightOnnx(source, onnx, options);
+      return loadOnnxIR(source, onnx, { ...options, name });
+    }
+  }
   onProgress?.({ stage: 'config', done: 0, total: 1, message: 'Reading config.json' });
   const config = await readConfig(source, signal);
   const { spec, layers, originalLayerIndex } = normalizeConfig(config);
   const adapter = adapterFor(spec);
+  if (options.preflight) {
+    const bytes = await checkpointBytes(source, signal);
+    if (bytes !== undefined) options.preflight(bytes, bytesPerWeight(config));
+  }
   const checkpoint = await readCheckpoint(source, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
   throwIfAborted(signal, 'Loading the model');
   onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Converting weights' });
@@ -42,7 +60,6 @@ export async function loadModelIR(source: FileSource, options: LoadOptions = {})
     requested.add(name);
     return checkpoint.get(name);
   };
-  const name = options.name ?? modelName(source.location);
   const ir = adapter.fromTensors(spec, layers, get, name, checkpoint.files);
   const unused = checkpoint.names.filter((n) => !requested.has(n) && !adapter.ignoredTensors?.test(n));
   if (unused.length > 0) {
@@ -55,6 +72,18 @@ export async function loadModelIR(source: FileSource, options: LoadOptions = {})
   }
   onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
   return { ir: { ...ir, originalLayerIndex }, config };
+}
+
+/** The .onnx file plus its external data files (model.onnx_data, model.onnx.data) beside it. */
+async function preflightOnnx(source: FileSource, onnx: string, options: LoadOptions): Promise<void> {
+  if (!options.preflight || !source.size) return;
+  const own = await source.size(onnx);
+  if (own === undefined) return;
+  const stem = onnx.replace(/\.onnx$/, '');
+  const data = (await source.list?.())?.filter((p) => p !== onnx && p.startsWith(stem) && /\.onnx[._]data$|\.data$/.test(p)) ?? [];
+  let total = own;
+  for (const p of data) total += (await source.size(p)) ?? 0;
+  options.preflight(total, 4);
 }
 
 async function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {

@@ -6,11 +6,9 @@ import { UnsupportedModelError } from '../core/errors';
 import type { ArchSpec } from '../core/ir';
 import type { FamilyAdapter } from './adapter';
 import { gpt2Adapter } from './gpt2';
+import { llamaAdapter } from './llama';
 
-const ADAPTERS: readonly FamilyAdapter[] = [
-  gpt2Adapter,
-  // llamaAdapter, (src/arch/llama.ts: model_type llama, qwen2, mistral)
-];
+const ADAPTERS: readonly FamilyAdapter[] = [gpt2Adapter, llamaAdapter];
 
 /** The model_type values that can be loaded end to end. */
 export function supportedModelTypes(): string[] {

@@ -1,8 +1,15 @@
 /** FileSource over a local directory (Node only; used by the CLI, benchmarks and tests). */
-import { existsSync, readFileSync } from 'node:fs';
-import { resolve, relative, isAbsolute } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { resolve, relative, isAbsolute, join, sep } from 'node:path';
 import { FetchError, InputError } from '../core/errors';
 import type { FileSource } from '../io/source';
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const full = join(dir, n);
+    return statSync(full).isDirectory() ? walk(full) : [full];
+  });
+}
 
 export function dirSource(dir: string): FileSource {
   const root = resolve(dir);
@@ -23,6 +30,13 @@ export function dirSource(dir: string): FileSource {
     },
     async has(path) {
       return existsSync(inside(path));
+    },
+    async list() {
+      return statSync(root).isDirectory() ? walk(root).map((f) => relative(root, f).split(sep).join('/')) : [];
+    },
+    async size(path) {
+      const full = inside(path);
+      return existsSync(full) ? statSync(full).size : undefined;
     },
   };
 }

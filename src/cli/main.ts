@@ -2,6 +2,7 @@
  * Prune Studio CLI: the same StudioApi as the browser, with onnxruntime-node.
  *   npm run cli -- eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] --json
  *   npm run cli -- export --model <dir> --out <file.onnx>
+ *   npm run cli -- iterate --model <dir> --criterion taylor --ratio 0.5 --rounds 3 --recovery obs --out <dir>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -12,6 +13,7 @@ import { dirSource } from './dir-source';
 import { CRITERION_NAMES, type CriterionName } from '../saliency/types';
 import { getCriterion } from '../saliency/registry';
 import { applyCommand, pruneCommand } from './prune';
+import { ITERATE_USAGE, iterateCommand } from './iterate';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
@@ -20,7 +22,8 @@ const USAGE = `usage:
   prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--layers n]
                      [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs] --out <dir>
-  prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>`;
+  prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>
+${ITERATE_USAGE}`;
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
@@ -91,6 +94,7 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<unknown>> = {
   importance: importanceCommand,
   prune: (args) => withStudio(args, (api) => pruneCommand(api, args)),
   apply: (args) => withStudio(args, (api) => applyCommand(api, args)),
+  iterate: (args) => withStudio(args, (api) => iterateCommand(api, args)),
 };
 
 async function main(argv: string[]): Promise<number> {

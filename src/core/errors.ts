@@ -12,6 +12,8 @@ export type StudioErrorCode =
   | 'TOKENIZER_INVALID'
   | 'ONNX_INVALID'
   | 'FETCH_FAILED'
+  | 'GATED_MODEL'
+  | 'MODEL_TOO_LARGE'
   | 'INPUT_INVALID'
   | 'RUNTIME_FAILED'
   | 'CANCELLED'
@@ -70,6 +72,31 @@ export class FetchError extends StudioError {
   constructor(message: string, status?: number, hint = 'Check the address and your connection, then retry.') {
     super('FETCH_FAILED', message, hint);
     this.status = status;
+  }
+}
+
+/** HTTP 401/403 on a gated or private Hub repository. */
+export class GatedModelError extends StudioError {
+  readonly status: number;
+  constructor(message: string, status: number, hint = 'Accept the model licence on its Hub page and provide an access token.') {
+    super('GATED_MODEL', message, hint);
+    this.status = status;
+  }
+}
+
+/** The size preflight: the model would not fit in the memory the browser reports. */
+export class ModelTooLargeError extends StudioError {
+  readonly neededBytes: number;
+  readonly availableBytes: number;
+  constructor(
+    message: string,
+    neededBytes: number,
+    availableBytes: number,
+    hint = 'Pick a smaller model (or a machine with more memory).',
+  ) {
+    super('MODEL_TOO_LARGE', message, hint);
+    this.neededBytes = neededBytes;
+    this.availableBytes = availableBytes;
   }
 }
 

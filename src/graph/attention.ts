@@ -5,7 +5,7 @@
  * head_mask multiplies each head's context before the output projection (the attn_in tap).
  * A layer with 0 heads has no attention; only its o-projection bias (if any) remains, as a constant.
  */
-import { matmulBias, reshape, weight, type GraphContext } from './context';
+import { matmulBias, projectionWeightT, reshape, weight, type GraphContext } from './context';
 import { applyNorm } from './norms';
 import { applyRotary } from './rotary';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
@@ -63,5 +63,6 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
   const merged = reshape(ctx, b.op('Transpose', [context], { perm: [0, 2, 1, 3] }, `${name}/context_t`), [0, 0, H * dh], `${name}/o_in`);
   tap(ctx, taps, merged, tapNames.attnIn(l), H * dh);
   const oBias = w.o.bias && weight(ctx, `${name}/o.bias`, w.o.bias);
-  return matmulBias(ctx, merged, weight(ctx, `${name}/o.weight_t`, fusedTranspose([w.o.weight])), oBias, `${name}/o`);
+  const oT = projectionWeightT(ctx, 'o', l, w.o.weight, `${name}/o.weight_t`, () => fusedTranspose([w.o.weight]));
+  return matmulBias(ctx, merged, oT, oBias, `${name}/o`);
 }

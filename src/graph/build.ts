@@ -2,6 +2,8 @@
  * buildOnnx: ModelIR -> ONNX bytes (opset 17, float32, dynamic batch and sequence), following the
  * graph contract in options.ts: logits, optional mask inputs, activation taps and per-token loss.
  * Works for dense and pruned models (layers may differ in heads / FFN width or lose a sublayer).
+ * With `gradients`, the forward graph gets a scalar loss and src/graph/grad appends its reverse-mode
+ * gradient (mask and/or weight gradients as extra outputs).
  */
 import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
@@ -13,9 +15,17 @@ import type { GraphOptions } from './options';
 import { rotaryTablesOf } from './rotary';
 import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
 import { validateForGraph } from './validate';
+import { appendGradients } from './grad/autodiff';
+import { gradientTargets, LOSS, LOSS_WEIGHTS, weightedMeanLoss } from './grad/loss';
 
 export const PRODUCER = 'prune-studio';
 export const PRODUCER_VERSION = '0.1.0';
+
+/** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
+function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
+  const { weightInputs, gradients, ...rest } = opts;
+  return { ...rest, ...(weightInputs ? { weightInputs } : {}), ...(gradients ? { gradients } : {}) };
+}
 
 /** Builds the ModelProto (useful for inspection); `buildOnnx` encodes it. */
 export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelProto {
@@ -24,7 +34,8 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
   const b = new OnnxGraphBuilder(ir.name);
   const { spec } = ir;
   const inputIds = b.addInput('input_ids', 'int64', ['batch', 'seq']);
-  const labels = opts.tokenLoss ? b.addInput('labels', 'int64', ['batch', 'seq']) : undefined;
+  const labels = opts.tokenLoss || opts.gradients ? b.addInput('labels', 'int64', ['batch', 'seq']) : undefined;
+  const lossWeights = opts.gradients ? b.addInput(LOSS_WEIGHTS, 'float32', ['batch', 'seq']) : undefined;
   const masks = opts.masks ? addMaskInputs(b, ir) : undefined;
   const positions = positionsOf(b, inputIds);
   const ctx: GraphContext = {
@@ -44,13 +55,17 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     h = decoderBlock(ctx, taps, h, l);
   });
   tap(ctx, taps, h, tapNames.hidden(ir.layers.length), spec.hiddenSize);
-  if (opts.logits || opts.tokenLoss) {
+  if (opts.logits || labels) {
     const logits = lmHead(ctx, h, tokenEmbedding, opts.logits ? 'logits' : undefined);
     if (opts.logits) b.addOutput('logits', 'float32', ['batch', 'seq', spec.vocabSize]);
-    if (labels) b.addOutput(tokenNll(ctx, logits, labels, 'token_nll'), 'float32', ['batch', 'seq']);
+    if (labels) {
+      const nll = tokenNll(ctx, logits, labels, 'token_nll');
+      if (opts.tokenLoss) b.addOutput(nll, 'float32', ['batch', 'seq']);
+      if (lossWeights) b.addOutput(weightedMeanLoss(ctx, nll, lossWeights), 'float32', []);
+    }
   }
   for (const t of taps) b.addOutput(t.name, 'float32', t.dims);
-  return b.toModel({
+  const model = b.toModel({
     opset: opts.opset,
     producer: PRODUCER,
     producerVersion: PRODUCER_VERSION,
@@ -59,9 +74,10 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
       'prune_studio.model': ir.name,
       'prune_studio.layers': JSON.stringify(ir.layers),
       'prune_studio.original_layer_index': JSON.stringify(ir.originalLayerIndex),
-      'prune_studio.options': JSON.stringify(opts),
+      'prune_studio.options': JSON.stringify(metadataOptions(opts)),
     },
   });
+  return opts.gradients ? appendGradients(model, { loss: LOSS, wrt: gradientTargets(ir, opts.gradients) }) : model;
 }
 
 export function buildOnnx(ir: ModelIR, options: GraphOptions = {}): Uint8Array {

@@ -5,9 +5,9 @@
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
-import type { GraphOptions } from './options';
+import type { GradientOptions, GraphOptions } from './options';
 
-export type ResolvedOptions = Required<GraphOptions>;
+export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients'>> & { gradients: GradientOptions | undefined };
 
 export interface MaskInputs {
   /** [L, H, 1, 1] view of head_mask, ready to Gather per layer. */
@@ -42,12 +42,24 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     tokenLoss: o.tokenLoss ?? false,
     logits: o.logits ?? true,
     opset: o.opset ?? 17,
+    weightInputs: o.weightInputs ?? false,
+    gradients: o.gradients,
   };
 }
 
 /** Adds a weight tensor under a readable unique name. */
 export function weight(ctx: GraphContext, name: string, t: Tensor): string {
   return ctx.b.addWeight(name, t);
+}
+
+/**
+ * W^T [in, out] of an output (o) or down projection of layer l: an initializer, or with
+ * `weightInputs` the input `weight.{kind}.{l}` ([out, in], as in the IR) transposed in the graph.
+ */
+export function projectionWeightT(ctx: GraphContext, kind: 'o' | 'down', l: number, w: Tensor, name: string, stored: () => Tensor): string {
+  if (!ctx.opts.weightInputs) return weight(ctx, name, stored());
+  const input = ctx.b.addInput(`weight.${kind}.${l}`, 'float32', [...w.shape]);
+  return ctx.b.op('Transpose', [input], { perm: [1, 0] }, `${name}/t`);
 }
 
 /** y = x W^T (+ b) with W^T already stored as [in, out]. */

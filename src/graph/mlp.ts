@@ -4,7 +4,7 @@
  * neuron's activation before the down projection (the ffn_in tap). A layer with ffnSize 0 keeps
  * only its down-projection bias (if any), as a constant.
  */
-import { matmulBias, weight, type GraphContext } from './context';
+import { matmulBias, projectionWeightT, weight, type GraphContext } from './context';
 import { activation } from './activations';
 import { applyNorm } from './norms';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
@@ -45,5 +45,6 @@ export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: nu
   act = applyLayerMask(ctx, act, 'ffn', l, `${name}/ffn`);
   tap(ctx, taps, act, tapNames.ffnIn(l), F);
   const downBias = w.down.bias && weight(ctx, `${name}/down.bias`, w.down.bias);
-  return matmulBias(ctx, act, weight(ctx, `${name}/down.weight_t`, fusedTranspose([w.down.weight])), downBias, `${name}/down`);
+  const downT = projectionWeightT(ctx, 'down', l, w.down.weight, `${name}/down.weight_t`, () => fusedTranspose([w.down.weight]));
+  return matmulBias(ctx, act, downT, downBias, `${name}/down`);
 }

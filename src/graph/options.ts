@@ -20,6 +20,13 @@
  *            and hidden.L (L = numLayers): residual stream after the last block, before the final norm.
  * Masks require a model whose layers all have the same shape (the original model).
  */
+export interface GradientOptions {
+  /** Gradients with respect to head_mask, ffn_mask and layer_mask. */
+  masks?: boolean;
+  /** Gradients with respect to every o- and down-projection weight input. */
+  weights?: boolean;
+}
+
 export interface GraphOptions {
   masks?: boolean;
   taps?: boolean;
@@ -27,4 +34,8 @@ export interface GraphOptions {
   logits?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */
   opset?: number;
+  /** o / down projection weights as graph inputs (weight.o.i, weight.down.i) instead of initializers. */
+  weightInputs?: boolean;
+  /** Adds loss_weights, the scalar loss and its gradients (reverse-mode, src/graph/grad). */
+  gradients?: GradientOptions;
 }

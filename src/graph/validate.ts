@@ -64,7 +64,13 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   if (!Number.isInteger(opset) || opset < 17 || opset > 21) {
     throw new InputError(`ONNX opset ${opset} is not supported; use 17 (default) to 21.`, 'LayerNormalization needs opset 17 or newer.');
   }
-  if (options.logits === false && !options.tokenLoss && !options.taps) {
+  if (options.gradients?.masks && !options.masks) {
+    throw new InputError('Mask gradients need the mask inputs.', 'Build with masks: true.');
+  }
+  if (options.gradients?.weights && !options.weightInputs) {
+    throw new InputError('Weight gradients need the projection weights as inputs.', 'Build with weightInputs: true.');
+  }
+  if (options.logits === false && !options.tokenLoss && !options.taps && !options.gradients) {
     throw new InputError('The graph would have no outputs: enable logits, tokenLoss or taps.');
   }
 }

@@ -96,7 +96,7 @@ function llamaConfig(c: Config, modelType: string): Base {
         ? dividedHeadDim(hidden, heads, 'hidden_size', 'num_attention_heads')
         : positiveInt(c, 'head_dim'),
     vocabSize: positiveInt(c, 'vocab_size'),
-    maxPositions: positiveInt(c, 'max_position_embeddings'),
+    maxPositions: slidingWindowLimit(c, positiveInt(c, 'max_position_embeddings')),
     norm: 'rmsnorm',
     normEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
     activation: activation(c, 'hidden_act', 'silu'),
@@ -121,6 +121,17 @@ function checkRopeScaling(c: Config): void {
     if (type !== 'default')
       throw new UnsupportedModelError(`RoPE scaling ${JSON.stringify(type)} (${key}) is not supported; only plain rotary embeddings are.`);
   }
+}
+
+/**
+ * Mistral / Qwen2 sliding-window attention equals full attention on sequences no longer than the
+ * window, so the usable context is capped at the window instead of refusing the model.
+ */
+function slidingWindowLimit(c: Config, maxPositions: number): number {
+  const window = c.sliding_window;
+  const active = c.use_sliding_window ?? c.model_type === 'mistral';
+  if (!active || window === undefined || window === null) return maxPositions;
+  return Math.min(maxPositions, positiveInt(c, 'sliding_window'));
 }
 
 /** Per-layer shapes of a pruned model (`prune_studio.layers`, written by api/model-card.ts). */

@@ -11,6 +11,10 @@ export interface FileSource {
   /** Reads a file by its path relative to the model folder; `onBytes` reports download progress. */
   read(path: string, onBytes?: (loaded: number, total: number) => void, signal?: AbortSignal): Promise<Uint8Array>;
   has(path: string): Promise<boolean>;
+  /** Every file path in the folder, where the source can list them (Hub, local files, directories). */
+  list?(): Promise<string[]>;
+  /** A file's size in bytes without reading it, where known (size preflight); undefined = unknown. */
+  size?(path: string): Promise<number | undefined>;
 }
 
 export async function readJson<T = unknown>(source: FileSource, path: string): Promise<T> {

@@ -1,11 +1,13 @@
 /**
  * Calibration: runs calibration sequences through a session built with taps + masks + token
  * loss, streaming each batch's activations into CalibrationStats (nothing is kept per batch).
- * Also provides the masked-loss oracle used by ablation.
+ * Also provides the masked-loss oracle used by ablation. Both take the unit masks to collect
+ * with (default: all ones, the dense model) and extra feeds (e.g. the o/down weights of a graph
+ * built with `weightInputs`), so statistics can be taken on a partly pruned, recovered model.
  */
 import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
-import { asFloat32, int64Tensor, type RunnerSession } from '../core/runner';
+import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import type { JobOptions } from '../api/types';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats } from './stats';
 import type { MaskSet } from './types';
@@ -34,7 +36,7 @@ export function makeCalibrationSet(ids: readonly number[], textName: string, sam
   return { textName, samples, seq, sequences };
 }
 
-function maskFeeds(m: MaskSet, L: number, H: number, F: number) {
+export function maskFeeds(m: MaskSet, L: number, H: number, F: number) {
   return {
     head_mask: { type: 'float32' as const, dims: [L, H], data: m.heads },
     ffn_mask: { type: 'float32' as const, dims: [L, F], data: m.ffn },
@@ -42,7 +44,7 @@ function maskFeeds(m: MaskSet, L: number, H: number, F: number) {
   };
 }
 
-function batches(set: CalibrationSet, batchSize: number): number[][][] {
+export function batches(set: CalibrationSet, batchSize: number): number[][][] {
   const out: number[][][] = [];
   for (let i = 0; i < set.samples; i += batchSize) out.push(set.sequences.slice(i, i + batchSize));
   return out;
@@ -55,7 +57,7 @@ function sumNll(nll: Float32Array, b: number, seq: number): number {
   return s;
 }
 
-function feedsFor(batch: number[][], seq: number) {
+export function feedsFor(batch: number[][], seq: number) {
   const ids = batch.flat();
   const labels = batch.flatMap((row) => [...row.slice(1), 0]);
   return { input_ids: int64Tensor(ids, [batch.length, seq]), labels: int64Tensor(labels, [batch.length, seq]) };
@@ -65,13 +67,13 @@ export async function collectStats(
   ir: ModelIR,
   session: RunnerSession,
   set: CalibrationSet,
-  opts: JobOptions & { withGram: boolean; batchSize?: number },
+  opts: JobOptions & { withGram: boolean; batchSize?: number; masks?: MaskSet; extraFeeds?: Feeds },
 ): Promise<CalibrationStats> {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;
   const F = ir.layers[0]?.ffnSize ?? 0;
   const stats = createStats(ir, opts.withGram);
-  const masks = maskFeeds(onesMasks(L, H, F), L, H, F);
+  const masks = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
   const outputs = ['token_nll', ...Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat(), `hidden.${L}`];
   const all = batches(set, opts.batchSize ?? 4);
   let nll = 0;
@@ -96,15 +98,21 @@ export async function collectStats(
   return stats;
 }
 
-/** Returns maskedLoss(masks): mean calibration NLL with the given unit masks. */
-export function maskedLossOracle(ir: ModelIR, session: RunnerSession, set: CalibrationSet, batchSize = 8) {
+/**
+ * Returns maskedLoss(masks): mean calibration NLL with the given unit masks, multiplied by the
+ * base masks when given (so ablation can run on an already masked model); extra feeds carry
+ * e.g. the weight inputs of a `weightInputs` graph.
+ */
+export function maskedLossOracle(ir: ModelIR, session: RunnerSession, set: CalibrationSet, batchSize = 8, base: { masks?: MaskSet; extraFeeds?: Feeds } = {}) {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;
   const F = ir.layers[0]?.ffnSize ?? 0;
+  const times = (a: Float32Array, b: Float32Array | undefined) => (b ? a.map((v, i) => v * b[i]!) : a);
   return async (m: MaskSet): Promise<number> => {
+    const masks = { heads: times(m.heads, base.masks?.heads), ffn: times(m.ffn, base.masks?.ffn), layers: times(m.layers, base.masks?.layers) };
     let nll = 0;
     for (const batch of batches(set, batchSize)) {
-      const out = await session.run({ ...feedsFor(batch, set.seq), ...maskFeeds(m, L, H, F) }, ['token_nll']);
+      const out = await session.run({ ...feedsFor(batch, set.seq), ...maskFeeds(masks, L, H, F), ...base.extraFeeds }, ['token_nll']);
       nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
     }
     return nll / (set.samples * (set.seq - 1));

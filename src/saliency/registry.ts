@@ -6,6 +6,8 @@ import { flap } from './criteria/flap';
 import { ablation } from './criteria/ablation';
 import { obs } from './criteria/obs';
 import { blockInfluence } from './criteria/block-influence';
+import { taylor } from './criteria/taylor';
+import { fisher } from './criteria/fisher';
 import { InputError } from '../core/errors';
 
 export const CRITERIA: Record<CriterionName, Criterion> = {
@@ -15,6 +17,8 @@ export const CRITERIA: Record<CriterionName, Criterion> = {
   ablation,
   obs,
   'block-influence': blockInfluence,
+  taylor,
+  fisher,
 };
 
 export function getCriterion(name: string): Criterion {

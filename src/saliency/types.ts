@@ -7,8 +7,9 @@
 import type { ModelIR } from '../core/ir';
 import type { ProgressCallback } from '../api/types';
 import type { CalibrationStats } from './stats';
+import type { GradientStats } from './gradients';
 
-export const CRITERION_NAMES = ['magnitude', 'wanda', 'flap', 'ablation', 'obs', 'block-influence'] as const;
+export const CRITERION_NAMES = ['magnitude', 'wanda', 'flap', 'ablation', 'obs', 'block-influence', 'taylor', 'fisher'] as const;
 export type CriterionName = (typeof CRITERION_NAMES)[number];
 
 export interface UnitScores {
@@ -36,6 +37,8 @@ export interface CriterionInput {
   stats?: CalibrationStats;
   /** Mean calibration loss with the given masks (ablation criteria). */
   maskedLoss?: (masks: MaskSet) => Promise<number>;
+  /** Per-sequence mask-gradient accumulators (gradient criteria); computed once and shared. */
+  gradients?: () => Promise<GradientStats>;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
@@ -49,7 +52,7 @@ export interface CriterionInfo {
   cost: string;
   /** Primary source. */
   source: string;
-  needs: { stats: boolean; gram: boolean; maskedLoss: boolean };
+  needs: { stats: boolean; gram: boolean; maskedLoss: boolean; gradients?: boolean };
 }
 
 export interface Criterion extends CriterionInfo {

@@ -5,8 +5,9 @@ import { createModelSlice, type ModelSlice } from './model';
 import { createUiSlice, type UiSlice } from './ui';
 import { createImportanceSlice, type ImportanceSlice } from './importance';
 import { createPlanSlice, type PlanSlice } from './plan';
+import { createResultsSlice, type ResultsSlice } from './results';
 
-export type StudioStore = ModelSlice & EvaluationSlice & UiSlice & ImportanceSlice & PlanSlice;
+export type StudioStore = ModelSlice & EvaluationSlice & UiSlice & ImportanceSlice & PlanSlice & ResultsSlice;
 
 export const useStudio = create<StudioStore>()((...a) => ({
   ...createModelSlice(...a),
@@ -14,6 +15,7 @@ export const useStudio = create<StudioStore>()((...a) => ({
   ...createUiSlice(...a),
   ...createImportanceSlice(...a),
   ...createPlanSlice(...a),
+  ...createResultsSlice(...a),
 }));
 
 export type { SourceKind } from './model';

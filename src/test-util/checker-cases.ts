@@ -19,6 +19,7 @@ export interface CheckerCase {
 }
 
 const all: GraphOptions = { masks: true, taps: true, tokenLoss: true, logits: true };
+const grads: GraphOptions = { masks: true, logits: false, weightInputs: true, gradients: { masks: true, weights: true } };
 
 function fromIR(name: string, make: () => ModelIR | Promise<ModelIR>, options: GraphOptions): CheckerCase {
   return { name, build: async () => buildOnnx(await make(), options) };
@@ -46,5 +47,9 @@ export function checkerCases(): CheckerCase[] {
       logits: false,
     }),
     fromIR('random-llama GQA masks+taps+tokenLoss+logits', () => randomLlamaIR(), all),
+    // Gradient graphs (src/graph/grad): Taylor / Fisher scores and gradient-descent recovery (api/gradients.ts, api/iterative.ts).
+    fromIR('demo-gpt2 gradients (masks+weightInputs, mask and weight gradients)', demoIR, grads),
+    fromIR('random-llama GQA gradients (masks+weightInputs, mask and weight gradients)', () => randomLlamaIR(), grads),
+    fromIR('random-gpt2 weightInputs masks+taps+tokenLoss', () => randomIR(), { masks: true, taps: true, tokenLoss: true, logits: false, weightInputs: true }),
   ];
 }

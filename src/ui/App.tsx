@@ -2,10 +2,11 @@
 import { useEffect } from 'react';
 import { startOnce } from './actions';
 import { ArchitecturePanel } from './components/ArchitecturePanel';
-import { BaselinePanel } from './components/BaselinePanel';
 import { ErrorAlert } from './components/ErrorAlert';
 import { Header } from './components/Header';
 import { WorkflowRail } from './components/WorkflowRail';
+import { PrunePanel } from './components/prune/PrunePanel';
+import { ResultsRow } from './components/prune/ResultsRow';
 
 export function App() {
   useEffect(() => startOnce(), []);
@@ -24,8 +25,9 @@ export function App() {
       <div className="columns">
         <WorkflowRail />
         <ArchitecturePanel />
-        <BaselinePanel />
+        <PrunePanel />
       </div>
+      <ResultsRow />
     </div>
   );
 }

@@ -11,7 +11,7 @@ import { createStudioClient, isCancelled, type StudioClient } from './studio-cli
 import type { ArgsOf, ResultOf, StudioMethod } from '../../workers/protocol';
 
 let client: StudioClient | undefined;
-function engine(): StudioClient {
+export function engine(): StudioClient {
   client ??= createStudioClient();
   return client;
 }
@@ -20,7 +20,7 @@ const controllers = new Map<string, AbortController>();
 let jobSeq = 0;
 
 /** Runs one engine method as a visible, cancellable job; returns undefined when it failed or was cancelled. */
-async function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
+export async function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
   const store = useStudio.getState();
   const id = `job-${++jobSeq}`;
   const controller = new AbortController();
@@ -40,7 +40,7 @@ async function job<M extends StudioMethod>(label: string, method: M, args: ArgsO
   }
 }
 
-function report(context: string, e: unknown): void {
+export function report(context: string, e: unknown): void {
   const { setError, setNotice } = useStudio.getState();
   if (isCancelled(e)) {
     setNotice(`${context} was cancelled.`);
@@ -83,7 +83,7 @@ export async function loadSelectedModel(): Promise<boolean> {
 }
 
 let evaluationText: Promise<string> | undefined;
-async function fetchEvaluationText(): Promise<string> {
+export async function fetchEvaluationText(): Promise<string> {
   const url = `${import.meta.env.BASE_URL}${EVALUATION_TEXT.path}`;
   evaluationText ??= fetch(url).then(async (res) => {
     if (!res.ok) throw new FetchError(`Fetching ${url} failed with HTTP ${res.status}.`, res.status);

@@ -10,6 +10,9 @@ export const DataType = {
   INT32: 6,
   INT64: 7,
   BOOL: 9,
+  FLOAT16: 10,
+  DOUBLE: 11,
+  BFLOAT16: 16,
 } as const;
 export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 
@@ -42,7 +45,11 @@ export interface TensorProto {
   float_data?: number[];
   int64_data?: number[];
   int32_data?: number[];
+  double_data?: number[];
   doc_string?: string;
+  /** 1 = EXTERNAL: the payload lives in another file, described by external_data (location, offset, length). */
+  data_location?: number;
+  external_data?: StringStringEntryProto[];
 }
 
 export interface AttributeProto {

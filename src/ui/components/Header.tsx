@@ -1,7 +1,8 @@
-/** Page header: the loaded model at a glance (name, backend, parameters, weight bytes). */
+/** Page header: the loaded model at a glance (name, backend, parameters, weight bytes), plan name, undo/redo, export. */
 import { useStudio } from '../../store';
 import { backendLabel, bytes, compactCount, exactCount } from '../format';
 import { JobStatus } from './JobStatus';
+import { PlanHeaderControls } from './prune/PlanHeaderControls';
 
 export function Header() {
   const model = useStudio((s) => s.model);
@@ -31,6 +32,7 @@ export function Header() {
           <dd title={model ? `${exactCount(model.weightBytes)} bytes (float32)` : undefined}>{model ? bytes(model.weightBytes) : '—'}</dd>
         </div>
       </dl>
+      <PlanHeaderControls />
       <JobStatus />
     </header>
   );

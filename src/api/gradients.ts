@@ -1,0 +1,37 @@
+/**
+ * Api plumbing for gradients: the loaded model's gradient session (built once: masks, o / down
+ * weights as inputs, mask and weight gradients) and the per-sequence mask-gradient statistics of
+ * the current calibration set (shared by Taylor and Fisher, recomputed when calibration changes).
+ */
+import { InputError } from '../core/errors';
+import type { RunnerSession } from '../core/runner';
+import { buildOnnx } from '../graph/build';
+import { weightFeeds } from '../graph/grad/loss';
+import { collectMaskGradients, type GradientStats } from '../saliency/gradients';
+import type { LoadedModel, StudioState } from './state';
+import type { JobOptions } from './types';
+
+export async function gradientSession(state: StudioState, m: LoadedModel, options: JobOptions = {}): Promise<RunnerSession> {
+  if (!m.gradSession) {
+    options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the gradient graph' });
+    const graph = buildOnnx(m.ir, { masks: true, logits: false, weightInputs: true, gradients: { masks: true, weights: true } });
+    m.gradSession = await state.deps.runner.open(graph);
+  }
+  return m.gradSession;
+}
+
+const cache = new WeakMap<object, Promise<GradientStats>>();
+
+/** Taylor / Fisher accumulators of the dense model on the current calibration set (cached per calibration). */
+export function denseGradientStats(state: StudioState, m: LoadedModel, options: JobOptions): Promise<GradientStats> {
+  const cal = m.calibration;
+  if (!cal) throw new InputError('Gradient criteria need calibration data.', 'Run calibration (step 2) first.');
+  let hit = cache.get(cal);
+  if (!hit) {
+    hit = (async () =>
+      collectMaskGradients(m.ir, await gradientSession(state, m, options), cal.set, { ...options, extraFeeds: weightFeeds(m.ir) }))();
+    hit.catch(() => cache.delete(cal));
+    cache.set(cal, hit);
+  }
+  return hit;
+}

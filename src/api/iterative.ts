@@ -1,0 +1,161 @@
+/**
+ * Api operation `iterativePrune`: runs src/prune/iterative.ts with an engine over three sessions of
+ * the full-size model whose o / down projections are graph inputs (so recovered weights are fed,
+ * never rebuilt): the gradient graph (Taylor / Fisher scores, gradient-descent recovery), a masked
+ * token-loss graph (perplexity after each round, ablation) and a tap graph (statistics, OBS
+ * Hessians). The result is sliced and installed as the applied model, exactly like applyPlan.
+ */
+import { InputError } from '../core/errors';
+import { parameterCount, type ModelIR } from '../core/ir';
+import type { RunnerSession } from '../core/runner';
+import { buildOnnx } from '../graph/build';
+import { weightFeeds } from '../graph/grad/loss';
+import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
+import { projectionGradNames, usesObs, usesSgd } from '../prune/recover';
+import { sliceModel } from '../prune/slice';
+import { modelCost } from '../prune/cost';
+import { collectStats, maskedLossOracle } from '../saliency/calibrate';
+import { batchGradients, collectMaskGradients } from '../saliency/gradients';
+import { getCriterion } from '../saliency/registry';
+import type { MaskSet } from '../saliency/types';
+import { maskFeeds, streamPerplexity } from './evaluation';
+import { gradientSession } from './gradients';
+import { prunedPerplexity } from './pruning';
+import type { LoadedModel, StudioState } from './state';
+import type { AppliedModel, IterativeJobOptions, IterativeRequest, IterativeResult } from './types';
+
+export const SGD_DEFAULTS = { steps: 10, learningRate: 0.05 };
+
+function optionsOf(req: IterativeRequest): IterativeOptions {
+  return {
+    heads: req.heads,
+    ffn: req.ffn,
+    rounds: req.rounds ?? defaultRounds(Math.max(req.heads, req.ffn)),
+    recovery: req.recovery,
+    sgdSteps: req.sgdSteps ?? SGD_DEFAULTS.steps,
+    sgdLearningRate: req.sgdLearningRate ?? SGD_DEFAULTS.learningRate,
+    ...(req.locked ? { locked: req.locked } : {}),
+  };
+}
+
+async function engineFor(state: StudioState, m: LoadedModel, req: IterativeRequest, options: IterativeJobOptions) {
+  const cal = m.calibration;
+  if (!cal) throw new InputError('Iterative pruning needs calibration data.', 'Run calibration (step 2) first.');
+  const criterion = getCriterion(req.criterion);
+  const open = (o: Parameters<typeof buildOnnx>[1]) =>
+    state.deps.runner.open(buildOnnx(m.ir, { ...o, masks: true, logits: false, weightInputs: true }));
+  const grad = await gradientSession(state, m, options);
+  const evalW = await open({ tokenLoss: true });
+  const sessions: RunnerSession[] = [evalW];
+  let taps: RunnerSession | undefined;
+  const signal = options.signal ? { signal: options.signal } : {};
+  const engine: IterativeEngine = {
+    now: state.now,
+    async stats(ir, masks, withGram) {
+      if (!taps) sessions.push((taps = await open({ taps: true, tokenLoss: true })));
+      return collectStats(ir, taps, cal.set, { withGram, masks, extraFeeds: weightFeeds(ir), ...signal });
+    },
+    scores(ir, masks, stats) {
+      const base = { masks, extraFeeds: weightFeeds(ir) };
+      return criterion.compute({
+        ir,
+        ...(stats ? { stats } : {}),
+        maskedLoss: maskedLossOracle(ir, evalW, cal.set, 8, base),
+        gradients: () => collectMaskGradients(ir, grad, cal.set, { ...base, ...signal }),
+        ...signal,
+      });
+    },
+    weightGradients(ir, masks) {
+      return batchGradients(ir, grad, cal.set, projectionGradNames(ir), { masks, extraFeeds: weightFeeds(ir), ...signal });
+    },
+    async perplexity(ir: ModelIR, masks: MaskSet) {
+      const feeds = { ...maskFeeds(ir, masks), ...weightFeeds(ir) };
+      return (await streamPerplexity(m, evalW, m.ir.spec.maxPositions, req.perplexity, feeds, signal)).perplexity;
+    },
+  };
+  return { engine, criterion, release: () => Promise.all(sessions.map((s) => s.release())) };
+}
+
+export async function iterativePrune(
+  state: StudioState,
+  m: LoadedModel,
+  req: IterativeRequest,
+  options: IterativeJobOptions,
+): Promise<IterativeResult> {
+  const opts = optionsOf(req);
+  const { engine, criterion, release } = await engineFor(state, m, req, options);
+  const rounds: IterativeResult['rounds'] = [];
+  const onRound = (r: IterativeResult['rounds'][number]) => {
+    rounds.push(r);
+    options.onRound?.(r);
+  };
+  let result;
+  try {
+    const t0 = state.now();
+    const dense = onesMaskSet(m.ir);
+    onRound({
+      round: 0,
+      rounds: opts.rounds,
+      headsRemoved: 0,
+      headsTotal: dense.heads.length,
+      ffnRemoved: 0,
+      ffnTotal: dense.ffn.length,
+      lossBeforeRecovery: NaN,
+      lossAfterRecovery: NaN,
+      perplexity: await engine.perplexity(m.ir, dense),
+      ms: state.now() - t0,
+    });
+    result = await runRounds(m.ir, opts, engine, {
+      ...options,
+      onRound,
+      needs: { stats: criterion.needs.stats, gram: criterion.needs.gram },
+    });
+  } finally {
+    await release();
+  }
+  const plan = {
+    ...result.plan,
+    name: req.name ?? `${req.criterion}-iterative-${opts.rounds}x-${opts.recovery}-h${req.heads}-f${req.ffn}`,
+  };
+  plan.derivation = {
+    criterion: req.criterion,
+    allocation: `iterative-uniform (${opts.rounds} rounds, recovery ${opts.recovery}${usesSgd(opts.recovery) ? `: ${opts.sgdSteps} steps, lr ${opts.sgdLearningRate}` : ''})`,
+    targets: { heads: req.heads, ffn: req.ffn, layers: 0 },
+    calibration: { textName: m.calibration!.summary.textName, samples: m.calibration!.summary.samples, seq: m.calibration!.summary.seq },
+    ...(usesSgd(opts.recovery) ? {} : { compensation: usesObs(opts.recovery) ? 'obs' : 'none' }),
+  };
+  plan.createdAt = new Date().toISOString();
+  const applied = await install(state, m, plan, result.ir, {
+    method: opts.recovery,
+    rounds: opts.rounds,
+    ...(usesSgd(opts.recovery) ? { sgdSteps: opts.sgdSteps, sgdLearningRate: opts.sgdLearningRate } : {}),
+  });
+  const perplexity = await prunedPerplexity(m, req.perplexity, options.signal ? { signal: options.signal } : {});
+  return { plan, applied, rounds, perplexity };
+}
+
+/** Slices the recovered full-size model and makes it the applied model (as applyPlan does). */
+async function install(
+  state: StudioState,
+  m: LoadedModel,
+  plan: AppliedModel['plan'],
+  compensatedIr: ModelIR,
+  recovery: NonNullable<AppliedModel['recovery']>,
+): Promise<AppliedModel> {
+  const ir = sliceModel(compensatedIr, plan);
+  const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
+  await m.pruned?.session.release();
+  const parameters = parameterCount(ir);
+  const summary: AppliedModel = {
+    plan,
+    compensation: usesObs(recovery.method) ? 'obs' : 'none',
+    recovery,
+    layers: ir.layers,
+    parameters,
+    weightBytes: parameters * 4,
+    cost: modelCost(ir, m.ir.spec.maxPositions),
+    denseCost: modelCost(m.ir, m.ir.spec.maxPositions),
+  };
+  m.pruned = { ir, compensatedIr, session, summary };
+  return summary;
+}

@@ -1,0 +1,123 @@
+/**
+ * Loads an ONNX decoder from a model folder (FileSource): finds the .onnx file, reads it and its
+ * external data (paths confined to the folder), runs the checker rules and the operator allow-list,
+ * imports the graph into a ModelIR, checks every weight is finite, and reconciles config.json.
+ */
+import { FetchError, InputError, throwIfAborted } from '../core/errors';
+import type { ModelIR } from '../core/ir';
+import { decodeModel } from '../io/onnx/proto';
+import type { FileSource } from '../io/source';
+import { checkModel, checkSupportedOps } from '../io/onnx-import/check';
+import { configFromIR, reconcileConfig } from '../io/onnx-import/config';
+import { GraphIndex } from '../io/onnx-import/graph';
+import { importDecoder } from '../io/onnx-import/import';
+import { externalFiles } from '../io/onnx-import/initializers';
+import { checkFinite } from './tensors';
+
+export interface OnnxLoadOptions {
+  onProgress?: (p: { stage: string; done: number; total: number; message?: string }) => void;
+  signal?: AbortSignal;
+  name: string;
+}
+
+/** Where exporters put the model, in order of preference (optimum root, Hub "onnx/" folder, legacy names). */
+export const ONNX_CANDIDATES = ['model.onnx', 'onnx/model.onnx', 'decoder_model.onnx', 'onnx/decoder_model.onnx'];
+const MERGED = /decoder_model_merged(_quantized)?\.onnx$|_quantized\.onnx$|_q4|_int8|_uint8|_fp16|_bnb4/;
+
+/** The .onnx file of a folder, or undefined when it has none. */
+export async function findOnnxModel(source: FileSource): Promise<string | undefined> {
+  const listed = await source.list?.();
+  if (listed && listed.length > 0) {
+    const onnx = listed.filter((p) => p.endsWith('.onnx'));
+    const preferred = ONNX_CANDIDATES.find((c) => onnx.includes(c)) ?? onnx.find((p) => !MERGED.test(p));
+    if (preferred) return preferred;
+    if (onnx.length > 0) {
+      throw new InputError(
+        `The folder has only ${onnx.join(', ')}: merged (with If subgraphs) or quantized exports cannot be imported.`,
+        'Use the plain float export (model.onnx or decoder_model.onnx).',
+      );
+    }
+    return undefined;
+  }
+  for (const c of ONNX_CANDIDATES) if (await source.has(c)) return c;
+  return undefined;
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  return i < 0 ? '' : path.slice(0, i + 1);
+}
+
+export async function loadOnnxIR(
+  source: FileSource,
+  onnxPath: string,
+  options: OnnxLoadOptions,
+): Promise<{ ir: ModelIR; config: unknown }> {
+  const { onProgress, signal } = options;
+  const message = `Downloading ${onnxPath}`;
+  const bytes = await source.read(
+    onnxPath,
+    (done, total) => onProgress?.({ stage: 'download', done, total: total || done, message }),
+    signal,
+  );
+  throwIfAborted(signal, 'Loading the model');
+  const model = decodeModel(bytes);
+  checkModel(model);
+  checkSupportedOps(model);
+  const external = new Map<string, Uint8Array>();
+  for (const rel of externalFiles(model.graph.initializer ?? [])) {
+    const path = dirOf(onnxPath) + rel;
+    if (!(await source.has(path))) {
+      throw new FetchError(
+        `${onnxPath} keeps its weights in ${path}, which is missing from ${source.location}.`,
+        404,
+        'Pick the external data file together with the .onnx file.',
+      );
+    }
+    const msg = `Downloading ${path}`;
+    external.set(
+      rel,
+      await source.read(path, (done, total) => onProgress?.({ stage: 'download', done, total: total || done, message: msg }), signal),
+    );
+    throwIfAborted(signal, 'Loading the model');
+  }
+  onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Importing the ONNX graph' });
+  const g = new GraphIndex(model.graph, (rel) => {
+    const b = external.get(rel);
+    if (!b) throw new FetchError(`External data file ${rel} was not read.`);
+    return b;
+  });
+  let { ir } = importDecoder(g, options.name);
+  forEachWeight(ir, checkFinite);
+  let config: unknown;
+  if (await source.has('config.json')) {
+    const raw = await source.read('config.json', undefined, signal);
+    try {
+      config = JSON.parse(new TextDecoder().decode(raw)) as unknown;
+    } catch (e) {
+      throw new InputError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
+    }
+    ir = reconcileConfig(ir, config, onnxPath);
+  } else {
+    config = configFromIR(ir);
+  }
+  onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
+  return { ir, config };
+}
+
+function forEachWeight(ir: ModelIR, f: (t: { shape: readonly number[]; data: Float32Array }, name: string) => void): void {
+  const w = ir.weights;
+  f(w.tokenEmbedding, 'token embedding');
+  if (w.positionEmbedding) f(w.positionEmbedding, 'position embedding');
+  if (w.lmHead) f(w.lmHead, 'lm head');
+  f(w.finalNorm.weight, 'final norm weight');
+  w.layers.forEach((l, i) => {
+    for (const [k, lin] of Object.entries({ q: l.q, k: l.k, v: l.v, o: l.o, up: l.up, gate: l.gate, down: l.down })) {
+      if (!lin) continue;
+      f(lin.weight, `layer ${i} ${k}.weight`);
+      if (lin.bias) f(lin.bias, `layer ${i} ${k}.bias`);
+    }
+    f(l.attnNorm.weight, `layer ${i} attention norm`);
+    f(l.mlpNorm.weight, `layer ${i} MLP norm`);
+  });
+}

@@ -1,0 +1,197 @@
+/**
+ * ONNX decoder -> ModelIR, by following the graph from `input_ids`: the Gather of the token
+ * embedding (plus a Gather of learned positions, GPT-2), then block after block: normalisation,
+ * attention (q / k / v / o, heads, rotary), residual Add, normalisation, MLP, residual Add, until a
+ * normalisation feeds a single projection onto the vocabulary (the LM head). Tensor names are never
+ * consulted; what was not found is reported with the layer and the structure that was missing.
+ */
+import { UnsupportedModelError } from '../../core/errors';
+import type { ArchSpec, LayerShape, LayerWeights, ModelIR, Norm } from '../../core/ir';
+import { tensor, type Tensor } from '../../core/tensor';
+import { matchAttention } from './attention';
+import { OnnxStructureError } from './errors';
+import { PASS_OPS, type GraphIndex } from './graph';
+import { dataUses, linearConsumers, type LinearMatch } from './linear';
+import { matchMlp } from './mlp';
+import { matchNorm, type NormMatch } from './norm';
+
+export interface ImportedGraph {
+  ir: ModelIR;
+  /** What the graph said about things config.json also states (for the cross-check). */
+  facts: { rotaryTableRows?: number; hasPast: boolean };
+}
+
+const MAX_LAYERS = 1024;
+
+/** Follows Cast / Identity / Reshape-like ops back to the value they copy. */
+function root(g: GraphIndex, v: string): string {
+  const p = g.producer.get(v);
+  return p && PASS_OPS.has(p.op) && p.inputs[0] ? root(g, p.inputs[0]) : v;
+}
+
+function embedding(g: GraphIndex): { gather: string; table: string; vocab: number; hidden: number } {
+  if (!g.inputs.has('input_ids')) {
+    throw new OnnxStructureError(`the graph has no "input_ids" input (inputs: ${[...g.inputs].join(', ') || 'none'}).`);
+  }
+  for (const n of g.nodes) {
+    if (n.op !== 'Gather' || !n.inputs[1] || root(g, n.inputs[1]) !== 'input_ids') continue;
+    const dims = g.constDims(n.inputs[0] ?? '');
+    if (dims?.length === 2 && g.attrInt(n, 'axis', 0) === 0)
+      return { gather: n.outputs[0]!, table: n.inputs[0]!, vocab: dims[0]!, hidden: dims[1]! };
+  }
+  throw new OnnxStructureError('could not find the token embedding (a Gather of a [vocab, hidden] constant by input_ids).');
+}
+
+/** GPT-2: the token embedding plus a Gather of a [positions, hidden] constant. */
+function positions(g: GraphIndex, tokens: string, hidden: number): { h: string; table?: string; rows?: number } {
+  let v = tokens;
+  for (;;) {
+    const uses = dataUses(g, v);
+    const add = uses.find((u) => u.node.op === 'Add');
+    if (add) {
+      const other = root(g, add.node.inputs[1 - add.slot] ?? '');
+      const p = g.producer.get(other);
+      const dims = p?.op === 'Gather' ? g.constDims(p.inputs[0] ?? '') : undefined;
+      if (p && dims?.length === 2 && dims[1] === hidden) return { h: add.node.outputs[0]!, table: p.inputs[0]!, rows: dims[0]! };
+    }
+    const pass = uses.length === 1 && PASS_OPS.has(uses[0]!.node.op) ? uses[0]!.node : undefined;
+    if (!pass) return { h: v };
+    v = pass.outputs[0]!;
+  }
+}
+
+const constTensor = (g: GraphIndex, name: string): Tensor => {
+  const c = g.constValue(name)!;
+  return tensor(c.dims, c.values);
+};
+const norm = (m: NormMatch): Norm => ({ weight: m.weight(), ...(m.bias ? { bias: m.bias() } : {}) });
+
+function isLmHead(g: GraphIndex, p: LinearMatch, vocab: number): boolean {
+  if (p.outFeatures !== vocab) return false;
+  if (g.outputs.has(p.out)) return true;
+  return [...g.region([p.out], new Set(['MatMul', 'Gemm', 'Softmax'])).values].some((v) => g.outputs.has(v));
+}
+
+export function importDecoder(g: GraphIndex, name: string): ImportedGraph {
+  const emb = embedding(g);
+  g.markStream(emb.gather);
+  const pos = positions(g, emb.gather, emb.hidden);
+  const d = emb.hidden;
+  let h = pos.h;
+  const layers: LayerShape[] = [];
+  const weights: LayerWeights[] = [];
+  const norms: NormMatch[] = [];
+  const meta: { activation?: string; rotary?: number; tableRows?: number; headDim?: number } = {};
+  let lmHead: LinearMatch | undefined;
+  let finalNorm: NormMatch | undefined;
+  for (let i = 0; i <= MAX_LAYERS; i++) {
+    const where = `layer ${i}`;
+    const n1 = matchNorm(g, h, d, i === 0 ? 'after the embedding' : `after layer ${i - 1}`);
+    const projections = linearConsumers(g, n1.out);
+    if (projections.length === 1 && isLmHead(g, projections[0]!, emb.vocab)) {
+      [finalNorm, lmHead] = [n1, projections[0]];
+      break;
+    }
+    if (i === MAX_LAYERS) throw new OnnxStructureError(`more than ${MAX_LAYERS} layers; the LM head was never found.`);
+    const attn = matchAttention(g, h, projections, where);
+    const n2 = matchNorm(g, attn.out, d, `${where} (before the MLP)`);
+    const mlp = matchMlp(g, attn.out, linearConsumers(g, n2.out), where);
+    if (meta.headDim !== undefined && meta.headDim !== attn.headDim)
+      throw new OnnxStructureError(`${where}: head_dim ${attn.headDim} differs from layer 0's ${meta.headDim}.`);
+    if (meta.activation !== undefined && meta.activation !== mlp.activation)
+      throw new OnnxStructureError(`${where}: activation ${mlp.activation} differs from layer 0's ${meta.activation}.`);
+    if ((meta.rotary !== undefined) !== (attn.rotary !== undefined) && i > 0)
+      throw new OnnxStructureError(`${where}: rotary embeddings are used in some layers only.`);
+    meta.headDim = attn.headDim;
+    meta.activation = mlp.activation;
+    if (attn.rotary) [meta.rotary, meta.tableRows] = [attn.rotary.theta, attn.rotary.tableRows];
+    norms.push(n1, n2);
+    layers.push({ numHeads: attn.numHeads, numKvHeads: attn.numKvHeads, ffnSize: mlp.up.weight.shape[0] ?? 0 });
+    weights.push({
+      attnNorm: norm(n1),
+      q: attn.q,
+      k: attn.k,
+      v: attn.v,
+      o: attn.o,
+      mlpNorm: norm(n2),
+      up: mlp.up,
+      ...(mlp.gate ? { gate: mlp.gate } : {}),
+      down: mlp.down,
+    });
+    h = mlp.out;
+  }
+  if (!lmHead || !finalNorm)
+    throw new OnnxStructureError(
+      'could not find the final normalisation and the LM head (a projection onto the vocabulary feeding the logits output).',
+    );
+  if (layers.length === 0) throw new OnnxStructureError('found no decoder layer between the embedding and the LM head.');
+  norms.push(finalNorm);
+  const spec = specOf({
+    name,
+    d,
+    vocab: emb.vocab,
+    norms,
+    meta,
+    posRows: pos.rows,
+    gated: weights[0]!.gate !== undefined,
+    layers: layers.length,
+  });
+  const tokenEmbedding = constTensor(g, emb.table);
+  const head = lmHead.weight();
+  const tied = head.data.length === tokenEmbedding.data.length && head.data.every((x, i) => x === tokenEmbedding.data[i]);
+  const ir: ModelIR = {
+    name,
+    spec: { ...spec, tiedEmbeddings: tied },
+    layers,
+    originalLayerIndex: layers.map((_, i) => i),
+    weights: {
+      tokenEmbedding,
+      ...(pos.table ? { positionEmbedding: constTensor(g, pos.table) } : {}),
+      layers: weights,
+      finalNorm: norm(finalNorm),
+      ...(tied ? {} : { lmHead: head }),
+    },
+  };
+  const hasPast = [...g.inputs].some((i) => i.startsWith('past_key_values') || i.startsWith('past_'));
+  return { ir, facts: { ...(meta.tableRows ? { rotaryTableRows: meta.tableRows } : {}), hasPast } };
+}
+
+interface SpecInput {
+  name: string;
+  d: number;
+  vocab: number;
+  norms: NormMatch[];
+  meta: { activation?: string; rotary?: number; headDim?: number; tableRows?: number };
+  posRows: number | undefined;
+  gated: boolean;
+  layers: number;
+}
+
+function specOf(s: SpecInput): Omit<ArchSpec, 'tiedEmbeddings'> {
+  const kinds = new Set(s.norms.map((n) => n.kind));
+  if (kinds.size !== 1) throw new OnnxStructureError('the layers mix LayerNorm and RMSNorm.');
+  const normKind = s.norms[0]!.kind;
+  const rotary = s.meta.rotary !== undefined;
+  const gpt2 = normKind === 'layernorm' && !s.gated && !rotary && s.posRows !== undefined;
+  const llama = normKind === 'rmsnorm' && s.gated && rotary && s.posRows === undefined;
+  if (!gpt2 && !llama) {
+    throw new UnsupportedModelError(
+      `The ONNX decoder combines ${normKind}, ${s.gated ? 'a gated' : 'a plain'} MLP and ${rotary ? 'rotary' : s.posRows ? 'learned' : 'no'} positions, which is neither the gpt2 nor the llama family.`,
+    );
+  }
+  return {
+    family: gpt2 ? 'gpt2' : 'llama',
+    modelType: gpt2 ? 'gpt2' : 'llama',
+    numLayers: s.layers,
+    hiddenSize: s.d,
+    headDim: s.meta.headDim!,
+    vocabSize: s.vocab,
+    maxPositions: s.posRows ?? s.meta.tableRows ?? 2048,
+    norm: normKind,
+    normEps: s.norms[0]!.eps,
+    activation: s.meta.activation as ArchSpec['activation'],
+    gatedMlp: s.gated,
+    positions: rotary ? 'rotary' : 'learned',
+    ...(rotary ? { ropeTheta: s.meta.rotary! } : {}),
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * Iterative prune-and-recover: reach a target fraction of heads and FFN neurons in R rounds on
+ * the full-size model with masks. Round r removes, in every layer, the lowest-scored remaining
+ * units until a fraction f_r = 1 − (1 − target)^(r/R) is gone (so each round removes about the
+ * same share of what remains; the last round hits the target exactly, with the same rounding as
+ * one-shot uniform allocation). Each round: statistics and importance on the current masked,
+ * recovered model → select → recover ('obs' | 'sgd' | 'obs+sgd' | 'none', recover.ts) → perplexity.
+ * The engine (sessions, perplexity) is injected, so this module stays pure.
+ */
+import { InputError, throwIfAborted } from '../core/errors';
+import type { ModelIR } from '../core/ir';
+import { emptyPlan, type PlanLayer, type PruningPlan } from '../core/plan';
+import type { ProgressCallback } from '../api/types';
+import type { CalibrationStats } from '../saliency/stats';
+import type { MaskSet, UnitScores } from '../saliency/types';
+import { gradientNorm, gradientStep, obsRecover, usesObs, usesSgd, withOwnProjections, type Recovery } from './recover';
+
+export interface IterativeOptions {
+  heads: number;
+  ffn: number;
+  rounds: number;
+  recovery: Recovery;
+  /** Gradient-descent steps per round and learning rate ('sgd', 'obs+sgd'). */
+  sgdSteps: number;
+  sgdLearningRate: number;
+  locked?: readonly number[];
+}
+
+export interface RoundRecord {
+  round: number;
+  rounds: number;
+  headsRemoved: number;
+  headsTotal: number;
+  ffnRemoved: number;
+  ffnTotal: number;
+  /** Mean calibration loss before and after the gradient steps (NaN without them). */
+  lossBeforeRecovery: number;
+  lossAfterRecovery: number;
+  perplexity: number;
+  ms: number;
+}
+
+/** What the loop needs from an inference engine, always evaluated at (ir weights, masks). */
+export interface IterativeEngine {
+  stats(ir: ModelIR, masks: MaskSet, withGram: boolean): Promise<CalibrationStats>;
+  scores(ir: ModelIR, masks: MaskSet, stats: CalibrationStats | undefined): Promise<UnitScores>;
+  /** Mean calibration loss and its gradients (outputs named grad.o.l / grad.down.l). */
+  weightGradients(ir: ModelIR, masks: MaskSet): Promise<{ loss: number; grads: Map<string, Float64Array> }>;
+  perplexity(ir: ModelIR, masks: MaskSet): Promise<number>;
+  now(): number;
+}
+
+export interface IterativeHooks {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  onRound?: (r: RoundRecord) => void;
+  /** The criterion needs statistics / X^T X (read from its `needs`). */
+  needs: { stats: boolean; gram: boolean };
+}
+
+/** Units removed from a layer of n after round r of R (at least one unit stays). */
+export function cumulativeCount(n: number, target: number, round: number, rounds: number): number {
+  const f = round >= rounds ? target : 1 - (1 - target) ** (round / rounds);
+  return Math.max(0, Math.min(Math.round(f * n), n - 1));
+}
+
+/** Rounds needed so that each removes about `perRound` of what remains (default 12.5%: the 10-15% rule of thumb). */
+export function defaultRounds(target: number, perRound = 0.125): number {
+  if (!(target > 0)) return 1;
+  return Math.max(1, Math.ceil(Math.log(1 - target) / Math.log(1 - perRound) - 1e-9));
+}
+
+export function onesMaskSet(ir: ModelIR): MaskSet {
+  const L = ir.layers.length;
+  return {
+    heads: new Float32Array(L * (ir.layers[0]?.numHeads ?? 0)).fill(1),
+    ffn: new Float32Array(L * (ir.layers[0]?.ffnSize ?? 0)).fill(1),
+    layers: new Float32Array(L).fill(1),
+  };
+}
+
+function lowestRemaining(scores: (i: number) => number, alive: number[], count: number): number[] {
+  return [...alive].sort((a, b) => scores(a) - scores(b) || a - b).slice(0, Math.max(0, count));
+}
+
+/** Picks this round's units: per layer, the lowest-scored remaining kv groups / neurons. Mutates nothing. */
+export function selectRound(
+  ir: ModelIR,
+  scores: UnitScores,
+  masks: MaskSet,
+  opts: IterativeOptions,
+  round: number,
+): { masks: MaskSet; removed: Pick<PlanLayer, 'removedHeads' | 'removedFfn'>[] } {
+  const H = ir.layers[0]?.numHeads ?? 0;
+  const F = ir.layers[0]?.ffnSize ?? 0;
+  const next: MaskSet = { heads: masks.heads.slice(), ffn: masks.ffn.slice(), layers: masks.layers.slice() };
+  const locked = new Set(opts.locked ?? []);
+  const removed = ir.layers.map((shape, l) => {
+    const out = { removedHeads: [] as number[], removedFfn: [] as number[] };
+    if (locked.has(l)) return out;
+    if (opts.heads > 0 && scores.heads) {
+      const g = shape.numHeads / shape.numKvHeads;
+      const groups = Array.from({ length: shape.numKvHeads }, (_, k) => Array.from({ length: g }, (_, j) => k * g + j));
+      const alive = groups.flatMap((members, k) => (members.every((h) => masks.heads[l * H + h] === 0) ? [] : [k]));
+      const want = cumulativeCount(shape.numKvHeads, opts.heads, round, opts.rounds) - (shape.numKvHeads - alive.length);
+      const score = (k: number) => groups[k]!.reduce((a, h) => a + scores.heads![l * H + h]!, 0);
+      out.removedHeads = lowestRemaining(score, alive, want)
+        .flatMap((k) => groups[k]!)
+        .sort((a, b) => a - b);
+    }
+    if (opts.ffn > 0 && scores.ffn) {
+      const alive = Array.from({ length: F }, (_, j) => j).filter((j) => masks.ffn[l * F + j] !== 0);
+      const want = cumulativeCount(F, opts.ffn, round, opts.rounds) - (F - alive.length);
+      out.removedFfn = lowestRemaining((j) => scores.ffn![l * F + j]!, alive, want).sort((a, b) => a - b);
+    }
+    for (const h of out.removedHeads) next.heads[l * H + h] = 0;
+    for (const j of out.removedFfn) next.ffn[l * F + j] = 0;
+    return out;
+  });
+  return { masks: next, removed };
+}
+
+/** The plan whose masked preview equals the given masks (no layer removal). */
+export function masksToPlan(ir: ModelIR, masks: MaskSet, name: string): PruningPlan {
+  const plan = emptyPlan(ir, name);
+  const H = plan.model.numHeads;
+  const F = plan.model.ffnSize;
+  plan.layers = plan.layers.map((entry, l) => ({
+    ...entry,
+    removedHeads: Array.from({ length: H }, (_, h) => h).filter((h) => masks.heads[l * H + h] === 0),
+    removedFfn: Array.from({ length: F }, (_, j) => j).filter((j) => masks.ffn[l * F + j] === 0),
+  }));
+  return plan;
+}
+
+function count(m: Float32Array): number {
+  return m.reduce((a, v) => a + (v === 0 ? 1 : 0), 0);
+}
+
+export function validateIterative(opts: IterativeOptions, scores?: Pick<UnitScores, 'heads' | 'ffn' | 'criterion'>): void {
+  if (!(opts.heads >= 0 && opts.heads < 1) || !(opts.ffn >= 0 && opts.ffn < 1))
+    throw new InputError('Targets must be fractions in [0, 1).');
+  if (!Number.isInteger(opts.rounds) || opts.rounds < 1 || opts.rounds > 50)
+    throw new InputError(`Rounds must be an integer in 1..50, got ${opts.rounds}.`);
+  if (usesSgd(opts.recovery) && !(opts.sgdSteps >= 1 && opts.sgdLearningRate > 0))
+    throw new InputError('Gradient-descent recovery needs steps >= 1 and a positive learning rate.');
+  if (scores && ((opts.heads > 0 && !scores.heads) || (opts.ffn > 0 && !scores.ffn))) {
+    throw new InputError(
+      `${scores.criterion} does not score ${opts.heads > 0 && !scores.heads ? 'heads' : 'FFN neurons'}.`,
+      'Pick a criterion that scores the units you prune.',
+    );
+  }
+}
+
+/** Runs the rounds; returns the recovered full-size model (o / down changed), the final masks and the plan. */
+export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engine: IterativeEngine, hooks: IterativeHooks) {
+  validateIterative(opts);
+  let ir = withOwnProjections(ir0);
+  let masks = onesMaskSet(ir0);
+  const records: RoundRecord[] = [];
+  const withGram = hooks.needs.gram || usesObs(opts.recovery);
+  const progress = (round: number, step: string) =>
+    hooks.onProgress?.({ stage: 'iterative', done: round - 1, total: opts.rounds, message: `Round ${round}/${opts.rounds}: ${step}` });
+  for (let r = 1; r <= opts.rounds; r++) {
+    throwIfAborted(hooks.signal, 'Iterative pruning');
+    const t0 = engine.now();
+    progress(r, 'statistics and importance');
+    const stats = hooks.needs.stats || withGram ? await engine.stats(ir, masks, withGram) : undefined;
+    const scores = await engine.scores(ir, masks, stats);
+    validateIterative(opts, scores);
+    const picked = selectRound(ir, scores, masks, opts, r);
+    let lossBefore = NaN;
+    let lossAfter = NaN;
+    if (usesObs(opts.recovery)) ir = obsRecover(ir, picked.removed, stats!);
+    masks = picked.masks;
+    if (usesSgd(opts.recovery)) {
+      for (let s = 0; s < opts.sgdSteps; s++) {
+        throwIfAborted(hooks.signal, 'Iterative pruning');
+        progress(r, `gradient step ${s + 1}/${opts.sgdSteps}`);
+        const { loss, grads } = await engine.weightGradients(ir, masks);
+        if (s === 0) lossBefore = loss;
+        if (!Number.isFinite(gradientNorm(grads)))
+          throw new InputError('Gradient descent diverged (non-finite gradient).', 'Lower the learning rate.');
+        ir = gradientStep(ir, grads, opts.sgdLearningRate);
+      }
+      lossAfter = (await engine.weightGradients(ir, masks)).loss;
+    }
+    progress(r, 'perplexity');
+    const perplexity = await engine.perplexity(ir, masks);
+    const record: RoundRecord = {
+      round: r,
+      rounds: opts.rounds,
+      headsRemoved: count(masks.heads),
+      headsTotal: masks.heads.length,
+      ffnRemoved: count(masks.ffn),
+      ffnTotal: masks.ffn.length,
+      lossBeforeRecovery: lossBefore,
+      lossAfterRecovery: lossAfter,
+      perplexity,
+      ms: engine.now() - t0,
+    };
+    records.push(record);
+    hooks.onRound?.(record);
+  }
+  hooks.onProgress?.({ stage: 'iterative', done: opts.rounds, total: opts.rounds, message: 'Iterative pruning done' });
+  return { ir, masks, plan: masksToPlan(ir0, masks, 'iterative'), rounds: records };
+}

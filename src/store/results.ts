@@ -1,0 +1,106 @@
+/**
+ * Results slice: the live masked preview (streamed estimate + final), the applied (pruned) model
+ * with its exact perplexity and measured latency, text comparisons, the export verification,
+ * iterative rounds, and the table of applied plans (persisted in localStorage).
+ */
+import type { StateCreator } from 'zustand';
+import type { AppliedModel, ExportBundle, GenerateResult, IterativeRound, LatencyResult, PerplexityResult } from '../api/types';
+import type { StudioStore } from './index';
+
+export interface ResultRow {
+  id: string;
+  plan: string;
+  criterion: string;
+  allocation: string;
+  compensation: string;
+  parameters: number;
+  perplexity: number;
+  latencyMs: number;
+  denseLatencyMs: number | null;
+  flopRatio: number;
+  at: string;
+}
+
+export interface PreviewView {
+  /** The plan name the estimate belongs to. */
+  plan: string;
+  running: boolean;
+  /** Streamed "ppl ± band after N tokens" parsed from progress. */
+  estimate: { ppl: number; band: number; tokens: number } | null;
+  final: PerplexityResult | null;
+}
+
+export interface ResultsSlice {
+  preview: PreviewView | null;
+  applied: AppliedModel | null;
+  prunedPerplexity: PerplexityResult | null;
+  prunedLatency: LatencyResult | null;
+  generated: { dense: GenerateResult | null; pruned: GenerateResult | null };
+  exportVerification: ExportBundle['verification'] | null;
+  iterativeRounds: IterativeRound[];
+  results: ResultRow[];
+  setPreview: (p: PreviewView | null) => void;
+  setApplied: (a: AppliedModel | null) => void;
+  setPrunedPerplexity: (r: PerplexityResult | null) => void;
+  setPrunedLatency: (r: LatencyResult | null) => void;
+  setGenerated: (g: Partial<ResultsSlice['generated']>) => void;
+  setExportVerification: (v: ExportBundle['verification'] | null) => void;
+  setIterativeRounds: (r: IterativeRound[]) => void;
+  addResult: (row: ResultRow) => void;
+  removeResult: (id: string) => void;
+}
+
+const KEY = 'prune-studio:results:v1';
+
+function loadRows(): ResultRow[] {
+  try {
+    const raw = typeof localStorage !== 'undefined' ? localStorage.getItem(KEY) : null;
+    const rows = raw ? (JSON.parse(raw) as unknown) : [];
+    return Array.isArray(rows) ? (rows as ResultRow[]) : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveRows(rows: ResultRow[]): void {
+  try {
+    localStorage.setItem(KEY, JSON.stringify(rows));
+  } catch {
+    // Not remembered across reloads; the table still works.
+  }
+}
+
+export const createResultsSlice: StateCreator<StudioStore, [], [], ResultsSlice> = (set, get) => ({
+  preview: null,
+  applied: null,
+  prunedPerplexity: null,
+  prunedLatency: null,
+  generated: { dense: null, pruned: null },
+  exportVerification: null,
+  iterativeRounds: [],
+  results: loadRows(),
+  setPreview: (preview) => set({ preview }),
+  setApplied: (applied) =>
+    set({
+      applied,
+      prunedPerplexity: null,
+      prunedLatency: null,
+      exportVerification: null,
+      generated: { ...get().generated, pruned: null },
+    }),
+  setPrunedPerplexity: (prunedPerplexity) => set({ prunedPerplexity }),
+  setPrunedLatency: (prunedLatency) => set({ prunedLatency }),
+  setGenerated: (g) => set((s) => ({ generated: { ...s.generated, ...g } })),
+  setExportVerification: (exportVerification) => set({ exportVerification }),
+  setIterativeRounds: (iterativeRounds) => set({ iterativeRounds }),
+  addResult: (row) => {
+    const results = [...get().results, row];
+    set({ results });
+    saveRows(results);
+  },
+  removeResult: (id) => {
+    const results = get().results.filter((r) => r.id !== id);
+    set({ results });
+    saveRows(results);
+  },
+});

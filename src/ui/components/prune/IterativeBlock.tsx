@@ -1,0 +1,101 @@
+/** Iterative prune-and-recover: target, rounds, criterion, recovery; perplexity after each round. */
+import { useState } from 'react';
+import { useStudio } from '../../../store';
+import type { Recovery } from '../../../prune/recover';
+import type { CriterionName } from '../../../saliency/types';
+import { fixed } from '../../format';
+import { runIterative } from '../../plan-files';
+import { Explain } from '../Explain';
+
+const RECOVERY: Recovery[] = ['none', 'obs', 'sgd'];
+
+export function IterativeBlock() {
+  const criteria = useStudio((s) => s.criteria);
+  const calibration = useStudio((s) => s.calibration);
+  const rounds = useStudio((s) => s.iterativeRounds);
+  const busy = useStudio((s) => s.job !== null && !s.job.id.startsWith('preview-'));
+  const [target, setTarget] = useState(30);
+  const [n, setN] = useState(3);
+  const [criterion, setCriterion] = useState<CriterionName>('magnitude');
+  const [recovery, setRecovery] = useState<Recovery>('none');
+  const names = criteria.length ? criteria.map((c) => c.name) : (['magnitude'] as CriterionName[]);
+  return (
+    <details className="card iterative">
+      <summary>Iterative prune-and-recover</summary>
+      {!calibration ? (
+        <p className="hint">Needs calibration (step 2): each round recomputes the criterion on the calibration set.</p>
+      ) : null}
+      <div className="field">
+        <label htmlFor="it-target">Target removed (heads and FFN): {target}%</label>
+        <input id="it-target" type="range" min={0} max={90} value={target} onChange={(e) => setTarget(Number(e.target.value))} />
+      </div>
+      <div className="field">
+        <label htmlFor="it-rounds">Rounds</label>
+        <input
+          id="it-rounds"
+          type="number"
+          min={1}
+          max={10}
+          value={n}
+          onChange={(e) => setN(Math.max(1, Math.min(10, Number(e.target.value))))}
+        />
+      </div>
+      <div className="field">
+        <label htmlFor="it-criterion">Criterion</label>
+        <select id="it-criterion" value={criterion} onChange={(e) => setCriterion(e.target.value as CriterionName)}>
+          {names.map((c) => (
+            <option key={c}>{c}</option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="it-recovery">Recovery</label>
+        <select id="it-recovery" value={recovery} onChange={(e) => setRecovery(e.target.value as Recovery)}>
+          {RECOVERY.map((r) => (
+            <option key={r}>{r}</option>
+          ))}
+        </select>
+      </div>
+      <button
+        type="button"
+        className="button secondary"
+        data-testid="iterative-run"
+        disabled={busy || !calibration}
+        onClick={() => void runIterative({ criterion, heads: target / 100, ffn: target / 100, rounds: n, recovery })}
+      >
+        Run {n} rounds
+      </button>
+      {rounds.length > 0 ? (
+        <table className="compact-table" data-testid="iterative-rounds">
+          <thead>
+            <tr>
+              <th scope="col">Round</th>
+              <th scope="col">Heads</th>
+              <th scope="col">FFN</th>
+              <th scope="col">Perplexity</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rounds.map((r) => (
+              <tr key={r.round}>
+                <td>{r.round}</td>
+                <td>
+                  {r.headsRemoved}/{r.headsTotal}
+                </td>
+                <td>
+                  {r.ffnRemoved}/{r.ffnTotal}
+                </td>
+                <td>{fixed(r.perplexity)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <Explain>
+        Instead of removing everything at once, each round removes about 1 − (1 − target)^(1/rounds) of what remains, recomputes the
+        criterion on the masked model, then recovers (OBS weight update, a few gradient steps, or nothing). The result becomes the applied
+        model, so Export and Generate use it. Round perplexities use the first 4,096 tokens of the evaluation text.
+      </Explain>
+    </details>
+  );
+}

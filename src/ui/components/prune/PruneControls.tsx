@@ -1,0 +1,178 @@
+/**
+ * Pruning controls: global target, heads / FFN ratios, whole layers, allocation strategy,
+ * criterion (from computed scores) and compensation; every change re-allocates and re-previews.
+ */
+import { useStudio } from '../../../store';
+import type { CompensationChoice } from '../../../store/plan';
+import type { Allocation } from '../../../prune/allocate';
+import type { CriterionName } from '../../../saliency/types';
+import { changeControls, computeMagnitude } from '../../prune-actions';
+import { LayerOverrides } from './LayerOverrides';
+
+export const ALLOCATION_HELP: Record<Allocation, string> = {
+  uniform: 'Every layer loses the same fraction of its heads and neurons (lowest scores first).',
+  global: 'Scores standardised per layer and ranked across layers: layers with many weak units lose more.',
+  incremental: 'SlimGPT schedule: later layers lose more (log-increasing ratio with the same mean).',
+  sensitivity: 'Raw scores ranked across layers (meant for ablation deltas, which share one unit).',
+  latency: 'Score per FLOP: removes the cheapest-to-lose compute until the target fraction of cost is gone.',
+};
+
+const COMPENSATION_HELP: Record<CompensationChoice, string> = {
+  none: 'Remove the units and keep the other weights as they are.',
+  bias: 'Fold the mean output of removed units into the next bias (needs calibration statistics).',
+  obs: 'Optimal Brain Surgeon: update the kept weights to reconstruct the calibration outputs (needs calibration with Hessians).',
+};
+
+function Slider(props: {
+  id: string;
+  label: string;
+  value: number;
+  max: number;
+  testId?: string;
+  unit?: string;
+  step?: number;
+  onChange: (v: number) => void;
+}) {
+  const { id, label, value, max, unit = '%', step = 1, onChange } = props;
+  return (
+    <div className="slider-row">
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="range"
+        min={0}
+        max={max}
+        step={step}
+        value={value}
+        data-testid={props.testId}
+        aria-valuetext={`${value}${unit}`}
+        onChange={(e) => onChange(Number(e.target.value))}
+      />
+      <output htmlFor={id}>
+        {value}
+        {unit}
+      </output>
+    </div>
+  );
+}
+
+export function PruneControls() {
+  const c = useStudio((s) => s.controls);
+  const model = useStudio((s) => s.model);
+  const scores = useStudio((s) => s.scores);
+  const calibration = useStudio((s) => s.calibration);
+  const busy = useStudio((s) => s.job !== null && !s.job.id.startsWith('preview-'));
+  const computed = Object.keys(scores) as CriterionName[];
+  const pct = (x: number) => Math.round(x * 100);
+  const L = model?.layers.length ?? 0;
+  const criterion = c.criterion && scores[c.criterion] ? c.criterion : (computed[0] ?? null);
+  const compDisabled = (v: CompensationChoice) => v !== 'none' && (!calibration || (v === 'obs' && !calibration.withHessians));
+  return (
+    <section className="card prune-controls" aria-labelledby="controls-title">
+      <h3 id="controls-title">Pruning controls</h3>
+      {computed.length === 0 ? (
+        <div className="notice-box" role="note">
+          <p>Compute a criterion first: plans rank heads and neurons by importance scores.</p>
+          <button
+            type="button"
+            className="button"
+            data-testid="compute-magnitude"
+            disabled={!model || busy}
+            onClick={() => void computeMagnitude()}
+          >
+            Compute magnitude
+          </button>
+          <p className="hint">Magnitude (weight norms) needs no calibration.</p>
+        </div>
+      ) : (
+        <div className="field">
+          <label htmlFor="criterion-select">Criterion</label>
+          <select
+            id="criterion-select"
+            data-testid="prune-criterion"
+            value={criterion ?? ''}
+            onChange={(e) => changeControls({ criterion: e.target.value as CriterionName })}
+          >
+            {computed.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
+      <fieldset disabled={computed.length === 0} className="plain">
+        <Slider
+          id="global-slider"
+          testId="global-slider"
+          label="Global target"
+          value={pct(c.global)}
+          max={90}
+          onChange={(v) => changeControls({ global: v / 100, heads: v / 100, ffn: v / 100 })}
+        />
+        <Slider
+          id="heads-slider"
+          testId="heads-slider"
+          label="Heads removed"
+          value={pct(c.heads)}
+          max={90}
+          onChange={(v) => changeControls({ heads: v / 100 })}
+        />
+        <Slider
+          id="ffn-slider"
+          testId="ffn-slider"
+          label="FFN removed"
+          value={pct(c.ffn)}
+          max={90}
+          onChange={(v) => changeControls({ ffn: v / 100 })}
+        />
+        <Slider
+          id="layers-slider"
+          testId="layers-slider"
+          label="Whole layers"
+          unit=""
+          value={c.layers}
+          max={Math.max(L - 1, 0)}
+          onChange={(v) => changeControls({ layers: v })}
+        />
+        <div className="field">
+          <label htmlFor="allocation-select">Allocation</label>
+          <select
+            id="allocation-select"
+            data-testid="allocation"
+            value={c.allocation}
+            onChange={(e) => changeControls({ allocation: e.target.value as Allocation })}
+          >
+            {(Object.keys(ALLOCATION_HELP) as Allocation[]).map((a) => (
+              <option key={a} value={a}>
+                {a}
+              </option>
+            ))}
+          </select>
+          <p className="hint">{ALLOCATION_HELP[c.allocation]}</p>
+        </div>
+        <div className="field">
+          <label htmlFor="compensation-select">Compensation</label>
+          <select
+            id="compensation-select"
+            data-testid="compensation"
+            value={c.compensation}
+            onChange={(e) => changeControls({ compensation: e.target.value as CompensationChoice })}
+          >
+            {(Object.keys(COMPENSATION_HELP) as CompensationChoice[]).map((v) => (
+              <option key={v} value={v} disabled={compDisabled(v)}>
+                {v}
+                {compDisabled(v) ? ` (needs calibration${v === 'obs' ? ' with Hessians' : ''})` : ''}
+              </option>
+            ))}
+          </select>
+          <p className="hint">
+            {COMPENSATION_HELP[c.compensation]}
+            {!calibration ? ' Bias and OBS are disabled until you run calibration (step 2).' : ''}
+          </p>
+        </div>
+        <LayerOverrides />
+      </fieldset>
+    </section>
+  );
+}

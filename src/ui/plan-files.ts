@@ -1,0 +1,111 @@
+/**
+ * Plan and model files, and text compare: save / load plan.json (the engine validates a loaded
+ * plan through previewPlan, so its typed errors are shown), export the pruned bundle as
+ * `<model>-pruned.zip` (fflate), generate dense vs pruned, iterative prune-and-recover.
+ */
+import { zipSync } from 'fflate';
+import type { GenerateRequest, IterativeRequest } from '../api/types';
+import { InputError } from '../core/errors';
+import type { PruningPlan } from '../core/plan';
+import { useStudio } from '../store';
+import { engine, fetchEvaluationText, job, report } from './actions';
+import { cancelPreview, PREVIEW_PROTOCOL, previewSettled, whenIdle } from './prune-actions';
+
+function download(name: string, data: Blob): void {
+  const url = URL.createObjectURL(data);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+async function quiet(): Promise<void> {
+  cancelPreview();
+  await previewSettled();
+  await whenIdle();
+}
+
+export function savePlan(): void {
+  const plan = useStudio.getState().plan;
+  if (!plan) return;
+  download(`${plan.name.replace(/[^\w.-]+/g, '_')}.plan.json`, new Blob([JSON.stringify(plan, null, 2)], { type: 'application/json' }));
+}
+
+/** Reads a plan file; the engine validates it (a masked preview) before it joins the timeline. */
+export async function loadPlanFile(file: File): Promise<void> {
+  let plan: PruningPlan;
+  try {
+    try {
+      plan = JSON.parse(await file.text()) as PruningPlan;
+    } catch {
+      throw new InputError(`${file.name} is not valid JSON.`, 'Load a plan.json saved by Prune Studio.');
+    }
+    await quiet();
+    const text = await fetchEvaluationText();
+    const result = await engine().run('previewPlan', [{ plan, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 256, text } }]);
+    if (!Number.isFinite(result.perplexity)) throw new InputError('The plan did not give a finite perplexity.');
+  } catch (e) {
+    report(`Loading plan ${file.name}`, e);
+    return;
+  }
+  useStudio.getState().setPlan(plan);
+}
+
+export async function exportZip(): Promise<void> {
+  const { model, applied } = useStudio.getState();
+  if (!model || !applied) return;
+  await quiet();
+  const bundle = await job('Exporting the pruned model', 'exportPruned', []);
+  if (!bundle) return;
+  useStudio.getState().setExportVerification(bundle.verification);
+  const files = Object.fromEntries(bundle.files.map((f) => [f.name, f.bytes]));
+  const zip = zipSync(files, { level: 6 });
+  download(`${model.name.replace(/[^\w.-]+/g, '_')}-pruned.zip`, new Blob([zip as BlobPart], { type: 'application/zip' }));
+}
+
+export async function generateCompare(req: Omit<GenerateRequest, 'target'>): Promise<void> {
+  await quiet();
+  const st = useStudio.getState();
+  st.setGenerated({ dense: null, pruned: null });
+  const dense = await job('Generating (dense)', 'generate', [{ ...req, target: 'dense' }]);
+  if (!dense) return;
+  useStudio.getState().setGenerated({ dense });
+  if (!useStudio.getState().applied) return;
+  const pruned = await job('Generating (pruned)', 'generate', [{ ...req, target: 'pruned' }]);
+  if (pruned) useStudio.getState().setGenerated({ pruned });
+}
+
+export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {
+  await quiet();
+  let text: string;
+  try {
+    text = await fetchEvaluationText();
+  } catch (e) {
+    report('Reading the evaluation text', e);
+    return;
+  }
+  const result = await job('Iterative prune-and-recover', 'iterativePrune', [
+    { ...req, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 4096, text } },
+  ]);
+  if (!result) return;
+  const st = useStudio.getState();
+  st.setIterativeRounds(result.rounds);
+  st.setApplied(result.applied);
+  st.setPrunedPerplexity(result.perplexity);
+  st.addResult({
+    id: `${Date.now()}`,
+    plan: result.plan.name,
+    criterion: req.criterion,
+    allocation: result.plan.derivation?.allocation ?? 'iterative',
+    compensation: req.recovery,
+    parameters: result.applied.parameters,
+    perplexity: result.perplexity.perplexity,
+    latencyMs: NaN,
+    denseLatencyMs: st.denseLatency?.medianMs ?? null,
+    flopRatio: result.applied.cost.flops / result.applied.denseCost.flops,
+    at: new Date().toISOString(),
+  });
+}

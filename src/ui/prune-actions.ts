@@ -1,0 +1,199 @@
+/**
+ * Pruning actions: controls -> allocatePlan -> store plan (timeline) -> live masked preview
+ * (debounced, the previous preview cancelled, the estimate streamed from progress); apply with
+ * compensation -> exact perplexity + measured latency -> a results row; one-click magnitude scores.
+ */
+import type { PerplexityRequest } from '../api/types';
+import type { PruningPlan } from '../core/plan';
+import { useStudio } from '../store';
+import type { PruneControls } from '../store/plan';
+import { engine, fetchEvaluationText, job, report } from './actions';
+import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
+import { estimatePlan } from './plan-cost';
+
+/** Live estimate protocol: the first 2,048 tokens of the evaluation text, ctx 128, stride 64. */
+export const PREVIEW_PROTOCOL: Omit<PerplexityRequest, 'text'> = { ...PERPLEXITY_DEFAULTS, maxTokens: 2048, target: 'dense' };
+export const EXACT_PROTOCOL: Omit<PerplexityRequest, 'text'> = { ...PERPLEXITY_DEFAULTS, target: 'pruned' };
+
+const ESTIMATE = /([\d.]+) ± ([\d.]+) after (\d+) tokens/;
+
+let timer: ReturnType<typeof setTimeout> | undefined;
+let preview: AbortController | undefined;
+let previewRun: Promise<void> = Promise.resolve();
+let seq = 0;
+
+/** Resolves when no other (non-preview) job is running: the engine runs one job at a time. */
+export function whenIdle(): Promise<void> {
+  return new Promise((resolve) => {
+    const idle = () => {
+      const j = useStudio.getState().job;
+      return j === null || j.id.startsWith('preview-');
+    };
+    if (idle()) return resolve();
+    const unsub = useStudio.subscribe(() => {
+      if (idle()) {
+        unsub();
+        resolve();
+      }
+    });
+  });
+}
+
+/** Waits for a running preview to settle (after cancelPreview). */
+export function previewSettled(): Promise<void> {
+  return previewRun;
+}
+
+export function cancelPreview(): void {
+  if (timer) clearTimeout(timer);
+  timer = undefined;
+  preview?.abort();
+}
+
+/** A control moved: update the controls, then (debounced) allocate a plan from them. */
+export function changeControls(patch: Partial<PruneControls>): void {
+  useStudio.getState().setControls(patch);
+  cancelPreview();
+  timer = setTimeout(() => void allocateFromControls(), 150);
+}
+
+function hasTargets(c: PruneControls): boolean {
+  return c.heads > 0 || c.ffn > 0 || c.layers > 0 || Object.keys(c.overrides).length > 0;
+}
+
+export async function allocateFromControls(): Promise<void> {
+  const { controls: c, scores, selectedCriterion, model } = useStudio.getState();
+  const criterion =
+    c.criterion && scores[c.criterion]
+      ? c.criterion
+      : scores[selectedCriterion]
+        ? selectedCriterion
+        : (Object.keys(scores)[0] as PruneControls['criterion']);
+  if (!model || !criterion || !hasTargets(c)) return;
+  try {
+    const plan = await engine().run('allocatePlan', [
+      {
+        criterion,
+        allocation: c.allocation,
+        heads: c.heads,
+        ffn: c.ffn,
+        layers: c.layers,
+        overrides: c.overrides,
+        locked: c.locked,
+        name: `${criterion}-${c.allocation}-h${Math.round(c.heads * 100)}-f${Math.round(c.ffn * 100)}-l${c.layers}`,
+      },
+    ]);
+    useStudio.getState().setPlan(plan); // the plan subscription below starts the preview
+  } catch (e) {
+    report('Allocating a plan', e);
+  }
+}
+
+/** Masked perplexity of `plan` on the dense session, streamed; cancels any earlier preview. */
+export async function runPreview(plan: PruningPlan): Promise<void> {
+  preview?.abort();
+  const controller = new AbortController();
+  preview = controller;
+  const previous = previewRun;
+  let done: () => void = () => {};
+  previewRun = new Promise((r) => (done = r));
+  try {
+    await previous;
+    await whenIdle();
+    if (controller.signal.aborted) return;
+    const text = await fetchEvaluationText();
+    const st = useStudio.getState();
+    const id = `preview-${++seq}`;
+    st.setPreview({ plan: plan.name, running: true, estimate: null, final: null });
+    st.startJob(id, 'Preview');
+    try {
+      const final = await engine().run('previewPlan', [{ plan, perplexity: { ...PREVIEW_PROTOCOL, text } }], {
+        signal: controller.signal,
+        onProgress: (p) => {
+          useStudio.getState().setProgress(id, p);
+          const m = ESTIMATE.exec(p.message ?? '');
+          const cur = useStudio.getState().preview;
+          if (m && cur && preview === controller)
+            useStudio.getState().setPreview({ ...cur, estimate: { ppl: Number(m[1]), band: Number(m[2]), tokens: Number(m[3]) } });
+        },
+      });
+      useStudio.getState().setPreview({ plan: plan.name, running: false, estimate: null, final });
+    } finally {
+      useStudio.getState().endJob(id);
+    }
+  } catch (e) {
+    const cur = useStudio.getState().preview;
+    if (cur && preview === controller) useStudio.getState().setPreview({ ...cur, running: false });
+    if (!controller.signal.aborted) report('Preview', e);
+  } finally {
+    done();
+  }
+}
+
+/** Re-preview whenever the current plan changes (controls, heatmap toggles, undo/redo, load). */
+let watching = false;
+export function watchPlan(): void {
+  if (watching) return;
+  watching = true;
+  useStudio.subscribe((s, prev) => {
+    const ready = s.model && s.plan && s.plan.model.name === s.model.name;
+    if (s.plan !== prev.plan || (s.model !== prev.model && ready)) {
+      if (ready && s.plan) void runPreview(s.plan);
+      else cancelPreview();
+    }
+  });
+}
+
+export async function computeMagnitude(): Promise<void> {
+  cancelPreview();
+  await previewRun;
+  await whenIdle();
+  const scores = await job('Computing magnitude scores', 'computeImportance', ['magnitude']);
+  if (!scores) return;
+  const st = useStudio.getState();
+  st.setScores('magnitude', scores);
+  if (!st.controls.criterion) st.setControls({ criterion: 'magnitude' });
+}
+
+/** Apply the current plan, then exact perplexity (8,192 tokens) and measured latency (dense and pruned). */
+export async function applyCurrent(): Promise<void> {
+  const { plan, controls, model } = useStudio.getState();
+  if (!plan || !model) return;
+  cancelPreview();
+  await previewRun;
+  await whenIdle();
+  const applied = await job('Applying the plan', 'applyPlan', [{ plan, compensation: controls.compensation }]);
+  if (!applied) return;
+  useStudio.getState().setApplied(applied);
+  let text: string;
+  try {
+    text = await fetchEvaluationText();
+  } catch (e) {
+    report('Reading the evaluation text', e);
+    return;
+  }
+  const ppl = await job('Pruned perplexity', 'evaluatePerplexity', [{ ...EXACT_PROTOCOL, text }]);
+  if (!ppl) return;
+  useStudio.getState().setPrunedPerplexity(ppl);
+  // Dense and pruned back to back, same request as the baseline, so both see the same machine state.
+  const dense = await job('Dense latency', 'measureLatency', [LATENCY_DEFAULTS]);
+  if (dense) useStudio.getState().setDenseLatency(dense);
+  const lat = await job('Pruned latency', 'measureLatency', [{ ...LATENCY_DEFAULTS, target: 'pruned' }]);
+  if (!lat) return;
+  const st = useStudio.getState();
+  st.setPrunedLatency(lat);
+  const est = estimatePlan(model, applied.plan, null, LATENCY_DEFAULTS.seq);
+  st.addResult({
+    id: `${Date.now()}`,
+    plan: applied.plan.name,
+    criterion: applied.plan.derivation?.criterion ?? 'manual',
+    allocation: applied.plan.derivation?.allocation ?? 'manual',
+    compensation: applied.compensation,
+    parameters: applied.parameters,
+    perplexity: ppl.perplexity,
+    latencyMs: lat.medianMs,
+    denseLatencyMs: st.denseLatency?.medianMs ?? null,
+    flopRatio: applied.cost.flops / applied.denseCost.flops || est.flopRatio,
+    at: new Date().toISOString(),
+  });
+}
