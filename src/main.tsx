@@ -3,6 +3,12 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import './ui/styles.css';
+import { engine } from './ui/actions';
+
+// Automation hook (benchmarks, debugging): the same worker client the UI uses.
+(window as unknown as { __pruneStudio: unknown }).__pruneStudio = {
+  run: (method: string, args: unknown[]) => engine().run(method as never, args as never),
+};
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');

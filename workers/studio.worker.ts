@@ -10,12 +10,22 @@ import { serializeError } from '../src/core/errors';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
 import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
+import { browserHubDeps } from './hub-deps';
+import type { UnitScores } from '../src/saliency/types';
 
 const base = new URL(import.meta.env.BASE_URL, self.location.origin);
 const api: StudioApi = createStudioApi({
   runner: cancellableRunner(createWebRunner({ wasmPaths: new URL('ort/', base).href })),
   demoUrl: new URL('models/demo-gpt2/', base).href,
+  ...browserHubDeps(),
 });
+
+/** Importance scores move to the UI as transferred copies (the engine keeps its own for allocation). */
+function transferScores(s: UnitScores): UnitScores {
+  const copy = { ...s, heads: s.heads?.slice() ?? null, ffn: s.ffn?.slice() ?? null, layers: s.layers?.slice() ?? null };
+  const buffers = [copy.heads, copy.ffn, copy.layers].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
+  return Comlink.transfer(copy, buffers);
+}
 
 const exposed = {
   async run<M extends StudioMethod>(
@@ -33,7 +43,12 @@ const exposed = {
         pollCancelFlags();
         void onProgress?.(p);
       };
-      return { ok: true, value: await fn.call(api, ...args, { onProgress: report, signal: controller.signal }) };
+      const value = await fn.call(api, ...args, { onProgress: report, signal: controller.signal });
+      if (method === 'computeImportance') {
+        const scores = transferScores(value as UnitScores);
+        return Comlink.transfer({ ok: true, value: scores as ResultOf<M> }, [scores.heads, scores.ffn, scores.layers].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])));
+      }
+      return { ok: true, value };
     } catch (e) {
       const error = serializeError(e);
       // Unexpected errors (bugs) keep their stack in the console; typed ones carry message + hint.

@@ -65,6 +65,9 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
         ...signal,
       });
     },
+    loss(ir, masks) {
+      return maskedLossOracle(ir, evalW, cal.set, 8, { masks, extraFeeds: weightFeeds(ir) })(onesMaskSet(ir));
+    },
     weightGradients(ir, masks) {
       return batchGradients(ir, grad, cal.set, projectionGradNames(ir), { masks, extraFeeds: weightFeeds(ir), ...signal });
     },

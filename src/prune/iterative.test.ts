@@ -125,6 +125,7 @@ describe('iterativePrune with a fake engine', () => {
         return { loss, grads };
       },
       perplexity: async (_m, masks) => 10 + masks.heads.filter((v) => v === 0).length,
+      loss: async (model) => model.weights.layers.reduce((a, lw) => a + lw.o.weight.data.reduce((b, v) => b + v * v, 0), 0),
     };
     return { engine, seen, ir };
   }

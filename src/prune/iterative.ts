@@ -44,6 +44,8 @@ export interface RoundRecord {
 export interface IterativeEngine {
   stats(ir: ModelIR, masks: MaskSet, withGram: boolean): Promise<CalibrationStats>;
   scores(ir: ModelIR, masks: MaskSet, stats: CalibrationStats | undefined): Promise<UnitScores>;
+  /** Mean calibration loss (forward only). */
+  loss(ir: ModelIR, masks: MaskSet): Promise<number>;
   /** Mean calibration loss and its gradients (outputs named grad.o.l / grad.down.l). */
   weightGradients(ir: ModelIR, masks: MaskSet): Promise<{ loss: number; grads: Map<string, Float64Array> }>;
   perplexity(ir: ModelIR, masks: MaskSet): Promise<number>;
@@ -183,7 +185,7 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
           throw new InputError('Gradient descent diverged (non-finite gradient).', 'Lower the learning rate.');
         ir = gradientStep(ir, grads, opts.sgdLearningRate);
       }
-      lossAfter = (await engine.weightGradients(ir, masks)).loss;
+      lossAfter = await engine.loss(ir, masks);
     }
     progress(r, 'perplexity');
     const perplexity = await engine.perplexity(ir, masks);

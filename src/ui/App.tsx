@@ -1,7 +1,7 @@
 /** The one page: header, workflow rail, architecture, dense baseline, alert region. */
 import { useEffect } from 'react';
 import { startOnce } from './actions';
-import { ArchitecturePanel } from './components/ArchitecturePanel';
+import { ImportanceView } from './components/importance/ImportanceView';
 import { ErrorAlert } from './components/ErrorAlert';
 import { Header } from './components/Header';
 import { WorkflowRail } from './components/WorkflowRail';
@@ -24,7 +24,7 @@ export function App() {
       <ErrorAlert />
       <div className="columns">
         <WorkflowRail />
-        <ArchitecturePanel />
+        <ImportanceView />
         <PrunePanel />
       </div>
       <ResultsRow />

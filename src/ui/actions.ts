@@ -3,7 +3,8 @@
  * Each job has progress, can be cancelled, and on failure shows its message + hint while every
  * earlier result stays on screen.
  */
-import type { Progress } from '../api/types';
+import type { ModelSource, Progress } from '../api/types';
+import { loadCriteria, restoreCachedScores } from './importance-actions';
 import { FetchError, StudioError } from '../core/errors';
 import { useStudio } from '../store';
 import { EVALUATION_TEXT, LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
@@ -71,15 +72,31 @@ function busy(): boolean {
   return useStudio.getState().job !== null;
 }
 
-export async function loadSelectedModel(): Promise<boolean> {
-  const { sourceKind, setModel, setDensePerplexity, setDenseLatency } = useStudio.getState();
-  if (sourceKind !== 'demo' || busy()) return false;
-  const summary = await job('Loading model', 'loadModel', [{ kind: 'demo' }]);
+async function loadSource(source: ModelSource): Promise<boolean> {
+  const { setModel, setDensePerplexity, setDenseLatency, setCalibration, clearScores } = useStudio.getState();
+  if (busy()) return false;
+  const summary = await job('Loading model', 'loadModel', [source]);
   if (!summary) return false;
   setModel(summary);
   setDensePerplexity(null);
   setDenseLatency(null);
+  setCalibration(null);
+  clearScores();
+  await loadCriteria();
+  await restoreCachedScores();
   return true;
+}
+
+export async function loadSelectedModel(): Promise<boolean> {
+  if (useStudio.getState().sourceKind !== 'demo') return false;
+  return loadSource({ kind: 'demo' });
+}
+
+/** Loads a Hub or local-files model, then measures its dense baseline. */
+export async function loadModelFrom(source: ModelSource): Promise<void> {
+  if (!(await loadSource(source))) return;
+  if (!(await runDensePerplexity())) return;
+  await runDenseLatency();
 }
 
 let evaluationText: Promise<string> | undefined;

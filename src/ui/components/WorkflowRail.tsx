@@ -1,12 +1,15 @@
-/** Left rail: the workflow, top to bottom. Step 1 picks and loads the model; later steps are placeholders. */
+/** Left rail: the workflow, top to bottom: 1 model source, 2 calibration, 3 importance criteria. */
 import { useStudio, type SourceKind } from '../../store';
-import { loadAndMeasureBaseline } from '../actions';
+import { loadAndMeasureBaseline, loadModelFrom } from '../actions';
+import { CalibrationStep } from './importance/CalibrationStep';
+import { CriteriaStep } from './importance/CriteriaStep';
+import { ModelSourceForm } from './ModelSourceForm';
 import { Explain } from './Explain';
 
 const SOURCES: { kind: SourceKind; label: string; detail: string; available: boolean }[] = [
   { kind: 'demo', label: 'Demo model', detail: 'demo-gpt2: 4 layers, ships with the app', available: true },
-  { kind: 'hub', label: 'Hugging Face Hub id', detail: 'coming soon', available: false },
-  { kind: 'files', label: 'Local files', detail: 'coming soon', available: false },
+  { kind: 'hub', label: 'Hugging Face Hub id', detail: 'repo id, @revision or URL', available: true },
+  { kind: 'files', label: 'Local files', detail: 'safetensors + config + tokenizer, or .onnx', available: true },
 ];
 
 export function WorkflowRail() {
@@ -44,32 +47,36 @@ export function WorkflowRail() {
           <p id="step-model-help" className="help">
             The demo model loads on start, with no network beyond this page.
           </p>
-          <button type="button" className="button" disabled={busy} onClick={() => void loadAndMeasureBaseline()}>
-            {loaded ? 'Reload and re-measure' : 'Load model'}
-          </button>
+          {sourceKind === 'demo' ? (
+            <button type="button" className="button" disabled={busy} onClick={() => void loadAndMeasureBaseline()}>
+              {loaded ? 'Reload and re-measure' : 'Load model'}
+            </button>
+          ) : (
+            <ModelSourceForm kind={sourceKind} disabled={busy} onLoad={(s) => void loadModelFrom(s)} />
+          )}
           <Explain>
             The model&apos;s config.json, weights (safetensors) and tokenizer are read in a background worker, turned into an ONNX graph and
             opened in onnxruntime-web. The dense baseline (perplexity and latency) is then measured so that every pruned variant has
             something to be compared with.
           </Explain>
         </li>
-        <li className="step upcoming" aria-disabled="true">
+        <li className="step">
           <h2>
             <span className="step-number" aria-hidden="true">
               2
             </span>{' '}
             Calibration
           </h2>
-          <p className="help">Calibration text, samples and length: coming soon.</p>
+          <CalibrationStep />
         </li>
-        <li className="step upcoming" aria-disabled="true">
+        <li className="step">
           <h2>
             <span className="step-number" aria-hidden="true">
               3
             </span>{' '}
             Criteria
           </h2>
-          <p className="help">Importance criteria, run and cancel: coming soon.</p>
+          <CriteriaStep />
         </li>
       </ol>
     </nav>

@@ -1,0 +1,51 @@
+/** Centre panel: architecture, importance (heatmap, bars, FFN curves) and agreement, as tabs. */
+import { useState } from 'react';
+import { useStudio } from '../../../store';
+import { ArchitecturePanel } from '../ArchitecturePanel';
+import { Agreement } from './Agreement';
+import { FfnCurves, LayerBars } from './Charts';
+import { Heatmap } from './Heatmap';
+
+type Tab = 'architecture' | 'importance' | 'agreement';
+
+export function ImportanceView() {
+  const [tab, setTab] = useState<Tab>('architecture');
+  const scores = useStudio((s) => s.scores);
+  const selected = useStudio((s) => s.selectedCriterion);
+  const select = useStudio((s) => s.selectCriterion);
+  const current = scores[selected];
+  const computed = Object.keys(scores) as (keyof typeof scores)[];
+  return (
+    <div className="centre-column">
+      <div role="tablist" className="tabs" aria-label="Centre view">
+        {(['architecture', 'importance', 'agreement'] as Tab[]).map((t) => (
+          <button key={t} role="tab" type="button" data-testid={`tab-${t}`} aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)}>
+            {t[0]!.toUpperCase() + t.slice(1)}
+          </button>
+        ))}
+      </div>
+      {tab === 'architecture' ? <ArchitecturePanel /> : null}
+      {tab === 'importance' ? (
+        <main id="main" className="centre panel" aria-label="Importance">
+          <div role="tablist" className="tabs small">
+            {computed.map((name) => (
+              <button key={name} role="tab" type="button" data-testid={`criterion-tab-${name}`} aria-selected={name === selected} className={name === selected ? 'tab active' : 'tab'} onClick={() => select(name)}>
+                {name}
+              </button>
+            ))}
+          </div>
+          {!current ? <p className="help">Compute a criterion (step 3) to see its scores.</p> : null}
+          {current?.heads ? <Heatmap values={current.heads} layers={current.numLayers} heads={current.numHeads} /> : null}
+          {current && !current.heads ? <p className="help">{selected} scores whole layers only.</p> : null}
+          {current ? <LayerBars scores={current} /> : null}
+          {current ? <FfnCurves scores={current} /> : null}
+        </main>
+      ) : null}
+      {tab === 'agreement' ? (
+        <main id="main" className="centre panel" aria-label="Criterion agreement">
+          <Agreement />
+        </main>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+/**
+ * Importance actions: calibration and criteria as cancellable worker jobs. Scores are cached in
+ * IndexedDB per (model, calibration key, criterion) and restored after a reload.
+ */
+import { get, set } from 'idb-keyval';
+import type { CalibrationSummary } from '../api/types';
+import type { CriterionName, UnitScores } from '../saliency/types';
+import { useStudio } from '../store';
+import { engine, job } from './actions';
+
+export interface CalibrationParams {
+  text: string;
+  textName: string;
+  samples: number;
+  seq: number;
+  withHessians: boolean;
+}
+
+const cacheKey = (model: string, calibration: string, criterion: string) => `prune-studio:scores:${model}|${calibration}|${criterion}`;
+const calibrationKey = (model: string) => `prune-studio:calibration:${model}`;
+
+export async function loadCriteria(): Promise<void> {
+  if (useStudio.getState().criteria.length) return;
+  try {
+    useStudio.getState().setCriteria(await engine().run('criteria', []));
+  } catch {
+    /* the list reappears on the next model load */
+  }
+}
+
+let calibrationText: Promise<string> | undefined;
+export function fetchCalibrationText(): Promise<string> {
+  calibrationText ??= fetch(`${import.meta.env.BASE_URL}data/calibration.txt`).then((r) => r.text());
+  return calibrationText;
+}
+
+export async function runCalibration(params: CalibrationParams): Promise<void> {
+  const summary = await job('Calibration', 'calibrate', [params]);
+  if (!summary) return;
+  const s = useStudio.getState();
+  s.setCalibration(summary);
+  s.clearScores();
+  await set(calibrationKey(s.model?.name ?? ''), summary).catch(() => undefined);
+}
+
+/** Criteria that need no calibration use the key "none" in the cache. */
+function keyFor(name: CriterionName, calibration: CalibrationSummary | null): string | undefined {
+  const info = useStudio.getState().criteria.find((c) => c.name === name);
+  if (!info) return undefined;
+  const needs = info.needs.stats || info.needs.maskedLoss || info.needs.gram;
+  return needs ? calibration?.key : 'none';
+}
+
+export async function computeCriterion(name: CriterionName): Promise<boolean> {
+  const s = useStudio.getState();
+  const scores = await job(`Importance: ${name}`, 'computeImportance', [name]);
+  if (!scores) return false;
+  s.setScores(name, scores);
+  s.selectCriterion(name);
+  const key = keyFor(name, s.calibration);
+  if (key) await set(cacheKey(s.model?.name ?? '', key, name), scores).catch(() => undefined);
+  return true;
+}
+
+export async function computeAll(): Promise<void> {
+  for (const c of useStudio.getState().criteria) {
+    const needsCalibration = c.needs.stats || c.needs.maskedLoss;
+    if (needsCalibration && !useStudio.getState().calibration) continue;
+    if (c.needs.gram && !useStudio.getState().calibration?.withHessians) continue;
+    if (!(await computeCriterion(c.name))) return;
+  }
+}
+
+/** After a reload: shows cached scores for the current model (the engine recomputes on demand). */
+export async function restoreCachedScores(): Promise<void> {
+  const s = useStudio.getState();
+  const model = s.model?.name;
+  if (!model) return;
+  const calibration = (await get<CalibrationSummary>(calibrationKey(model)).catch(() => undefined)) ?? null;
+  for (const c of s.criteria) {
+    const key = keyFor(c.name, calibration);
+    if (!key) continue;
+    const cached = await get<UnitScores>(cacheKey(model, key, c.name)).catch(() => undefined);
+    if (cached) useStudio.getState().setScores(c.name, cached);
+  }
+}
