@@ -11,7 +11,7 @@ test('cancelling perplexity keeps the model, and it can be measured again', asyn
   await expect(page.getByTestId('progress')).toHaveAttribute('aria-valuetext', /^perplexity \d+%$/, { timeout: 300_000 });
   await page.getByTestId('cancel').focus();
   await page.keyboard.press('Enter');
-  await expect(page.getByRole('status')).toHaveText('Perplexity was cancelled.', { timeout: 120_000 });
+  await expect(page.locator('.job-status')).toHaveText('Perplexity was cancelled.', { timeout: 120_000 });
   await expect(page.getByTestId('progress')).toHaveCount(0);
   await expect(page.getByTestId('ppl-value')).toHaveCount(0);
   await expect(page.getByTestId('arch-layers')).toHaveText('4');
