@@ -7,27 +7,18 @@ import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeed
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
 import type { MaskSet } from '../saliency/types';
+import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
+import { onesMasks } from '../saliency/criteria/ablation';
 import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
 import type { GenerateRequest, GenerateResult, JobOptions, LatencyRequest, LatencyResult, PerplexityRequest, PerplexityResult } from './types';
 
+/** Mask inputs for a (uniform) model: the calibration module's feeds, sized from the IR. */
 export function maskFeeds(ir: ModelIR, m: MaskSet): Feeds {
-  const L = ir.layers.length;
-  const H = ir.layers[0]?.numHeads ?? 0;
-  const F = ir.layers[0]?.ffnSize ?? 0;
-  return {
-    head_mask: { type: 'float32', dims: [L, H], data: m.heads },
-    ffn_mask: { type: 'float32', dims: [L, F], data: m.ffn },
-    layer_mask: { type: 'float32', dims: [L], data: m.layers },
-  };
+  return calibrationMaskFeeds(m, ir.layers.length, ir.layers[0]?.numHeads ?? 0, ir.layers[0]?.ffnSize ?? 0);
 }
 
 export function denseMaskSet(ir: ModelIR): MaskSet {
-  const L = ir.layers.length;
-  return {
-    heads: new Float32Array(L * (ir.layers[0]?.numHeads ?? 0)).fill(1),
-    ffn: new Float32Array(L * (ir.layers[0]?.ffnSize ?? 0)).fill(1),
-    layers: new Float32Array(L).fill(1),
-  };
+  return onesMasks(ir.layers.length, ir.layers[0]?.numHeads ?? 0, ir.layers[0]?.ffnSize ?? 0);
 }
 
 /** Streams perplexity over `session` (a token-loss graph); `extraFeeds` carries masks when the graph has them. */
