@@ -3,6 +3,7 @@
  * independent PyTorch reference (fixtures/golden/prune.json, tools/reference/prune_golden.py).
  * Also checks the export: smaller tensors, logits equal to the masked preview, reload in onnxruntime-node.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStudioApi } from '../api/studio';
@@ -22,6 +23,7 @@ interface PruneGolden {
 }
 
 const golden = readGolden<PruneGolden>('prune.json');
+const checkerRecord = () => JSON.parse(readFileSync('fixtures/onnx-checker.json', 'utf8')) as { cases: { name: string; sha256: string; ok: boolean }[] };
 const runner = createNodeRunner();
 const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
 const evalText = readFileSync('public/data/evaluation.txt', 'utf8');
@@ -70,6 +72,10 @@ describe('export of a pruned model', () => {
     expect(bundle.files.map((f) => f.name)).toEqual(['model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md']);
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     const onnx = bundle.files[0]!.bytes;
+    // These exact bytes passed onnx.checker (full_check) + strict shape inference: fixtures/onnx-checker.json.
+    const checked = checkerRecord().cases.find((c) => c.name.startsWith('demo-gpt2 pruned export, golden-50'));
+    expect(createHash('sha256').update(onnx).digest('hex')).toBe(checked?.sha256);
+    expect(checked?.ok).toBe(true);
     const dense = await api.exportOnnx();
     expect(onnx.length).toBeLessThan(dense.length * 0.7);
     const config = JSON.parse(new TextDecoder().decode(bundle.files[1]!.bytes));

@@ -10,8 +10,10 @@ import type { GraphOptions } from '../graph/options';
 import type { ModelIR } from '../core/ir';
 import { prunedGpt2 } from './pruned-ir';
 import { randomIR } from './random-ir';
-import { DEMO_DIR } from './golden';
+import { DEMO_DIR, readGolden } from './golden';
 import { randomLlamaIR } from './random-llama';
+import { sliceModel } from '../prune/slice';
+import type { PruningPlan } from '../core/plan';
 
 export interface CheckerCase {
   name: string;
@@ -32,12 +34,21 @@ function demoIR(): Promise<ModelIR> {
   return demo;
 }
 
+async function demoSliced(planName: 'golden-50' | 'golden-layer'): Promise<ModelIR> {
+  const golden = readGolden<{ plans: Record<string, PruningPlan> }>('prune.json');
+  return sliceModel(await demoIR(), golden.plans[planName]!);
+}
+
 export function checkerCases(): CheckerCase[] {
   return [
     // The graphs the studio builds for the demo model (api/studio.ts, api/evaluation.ts, saliency calibration, export).
     fromIR('demo-gpt2 evaluation (masks+tokenLoss, no logits)', demoIR, { masks: true, tokenLoss: true, logits: false }),
     fromIR('demo-gpt2 calibration (masks+taps+tokenLoss)', demoIR, { masks: true, taps: true, tokenLoss: true, logits: false }),
     fromIR('demo-gpt2 export (logits)', demoIR, { logits: true }),
+    // The exact model.onnx the export writes for the golden plans with compensation off
+    // (api/pruning.ts: buildOnnx(sliceModel(ir, plan), { logits: true })).
+    fromIR('demo-gpt2 pruned export, golden-50 plan (50% heads and FFN per layer)', () => demoSliced('golden-50'), { logits: true }),
+    fromIR('demo-gpt2 pruned export, golden-layer plan (a whole layer removed)', () => demoSliced('golden-layer'), { logits: true }),
     fromIR('random-gpt2 logits', () => randomIR(), { logits: true }),
     fromIR('random-gpt2 masks+taps+tokenLoss+logits', () => randomIR(), all),
     fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+tokenLoss', prunedGpt2, { taps: true, tokenLoss: true }),
