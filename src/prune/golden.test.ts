@@ -18,16 +18,32 @@ interface PruneGolden {
   calibration: { samples: number; seq: number };
   protocol: { max_tokens: number; context: number; stride: number; logits_input_ids: number[]; logits_positions: number[] };
   dense: { perplexity: number; parameters: number };
-  cases: { plan: string; compensation: Compensation; perplexity: number; tokens_scored: number; parameters: number; head_counts: number[]; ffn_counts: number[]; logits: number[][] }[];
+  cases: {
+    plan: string;
+    compensation: Compensation;
+    perplexity: number;
+    tokens_scored: number;
+    parameters: number;
+    head_counts: number[];
+    ffn_counts: number[];
+    logits: number[][];
+  }[];
   plans: Record<string, PruningPlan>;
 }
 
 const golden = readGolden<PruneGolden>('prune.json');
-const checkerRecord = () => JSON.parse(readFileSync('fixtures/onnx-checker.json', 'utf8')) as { cases: { name: string; sha256: string; ok: boolean }[] };
+const checkerRecord = () =>
+  JSON.parse(readFileSync('fixtures/onnx-checker.json', 'utf8')) as { cases: { name: string; sha256: string; ok: boolean }[] };
 const runner = createNodeRunner();
 const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
 const evalText = readFileSync('public/data/evaluation.txt', 'utf8');
-const ppl = { text: evalText, textName: 'evaluation.txt', contextLength: golden.protocol.context, stride: golden.protocol.stride, maxTokens: golden.protocol.max_tokens };
+const ppl = {
+  text: evalText,
+  textName: 'evaluation.txt',
+  contextLength: golden.protocol.context,
+  stride: golden.protocol.stride,
+  maxTokens: golden.protocol.max_tokens,
+};
 
 beforeAll(async () => {
   await api.loadModel({ kind: 'dir', path: DEMO_DIR });
@@ -53,7 +69,9 @@ describe('apply matches the PyTorch reference', () => {
 
       const ids = golden.protocol.logits_input_ids;
       const session = api.state.loaded!.pruned!.session;
-      const out = await session.run({ input_ids: int64Tensor(ids, [1, ids.length]), labels: int64Tensor(ids, [1, ids.length]) }, ['logits']);
+      const out = await session.run({ input_ids: int64Tensor(ids, [1, ids.length]), labels: int64Tensor(ids, [1, ids.length]) }, [
+        'logits',
+      ]);
       const logits = asFloat32(out.logits, 'logits');
       const V = 4096;
       golden.protocol.logits_positions.forEach((pos, k) => {

@@ -61,6 +61,12 @@ export function checkerCases(): CheckerCase[] {
     // Gradient graphs (src/graph/grad): Taylor / Fisher scores and gradient-descent recovery (api/gradients.ts, api/iterative.ts).
     fromIR('demo-gpt2 gradients (masks+weightInputs, mask and weight gradients)', demoIR, grads),
     fromIR('random-llama GQA gradients (masks+weightInputs, mask and weight gradients)', () => randomLlamaIR(), grads),
-    fromIR('random-gpt2 weightInputs masks+taps+tokenLoss', () => randomIR(), { masks: true, taps: true, tokenLoss: true, logits: false, weightInputs: true }),
+    fromIR('random-gpt2 weightInputs masks+taps+tokenLoss', () => randomIR(), {
+      masks: true,
+      taps: true,
+      tokenLoss: true,
+      logits: false,
+      weightInputs: true,
+    }),
   ];
 }
