@@ -10,7 +10,15 @@ import { chromium, type Page } from '@playwright/test';
 import { CRITERION_NAMES } from '../src/saliency/types';
 
 const PORT = 4391;
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 async function call<T>(page: Page, method: string, args: unknown[]): Promise<{ value: T; ms: number; heapMb: number | null }> {
   return page.evaluate(
@@ -31,9 +39,15 @@ export async function benchBrowser() {
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${PORT}/`);
-    await page.waitForFunction(() => 'crossOriginIsolated' in window && (window as unknown as { __pruneStudio?: unknown }).__pruneStudio, null, { timeout: 120_000 });
+    await page.waitForFunction(
+      () => 'crossOriginIsolated' in window && (window as unknown as { __pruneStudio?: unknown }).__pruneStudio,
+      null,
+      { timeout: 120_000 },
+    );
     const load = await call<{ backend: unknown; parameters: number }>(page, 'loadModel', [{ kind: 'demo' }]);
-    const calibration = await call(page, 'calibrate', [{ text: readFileSync('public/data/calibration.txt', 'utf8'), textName: 'calibration.txt', samples: 16, seq: 128, withHessians: true }]);
+    const calibration = await call(page, 'calibrate', [
+      { text: readFileSync('public/data/calibration.txt', 'utf8'), textName: 'calibration.txt', samples: 16, seq: 128, withHessians: true },
+    ]);
     const criteria: Record<string, { ms: number; heapMb: number | null }> = {};
     for (const name of CRITERION_NAMES) {
       const r = await call(page, 'computeImportance', [name]);
@@ -42,18 +56,39 @@ export async function benchBrowser() {
     const req = { batch: 1, seq: 128, warmup: 5, runs: 20 };
     const rows = [];
     for (const ratio of [0, 0.1, 0.3, 0.5, 0.7]) {
-      const plan = await call(page, 'allocatePlan', [{ criterion: 'magnitude', allocation: 'uniform', heads: ratio, ffn: ratio, layers: 0 }]);
-      const applied = await call<{ cost: { flops: number }; denseCost: { flops: number }; parameters: number }>(page, 'applyPlan', [{ plan: plan.value, compensation: 'none' }]);
-      const dense = await call<{ medianMs: number }>(page, 'measureLatency', [req]);
-      const pruned = await call<{ medianMs: number; backend: unknown }>(page, 'measureLatency', [{ ...req, target: 'pruned' }]);
-      const measuredSpeedup = dense.value.medianMs / pruned.value.medianMs;
+      const plan = await call(page, 'allocatePlan', [
+        { criterion: 'magnitude', allocation: 'uniform', heads: ratio, ffn: ratio, layers: 0 },
+      ]);
+      const applied = await call<{ cost: { flops: number }; denseCost: { flops: number }; parameters: number }>(page, 'applyPlan', [
+        { plan: plan.value, compensation: 'none' },
+      ]);
+      // dense and pruned runs interleaved in the worker (api.compareLatency)
+      const { value: cmp } = await call<{ dense: { medianMs: number }; pruned: { medianMs: number; backend: unknown }; speedup: number }>(
+        page,
+        'compareLatency',
+        [req],
+      );
       const flopBoundSpeedup = applied.value.denseCost.flops / applied.value.cost.flops;
-      rows.push({ ratio, denseMs: dense.value.medianMs, prunedMs: pruned.value.medianMs, measuredSpeedup, flopBoundSpeedup, efficiency: measuredSpeedup / flopBoundSpeedup, backend: pruned.value.backend });
+      rows.push({
+        ratio,
+        denseMs: cmp.dense.medianMs,
+        prunedMs: cmp.pruned.medianMs,
+        measuredSpeedup: cmp.speedup,
+        flopBoundSpeedup,
+        efficiency: cmp.speedup / flopBoundSpeedup,
+        backend: cmp.pruned.backend,
+      });
     }
     return {
       backend: load.value.backend,
       load: { ms: Math.round(load.ms) },
-      calibration: { samples: 16, seq: 128, withHessians: true, ms: Math.round(calibration.ms), heapMb: calibration.heapMb && Math.round(calibration.heapMb) },
+      calibration: {
+        samples: 16,
+        seq: 128,
+        withHessians: true,
+        ms: Math.round(calibration.ms),
+        heapMb: calibration.heapMb && Math.round(calibration.heapMb),
+      },
       criteria,
       latency: { request: req, rows, target: 'efficiency >= 0.8 at ratio 0.5' },
     };

@@ -4,9 +4,7 @@ import { CRITERION_NAMES } from '../src/saliency/types';
 import { CALIB_TEXT, timed } from './common';
 
 export async function benchImportance(api: StudioApi, samples = 16, seq = 128) {
-  const calibration = await timed(() =>
-    api.calibrate({ text: CALIB_TEXT, textName: 'calibration.txt', samples, seq, withHessians: true }),
-  );
+  const calibration = await timed(() => api.calibrate({ text: CALIB_TEXT, textName: 'calibration.txt', samples, seq, withHessians: true }));
   const criteria: Record<string, { ms: number; peakRssMb: number }> = {};
   for (const name of CRITERION_NAMES) {
     const r = await timed(() => api.computeImportance(name));

@@ -21,13 +21,17 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const want = (name: string) => !only || only === name;
 
 async function main() {
-  const backends = [{ name: 'node-wasm', runner: createWebRunner() }, ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : [])];
+  const backends = [
+    { name: 'node-wasm', runner: createWebRunner() },
+    ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),
+  ];
   for (const { name, runner } of backends) {
     const api = await openDemo(runner);
     if (want('importance')) console.log('wrote', writeResult(`importance-${name}`, await benchImportance(api)));
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api)));
     if (want('latency')) console.log('wrote', writeResult(`latency-${name}`, await benchLatency(api)));
-    if (want('iterative')) console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
+    if (want('iterative'))
+      console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance'))) {
     const { benchBrowser } = await import('./browser');

@@ -10,7 +10,16 @@ import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
 import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
-import type { GenerateRequest, GenerateResult, JobOptions, LatencyRequest, LatencyResult, PerplexityRequest, PerplexityResult } from './types';
+import type {
+  GenerateRequest,
+  GenerateResult,
+  JobOptions,
+  LatencyComparison,
+  LatencyRequest,
+  LatencyResult,
+  PerplexityRequest,
+  PerplexityResult,
+} from './types';
 
 /** Mask inputs for a (uniform) model: the calibration module's feeds, sized from the IR. */
 export function maskFeeds(ir: ModelIR, m: MaskSet): Feeds {
@@ -67,33 +76,82 @@ export async function streamPerplexity(
   };
 }
 
-async function logitsSession(state: StudioState, m: LoadedModel, target: LatencyRequest['target']): Promise<{ session: RunnerSession; ir: ModelIR }> {
+async function logitsSession(
+  state: StudioState,
+  m: LoadedModel,
+  target: LatencyRequest['target'],
+): Promise<{ session: RunnerSession; ir: ModelIR }> {
   if (target === 'pruned') {
     const p = requirePruned(m);
-    return { session: p.session, ir: p.ir };
+    p.latencySession ??= await state.deps.runner.open(buildOnnx(p.ir, { logits: true }));
+    return { session: p.latencySession, ir: p.ir };
   }
   if (!m.latencySession) m.latencySession = await state.deps.runner.open(buildOnnx(m.ir, { logits: true }));
   return { session: m.latencySession, ir: m.ir };
 }
 
+function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
+  const ids = Array.from({ length: req.batch * req.seq }, (_, i) => (i * 7919) % ir.spec.vocabSize);
+  const shape = [req.batch, req.seq];
+  return { input_ids: int64Tensor(ids, shape), ...(session.inputNames.includes('labels') ? { labels: int64Tensor(ids, shape) } : {}) };
+}
+
+interface Timed {
+  session: RunnerSession;
+  feeds: Feeds;
+  samplesMs: number[];
+}
+
+async function timeOnce(state: StudioState, t: Timed, keep: boolean): Promise<void> {
+  const t0 = state.now();
+  await t.session.run(t.feeds);
+  if (keep) t.samplesMs.push(state.now() - t0);
+}
+
+function latencyResult(t: Timed, req: LatencyRequest): LatencyResult {
+  return { ...summarizeTimings(t.samplesMs), samplesMs: t.samplesMs, request: req, backend: t.session.backend };
+}
+
 export async function measureLatency(state: StudioState, m: LoadedModel, req: LatencyRequest, options: JobOptions): Promise<LatencyResult> {
   const { session, ir } = await logitsSession(state, m, req.target);
-  const hasLabels = session.inputNames.includes('labels');
-  const n = req.batch * req.seq;
-  const ids = Array.from({ length: n }, (_, i) => (i * 7919) % ir.spec.vocabSize);
-  const feeds: Feeds = { input_ids: int64Tensor(ids, [req.batch, req.seq]), ...(hasLabels ? { labels: int64Tensor(ids, [req.batch, req.seq]) } : {}) };
-  const samplesMs: number[] = [];
+  const t: Timed = { session, feeds: latencyFeeds(session, ir, req), samplesMs: [] };
   for (let i = 0; i < req.warmup + req.runs; i++) {
     throwIfAborted(options.signal, 'Latency measurement');
-    const t0 = state.now();
-    await session.run(feeds);
-    if (i >= req.warmup) samplesMs.push(state.now() - t0);
+    await timeOnce(state, t, i >= req.warmup);
     options.onProgress?.({ stage: 'latency', done: i + 1, total: req.warmup + req.runs });
   }
-  const result = { ...summarizeTimings(samplesMs), samplesMs, request: req, backend: session.backend };
+  const result = latencyResult(t, req);
   if (req.target === 'pruned') requirePruned(m).latency = result;
   else m.denseResults.latency = result;
   return result;
+}
+
+/**
+ * Dense and pruned latency measured interleaved (run i times both models, alternating which goes
+ * first), so drift in machine load affects both alike; the speedup is the ratio of the medians.
+ */
+export async function compareLatency(
+  state: StudioState,
+  m: LoadedModel,
+  req: LatencyRequest,
+  options: JobOptions,
+): Promise<LatencyComparison> {
+  const pair: Timed[] = [];
+  for (const target of ['dense', 'pruned'] as const) {
+    const { session, ir } = await logitsSession(state, m, target);
+    pair.push({ session, feeds: latencyFeeds(session, ir, req), samplesMs: [] });
+  }
+  const total = req.warmup + req.runs;
+  for (let i = 0; i < total; i++) {
+    throwIfAborted(options.signal, 'Latency comparison');
+    for (const t of i % 2 ? [...pair].reverse() : pair) await timeOnce(state, t, i >= req.warmup);
+    options.onProgress?.({ stage: 'latency', done: i + 1, total, message: `Dense and pruned, run ${i + 1}/${total}` });
+  }
+  const dense = latencyResult(pair[0]!, { ...req, target: 'dense' });
+  const pruned = latencyResult(pair[1]!, { ...req, target: 'pruned' });
+  m.denseResults.latency = dense;
+  requirePruned(m).latency = pruned;
+  return { dense, pruned, speedup: dense.medianMs / pruned.medianMs };
 }
 
 export async function generate(state: StudioState, m: LoadedModel, req: GenerateRequest, options: JobOptions): Promise<GenerateResult> {
@@ -106,7 +164,9 @@ export async function generate(state: StudioState, m: LoadedModel, req: Generate
     ir.spec.maxPositions,
     async (ctx) => {
       const ids = int64Tensor(ctx, [1, ctx.length]);
-      const res = await session.run(session.inputNames.includes('labels') ? { input_ids: ids, labels: ids } : { input_ids: ids }, ['logits']);
+      const res = await session.run(session.inputNames.includes('labels') ? { input_ids: ids, labels: ids } : { input_ids: ids }, [
+        'logits',
+      ]);
       return asFloat32(res.logits, 'logits').subarray((ctx.length - 1) * V, ctx.length * V);
     },
     { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },

@@ -8,7 +8,12 @@ import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
-export async function calibrate(state: StudioState, m: LoadedModel, req: CalibrationRequest, options: JobOptions): Promise<CalibrationSummary> {
+export async function calibrate(
+  state: StudioState,
+  m: LoadedModel,
+  req: CalibrationRequest,
+  options: JobOptions,
+): Promise<CalibrationSummary> {
   const seq = Math.min(req.seq, m.ir.spec.maxPositions);
   const set = makeCalibrationSet(tokensOf(m, req.textName, req.text, req.samples * seq), req.textName, req.samples, seq);
   if (!m.tapSession) {

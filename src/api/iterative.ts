@@ -21,7 +21,7 @@ import type { MaskSet } from '../saliency/types';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { gradientSession } from './gradients';
 import { prunedPerplexity } from './pruning';
-import type { LoadedModel, StudioState } from './state';
+import { releasePruned, type LoadedModel, type StudioState } from './state';
 import type { AppliedModel, IterativeJobOptions, IterativeRequest, IterativeResult } from './types';
 
 export const SGD_DEFAULTS = { steps: 10, learningRate: 0.05 };
@@ -147,7 +147,7 @@ async function install(
 ): Promise<AppliedModel> {
   const ir = sliceModel(compensatedIr, plan);
   const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
-  await m.pruned?.session.release();
+  if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
   const summary: AppliedModel = {
     plan,

@@ -39,7 +39,9 @@ function pplLine(label: string, r: PerplexityResult | undefined): string {
 export function modelCard(m: LoadedModel, p: PrunedModel, verification: ExportBundle['verification']): string {
   const c = planCounts(p.summary.plan);
   const lat = (r: PrunedModel['latency']) =>
-    r ? `${r.medianMs.toFixed(2)} ms median of ${r.request.runs} (batch ${r.request.batch} x ${r.request.seq}, ${r.backend.name}, ${r.backend.threads} threads)` : 'not measured';
+    r
+      ? `${r.medianMs.toFixed(2)} ms median of ${r.request.runs} (batch ${r.request.batch} x ${r.request.seq}, ${r.backend.name}, ${r.backend.threads} threads)`
+      : 'not measured';
   const d = p.summary.plan.derivation;
   return `# ${m.ir.name} — pruned with Prune Studio
 

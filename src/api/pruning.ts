@@ -11,16 +11,24 @@ import { modelCost } from '../prune/cost';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { modelCard, prunedConfig } from './model-card';
 import type { LoadedModel, StudioState } from './state';
-import { requirePruned } from './state';
+import { releasePruned, requirePruned } from './state';
 import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
 import { allocate } from '../prune/allocate';
 
 export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
   const scores = m.scores.get(req.criterion);
   if (!scores) throw new InputError(`No ${req.criterion} scores yet.`, 'Compute the criterion first (step 3).');
-  const layerScores = req.layers > 0 ? (m.scores.get(req.layerCriterion ?? req.criterion)?.layers ? m.scores.get(req.layerCriterion ?? req.criterion)! : m.scores.get('block-influence')) : undefined;
+  const layerScores =
+    req.layers > 0
+      ? m.scores.get(req.layerCriterion ?? req.criterion)?.layers
+        ? m.scores.get(req.layerCriterion ?? req.criterion)!
+        : m.scores.get('block-influence')
+      : undefined;
   if (req.layers > 0 && !layerScores) {
-    throw new InputError(`${req.criterion} does not score whole layers.`, 'Compute block influence, ablation or magnitude to remove layers.');
+    throw new InputError(
+      `${req.criterion} does not score whole layers.`,
+      'Compute block influence, ablation or magnitude to remove layers.',
+    );
   }
   const { criterion, layerCriterion: _lc, name, ...targets } = req;
   const plan = allocate(m.ir, scores, scores, layerScores ?? null, targets, name ?? `${criterion}-${req.allocation}`);
@@ -28,7 +36,11 @@ export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
     criterion,
     allocation: req.allocation,
     targets: { heads: req.heads, ffn: req.ffn, layers: req.layers },
-    calibration: m.calibration && { textName: m.calibration.summary.textName, samples: m.calibration.summary.samples, seq: m.calibration.summary.seq },
+    calibration: m.calibration && {
+      textName: m.calibration.summary.textName,
+      samples: m.calibration.summary.samples,
+      seq: m.calibration.summary.seq,
+    },
   };
   plan.createdAt = new Date().toISOString();
   return plan;
@@ -47,7 +59,7 @@ export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRe
   const ir = sliceModel(compensatedIr, plan);
   options.onProgress?.({ stage: 'apply', done: 2, total: 3, message: 'Opening a session on the pruned model' });
   const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
-  await m.pruned?.session.release();
+  if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
   const summary: AppliedModel = {
     plan,
@@ -77,7 +89,12 @@ function probeIds(m: LoadedModel): number[] {
   return cal && cal.length >= n ? cal.slice(0, n) : Array.from({ length: n }, (_, i) => (i * 31 + 7) % m.ir.spec.vocabSize);
 }
 
-export async function verifyExport(state: StudioState, m: LoadedModel, onnx: Uint8Array, plan: PruningPlan): Promise<ExportBundle['verification']> {
+export async function verifyExport(
+  state: StudioState,
+  m: LoadedModel,
+  onnx: Uint8Array,
+  plan: PruningPlan,
+): Promise<ExportBundle['verification']> {
   const p = requirePruned(m);
   const ids = probeIds(m);
   const feeds = { input_ids: int64Tensor(ids, [1, ids.length]) };

@@ -35,7 +35,10 @@ export interface PrunedModel {
   ir: ModelIR;
   /** The compensated (not sliced) model: the reference that export verification compares with. */
   compensatedIr: ModelIR;
+  /** Sliced graph with logits + token loss: perplexity. */
   session: RunnerSession;
+  /** Sliced graph with logits only (the exported graph): latency and generation, opened on first use. */
+  latencySession?: RunnerSession;
   summary: AppliedModel;
   perplexity?: PerplexityResult;
   latency?: LatencyResult;
@@ -106,7 +109,12 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.latencySession?.release();
   await m.tapSession?.release();
   await m.gradSession?.release();
-  await m.pruned?.session.release();
+  if (m.pruned) await releasePruned(m.pruned);
+}
+
+export async function releasePruned(p: PrunedModel): Promise<void> {
+  await p.session.release();
+  await p.latencySession?.release();
 }
 
 export function targetIr(m: LoadedModel, target: ModelTarget | undefined): ModelIR {

@@ -10,7 +10,7 @@ import { buildOnnx } from '../graph/build';
 import { loadTokenizer } from '../io/tokenizer';
 import { urlSource, type FileSource } from '../io/source';
 import { criterionInfos } from '../saliency/registry';
-import { denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
+import { compareLatency, denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance } from './importance';
 import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
 import { denseGradientStats } from './gradients';
@@ -49,7 +49,17 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   const evalSession = await state.deps.runner.open(graph);
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
-  state.loaded = { ir, config, source: files, tokenizer, tokenizerJson, evalSession, denseResults: {}, scores: new Map(), tokenCache: new Map() };
+  state.loaded = {
+    ir,
+    config,
+    source: files,
+    tokenizer,
+    tokenizerJson,
+    evalSession,
+    denseResults: {},
+    scores: new Map(),
+    tokenCache: new Map(),
+  };
   options.onProgress?.({ stage: 'session', done: 1, total: 1, message: 'Model ready' });
   return summarize(state.loaded);
 }
@@ -73,10 +83,12 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       return result;
     },
     measureLatency: (req, options = {}) => measureLatency(state, model(), req, options),
+    compareLatency: (req, options = {}) => compareLatency(state, model(), req, options),
     exportOnnx: async () => buildOnnx(model().ir, { logits: true }),
     criteria: async () => criterionInfos(),
     calibrate: (req, options = {}) => calibrate(state, model(), req, options),
-    computeImportance: (name, options = {}) => computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
+    computeImportance: (name, options = {}) =>
+      computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
     allocatePlan: async (req) => allocatePlan(model(), req),
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),

@@ -113,6 +113,13 @@ export interface LatencyResult {
   backend: BackendInfo;
 }
 
+/** Dense and pruned latency measured interleaved; speedup = dense median / pruned median. */
+export interface LatencyComparison {
+  dense: LatencyResult;
+  pruned: LatencyResult;
+  speedup: number;
+}
+
 export interface CalibrationRequest {
   text: string;
   textName: string;
@@ -243,6 +250,8 @@ export interface StudioApi {
   loadModel(source: ModelSource, options?: JobOptions): Promise<ModelSummary>;
   evaluatePerplexity(request: PerplexityRequest, options?: JobOptions): Promise<PerplexityResult>;
   measureLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyResult>;
+  /** Dense vs pruned latency, runs interleaved so machine drift hits both alike (needs an applied plan). */
+  compareLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyComparison>;
   /** Dense ONNX bytes of the loaded model (logits only). */
   exportOnnx(): Promise<Uint8Array>;
   /** Builds a plan from computed scores and targets (cheap: call on every slider move). */

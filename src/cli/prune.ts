@@ -40,8 +40,7 @@ async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: Prunin
   const dense = await api.evaluatePerplexity(request);
   const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
   const latencyReq = { batch: 1, seq: 128, warmup: 3, runs: numberFlag(args, 'runs', 10) };
-  const denseLatency = await api.measureLatency(latencyReq);
-  const prunedLatency = await api.measureLatency({ ...latencyReq, target: 'pruned' });
+  const { dense: denseLatency, pruned: prunedLatency } = await api.compareLatency(latencyReq);
   const bundle = await api.exportPruned();
   const out = stringFlag(args, 'out');
   mkdirSync(out, { recursive: true });
@@ -73,14 +72,24 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   const heads = numberFlag(args, 'heads', ratio);
   const ffn = numberFlag(args, 'ffn', ratio);
   const layers = numberFlag(args, 'layers', 0);
-  for (const [name, v] of [['heads', heads], ['ffn', ffn]] as const) {
+  for (const [name, v] of [
+    ['heads', heads],
+    ['ffn', ffn],
+  ] as const) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
   const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || compensation !== 'none';
   if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || compensation === 'obs');
   const scores = await api.computeImportance(criterion.name as CriterionName);
   if (layers > 0 && !scores.layers) await api.computeImportance('block-influence');
-  const plan = await api.allocatePlan({ criterion: criterion.name, allocation, heads, ffn, layers, name: `${criterion.name}-${allocation}-h${heads}-f${ffn}-l${layers}` });
+  const plan = await api.allocatePlan({
+    criterion: criterion.name,
+    allocation,
+    heads,
+    ffn,
+    layers,
+    name: `${criterion.name}-${allocation}-h${heads}-f${ffn}-l${layers}`,
+  });
   if (plan.derivation) plan.derivation.compensation = compensation;
   return applyMeasureExport(api, args, plan, compensation);
 }

@@ -175,12 +175,12 @@ export async function applyCurrent(): Promise<void> {
   const ppl = await job('Pruned perplexity', 'evaluatePerplexity', [{ ...EXACT_PROTOCOL, text }]);
   if (!ppl) return;
   useStudio.getState().setPrunedPerplexity(ppl);
-  // Dense and pruned back to back, same request as the baseline, so both see the same machine state.
-  const dense = await job('Dense latency', 'measureLatency', [LATENCY_DEFAULTS]);
-  if (dense) useStudio.getState().setDenseLatency(dense);
-  const lat = await job('Pruned latency', 'measureLatency', [{ ...LATENCY_DEFAULTS, target: 'pruned' }]);
-  if (!lat) return;
+  // Dense and pruned interleaved run by run (same request as the baseline), so drift hits both alike.
+  const compared = await job('Latency, dense vs pruned', 'compareLatency', [LATENCY_DEFAULTS]);
+  if (!compared) return;
+  const lat = compared.pruned;
   const st = useStudio.getState();
+  st.setDenseLatency(compared.dense);
   st.setPrunedLatency(lat);
   const est = estimatePlan(model, applied.plan, null, LATENCY_DEFAULTS.seq);
   st.addResult({
