@@ -8,17 +8,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chromium, type Page } from '@playwright/test';
 import { CRITERION_NAMES } from '../src/saliency/types';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
 
 const PORT = 4391;
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 async function call<T>(page: Page, method: string, args: unknown[]): Promise<{ value: T; ms: number; heapMb: number | null }> {
   return page.evaluate(
@@ -35,7 +27,7 @@ async function call<T>(page: Page, method: string, args: unknown[]): Promise<{ v
 
 export async function benchBrowser() {
   const server = spawn('node', ['tools/serve.mjs', 'dist', String(PORT)], { stdio: 'ignore' });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS, headless: true });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   try {
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${PORT}/`);

@@ -9,7 +9,7 @@ import { ShapeMismatchError } from '../core/errors';
 import type { ArchSpec, LayerShape, LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
 import type { FamilyAdapter, TensorGetter } from './adapter';
-import { checkFinite, checkTensor, concat1d, concatTransposed, sameData, slice1d, transposeColumns } from './tensors';
+import { checkFinite, checkTensor, concat1d, concatTransposed, denseIR, readLmHead, slice1d, transposeColumns } from './tensors';
 
 const PREFIX = 'transformer.';
 
@@ -57,34 +57,18 @@ function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorG
   const { prefix, wte } = findEmbedding(get);
   const req: Req = (n, shape) => checkTensor(get(prefix + n), prefix + n, shape, files);
   const tokenEmbedding = checkTensor(wte, `${prefix}wte.weight`, [spec.vocabSize, d], files);
-  const weights = layers.map((shape, i) => readLayer(req, spec, shape, i));
-  const lmHead = readLmHead(get, spec, tokenEmbedding, files);
-  return {
-    name,
-    spec: { ...spec, tiedEmbeddings: lmHead === undefined },
-    layers: layers.map((l) => ({ ...l })),
-    originalLayerIndex: layers.map((_, i) => i),
-    weights: {
-      tokenEmbedding,
-      positionEmbedding: req('wpe.weight', [spec.maxPositions, d]),
-      layers: weights,
-      finalNorm: { weight: req('ln_f.weight', [d]), bias: req('ln_f.bias', [d]) },
-      ...(lmHead ? { lmHead } : {}),
-    },
+  const layerWeights = layers.map((shape, i) => readLayer(req, spec, shape, i));
+  const lmHead = readLmHead(get, 'lm_head.weight', spec, tokenEmbedding, files);
+  const weights = {
+    tokenEmbedding,
+    positionEmbedding: req('wpe.weight', [spec.maxPositions, d]),
+    layers: layerWeights,
+    finalNorm: { weight: req('ln_f.weight', [d]), bias: req('ln_f.bias', [d]) },
   };
+  return denseIR(name, spec, layers, weights, lmHead);
 }
 
 /** undefined = tied to wte. A config that unties the embeddings requires lm_head.weight. */
-function readLmHead(get: TensorGetter, spec: ArchSpec, wte: Tensor, files?: string): Tensor | undefined {
-  const head = get('lm_head.weight');
-  if (!head) {
-    if (!spec.tiedEmbeddings) checkTensor(head, 'lm_head.weight', [spec.vocabSize, spec.hiddenSize], files);
-    return undefined;
-  }
-  checkTensor(head, 'lm_head.weight', [spec.vocabSize, spec.hiddenSize], files);
-  return sameData(head, wte) ? undefined : head;
-}
-
 function biasOr(b: Tensor | undefined, n: number): Tensor {
   return b ?? tensor([n]);
 }

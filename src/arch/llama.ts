@@ -10,7 +10,7 @@ import { ShapeMismatchError } from '../core/errors';
 import type { ArchSpec, LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
 import type { FamilyAdapter, TensorGetter } from './adapter';
-import { checkFinite, checkTensor, sameData } from './tensors';
+import { checkFinite, checkTensor, denseIR, readLmHead } from './tensors';
 
 const EMBED = 'model.embed_tokens.weight';
 const NORM = 'model.norm.weight';
@@ -48,33 +48,12 @@ function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorG
   const req: Get = (n, shape) => checkTensor(get(n), n, shape, files);
   const d = spec.hiddenSize;
   const tokenEmbedding = req(EMBED, [spec.vocabSize, d]);
-  const weights = layers.map((shape, i) => readLayer(req, get, spec, shape, i, files));
-  const lmHead = readLmHead(get, spec, tokenEmbedding, files);
-  return {
-    name,
-    spec: { ...spec, tiedEmbeddings: lmHead === undefined },
-    layers: layers.map((l) => ({ ...l })),
-    originalLayerIndex: layers.map((_, i) => i),
-    weights: {
-      tokenEmbedding,
-      layers: weights,
-      finalNorm: { weight: req(NORM, [d]) },
-      ...(lmHead ? { lmHead } : {}),
-    },
-  };
+  const layerWeights = layers.map((shape, i) => readLayer(req, get, spec, shape, i, files));
+  const lmHead = readLmHead(get, HEAD, spec, tokenEmbedding, files);
+  return denseIR(name, spec, layers, { tokenEmbedding, layers: layerWeights, finalNorm: { weight: req(NORM, [d]) } }, lmHead);
 }
 
 /** undefined = tied to the embedding. An untied config requires lm_head.weight. */
-function readLmHead(get: TensorGetter, spec: ArchSpec, embedding: Tensor, files?: string): Tensor | undefined {
-  const head = get(HEAD);
-  if (!head) {
-    if (!spec.tiedEmbeddings) checkTensor(head, HEAD, [spec.vocabSize, spec.hiddenSize], files);
-    return undefined;
-  }
-  checkTensor(head, HEAD, [spec.vocabSize, spec.hiddenSize], files);
-  return sameData(head, embedding) ? undefined : head;
-}
-
 function writeLayer(out: Record<string, Tensor>, i: number, l: LayerWeights): void {
   if (!l.gate) throw new ShapeMismatchError(`Layer ${i} has no gate projection; a Llama checkpoint needs a SwiGLU MLP.`);
   const p = layerPrefix(i);

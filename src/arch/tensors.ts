@@ -4,6 +4,8 @@
  */
 import { NumericError, ShapeMismatchError } from '../core/errors';
 import { tensor, type Tensor } from '../core/tensor';
+import type { ArchSpec, LayerShape, ModelIR, ModelWeights } from '../core/ir';
+import type { TensorGetter } from './adapter';
 
 /** Validates a fetched tensor: present, of the shape config.json implies, and free of NaN / Inf. */
 export function checkTensor(t: Tensor | undefined, name: string, shape: readonly number[], files = 'the checkpoint'): Tensor {
@@ -90,4 +92,32 @@ function unravel(i: number, shape: readonly number[]): number[] {
     i = Math.floor(i / d);
   }
   return idx;
+}
+
+/** The untied output head `name`, or undefined when it is absent (tied config) or shares the embedding's data. */
+export function readLmHead(get: TensorGetter, name: string, spec: ArchSpec, embedding: Tensor, files?: string): Tensor | undefined {
+  const head = get(name);
+  if (!head) {
+    if (!spec.tiedEmbeddings) checkTensor(head, name, [spec.vocabSize, spec.hiddenSize], files);
+    return undefined;
+  }
+  checkTensor(head, name, [spec.vocabSize, spec.hiddenSize], files);
+  return sameData(head, embedding) ? undefined : head;
+}
+
+/** A dense ModelIR (identity layer numbering) from the weights an adapter read. */
+export function denseIR(
+  name: string,
+  spec: ArchSpec,
+  layers: readonly LayerShape[],
+  weights: Omit<ModelWeights, 'lmHead'>,
+  lmHead: Tensor | undefined,
+): ModelIR {
+  return {
+    name,
+    spec: { ...spec, tiedEmbeddings: lmHead === undefined },
+    layers: layers.map((l) => ({ ...l })),
+    originalLayerIndex: layers.map((_, i) => i),
+    weights: { ...weights, ...(lmHead ? { lmHead } : {}) },
+  };
 }

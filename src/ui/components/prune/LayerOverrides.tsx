@@ -2,6 +2,15 @@
 import { useStudio } from '../../../store';
 import { changeControls } from '../../prune-actions';
 
+/** A percentage input; empty means "follow the sliders". */
+function OverrideCell({ label, value, onChange }: { label: string; value: string; onChange: (raw: string) => void }) {
+  return (
+    <td>
+      <input type="number" min={0} max={90} placeholder="—" aria-label={label} value={value} onChange={(e) => onChange(e.target.value)} />
+    </td>
+  );
+}
+
 export function LayerOverrides() {
   const model = useStudio((s) => s.model);
   const c = useStudio((s) => s.controls);
@@ -34,28 +43,16 @@ export function LayerOverrides() {
           {model.layers.map((_, i) => (
             <tr key={i}>
               <th scope="row">{i}</th>
-              <td>
-                <input
-                  type="number"
-                  min={0}
-                  max={90}
-                  placeholder="—"
-                  aria-label={`Layer ${i} heads removed (%)`}
-                  value={show(c.overrides[i]?.heads)}
-                  onChange={(e) => setOverride(i, 'heads', e.target.value)}
-                />
-              </td>
-              <td>
-                <input
-                  type="number"
-                  min={0}
-                  max={90}
-                  placeholder="—"
-                  aria-label={`Layer ${i} FFN removed (%)`}
-                  value={show(c.overrides[i]?.ffn)}
-                  onChange={(e) => setOverride(i, 'ffn', e.target.value)}
-                />
-              </td>
+              <OverrideCell
+                label={`Layer ${i} heads removed (%)`}
+                value={show(c.overrides[i]?.heads)}
+                onChange={(v) => setOverride(i, 'heads', v)}
+              />
+              <OverrideCell
+                label={`Layer ${i} FFN removed (%)`}
+                value={show(c.overrides[i]?.ffn)}
+                onChange={(v) => setOverride(i, 'ffn', v)}
+              />
               <td>
                 <input type="checkbox" aria-label={`Lock layer ${i}`} checked={c.locked.includes(i)} onChange={() => toggleLock(i)} />
               </td>
