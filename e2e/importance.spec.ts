@@ -53,7 +53,7 @@ test('criteria, heatmap, agreement, cache across reload, and cancel', async ({ p
 
   // a long ablation run is cancelled cleanly; the cached results stay on screen
   await calibrate(page, 48, 128, false);
-  await page.getByTestId("criterion-compute-ablation").click();
+  await page.getByTestId('criterion-compute-ablation').click();
   await expect(page.getByTestId('cancel')).toBeVisible();
   await page.getByTestId('cancel').click();
   await expect(page.locator('.job-idle')).toHaveText(/cancelled/, { timeout: 120_000 });

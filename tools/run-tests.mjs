@@ -51,9 +51,8 @@ if (!onlyUnit) {
 }
 
 function countSuitesWithFailedTests(report) {
-  return (report.testResults ?? []).filter(
-    (s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed'),
-  ).length;
+  return (report.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed'))
+    .length;
 }
 
 const line = `tests: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`;

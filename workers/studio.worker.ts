@@ -46,7 +46,10 @@ const exposed = {
       const value = await fn.call(api, ...args, { onProgress: report, signal: controller.signal });
       if (method === 'computeImportance') {
         const scores = transferScores(value as UnitScores);
-        return Comlink.transfer({ ok: true, value: scores as ResultOf<M> }, [scores.heads, scores.ffn, scores.layers].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])));
+        return Comlink.transfer(
+          { ok: true, value: scores as ResultOf<M> },
+          [scores.heads, scores.ffn, scores.layers].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])),
+        );
       }
       return { ok: true, value };
     } catch (e) {

@@ -118,7 +118,5 @@ export function parameterCount(ir: ModelIR): number {
 
 export function isUniform(ir: ModelIR): boolean {
   const first = ir.layers[0];
-  return ir.layers.every(
-    (l) => l.numHeads === first?.numHeads && l.numKvHeads === first.numKvHeads && l.ffnSize === first.ffnSize,
-  );
+  return ir.layers.every((l) => l.numHeads === first?.numHeads && l.numKvHeads === first.numKvHeads && l.ffnSize === first.ffnSize);
 }

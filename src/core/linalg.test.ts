@@ -3,10 +3,11 @@ import { block, cholesky, dampedInverse, inverseFromCholesky } from './linalg';
 
 function randomSpd(n: number, seed: number): Float64Array {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) - 0.5;
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
   const x = Array.from({ length: n * 3 * n }, rnd);
   const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < 3 * n; k++) a[i * n + j] = a[i * n + j]! + x[k * n + i]! * x[k * n + j]!;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) for (let k = 0; k < 3 * n; k++) a[i * n + j] = a[i * n + j]! + x[k * n + i]! * x[k * n + j]!;
   return a;
 }
 

@@ -31,7 +31,9 @@ describe('validatePlan', () => {
   });
 
   it('keeps grouped-query attention groups whole', () => {
-    expect(() => validatePlan(withLayer(emptyPlan(gqa), 0, { removedHeads: [0] }), gqa)).toThrow(/1 of the 2 query heads sharing kv head 0/);
+    expect(() => validatePlan(withLayer(emptyPlan(gqa), 0, { removedHeads: [0] }), gqa)).toThrow(
+      /1 of the 2 query heads sharing kv head 0/,
+    );
     expect(validatePlan(withLayer(emptyPlan(gqa), 0, { removedHeads: [2, 3] }), gqa).layers[0]!.removedHeads).toEqual([2, 3]);
   });
 });

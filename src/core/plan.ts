@@ -71,12 +71,18 @@ function intList(v: unknown, what: string, limit: number): number[] {
 export function validatePlan(raw: unknown, ir: ModelIR): PruningPlan {
   const p = raw as Partial<PruningPlan>;
   if (!p || typeof p !== 'object' || p.format !== 'prune-studio-plan') {
-    throw new InputError('This file is not a Prune Studio plan (format "prune-studio-plan" missing).', 'Load a plan.json saved by Prune Studio.');
+    throw new InputError(
+      'This file is not a Prune Studio plan (format "prune-studio-plan" missing).',
+      'Load a plan.json saved by Prune Studio.',
+    );
   }
   if (p.version !== PLAN_VERSION) throw new InputError(`Plan version ${String(p.version)} is not supported (expected ${PLAN_VERSION}).`);
   const L = ir.layers.length;
   if (!Array.isArray(p.layers) || p.layers.length !== L) {
-    throw new InputError(`Plan has ${Array.isArray(p.layers) ? p.layers.length : 'no'} layer entries; the model has ${L} layers.`, 'Plans apply only to the model they were made for.');
+    throw new InputError(
+      `Plan has ${Array.isArray(p.layers) ? p.layers.length : 'no'} layer entries; the model has ${L} layers.`,
+      'Plans apply only to the model they were made for.',
+    );
   }
   const layers = p.layers.map((raw, i): PlanLayer => {
     const l = raw as Partial<PlanLayer>;
@@ -86,10 +92,16 @@ export function validatePlan(raw: unknown, ir: ModelIR): PruningPlan {
     const removedHeads = intList(l.removedHeads ?? [], `layer ${i} removedHeads`, shape.numHeads);
     const removedFfn = intList(l.removedFfn ?? [], `layer ${i} removedFfn`, shape.ffnSize);
     if (!removed && removedHeads.length === shape.numHeads) {
-      throw new InputError(`Plan removes every head of layer ${i} without removing the layer.`, 'Keep at least one head, or remove the whole layer.');
+      throw new InputError(
+        `Plan removes every head of layer ${i} without removing the layer.`,
+        'Keep at least one head, or remove the whole layer.',
+      );
     }
     if (!removed && removedFfn.length === shape.ffnSize) {
-      throw new InputError(`Plan removes every FFN neuron of layer ${i} without removing the layer.`, 'Keep at least one neuron, or remove the whole layer.');
+      throw new InputError(
+        `Plan removes every FFN neuron of layer ${i} without removing the layer.`,
+        'Keep at least one neuron, or remove the whole layer.',
+      );
     }
     checkKvGroups(removedHeads, shape.numHeads, shape.numKvHeads, i);
     return { index: i, removed, removedHeads, removedFfn };
@@ -106,7 +118,10 @@ function checkKvGroups(removedHeads: number[], H: number, K: number, layer: numb
     const members = Array.from({ length: group }, (_, j) => g * group + j);
     const n = members.filter((h) => removed.has(h)).length;
     if (n !== 0 && n !== group) {
-      throw new InputError(`Plan removes ${n} of the ${group} query heads sharing kv head ${g} in layer ${layer}.`, 'With grouped-query attention, remove whole kv groups.');
+      throw new InputError(
+        `Plan removes ${n} of the ${group} query heads sharing kv head ${g} in layer ${layer}.`,
+        'With grouped-query attention, remove whole kv groups.',
+      );
     }
   }
 }

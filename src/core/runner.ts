@@ -5,8 +5,7 @@
  */
 
 export type RunnerTensor =
-  | { type: 'float32'; dims: readonly number[]; data: Float32Array }
-  | { type: 'int64'; dims: readonly number[]; data: BigInt64Array };
+  { type: 'float32'; dims: readonly number[]; data: Float32Array } | { type: 'int64'; dims: readonly number[]; data: BigInt64Array };
 
 export type Feeds = Record<string, RunnerTensor>;
 

@@ -12,7 +12,15 @@ import { dirSource } from '../cli/dir-source';
 import { DEMO_DIR, readGolden } from '../test-util/golden';
 
 interface PerplexityGolden {
-  cases: { text_file: string; max_tokens: number; context: number; stride: number; tokens_scored: number; mean_nll: number; perplexity: number }[];
+  cases: {
+    text_file: string;
+    max_tokens: number;
+    context: number;
+    stride: number;
+    tokens_scored: number;
+    mean_nll: number;
+    perplexity: number;
+  }[];
 }
 
 const golden = readGolden<PerplexityGolden>('perplexity.json');

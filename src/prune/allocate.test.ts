@@ -18,7 +18,11 @@ const scores: UnitScores = {
 describe('allocate', () => {
   it('uniform removes the same share of each layer, lowest scores first', () => {
     const plan = allocate(ir, scores, scores, null, { allocation: 'uniform', heads: 0.5, ffn: 0.25, layers: 0 });
-    expect(plan.layers.map((l) => l.removedHeads)).toEqual([[0, 1], [0, 1], [0, 1]]);
+    expect(plan.layers.map((l) => l.removedHeads)).toEqual([
+      [0, 1],
+      [0, 1],
+      [0, 1],
+    ]);
     // layer 1 ffn scores: (8..15)*7 % 24 = [8,15,22,5,12,19,2,9] -> two lowest are neurons 6 and 3
     expect(plan.layers[1]!.removedFfn).toEqual([3, 6]);
   });

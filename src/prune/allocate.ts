@@ -44,7 +44,13 @@ function zscores(values: readonly number[]): number[] {
 }
 
 /** Per layer, scores of the selectable units (kv groups under GQA). */
-function layerUnits(ir: ModelIR, scores: Float64Array, width: number, kind: 'head' | 'ffn', layer: number): { index: number; score: number }[] {
+function layerUnits(
+  ir: ModelIR,
+  scores: Float64Array,
+  width: number,
+  kind: 'head' | 'ffn',
+  layer: number,
+): { index: number; score: number }[] {
   const row = Array.from(scores.subarray(layer * width, (layer + 1) * width));
   if (kind === 'ffn') return row.map((score, index) => ({ index, score }));
   const { numHeads: H, numKvHeads: K } = ir.layers[layer]!;
@@ -61,7 +67,10 @@ function expandHeads(ir: ModelIR, layer: number, groups: number[]): number[] {
 
 function lowest(units: { index: number; score: number }[], count: number): number[] {
   const n = Math.min(Math.max(0, Math.round(count)), units.length - 1);
-  return [...units].sort((a, b) => a.score - b.score || a.index - b.index).slice(0, n).map((u) => u.index);
+  return [...units]
+    .sort((a, b) => a.score - b.score || a.index - b.index)
+    .slice(0, n)
+    .map((u) => u.index);
 }
 
 /** SlimGPT log-increase ratios for L layers with the given mean. */
@@ -112,7 +121,14 @@ function selectGlobal(ir: ModelIR, units: Unit[], fraction: number, standardise:
   return removed;
 }
 
-export function allocate(ir: ModelIR, headScores: UnitScores | null, ffnScores: UnitScores | null, layerScores: UnitScores | null, req: AllocationRequest, name = 'plan'): PruningPlan {
+export function allocate(
+  ir: ModelIR,
+  headScores: UnitScores | null,
+  ffnScores: UnitScores | null,
+  layerScores: UnitScores | null,
+  req: AllocationRequest,
+  name = 'plan',
+): PruningPlan {
   const plan = emptyPlan(ir, name);
   const L = ir.layers.length;
   const locked = new Set(req.locked ?? []);
@@ -131,18 +147,38 @@ export function allocate(ir: ModelIR, headScores: UnitScores | null, ffnScores: 
     if (!arr) return [];
     const width = kind === 'head' ? s!.numHeads : s!.ffnSize;
     return active.flatMap((layer) =>
-      layerUnits(ir, arr, width, kind, layer).map((u) => ({ ...u, layer, kind, cost: kind === 'head' ? costs.kvGroup(layer) : costs.neuron })),
+      layerUnits(ir, arr, width, kind, layer).map((u) => ({
+        ...u,
+        layer,
+        kind,
+        cost: kind === 'head' ? costs.kvGroup(layer) : costs.neuron,
+      })),
     );
   };
   const globalKinds = req.allocation === 'global' || req.allocation === 'sensitivity';
   const selections = new Map<string, number[]>();
   if (req.allocation === 'latency') {
     const frac = (req.heads + req.ffn) / 2;
-    for (const [k, v] of selectGlobal(ir, [...units(headScores, 'head'), ...units(ffnScores, 'ffn')], frac, true, active)) selections.set(k, v);
+    for (const [k, v] of selectGlobal(ir, [...units(headScores, 'head'), ...units(ffnScores, 'ffn')], frac, true, active))
+      selections.set(k, v);
   } else if (globalKinds) {
     const std = req.allocation === 'global';
-    for (const [k, v] of selectGlobal(ir, units(headScores, 'head').map((u) => ({ ...u, cost: 1 })), req.heads, std, active)) selections.set(k, v);
-    for (const [k, v] of selectGlobal(ir, units(ffnScores, 'ffn').map((u) => ({ ...u, cost: 1 })), req.ffn, std, active)) selections.set(k, v);
+    for (const [k, v] of selectGlobal(
+      ir,
+      units(headScores, 'head').map((u) => ({ ...u, cost: 1 })),
+      req.heads,
+      std,
+      active,
+    ))
+      selections.set(k, v);
+    for (const [k, v] of selectGlobal(
+      ir,
+      units(ffnScores, 'ffn').map((u) => ({ ...u, cost: 1 })),
+      req.ffn,
+      std,
+      active,
+    ))
+      selections.set(k, v);
   } else {
     const hr = perLayerRatios(req, L, 'heads');
     const fr = perLayerRatios(req, L, 'ffn');

@@ -21,21 +21,36 @@ describe('OBS compensation', () => {
     const tokens = 40;
     const x = Float32Array.from({ length: tokens * n }, () => rnd());
     for (let t = 0; t < tokens; t++) x[t * n + 5] = x[t * n + 0]! * 0.7 + x[t * n + 1]! * 0.2; // correlated input
-    const stats: ChannelStats = { channels: n, count: 0, sum: new Float64Array(n), sumSq: new Float64Array(n), gram: new Float64Array(n * n) };
+    const stats: ChannelStats = {
+      channels: n,
+      count: 0,
+      sum: new Float64Array(n),
+      sumSq: new Float64Array(n),
+      gram: new Float64Array(n * n),
+    };
     accumulateChannels(stats, x, tokens);
-    const w = tensor([rows, n], Float32Array.from({ length: rows * n }, () => rnd()));
+    const w = tensor(
+      [rows, n],
+      Float32Array.from({ length: rows * n }, () => rnd()),
+    );
     const removed = [0, 3];
     const out = obsCompensated({ weight: w }, removed, stats, 4);
 
     // Independent: W'_K = W H_{:,K} (H_KK)^-1 with the same damped H = 2 X^T X / 4
-    const h = prepareHessian(stats.gram!.map((v) => (2 * v) / 4), n, 0.01).h;
+    const h = prepareHessian(
+      stats.gram!.map((v) => (2 * v) / 4),
+      n,
+      0.01,
+    ).h;
     const keep = [1, 2, 4, 5];
     const k = keep.length;
     const hkk = new Float64Array(k * k);
     keep.forEach((a, i) => keep.forEach((b, j) => (hkk[i * k + j] = h[a * n + b]!)));
     const hkkInv = inverseFromCholesky(cholesky(hkk, k)!, k);
     for (let r = 0; r < rows; r++) {
-      const whk = keep.map((_, j) => Array.from({ length: n }, (_, c) => w.data[r * n + c]! * h[c * n + keep[j]!]!).reduce((a, b) => a + b, 0));
+      const whk = keep.map((_, j) =>
+        Array.from({ length: n }, (_, c) => w.data[r * n + c]! * h[c * n + keep[j]!]!).reduce((a, b) => a + b, 0),
+      );
       keep.forEach((col, i) => {
         const expected = whk.reduce((acc, v, j) => acc + v * hkkInv[j * k + i]!, 0);
         expect(out.weight.data[r * n + col]).toBeCloseTo(expected, 4);

@@ -67,7 +67,8 @@ export function obsCompensated(lin: Linear, removed: readonly number[], stats: C
 /** Returns a copy of `ir` whose o/down projections are compensated for the plan's removals. */
 export function compensate(ir: ModelIR, plan: PruningPlan, stats: CalibrationStats | undefined, mode: Compensation): ModelIR {
   if (mode === 'none') return ir;
-  if (!stats) throw new InputError(`${mode === 'obs' ? 'OBS' : 'Bias'} compensation needs calibration statistics.`, 'Run calibration first.');
+  if (!stats)
+    throw new InputError(`${mode === 'obs' ? 'OBS' : 'Bias'} compensation needs calibration statistics.`, 'Run calibration first.');
   if (mode === 'obs' && !stats.layers[0]?.attnIn.gram) {
     throw new InputError('OBS compensation needs Hessians (X^T X).', 'Re-run calibration with Hessians enabled.');
   }

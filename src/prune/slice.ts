@@ -14,7 +14,11 @@ export function keepRows(lin: Linear, rows: readonly number[]): Linear {
   const w = new Float32Array(rows.length * cols);
   rows.forEach((r, i) => w.set(lin.weight.data.subarray(r * cols, (r + 1) * cols), i * cols));
   const out: Linear = { weight: tensor([rows.length, cols], w) };
-  if (lin.bias) out.bias = tensor([rows.length], Float32Array.from(rows, (r) => lin.bias!.data[r]!));
+  if (lin.bias)
+    out.bias = tensor(
+      [rows.length],
+      Float32Array.from(rows, (r) => lin.bias!.data[r]!),
+    );
   return out;
 }
 
@@ -42,7 +46,12 @@ export function headChannels(heads: readonly number[], headDim: number): number[
   return heads.flatMap((h) => Array.from({ length: headDim }, (_, j) => h * headDim + j));
 }
 
-export function sliceLayer(ir: ModelIR, layer: number, removedHeads: readonly number[], removedFfn: readonly number[]): { shape: LayerShape; weights: LayerWeights } {
+export function sliceLayer(
+  ir: ModelIR,
+  layer: number,
+  removedHeads: readonly number[],
+  removedFfn: readonly number[],
+): { shape: LayerShape; weights: LayerWeights } {
   const shape = ir.layers[layer]!;
   const w = ir.weights.layers[layer]!;
   const dh = ir.spec.headDim;

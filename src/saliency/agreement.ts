@@ -4,7 +4,7 @@ export function ranks(values: ArrayLike<number>): Float64Array {
   const n = values.length;
   const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
   const r = new Float64Array(n);
-  for (let i = 0; i < n; ) {
+  for (let i = 0; i < n;) {
     let j = i;
     while (j + 1 < n && values[order[j + 1]!] === values[order[i]!]) j++;
     const avg = (i + j) / 2 + 1;
@@ -47,7 +47,10 @@ export interface AgreementMatrix {
   values: Float64Array;
 }
 
-export function agreementMatrix(unit: AgreementMatrix['unit'], scores: { criterion: string; heads: Float64Array | null; ffn: Float64Array | null; layers: Float64Array | null }[]): AgreementMatrix {
+export function agreementMatrix(
+  unit: AgreementMatrix['unit'],
+  scores: { criterion: string; heads: Float64Array | null; ffn: Float64Array | null; layers: Float64Array | null }[],
+): AgreementMatrix {
   const present = scores.filter((s) => s[unit]);
   const n = present.length;
   const values = new Float64Array(n * n);

@@ -74,7 +74,11 @@ export async function collectStats(
   const F = ir.layers[0]?.ffnSize ?? 0;
   const stats = createStats(ir, opts.withGram);
   const masks = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
-  const outputs = ['token_nll', ...Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat(), `hidden.${L}`];
+  const outputs = [
+    'token_nll',
+    ...Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat(),
+    `hidden.${L}`,
+  ];
   const all = batches(set, opts.batchSize ?? 4);
   let nll = 0;
   for (const [bi, batch] of all.entries()) {
@@ -103,13 +107,23 @@ export async function collectStats(
  * base masks when given (so ablation can run on an already masked model); extra feeds carry
  * e.g. the weight inputs of a `weightInputs` graph.
  */
-export function maskedLossOracle(ir: ModelIR, session: RunnerSession, set: CalibrationSet, batchSize = 8, base: { masks?: MaskSet; extraFeeds?: Feeds } = {}) {
+export function maskedLossOracle(
+  ir: ModelIR,
+  session: RunnerSession,
+  set: CalibrationSet,
+  batchSize = 8,
+  base: { masks?: MaskSet; extraFeeds?: Feeds } = {},
+) {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;
   const F = ir.layers[0]?.ffnSize ?? 0;
   const times = (a: Float32Array, b: Float32Array | undefined) => (b ? a.map((v, i) => v * b[i]!) : a);
   return async (m: MaskSet): Promise<number> => {
-    const masks = { heads: times(m.heads, base.masks?.heads), ffn: times(m.ffn, base.masks?.ffn), layers: times(m.layers, base.masks?.layers) };
+    const masks = {
+      heads: times(m.heads, base.masks?.heads),
+      ffn: times(m.ffn, base.masks?.ffn),
+      layers: times(m.layers, base.masks?.layers),
+    };
     let nll = 0;
     for (const batch of batches(set, batchSize)) {
       const out = await session.run({ ...feedsFor(batch, set.seq), ...maskFeeds(masks, L, H, F), ...base.extraFeeds }, ['token_nll']);

@@ -6,7 +6,11 @@
 import type { Linear, ModelIR } from '../core/ir';
 import type { CriterionName, UnitScores } from './types';
 
-export function emptyScores(ir: ModelIR, criterion: CriterionName, kinds: { heads?: boolean; ffn?: boolean; layers?: boolean }): UnitScores {
+export function emptyScores(
+  ir: ModelIR,
+  criterion: CriterionName,
+  kinds: { heads?: boolean; ffn?: boolean; layers?: boolean },
+): UnitScores {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;
   const F = ir.layers[0]?.ffnSize ?? 0;

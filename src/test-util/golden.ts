@@ -6,7 +6,9 @@ export const DEMO_DIR = 'public/models/demo-gpt2';
 
 export function readGolden<T>(name: string): T & { model_sha256: string } {
   const golden = JSON.parse(readFileSync(`fixtures/golden/${name}`, 'utf8')) as T & { model_sha256: string };
-  const sha = createHash('sha256').update(readFileSync(`${DEMO_DIR}/model.safetensors`)).digest('hex');
+  const sha = createHash('sha256')
+    .update(readFileSync(`${DEMO_DIR}/model.safetensors`))
+    .digest('hex');
   if (golden.model_sha256 !== sha) {
     throw new Error(
       `fixtures/golden/${name} was made from another model.safetensors (sha256 ${golden.model_sha256.slice(0, 12)}…, current ${sha.slice(0, 12)}…). ` +

@@ -10,7 +10,9 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-export function randomIR(opts: { layers?: number; hidden?: number; heads?: number; kvHeads?: number; ffn?: number; vocab?: number; seed?: number } = {}): ModelIR {
+export function randomIR(
+  opts: { layers?: number; hidden?: number; heads?: number; kvHeads?: number; ffn?: number; vocab?: number; seed?: number } = {},
+): ModelIR {
   const L = opts.layers ?? 2;
   const d = opts.hidden ?? 16;
   const H = opts.heads ?? 4;
@@ -19,8 +21,16 @@ export function randomIR(opts: { layers?: number; hidden?: number; heads?: numbe
   const V = opts.vocab ?? 50;
   const dh = d / H;
   const rnd = seededRandom(opts.seed ?? 1);
-  const t = (shape: number[], scale = 0.3) => tensor(shape, Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rnd() * scale));
-  const ones = (n: number) => tensor([n], Float32Array.from({ length: n }, () => 1 + rnd() * 0.1));
+  const t = (shape: number[], scale = 0.3) =>
+    tensor(
+      shape,
+      Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rnd() * scale),
+    );
+  const ones = (n: number) =>
+    tensor(
+      [n],
+      Float32Array.from({ length: n }, () => 1 + rnd() * 0.1),
+    );
   const layer = (): LayerWeights => ({
     attnNorm: { weight: ones(d), bias: t([d], 0.1) },
     q: { weight: t([H * dh, d]), bias: t([H * dh], 0.1) },

@@ -19,7 +19,8 @@ export const ablation: Criterion = {
   label: 'Ablation (Δ loss)',
   what: 'The exact answer to "what if this unit were gone?": the calibration loss is measured again with one head (or one whole layer) masked out, and the score is the increase over the dense loss. Negative means the model is better without it.',
   cost: 'One calibration-loss evaluation per head and per layer (heads x layers + layers forward passes).',
-  source: 'Michel et al., 2019, "Are Sixteen Heads Really Better than One?" (head ablation); Men et al., 2024 (ShortGPT) for layer removal.',
+  source:
+    'Michel et al., 2019, "Are Sixteen Heads Really Better than One?" (head ablation); Men et al., 2024 (ShortGPT) for layer removal.',
   needs: { stats: true, gram: false, maskedLoss: true },
   async compute({ ir, stats, maskedLoss, signal, onProgress }) {
     if (!maskedLoss || !stats) throw new InputError('Ablation needs the calibration set; run calibration first.');

@@ -47,7 +47,8 @@ export const obs: Criterion = {
   label: 'SlimGPT / OBS error',
   what: 'The Optimal Brain Surgeon error: how much the layer output would change (in the least-squares sense, on calibration activations) if the unit were removed and the remaining weights were optimally re-fitted. Uses the second-moment (Hessian) matrix of the projection inputs; heads use a grouped Cholesky factor so the channels of a head are removed together.',
   cost: 'One calibration pass that accumulates X^T X per projection, then a Cholesky inverse per layer (heaviest on wide FFNs).',
-  source: 'Ling et al., 2024, "SlimGPT: Layer-wise Structured Pruning for LLMs"; Frantar & Alistarh 2023 (SparseGPT); Hassibi & Stork 1993 (OBS).',
+  source:
+    'Ling et al., 2024, "SlimGPT: Layer-wise Structured Pruning for LLMs"; Frantar & Alistarh 2023 (SparseGPT); Hassibi & Stork 1993 (OBS).',
   needs: { stats: true, gram: true, maskedLoss: false },
   async compute({ ir, stats, onProgress }) {
     if (!stats) throw new InputError('OBS needs calibration statistics; run calibration first.');

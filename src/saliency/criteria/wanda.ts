@@ -21,7 +21,8 @@ export const wanda: Criterion = {
   label: 'Wanda (|W|·‖X‖)',
   what: 'Activation-aware magnitude: each input channel of the output / down projection scores the mean |weight| of its column times the RMS size of the activations that flow into it on the calibration text. A head sums its channels. Large weights on silent inputs stop counting.',
   cost: 'One calibration pass (activation norms), then a pass over two weight matrices per layer.',
-  source: 'Sun et al., 2023, "A Simple and Effective Pruning Approach for LLMs" (Wanda); structured form from FLAP (An et al., 2024) prune_wanda_sp.',
+  source:
+    'Sun et al., 2023, "A Simple and Effective Pruning Approach for LLMs" (Wanda); structured form from FLAP (An et al., 2024) prune_wanda_sp.',
   needs: { stats: true, gram: false, maskedLoss: false },
   async compute({ ir, stats }) {
     if (!stats) throw new InputError('Wanda needs calibration statistics; run calibration first.');

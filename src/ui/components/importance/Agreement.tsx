@@ -7,7 +7,10 @@ import { correlationColor } from './colors';
 export function Agreement() {
   const scores = useStudio((s) => s.scores);
   const [unit, setUnit] = useState<AgreementMatrix['unit']>('heads');
-  const m = agreementMatrix(unit, Object.values(scores).filter((s) => s !== undefined));
+  const m = agreementMatrix(
+    unit,
+    Object.values(scores).filter((s) => s !== undefined),
+  );
   const n = m.criteria.length;
   return (
     <div className="agreement">
@@ -39,7 +42,12 @@ export function Agreement() {
               {m.criteria.map((col, j) => {
                 const r = m.values[i * n + j]!;
                 return (
-                  <td key={col} data-testid="agreement-cell" style={{ background: correlationColor(r), color: r > 0.2 ? '#000' : '#fff' }} title={`${row} vs ${col}: ρ = ${r.toFixed(3)}`}>
+                  <td
+                    key={col}
+                    data-testid="agreement-cell"
+                    style={{ background: correlationColor(r), color: r > 0.2 ? '#000' : '#fff' }}
+                    title={`${row} vs ${col}: ρ = ${r.toFixed(3)}`}
+                  >
                     {Number.isFinite(r) ? r.toFixed(2) : '—'}
                   </td>
                 );

@@ -34,20 +34,44 @@ export function CalibrationStep() {
           <option value="file">Upload a .txt file</option>
         </select>
       </label>
-      {source === 'pasted' ? <textarea aria-label="Calibration text" rows={4} value={pasted} onChange={(e) => setPasted(e.target.value)} /> : null}
-      {source === 'file' ? <input aria-label="Calibration text file" type="file" accept=".txt,text/plain" onChange={(e) => setFile(e.target.files?.[0] ?? null)} /> : null}
+      {source === 'pasted' ? (
+        <textarea aria-label="Calibration text" rows={4} value={pasted} onChange={(e) => setPasted(e.target.value)} />
+      ) : null}
+      {source === 'file' ? (
+        <input
+          aria-label="Calibration text file"
+          type="file"
+          accept=".txt,text/plain"
+          onChange={(e) => setFile(e.target.files?.[0] ?? null)}
+        />
+      ) : null}
       <div className="inline-fields">
         <label>
           Samples
-          <input data-testid="calibration-samples" type="number" min={1} max={256} value={samples} onChange={(e) => setSamples(Number(e.target.value))} />
+          <input
+            data-testid="calibration-samples"
+            type="number"
+            min={1}
+            max={256}
+            value={samples}
+            onChange={(e) => setSamples(Number(e.target.value))}
+          />
         </label>
         <label>
           Length
-          <input data-testid="calibration-seq" type="number" min={2} max={maxSeq} value={seq} onChange={(e) => setSeq(Number(e.target.value))} />
+          <input
+            data-testid="calibration-seq"
+            type="number"
+            min={2}
+            max={maxSeq}
+            value={seq}
+            onChange={(e) => setSeq(Number(e.target.value))}
+          />
         </label>
       </div>
       <label className="check">
-        <input type="checkbox" checked={withHessians} onChange={(e) => setWithHessians(e.target.checked)} /> Accumulate Hessians (needed by OBS)
+        <input type="checkbox" checked={withHessians} onChange={(e) => setWithHessians(e.target.checked)} /> Accumulate Hessians (needed by
+        OBS)
       </label>
       <button type="button" className="button" data-testid="calibrate" disabled={busy || !model} onClick={() => void run()}>
         Run calibration
@@ -59,9 +83,9 @@ export function CalibrationStep() {
         </p>
       ) : null}
       <Explain>
-        Calibration runs the text through the dense model once and keeps running statistics of the activations entering each output
-        and down projection (means, variances, X<sup>T</sup>X) and of the hidden states around each block. Activation-aware criteria,
-        ablation and OBS compensation all read these statistics.
+        Calibration runs the text through the dense model once and keeps running statistics of the activations entering each output and down
+        projection (means, variances, X<sup>T</sup>X) and of the hidden states around each block. Activation-aware criteria, ablation and
+        OBS compensation all read these statistics.
       </Explain>
     </div>
   );

@@ -7,7 +7,11 @@ export function LayerBars({ scores }: { scores: UnitScores }) {
   const { numLayers: L, numHeads: H } = scores;
   const data = Array.from({ length: L }, (_, l) => ({
     layer: `L${l}`,
-    score: scores.layers ? scores.layers[l]! : scores.heads ? Array.from(scores.heads.subarray(l * H, (l + 1) * H)).reduce((a, b) => a + b, 0) / H : 0,
+    score: scores.layers
+      ? scores.layers[l]!
+      : scores.heads
+        ? Array.from(scores.heads.subarray(l * H, (l + 1) * H)).reduce((a, b) => a + b, 0) / H
+        : 0,
   }));
   return (
     <figure>
@@ -45,7 +49,7 @@ export function FfnCurves({ scores }: { scores: UnitScores }) {
           <Tooltip formatter={(v) => Number(v).toPrecision(4)} />
           <Legend />
           {sortedRows.map((_, l) => (
-            <Line key={l} dataKey={`L${l}`} dot={false} stroke={viridis(l / Math.max(1, L - 1) * 0.85)} isAnimationActive={false} />
+            <Line key={l} dataKey={`L${l}`} dot={false} stroke={viridis((l / Math.max(1, L - 1)) * 0.85)} isAnimationActive={false} />
           ))}
         </LineChart>
       </ResponsiveContainer>

@@ -13,10 +13,21 @@ export function CriteriaStep() {
       <ul className="criteria-list">
         {criteria.map((c) => {
           const needsCalibration = c.needs.stats || c.needs.maskedLoss;
-          const missing = needsCalibration && !calibration ? 'needs calibration (step 2)' : c.needs.gram && !calibration?.withHessians ? 'needs Hessians' : null;
+          const missing =
+            needsCalibration && !calibration
+              ? 'needs calibration (step 2)'
+              : c.needs.gram && !calibration?.withHessians
+                ? 'needs Hessians'
+                : null;
           return (
             <li key={c.name}>
-              <button type="button" className="button small" data-testid={`criterion-compute-${c.name}`} disabled={busy || !model || missing !== null} onClick={() => void computeCriterion(c.name)}>
+              <button
+                type="button"
+                className="button small"
+                data-testid={`criterion-compute-${c.name}`}
+                disabled={busy || !model || missing !== null}
+                onClick={() => void computeCriterion(c.name)}
+              >
                 {scores[c.name] ? 'Recompute' : 'Compute'}
               </button>{' '}
               <details className="criterion-info">

@@ -22,7 +22,12 @@ export function Heatmap({ values, layers, heads }: { values: Float64Array; layer
 
   const onKey = (e: KeyboardEvent) => {
     const [l, h] = focus;
-    const moves: Record<string, [number, number]> = { ArrowUp: [l - 1, h], ArrowDown: [l + 1, h], ArrowLeft: [l, h - 1], ArrowRight: [l, h + 1] };
+    const moves: Record<string, [number, number]> = {
+      ArrowUp: [l - 1, h],
+      ArrowDown: [l + 1, h],
+      ArrowLeft: [l, h - 1],
+      ArrowRight: [l, h + 1],
+    };
     const next = moves[e.key];
     if (next) {
       e.preventDefault();
@@ -63,9 +68,30 @@ export function Heatmap({ values, layers, heads }: { values: Float64Array; layer
               const v = values[l * heads + h] ?? NaN;
               const isFocus = focus[0] === l && focus[1] === h;
               return (
-                <g key={h} role="gridcell" aria-selected={removed(l, h)} data-testid="heatmap-cell" onMouseEnter={() => setHover([l, h])} onMouseLeave={() => setHover(null)} onClick={() => { setFocus([l, h]); toggleHead(l, h); }}>
-                  <rect x={40 + h * CELL} y={24 + l * CELL} width={CELL - 2} height={CELL - 2} fill={viridis(pct(v) / 100)} stroke={isFocus ? '#000' : 'none'} strokeWidth={3} />
-                  {removed(l, h) ? <rect x={40 + h * CELL} y={24 + l * CELL} width={CELL - 2} height={CELL - 2} fill="url(#hatch)" /> : null}
+                <g
+                  key={h}
+                  role="gridcell"
+                  aria-selected={removed(l, h)}
+                  data-testid="heatmap-cell"
+                  onMouseEnter={() => setHover([l, h])}
+                  onMouseLeave={() => setHover(null)}
+                  onClick={() => {
+                    setFocus([l, h]);
+                    toggleHead(l, h);
+                  }}
+                >
+                  <rect
+                    x={40 + h * CELL}
+                    y={24 + l * CELL}
+                    width={CELL - 2}
+                    height={CELL - 2}
+                    fill={viridis(pct(v) / 100)}
+                    stroke={isFocus ? '#000' : 'none'}
+                    strokeWidth={3}
+                  />
+                  {removed(l, h) ? (
+                    <rect x={40 + h * CELL} y={24 + l * CELL} width={CELL - 2} height={CELL - 2} fill="url(#hatch)" />
+                  ) : null}
                   <title>{`layer ${l}, head ${h}: score ${v.toPrecision(4)}, rank ${rankOf(v)} of ${values.length}, percentile ${pct(v).toFixed(0)}`}</title>
                 </g>
               );
@@ -74,7 +100,8 @@ export function Heatmap({ values, layers, heads }: { values: Float64Array; layer
         ))}
       </svg>
       <figcaption aria-live="polite" data-testid="heatmap-readout">
-        Layer {shown[0]}, head {shown[1]}: score {value.toPrecision(4)} · rank {rankOf(value)} of {values.length} · percentile {pct(value).toFixed(0)}
+        Layer {shown[0]}, head {shown[1]}: score {value.toPrecision(4)} · rank {rankOf(value)} of {values.length} · percentile{' '}
+        {pct(value).toFixed(0)}
         {removed(shown[0], shown[1]) ? ' · removed in the plan' : ''}. Colour: rank (viridis, dark = least important).
       </figcaption>
     </figure>

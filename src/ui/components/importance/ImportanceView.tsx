@@ -19,7 +19,15 @@ export function ImportanceView() {
     <div className="centre-column">
       <div role="tablist" className="tabs" aria-label="Centre view">
         {(['architecture', 'importance', 'agreement'] as Tab[]).map((t) => (
-          <button key={t} role="tab" type="button" data-testid={`tab-${t}`} aria-selected={tab === t} className={tab === t ? 'tab active' : 'tab'} onClick={() => setTab(t)}>
+          <button
+            key={t}
+            role="tab"
+            type="button"
+            data-testid={`tab-${t}`}
+            aria-selected={tab === t}
+            className={tab === t ? 'tab active' : 'tab'}
+            onClick={() => setTab(t)}
+          >
             {t[0]!.toUpperCase() + t.slice(1)}
           </button>
         ))}
@@ -29,7 +37,15 @@ export function ImportanceView() {
         <main id="main" className="centre panel" aria-label="Importance">
           <div role="tablist" className="tabs small">
             {computed.map((name) => (
-              <button key={name} role="tab" type="button" data-testid={`criterion-tab-${name}`} aria-selected={name === selected} className={name === selected ? 'tab active' : 'tab'} onClick={() => select(name)}>
+              <button
+                key={name}
+                role="tab"
+                type="button"
+                data-testid={`criterion-tab-${name}`}
+                aria-selected={name === selected}
+                className={name === selected ? 'tab active' : 'tab'}
+                onClick={() => select(name)}
+              >
                 {name}
               </button>
             ))}
