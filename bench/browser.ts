@@ -54,6 +54,8 @@ export async function benchBrowser() {
       const applied = await call<{ cost: { flops: number }; denseCost: { flops: number }; parameters: number }>(page, 'applyPlan', [
         { plan: plan.value, compensation: 'none' },
       ]);
+      // a fresh worker's first runs are slow (thread pool, JIT): one discarded pass before the sweep
+      if (ratio === 0) await call(page, 'compareLatency', [{ ...req, runs: 20 }]);
       // dense and pruned runs interleaved in the worker (api.compareLatency)
       const { value: cmp } = await call<{ dense: { medianMs: number }; pruned: { medianMs: number; backend: unknown }; speedup: number }>(
         page,
