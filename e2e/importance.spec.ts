@@ -50,6 +50,12 @@ test('criteria, heatmap, agreement, cache across reload, and cancel', async ({ p
   await expect(page.getByTestId('criterion-tab-flap')).toBeVisible();
   await page.getByTestId('criterion-tab-obs').click();
   await expect(page.getByTestId('heatmap-cell')).toHaveCount(32);
+  // ... and reach the engine: a plan from the cached wanda scores, without recomputing them
+  await page.getByTestId('prune-criterion').selectOption('wanda');
+  await page.getByTestId('global-slider').fill('40');
+  await expect(page.getByTestId('plan-name')).toContainText('wanda-uniform-h40-f40', { timeout: 60_000 });
+  await expect(page.getByTestId('criterion-compute-wanda')).toHaveText('Recompute');
+  await expect(page.getByRole('alert')).toBeEmpty();
 
   // a long ablation run is cancelled cleanly; the cached results stay on screen
   await calibrate(page, 48, 128, false);

@@ -1,9 +1,9 @@
 /** Api operations for importance: calibration and criteria. */
-import { InputError } from '../core/errors';
+import { InputError, ShapeMismatchError } from '../core/errors';
 import { buildOnnx } from '../graph/build';
 import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
 import { getCriterion } from '../saliency/registry';
-import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
+import { CRITERION_NAMES, type CriterionInput, type CriterionName, type UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
@@ -60,4 +60,34 @@ export async function computeImportance(
   assertFiniteScores(scores, criterion.label);
   m.scores.set(name, scores);
   return scores;
+}
+
+/** Checks scores computed earlier against the loaded model and keeps them for allocation. */
+export function restoreScores(m: LoadedModel, scores: UnitScores): void {
+  if (!(CRITERION_NAMES as readonly string[]).includes(scores.criterion)) {
+    throw new InputError(
+      `Unknown criterion "${String(scores.criterion)}" in the restored scores.`,
+      `Use one of: ${CRITERION_NAMES.join(', ')}.`,
+    );
+  }
+  const L = m.ir.layers.length;
+  const H = m.ir.layers[0]?.numHeads ?? 0;
+  const F = m.ir.layers[0]?.ffnSize ?? 0;
+  const parts: [string, ArrayLike<number> | null | undefined, number][] = [
+    ['heads', scores.heads, L * H],
+    ['ffn', scores.ffn, L * F],
+    ['layers', scores.layers, L],
+  ];
+  const wrong = parts.filter(([, values, n]) => values != null && values.length !== n);
+  if (scores.numLayers !== L || scores.numHeads !== H || scores.ffnSize !== F || wrong.length) {
+    throw new ShapeMismatchError(
+      `The restored ${scores.criterion} scores are for ${scores.numLayers} layers x ${scores.numHeads} heads x ${scores.ffnSize} FFN neurons, ` +
+        `but the loaded model has ${L} x ${H} x ${F}${wrong.length ? ` (wrong length: ${wrong.map(([p]) => p).join(', ')})` : ''}.`,
+      'Recompute the scores for this model.',
+    );
+  }
+  const copy = (v: ArrayLike<number> | null) => (v ? Float64Array.from(v) : null);
+  const kept: UnitScores = { ...scores, heads: copy(scores.heads), ffn: copy(scores.ffn), layers: copy(scores.layers) };
+  assertFiniteScores(kept, `The restored ${scores.criterion} scores`);
+  m.scores.set(kept.criterion, kept);
 }

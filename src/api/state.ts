@@ -50,6 +50,8 @@ export interface LoadedModel {
   source: FileSource;
   tokenizer: TextTokenizer;
   tokenizerJson: Uint8Array | undefined;
+  /** core/fingerprint.ts of the dense weights. */
+  fingerprint: string;
   /** Dense graph with masks + token loss: perplexity, preview, ablation. */
   evalSession: RunnerSession;
   /** Dense graph with logits: latency and generation. */

@@ -11,7 +11,8 @@ import { loadTokenizer } from '../io/tokenizer';
 import { urlSource, type FileSource } from '../io/source';
 import { criterionInfos } from '../saliency/registry';
 import { compareLatency, denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
-import { calibrate, computeImportance } from './importance';
+import { calibrate, computeImportance, restoreScores } from './importance';
+import { modelFingerprint } from '../core/fingerprint';
 import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
@@ -56,6 +57,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
     tokenizer,
     tokenizerJson,
     evalSession,
+    fingerprint: modelFingerprint(ir),
     denseResults: {},
     scores: new Map(),
     tokenCache: new Map(),
@@ -66,7 +68,15 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
 
 function summarize(m: LoadedModel): ModelSummary {
   const parameters = parameterCount(m.ir);
-  return { name: m.ir.name, spec: m.ir.spec, layers: m.ir.layers, parameters, weightBytes: parameters * 4, backend: m.evalSession.backend };
+  return {
+    name: m.ir.name,
+    fingerprint: m.fingerprint,
+    spec: m.ir.spec,
+    layers: m.ir.layers,
+    parameters,
+    weightBytes: parameters * 4,
+    backend: m.evalSession.backend,
+  };
 }
 
 export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioState } {
@@ -87,6 +97,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     exportOnnx: async () => buildOnnx(model().ir, { logits: true }),
     criteria: async () => criterionInfos(),
     calibrate: (req, options = {}) => calibrate(state, model(), req, options),
+    restoreScores: async (scores) => restoreScores(model(), scores),
     computeImportance: (name, options = {}) =>
       computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
     allocatePlan: async (req) => allocatePlan(model(), req),

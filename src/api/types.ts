@@ -50,6 +50,8 @@ export interface JobOptions {
 
 export interface ModelSummary {
   name: string;
+  /** Identity of the weights (core/fingerprint.ts): keys cached results across reloads. */
+  fingerprint: string;
   spec: ArchSpec;
   layers: LayerShape[];
   parameters: number;
@@ -247,6 +249,11 @@ export interface StudioApi {
   calibrate(request: CalibrationRequest, options?: JobOptions): Promise<CalibrationSummary>;
   /** Scores per head, FFN neuron and layer (typed arrays; transferred, not copied, over the worker). */
   computeImportance(criterion: CriterionName, options?: JobOptions): Promise<UnitScores>;
+  /**
+   * Hands the engine scores computed earlier for this model (e.g. cached in the browser across a
+   * reload) so allocation can use them without recomputing; checked against the model's shape.
+   */
+  restoreScores(scores: UnitScores): Promise<void>;
   loadModel(source: ModelSource, options?: JobOptions): Promise<ModelSummary>;
   evaluatePerplexity(request: PerplexityRequest, options?: JobOptions): Promise<PerplexityResult>;
   measureLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyResult>;

@@ -3,10 +3,10 @@
  * IndexedDB per (model, calibration key, criterion) and restored after a reload.
  */
 import { get, set } from 'idb-keyval';
-import type { CalibrationSummary } from '../api/types';
+import type { CalibrationSummary, ModelSummary } from '../api/types';
 import type { CriterionName, UnitScores } from '../saliency/types';
 import { useStudio } from '../store';
-import { engine, job } from './actions';
+import { engine, job, report } from './actions';
 
 export interface CalibrationParams {
   text: string;
@@ -18,6 +18,8 @@ export interface CalibrationParams {
 
 const cacheKey = (model: string, calibration: string, criterion: string) => `prune-studio:scores:${model}|${calibration}|${criterion}`;
 const calibrationKey = (model: string) => `prune-studio:calibration:${model}`;
+/** Cache identity of a model: its name and the fingerprint of its weights. */
+const modelKey = (m: ModelSummary | null | undefined) => (m ? `${m.name}@${m.fingerprint}` : '');
 
 export async function loadCriteria(): Promise<void> {
   if (useStudio.getState().criteria.length) return;
@@ -40,7 +42,7 @@ export async function runCalibration(params: CalibrationParams): Promise<void> {
   const s = useStudio.getState();
   s.setCalibration(summary);
   s.clearScores();
-  await set(calibrationKey(s.model?.name ?? ''), summary).catch(() => undefined);
+  await set(calibrationKey(modelKey(s.model)), summary).catch(() => undefined);
 }
 
 /** Criteria that need no calibration use the key "none" in the cache. */
@@ -58,7 +60,7 @@ export async function computeCriterion(name: CriterionName): Promise<boolean> {
   s.setScores(name, scores);
   s.selectCriterion(name);
   const key = keyFor(name, s.calibration);
-  if (key) await set(cacheKey(s.model?.name ?? '', key, name), scores).catch(() => undefined);
+  if (key) await set(cacheKey(modelKey(s.model), key, name), scores).catch(() => undefined);
   return true;
 }
 
@@ -71,16 +73,25 @@ export async function computeAll(): Promise<void> {
   }
 }
 
-/** After a reload: shows cached scores for the current model (the engine recomputes on demand). */
+/**
+ * After a reload: shows the cached scores of the current model (same name and weight fingerprint)
+ * and hands them to the engine, so allocation works without recomputing them.
+ */
 export async function restoreCachedScores(): Promise<void> {
   const s = useStudio.getState();
-  const model = s.model?.name;
+  const model = modelKey(s.model);
   if (!model) return;
   const calibration = (await get<CalibrationSummary>(calibrationKey(model)).catch(() => undefined)) ?? null;
   for (const c of s.criteria) {
     const key = keyFor(c.name, calibration);
     if (!key) continue;
     const cached = await get<UnitScores>(cacheKey(model, key, c.name)).catch(() => undefined);
-    if (cached) useStudio.getState().setScores(c.name, cached);
+    if (!cached) continue;
+    try {
+      await engine().run('restoreScores', [cached]);
+      useStudio.getState().setScores(c.name, cached);
+    } catch (e) {
+      report(`Restoring cached ${c.label} scores`, e);
+    }
   }
 }
