@@ -31,7 +31,9 @@ describe('restoreScores', () => {
 
     const short: UnitScores = { ...scores, heads: scores.heads!.slice(1) };
     await expect(api.restoreScores(short)).rejects.toThrow(ShapeMismatchError);
-    await expect(api.restoreScores(short)).rejects.toThrow(/4 layers x 8 heads x 1024 FFN neurons, but the loaded model has 4 x 8 x 1024 \(wrong length: heads\)/);
+    await expect(api.restoreScores(short)).rejects.toThrow(
+      /4 layers x 8 heads x 1024 FFN neurons, but the loaded model has 4 x 8 x 1024 \(wrong length: heads\)/,
+    );
     await expect(api.restoreScores({ ...scores, numHeads: 12 })).rejects.toThrow(/12 heads/);
     const nan = scores.ffn!.slice();
     nan[5] = Number.NaN;
