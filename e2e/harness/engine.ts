@@ -6,7 +6,7 @@
  * objects) are tested in Chromium without depending on the UI. Exposed as window.__engine.
  */
 import { createStudioApi } from '../../src/api/studio';
-import type { ModelSource, ModelSummary } from '../../src/api/types';
+import type { ModelSource, ModelSummary, StudioApi } from '../../src/api/types';
 import { serializeError, type SerializedError } from '../../src/core/errors';
 import { asFloat32, int64Tensor } from '../../src/core/runner';
 import type { MemoryBudget } from '../../src/io/memory-budget';
@@ -23,10 +23,10 @@ async function outcome<T>(p: Promise<T>): Promise<Outcome<T>> {
   }
 }
 
-function createHarness(hubUrl: string) {
+function createHarness(hubUrl: string, backend: 'wasm' | 'webgpu') {
   const deps = browserHubDeps();
   let budget: MemoryBudget | undefined;
-  const runner = createWebRunner({ wasmPaths: new URL('/ort/', location.href).href, preferWebGpu: false });
+  const runner = createWebRunner({ wasmPaths: new URL('/ort/', location.href).href, preferWebGpu: backend === 'webgpu' });
   const api = createStudioApi({
     runner,
     demoUrl: new URL('/models/demo-gpt2/', location.href).href,
@@ -43,6 +43,9 @@ function createHarness(hubUrl: string) {
   document.body.append(input);
   return {
     load: (source: ModelSource): Promise<Outcome<ModelSummary>> => outcome(api.loadModel(source)),
+    /** Any api method, its result as an Outcome (typed arrays converted to plain arrays). */
+    call: <M extends keyof StudioApi>(method: M, ...args: Parameters<StudioApi[M]>): Promise<Outcome<unknown>> =>
+      outcome((api[method] as (...a: unknown[]) => Promise<unknown>)(...args).then(plain)),
     /** Loads what was picked into #harness-files (real File objects, webkitRelativePath kept). */
     loadPicked: (): Promise<Outcome<ModelSummary>> =>
       outcome(
@@ -65,6 +68,21 @@ function createHarness(hubUrl: string) {
       }
       return worst;
     },
+    /** Runs ONNX bytes with one execution provider; outputs as plain arrays (for backend comparisons). */
+    async runOnnx(
+      bytes: number[],
+      feeds: Record<string, { ids: number[]; dims: number[] }>,
+      provider: string,
+    ): Promise<Record<string, number[]>> {
+      const session = await runner.open(Uint8Array.from(bytes), { preferredBackends: [provider] });
+      try {
+        const input = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, int64Tensor(v.ids, v.dims)]));
+        const out = await session.run(input);
+        return Object.fromEntries(Object.entries(out).map(([k, t]) => [k, Array.from(t.data as ArrayLike<number>, Number)]));
+      } finally {
+        await session.release();
+      }
+    },
     setBudget(bytes: number | null) {
       budget = bytes === null ? undefined : { bytes, source: 'budget set by the test' };
     },
@@ -75,15 +93,23 @@ function createHarness(hubUrl: string) {
   };
 }
 
+/** Typed arrays become plain arrays so results survive page.evaluate's serialisation. */
+function plain(v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
 export type EngineHarness = ReturnType<typeof createHarness>;
 
 declare global {
   interface Window {
     __engine?: EngineHarness;
-    __engineInit?: (hubUrl: string) => void;
+    __engineInit?: (hubUrl: string, backend?: 'wasm' | 'webgpu') => void;
   }
 }
 
-window.__engineInit = (hubUrl) => {
-  window.__engine = createHarness(hubUrl);
+window.__engineInit = (hubUrl, backend = 'wasm') => {
+  window.__engine = createHarness(hubUrl, backend);
 };

@@ -219,6 +219,7 @@ const UNARY = [
   'LogSoftmax',
   'Not',
   'Sign',
+  'Floor',
 ];
 
 export const SHAPE_RULES: Record<string, ShapeRule> = {
