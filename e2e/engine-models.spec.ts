@@ -7,8 +7,8 @@
  * Hub load is served by the Cache API; bad downloads leave no cache entry; each error is typed and
  * the demo model still loads afterwards; the size preflight uses the budget this browser reports.
  */
-import { build } from 'esbuild';
 import { expect, test, type Page } from '@playwright/test';
+import { engineHarnessBundle } from './harness/bundle';
 import { startFakeHub, type FakeHub } from '../src/test-util/fake-hub';
 import { fixtureDir, fixtureModels, goldenCases } from '../src/test-util/model-fixtures';
 
@@ -17,17 +17,7 @@ let bundle: string;
 
 test.beforeAll(async () => {
   hub = await startFakeHub();
-  const out = await build({
-    entryPoints: ['e2e/harness/engine.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    logLevel: 'error',
-  });
-  bundle = out.outputFiles[0]!.text;
+  bundle = await engineHarnessBundle();
 });
 
 test.afterAll(async () => {

@@ -6,8 +6,8 @@
  * the PyTorch golden logits and with the same steps on WASM in another page.
  */
 import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
 import { expect, test, type Page } from '@playwright/test';
+import { engineHarnessBundle } from './harness/bundle';
 import { startFakeHub, type FakeHub } from '../src/test-util/fake-hub';
 import { goldenCases } from '../src/test-util/model-fixtures';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './harness/chromium';
@@ -22,17 +22,7 @@ let bundle: string;
 
 test.beforeAll(async () => {
   hub = await startFakeHub();
-  const out = await build({
-    entryPoints: ['e2e/harness/engine.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    logLevel: 'error',
-  });
-  bundle = out.outputFiles[0]!.text;
+  bundle = await engineHarnessBundle();
 });
 
 test.afterAll(async () => {
