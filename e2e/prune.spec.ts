@@ -2,14 +2,44 @@
  * Pruning through the UI: compute magnitude scores (one click), move the global target slider and
  * watch the live preview leave the dense perplexity, apply (no compensation) and read measured
  * latency + speedup, export the zip and check it in Node (fflate + onnxruntime-node: logits shape,
- * per-layer head counts vs the plan), and see the plan and results survive a reload.
+ * per-layer head counts vs the plan, and the exported model's perplexity on the evaluation text equal
+ * to the pruned perplexity the UI showed), and see the plan and results survive a reload.
  */
 import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
+import { tokenizerFromJson } from '../src/io/tokenizer';
 
 const NUMBER = /^\d+(\.\d+)?$/;
+
+/**
+ * Perplexity of an exported logits-only model in onnxruntime-node, written here from the protocol
+ * the UI states (docs/METHODS.md): windows of `ctx` tokens every `stride`; window 0 scores tokens
+ * 1..ctx-1, later windows their last `stride` tokens; PPL = exp(mean NLL), no BOS.
+ */
+async function exportedPerplexity(session: ort.InferenceSession, ids: number[], ctx: number, stride: number): Promise<number> {
+  let nll = 0;
+  let count = 0;
+  for (let begin = 0, prevEnd = 0; prevEnd < ids.length; begin += stride) {
+    const end = Math.min(begin + ctx, ids.length);
+    const win = ids.slice(begin, end);
+    const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(win.map(BigInt)), [1, win.length]) });
+    const logits = out.logits!.data as Float32Array;
+    const V = out.logits!.dims[2]!;
+    for (let t = Math.max(prevEnd, begin + 1); t < end; t++) {
+      const row = logits.subarray((t - begin - 1) * V, (t - begin) * V);
+      let max = -Infinity;
+      for (const x of row) max = Math.max(max, x);
+      let sum = 0;
+      for (const x of row) sum += Math.exp(x - max);
+      nll += Math.log(sum) + max - row[ids[t]!]!;
+      count++;
+    }
+    prevEnd = end;
+  }
+  return Math.exp(nll / count);
+}
 
 interface Plan {
   name: string;
@@ -66,7 +96,7 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
   expect(download.suggestedFilename()).toBe('demo-gpt2-pruned.zip');
   const zipPath = await download.path();
   const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
-  expect(Object.keys(files)).toEqual(expect.arrayContaining(['model.onnx', 'config.json', 'plan.json']));
+  expect(Object.keys(files)).toEqual(expect.arrayContaining(['model.onnx', 'config.json', 'plan.json', 'tokenizer.json', 'README.md']));
   await expect(page.getByTestId('export-verification')).toContainText('max |Δlogit|');
 
   const plan = JSON.parse(strFromU8(files['plan.json']!)) as Plan;
@@ -84,6 +114,15 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
   expect(logits.dims).toEqual([1, ids.length, vocab]);
   expect(vocab).toBe(4096);
   expect(Array.from(logits.data as Float32Array).every(Number.isFinite)).toBe(true);
+
+  // Evaluate the exported file on the protocol the UI used for the pruned perplexity (evaluation.txt,
+  // first 8,192 tokens, ctx 128, stride 64) with the exported tokenizer: the same number, within float32 noise.
+  const tokenizer = tokenizerFromJson(JSON.parse(strFromU8(files['tokenizer.json']!)), {}, 'exported');
+  const ids8k = tokenizer.encode(readFileSync('public/data/evaluation.txt', 'utf8')).slice(0, 8192);
+  expect(ids8k).toHaveLength(8192);
+  const exportedPpl = await exportedPerplexity(session, ids8k, 128, 64);
+  const shownPpl = Number(await page.getByTestId('pruned-ppl').textContent());
+  expect(Math.abs(exportedPpl - shownPpl) / shownPpl).toBeLessThan(2e-3);
   await session.release();
 
   if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });

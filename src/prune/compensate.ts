@@ -17,7 +17,8 @@ import { channelMean, type CalibrationStats, type ChannelStats } from '../salien
 import { hessian } from '../saliency/criteria/obs';
 import { headChannels } from './slice';
 
-export type Compensation = 'none' | 'bias' | 'obs';
+export const COMPENSATIONS = ['none', 'bias', 'obs'] as const;
+export type Compensation = (typeof COMPENSATIONS)[number];
 
 export function biasCompensated(lin: Linear, removed: readonly number[], mean: Float64Array): Linear {
   const [rows = 0, cols = 0] = lin.weight.shape;
