@@ -6,14 +6,12 @@
  * Hessians). The result is sliced and installed as the applied model, exactly like applyPlan.
  */
 import { InputError } from '../core/errors';
-import { parameterCount, type ModelIR } from '../core/ir';
+import type { ModelIR } from '../core/ir';
 import type { RunnerSession } from '../core/runner';
 import { buildOnnx } from '../graph/build';
 import { weightFeeds } from '../graph/grad/loss';
 import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
 import { projectionGradNames, usesObs, usesSgd } from '../prune/recover';
-import { sliceModel } from '../prune/slice';
-import { modelCost } from '../prune/cost';
 import { collectStats, maskedLossOracle } from '../saliency/calibrate';
 import { batchGradients, collectMaskGradients } from '../saliency/gradients';
 import { getCriterion } from '../saliency/registry';
@@ -21,8 +19,9 @@ import type { MaskSet } from '../saliency/types';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { gradientSession } from './gradients';
 import { prunedPerplexity } from './pruning';
-import { releasePruned, type LoadedModel, type StudioState } from './state';
-import type { AppliedModel, IterativeJobOptions, IterativeRequest, IterativeResult } from './types';
+import { installApplied } from './install';
+import type { LoadedModel, StudioState } from './state';
+import type { IterativeJobOptions, IterativeRequest, IterativeResult } from './types';
 
 export const SGD_DEFAULTS = { steps: 10, learningRate: 0.05 };
 
@@ -128,37 +127,11 @@ export async function iterativePrune(
     ...(usesSgd(opts.recovery) ? {} : { compensation: usesObs(opts.recovery) ? 'obs' : 'none' }),
   };
   plan.createdAt = new Date().toISOString();
-  const applied = await install(state, m, plan, result.ir, {
+  const applied = await installApplied(state, m, plan, result.ir, usesObs(opts.recovery) ? 'obs' : 'none', {
     method: opts.recovery,
     rounds: opts.rounds,
     ...(usesSgd(opts.recovery) ? { sgdSteps: opts.sgdSteps, sgdLearningRate: opts.sgdLearningRate } : {}),
   });
   const perplexity = await prunedPerplexity(m, req.perplexity, options.signal ? { signal: options.signal } : {});
   return { plan, applied, rounds, perplexity };
-}
-
-/** Slices the recovered full-size model and makes it the applied model (as applyPlan does). */
-async function install(
-  state: StudioState,
-  m: LoadedModel,
-  plan: AppliedModel['plan'],
-  compensatedIr: ModelIR,
-  recovery: NonNullable<AppliedModel['recovery']>,
-): Promise<AppliedModel> {
-  const ir = sliceModel(compensatedIr, plan);
-  const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
-  if (m.pruned) await releasePruned(m.pruned);
-  const parameters = parameterCount(ir);
-  const summary: AppliedModel = {
-    plan,
-    compensation: usesObs(recovery.method) ? 'obs' : 'none',
-    recovery,
-    layers: ir.layers,
-    parameters,
-    weightBytes: parameters * 4,
-    cost: modelCost(ir, m.ir.spec.maxPositions),
-    denseCost: modelCost(m.ir, m.ir.spec.maxPositions),
-  };
-  m.pruned = { ir, compensatedIr, session, summary };
-  return summary;
 }

@@ -1,17 +1,15 @@
 /** Api operations on plans: live masked preview, apply (compensate + slice), verified export. */
 import { InputError } from '../core/errors';
-import { parameterCount } from '../core/ir';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { asFloat32, int64Tensor } from '../core/runner';
 import { buildOnnx } from '../graph/build';
 import { planMasks } from '../prune/masks';
-import { sliceModel } from '../prune/slice';
 import { compensate } from '../prune/compensate';
-import { modelCost } from '../prune/cost';
 import { maskFeeds, streamPerplexity } from './evaluation';
+import { installApplied } from './install';
 import { modelCard, prunedConfig } from './model-card';
 import type { LoadedModel, StudioState } from './state';
-import { releasePruned, requirePruned } from './state';
+import { requirePruned } from './state';
 import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
 import { allocate } from '../prune/allocate';
 
@@ -53,25 +51,11 @@ export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: 
 
 export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
   const plan = validatePlan(req.plan, m.ir);
-  options.onProgress?.({ stage: 'apply', done: 0, total: 3, message: `Compensating (${req.compensation})` });
+  options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
   const compensatedIr = compensate(m.ir, plan, m.calibration?.stats, req.compensation);
-  options.onProgress?.({ stage: 'apply', done: 1, total: 3, message: 'Slicing weights' });
-  const ir = sliceModel(compensatedIr, plan);
-  options.onProgress?.({ stage: 'apply', done: 2, total: 3, message: 'Opening a session on the pruned model' });
-  const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
-  if (m.pruned) await releasePruned(m.pruned);
-  const parameters = parameterCount(ir);
-  const summary: AppliedModel = {
-    plan,
-    compensation: req.compensation,
-    layers: ir.layers,
-    parameters,
-    weightBytes: parameters * 4,
-    cost: modelCost(ir, m.ir.spec.maxPositions),
-    denseCost: modelCost(m.ir, m.ir.spec.maxPositions),
-  };
-  m.pruned = { ir, compensatedIr, session, summary };
-  options.onProgress?.({ stage: 'apply', done: 3, total: 3, message: 'Pruned model ready' });
+  options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
+  const summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
+  options.onProgress?.({ stage: 'apply', done: 2, total: 2, message: 'Pruned model ready' });
   return summary;
 }
 

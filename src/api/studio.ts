@@ -16,6 +16,7 @@ import { modelFingerprint } from '../core/fingerprint';
 import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
+import { slimGptPrune } from './slimgpt';
 import { loadOptionsFor, openModelSource } from './sources';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
@@ -106,5 +107,6 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     generate: (req, options = {}) => generate(state, model(), req, options),
     exportPruned: (options = {}) => exportPruned(state, model(), options),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
+    slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
   };
 }

@@ -15,6 +15,7 @@ import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types
 import type { LocalFile } from '../io/blob-source';
 import type { Recovery } from '../prune/recover';
 import type { RoundRecord } from '../prune/iterative';
+import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 
 export type ModelSource =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
@@ -215,6 +216,33 @@ export interface IterativeJobOptions extends JobOptions {
   onRound?: (round: IterativeRound) => void;
 }
 
+/** SlimGPT (src/prune/slimgpt.ts): layer-wise structured OBS, calibrated sequentially (calibrate first). */
+export interface SlimGptRequest {
+  /** Mean fractions of heads (kv groups) and FFN channels removed per layer. */
+  heads: number;
+  ffn: number;
+  /** uniform: the same fraction in every layer; incremental: SlimGPT's log-increase (fewer in early layers). */
+  allocation: SlimGptAllocation;
+  locked?: number[];
+  /** Perplexity of the result (the studio default: evaluation.txt, 8192 tokens, ctx 128, stride 64). */
+  perplexity: PerplexityRequest;
+  name?: string;
+}
+
+export interface SlimGptResult {
+  plan: PruningPlan;
+  applied: AppliedModel;
+  /** One record per layer: heads in pick order with their errors, FFN group sizes, time. */
+  layers: SlimGptLayerRecord[];
+  perplexity: PerplexityResult;
+  ms: number;
+}
+
+export interface SlimGptJobOptions extends JobOptions {
+  /** Called when a layer is done. */
+  onLayer?: (layer: SlimGptLayerRecord) => void;
+}
+
 export interface GenerateRequest {
   prompt: string;
   maxNewTokens: number;
@@ -275,4 +303,10 @@ export interface StudioApi {
    * applied model (as applyPlan), so exportPruned and target 'pruned' work on it.
    */
   iterativePrune(request: IterativeRequest, options?: IterativeJobOptions): Promise<IterativeResult>;
+  /**
+   * SlimGPT: per layer in order, greedy grouped-Cholesky head removal and dynamic-group FFN removal
+   * with OBS weight updates, each on statistics of the already pruned earlier layers; the result
+   * becomes the applied model (as applyPlan).
+   */
+  slimGptPrune(request: SlimGptRequest, options?: SlimGptJobOptions): Promise<SlimGptResult>;
 }

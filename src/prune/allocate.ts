@@ -65,6 +65,11 @@ function expandHeads(ir: ModelIR, layer: number, groups: number[]): number[] {
   return groups.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j)).sort((a, b) => a - b);
 }
 
+/** Units to remove from a layer of `n` at `ratio`: round(ratio · n), keeping at least one. */
+export function removalCount(ratio: number, n: number): number {
+  return Math.min(Math.max(0, Math.round(ratio * n)), n - 1);
+}
+
 function lowest(units: { index: number; score: number }[], count: number): number[] {
   const n = Math.min(Math.max(0, Math.round(count)), units.length - 1);
   return [...units]

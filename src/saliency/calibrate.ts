@@ -9,7 +9,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import type { JobOptions } from '../api/types';
-import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats } from './stats';
+import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
 import type { MaskSet } from './types';
 import { onesMasks } from './criteria/ablation';
 
@@ -67,7 +67,7 @@ export async function collectStats(
   ir: ModelIR,
   session: RunnerSession,
   set: CalibrationSet,
-  opts: JobOptions & { withGram: boolean; batchSize?: number; masks?: MaskSet; extraFeeds?: Feeds },
+  opts: JobOptions & { withGram: GramSelection; batchSize?: number; masks?: MaskSet; extraFeeds?: Feeds },
 ): Promise<CalibrationStats> {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;

@@ -41,14 +41,18 @@ function channelStats(channels: number, withGram: boolean): ChannelStats {
   };
 }
 
-export function createStats(ir: ModelIR, withGram: boolean): CalibrationStats {
+/** Which X^T X to accumulate: all, none, or those a selector picks (e.g. one layer's, for SlimGPT). */
+export type GramSelection = boolean | ((layer: number, kind: 'attnIn' | 'ffnIn') => boolean);
+
+export function createStats(ir: ModelIR, withGram: GramSelection): CalibrationStats {
+  const gram = (l: number, kind: 'attnIn' | 'ffnIn') => (typeof withGram === 'function' ? withGram(l, kind) : withGram);
   return {
     numSequences: 0,
     numTokens: 0,
     baseLoss: NaN,
-    layers: ir.layers.map((l) => ({
-      attnIn: channelStats(l.numHeads * ir.spec.headDim, withGram),
-      ffnIn: channelStats(l.ffnSize, withGram),
+    layers: ir.layers.map((l, i) => ({
+      attnIn: channelStats(l.numHeads * ir.spec.headDim, gram(i, 'attnIn')),
+      ffnIn: channelStats(l.ffnSize, gram(i, 'ffnIn')),
       influenceSum: 0,
     })),
   };

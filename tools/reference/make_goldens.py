@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
     /usr/bin/python3 tools/reference/make_goldens.py [model_dir]      # default public/models/demo-gpt2
-Writes fixtures/golden/{dense,perplexity,criteria,prune,gradients}.json and runs the check against gpt2_torch.py.
+Writes fixtures/golden/{dense,perplexity,criteria,prune,slimgpt,gradients}.json and runs the check against gpt2_torch.py.
 """
 import sys
 
@@ -14,6 +14,7 @@ import dense_golden
 import gradient_golden
 import perplexity_golden
 import prune_golden
+import slimgpt_golden
 from gpt2_ref import DEFAULT_MODEL_DIR, GPT2Ref
 
 if __name__ == "__main__":
@@ -25,5 +26,6 @@ if __name__ == "__main__":
     perplexity_golden.run(model, model_dir)
     criteria_golden.run(model, model_dir)
     prune_golden.run(model, model_dir)
+    slimgpt_golden.run(model, model_dir)
     gradient_golden.run(model, model_dir)  # after prune: reads the golden-50 plan from prune.json
     check_against_demo.main(model_dir)

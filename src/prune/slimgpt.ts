@@ -1,0 +1,156 @@
+/**
+ * SlimGPT (Ling et al., 2024): layer-wise structured pruning with OBS, calibrated sequentially.
+ * For each layer in order, on the current model (earlier layers already pruned and compensated):
+ *   1. H of the output projection's inputs → greedy grouped-Cholesky removal of heads (kv groups
+ *      under GQA) with the OBS update of W_o (slimgpt-obs.ts);
+ *   2. H of the down projection's inputs, taken again with this layer's heads pruned → dynamic
+ *      group-size removal of FFN channels with the OBS update of W_down;
+ * so each layer's statistics see the pruned outputs of the layers before it. Per-layer counts come
+ * from the uniform or SlimGPT log-increase (incremental) ratio, with the allocation's rounding and
+ * guard rails (a layer keeps one unit; locked layers are untouched). The engine that runs the model
+ * is injected, so this module stays pure.
+ */
+import { InputError, throwIfAborted } from '../core/errors';
+import type { LayerWeights, Linear, ModelIR } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+import { tensor } from '../core/tensor';
+import type { ProgressCallback } from '../api/types';
+import type { MaskSet } from '../saliency/types';
+import { incrementalRatios, removalCount } from './allocate';
+import { masksToPlan, onesMaskSet } from './iterative';
+import { obsState, removeChannelsDynamic, removeGroupsGreedy, type ObsState } from './slimgpt-obs';
+import { withOwnProjections } from './recover';
+
+export const SLIMGPT_ALLOCATIONS = ['uniform', 'incremental'] as const;
+export type SlimGptAllocation = (typeof SLIMGPT_ALLOCATIONS)[number];
+
+export interface SlimGptOptions {
+  /** Fraction of heads (kv groups) and of FFN channels to remove (mean over layers). */
+  heads: number;
+  ffn: number;
+  allocation: SlimGptAllocation;
+  locked?: readonly number[];
+}
+
+export interface SlimGptEngine {
+  /** H = 2XᵀX/N_seq of layer `layer`'s o ('attn') or down ('ffn') projection inputs, on (ir weights, masks). */
+  hessian(ir: ModelIR, masks: MaskSet, layer: number, kind: 'attn' | 'ffn'): Promise<Float64Array>;
+  now(): number;
+}
+
+export interface SlimGptLayerRecord {
+  layer: number;
+  /** Heads removed, in the order the greedy search picked their groups. */
+  headOrder: number[];
+  /** Grouped-Cholesky error of each picked group when it was picked. */
+  headErrors: number[];
+  removedHeads: number[];
+  ffnGroups: number[];
+  removedFfn: number[];
+  attnDamping: number;
+  ffnDamping: number;
+  ms: number;
+}
+
+export interface SlimGptHooks {
+  signal?: AbortSignal;
+  onProgress?: ProgressCallback;
+  onLayer?: (r: SlimGptLayerRecord) => void;
+}
+
+export function validateSlimGpt(opts: SlimGptOptions): void {
+  if (!(opts.heads >= 0 && opts.heads < 1) || !(opts.ffn >= 0 && opts.ffn < 1))
+    throw new InputError(`SlimGPT targets must be fractions in [0, 1), got heads ${opts.heads} and FFN ${opts.ffn}.`);
+  if (!SLIMGPT_ALLOCATIONS.includes(opts.allocation))
+    throw new InputError(`SlimGPT allocation must be uniform or incremental, got ${JSON.stringify(opts.allocation)}.`);
+}
+
+/** Per layer: kv groups and FFN channels to remove. */
+export function slimGptCounts(ir: ModelIR, opts: SlimGptOptions): { groups: number[]; ffn: number[] } {
+  const L = ir.layers.length;
+  const ratios = (r: number) => (opts.allocation === 'incremental' ? incrementalRatios(L, r) : new Array<number>(L).fill(r));
+  const hr = ratios(opts.heads);
+  const fr = ratios(opts.ffn);
+  const locked = new Set(opts.locked ?? []);
+  return {
+    groups: ir.layers.map((s, l) => (locked.has(l) ? 0 : removalCount(hr[l]!, s.numKvHeads))),
+    ffn: ir.layers.map((s, l) => (locked.has(l) ? 0 : removalCount(fr[l]!, s.ffnSize))),
+  };
+}
+
+function toLinear(lin: Linear, st: ObsState): Linear {
+  return { ...lin, weight: tensor(lin.weight.shape, Float32Array.from(st.w)) };
+}
+
+function withLayer(ir: ModelIR, l: number, patch: Partial<LayerWeights>): ModelIR {
+  const layers = ir.weights.layers.map((lw, i) => (i === l ? { ...lw, ...patch } : lw));
+  return { ...ir, weights: { ...ir.weights, layers } };
+}
+
+function stateOf(lin: Linear, hessian: Float64Array): ObsState {
+  const [rows = 0, n = 0] = lin.weight.shape;
+  return obsState(lin.weight.data, rows, n, hessian);
+}
+
+/** Runs SlimGPT; returns the compensated full-size model, the final masks, the plan and per-layer records. */
+export async function slimGptPrune(
+  ir0: ModelIR,
+  opts: SlimGptOptions,
+  engine: SlimGptEngine,
+  hooks: SlimGptHooks = {},
+): Promise<{ ir: ModelIR; masks: MaskSet; plan: PruningPlan; layers: SlimGptLayerRecord[] }> {
+  validateSlimGpt(opts);
+  const counts = slimGptCounts(ir0, opts);
+  let ir = withOwnProjections(ir0);
+  const masks = onesMaskSet(ir0);
+  const H = ir0.layers[0]?.numHeads ?? 0;
+  const F = ir0.layers[0]?.ffnSize ?? 0;
+  const records: SlimGptLayerRecord[] = [];
+  const L = ir0.layers.length;
+  for (let l = 0; l < L; l++) {
+    const t0 = engine.now();
+    const shape = ir0.layers[l]!;
+    const record: SlimGptLayerRecord = {
+      layer: l,
+      headOrder: [],
+      headErrors: [],
+      removedHeads: [],
+      ffnGroups: [],
+      removedFfn: [],
+      attnDamping: NaN,
+      ffnDamping: NaN,
+      ms: 0,
+    };
+    const step = (what: string, done: number) =>
+      hooks.onProgress?.({ stage: 'slimgpt', done: 2 * l + done, total: 2 * L, message: `Layer ${l + 1}/${L}: ${what}` });
+    if (counts.groups[l]! > 0) {
+      throwIfAborted(hooks.signal, 'SlimGPT');
+      step(`heads (${counts.groups[l]} of ${shape.numKvHeads} groups)`, 0);
+      const st = stateOf(ir.weights.layers[l]!.o, await engine.hessian(ir, masks, l, 'attn'));
+      const g = shape.numHeads / shape.numKvHeads;
+      const picked = removeGroupsGreedy(st, g * ir0.spec.headDim, counts.groups[l]!);
+      record.headOrder = picked.order.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
+      record.headErrors = picked.errors;
+      record.removedHeads = [...record.headOrder].sort((a, b) => a - b);
+      record.attnDamping = st.damping;
+      ir = withLayer(ir, l, { o: toLinear(ir.weights.layers[l]!.o, st) });
+      for (const h of record.removedHeads) masks.heads[l * H + h] = 0;
+    }
+    if (counts.ffn[l]! > 0) {
+      throwIfAborted(hooks.signal, 'SlimGPT');
+      step(`FFN channels (${counts.ffn[l]} of ${shape.ffnSize})`, 1);
+      const st = stateOf(ir.weights.layers[l]!.down, await engine.hessian(ir, masks, l, 'ffn'));
+      const removed = removeChannelsDynamic(st, counts.ffn[l]!);
+      record.removedFfn = removed.removed;
+      record.ffnGroups = removed.groups;
+      record.ffnDamping = st.damping;
+      ir = withLayer(ir, l, { down: toLinear(ir.weights.layers[l]!.down, st) });
+      for (const j of record.removedFfn) masks.ffn[l * F + j] = 0;
+    }
+    record.ms = engine.now() - t0;
+    records.push(record);
+    hooks.onLayer?.(record);
+  }
+  hooks.onProgress?.({ stage: 'slimgpt', done: 2 * L, total: 2 * L, message: 'SlimGPT done' });
+  return { ir, masks, plan: masksToPlan(ir0, masks, 'slimgpt'), layers: records };
+}
