@@ -1,7 +1,10 @@
-/** Issue 6 through the UI in Chromium: Taylor importance (gradient graph) and a 3-round iterative prune-and-recover. */
+/**
+ * Through the UI in Chromium: Taylor importance (gradient graph), a 3-round iterative prune-and-recover,
+ * then SlimGPT (layer-wise OBS); each result is measured like an applied plan (a results-table row).
+ */
 import { expect, test } from '@playwright/test';
 
-test('Taylor importance and a 3-round iterative prune', async ({ page }) => {
+test('Taylor importance, a 3-round iterative prune, then SlimGPT', async ({ page }) => {
   await page.goto('/');
   await expect(page.getByTestId('latency-median')).toHaveText(/\d/, { timeout: 300_000 });
   await expect(page.locator('.job-idle')).toHaveText('Ready.', { timeout: 120_000 });
@@ -23,4 +26,21 @@ test('Taylor importance and a 3-round iterative prune', async ({ page }) => {
   const rows = page.getByTestId('iterative-rounds').locator('tbody tr');
   await expect(rows.last()).toContainText('3', { timeout: 400_000 });
   expect(await rows.count()).toBeGreaterThanOrEqual(3);
+
+  const results = page.getByTestId('results-table').locator('tbody tr');
+  await expect(results).toHaveCount(1, { timeout: 300_000 });
+
+  await page.getByText('SlimGPT (layer-wise OBS)', { exact: true }).click();
+  await page.locator('#sg-heads').fill('25');
+  await page.locator('#sg-ffn').fill('25');
+  await page.locator('#sg-allocation').selectOption('incremental');
+  await page.getByTestId('slimgpt-run').click();
+  const layers = page.getByTestId('slimgpt-layers').locator('tbody tr');
+  await expect(layers).toHaveCount(4, { timeout: 400_000 });
+  // incremental 25%: per-layer ratios 0.09 .. 0.37, so 1 head goes in layer 0 and 3 (in pick order) in layer 3
+  await expect(layers.first().locator('td').nth(1)).not.toContainText('→');
+  await expect(layers.last().locator('td').nth(1)).toContainText('→');
+  await expect(results).toHaveCount(2, { timeout: 300_000 });
+  await expect(results.last()).toContainText('slimgpt');
+  await expect(page.getByTestId('pruned-ppl')).toHaveText(/^\d+(\.\d+)?$/);
 });

@@ -1,10 +1,11 @@
 /**
  * Results slice: the live masked preview (streamed estimate + final), the applied (pruned) model
  * with its exact perplexity and measured latency, text comparisons, the export verification,
- * iterative rounds, and the table of applied plans (persisted in localStorage).
+ * iterative rounds, SlimGPT per-layer records, and the table of applied plans (persisted in localStorage).
  */
 import type { StateCreator } from 'zustand';
 import type { AppliedModel, ExportBundle, GenerateResult, IterativeRound, LatencyResult, PerplexityResult } from '../api/types';
+import type { SlimGptLayerRecord } from '../prune/slimgpt';
 import type { StudioStore } from './index';
 
 export interface ResultRow {
@@ -38,6 +39,7 @@ export interface ResultsSlice {
   generated: { dense: GenerateResult | null; pruned: GenerateResult | null };
   exportVerification: ExportBundle['verification'] | null;
   iterativeRounds: IterativeRound[];
+  slimGptLayers: SlimGptLayerRecord[];
   results: ResultRow[];
   setPreview: (p: PreviewView | null) => void;
   setApplied: (a: AppliedModel | null) => void;
@@ -46,6 +48,7 @@ export interface ResultsSlice {
   setGenerated: (g: Partial<ResultsSlice['generated']>) => void;
   setExportVerification: (v: ExportBundle['verification'] | null) => void;
   setIterativeRounds: (r: IterativeRound[]) => void;
+  setSlimGptLayers: (r: SlimGptLayerRecord[]) => void;
   addResult: (row: ResultRow) => void;
   removeResult: (id: string) => void;
 }
@@ -78,6 +81,7 @@ export const createResultsSlice: StateCreator<StudioStore, [], [], ResultsSlice>
   generated: { dense: null, pruned: null },
   exportVerification: null,
   iterativeRounds: [],
+  slimGptLayers: [],
   results: loadRows(),
   setPreview: (preview) => set({ preview }),
   setApplied: (applied) =>
@@ -93,6 +97,7 @@ export const createResultsSlice: StateCreator<StudioStore, [], [], ResultsSlice>
   setGenerated: (g) => set((s) => ({ generated: { ...s.generated, ...g } })),
   setExportVerification: (exportVerification) => set({ exportVerification }),
   setIterativeRounds: (iterativeRounds) => set({ iterativeRounds }),
+  setSlimGptLayers: (slimGptLayers) => set({ slimGptLayers }),
   addResult: (row) => {
     const results = [...get().results, row];
     set({ results });

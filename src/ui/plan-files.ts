@@ -1,10 +1,10 @@
 /**
  * Plan and model files, and text compare: save / load plan.json (the engine validates a loaded
  * plan through previewPlan, so its typed errors are shown), export the pruned bundle as
- * `<model>-pruned.zip` (fflate), generate dense vs pruned, iterative prune-and-recover.
+ * `<model>-pruned.zip` (fflate), generate dense vs pruned.
  */
 import { zipSync } from 'fflate';
-import type { GenerateRequest, IterativeRequest } from '../api/types';
+import type { GenerateRequest } from '../api/types';
 import { InputError } from '../core/errors';
 import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
@@ -22,7 +22,8 @@ function download(name: string, data: Blob): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-async function quiet(): Promise<void> {
+/** Stops the live preview and waits until the engine is free. */
+export async function quiet(): Promise<void> {
   cancelPreview();
   await previewSettled();
   await whenIdle();
@@ -76,36 +77,4 @@ export async function generateCompare(req: Omit<GenerateRequest, 'target'>): Pro
   if (!useStudio.getState().applied) return;
   const pruned = await job('Generating (pruned)', 'generate', [{ ...req, target: 'pruned' }]);
   if (pruned) useStudio.getState().setGenerated({ pruned });
-}
-
-export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {
-  await quiet();
-  let text: string;
-  try {
-    text = await fetchEvaluationText();
-  } catch (e) {
-    report('Reading the evaluation text', e);
-    return;
-  }
-  const result = await job('Iterative prune-and-recover', 'iterativePrune', [
-    { ...req, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 4096, text } },
-  ]);
-  if (!result) return;
-  const st = useStudio.getState();
-  st.setIterativeRounds(result.rounds);
-  st.setApplied(result.applied);
-  st.setPrunedPerplexity(result.perplexity);
-  st.addResult({
-    id: `${Date.now()}`,
-    plan: result.plan.name,
-    criterion: req.criterion,
-    allocation: result.plan.derivation?.allocation ?? 'iterative',
-    compensation: req.recovery,
-    parameters: result.applied.parameters,
-    perplexity: result.perplexity.perplexity,
-    latencyMs: NaN,
-    denseLatencyMs: st.denseLatency?.medianMs ?? null,
-    flopRatio: result.applied.cost.flops / result.applied.denseCost.flops,
-    at: new Date().toISOString(),
-  });
 }

@@ -3,10 +3,11 @@
  * (debounced, the previous preview cancelled, the estimate streamed from progress); apply with
  * compensation -> exact perplexity + measured latency -> a results row; one-click magnitude scores.
  */
-import type { PerplexityRequest } from '../api/types';
+import type { AppliedModel, PerplexityRequest, PerplexityResult } from '../api/types';
 import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
 import type { PruneControls } from '../store/plan';
+import type { ResultRow } from '../store/results';
 import { engine, fetchEvaluationText, job, report } from './actions';
 import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
 import { estimatePlan } from './plan-cost';
@@ -157,23 +158,45 @@ export async function computeMagnitude(): Promise<void> {
 
 /** Apply the current plan, then exact perplexity (8,192 tokens) and measured latency (dense and pruned). */
 export async function applyCurrent(): Promise<void> {
-  const { plan, controls, model } = useStudio.getState();
-  if (!plan || !model) return;
+  const { plan, controls } = useStudio.getState();
+  if (!plan) return;
   cancelPreview();
   await previewRun;
   await whenIdle();
   const applied = await job('Applying the plan', 'applyPlan', [{ plan, compensation: controls.compensation }]);
   if (!applied) return;
+  await measureApplied(applied, {
+    criterion: applied.plan.derivation?.criterion ?? 'manual',
+    allocation: applied.plan.derivation?.allocation ?? 'manual',
+    compensation: applied.compensation,
+  });
+}
+
+/**
+ * A new applied model (apply, iterative, SlimGPT): exact perplexity on the studio protocol (unless
+ * the engine already measured it on that protocol), latency dense vs pruned, and a results row,
+ * so every row of the results table is measured the same way.
+ */
+export async function measureApplied(
+  applied: AppliedModel,
+  meta: Pick<ResultRow, 'criterion' | 'allocation' | 'compensation'>,
+  exact?: PerplexityResult,
+): Promise<void> {
+  const model = useStudio.getState().model;
+  if (!model) return;
   useStudio.getState().setApplied(applied);
-  let text: string;
-  try {
-    text = await fetchEvaluationText();
-  } catch (e) {
-    report('Reading the evaluation text', e);
-    return;
+  let ppl = exact;
+  if (!ppl) {
+    let text: string;
+    try {
+      text = await fetchEvaluationText();
+    } catch (e) {
+      report('Reading the evaluation text', e);
+      return;
+    }
+    ppl = await job('Pruned perplexity', 'evaluatePerplexity', [{ ...EXACT_PROTOCOL, text }]);
+    if (!ppl) return;
   }
-  const ppl = await job('Pruned perplexity', 'evaluatePerplexity', [{ ...EXACT_PROTOCOL, text }]);
-  if (!ppl) return;
   useStudio.getState().setPrunedPerplexity(ppl);
   // Dense and pruned interleaved run by run (same request as the baseline), so drift hits both alike.
   const compared = await job('Latency, dense vs pruned', 'compareLatency', [LATENCY_DEFAULTS]);
@@ -186,9 +209,7 @@ export async function applyCurrent(): Promise<void> {
   st.addResult({
     id: `${Date.now()}`,
     plan: applied.plan.name,
-    criterion: applied.plan.derivation?.criterion ?? 'manual',
-    allocation: applied.plan.derivation?.allocation ?? 'manual',
-    compensation: applied.compensation,
+    ...meta,
     parameters: applied.parameters,
     perplexity: ppl.perplexity,
     latencyMs: lat.medianMs,

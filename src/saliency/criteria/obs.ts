@@ -6,7 +6,7 @@
  *    of column j after the head's earlier columns are removed);
  *  - FFN channel j: e_j = sum_i W_ij^2 / [H^-1]_jj.
  * Scores are the one-shot errors of removing each unit alone from the dense model. The greedy,
- * dynamic-group-size removal with weight compensation lives in src/prune/.
+ * dynamic-group-size removal with weight compensation (SlimGPT itself) is src/prune/slimgpt.ts.
  */
 import { InputError } from '../../core/errors';
 import { block, cholesky, dampedInverse } from '../../core/linalg';

@@ -4,7 +4,7 @@ import { useStudio } from '../../../store';
 import type { Recovery } from '../../../prune/recover';
 import type { CriterionName } from '../../../saliency/types';
 import { fixed } from '../../format';
-import { runIterative } from '../../plan-files';
+import { runIterative } from '../../method-actions';
 import { Explain } from '../Explain';
 
 const RECOVERY: Recovery[] = ['none', 'obs', 'sgd'];

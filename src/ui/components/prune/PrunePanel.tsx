@@ -8,6 +8,7 @@ import { loadPlanFile, savePlan } from '../../plan-files';
 import { watchPlan } from '../../prune-actions';
 import { BaselinePanel } from '../BaselinePanel';
 import { IterativeBlock } from './IterativeBlock';
+import { SlimGptBlock } from './SlimGptBlock';
 import { PruneControls } from './PruneControls';
 import { ApplyBlock, PreviewBlock } from './PreviewApply';
 
@@ -75,6 +76,7 @@ export function PrunePanel() {
         <ApplyBlock />
         <PlanFiles />
         <IterativeBlock />
+        <SlimGptBlock />
       </aside>
     </div>
   );

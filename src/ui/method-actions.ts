@@ -1,0 +1,50 @@
+/**
+ * Pruning methods that pick their own units and update weights on the way (the engine's
+ * iterativePrune and slimGptPrune): run with progress and cancel, show their per-round / per-layer
+ * records, then measure the result like an applied plan (exact perplexity, latency, results row).
+ */
+import type { IterativeRequest, SlimGptRequest } from '../api/types';
+import { useStudio } from '../store';
+import { fetchEvaluationText, job, report } from './actions';
+import { quiet } from './plan-files';
+import { EXACT_PROTOCOL, measureApplied, PREVIEW_PROTOCOL } from './prune-actions';
+
+async function evaluationText(): Promise<string | undefined> {
+  try {
+    return await fetchEvaluationText();
+  } catch (e) {
+    report('Reading the evaluation text', e);
+    return undefined;
+  }
+}
+
+export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {
+  await quiet();
+  const text = await evaluationText();
+  if (text === undefined) return;
+  const result = await job('Iterative prune-and-recover', 'iterativePrune', [
+    { ...req, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 4096, text } },
+  ]);
+  if (!result) return;
+  useStudio.getState().setIterativeRounds(result.rounds);
+  await measureApplied(result.applied, {
+    criterion: req.criterion,
+    allocation: result.plan.derivation?.allocation ?? 'iterative',
+    compensation: req.recovery,
+  });
+}
+
+export async function runSlimGpt(req: Omit<SlimGptRequest, 'perplexity'>): Promise<void> {
+  await quiet();
+  const text = await evaluationText();
+  if (text === undefined) return;
+  useStudio.getState().setSlimGptLayers([]);
+  const result = await job('SlimGPT (layer-wise OBS)', 'slimGptPrune', [{ ...req, perplexity: { ...EXACT_PROTOCOL, text } }]);
+  if (!result) return;
+  useStudio.getState().setSlimGptLayers(result.layers);
+  await measureApplied(
+    result.applied,
+    { criterion: 'slimgpt', allocation: result.plan.derivation?.allocation ?? req.allocation, compensation: 'obs' },
+    result.perplexity,
+  );
+}
