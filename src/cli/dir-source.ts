@@ -13,7 +13,11 @@ function walk(dir: string): string[] {
 
 export function dirSource(dir: string): FileSource {
   const root = resolve(dir);
-  if (!existsSync(root)) throw new InputError(`Model folder ${root} does not exist.`);
+  if (!existsSync(root))
+    throw new InputError(
+      `Model folder ${root} does not exist.`,
+      'Pass --model the folder that holds config.json and model.safetensors (or an ONNX export), e.g. public/models/demo-gpt2.',
+    );
   const inside = (path: string) => {
     const full = resolve(root, path);
     const rel = relative(root, full);

@@ -3,15 +3,15 @@
  * (StudioApi.iterativePrune), printing each round's perplexity to stderr and writing the
  * verified export bundle to --out.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { InputError } from '../core/errors';
 import type { StudioApi } from '../api/types';
 import { RECOVERIES, usesObs, type Recovery } from '../prune/recover';
 import { getCriterion } from '../saliency/registry';
 import type { CriterionName } from '../saliency/types';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
-import { calibrateFromArgs, DEFAULT_EVALUATION } from './prune';
+import { calibrateFromArgs, perplexityRequest } from './prune';
 
 export const ITERATE_USAGE = `  prune-studio iterate --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--rounds n (default: ~12.5% per round)]
                      [--recovery ${RECOVERIES.join('|')}] [--sgd-steps 10] [--lr 0.05]
@@ -26,14 +26,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
   const ffn = numberFlag(args, 'ffn', ratio);
   const out = stringFlag(args, 'out');
   const calibration = await calibrateFromArgs(api, args, criterion.needs.gram || usesObs(recovery));
-  const evalPath = stringFlag(args, 'text', DEFAULT_EVALUATION);
-  const perplexity = {
-    text: readFileSync(evalPath, 'utf8'),
-    textName: basename(evalPath),
-    contextLength: 128,
-    stride: 64,
-    maxTokens: numberFlag(args, 'max-tokens', 4096),
-  };
+  const perplexity = perplexityRequest(args, 4096);
   const result = await api.iterativePrune(
     {
       criterion: criterion.name as CriterionName,

@@ -3,6 +3,7 @@
  *   npm run cli -- eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] --json
  *   npm run cli -- export --model <dir> --out <file.onnx>
  *   npm run cli -- iterate --model <dir> --criterion taylor --ratio 0.5 --rounds 3 --recovery obs --out <dir>
+ *   npm run cli -- slimgpt --model <dir> --ratio 0.5 --allocation incremental --out <dir>
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -14,6 +15,7 @@ import { CRITERION_NAMES, type CriterionName } from '../saliency/types';
 import { getCriterion } from '../saliency/registry';
 import { applyCommand, pruneCommand } from './prune';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
+import { SLIMGPT_USAGE, slimGptCommand } from './slimgpt';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
@@ -23,7 +25,8 @@ const USAGE = `usage:
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--layers n]
                      [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs] --out <dir>
   prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>
-${ITERATE_USAGE}`;
+${ITERATE_USAGE}
+${SLIMGPT_USAGE}`;
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
@@ -95,6 +98,7 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<unknown>> = {
   prune: (args) => withStudio(args, (api) => pruneCommand(api, args)),
   apply: (args) => withStudio(args, (api) => applyCommand(api, args)),
   iterate: (args) => withStudio(args, (api) => iterateCommand(api, args)),
+  slimgpt: (args) => withStudio(args, (api) => slimGptCommand(api, args)),
 };
 
 async function main(argv: string[]): Promise<number> {

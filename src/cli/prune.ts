@@ -3,14 +3,13 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { InputError } from '../core/errors';
 import type { PruningPlan } from '../core/plan';
-import type { StudioApi } from '../api/types';
+import type { AppliedModel, StudioApi } from '../api/types';
 import { ALLOCATIONS, type Allocation } from '../prune/allocate';
-import type { Compensation } from '../prune/compensate';
+import { COMPENSATIONS, type Compensation } from '../prune/compensate';
 import { getCriterion } from '../saliency/registry';
 import type { CriterionName } from '../saliency/types';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 
-const COMPENSATIONS: readonly Compensation[] = ['none', 'bias', 'obs'];
 export const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
 export const DEFAULT_EVALUATION = 'public/data/evaluation.txt';
 
@@ -31,12 +30,26 @@ export async function calibrateFromArgs(api: StudioApi, args: ParsedArgs, withHe
   });
 }
 
+/** --text (default evaluation.txt), --max-tokens (default 8192), context 128, stride 64. */
+export function perplexityRequest(args: ParsedArgs, maxTokens = 8192) {
+  const evalPath = stringFlag(args, 'text', DEFAULT_EVALUATION);
+  return {
+    text: readFileSync(evalPath, 'utf8'),
+    textName: basename(evalPath),
+    contextLength: 128,
+    stride: 64,
+    maxTokens: numberFlag(args, 'max-tokens', maxTokens),
+  };
+}
+
 /** Applies, measures and writes the bundle; returns the JSON summary. */
 async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: PruningPlan, compensation: Compensation) {
-  const applied = await api.applyPlan({ plan, compensation });
-  const evalPath = stringFlag(args, 'text', DEFAULT_EVALUATION);
-  const maxTokens = numberFlag(args, 'max-tokens', 8192);
-  const request = { text: readFileSync(evalPath, 'utf8'), textName: basename(evalPath), contextLength: 128, stride: 64, maxTokens };
+  return measureAndExport(api, args, await api.applyPlan({ plan, compensation }));
+}
+
+/** Perplexity dense and pruned, interleaved latency, the verified bundle written to --out; the JSON summary. */
+export async function measureAndExport(api: StudioApi, args: ParsedArgs, applied: AppliedModel) {
+  const request = perplexityRequest(args);
   const dense = await api.evaluatePerplexity(request);
   const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
   const latencyReq = { batch: 1, seq: 128, warmup: 3, runs: numberFlag(args, 'runs', 10) };
@@ -49,7 +62,8 @@ async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: Prunin
     out,
     files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })),
     verification: bundle.verification,
-    compensation,
+    plan: applied.plan.name,
+    compensation: applied.compensation,
     parameters: { dense: applied.denseCost.parameters, pruned: applied.parameters },
     flops: { dense: applied.denseCost.flops, pruned: applied.cost.flops },
     perplexity: { dense: dense.perplexity, pruned: pruned.perplexity, protocol: pruned.protocol },

@@ -1,0 +1,125 @@
+/**
+ * The CLI as a user runs it (`node --import tsx src/cli/main.ts ...`, onnxruntime-node): `prune`
+ * writes the export bundle and prints perplexity with its protocol, parameters and latency; the
+ * written model.onnx loads and runs; `apply` of the written plan.json gives the same model;
+ * `slimgpt` writes its bundle; bad flags exit 1 with the typed error and its hint on stderr.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+
+const SMALL = ['--samples', '2', '--seq', '64', '--max-tokens', '512', '--runs', '2', '--json'];
+
+/** The printed JSON summary (fields as the commands write them). */
+interface Summary {
+  compensation: string;
+  plan: string;
+  parameters: { dense: number; pruned: number };
+  perplexity: { dense: number; pruned: number; protocol: Record<string, unknown> };
+  latencyMs: { dense: number; flopBoundSpeedup: number };
+  verification: { maxAbsLogitDiff: number };
+  layers: unknown[];
+}
+
+function cli(...args: string[]) {
+  const r = spawnSync('node', ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', timeout: 240_000 });
+  const last = r.stdout.trim().split('\n').pop() ?? '';
+  return { code: r.status, stderr: r.stderr, json: (last ? JSON.parse(last) : {}) as Summary };
+}
+
+describe('cli', () => {
+  const out = mkdtempSync(join(tmpdir(), 'prune-studio-cli-'));
+
+  it('prune writes a verified bundle and prints perplexity, parameters and latency', async () => {
+    const dir = join(out, 'pruned');
+    const r = cli(
+      'prune',
+      '--model',
+      'public/models/demo-gpt2',
+      '--criterion',
+      'wanda',
+      '--ratio',
+      '0.5',
+      '--compensate',
+      'obs',
+      '--out',
+      dir,
+      ...SMALL,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md']) expect(existsSync(join(dir, f))).toBe(true);
+    expect(r.json.compensation).toBe('obs');
+    expect(r.json.parameters).toEqual({ dense: 4240896, pruned: 2664448 });
+    expect(r.json.perplexity.protocol).toMatchObject({ textName: 'evaluation.txt', contextLength: 128, stride: 64, tokensScored: 511 });
+    expect(r.json.perplexity.pruned).toBeGreaterThan(r.json.perplexity.dense);
+    expect(r.json.latencyMs.dense).toBeGreaterThan(0);
+    expect(r.json.latencyMs.flopBoundSpeedup).toBeGreaterThan(1.5);
+    expect(r.json.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')));
+    const ids = [464, 1468, 582, 3114];
+    const res = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 4]) });
+    expect(res.logits!.dims).toEqual([1, 4, 4096]);
+    await session.release();
+  }, 300_000);
+
+  it('apply of the written plan gives the same model', () => {
+    const r = cli(
+      'apply',
+      '--model',
+      'public/models/demo-gpt2',
+      '--plan',
+      join(out, 'pruned', 'plan.json'),
+      '--out',
+      join(out, 'again'),
+      ...SMALL,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.parameters.pruned).toBe(2664448);
+    expect(readFileSync(join(out, 'again', 'plan.json'), 'utf8')).toContain('"removedHeads"');
+  }, 300_000);
+
+  it('slimgpt writes its bundle and reports every layer', () => {
+    const r = cli(
+      'slimgpt',
+      '--model',
+      'public/models/demo-gpt2',
+      '--ratio',
+      '0.25',
+      '--allocation',
+      'incremental',
+      '--out',
+      join(out, 'slim'),
+      ...SMALL,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.layers).toHaveLength(4);
+    expect(r.json.compensation).toBe('obs');
+    expect(r.json.plan).toBe('slimgpt-incremental-h25-f25');
+    expect(r.stderr).toMatch(/layer 3: heads/);
+    expect(existsSync(join(out, 'slim', 'model.onnx'))).toBe(true);
+  }, 300_000);
+
+  it('bad flags exit 1 with the typed error', () => {
+    const r = cli(
+      'prune',
+      '--model',
+      'public/models/demo-gpt2',
+      '--criterion',
+      'wanda',
+      '--ratio',
+      '0.5',
+      '--compensate',
+      'magic',
+      '--out',
+      join(out, 'x'),
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/InputError .*--compensate must be one of none, bias, obs/);
+    const missing = cli('eval', '--model', join(out, 'does-not-exist'), '--text', 'public/data/evaluation.txt');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/hint:/);
+  }, 120_000);
+});
