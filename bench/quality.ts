@@ -7,7 +7,9 @@
  *  - byUnitType: 50% of heads only and 50% of FFN neurons only, no compensation, so a criterion
  *    that is good for one unit type and bad for the other shows where;
  *  - ffnByLayer: 50% of the FFN neurons of one layer at a time (the others dense), no compensation:
- *    where a criterion's FFN selection gains or loses against random.
+ *    where a criterion's FFN selection gains or loses against random;
+ *  - slimgpt: SlimGPT (layer-wise OBS, sequential calibration, greedy selection) uniform and
+ *    incremental at each ratio, next to the best one-shot criterion with OBS compensation.
  */
 import { allocate, type AllocationRequest } from '../src/prune/allocate';
 import { COMPENSATIONS, type Compensation } from '../src/prune/compensate';
@@ -112,6 +114,22 @@ async function ratioRow(api: Api, scores: Map<CriterionName, UnitScores>, ratio:
   };
 }
 
+async function slimGptRows(api: Api, ratios: number[], rows: Record<string, unknown>[]) {
+  const out: Record<string, unknown>[] = [];
+  for (const [i, ratio] of ratios.entries()) {
+    const byCriterion = rows[i]!.byCriterion as Record<string, Record<Compensation, number>>;
+    const [bestName, best] = Object.entries(byCriterion).reduce((a, b) => (b[1].obs < a[1].obs ? b : a));
+    const row: Record<string, unknown> = { ratio, bestOneShotObs: { criterion: bestName, perplexity: best.obs } };
+    for (const allocation of ['uniform', 'incremental'] as const) {
+      const t0 = performance.now();
+      const r = await api.slimGptPrune({ heads: ratio, ffn: ratio, allocation, perplexity: PPL });
+      row[allocation] = { perplexity: r.perplexity.perplexity, parameters: r.applied.parameters, ms: Math.round(performance.now() - t0) };
+    }
+    out.push(row);
+  }
+  return out;
+}
+
 export async function benchQuality(api: Api, ratios = [0.5, 0.7], log: (line: string) => void = () => {}) {
   await api.calibrate({ text: CALIB_TEXT, textName: 'calibration.txt', samples: 16, seq: 128, withHessians: true });
   const dense = (await api.evaluatePerplexity(PPL)).perplexity;
@@ -125,6 +143,8 @@ export async function benchQuality(api: Api, ratios = [0.5, 0.7], log: (line: st
   const byUnitType = [await unitTypeRow(api, scores, 'heads', 0.5), await unitTypeRow(api, scores, 'ffn', 0.5)];
   log('quality: by unit type done');
   const byLayer = await ffnByLayer(api, scores, 0.5);
+  log('quality: by layer done');
+  const slimgpt = await slimGptRows(api, ratios, rows);
   return {
     protocol: {
       ...PPL,
@@ -138,5 +158,6 @@ export async function benchQuality(api: Api, ratios = [0.5, 0.7], log: (line: st
     rows,
     byUnitType,
     ffnByLayer: byLayer,
+    slimgpt,
   };
 }

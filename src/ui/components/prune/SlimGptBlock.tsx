@@ -1,10 +1,15 @@
 /** SlimGPT: layer-wise structured OBS with sequential calibration; targets, allocation, per-layer record. */
 import { useState } from 'react';
 import { useStudio } from '../../../store';
-import { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../../../prune/slimgpt';
+import type { SlimGptAllocation } from '../../../prune/slimgpt';
 import { fixed } from '../../format';
 import { runSlimGpt } from '../../method-actions';
 import { Explain } from '../Explain';
+
+const ALLOCATION_OPTIONS: [SlimGptAllocation, string][] = [
+  ['uniform', 'uniform'],
+  ['incremental', 'incremental (fewer in early layers)'],
+];
 
 function PercentSlider(props: { id: string; label: string; value: number; onChange: (v: number) => void }) {
   return (
@@ -67,9 +72,9 @@ export function SlimGptBlock() {
       <div className="field">
         <label htmlFor="sg-allocation">Per-layer ratio</label>
         <select id="sg-allocation" value={allocation} onChange={(e) => setAllocation(e.target.value as SlimGptAllocation)}>
-          {SLIMGPT_ALLOCATIONS.map((a) => (
-            <option key={a} value={a}>
-              {a === 'incremental' ? 'incremental (fewer in early layers)' : 'uniform'}
+          {ALLOCATION_OPTIONS.map(([value, label]) => (
+            <option key={value} value={value}>
+              {label}
             </option>
           ))}
         </select>
