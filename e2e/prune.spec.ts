@@ -62,15 +62,26 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
   await page.getByTestId('compute-magnitude').click();
   await expect(page.getByTestId('prune-criterion')).toHaveValue('magnitude', { timeout: 120_000 });
 
-  // Move the global target (fill fires input + change on a range input).
+  // Move the global target (fill fires input + change on a range input): by default a fraction of
+  // the model's parameters, which the engine turns into one heads / FFN ratio.
+  await expect(page.getByTestId('global-metric')).toHaveValue('parameters');
   const slider = page.getByTestId('global-slider');
   await slider.fill('30');
   await expect(slider).toHaveValue('30');
-  await expect(page.getByTestId('plan-name')).toContainText('magnitude-uniform-h30-f30', { timeout: 60_000 });
+  await expect(page.getByTestId('plan-name')).toContainText('magnitude-uniform-params30', { timeout: 60_000 });
+  const achieved = page.getByTestId('global-achieved');
+  await expect(achieved).toContainText('of parameters');
+  const removedPct = Number(/Removes ([\d.]+) %/.exec((await achieved.textContent()) ?? '')?.[1]);
+  expect(Math.abs(removedPct - 30)).toBeLessThan(1);
+  // the per-part sliders show the ratio the engine solved for (more than 30 %: embeddings stay)
+  expect(Number(await page.getByTestId('heads-slider').inputValue())).toBeGreaterThan(30);
   const preview = page.getByTestId('preview-ppl');
   await expect(preview).toHaveText(NUMBER, { timeout: 300_000 });
   await expect.poll(async () => Number(await preview.textContent()), { timeout: 300_000 }).not.toBeCloseTo(densePpl, 2);
   await expect(page.getByTestId('predicted-latency')).toHaveText(/\d+(\.\d+)? ms/);
+  // Counting units instead: the heads and FFN ratios equal the global value.
+  await page.getByTestId('global-metric').selectOption('units');
+  await expect(page.getByTestId('plan-name')).toContainText('magnitude-uniform-h30-f30', { timeout: 60_000 });
   // Keyboard works on the slider too (one step up, then the preview of the final plan settles).
   await slider.focus();
   await page.keyboard.press('ArrowRight');

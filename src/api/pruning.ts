@@ -12,6 +12,7 @@ import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
 import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
 import { allocate } from '../prune/allocate';
+import { ratioForTarget } from '../prune/target';
 
 export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
   const scores = m.scores.get(req.criterion);
@@ -28,12 +29,18 @@ export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
       'Compute block influence, ablation or magnitude to remove layers.',
     );
   }
-  const { criterion, layerCriterion: _lc, name, ...targets } = req;
-  const plan = allocate(m.ir, scores, scores, layerScores ?? null, targets, name ?? `${criterion}-${req.allocation}`);
+  const { criterion, layerCriterion: _lc, name, target, ...targets } = req;
+  const planName = name ?? `${criterion}-${req.allocation}`;
+  const planFor = (r: number) => allocate(m.ir, scores, scores, layerScores ?? null, { ...targets, heads: r, ffn: r }, planName);
+  if (target && !(target.fraction >= 0 && target.fraction < 1))
+    throw new InputError(`The global target must be a fraction in [0, 1), got ${target.fraction}.`);
+  const solved = target ? ratioForTarget(m.ir, planFor, target.metric, target.fraction) : undefined;
+  const plan = solved ? solved.plan : allocate(m.ir, scores, scores, layerScores ?? null, targets, planName);
   plan.derivation = {
     criterion,
     allocation: req.allocation,
-    targets: { heads: req.heads, ffn: req.ffn, layers: req.layers },
+    targets: { heads: solved?.ratio ?? req.heads, ffn: solved?.ratio ?? req.ffn, layers: req.layers },
+    ...(solved && target ? { global: { ...target, achieved: solved.achieved } } : {}),
     calibration: m.calibration && {
       textName: m.calibration.summary.textName,
       samples: m.calibration.summary.samples,

@@ -149,6 +149,11 @@ export interface CalibrationSummary {
 export interface PlanRequest extends AllocationRequest {
   /** Criterion whose (already computed) scores rank heads and FFN neurons. */
   criterion: CriterionName;
+  /**
+   * A global target in parameters or FLOPs (of the whole model, forward pass at seq 128): heads and
+   * ffn are then replaced by the one shared ratio whose plan comes closest to removing `fraction`.
+   */
+  target?: { metric: 'parameters' | 'flops'; fraction: number };
   /** Criterion whose scores rank whole layers (default: the same one, else block influence). */
   layerCriterion?: CriterionName;
   name?: string;

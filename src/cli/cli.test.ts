@@ -65,6 +65,26 @@ describe('cli', () => {
     await session.release();
   }, 300_000);
 
+  it('prune --target parameters removes that fraction of the parameters', () => {
+    const r = cli(
+      'prune',
+      '--model',
+      'public/models/demo-gpt2',
+      '--criterion',
+      'magnitude',
+      '--ratio',
+      '0.3',
+      '--target',
+      'parameters',
+      '--out',
+      join(out, 'p30'),
+      ...SMALL,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json.plan).toBe('magnitude-uniform-parameters0.3-l0');
+    expect(Math.abs(1 - r.json.parameters.pruned / r.json.parameters.dense - 0.3)).toBeLessThan(0.005);
+  }, 300_000);
+
   it('apply of the written plan gives the same model', () => {
     const r = cli(
       'apply',
@@ -118,6 +138,21 @@ describe('cli', () => {
     );
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/InputError .*--compensate must be one of none, bias, obs/);
+    const target = cli(
+      'prune',
+      '--model',
+      'public/models/demo-gpt2',
+      '--criterion',
+      'magnitude',
+      '--ratio',
+      '0.3',
+      '--target',
+      'bytes',
+      '--out',
+      join(out, 'y'),
+    );
+    expect(target.code).toBe(1);
+    expect(target.stderr).toMatch(/--target must be units, parameters or flops[\s\S]*hint: --target parameters/);
     const missing = cli('eval', '--model', join(out, 'does-not-exist'), '--text', 'public/data/evaluation.txt');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/hint:/);

@@ -86,6 +86,12 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   const heads = numberFlag(args, 'heads', ratio);
   const ffn = numberFlag(args, 'ffn', ratio);
   const layers = numberFlag(args, 'layers', 0);
+  const metric = stringFlag(args, 'target', 'units');
+  if (!['units', 'parameters', 'flops'].includes(metric))
+    throw new InputError(
+      `--target must be units, parameters or flops, got "${metric}".`,
+      '--target parameters --ratio 0.3 removes 30% of the parameters.',
+    );
   for (const [name, v] of [
     ['heads', heads],
     ['ffn', ffn],
@@ -102,7 +108,11 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
     heads,
     ffn,
     layers,
-    name: `${criterion.name}-${allocation}-h${heads}-f${ffn}-l${layers}`,
+    name:
+      metric === 'units'
+        ? `${criterion.name}-${allocation}-h${heads}-f${ffn}-l${layers}`
+        : `${criterion.name}-${allocation}-${metric}${ratio}-l${layers}`,
+    ...(metric === 'units' ? {} : { target: { metric: metric as 'parameters' | 'flops', fraction: ratio } }),
   });
   if (plan.derivation) plan.derivation.compensation = compensation;
   return applyMeasureExport(api, args, plan, compensation);

@@ -18,6 +18,8 @@ export interface PlanDerivation {
   criterion: string;
   allocation: string;
   targets: { heads: number; ffn: number; layers: number };
+  /** Set when the plan was solved for a fraction of parameters or FLOPs; `achieved` is what it removes. */
+  global?: { metric: 'parameters' | 'flops'; fraction: number; achieved: number };
   calibration?: { textName: string; samples: number; seq: number } | undefined;
   compensation?: 'none' | 'bias' | 'obs';
 }

@@ -11,9 +11,17 @@ import type { StudioStore } from './index';
 
 export type CompensationChoice = 'none' | 'bias' | 'obs';
 
+export type GlobalMetric = 'units' | 'parameters' | 'flops';
+
 export interface PruneControls {
-  /** Global target (fraction of prunable units); moving it sets heads and ffn together. */
+  /**
+   * Global target: the fraction of the model's parameters or FLOPs to remove (the engine solves for
+   * one heads / FFN ratio), or of the prunable units; moving it drives heads and ffn together.
+   */
   global: number;
+  globalMetric: GlobalMetric;
+  /** The heads / FFN ratios follow the global target (false once a per-part slider moved). */
+  useGlobal: boolean;
   heads: number;
   ffn: number;
   layers: number;
@@ -26,6 +34,8 @@ export interface PruneControls {
 
 export const DEFAULT_CONTROLS: PruneControls = {
   global: 0,
+  globalMetric: 'parameters',
+  useGlobal: false,
   heads: 0,
   ffn: 0,
   layers: 0,

@@ -58,8 +58,20 @@ export function changeControls(patch: Partial<PruneControls>): void {
   timer = setTimeout(() => void allocateFromControls(), 150);
 }
 
+function solvesGlobal(c: PruneControls): c is PruneControls & { globalMetric: 'parameters' | 'flops' } {
+  return c.useGlobal && c.globalMetric !== 'units';
+}
+
 function hasTargets(c: PruneControls): boolean {
-  return c.heads > 0 || c.ffn > 0 || c.layers > 0 || Object.keys(c.overrides).length > 0;
+  return c.heads > 0 || c.ffn > 0 || c.layers > 0 || Object.keys(c.overrides).length > 0 || (solvesGlobal(c) && c.global > 0);
+}
+
+/** Plan names say what was asked: e.g. magnitude-uniform-params30-l0 or magnitude-uniform-h30-f30-l0. */
+function planName(criterion: string, c: PruneControls): string {
+  const targets = solvesGlobal(c)
+    ? `${c.globalMetric === 'flops' ? 'flops' : 'params'}${Math.round(c.global * 100)}`
+    : `h${Math.round(c.heads * 100)}-f${Math.round(c.ffn * 100)}`;
+  return `${criterion}-${c.allocation}-${targets}-l${c.layers}`;
 }
 
 export async function allocateFromControls(): Promise<void> {
@@ -81,9 +93,13 @@ export async function allocateFromControls(): Promise<void> {
         layers: c.layers,
         overrides: c.overrides,
         locked: c.locked,
-        name: `${criterion}-${c.allocation}-h${Math.round(c.heads * 100)}-f${Math.round(c.ffn * 100)}-l${c.layers}`,
+        name: planName(criterion, c),
+        ...(solvesGlobal(c) ? { target: { metric: c.globalMetric, fraction: c.global } } : {}),
       },
     ]);
+    // a solved global target: the heads / FFN sliders show the ratio the engine found
+    const solved = plan.derivation?.global ? plan.derivation.targets : undefined;
+    if (solved) useStudio.getState().setControls({ heads: solved.heads, ffn: solved.ffn });
     useStudio.getState().setPlan(plan); // the plan subscription below starts the preview
   } catch (e) {
     report('Allocating a plan', e);

@@ -3,7 +3,7 @@
  * criterion (from computed scores) and compensation; every change re-allocates and re-previews.
  */
 import { useStudio } from '../../../store';
-import type { CompensationChoice } from '../../../store/plan';
+import type { CompensationChoice, GlobalMetric } from '../../../store/plan';
 import type { Allocation } from '../../../prune/allocate';
 import type { CriterionName } from '../../../saliency/types';
 import { changeControls, computeMagnitude } from '../../prune-actions';
@@ -56,6 +56,50 @@ function Slider(props: {
   );
 }
 
+const METRIC_LABEL: Record<GlobalMetric, string> = {
+  parameters: 'of parameters',
+  flops: 'of FLOPs',
+  units: 'of heads and neurons',
+};
+
+/** The global target: a fraction of the model's parameters or FLOPs (solved by the engine), or of the units. */
+function GlobalTarget() {
+  const c = useStudio((s) => s.controls);
+  const global = useStudio((s) => s.plan?.derivation?.global);
+  const v = Math.round(c.global * 100);
+  const units = (x: number) => ({ global: x, heads: x, ffn: x });
+  const onValue = (x: number) => changeControls({ useGlobal: true, ...(c.globalMetric === 'units' ? units(x) : { global: x }) });
+  return (
+    <div className="global-target">
+      <Slider id="global-slider" testId="global-slider" label="Global target" value={v} max={90} onChange={(x) => onValue(x / 100)} />
+      <div className="field inline">
+        <label htmlFor="global-metric">Target counts</label>
+        <select
+          id="global-metric"
+          data-testid="global-metric"
+          value={c.globalMetric}
+          onChange={(e) => {
+            const globalMetric = e.target.value as GlobalMetric;
+            changeControls({ globalMetric, useGlobal: true, ...(globalMetric === 'units' ? units(c.global) : {}) });
+          }}
+        >
+          {(Object.keys(METRIC_LABEL) as GlobalMetric[]).map((m) => (
+            <option key={m} value={m}>
+              {METRIC_LABEL[m]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {c.useGlobal && global && c.globalMetric !== 'units' ? (
+        <p className="hint" data-testid="global-achieved">
+          Removes {(global.achieved * 100).toFixed(1)} % {METRIC_LABEL[global.metric]} (whole model, forward at 128 tokens): heads and FFN{' '}
+          {Math.round(c.heads * 100)} % each.
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
 export function PruneControls() {
   const c = useStudio((s) => s.controls);
   const model = useStudio((s) => s.model);
@@ -102,21 +146,14 @@ export function PruneControls() {
         </div>
       )}
       <fieldset disabled={computed.length === 0} className="plain">
-        <Slider
-          id="global-slider"
-          testId="global-slider"
-          label="Global target"
-          value={pct(c.global)}
-          max={90}
-          onChange={(v) => changeControls({ global: v / 100, heads: v / 100, ffn: v / 100 })}
-        />
+        <GlobalTarget />
         <Slider
           id="heads-slider"
           testId="heads-slider"
           label="Heads removed"
           value={pct(c.heads)}
           max={90}
-          onChange={(v) => changeControls({ heads: v / 100 })}
+          onChange={(v) => changeControls({ heads: v / 100, useGlobal: false })}
         />
         <Slider
           id="ffn-slider"
@@ -124,7 +161,7 @@ export function PruneControls() {
           label="FFN removed"
           value={pct(c.ffn)}
           max={90}
-          onChange={(v) => changeControls({ ffn: v / 100 })}
+          onChange={(v) => changeControls({ ffn: v / 100, useGlobal: false })}
         />
         <Slider
           id="layers-slider"

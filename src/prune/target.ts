@@ -1,0 +1,100 @@
+/**
+ * Global targets in parameters or FLOPs: what a plan removes (exactly, from the tensor shapes, as
+ * slicing would) and the shared heads / FFN ratio whose plan comes closest to removing a given
+ * fraction of the model's parameters or forward FLOPs (bisection; removals grow with the ratio).
+ */
+import type { LayerWeights, Linear, ModelIR } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+import { modelCost } from './cost';
+
+export const TARGET_METRICS = ['units', 'parameters', 'flops'] as const;
+export type TargetMetric = (typeof TARGET_METRICS)[number];
+
+export interface PlanCost {
+  parameters: number;
+  flops: number;
+}
+
+const size = (t?: { data: ArrayLike<number> }) => t?.data.length ?? 0;
+
+/** Parameters of `rows` output rows of a linear layer (weights + their bias entries). */
+function rowsCost(lin: Linear | undefined, rows: number): number {
+  if (!lin) return 0;
+  const [, cols = 0] = lin.weight.shape;
+  return rows * cols + (lin.bias ? rows : 0);
+}
+
+/** Parameters of `cols` input columns of a linear layer (bias untouched). */
+function colsCost(lin: Linear, cols: number): number {
+  return (lin.weight.shape[0] ?? 0) * cols;
+}
+
+function layerParameters(lw: LayerWeights): number {
+  const linears = [lw.q, lw.k, lw.v, lw.o, lw.up, lw.gate, lw.down];
+  return (
+    linears.reduce((a, lin) => a + size(lin?.weight) + size(lin?.bias), 0) +
+    size(lw.attnNorm.weight) +
+    size(lw.attnNorm.bias) +
+    size(lw.mlpNorm.weight) +
+    size(lw.mlpNorm.bias)
+  );
+}
+
+/** Parameters and forward FLOPs (at `seq`) of the model the plan would slice out of `ir`. */
+export function planCost(ir: ModelIR, plan: PruningPlan, seq: number): PlanCost {
+  const dense = modelCost(ir, seq);
+  const dh = ir.spec.headDim;
+  let removed = 0;
+  const layers = ir.layers.map((shape, l) => {
+    const entry = plan.layers[l];
+    const lw = ir.weights.layers[l]!;
+    if (!entry) return shape;
+    if (entry.removed) {
+      removed += layerParameters(lw);
+      return { numHeads: 0, numKvHeads: 0, ffnSize: 0 };
+    }
+    const heads = entry.removedHeads.length;
+    const kv = Math.round((heads * shape.numKvHeads) / shape.numHeads);
+    const ffn = entry.removedFfn.length;
+    removed += rowsCost(lw.q, heads * dh) + colsCost(lw.o, heads * dh) + rowsCost(lw.k, kv * dh) + rowsCost(lw.v, kv * dh);
+    removed += rowsCost(lw.up, ffn) + rowsCost(lw.gate, ffn) + colsCost(lw.down, ffn);
+    return { numHeads: shape.numHeads - heads, numKvHeads: shape.numKvHeads - kv, ffnSize: shape.ffnSize - ffn };
+  });
+  const flops = modelCost({ ...ir, layers }, seq).flops;
+  return { parameters: dense.parameters - removed, flops };
+}
+
+/** Fraction of the dense model's parameters or FLOPs that the plan removes. */
+export function removedFraction(ir: ModelIR, plan: PruningPlan, metric: Exclude<TargetMetric, 'units'>, seq: number): number {
+  const dense = modelCost(ir, seq);
+  const cost = planCost(ir, plan, seq);
+  return metric === 'parameters' ? 1 - cost.parameters / dense.parameters : 1 - cost.flops / dense.flops;
+}
+
+/**
+ * The ratio r in [0, maxRatio] whose plan `planFor(r)` removes the fraction closest to `fraction`
+ * of the model's parameters / FLOPs (ties: the smaller r). 40 bisection steps on the step function.
+ */
+export function ratioForTarget(
+  ir: ModelIR,
+  planFor: (ratio: number) => PruningPlan,
+  metric: Exclude<TargetMetric, 'units'>,
+  fraction: number,
+  seq = 128,
+  maxRatio = 0.99,
+): { ratio: number; plan: PruningPlan; achieved: number } {
+  const at = (ratio: number) => {
+    const plan = planFor(ratio);
+    return { ratio, plan, achieved: removedFraction(ir, plan, metric, seq) };
+  };
+  let lo = at(0);
+  let hi = at(maxRatio);
+  if (fraction <= lo.achieved) return lo;
+  if (fraction >= hi.achieved) return hi;
+  for (let it = 0; it < 40; it++) {
+    const mid = at((lo.ratio + hi.ratio) / 2);
+    if (mid.achieved < fraction) lo = mid;
+    else hi = mid;
+  }
+  return fraction - lo.achieved <= hi.achieved - fraction ? lo : hi;
+}
