@@ -87,6 +87,16 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
   await page.keyboard.press('ArrowRight');
   await expect(slider).toHaveValue('31');
   await expect(page.getByTestId('plan-name')).toContainText('h31-f31', { timeout: 60_000 });
+  // Latency-aware allocation with unit costs measured on this backend, then back to uniform.
+  await page.getByTestId('allocation').selectOption('latency');
+  await expect(page.getByTestId('unit-costs')).toContainText('FLOPs per token');
+  await page.getByTestId('measure-unit-costs').click();
+  await expect(page.getByTestId('unit-costs')).toContainText(/measured on wasm .* ms per head group, .* µs per FFN neuron/, {
+    timeout: 120_000,
+  });
+  await expect(page.getByTestId('plan-name')).toContainText('magnitude-latency-h31-f31', { timeout: 60_000 });
+  await page.getByTestId('allocation').selectOption('uniform');
+  await expect(page.getByTestId('plan-name')).toContainText('magnitude-uniform-h31-f31', { timeout: 60_000 });
 
   // Apply without compensation: exact perplexity, measured latency, speedups.
   await page.getByTestId('apply').click();

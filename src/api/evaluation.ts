@@ -76,7 +76,7 @@ export async function streamPerplexity(
   };
 }
 
-async function logitsSession(
+export async function logitsSession(
   state: StudioState,
   m: LoadedModel,
   target: LatencyRequest['target'],
@@ -90,13 +90,13 @@ async function logitsSession(
   return { session: m.latencySession, ir: m.ir };
 }
 
-function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
+export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
   const ids = Array.from({ length: req.batch * req.seq }, (_, i) => (i * 7919) % ir.spec.vocabSize);
   const shape = [req.batch, req.seq];
   return { input_ids: int64Tensor(ids, shape), ...(session.inputNames.includes('labels') ? { labels: int64Tensor(ids, shape) } : {}) };
 }
 
-interface Timed {
+export interface Timed {
   session: RunnerSession;
   feeds: Feeds;
   samplesMs: number[];
@@ -108,7 +108,7 @@ async function timeOnce(state: StudioState, t: Timed, keep: boolean): Promise<vo
   if (keep) t.samplesMs.push(state.now() - t0);
 }
 
-function latencyResult(t: Timed, req: LatencyRequest): LatencyResult {
+export function latencyResult(t: Timed, req: LatencyRequest): LatencyResult {
   return { ...summarizeTimings(t.samplesMs), samplesMs: t.samplesMs, request: req, backend: t.session.backend };
 }
 
@@ -127,9 +127,20 @@ export async function measureLatency(state: StudioState, m: LoadedModel, req: La
 }
 
 /**
- * Dense and pruned latency measured interleaved (run i times both models, alternating which goes
- * first), so drift in machine load affects both alike; the speedup is the ratio of the medians.
+ * Times several sessions run by run (run i times every session, rotating which goes first), so
+ * drift in machine load affects all alike; samples land in each Timed.
  */
+export async function timeInterleaved(state: StudioState, timed: Timed[], req: LatencyRequest, options: JobOptions, what: string) {
+  const total = req.warmup + req.runs;
+  for (let i = 0; i < total; i++) {
+    throwIfAborted(options.signal, what);
+    const order = timed.map((_, k) => timed[(k + i) % timed.length]!);
+    for (const t of order) await timeOnce(state, t, i >= req.warmup);
+    options.onProgress?.({ stage: 'latency', done: i + 1, total, message: `${what}, run ${i + 1}/${total}` });
+  }
+}
+
+/** Dense and pruned latency measured interleaved; the speedup is the ratio of the medians. */
 export async function compareLatency(
   state: StudioState,
   m: LoadedModel,
@@ -141,12 +152,7 @@ export async function compareLatency(
     const { session, ir } = await logitsSession(state, m, target);
     pair.push({ session, feeds: latencyFeeds(session, ir, req), samplesMs: [] });
   }
-  const total = req.warmup + req.runs;
-  for (let i = 0; i < total; i++) {
-    throwIfAborted(options.signal, 'Latency comparison');
-    for (const t of i % 2 ? [...pair].reverse() : pair) await timeOnce(state, t, i >= req.warmup);
-    options.onProgress?.({ stage: 'latency', done: i + 1, total, message: `Dense and pruned, run ${i + 1}/${total}` });
-  }
+  await timeInterleaved(state, pair, req, options, 'Dense and pruned');
   const dense = latencyResult(pair[0]!, { ...req, target: 'dense' });
   const pruned = latencyResult(pair[1]!, { ...req, target: 'pruned' });
   m.denseResults.latency = dense;

@@ -62,3 +62,32 @@ describe('compareLatency', () => {
     expect(api.state.loaded?.pruned?.latency).toBe(result.pruned);
   }, 60_000);
 });
+
+describe('measureUnitLatency', () => {
+  it('derives a cost per kv group and per neuron from the three interleaved graphs, and latency allocation uses it', async () => {
+    const inner = createNodeRunner();
+    let clock = 0;
+    let next = 0;
+    // opened in this order: eval session (load), dense logits, half heads, half FFN; runs "take" these ms
+    const duration = [0, 10, 8, 6];
+    const runner: Runner = {
+      async open(model, options) {
+        const session = await inner.open(model, options);
+        const ms = duration[next++] ?? 0;
+        return { ...session, run: (feeds, outputs) => ((clock += ms), session.run(feeds, outputs)), release: () => session.release() };
+      },
+    };
+    const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource, now: () => clock });
+    await api.loadModel({ kind: 'dir', path: DEMO_DIR });
+    const u = await api.measureUnitLatency({ batch: 1, seq: 8, warmup: 1, runs: 3 });
+    expect([u.denseMs, u.halfHeadsMs, u.halfFfnMs]).toEqual([10, 8, 6]);
+    // 4 layers x 4 of 8 heads (kv groups) removed = 16 groups; 4 x 512 neurons
+    expect(u.kvGroupMs).toBeCloseTo(2 / 16, 12);
+    expect(u.neuronMs).toBeCloseTo(4 / 2048, 12);
+    await api.computeImportance('magnitude');
+    const plan = await api.allocatePlan({ criterion: 'magnitude', allocation: 'latency', heads: 0.3, ffn: 0.3, layers: 0 });
+    expect(plan.derivation?.latencyCosts).toMatchObject({ kvGroupMs: u.kvGroupMs, neuronMs: u.neuronMs });
+    const uniform = await api.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.3, ffn: 0.3, layers: 0 });
+    expect(uniform.derivation?.latencyCosts).toBeUndefined();
+  }, 60_000);
+});

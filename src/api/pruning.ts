@@ -29,7 +29,9 @@ export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
       'Compute block influence, ablation or magnitude to remove layers.',
     );
   }
-  const { criterion, layerCriterion: _lc, name, target, ...targets } = req;
+  const { criterion, layerCriterion: _lc, name, target, ...requested } = req;
+  const measured = req.allocation === 'latency' ? m.unitLatency : undefined;
+  const targets = measured ? { ...requested, unitCost: { kvGroup: measured.kvGroupMs, neuron: measured.neuronMs } } : requested;
   const planName = name ?? `${criterion}-${req.allocation}`;
   const planFor = (r: number) => allocate(m.ir, scores, scores, layerScores ?? null, { ...targets, heads: r, ffn: r }, planName);
   if (target && !(target.fraction >= 0 && target.fraction < 1))
@@ -41,6 +43,7 @@ export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
     allocation: req.allocation,
     targets: { heads: solved?.ratio ?? req.heads, ffn: solved?.ratio ?? req.ffn, layers: req.layers },
     ...(solved && target ? { global: { ...target, achieved: solved.achieved } } : {}),
+    ...(measured ? { latencyCosts: { kvGroupMs: measured.kvGroupMs, neuronMs: measured.neuronMs, backend: measured.backend.name } } : {}),
     calibration: m.calibration && {
       textName: m.calibration.summary.textName,
       samples: m.calibration.summary.samples,

@@ -9,7 +9,7 @@ import type { TextTokenizer } from '../io/tokenizer';
 import type { CalibrationSet } from '../saliency/calibrate';
 import type { CalibrationStats } from '../saliency/stats';
 import type { CriterionName, UnitScores } from '../saliency/types';
-import type { AppliedModel, CalibrationSummary, LatencyResult, ModelTarget, PerplexityResult } from './types';
+import type { AppliedModel, CalibrationSummary, LatencyResult, ModelTarget, PerplexityResult, UnitLatency } from './types';
 
 export interface StudioDeps {
   runner: Runner;
@@ -65,6 +65,8 @@ export interface LoadedModel {
   /** Latest scores per criterion (cleared when calibration changes). */
   scores: Map<CriterionName, UnitScores>;
   denseResults: { perplexity?: PerplexityResult; latency?: LatencyResult };
+  /** Measured latency per unit (latency-aware allocation uses it instead of FLOPs when present). */
+  unitLatency?: UnitLatency;
   tokenCache: Map<string, { ids: number[]; complete: boolean }>;
 }
 

@@ -17,6 +17,7 @@ import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } 
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
+import { measureUnitLatency } from './unit-latency';
 import { loadOptionsFor, openModelSource } from './sources';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
@@ -95,6 +96,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     },
     measureLatency: (req, options = {}) => measureLatency(state, model(), req, options),
     compareLatency: (req, options = {}) => compareLatency(state, model(), req, options),
+    measureUnitLatency: (req, options = {}) => measureUnitLatency(state, model(), req, options),
     exportOnnx: async () => buildOnnx(model().ir, { logits: true }),
     criteria: async () => criterionInfos(),
     calibrate: (req, options = {}) => calibrate(state, model(), req, options),

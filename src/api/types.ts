@@ -116,6 +116,20 @@ export interface LatencyResult {
   backend: BackendInfo;
 }
 
+/** Measured latency per prunable unit (api.measureUnitLatency), used by latency-aware allocation. */
+export interface UnitLatency {
+  /** Milliseconds one kv group (a head under multi-head attention) costs, per forward pass of `request`. */
+  kvGroupMs: number;
+  /** Milliseconds one FFN neuron costs. */
+  neuronMs: number;
+  /** Medians of the three graphs timed: dense, half of every layer's kv groups removed, half of its FFN. */
+  denseMs: number;
+  halfHeadsMs: number;
+  halfFfnMs: number;
+  request: LatencyRequest;
+  backend: BackendInfo;
+}
+
 /** Dense and pruned latency measured interleaved; speedup = dense median / pruned median. */
 export interface LatencyComparison {
   dense: LatencyResult;
@@ -294,6 +308,12 @@ export interface StudioApi {
   compareLatency(request: LatencyRequest, options?: JobOptions): Promise<LatencyComparison>;
   /** Dense ONNX bytes of the loaded model (logits only). */
   exportOnnx(): Promise<Uint8Array>;
+  /**
+   * Times the dense model against it with half the heads and half the FFN neurons sliced away, and
+   * derives a latency cost per kv group and per neuron; latency-aware allocation then uses them
+   * instead of FLOPs.
+   */
+  measureUnitLatency(request: LatencyRequest, options?: JobOptions): Promise<UnitLatency>;
   /** Builds a plan from computed scores and targets (cheap: call on every slider move). */
   allocatePlan(request: PlanRequest): Promise<PruningPlan>;
   /** Perplexity with the plan's masks on the already-open dense session (no rebuild). */

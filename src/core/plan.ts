@@ -20,6 +20,8 @@ export interface PlanDerivation {
   targets: { heads: number; ffn: number; layers: number };
   /** Set when the plan was solved for a fraction of parameters or FLOPs; `achieved` is what it removes. */
   global?: { metric: 'parameters' | 'flops'; fraction: number; achieved: number };
+  /** Latency allocation with measured unit costs (else FLOPs per token were the cost). */
+  latencyCosts?: { kvGroupMs: number; neuronMs: number; backend: string };
   calibration?: { textName: string; samples: number; seq: number } | undefined;
   compensation?: 'none' | 'bias' | 'obs';
 }

@@ -46,4 +46,18 @@ describe('allocate', () => {
     expect(r[0]! * 4).toBeCloseTo(r[3]!, 9); // r_min = r_max / 4 at layer 0, r_max at the last layer
     expect((r[1]! - r[0]!) / (r[3]! - r[0]!)).toBeCloseTo(Math.log(2) / Math.log(4), 9);
   });
+
+  it('latency allocation removes units until the removed share of the given unit costs reaches the target', () => {
+    // measured costs: a head group costs 1, a neuron 3 (any unit): 12 heads + 24 neurons = 84 in all
+    const unitCost = { kvGroup: 1, neuron: 3 };
+    const plan = allocate(ir, scores, scores, null, { allocation: 'latency', heads: 0.5, ffn: 0.5, layers: 0, unitCost });
+    const heads = plan.layers.reduce((a, l) => a + l.removedHeads.length, 0);
+    const ffn = plan.layers.reduce((a, l) => a + l.removedFfn.length, 0);
+    const removed = heads * unitCost.kvGroup + ffn * unitCost.neuron;
+    expect(removed).toBeGreaterThanOrEqual(0.5 * 84);
+    expect(removed - 0.5 * 84).toBeLessThan(unitCost.neuron); // stops at the first unit past the target
+    // with FLOP costs a head group (2·d·d_h·4 + 2·128·d_h) costs far more than a neuron (2·d·2): another plan
+    const byFlops = allocate(ir, scores, scores, null, { allocation: 'latency', heads: 0.5, ffn: 0.5, layers: 0 });
+    expect(byFlops.layers).not.toEqual(plan.layers);
+  });
 });

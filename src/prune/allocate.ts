@@ -8,7 +8,8 @@
  *    r_min = r_max/4, with r_max bisected so the mean ratio meets the target;
  *  - sensitivity: raw scores ranked globally (meant for ablation deltas, which share one unit: loss);
  *  - latency: standardised score per unit of cost (NViT-style), heads and neurons ranked together
- *    until the removed cost reaches the target fraction of block cost.
+ *    until the removed cost reaches the target fraction of block cost; the cost is the measured
+ *    latency per unit when given (api.measureUnitLatency), else FLOPs per token.
  * Guard rails: a layer keeps at least one head and one neuron; locked layers are untouched; with
  * grouped-query attention heads leave in whole kv groups (scores summed per group).
  */
@@ -32,6 +33,8 @@ export interface AllocationRequest {
   overrides?: Record<number, { heads?: number; ffn?: number }>;
   /** Layers that are never touched. */
   locked?: number[];
+  /** Latency allocation: measured cost per kv group and per neuron (any unit, e.g. ms); default FLOPs per token. */
+  unitCost?: { kvGroup: number; neuron: number };
 }
 
 type Unit = { layer: number; index: number; score: number; cost: number; kind: 'head' | 'ffn' };
@@ -146,7 +149,10 @@ export function allocate(
       : [],
   );
   const active = Array.from({ length: L }, (_, l) => l).filter((l) => !locked.has(l) && !removedLayers.has(l));
-  const costs = unitCosts(ir, 128);
+  const flops = unitCosts(ir, 128);
+  const costs = req.unitCost
+    ? { kvGroup: () => req.unitCost!.kvGroup, neuron: req.unitCost.neuron }
+    : { kvGroup: (layer: number) => flops.kvGroup(layer), neuron: flops.neuron };
   const units = (s: UnitScores | null, kind: 'head' | 'ffn'): Unit[] => {
     const arr = kind === 'head' ? s?.heads : s?.ffn;
     if (!arr) return [];

@@ -1,6 +1,6 @@
-/** Evaluation slice: the dense baseline's perplexity and latency (with their protocols). */
+/** Evaluation slice: the dense baseline's perplexity and latency (with their protocols), measured unit costs. */
 import type { StateCreator } from 'zustand';
-import type { LatencyResult, PerplexityResult } from '../api/types';
+import type { LatencyResult, PerplexityResult, UnitLatency } from '../api/types';
 import type { StudioStore } from './index';
 
 export interface EvaluationSlice {
@@ -8,6 +8,9 @@ export interface EvaluationSlice {
   denseLatency: LatencyResult | null;
   setDensePerplexity: (r: PerplexityResult | null) => void;
   setDenseLatency: (r: LatencyResult | null) => void;
+  /** Latency per kv group / neuron measured on this backend (latency-aware allocation). */
+  unitLatency: UnitLatency | null;
+  setUnitLatency: (u: UnitLatency | null) => void;
 }
 
 export const createEvaluationSlice: StateCreator<StudioStore, [], [], EvaluationSlice> = (set) => ({
@@ -15,4 +18,6 @@ export const createEvaluationSlice: StateCreator<StudioStore, [], [], Evaluation
   denseLatency: null,
   setDensePerplexity: (densePerplexity) => set({ densePerplexity }),
   setDenseLatency: (denseLatency) => set({ denseLatency }),
+  unitLatency: null,
+  setUnitLatency: (unitLatency) => set({ unitLatency }),
 });

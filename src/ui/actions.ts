@@ -73,13 +73,14 @@ function busy(): boolean {
 }
 
 async function loadSource(source: ModelSource): Promise<boolean> {
-  const { setModel, setDensePerplexity, setDenseLatency, setCalibration, clearScores } = useStudio.getState();
+  const { setModel, setDensePerplexity, setDenseLatency, setUnitLatency, setCalibration, clearScores } = useStudio.getState();
   if (busy()) return false;
   const summary = await job('Loading model', 'loadModel', [source]);
   if (!summary) return false;
   setModel(summary);
   setDensePerplexity(null);
   setDenseLatency(null);
+  setUnitLatency(null);
   setCalibration(null);
   clearScores();
   await loadCriteria();

@@ -161,6 +161,17 @@ export function watchPlan(): void {
   });
 }
 
+/** Measures latency per kv group and per neuron on this backend; latency-aware plans then use it. */
+export async function measureUnitCosts(): Promise<void> {
+  cancelPreview();
+  await previewRun;
+  await whenIdle();
+  const u = await job('Measuring latency per head and per neuron', 'measureUnitLatency', [LATENCY_DEFAULTS]);
+  if (!u) return;
+  useStudio.getState().setUnitLatency(u);
+  await allocateFromControls();
+}
+
 export async function computeMagnitude(): Promise<void> {
   cancelPreview();
   await previewRun;

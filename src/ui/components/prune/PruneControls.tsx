@@ -6,7 +6,7 @@ import { useStudio } from '../../../store';
 import type { CompensationChoice, GlobalMetric } from '../../../store/plan';
 import type { Allocation } from '../../../prune/allocate';
 import type { CriterionName } from '../../../saliency/types';
-import { changeControls, computeMagnitude } from '../../prune-actions';
+import { changeControls, computeMagnitude, measureUnitCosts } from '../../prune-actions';
 import { LayerOverrides } from './LayerOverrides';
 
 export const ALLOCATION_HELP: Record<Allocation, string> = {
@@ -14,7 +14,8 @@ export const ALLOCATION_HELP: Record<Allocation, string> = {
   global: 'Scores standardised per layer and ranked across layers: layers with many weak units lose more.',
   incremental: 'SlimGPT schedule: later layers lose more (log-increasing ratio with the same mean).',
   sensitivity: 'Raw scores ranked across layers (meant for ablation deltas, which share one unit).',
-  latency: 'Score per FLOP: removes the cheapest-to-lose compute until the target fraction of cost is gone.',
+  latency:
+    'Importance per unit of cost (NViT-style): removes the units with the least importance per unit of cost until the target share of cost is gone. Cost = latency measured per unit, or FLOPs until measured.',
 };
 
 const COMPENSATION_HELP: Record<CompensationChoice, string> = {
@@ -96,6 +97,30 @@ function GlobalTarget() {
           {Math.round(c.heads * 100)} % each.
         </p>
       ) : null}
+    </div>
+  );
+}
+
+/** Latency allocation: the unit costs in use (FLOPs, or measured on this backend) and a way to measure them. */
+function UnitCosts() {
+  const u = useStudio((s) => s.unitLatency);
+  const busy = useStudio((s) => s.job !== null && !s.job.id.startsWith('preview-'));
+  return (
+    <div className="unit-costs" data-testid="unit-costs">
+      <p className="hint">
+        {u
+          ? `Costs measured on ${u.backend.name}${u.backend.threads ? ` (${u.backend.threads} threads)` : ''}, batch ${u.request.batch} × ${u.request.seq}: ${u.kvGroupMs.toFixed(3)} ms per head group, ${(u.neuronMs * 1000).toFixed(2)} µs per FFN neuron.`
+          : 'Costs are FLOPs per token until you measure them on this device.'}
+      </p>
+      <button
+        type="button"
+        className="button secondary"
+        data-testid="measure-unit-costs"
+        disabled={busy}
+        onClick={() => void measureUnitCosts()}
+      >
+        {u ? 'Measure again' : 'Measure unit latency'}
+      </button>
     </div>
   );
 }
@@ -187,6 +212,7 @@ export function PruneControls() {
             ))}
           </select>
           <p className="hint">{ALLOCATION_HELP[c.allocation]}</p>
+          {c.allocation === 'latency' ? <UnitCosts /> : null}
         </div>
         <div className="field">
           <label htmlFor="compensation-select">Compensation</label>

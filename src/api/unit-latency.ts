@@ -1,0 +1,73 @@
+/**
+ * Measured latency cost per prunable unit, for latency-aware allocation (NViT ranks units against
+ * a latency table measured on the target hardware; Kwon et al. 2022 fit a linear latency model per
+ * layer). Three logits-only graphs are timed interleaved on this backend: the dense model, the model
+ * with half of every layer's kv groups sliced away, and the model with half of every layer's FFN
+ * neurons sliced away. Cost per kv group = (dense − fewer heads) / groups removed; per neuron
+ * likewise; a unit type that cannot be halved (one kv group) takes the other's cost scaled by FLOPs.
+ */
+import { emptyPlan } from '../core/plan';
+import { buildOnnx } from '../graph/build';
+import { unitCosts } from '../prune/cost';
+import { sliceModel } from '../prune/slice';
+import { latencyFeeds, latencyResult, logitsSession, timeInterleaved, type Timed } from './evaluation';
+import type { LoadedModel, StudioState } from './state';
+import type { JobOptions, LatencyRequest, UnitLatency } from './types';
+
+function halfPlan(m: LoadedModel, part: 'heads' | 'ffn') {
+  const plan = emptyPlan(m.ir, `half-${part}`);
+  plan.layers = plan.layers.map((entry, l) => {
+    const { numHeads: H, numKvHeads: K, ffnSize: F } = m.ir.layers[l]!;
+    const groups = Math.floor(K / 2);
+    return {
+      ...entry,
+      removedHeads: part === 'heads' ? Array.from({ length: groups * (H / K) }, (_, h) => h) : [],
+      removedFfn: part === 'ffn' ? Array.from({ length: Math.floor(F / 2) }, (_, j) => j) : [],
+    };
+  });
+  return plan;
+}
+
+export async function measureUnitLatency(
+  state: StudioState,
+  m: LoadedModel,
+  req: LatencyRequest,
+  options: JobOptions,
+): Promise<UnitLatency> {
+  const request = { ...req, target: 'dense' as const };
+  const dense = await logitsSession(state, m, 'dense');
+  const plans = [halfPlan(m, 'heads'), halfPlan(m, 'ffn')];
+  const sessions = await Promise.all(plans.map((p) => state.deps.runner.open(buildOnnx(sliceModel(m.ir, p), { logits: true }))));
+  try {
+    const timed: Timed[] = [dense.session, ...sessions].map((session) => ({
+      session,
+      feeds: latencyFeeds(session, m.ir, req),
+      samplesMs: [],
+    }));
+    await timeInterleaved(state, timed, request, options, 'Unit latency (dense, half heads, half FFN)');
+    const [d, h, f] = timed.map((t) => latencyResult(t, request).medianMs) as [number, number, number];
+    const groups = plans[0]!.layers.reduce(
+      (a, l, i) => a + l.removedHeads.length / (m.ir.layers[i]!.numHeads / m.ir.layers[i]!.numKvHeads),
+      0,
+    );
+    const neurons = plans[1]!.layers.reduce((a, l) => a + l.removedFfn.length, 0);
+    const flops = unitCosts(m.ir, req.seq);
+    let kvGroupMs = groups > 0 ? Math.max(0, (d - h) / groups) : NaN;
+    let neuronMs = neurons > 0 ? Math.max(0, (d - f) / neurons) : NaN;
+    if (Number.isNaN(kvGroupMs)) kvGroupMs = (neuronMs * flops.kvGroup(0)) / flops.neuron;
+    if (Number.isNaN(neuronMs)) neuronMs = (kvGroupMs * flops.neuron) / flops.kvGroup(0);
+    const result: UnitLatency = {
+      kvGroupMs,
+      neuronMs,
+      denseMs: d,
+      halfHeadsMs: h,
+      halfFfnMs: f,
+      request,
+      backend: dense.session.backend,
+    };
+    m.unitLatency = result;
+    return result;
+  } finally {
+    await Promise.all(sessions.map((s) => s.release()));
+  }
+}
