@@ -64,14 +64,24 @@ export function PreviewBlock() {
         <dd title={`≈ ${exactCount(est.parameters)} of ${exactCount(model.parameters)}`}>≈ {compactCount(est.parameters)}</dd>
         <dt>FLOPs left</dt>
         <dd>{fixed(est.flopRatio * 100, 1)} %</dd>
+        <dt>Weight bytes left</dt>
+        <dd>{fixed((est.parameters / model.parameters) * 100, 1)} %</dd>
         <dt>Predicted latency</dt>
-        <dd data-testid="predicted-latency">{est.predictedMs === null ? 'measure dense latency first' : `${fixed(est.predictedMs)} ms`}</dd>
+        <dd
+          data-testid="predicted-latency"
+          title="Dense median × remaining FLOPs / dense FLOPs (compute-bound); × remaining weight bytes if memory-bound"
+        >
+          {est.predictedMs === null
+            ? 'measure dense latency first'
+            : `${fixed(est.predictedMs)} ms (FLOPs) · ${fixed(((denseLatency?.medianMs ?? 0) * est.parameters) / model.parameters)} ms (bytes)`}
+        </dd>
       </dl>
       <Explain>
         The estimate masks the plan&apos;s heads and neurons on the already-open dense model (nothing is rebuilt), scoring the first{' '}
         {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens; the number streams in as tokens are scored, with ± one standard error.
-        Predicted latency = dense median × remaining FLOPs / dense FLOPs (batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq}): a
-        compute-bound prediction; Apply measures it.
+        Predicted latency = dense median × remaining FLOPs / dense FLOPs (batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq}), the
+        compute-bound prediction, and dense median × remaining weight bytes / dense bytes, the memory-bound one (closer for short inputs and
+        generation); Apply measures it.
       </Explain>
     </section>
   );
@@ -86,6 +96,7 @@ export function ApplyBlock() {
   const compensation = useStudio((s) => s.controls.compensation);
   const busy = useStudio((s) => s.job !== null && !s.job.id.startsWith('preview-'));
   const flopBound = applied ? applied.denseCost.flops / applied.cost.flops : null;
+  const byteBound = applied ? applied.denseCost.weightBytes / applied.cost.weightBytes : null;
   return (
     <section className="card" aria-labelledby="apply-title">
       <h3 id="apply-title">Apply</h3>
@@ -112,9 +123,12 @@ export function ApplyBlock() {
           <dd>
             <span data-testid="speedup">{lat && denseLat ? fixed(denseLat.medianMs / lat.medianMs) : '…'}</span>× measured
           </dd>
-          <dt>FLOP bound</dt>
+          <dt title="The speedup if latency followed the remaining FLOPs (compute-bound) or the remaining weight bytes (memory-bound)">
+            Bounds
+          </dt>
           <dd>
-            <span data-testid="flop-bound-speedup">{flopBound ? fixed(flopBound) : '…'}</span>×
+            <span data-testid="flop-bound-speedup">{flopBound ? fixed(flopBound) : '…'}</span>× FLOPs ·{' '}
+            <span data-testid="byte-bound-speedup">{byteBound ? fixed(byteBound) : '…'}</span>× weight bytes
           </dd>
         </dl>
       ) : (
