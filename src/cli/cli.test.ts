@@ -12,6 +12,10 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 
 const SMALL = ['--samples', '2', '--seq', '64', '--max-tokens', '512', '--runs', '2', '--json'];
+const DEMO = ['--model', 'public/models/demo-gpt2'];
+
+/** `--flag value` pairs from an object. */
+const flags = (o: Record<string, string>) => Object.entries(o).flatMap(([k, v]) => [`--${k}`, v]);
 
 /** The printed JSON summary (fields as the commands write them). */
 interface Summary {
@@ -35,20 +39,7 @@ describe('cli', () => {
 
   it('prune writes a verified bundle and prints perplexity, parameters and latency', async () => {
     const dir = join(out, 'pruned');
-    const r = cli(
-      'prune',
-      '--model',
-      'public/models/demo-gpt2',
-      '--criterion',
-      'wanda',
-      '--ratio',
-      '0.5',
-      '--compensate',
-      'obs',
-      '--out',
-      dir,
-      ...SMALL,
-    );
+    const r = cli('prune', ...DEMO, ...flags({ criterion: 'wanda', ratio: '0.5', compensate: 'obs', out: dir }), ...SMALL);
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md']) expect(existsSync(join(dir, f))).toBe(true);
     expect(r.json.compensation).toBe('obs');
@@ -68,16 +59,8 @@ describe('cli', () => {
   it('prune --target parameters removes that fraction of the parameters', () => {
     const r = cli(
       'prune',
-      '--model',
-      'public/models/demo-gpt2',
-      '--criterion',
-      'magnitude',
-      '--ratio',
-      '0.3',
-      '--target',
-      'parameters',
-      '--out',
-      join(out, 'p30'),
+      ...DEMO,
+      ...flags({ criterion: 'magnitude', ratio: '0.3', target: 'parameters', out: join(out, 'p30') }),
       ...SMALL,
     );
     expect(r.code, r.stderr).toBe(0);
@@ -86,34 +69,14 @@ describe('cli', () => {
   }, 300_000);
 
   it('apply of the written plan gives the same model', () => {
-    const r = cli(
-      'apply',
-      '--model',
-      'public/models/demo-gpt2',
-      '--plan',
-      join(out, 'pruned', 'plan.json'),
-      '--out',
-      join(out, 'again'),
-      ...SMALL,
-    );
+    const r = cli('apply', ...DEMO, ...flags({ plan: join(out, 'pruned', 'plan.json'), out: join(out, 'again') }), ...SMALL);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.parameters.pruned).toBe(2664448);
     expect(readFileSync(join(out, 'again', 'plan.json'), 'utf8')).toContain('"removedHeads"');
   }, 300_000);
 
   it('slimgpt writes its bundle and reports every layer', () => {
-    const r = cli(
-      'slimgpt',
-      '--model',
-      'public/models/demo-gpt2',
-      '--ratio',
-      '0.25',
-      '--allocation',
-      'incremental',
-      '--out',
-      join(out, 'slim'),
-      ...SMALL,
-    );
+    const r = cli('slimgpt', ...DEMO, ...flags({ ratio: '0.25', allocation: 'incremental', out: join(out, 'slim') }), ...SMALL);
     expect(r.code, r.stderr).toBe(0);
     expect(r.json.layers).toHaveLength(4);
     expect(r.json.compensation).toBe('obs');
@@ -123,34 +86,10 @@ describe('cli', () => {
   }, 300_000);
 
   it('bad flags exit 1 with the typed error', () => {
-    const r = cli(
-      'prune',
-      '--model',
-      'public/models/demo-gpt2',
-      '--criterion',
-      'wanda',
-      '--ratio',
-      '0.5',
-      '--compensate',
-      'magic',
-      '--out',
-      join(out, 'x'),
-    );
+    const r = cli('prune', ...DEMO, ...flags({ criterion: 'wanda', ratio: '0.5', compensate: 'magic', out: join(out, 'x') }));
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/InputError .*--compensate must be one of none, bias, obs/);
-    const target = cli(
-      'prune',
-      '--model',
-      'public/models/demo-gpt2',
-      '--criterion',
-      'magnitude',
-      '--ratio',
-      '0.3',
-      '--target',
-      'bytes',
-      '--out',
-      join(out, 'y'),
-    );
+    const target = cli('prune', ...DEMO, ...flags({ criterion: 'magnitude', ratio: '0.3', target: 'bytes', out: join(out, 'y') }));
     expect(target.code).toBe(1);
     expect(target.stderr).toMatch(/--target must be units, parameters or flops[\s\S]*hint: --target parameters/);
     const missing = cli('eval', '--model', join(out, 'does-not-exist'), '--text', 'public/data/evaluation.txt');

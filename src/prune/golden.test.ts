@@ -11,7 +11,7 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from '../cli/dir-source';
 import { asFloat32, int64Tensor } from '../core/runner';
 import type { PruningPlan } from '../core/plan';
-import { DEMO_DIR, readGolden } from '../test-util/golden';
+import { loadDemoCalibrated, readGolden } from '../test-util/golden';
 import type { Compensation } from './compensate';
 
 interface PruneGolden {
@@ -46,14 +46,7 @@ const ppl = {
 };
 
 beforeAll(async () => {
-  await api.loadModel({ kind: 'dir', path: DEMO_DIR });
-  await api.calibrate({
-    text: readFileSync('public/data/calibration.txt', 'utf8'),
-    textName: 'calibration.txt',
-    samples: golden.calibration.samples,
-    seq: golden.calibration.seq,
-    withHessians: true,
-  });
+  await loadDemoCalibrated(api, golden.calibration, true);
 }, 300_000);
 
 describe('apply matches the PyTorch reference', () => {

@@ -12,7 +12,7 @@ import type { SlimGptResult } from '../api/types';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from '../cli/dir-source';
 import { asFloat32, int64Tensor } from '../core/runner';
-import { DEMO_DIR, readGolden } from '../test-util/golden';
+import { loadDemoCalibrated, readGolden } from '../test-util/golden';
 
 interface GoldenLayer {
   index: number;
@@ -65,14 +65,7 @@ function overlap(ours: number[], ref: number[]): number {
 }
 
 beforeAll(async () => {
-  await api.loadModel({ kind: 'dir', path: DEMO_DIR });
-  await api.calibrate({
-    text: readFileSync('public/data/calibration.txt', 'utf8'),
-    textName: 'calibration.txt',
-    samples: golden.calibration.samples,
-    seq: golden.calibration.seq,
-    withHessians: false,
-  });
+  await loadDemoCalibrated(api, golden.calibration, false);
 }, 300_000);
 
 describe('SlimGPT matches the PyTorch reference', () => {

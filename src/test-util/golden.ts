@@ -1,6 +1,7 @@
 /** Test helper: golden fixtures from the independent PyTorch reference, checked against the model they were made from. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { StudioApi } from '../api/types';
 
 export const DEMO_DIR = 'public/models/demo-gpt2';
 
@@ -25,4 +26,20 @@ export function maxRelativeError(actual: ArrayLike<number>, expected: readonly n
     worst = Math.max(worst, Math.abs(a - e) / Math.max(Math.abs(e), 1e-12));
   });
   return worst;
+}
+
+/** Loads the demo model into `api` and calibrates it on calibration.txt as a golden fixture did. */
+export async function loadDemoCalibrated(
+  api: Pick<StudioApi, 'loadModel' | 'calibrate'>,
+  calibration: { samples: number; seq: number },
+  withHessians: boolean,
+): Promise<void> {
+  await api.loadModel({ kind: 'dir', path: DEMO_DIR });
+  await api.calibrate({
+    text: readFileSync('public/data/calibration.txt', 'utf8'),
+    textName: 'calibration.txt',
+    samples: calibration.samples,
+    seq: calibration.seq,
+    withHessians,
+  });
 }

@@ -6,7 +6,6 @@
  * o / down weight gradients, and three gradient-descent recovery steps on the golden-50 plan.
  * Error measure: ‖a − e‖₂ / ‖e‖₂ per array (< 1e-3); losses to 1e-5 relative.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStudioApi } from '../../api/studio';
 import { gradientSession } from '../../api/gradients';
@@ -20,7 +19,7 @@ import { batchGradients, MASK_GRADS, nextTokenWeights } from '../../saliency/gra
 import { feedsFor } from '../../saliency/calibrate';
 import { onesMasks } from '../../saliency/criteria/ablation';
 import type { MaskSet } from '../../saliency/types';
-import { DEMO_DIR, readGolden } from '../../test-util/golden';
+import { loadDemoCalibrated, readGolden } from '../../test-util/golden';
 import { maskFeeds } from '../../api/evaluation';
 import { weightFeeds } from './loss';
 
@@ -69,14 +68,7 @@ const H = 8;
 const F = 1024;
 
 beforeAll(async () => {
-  await api.loadModel({ kind: 'dir', path: DEMO_DIR });
-  await api.calibrate({
-    text: readFileSync('public/data/calibration.txt', 'utf8'),
-    textName: 'calibration.txt',
-    samples: golden.calibration.samples,
-    seq: golden.calibration.seq,
-    withHessians: false,
-  });
+  await loadDemoCalibrated(api, golden.calibration, false);
   session = await gradientSession(api.state, model());
 }, 300_000);
 
