@@ -26,7 +26,12 @@ async function outcome<T>(p: Promise<T>): Promise<Outcome<T>> {
 function createHarness(hubUrl: string, backend: 'wasm' | 'webgpu') {
   const deps = browserHubDeps();
   let budget: MemoryBudget | undefined;
-  const runner = createWebRunner({ wasmPaths: new URL('/ort/', location.href).href, preferWebGpu: backend === 'webgpu' });
+  // The WebGPU spec runs on Chromium's SwiftShader adapter (software): allow it explicitly.
+  const runner = createWebRunner({
+    wasmPaths: new URL('/ort/', location.href).href,
+    preferWebGpu: backend === 'webgpu',
+    allowSoftwareGpu: backend === 'webgpu',
+  });
   const api = createStudioApi({
     runner,
     demoUrl: new URL('/models/demo-gpt2/', location.href).href,

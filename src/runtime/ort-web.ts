@@ -1,5 +1,6 @@
 /**
- * Runner over onnxruntime-web: the browser Worker (WebGPU when available, else WASM) and Node
+ * Runner over onnxruntime-web: the browser Worker (WebGPU when a hardware adapter is available,
+ * else WASM; a software adapter such as SwiftShader is ~100x slower than WASM, so it is skipped) and Node
  * (WASM, for tests and benchmarks). WASM threads = min(hardwareConcurrency, 4) when the page is
  * cross-origin isolated or in Node, else 1. onnxruntime-web's settings are global (ort.env) and
  * fixed by the first session, so the first Runner to open a session decides them.
@@ -11,8 +12,13 @@ import { runtimeFailure, wrapSession, type OrtTensorClass } from './convert';
 export interface WebRunnerOptions {
   /** Where ort-wasm-*.mjs/.wasm are served (the app serves them under `${base}ort/`). Node needs none. */
   wasmPaths?: string;
-  /** Try WebGPU first when `navigator.gpu` exists (default true). */
+  /** Try WebGPU first when `navigator.gpu` offers a hardware adapter (default true). */
   preferWebGpu?: boolean;
+  /**
+   * Also use a software (fallback) WebGPU adapter such as SwiftShader, which runs on the CPU far
+   * slower than WASM (default false: such an adapter means WASM; tests of the WebGPU path set it).
+   */
+  allowSoftwareGpu?: boolean;
   /** WASM threads; default min(hardwareConcurrency, 4) where threads are allowed, else 1. */
   threads?: number;
 }
@@ -49,16 +55,41 @@ function configure(opts: WebRunnerOptions): Promise<number> {
   return configured;
 }
 
-function defaultBackends(opts: WebRunnerOptions): string[] {
-  const hasWebGpu = !isNode && typeof globalThis.navigator !== 'undefined' && 'gpu' in globalThis.navigator;
-  return hasWebGpu && opts.preferWebGpu !== false ? ['webgpu', 'wasm'] : ['wasm'];
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { isFallbackAdapter?: boolean; architecture?: string; vendor?: string };
+}
+
+/** Whether WebGPU can run here: an adapter exists, and it is a hardware one unless software is allowed. */
+export async function webGpuUsable(allowSoftware: boolean): Promise<boolean> {
+  const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined)?.gpu;
+  if (isNode || !gpu) return false;
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return false;
+    const software =
+      adapter.info?.isFallbackAdapter === true ||
+      adapter.isFallbackAdapter === true ||
+      /swiftshader/i.test(adapter.info?.architecture ?? '');
+    return allowSoftware || !software;
+  } catch {
+    return false;
+  }
+}
+
+let gpuCheck: Promise<boolean> | undefined;
+
+async function defaultBackends(opts: WebRunnerOptions): Promise<string[]> {
+  if (opts.preferWebGpu === false) return ['wasm'];
+  gpuCheck ??= webGpuUsable(opts.allowSoftwareGpu === true);
+  return (await gpuCheck) ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
 export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
   return {
     async open(model: Uint8Array, options: SessionOptions = {}) {
       const threads = await configure({ ...defaults, ...(options.threads ? { threads: options.threads } : {}) });
-      const backends = options.preferredBackends ?? defaultBackends(defaults);
+      const backends = options.preferredBackends ?? (await defaultBackends(defaults));
       const errors: string[] = [];
       // One execution provider per attempt, so BackendInfo names the one actually in use.
       for (const name of backends) {
