@@ -53,7 +53,7 @@ test('criteria, heatmap, agreement, cache across reload, and cancel', async ({ p
   // ... and reach the engine: a plan from the cached wanda scores, without recomputing them
   await page.getByTestId('prune-criterion').selectOption('wanda');
   await page.getByTestId('global-slider').fill('40');
-  await expect(page.getByTestId('plan-name')).toContainText('wanda-uniform-h40-f40', { timeout: 60_000 });
+  await expect(page.getByTestId('plan-name')).toContainText('wanda-uniform-params40', { timeout: 60_000 });
   await expect(page.getByTestId('criterion-compute-wanda')).toHaveText('Recompute');
   await expect(page.getByRole('alert')).toBeEmpty();
 
