@@ -43,4 +43,6 @@ test('Taylor importance, a 3-round iterative prune, then SlimGPT', async ({ page
   await expect(results).toHaveCount(2, { timeout: 300_000 });
   await expect(results.last()).toContainText('slimgpt');
   await expect(page.getByTestId('pruned-ppl')).toHaveText(/^\d+(\.\d+)?$/);
+  // the plan SlimGPT arrived at is the current one in the timeline
+  await expect(page.getByTestId('plan-name')).toHaveText('slimgpt-incremental-h25-f25', { timeout: 60_000 });
 });

@@ -1,7 +1,9 @@
 /**
  * Pruning methods that pick their own units and update weights on the way (the engine's
  * iterativePrune and slimGptPrune): run with progress and cancel, show their per-round / per-layer
- * records, then measure the result like an applied plan (exact perplexity, latency, results row).
+ * records, then measure the result like an applied plan (exact perplexity, latency, results row);
+ * the plan they arrived at joins the timeline (its live preview is the plain masked one, without
+ * their weight updates).
  */
 import type { IterativeRequest, SlimGptRequest } from '../api/types';
 import { useStudio } from '../store';
@@ -32,6 +34,8 @@ export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): P
     allocation: result.plan.derivation?.allocation ?? 'iterative',
     compensation: req.recovery,
   });
+  // the units it removed join the plan timeline (heatmap hatching, save, undo)
+  useStudio.getState().setPlan(result.plan);
 }
 
 export async function runSlimGpt(req: Omit<SlimGptRequest, 'perplexity'>): Promise<void> {
@@ -47,4 +51,5 @@ export async function runSlimGpt(req: Omit<SlimGptRequest, 'perplexity'>): Promi
     { criterion: 'slimgpt', allocation: result.plan.derivation?.allocation ?? req.allocation, compensation: 'obs' },
     result.perplexity,
   );
+  useStudio.getState().setPlan(result.plan);
 }
