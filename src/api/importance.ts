@@ -18,7 +18,7 @@ export async function calibrate(
   const set = makeCalibrationSet(tokensOf(m, req.textName, req.text, req.samples * seq), req.textName, req.samples, seq);
   if (!m.tapSession) {
     options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
-    m.tapSession = await state.deps.runner.open(buildOnnx(m.ir, { masks: true, taps: true, tokenLoss: true, logits: false }));
+    m.tapSession = await state.deps.runner.open(buildOnnx(m.ir, { masks: true, taps: true, grams: true, tokenLoss: true, logits: false }));
   }
   const stats = await collectStats(m.ir, m.tapSession, set, { ...options, withGram: req.withHessians });
   const summary: CalibrationSummary = {

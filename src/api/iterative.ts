@@ -51,7 +51,7 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
   const engine: IterativeEngine = {
     now: state.now,
     async stats(ir, masks, withGram) {
-      if (!taps) sessions.push((taps = await open({ taps: true, tokenLoss: true })));
+      if (!taps) sessions.push((taps = await open({ taps: true, grams: true, tokenLoss: true })));
       return collectStats(ir, taps, cal.set, { withGram, masks, extraFeeds: weightFeeds(ir), ...signal });
     },
     scores(ir, masks, stats) {

@@ -27,7 +27,7 @@ export async function slimGptPrune(
   const t0 = state.now();
   const signal = options.signal ? { signal: options.signal } : {};
   const taps = await state.deps.runner.open(
-    buildOnnx(m.ir, { masks: true, logits: false, weightInputs: true, taps: true, tokenLoss: true }),
+    buildOnnx(m.ir, { masks: true, logits: false, weightInputs: true, taps: true, grams: true, tokenLoss: true }),
   );
   let result;
   try {

@@ -125,6 +125,24 @@ describe('buildOnnx on a random GPT-2', () => {
     }
   });
 
+  it('grams are the Σ x xᵀ of the reference forward pass taps, over every batch row and position', async () => {
+    const out = await runGraph(runner, ir, { taps: true, grams: true, masks: true }, { ...ids, ...maskFeeds(ir) });
+    const refs = SAMPLE_IDS.map((row) => referenceForward(ir, row));
+    for (let l = 0; l < 2; l++) {
+      for (const [name, rows, width] of [
+        [`attn_in.${l}`, refs.flatMap((r) => r.attnIn[l]!), 16],
+        [`ffn_in.${l}`, refs.flatMap((r) => r.ffnIn[l]!), 32],
+      ] as const) {
+        expect(out[`gram.${name}`]?.dims).toEqual([width, width]);
+        const expected = Array.from({ length: width * width }, (_, k) =>
+          rows.reduce((acc, x) => acc + x[Math.floor(k / width)]! * x[k % width]!, 0),
+        );
+        expect(maxAbsDiff(floats(out[`gram.${name}`]), expected)).toBeLessThan(1e-4);
+      }
+    }
+    expect(Object.keys(out).filter((k) => k.startsWith('gram.hidden'))).toEqual([]);
+  });
+
   it('batch rows are independent and positions restart at 0 for every sequence length', async () => {
     const short = await runGraph(runner, ir, {}, idsFeed([SAMPLE_IDS[1]!.slice(0, 3)]));
     const full = await logitsOf(ir);

@@ -39,6 +39,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
   return {
     masks: o.masks ?? false,
     taps: o.taps ?? false,
+    grams: o.grams ?? false,
     tokenLoss: o.tokenLoss ?? false,
     logits: o.logits ?? true,
     opset: o.opset ?? 17,

@@ -18,6 +18,11 @@
  *              ffn_in.i    [batch, seq, ffnSize]            input of the down projection (after act/gate)
  *              hidden.i    [batch, seq, hidden]             residual stream entering block i
  *            and hidden.L (L = numLayers): residual stream after the last block, before the final norm.
+ *            grams (only with `taps` and `grams`), for every layer i with a non-empty sublayer:
+ *              gram.attn_in.i  [numHeads*headDim, numHeads*headDim]  Σ over batch and seq of x xᵀ of attn_in.i
+ *              gram.ffn_in.i   [ffnSize, ffnSize]                    Σ over batch and seq of x xᵀ of ffn_in.i
+ *            (float32 MatMul in the graph: onnxruntime's threads instead of a JS loop; callers fetch
+ *            only the ones they need).
  * Masks require a model whose layers all have the same shape (the original model).
  */
 export interface GradientOptions {
@@ -30,6 +35,8 @@ export interface GradientOptions {
 export interface GraphOptions {
   masks?: boolean;
   taps?: boolean;
+  /** With taps: X^T X of each attn_in / ffn_in tap as extra outputs (gram.attn_in.i, gram.ffn_in.i). */
+  grams?: boolean;
   tokenLoss?: boolean;
   logits?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */

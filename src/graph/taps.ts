@@ -34,6 +34,7 @@ export const tapNames = {
   attnIn: (l: number) => `attn_in.${l}`,
   ffnIn: (l: number) => `ffn_in.${l}`,
   hidden: (l: number) => `hidden.${l}`,
+  gram: (tap: string) => `gram.${tap}`,
 };
 
 /** Exposes `value` as graph output `name` (when taps are on); records it for declaration at the end. */
@@ -41,6 +42,17 @@ export function tap(ctx: GraphContext, taps: TapRecord[], value: string, name: s
   if (!ctx.opts.taps) return;
   ctx.b.node('Identity', [value], { outputs: [name], name: `tap/${name}` });
   taps.push({ name, dims: ['batch', 'seq', width] });
+  if (ctx.opts.grams && !name.startsWith('hidden.')) gramTap(ctx, taps, value, name, width);
+}
+
+/** gram.<tap> = Xᵀ X with X = the tap flattened to [batch·seq, width]. */
+function gramTap(ctx: GraphContext, taps: TapRecord[], value: string, name: string, width: number): void {
+  const { b } = ctx;
+  const x = b.op('Reshape', [value, b.constInt64([-1, width])], undefined, `gram/${name}/rows`);
+  const xt = b.op('Transpose', [x], { perm: [1, 0] }, `gram/${name}/transpose`);
+  const gram = tapNames.gram(name);
+  b.node('MatMul', [xt, x], { outputs: [gram], name: `gram/${name}` });
+  taps.push({ name: gram, dims: [width, width] });
 }
 
 /** A [batch, seq, 0] tap for a sublayer that pruning removed entirely. */

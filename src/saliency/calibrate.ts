@@ -63,6 +63,20 @@ export function feedsFor(batch: number[][], seq: number) {
   return { input_ids: int64Tensor(ids, [batch.length, seq]), labels: int64Tensor(labels, [batch.length, seq]) };
 }
 
+/** Taps whose X^T X the stats want and the session computes itself (a graph built with `grams`). */
+function graphGrams(stats: CalibrationStats, session: RunnerSession): Set<string> {
+  const out = new Set<string>();
+  stats.layers.forEach((st, l) => {
+    for (const [s, tap] of [
+      [st.attnIn, `attn_in.${l}`],
+      [st.ffnIn, `ffn_in.${l}`],
+    ] as const) {
+      if (s.gram && session.outputNames.includes(`gram.${tap}`)) out.add(tap);
+    }
+  });
+  return out;
+}
+
 export async function collectStats(
   ir: ModelIR,
   session: RunnerSession,
@@ -74,21 +88,20 @@ export async function collectStats(
   const F = ir.layers[0]?.ffnSize ?? 0;
   const stats = createStats(ir, opts.withGram);
   const masks = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
-  const outputs = [
-    'token_nll',
-    ...Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat(),
-    `hidden.${L}`,
-  ];
+  const taps = Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat();
+  const inGraph = graphGrams(stats, session);
+  const outputs = ['token_nll', ...taps, `hidden.${L}`, ...[...inGraph].map((t) => `gram.${t}`)];
   const all = batches(set, opts.batchSize ?? 4);
   let nll = 0;
   for (const [bi, batch] of all.entries()) {
     throwIfAborted(opts.signal, 'Calibration');
     const out = await session.run({ ...feedsFor(batch, set.seq), ...masks }, outputs);
     const rows = batch.length * set.seq;
+    const gramOf = (tap: string) => (inGraph.has(tap) ? asFloat32(out[`gram.${tap}`], `gram.${tap}`) : undefined);
     for (let l = 0; l < L; l++) {
       const st = stats.layers[l]!;
-      accumulateChannels(st.attnIn, asFloat32(out[`attn_in.${l}`], `attn_in.${l}`), rows);
-      accumulateChannels(st.ffnIn, asFloat32(out[`ffn_in.${l}`], `ffn_in.${l}`), rows);
+      accumulateChannels(st.attnIn, asFloat32(out[`attn_in.${l}`], `attn_in.${l}`), rows, gramOf(`attn_in.${l}`));
+      accumulateChannels(st.ffnIn, asFloat32(out[`ffn_in.${l}`], `ffn_in.${l}`), rows, gramOf(`ffn_in.${l}`));
       const hIn = asFloat32(out[`hidden.${l}`], `hidden.${l}`);
       const hOut = asFloat32(out[`hidden.${l + 1}`], `hidden.${l + 1}`);
       accumulateInfluence(st, hIn, hOut, rows, ir.spec.hiddenSize);

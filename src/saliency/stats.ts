@@ -58,8 +58,11 @@ export function createStats(ir: ModelIR, withGram: GramSelection): CalibrationSt
   };
 }
 
-/** Adds `rows` token vectors (row-major [rows, channels]) to the statistics. */
-export function accumulateChannels(s: ChannelStats, x: Float32Array, rows: number): void {
+/**
+ * Adds `rows` token vectors (row-major [rows, channels]) to the statistics. `gram`, when given, is
+ * their X^T X already computed (in the graph, float32): it is added instead of computing it here.
+ */
+export function accumulateChannels(s: ChannelStats, x: Float32Array, rows: number, gram?: Float32Array): void {
   const c = s.channels;
   for (let r = 0; r < rows; r++) {
     const o = r * c;
@@ -70,7 +73,9 @@ export function accumulateChannels(s: ChannelStats, x: Float32Array, rows: numbe
     }
   }
   s.count += rows;
-  if (s.gram) accumulateGram(s.gram, x, rows, c);
+  if (!s.gram) return;
+  if (!gram) return accumulateGram(s.gram, x, rows, c);
+  for (let i = 0; i < c * c; i++) s.gram[i] = s.gram[i]! + gram[i]!;
 }
 
 /** gram += X^T X for X [rows, c], via a column-major float64 copy (cache-friendly dot products). */

@@ -43,7 +43,22 @@ export function checkerCases(): CheckerCase[] {
   return [
     // The graphs the studio builds for the demo model (api/studio.ts, api/evaluation.ts, saliency calibration, export).
     fromIR('demo-gpt2 evaluation (masks+tokenLoss, no logits)', demoIR, { masks: true, tokenLoss: true, logits: false }),
-    fromIR('demo-gpt2 calibration (masks+taps+tokenLoss)', demoIR, { masks: true, taps: true, tokenLoss: true, logits: false }),
+    fromIR('demo-gpt2 calibration (masks+taps+grams+tokenLoss)', demoIR, {
+      masks: true,
+      taps: true,
+      grams: true,
+      tokenLoss: true,
+      logits: false,
+    }),
+    // api/slimgpt.ts and api/iterative.ts: statistics on the partly pruned model, o / down weights fed as inputs.
+    fromIR('demo-gpt2 statistics with weight inputs (masks+taps+grams+tokenLoss+weightInputs)', demoIR, {
+      masks: true,
+      taps: true,
+      grams: true,
+      tokenLoss: true,
+      logits: false,
+      weightInputs: true,
+    }),
     fromIR('demo-gpt2 export (logits)', demoIR, { logits: true }),
     // The exact model.onnx the export writes for the golden plans with compensation off
     // (api/pruning.ts: buildOnnx(sliceModel(ir, plan), { logits: true })).
@@ -52,6 +67,7 @@ export function checkerCases(): CheckerCase[] {
     fromIR('random-gpt2 logits', () => randomIR(), { logits: true }),
     fromIR('random-gpt2 masks+taps+tokenLoss+logits', () => randomIR(), all),
     fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+tokenLoss', prunedGpt2, { taps: true, tokenLoss: true }),
+    fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+grams', prunedGpt2, { taps: true, grams: true }),
     fromIR('random-gpt2 gelu masks+tokenLoss, no logits', () => ({ ...randomIR(), spec: { ...randomIR().spec, activation: 'gelu' } }), {
       masks: true,
       tokenLoss: true,
