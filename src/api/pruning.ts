@@ -33,16 +33,16 @@ export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
   const measured = req.allocation === 'latency' ? m.unitLatency : undefined;
   const targets = measured ? { ...requested, unitCost: { kvGroup: measured.kvGroupMs, neuron: measured.neuronMs } } : requested;
   const planName = name ?? `${criterion}-${req.allocation}`;
-  const planFor = (r: number) => allocate(m.ir, scores, scores, layerScores ?? null, { ...targets, heads: r, ffn: r }, planName);
+  const allocateFor = (t: typeof targets) => allocate(m.ir, scores, scores, layerScores ?? null, t, planName);
   if (target && !(target.fraction >= 0 && target.fraction < 1))
     throw new InputError(`The global target must be a fraction in [0, 1), got ${target.fraction}.`);
-  const solved = target ? ratioForTarget(m.ir, planFor, target.metric, target.fraction) : undefined;
-  const plan = solved ? solved.plan : allocate(m.ir, scores, scores, layerScores ?? null, targets, planName);
+  const solved = target && ratioForTarget(m.ir, (r) => allocateFor({ ...targets, heads: r, ffn: r }), target.metric, target.fraction);
+  const plan = solved ? solved.plan : allocateFor(targets);
   plan.derivation = {
     criterion,
     allocation: req.allocation,
     targets: { heads: solved?.ratio ?? req.heads, ffn: solved?.ratio ?? req.ffn, layers: req.layers },
-    ...(solved && target ? { global: { ...target, achieved: solved.achieved } } : {}),
+    ...(solved ? { global: { ...target, achieved: solved.achieved } } : {}),
     ...(measured ? { latencyCosts: { kvGroupMs: measured.kvGroupMs, neuronMs: measured.neuronMs, backend: measured.backend.name } } : {}),
     calibration: m.calibration && {
       textName: m.calibration.summary.textName,

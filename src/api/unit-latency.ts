@@ -46,11 +46,8 @@ export async function measureUnitLatency(
     }));
     await timeInterleaved(state, timed, request, options, 'Unit latency (dense, half heads, half FFN)');
     const [d, h, f] = timed.map((t) => latencyResult(t, request).medianMs) as [number, number, number];
-    const groups = plans[0]!.layers.reduce(
-      (a, l, i) => a + l.removedHeads.length / (m.ir.layers[i]!.numHeads / m.ir.layers[i]!.numKvHeads),
-      0,
-    );
-    const neurons = plans[1]!.layers.reduce((a, l) => a + l.removedFfn.length, 0);
+    const groups = m.ir.layers.reduce((a, l) => a + Math.floor(l.numKvHeads / 2), 0);
+    const neurons = m.ir.layers.reduce((a, l) => a + Math.floor(l.ffnSize / 2), 0);
     const flops = unitCosts(m.ir, req.seq);
     let kvGroupMs = groups > 0 ? Math.max(0, (d - h) / groups) : NaN;
     let neuronMs = neurons > 0 ? Math.max(0, (d - f) / neurons) : NaN;

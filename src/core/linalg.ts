@@ -57,8 +57,11 @@ export function inverseFromCholesky(l: Matrix, n: number): Matrix {
   return inv;
 }
 
-/** Symmetrise, give dead inputs (H_jj = 0) a unit diagonal, and add `relDamp * mean(diag H)` to the diagonal. */
-export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matrix; dead: boolean[] } {
+/**
+ * Symmetrise, give dead inputs (H_jj = 0) a unit diagonal, and add `relDamp * mean(diag H)` to the
+ * diagonal; `lambda` is that added amount.
+ */
+export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matrix; dead: boolean[]; lambda: number } {
   const out = new Float64Array(n * n);
   const dead: boolean[] = [];
   let diagMean = 0;
@@ -71,19 +74,30 @@ export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matr
     if (isDead) out[i * n + i] = 1;
     diagMean += out[i * n + i]! / n;
   }
-  for (let i = 0; i < n; i++) out[i * n + i] = out[i * n + i]! + relDamp * diagMean;
-  return { h: out, dead };
+  const lambda = relDamp * diagMean;
+  for (let i = 0; i < n; i++) out[i * n + i] = out[i * n + i]! + lambda;
+  return { h: out, dead, lambda };
 }
 
-/** Inverse of a damped Hessian; retries with 10x the damping (up to 3 times) when not positive definite. */
-export function dampedInverse(h: Matrix, n: number, relDamp = 0.01): { inv: Matrix; damping: number; dead: boolean[] } {
+/**
+ * Inverse of a damped Hessian; retries with 10x the damping (up to 3 times) when not positive
+ * definite. `damping` is the relative damping used, `lambda` the amount added to the diagonal.
+ */
+export function dampedInverse(h: Matrix, n: number, relDamp = 0.01): { inv: Matrix; damping: number; lambda: number; dead: boolean[] } {
   let damp = relDamp;
   for (let attempt = 0; attempt < 4; attempt++, damp *= 10) {
     const prepared = prepareHessian(h, n, damp);
     const l = cholesky(prepared.h, n);
-    if (l) return { inv: inverseFromCholesky(l, n), damping: damp, dead: prepared.dead };
+    if (l) return { inv: inverseFromCholesky(l, n), damping: damp, lambda: prepared.lambda, dead: prepared.dead };
   }
   throw new NumericError(`The ${n}x${n} Hessian is not positive definite even with damping ${damp}.`);
+}
+
+/** Inverse of a symmetric positive-definite matrix; a NumericError naming `what` when it is not PD. */
+export function inverseSpd(a: Matrix, n: number, what: string): Matrix {
+  const l = cholesky(a, n);
+  if (!l) throw new NumericError(`${what} is not positive definite.`);
+  return inverseFromCholesky(l, n);
 }
 
 /** Copies the square block [from, from+size) x [from, from+size) of an n x n matrix. */

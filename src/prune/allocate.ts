@@ -68,13 +68,18 @@ function expandHeads(ir: ModelIR, layer: number, groups: number[]): number[] {
   return groups.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j)).sort((a, b) => a - b);
 }
 
+/** `count` rounded and clamped so that a layer of `n` keeps at least one unit. */
+function keepingOne(count: number, n: number): number {
+  return Math.min(Math.max(0, Math.round(count)), n - 1);
+}
+
 /** Units to remove from a layer of `n` at `ratio`: round(ratio · n), keeping at least one. */
 export function removalCount(ratio: number, n: number): number {
-  return Math.min(Math.max(0, Math.round(ratio * n)), n - 1);
+  return keepingOne(ratio * n, n);
 }
 
 function lowest(units: { index: number; score: number }[], count: number): number[] {
-  const n = Math.min(Math.max(0, Math.round(count)), units.length - 1);
+  const n = keepingOne(count, units.length);
   return [...units]
     .sort((a, b) => a.score - b.score || a.index - b.index)
     .slice(0, n)
@@ -149,10 +154,8 @@ export function allocate(
       : [],
   );
   const active = Array.from({ length: L }, (_, l) => l).filter((l) => !locked.has(l) && !removedLayers.has(l));
-  const flops = unitCosts(ir, 128);
-  const costs = req.unitCost
-    ? { kvGroup: () => req.unitCost!.kvGroup, neuron: req.unitCost.neuron }
-    : { kvGroup: (layer: number) => flops.kvGroup(layer), neuron: flops.neuron };
+  const measured = req.unitCost;
+  const costs = measured ? { kvGroup: () => measured.kvGroup, neuron: measured.neuron } : unitCosts(ir, 128);
   const units = (s: UnitScores | null, kind: 'head' | 'ffn'): Unit[] => {
     const arr = kind === 'head' ? s?.heads : s?.ffn;
     if (!arr) return [];

@@ -9,13 +9,13 @@
  *    contribution is redistributed into the surviving heads.
  */
 import { InputError } from '../core/errors';
-import { cholesky, dampedInverse, inverseFromCholesky } from '../core/linalg';
 import type { Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor } from '../core/tensor';
 import { channelMean, type CalibrationStats, type ChannelStats } from '../saliency/stats';
 import { hessian } from '../saliency/criteria/obs';
 import { headChannels } from './slice';
+import { obsState, removeColumns } from './obs-update';
 
 export const COMPENSATIONS = ['none', 'bias', 'obs'] as const;
 export type Compensation = (typeof COMPENSATIONS)[number];
@@ -34,35 +34,9 @@ export function biasCompensated(lin: Linear, removed: readonly number[], mean: F
 export function obsCompensated(lin: Linear, removed: readonly number[], stats: ChannelStats, numSequences: number): Linear {
   const [rows = 0, n = 0] = lin.weight.shape;
   if (!removed.length) return lin;
-  const { inv } = dampedInverse(hessian(stats, numSequences), n);
-  const S = [...removed];
-  const s = S.length;
-  const gone = new Set(S);
-  const keep = Array.from({ length: n }, (_, i) => i).filter((i) => !gone.has(i));
-  const blockSS = new Float64Array(s * s);
-  for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) blockSS[i * s + j] = inv[S[i]! * n + S[j]!]!;
-  const l = cholesky(blockSS, s);
-  if (!l) throw new InputError('The inverse-Hessian block of the removed channels is not positive definite.');
-  const blockInv = inverseFromCholesky(l, s);
-  const w = lin.weight.data;
-  const out = w.slice();
-  const coef = new Float64Array(s);
-  for (let r = 0; r < rows; r++) {
-    // coef = W_{r,S} [(H^-1)_SS]^-1
-    coef.fill(0);
-    for (let i = 0; i < s; i++) {
-      const wi = w[r * n + S[i]!]!;
-      if (wi === 0) continue;
-      for (let j = 0; j < s; j++) coef[j] = coef[j]! + wi * blockInv[i * s + j]!;
-    }
-    for (const k of keep) {
-      let d = 0;
-      for (let j = 0; j < s; j++) d += coef[j]! * inv[S[j]! * n + k]!;
-      out[r * n + k] = out[r * n + k]! - d;
-    }
-    for (const c of S) out[r * n + c] = 0;
-  }
-  return { weight: tensor([rows, n], out), ...(lin.bias ? { bias: lin.bias } : {}) };
+  const st = obsState(lin.weight.data, rows, n, hessian(stats, numSequences));
+  removeColumns(st, removed, 'the removed channels', false);
+  return { weight: tensor([rows, n], Float32Array.from(st.w)), ...(lin.bias ? { bias: lin.bias } : {}) };
 }
 
 /** Returns a copy of `ir` whose o/down projections are compensated for the plan's removals. */

@@ -13,6 +13,7 @@ import { emptyPlan, type PlanLayer, type PruningPlan } from '../core/plan';
 import type { ProgressCallback } from '../api/types';
 import type { CalibrationStats } from '../saliency/stats';
 import type { MaskSet, UnitScores } from '../saliency/types';
+import { removalCount } from './allocate';
 import { gradientNorm, gradientStep, obsRecover, usesObs, usesSgd, withOwnProjections, type Recovery } from './recover';
 
 export interface IterativeOptions {
@@ -62,8 +63,7 @@ export interface IterativeHooks {
 
 /** Units removed from a layer of n after round r of R (at least one unit stays). */
 export function cumulativeCount(n: number, target: number, round: number, rounds: number): number {
-  const f = round >= rounds ? target : 1 - (1 - target) ** (round / rounds);
-  return Math.max(0, Math.min(Math.round(f * n), n - 1));
+  return removalCount(round >= rounds ? target : 1 - (1 - target) ** (round / rounds), n);
 }
 
 /** Rounds needed so that each removes about `perRound` of what remains (default 12.5%: the 10-15% rule of thumb). */

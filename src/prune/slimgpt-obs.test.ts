@@ -8,7 +8,8 @@
 import { describe, expect, it } from 'vitest';
 import { cholesky, inverseFromCholesky, prepareHessian } from '../core/linalg';
 import { mulberry32 } from '../eval/generate';
-import { dynamicGroupSizes, groupError, obsState, removeChannelsDynamic, removeColumns, removeGroupsGreedy } from './slimgpt-obs';
+import { obsState, removeColumns } from './obs-update';
+import { dynamicGroupSizes, groupError, removeChannelsDynamic, removeGroupsGreedy } from './slimgpt-obs';
 
 function problem(rows: number, n: number, tokens: number, seed: number) {
   const r = mulberry32(seed);

@@ -18,7 +18,8 @@ import type { ProgressCallback } from '../api/types';
 import type { MaskSet } from '../saliency/types';
 import { incrementalRatios, removalCount } from './allocate';
 import { masksToPlan, onesMaskSet } from './iterative';
-import { obsState, removeChannelsDynamic, removeGroupsGreedy, type ObsState } from './slimgpt-obs';
+import { obsState, type ObsState } from './obs-update';
+import { removeChannelsDynamic, removeGroupsGreedy } from './slimgpt-obs';
 import { withOwnProjections } from './recover';
 
 export const SLIMGPT_ALLOCATIONS = ['uniform', 'incremental'] as const;

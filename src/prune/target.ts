@@ -40,9 +40,8 @@ function layerParameters(lw: LayerWeights): number {
   );
 }
 
-/** Parameters and forward FLOPs (at `seq`) of the model the plan would slice out of `ir`. */
-export function planCost(ir: ModelIR, plan: PruningPlan, seq: number): PlanCost {
-  const dense = modelCost(ir, seq);
+/** Parameters and forward FLOPs (at `seq`) of the model the plan would slice out of `ir` (`dense` = modelCost(ir, seq)). */
+export function planCost(ir: ModelIR, plan: PruningPlan, seq: number, dense: PlanCost = modelCost(ir, seq)): PlanCost {
   const dh = ir.spec.headDim;
   let removed = 0;
   const layers = ir.layers.map((shape, l) => {
@@ -65,9 +64,14 @@ export function planCost(ir: ModelIR, plan: PruningPlan, seq: number): PlanCost 
 }
 
 /** Fraction of the dense model's parameters or FLOPs that the plan removes. */
-export function removedFraction(ir: ModelIR, plan: PruningPlan, metric: Exclude<TargetMetric, 'units'>, seq: number): number {
-  const dense = modelCost(ir, seq);
-  const cost = planCost(ir, plan, seq);
+export function removedFraction(
+  ir: ModelIR,
+  plan: PruningPlan,
+  metric: Exclude<TargetMetric, 'units'>,
+  seq: number,
+  dense: PlanCost = modelCost(ir, seq),
+): number {
+  const cost = planCost(ir, plan, seq, dense);
   return metric === 'parameters' ? 1 - cost.parameters / dense.parameters : 1 - cost.flops / dense.flops;
 }
 
@@ -83,9 +87,10 @@ export function ratioForTarget(
   seq = 128,
   maxRatio = 0.99,
 ): { ratio: number; plan: PruningPlan; achieved: number } {
+  const dense = modelCost(ir, seq);
   const at = (ratio: number) => {
     const plan = planFor(ratio);
-    return { ratio, plan, achieved: removedFraction(ir, plan, metric, seq) };
+    return { ratio, plan, achieved: removedFraction(ir, plan, metric, seq, dense) };
   };
   let lo = at(0);
   let hi = at(maxRatio);

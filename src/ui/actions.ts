@@ -115,15 +115,20 @@ export async function fetchEvaluationText(): Promise<string> {
   }
 }
 
-export async function runDensePerplexity(): Promise<boolean> {
-  if (busy() || !useStudio.getState().model) return false;
-  let text: string;
+/** The evaluation text, or undefined after reporting why it could not be read. */
+export async function evaluationTextOrReport(): Promise<string | undefined> {
   try {
-    text = await fetchEvaluationText();
+    return await fetchEvaluationText();
   } catch (e) {
     report('Reading the evaluation text', e);
-    return false;
+    return undefined;
   }
+}
+
+export async function runDensePerplexity(): Promise<boolean> {
+  if (busy() || !useStudio.getState().model) return false;
+  const text = await evaluationTextOrReport();
+  if (text === undefined) return false;
   const result = await job('Perplexity', 'evaluatePerplexity', [{ ...PERPLEXITY_DEFAULTS, text }]);
   if (result) useStudio.getState().setDensePerplexity(result);
   return result !== undefined;

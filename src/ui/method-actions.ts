@@ -7,22 +7,12 @@
  */
 import type { IterativeRequest, SlimGptRequest } from '../api/types';
 import { useStudio } from '../store';
-import { fetchEvaluationText, job, report } from './actions';
-import { quiet } from './plan-files';
-import { EXACT_PROTOCOL, measureApplied, PREVIEW_PROTOCOL } from './prune-actions';
-
-async function evaluationText(): Promise<string | undefined> {
-  try {
-    return await fetchEvaluationText();
-  } catch (e) {
-    report('Reading the evaluation text', e);
-    return undefined;
-  }
-}
+import { evaluationTextOrReport, job } from './actions';
+import { EXACT_PROTOCOL, measureApplied, PREVIEW_PROTOCOL, quiet } from './prune-actions';
 
 export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {
   await quiet();
-  const text = await evaluationText();
+  const text = await evaluationTextOrReport();
   if (text === undefined) return;
   const result = await job('Iterative prune-and-recover', 'iterativePrune', [
     { ...req, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 4096, text } },
@@ -40,7 +30,7 @@ export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): P
 
 export async function runSlimGpt(req: Omit<SlimGptRequest, 'perplexity'>): Promise<void> {
   await quiet();
-  const text = await evaluationText();
+  const text = await evaluationTextOrReport();
   if (text === undefined) return;
   useStudio.getState().setSlimGptLayers([]);
   const result = await job('SlimGPT (layer-wise OBS)', 'slimGptPrune', [{ ...req, perplexity: { ...EXACT_PROTOCOL, text } }]);

@@ -48,15 +48,23 @@ export interface PlanEstimate {
   parameters: number;
   /** Dense median latency × remaining FLOPs / dense FLOPs (compute-bound prediction), if measured. */
   predictedMs: number | null;
+  /** Remaining weight bytes / dense weight bytes (float32: the parameter ratio). */
+  byteRatio: number;
+  /** Dense median latency × byteRatio (memory-bound prediction), if measured. */
+  predictedBytesMs: number | null;
 }
 
 export function estimatePlan(model: ModelSummary, plan: PruningPlan, denseMs: number | null, seq: number): PlanEstimate {
   const layers = shapesAfter(model, plan);
   const flopRatio = forwardFlops(model, layers, seq) / forwardFlops(model, model.layers, seq);
+  const parameters = parametersAfter(model, layers);
+  const byteRatio = parameters / model.parameters;
   return {
     counts: planCounts(plan),
     flopRatio,
-    parameters: parametersAfter(model, layers),
+    parameters,
     predictedMs: denseMs === null ? null : denseMs * flopRatio,
+    byteRatio,
+    predictedBytesMs: denseMs === null ? null : denseMs * byteRatio,
   };
 }

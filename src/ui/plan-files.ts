@@ -9,7 +9,7 @@ import { InputError } from '../core/errors';
 import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
 import { engine, fetchEvaluationText, job, report } from './actions';
-import { cancelPreview, PREVIEW_PROTOCOL, previewSettled, whenIdle } from './prune-actions';
+import { PREVIEW_PROTOCOL, quiet } from './prune-actions';
 
 function download(name: string, data: Blob): void {
   const url = URL.createObjectURL(data);
@@ -20,13 +20,6 @@ function download(name: string, data: Blob): void {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** Stops the live preview and waits until the engine is free. */
-export async function quiet(): Promise<void> {
-  cancelPreview();
-  await previewSettled();
-  await whenIdle();
 }
 
 export function savePlan(): void {

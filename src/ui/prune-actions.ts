@@ -8,7 +8,7 @@ import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
 import type { PruneControls } from '../store/plan';
 import type { ResultRow } from '../store/results';
-import { engine, fetchEvaluationText, job, report } from './actions';
+import { engine, evaluationTextOrReport, fetchEvaluationText, job, report } from './actions';
 import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
 import { estimatePlan } from './plan-cost';
 
@@ -40,9 +40,11 @@ export function whenIdle(): Promise<void> {
   });
 }
 
-/** Waits for a running preview to settle (after cancelPreview). */
-export function previewSettled(): Promise<void> {
-  return previewRun;
+/** Stops the live preview and waits until it has settled and the engine is free (before other jobs). */
+export async function quiet(): Promise<void> {
+  cancelPreview();
+  await previewRun;
+  await whenIdle();
 }
 
 export function cancelPreview(): void {
@@ -163,9 +165,7 @@ export function watchPlan(): void {
 
 /** Measures latency per kv group and per neuron on this backend; latency-aware plans then use it. */
 export async function measureUnitCosts(): Promise<void> {
-  cancelPreview();
-  await previewRun;
-  await whenIdle();
+  await quiet();
   const u = await job('Measuring latency per head and per neuron', 'measureUnitLatency', [LATENCY_DEFAULTS]);
   if (!u) return;
   useStudio.getState().setUnitLatency(u);
@@ -173,9 +173,7 @@ export async function measureUnitCosts(): Promise<void> {
 }
 
 export async function computeMagnitude(): Promise<void> {
-  cancelPreview();
-  await previewRun;
-  await whenIdle();
+  await quiet();
   const scores = await job('Computing magnitude scores', 'computeImportance', ['magnitude']);
   if (!scores) return;
   const st = useStudio.getState();
@@ -187,9 +185,7 @@ export async function computeMagnitude(): Promise<void> {
 export async function applyCurrent(): Promise<void> {
   const { plan, controls } = useStudio.getState();
   if (!plan) return;
-  cancelPreview();
-  await previewRun;
-  await whenIdle();
+  await quiet();
   const applied = await job('Applying the plan', 'applyPlan', [{ plan, compensation: controls.compensation }]);
   if (!applied) return;
   await measureApplied(applied, {
@@ -214,13 +210,8 @@ export async function measureApplied(
   useStudio.getState().setApplied(applied);
   let ppl = exact;
   if (!ppl) {
-    let text: string;
-    try {
-      text = await fetchEvaluationText();
-    } catch (e) {
-      report('Reading the evaluation text', e);
-      return;
-    }
+    const text = await evaluationTextOrReport();
+    if (text === undefined) return;
     ppl = await job('Pruned perplexity', 'evaluatePerplexity', [{ ...EXACT_PROTOCOL, text }]);
     if (!ppl) return;
   }

@@ -6,6 +6,7 @@ import type { CriterionName } from '../../../saliency/types';
 import { fixed } from '../../format';
 import { runIterative } from '../../method-actions';
 import { Explain } from '../Explain';
+import { PercentField } from './PercentField';
 
 const RECOVERY: Recovery[] = ['none', 'obs', 'sgd'];
 
@@ -25,10 +26,7 @@ export function IterativeBlock() {
       {!calibration ? (
         <p className="hint">Needs calibration (step 2): each round recomputes the criterion on the calibration set.</p>
       ) : null}
-      <div className="field">
-        <label htmlFor="it-target">Target removed (heads and FFN): {target}%</label>
-        <input id="it-target" type="range" min={0} max={90} value={target} onChange={(e) => setTarget(Number(e.target.value))} />
-      </div>
+      <PercentField id="it-target" label="Target removed (heads and FFN)" value={target} onChange={setTarget} />
       <div className="field">
         <label htmlFor="it-rounds">Rounds</label>
         <input

@@ -65,7 +65,7 @@ export function PreviewBlock() {
         <dt>FLOPs left</dt>
         <dd>{fixed(est.flopRatio * 100, 1)} %</dd>
         <dt>Weight bytes left</dt>
-        <dd>{fixed((est.parameters / model.parameters) * 100, 1)} %</dd>
+        <dd>{fixed(est.byteRatio * 100, 1)} %</dd>
         <dt>Predicted latency</dt>
         <dd
           data-testid="predicted-latency"
@@ -73,7 +73,7 @@ export function PreviewBlock() {
         >
           {est.predictedMs === null
             ? 'measure dense latency first'
-            : `${fixed(est.predictedMs)} ms (FLOPs) · ${fixed(((denseLatency?.medianMs ?? 0) * est.parameters) / model.parameters)} ms (bytes)`}
+            : `${fixed(est.predictedMs)} ms (FLOPs) · ${fixed(est.predictedBytesMs ?? NaN)} ms (bytes)`}
         </dd>
       </dl>
       <Explain>

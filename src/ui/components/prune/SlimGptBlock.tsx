@@ -5,22 +5,12 @@ import type { SlimGptAllocation } from '../../../prune/slimgpt';
 import { fixed } from '../../format';
 import { runSlimGpt } from '../../method-actions';
 import { Explain } from '../Explain';
+import { PercentField } from './PercentField';
 
 const ALLOCATION_OPTIONS: [SlimGptAllocation, string][] = [
   ['uniform', 'uniform'],
   ['incremental', 'incremental (fewer in early layers)'],
 ];
-
-function PercentSlider(props: { id: string; label: string; value: number; onChange: (v: number) => void }) {
-  return (
-    <div className="field">
-      <label htmlFor={props.id}>
-        {props.label}: {props.value}%
-      </label>
-      <input id={props.id} type="range" min={0} max={90} value={props.value} onChange={(e) => props.onChange(Number(e.target.value))} />
-    </div>
-  );
-}
 
 function LayerTable() {
   const layers = useStudio((s) => s.slimGptLayers);
@@ -67,8 +57,8 @@ export function SlimGptBlock() {
       {!calibration ? (
         <p className="hint">Needs calibration (step 2): every layer&apos;s Hessians are taken on the calibration set.</p>
       ) : null}
-      <PercentSlider id="sg-heads" label="Heads removed" value={heads} onChange={setHeads} />
-      <PercentSlider id="sg-ffn" label="FFN channels removed" value={ffn} onChange={setFfn} />
+      <PercentField id="sg-heads" label="Heads removed" value={heads} onChange={setHeads} />
+      <PercentField id="sg-ffn" label="FFN channels removed" value={ffn} onChange={setFfn} />
       <div className="field">
         <label htmlFor="sg-allocation">Per-layer ratio</label>
         <select id="sg-allocation" value={allocation} onChange={(e) => setAllocation(e.target.value as SlimGptAllocation)}>
