@@ -1,4 +1,8 @@
-/** Export metadata: config.json with per-layer shapes, and a model card (README.md). */
+/**
+ * Export metadata: config.json with per-layer shapes (the family adapter names the layer-count
+ * key), and a model card (README.md).
+ */
+import { adapterFor } from '../arch/registry';
 import { planCounts } from '../core/plan';
 import type { LoadedModel, PrunedModel } from './state';
 import type { ExportBundle, PerplexityResult } from './types';
@@ -7,7 +11,7 @@ export function prunedConfig(m: LoadedModel, p: PrunedModel): Record<string, unk
   const base = (m.config && typeof m.config === 'object' ? m.config : {}) as Record<string, unknown>;
   return {
     ...base,
-    ...(m.ir.spec.family === 'gpt2' ? { n_layer: p.ir.layers.length } : { num_hidden_layers: p.ir.layers.length }),
+    [adapterFor(m.ir.spec).layerCountKey]: p.ir.layers.length,
     prune_studio: {
       format: 'onnx',
       source_model: m.ir.name,

@@ -4,14 +4,83 @@
  * [d, 3·H·dh] splits into q | k | v with their bias thirds; attn.c_proj -> o, mlp.c_fc -> up,
  * mlp.c_proj -> down, ln_1 / ln_2 / ln_f -> attnNorm / mlpNorm / finalNorm, wte / wpe embeddings.
  * The LM head is tied to wte unless lm_head.weight is present and different.
+ * config.json keys: n_layer, n_head, n_embd, n_inner, n_positions (or n_ctx), vocab_size,
+ * activation_function, layer_norm_epsilon, tie_word_embeddings.
  */
-import { ShapeMismatchError } from '../core/errors';
-import type { ArchSpec, LayerShape, LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
+import { ShapeMismatchError, UnsupportedModelError } from '../core/errors';
+import type { ArchSpec, BlockStructure, LayerShape, LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
+import {
+  activation,
+  bool,
+  dividedHeadDim,
+  positiveInt,
+  positiveIntOr,
+  positiveNumber,
+  uniform,
+  type ConfigObject,
+  type FamilyConfig,
+} from '../io/hf-config';
 import type { FamilyAdapter, TensorGetter } from './adapter';
 import { checkFinite, checkTensor, concat1d, concatTransposed, denseIR, readLmHead, slice1d, transposeColumns } from './tensors';
 
 const PREFIX = 'transformer.';
+const FAMILY = 'gpt2';
+
+/** Pre-LayerNorm causal decoder, learned positions, plain GELU MLP, LM head. */
+const STRUCTURE: BlockStructure = {
+  attention: 'causal',
+  normPlacement: 'pre',
+  norm: 'layernorm',
+  positions: 'learned',
+  gatedMlp: false,
+  head: 'lm',
+};
+
+function readConfig(c: ConfigObject): FamilyConfig {
+  for (const [key, bad, what] of [
+    ['add_cross_attention', true, 'cross-attention'],
+    ['scale_attn_weights', false, 'unscaled attention'],
+    ['scale_attn_by_inverse_layer_idx', true, 'attention scaled by inverse layer index'],
+  ] as const) {
+    if (c[key] === bad) throw new UnsupportedModelError(`GPT-2 with ${what} (${key}: ${String(bad)}) is not supported.`);
+  }
+  const hidden = positiveInt(c, 'n_embd');
+  const heads = positiveInt(c, 'n_head');
+  const spec: ArchSpec = {
+    ...STRUCTURE,
+    family: FAMILY,
+    modelType: 'gpt2',
+    numLayers: positiveInt(c, 'n_layer'),
+    hiddenSize: hidden,
+    headDim: dividedHeadDim(hidden, heads, 'n_embd', 'n_head'),
+    vocabSize: positiveInt(c, 'vocab_size'),
+    maxPositions: c.n_positions === undefined && c.n_ctx !== undefined ? positiveInt(c, 'n_ctx') : positiveInt(c, 'n_positions'),
+    normEps: positiveNumber(c, 'layer_norm_epsilon', 1e-5),
+    activation: activation(c, 'activation_function', 'gelu_new'),
+    tiedEmbeddings: bool(c, 'tie_word_embeddings', true),
+  };
+  const ffnSize = positiveIntOr(c, 'n_inner', () => 4 * hidden);
+  return { spec, layers: uniform(spec.numLayers, { numHeads: heads, numKvHeads: heads, ffnSize }) };
+}
+
+function writeConfig(ir: ModelIR): Record<string, unknown> {
+  const s = ir.spec;
+  const l = ir.layers[0]!;
+  return {
+    model_type: 'gpt2',
+    architectures: ['GPT2LMHeadModel'],
+    n_layer: ir.layers.length,
+    n_head: l.numHeads,
+    n_embd: s.hiddenSize,
+    n_inner: l.ffnSize,
+    n_positions: s.maxPositions,
+    vocab_size: s.vocabSize,
+    activation_function: s.activation === 'gelu_new' ? 'gelu_new' : s.activation,
+    layer_norm_epsilon: s.normEps,
+    tie_word_embeddings: s.tiedEmbeddings,
+  };
+}
 
 type Req = (name: string, shape: readonly number[]) => Tensor;
 
@@ -52,7 +121,7 @@ function findEmbedding(get: TensorGetter): { prefix: string; wte: Tensor | undef
 }
 
 function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorGetter, name: string, files?: string): ModelIR {
-  if (spec.family !== 'gpt2') throw new ShapeMismatchError(`The GPT-2 adapter cannot read a ${spec.family} model.`);
+  if (spec.family !== FAMILY) throw new ShapeMismatchError(`The GPT-2 adapter cannot read a ${spec.family} model.`);
   const d = spec.hiddenSize;
   const { prefix, wte } = findEmbedding(get);
   const req: Req = (n, shape) => checkTensor(get(prefix + n), prefix + n, shape, files);
@@ -95,7 +164,7 @@ function writeLayer(out: Record<string, Tensor>, p: string, l: LayerWeights, d: 
  * ones with "transformer." + lm_head.weight, which transformers loads into GPT2LMHeadModel intact.
  */
 function toTensors(ir: ModelIR): Record<string, Tensor> {
-  if (ir.spec.family !== 'gpt2') throw new ShapeMismatchError(`The GPT-2 adapter cannot export a ${ir.spec.family} model.`);
+  if (ir.spec.family !== FAMILY) throw new ShapeMismatchError(`The GPT-2 adapter cannot export a ${ir.spec.family} model.`);
   const w = ir.weights;
   if (!w.positionEmbedding) throw new ShapeMismatchError('A GPT-2 model needs learned position embeddings (wpe).');
   const p = w.lmHead ? PREFIX : '';
@@ -113,10 +182,15 @@ function toTensors(ir: ModelIR): Record<string, Tensor> {
 }
 
 export const gpt2Adapter: FamilyAdapter = {
-  family: 'gpt2',
+  family: FAMILY,
   modelTypes: ['gpt2'],
+  structure: STRUCTURE,
+  groupedQuery: false,
+  layerCountKey: 'n_layer',
   // Causal-mask buffers that old transformers versions saved with the weights.
   ignoredTensors: /(^|\.)attn\.(bias|masked_bias)$/,
+  readConfig,
+  writeConfig,
   fromTensors,
   toTensors,
 };

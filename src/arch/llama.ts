@@ -5,19 +5,118 @@
  * model.norm.weight, lm_head.weight (absent, or equal to the embedding, when tied).
  * nn.Linear weights are already [out, in], the IR convention, so nothing is transposed.
  * Grouped-query attention: k/v have numKvHeads * headDim rows.
+ * config.json keys: hidden_size, num_hidden_layers, num_attention_heads, num_key_value_heads,
+ * head_dim, intermediate_size, max_position_embeddings (capped by an active sliding_window),
+ * vocab_size, rms_norm_eps, rope_theta (or rope_parameters.rope_theta), hidden_act, tie_word_embeddings.
  */
-import { ShapeMismatchError } from '../core/errors';
-import type { ArchSpec, LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
+import { ConfigError, ShapeMismatchError, UnsupportedModelError } from '../core/errors';
+import type { ArchSpec, BlockStructure, LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
+import {
+  activation,
+  bool,
+  dividedHeadDim,
+  isObject,
+  positiveInt,
+  positiveIntOr,
+  positiveNumber,
+  uniform,
+  type ConfigObject,
+  type FamilyConfig,
+} from '../io/hf-config';
 import type { FamilyAdapter, TensorGetter } from './adapter';
 import { checkFinite, checkTensor, denseIR, readLmHead } from './tensors';
 
+const FAMILY = 'llama';
 const EMBED = 'model.embed_tokens.weight';
 const NORM = 'model.norm.weight';
 const HEAD = 'lm_head.weight';
 const layerPrefix = (i: number) => `model.layers.${i}.`;
 
 type Get = (name: string, shape: readonly number[]) => Tensor;
+
+/** Pre-RMSNorm causal decoder, rotary positions, SwiGLU MLP, LM head. */
+const STRUCTURE: BlockStructure = {
+  attention: 'causal',
+  normPlacement: 'pre',
+  norm: 'rmsnorm',
+  positions: 'rotary',
+  gatedMlp: true,
+  head: 'lm',
+};
+
+function readConfig(c: ConfigObject, modelType: string): FamilyConfig {
+  const hidden = positiveInt(c, 'hidden_size');
+  const heads = positiveInt(c, 'num_attention_heads');
+  const kvHeads = positiveIntOr(c, 'num_key_value_heads', () => heads);
+  if (heads % kvHeads !== 0) {
+    throw new ConfigError(`num_key_value_heads (${kvHeads}) must divide num_attention_heads (${heads}).`);
+  }
+  checkRopeScaling(c);
+  const rope = isObject(c.rope_parameters) ? c.rope_parameters : {};
+  const spec: ArchSpec = {
+    ...STRUCTURE,
+    family: FAMILY,
+    modelType,
+    numLayers: positiveInt(c, 'num_hidden_layers'),
+    hiddenSize: hidden,
+    headDim: positiveIntOr(c, 'head_dim', () => dividedHeadDim(hidden, heads, 'hidden_size', 'num_attention_heads')),
+    vocabSize: positiveInt(c, 'vocab_size'),
+    maxPositions: slidingWindowLimit(c, positiveInt(c, 'max_position_embeddings')),
+    normEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
+    activation: activation(c, 'hidden_act', 'silu'),
+    ropeTheta:
+      c.rope_theta === undefined && rope.rope_theta !== undefined
+        ? positiveNumber(rope, 'rope_theta', 10000)
+        : positiveNumber(c, 'rope_theta', 10000),
+    tiedEmbeddings: bool(c, 'tie_word_embeddings', false),
+  };
+  const ffnSize = positiveInt(c, 'intermediate_size');
+  return { spec, layers: uniform(spec.numLayers, { numHeads: heads, numKvHeads: kvHeads, ffnSize }) };
+}
+
+/** Only plain RoPE is implemented; scaled variants (linear, dynamic, yarn, llama3) would give wrong logits. */
+function checkRopeScaling(c: ConfigObject): void {
+  for (const key of ['rope_scaling', 'rope_parameters'] as const) {
+    const r = c[key];
+    if (r === undefined || r === null) continue;
+    const type = isObject(r) ? (r.rope_type ?? r.type ?? 'default') : r;
+    if (type !== 'default')
+      throw new UnsupportedModelError(`RoPE scaling ${JSON.stringify(type)} (${key}) is not supported; only plain rotary embeddings are.`);
+  }
+}
+
+/**
+ * Mistral / Qwen2 sliding-window attention equals full attention on sequences no longer than the
+ * window, so the usable context is capped at the window instead of refusing the model.
+ */
+function slidingWindowLimit(c: ConfigObject, maxPositions: number): number {
+  const window = c.sliding_window;
+  const active = c.use_sliding_window ?? c.model_type === 'mistral';
+  if (!active || window === undefined || window === null) return maxPositions;
+  return Math.min(maxPositions, positiveInt(c, 'sliding_window'));
+}
+
+function writeConfig(ir: ModelIR): Record<string, unknown> {
+  const s = ir.spec;
+  const l = ir.layers[0]!;
+  return {
+    model_type: s.modelType,
+    architectures: [s.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    hidden_size: s.hiddenSize,
+    intermediate_size: l.ffnSize,
+    num_hidden_layers: ir.layers.length,
+    num_attention_heads: l.numHeads,
+    num_key_value_heads: l.numKvHeads,
+    head_dim: s.headDim,
+    max_position_embeddings: s.maxPositions,
+    rms_norm_eps: s.normEps,
+    rope_theta: s.ropeTheta,
+    hidden_act: s.activation,
+    tie_word_embeddings: s.tiedEmbeddings,
+    vocab_size: s.vocabSize,
+  };
+}
 
 function readLayer(get: Get, opt: TensorGetter, spec: ArchSpec, shape: LayerShape, i: number, files?: string): LayerWeights {
   const d = spec.hiddenSize;
@@ -44,7 +143,7 @@ function readLayer(get: Get, opt: TensorGetter, spec: ArchSpec, shape: LayerShap
 }
 
 function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorGetter, name: string, files?: string): ModelIR {
-  if (spec.family !== 'llama') throw new ShapeMismatchError(`The Llama adapter cannot read a ${spec.family} model.`);
+  if (spec.family !== FAMILY) throw new ShapeMismatchError(`The Llama adapter cannot read a ${spec.family} model.`);
   const req: Get = (n, shape) => checkTensor(get(n), n, shape, files);
   const d = spec.hiddenSize;
   const tokenEmbedding = req(EMBED, [spec.vocabSize, d]);
@@ -77,7 +176,7 @@ function writeLayer(out: Record<string, Tensor>, i: number, l: LayerWeights): vo
  * checkpoint; such a model is refused here rather than silently changed.
  */
 function toTensors(ir: ModelIR): Record<string, Tensor> {
-  if (ir.spec.family !== 'llama') throw new ShapeMismatchError(`The Llama adapter cannot export a ${ir.spec.family} model.`);
+  if (ir.spec.family !== FAMILY) throw new ShapeMismatchError(`The Llama adapter cannot export a ${ir.spec.family} model.`);
   const w = ir.weights;
   const out: Record<string, Tensor> = { [EMBED]: w.tokenEmbedding, [NORM]: w.finalNorm.weight };
   w.layers.forEach((l, i) => {
@@ -100,10 +199,15 @@ function toTensors(ir: ModelIR): Record<string, Tensor> {
 }
 
 export const llamaAdapter: FamilyAdapter = {
-  family: 'llama',
+  family: FAMILY,
   modelTypes: ['llama', 'qwen2', 'mistral'],
+  structure: STRUCTURE,
+  groupedQuery: true,
+  layerCountKey: 'num_hidden_layers',
   // Rotary caches some conversions saved with the weights (recomputed from rope_theta).
   ignoredTensors: /(^|\.)rotary_emb\.inv_freq$/,
+  readConfig,
+  writeConfig,
   fromTensors,
   toTensors,
 };

@@ -1,17 +1,20 @@
 /**
  * Loads an ONNX decoder from a model folder (FileSource): finds the .onnx file, reads it and its
  * external data (paths confined to the folder), runs the checker rules and the operator allow-list,
- * imports the graph into a ModelIR, checks every weight is finite, and reconciles config.json.
+ * imports the graph into a ModelIR (the family is the first registered adapter whose block structure
+ * the graph shows), checks every weight is finite, and reconciles config.json (or has the adapter write one).
  */
 import { FetchError, InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { decodeModel } from '../io/onnx/proto';
 import type { FileSource } from '../io/source';
 import { checkModel, checkSupportedOps } from '../io/onnx-import/check';
-import { configFromIR, reconcileConfig } from '../io/onnx-import/config';
+import { reconcileConfig } from '../io/onnx-import/config';
 import { GraphIndex } from '../io/onnx-import/graph';
 import { importDecoder } from '../io/onnx-import/import';
 import { externalFiles } from '../io/onnx-import/initializers';
+import { normalizeConfig } from './config';
+import { adapterFor, adapters } from './registry';
 import { checkFinite } from './tensors';
 
 export interface OnnxLoadOptions {
@@ -87,7 +90,7 @@ export async function loadOnnxIR(
     if (!b) throw new FetchError(`External data file ${rel} was not read.`);
     return b;
   });
-  let { ir } = importDecoder(g, options.name);
+  let { ir } = importDecoder(g, options.name, adapters());
   forEachWeight(ir, checkFinite);
   let config: unknown;
   if (await source.has('config.json')) {
@@ -97,9 +100,9 @@ export async function loadOnnxIR(
     } catch (e) {
       throw new InputError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
     }
-    ir = reconcileConfig(ir, config, onnxPath);
+    ir = reconcileConfig(ir, normalizeConfig(config), onnxPath);
   } else {
-    config = configFromIR(ir);
+    config = adapterFor(ir.spec).writeConfig(ir);
   }
   onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
   return { ir, config };

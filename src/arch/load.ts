@@ -8,10 +8,10 @@
  */
 import { ConfigError, ShapeMismatchError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
-import { normalizeConfig } from '../io/hf-config';
 import { writeSafetensors } from '../io/safetensors';
 import type { FileSource } from '../io/source';
 import type { TensorGetter } from './adapter';
+import { normalizeConfig } from './config';
 import { checkpointBytes, hasSafetensors, readCheckpoint, type LoadProgress } from './checkpoint';
 import { findOnnxModel, loadOnnxIR } from './load-onnx';
 import { bytesPerWeight } from '../io/memory-budget';

@@ -1,20 +1,40 @@
 /**
- * ModelIR: a family-agnostic decoder-only Transformer (architecture spec + weights).
+ * ModelIR: a family-agnostic Transformer (architecture spec + weights).
  *
  * Every family adapter maps its checkpoint onto this one canonical layout, so the graph builder,
  * the saliency criteria and the pruning code never see family-specific tensor names.
  * Linear weights use the PyTorch convention W[out, in], y = W x + b (GPT-2's Conv1D [in, out]
  * is transposed by its adapter on import and back on export).
+ * The block structure is declared by flags (`BlockStructure`) that graph/ reads; which values it
+ * can build is checked there (graph/structure.ts), so a new value is refused by name, not misbuilt.
  */
 import type { Tensor } from './tensor';
 
-export type Family = 'gpt2' | 'llama';
+/** A family id, owned by its adapter (src/arch/registry.ts lists them), e.g. "gpt2", "llama". */
+export type Family = string;
 export type NormKind = 'layernorm' | 'rmsnorm';
 /** gelu_new = tanh approximation (GPT-2); gelu = exact erf; silu for SwiGLU MLPs. */
 export type Activation = 'gelu_new' | 'gelu' | 'silu' | 'relu';
 export type PositionKind = 'learned' | 'rotary';
+/** causal: a decoder (each position sees itself and the past); bidirectional: an encoder. */
+export type AttentionKind = 'causal' | 'bidirectional';
+/** pre: h += f(norm(h)) (GPT-2, Llama); post: h = norm(h + f(h)) (BERT). */
+export type NormPlacement = 'pre' | 'post';
+/** lm: final norm + projection onto the vocabulary at every position. */
+export type HeadKind = 'lm';
 
-export interface ArchSpec {
+/** How a block is wired: declared by each family adapter, read by graph/. */
+export interface BlockStructure {
+  attention: AttentionKind;
+  normPlacement: NormPlacement;
+  norm: NormKind;
+  positions: PositionKind;
+  /** true: down(act(gate(x)) * up(x)) (SwiGLU); false: down(act(up(x))). */
+  gatedMlp: boolean;
+  head: HeadKind;
+}
+
+export interface ArchSpec extends BlockStructure {
   family: Family;
   /** model_type from config.json, e.g. "gpt2", "llama", "qwen2". */
   modelType: string;
@@ -24,12 +44,8 @@ export interface ArchSpec {
   headDim: number;
   vocabSize: number;
   maxPositions: number;
-  norm: NormKind;
   normEps: number;
   activation: Activation;
-  /** true: down(act(gate(x)) * up(x)) (SwiGLU); false: down(act(up(x))). */
-  gatedMlp: boolean;
-  positions: PositionKind;
   ropeTheta?: number;
   tiedEmbeddings: boolean;
 }

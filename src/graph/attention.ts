@@ -1,5 +1,6 @@
 /**
- * Multi-head causal self-attention branch of one block (pre-norm). q/k/v are one fused MatMul with
+ * Multi-head self-attention branch of one pre-norm block (the block applies `spec.normPlacement`),
+ * masked by the context's attention mask (`spec.attention`). q/k/v are one fused MatMul with
  * W^T stored [hidden, (H + 2K) * headDim] and 1/sqrt(headDim) folded into the q columns. Grouped-query
  * attention (K < H) broadcasts each kv head over its H/K query heads without copying.
  * head_mask multiplies each head's context before the output projection (the attn_in tap).
@@ -55,7 +56,12 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
     kT = b.op('Unsqueeze', [kT, b.constInt64([2])], undefined, `${name}/k_group`);
     vh = b.op('Unsqueeze', [vh, b.constInt64([2])], undefined, `${name}/v_group`);
   }
-  const scores = b.op('Add', [b.op('MatMul', [qh, kT], undefined, `${name}/scores`), ctx.causalMask], undefined, `${name}/scores_masked`);
+  const scores = b.op(
+    'Add',
+    [b.op('MatMul', [qh, kT], undefined, `${name}/scores`), ctx.attentionMask],
+    undefined,
+    `${name}/scores_masked`,
+  );
   const probs = b.op('Softmax', [scores], { axis: -1 }, `${name}/probs`);
   let context = b.op('MatMul', [probs, vh], undefined, `${name}/context`);
   if (group > 1) context = reshape(ctx, context, [0, H, -1, dh], `${name}/context_heads`);

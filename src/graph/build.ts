@@ -7,7 +7,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
-import { causalMaskOf, embed, positionsOf } from './embedding';
+import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
 import { resolveOptions, type GraphContext } from './context';
 import { lmHead, tokenNll } from './head';
@@ -44,7 +44,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     opts,
     inputIds,
     positions,
-    causalMask: causalMaskOf(b, positions),
+    attentionMask: attentionMaskOf(b, positions, spec),
     masks,
     rotary: spec.positions === 'rotary' ? rotaryTablesOf(b, ir, positions) : undefined,
   };

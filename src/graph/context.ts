@@ -1,6 +1,6 @@
 /**
  * State shared while building one graph: the builder, the model, the options and the values every
- * block reuses (sequence positions, the causal mask, mask inputs), plus tiny op helpers.
+ * block reuses (sequence positions, the attention mask, mask inputs), plus tiny op helpers.
  */
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
@@ -25,8 +25,8 @@ export interface GraphContext {
   readonly inputIds: string;
   /** int64 [seq]: 0..seq-1 */
   readonly positions: string;
-  /** float32 [seq, seq]: 0 on and below the diagonal, a large negative number above it. */
-  readonly causalMask: string;
+  /** float32 [seq, seq] added to the attention scores (causal: 0 on and below the diagonal, a large negative number above it). */
+  readonly attentionMask: string;
   readonly masks: MaskInputs | undefined;
   /** float32 [seq, headDim] cos / sin tables (rotary models only). */
   readonly rotary: { cos: string; sin: string } | undefined;

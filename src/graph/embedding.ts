@@ -1,9 +1,12 @@
 /**
  * Sequence-level values built once per graph from the dynamic input shape: positions 0..seq-1,
- * the additive causal mask, and the token (+ learned position) embedding.
+ * the additive attention mask of the spec's attention kind (causal), and the token (+ learned
+ * position) embedding.
  */
+import type { ArchSpec } from '../core/ir';
 import type { OnnxGraphBuilder } from '../io/onnx';
 import { MASKED_SCORE, weight, type GraphContext } from './context';
+import { unsupportedStructure } from './structure';
 
 /** int64 [seq] = 0..seq-1, from Shape(input_ids). */
 export function positionsOf(b: OnnxGraphBuilder, inputIds: string): string {
@@ -18,6 +21,12 @@ export function causalMaskOf(b: OnnxGraphBuilder, positions: string): string {
   const cols = b.op('Unsqueeze', [positions, b.constInt64([0])], undefined, 'causal/cols');
   const future = b.op('Greater', [cols, rows], undefined, 'causal/future');
   return b.op('Where', [future, b.constFloat([MASKED_SCORE], []), b.constFloat([0], [])], undefined, 'causal/mask');
+}
+
+/** float32 [seq, seq] additive mask on the attention scores, as `spec.attention` asks. */
+export function attentionMaskOf(b: OnnxGraphBuilder, positions: string, spec: ArchSpec): string {
+  if (spec.attention === 'causal') return causalMaskOf(b, positions);
+  throw unsupportedStructure(spec, 'attention');
 }
 
 /** Residual stream entering block 0 ([batch, seq, hidden]); named `out` when given (the hidden.0 tap). */

@@ -5,10 +5,12 @@
  */
 import { reduceLast, weight, type GraphContext } from './context';
 import { applyNorm } from './norms';
+import { unsupportedStructure } from './structure';
 
 /** logits [batch, seq, vocab], named `out` when given. */
 export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: string, out: string | undefined): string {
   const { b, ir } = ctx;
+  if (ir.spec.head !== 'lm') throw unsupportedStructure(ir.spec, 'head');
   const d = ir.spec.hiddenSize;
   const hn = applyNorm(ctx, h, ir.weights.finalNorm, 'final_norm');
   const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tokenEmbedding;

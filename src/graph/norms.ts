@@ -4,6 +4,7 @@
  */
 import type { Norm } from '../core/ir';
 import { attr, reduceLast, scalarF, weight, type GraphContext } from './context';
+import { unsupportedStructure } from './structure';
 
 export function layerNorm(ctx: GraphContext, x: string, norm: Norm, name: string): string {
   const { b } = ctx;
@@ -24,5 +25,12 @@ export function rmsNorm(ctx: GraphContext, x: string, norm: Norm, name: string):
 }
 
 export function applyNorm(ctx: GraphContext, x: string, norm: Norm, name: string): string {
-  return ctx.ir.spec.norm === 'layernorm' ? layerNorm(ctx, x, norm, name) : rmsNorm(ctx, x, norm, name);
+  switch (ctx.ir.spec.norm) {
+    case 'layernorm':
+      return layerNorm(ctx, x, norm, name);
+    case 'rmsnorm':
+      return rmsNorm(ctx, x, norm, name);
+    default:
+      throw unsupportedStructure(ctx.ir.spec, 'norm');
+  }
 }

@@ -1,10 +1,12 @@
 /**
- * Checks a ModelIR before building: every tensor has the shape its spec and layer shapes imply,
- * and the requested options fit the model (masks need uniform layers). Errors name the tensor.
+ * Checks a ModelIR before building: its block structure is one graph/ implements (structure.ts),
+ * every tensor has the shape its spec and layer shapes imply, and the requested options fit the
+ * model (masks need uniform layers). Errors name the tensor.
  */
 import { InputError, ShapeMismatchError, UnsupportedModelError } from '../core/errors';
 import { isUniform, type LayerShape, type LayerWeights, type ModelIR, type Norm } from '../core/ir';
 import type { GraphOptions } from './options';
+import { checkStructure } from './structure';
 import { expectShape } from './weights';
 
 function checkNorm(n: Norm, d: number, what: string, needBias: boolean): void {
@@ -47,6 +49,7 @@ function checkLayer(ir: ModelIR, shape: LayerShape, w: LayerWeights, i: number):
 
 export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   const { spec } = ir;
+  checkStructure(spec);
   const L = ir.layers.length;
   if (ir.weights.layers.length !== L)
     throw new ShapeMismatchError(`The model lists ${L} layer shapes but ${ir.weights.layers.length} weight sets.`);

@@ -1,7 +1,7 @@
 /** HF config.json normalisation: gpt2 and llama-family keys, defaults, and every rejection. */
 import { describe, expect, it } from 'vitest';
 import { ConfigError, UnsupportedModelError } from '../core/errors';
-import { normalizeConfig } from './hf-config';
+import { normalizeConfig } from '../arch/config';
 
 const GPT2 = {
   model_type: 'gpt2',
@@ -53,6 +53,9 @@ describe('normalizeConfig: gpt2', () => {
       gatedMlp: false,
       positions: 'learned',
       tiedEmbeddings: true,
+      attention: 'causal',
+      normPlacement: 'pre',
+      head: 'lm',
     });
     expect(layers).toEqual(Array.from({ length: 4 }, () => ({ numHeads: 8, numKvHeads: 8, ffnSize: 1024 })));
     expect(originalLayerIndex).toEqual([0, 1, 2, 3]);

@@ -9,7 +9,7 @@ import { assertFiniteScores } from '../api/numeric';
 import { InputError, ModelTooLargeError, NumericError, OnnxFormatError } from '../core/errors';
 import { memSource } from '../test-util/tiny-gpt2';
 import { blobSource, normalizeRelativePath } from './blob-source';
-import { normalizeConfig } from './hf-config';
+import { normalizeConfig } from '../arch/config';
 import { gitBlobSha1, sha256Hex } from './digest';
 import { browserMemoryBudget, bytesPerWeight, checkFits, estimateNeed, GiB } from './memory-budget';
 import { externalLocation, readFloats } from './onnx-import/initializers';

@@ -1,17 +1,18 @@
 /**
  * config.json beside an ONNX export: cross-checked against what the graph says (structure comes
  * from the graph; config.json may only add what a graph cannot hold exactly, such as the model_type
- * label, max_position_embeddings of a rotary model and the exact rope_theta / eps), or synthesised
- * from the imported model when the folder has none (the exporter writes it into bundles).
+ * label, max_position_embeddings of a rotary model and the exact rope_theta / eps). A folder without
+ * config.json gets one from the family adapter (`writeConfig`, src/arch); the exporter writes it into bundles.
  */
 import { ShapeMismatchError } from '../../core/errors';
 import type { ModelIR } from '../../core/ir';
-import { normalizeConfig } from '../hf-config';
+import type { NormalizedConfig } from '../hf-config';
 
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
-export function reconcileConfig(ir: ModelIR, config: unknown, onnxPath: string): ModelIR {
-  const { spec, layers } = normalizeConfig(config);
+/** `config`: config.json as normalised by its family adapter (arch/config.ts). */
+export function reconcileConfig(ir: ModelIR, config: Pick<NormalizedConfig, 'spec' | 'layers'>, onnxPath: string): ModelIR {
+  const { spec, layers } = config;
   const mismatch = (what: string, cfg: unknown, graph: unknown) =>
     new ShapeMismatchError(
       `config.json says ${what} is ${String(cfg)}, but ${onnxPath} has ${String(graph)}.`,
@@ -36,41 +37,4 @@ export function reconcileConfig(ir: ModelIR, config: unknown, onnxPath: string):
   if (ir.spec.positions === 'rotary') out.maxPositions = spec.maxPositions;
   else if (spec.maxPositions > ir.spec.maxPositions) throw mismatch('the number of positions', spec.maxPositions, ir.spec.maxPositions);
   return { ...ir, spec: out };
-}
-
-/** A Hugging Face config.json for an imported model that came without one. */
-export function configFromIR(ir: ModelIR): Record<string, unknown> {
-  const s = ir.spec;
-  const l = ir.layers[0]!;
-  if (s.family === 'gpt2') {
-    return {
-      model_type: 'gpt2',
-      architectures: ['GPT2LMHeadModel'],
-      n_layer: ir.layers.length,
-      n_head: l.numHeads,
-      n_embd: s.hiddenSize,
-      n_inner: l.ffnSize,
-      n_positions: s.maxPositions,
-      vocab_size: s.vocabSize,
-      activation_function: s.activation === 'gelu_new' ? 'gelu_new' : s.activation,
-      layer_norm_epsilon: s.normEps,
-      tie_word_embeddings: s.tiedEmbeddings,
-    };
-  }
-  return {
-    model_type: s.modelType,
-    architectures: [s.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
-    hidden_size: s.hiddenSize,
-    intermediate_size: l.ffnSize,
-    num_hidden_layers: ir.layers.length,
-    num_attention_heads: l.numHeads,
-    num_key_value_heads: l.numKvHeads,
-    head_dim: s.headDim,
-    max_position_embeddings: s.maxPositions,
-    rms_norm_eps: s.normEps,
-    rope_theta: s.ropeTheta,
-    hidden_act: s.activation,
-    tie_word_embeddings: s.tiedEmbeddings,
-    vocab_size: s.vocabSize,
-  };
 }

@@ -4,9 +4,11 @@
  * attention (q / k / v / o, heads, rotary), residual Add, normalisation, MLP, residual Add, until a
  * normalisation feeds a single projection onto the vocabulary (the LM head). Tensor names are never
  * consulted; what was not found is reported with the layer and the structure that was missing.
+ * The walk finds a pre-norm causal decoder with an LM head; its norm kind, MLP kind and positions
+ * complete the block structure, and the family is the first candidate declaring that structure.
  */
 import { UnsupportedModelError } from '../../core/errors';
-import type { ArchSpec, LayerShape, LayerWeights, ModelIR, Norm } from '../../core/ir';
+import type { ArchSpec, BlockStructure, Family, LayerShape, LayerWeights, ModelIR, Norm, PositionKind } from '../../core/ir';
 import { tensor, type Tensor } from '../../core/tensor';
 import { matchAttention } from './attention';
 import { OnnxStructureError } from './errors';
@@ -19,6 +21,14 @@ export interface ImportedGraph {
   ir: ModelIR;
   /** What the graph said about things config.json also states (for the cross-check). */
   facts: { rotaryTableRows?: number; hasPast: boolean };
+}
+
+/** A family the importer may recognise (arch/registry.ts passes its adapters): the first with the graph's structure wins. */
+export interface ImportableFamily {
+  readonly family: Family;
+  /** The first names the imported model_type. */
+  readonly modelTypes: readonly string[];
+  readonly structure: BlockStructure;
 }
 
 const MAX_LAYERS = 1024;
@@ -72,7 +82,7 @@ function isLmHead(g: GraphIndex, p: LinearMatch, vocab: number): boolean {
   return [...g.region([p.out], new Set(['MatMul', 'Gemm', 'Softmax'])).values].some((v) => g.outputs.has(v));
 }
 
-export function importDecoder(g: GraphIndex, name: string): ImportedGraph {
+export function importDecoder(g: GraphIndex, name: string, families: readonly ImportableFamily[]): ImportedGraph {
   const emb = embedding(g);
   g.markStream(emb.gather);
   const pos = positions(g, emb.gather, emb.hidden);
@@ -135,6 +145,7 @@ export function importDecoder(g: GraphIndex, name: string): ImportedGraph {
     posRows: pos.rows,
     gated: weights[0]!.gate !== undefined,
     layers: layers.length,
+    families,
   });
   const tokenEmbedding = constTensor(g, emb.table);
   const head = lmHead.weight();
@@ -165,6 +176,15 @@ interface SpecInput {
   posRows: number | undefined;
   gated: boolean;
   layers: number;
+  families: readonly ImportableFamily[];
+}
+
+/** What the walk above recognises regardless of the model: pre-norm causal blocks and an LM head. */
+const WALKED = { attention: 'causal', normPlacement: 'pre', head: 'lm' } as const;
+const STRUCTURE_KEYS = ['attention', 'normPlacement', 'norm', 'positions', 'gatedMlp', 'head'] as const;
+
+function sameStructure(a: BlockStructure, b: BlockStructure): boolean {
+  return STRUCTURE_KEYS.every((k) => a[k] === b[k]);
 }
 
 function specOf(s: SpecInput): Omit<ArchSpec, 'tiedEmbeddings'> {
@@ -172,26 +192,26 @@ function specOf(s: SpecInput): Omit<ArchSpec, 'tiedEmbeddings'> {
   if (kinds.size !== 1) throw new OnnxStructureError('the layers mix LayerNorm and RMSNorm.');
   const normKind = s.norms[0]!.kind;
   const rotary = s.meta.rotary !== undefined;
-  const gpt2 = normKind === 'layernorm' && !s.gated && !rotary && s.posRows !== undefined;
-  const llama = normKind === 'rmsnorm' && s.gated && rotary && s.posRows === undefined;
-  if (!gpt2 && !llama) {
+  // Exactly one position scheme: rotary inside attention, or a learned table added to the embedding.
+  const positions: PositionKind | undefined = rotary === (s.posRows !== undefined) ? undefined : rotary ? 'rotary' : 'learned';
+  const structure: BlockStructure | undefined = positions && { ...WALKED, norm: normKind, positions, gatedMlp: s.gated };
+  const family = structure && s.families.find((f) => sameStructure(f.structure, structure));
+  if (!structure || !family) {
     throw new UnsupportedModelError(
-      `The ONNX decoder combines ${normKind}, ${s.gated ? 'a gated' : 'a plain'} MLP and ${rotary ? 'rotary' : s.posRows ? 'learned' : 'no'} positions, which is neither the gpt2 nor the llama family.`,
+      `The ONNX decoder combines ${normKind}, ${s.gated ? 'a gated' : 'a plain'} MLP and ${rotary ? 'rotary' : s.posRows ? 'learned' : 'no'} positions, which is none of the families ${s.families.map((f) => f.family).join(', ')}.`,
     );
   }
   return {
-    family: gpt2 ? 'gpt2' : 'llama',
-    modelType: gpt2 ? 'gpt2' : 'llama',
+    ...structure,
+    family: family.family,
+    modelType: family.modelTypes[0] ?? family.family,
     numLayers: s.layers,
     hiddenSize: s.d,
     headDim: s.meta.headDim!,
     vocabSize: s.vocab,
     maxPositions: s.posRows ?? s.meta.tableRows ?? 2048,
-    norm: normKind,
     normEps: s.norms[0]!.eps,
     activation: s.meta.activation as ArchSpec['activation'],
-    gatedMlp: s.gated,
-    positions: rotary ? 'rotary' : 'learned',
     ...(rotary ? { ropeTheta: s.meta.rotary! } : {}),
   };
 }
