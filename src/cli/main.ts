@@ -8,11 +8,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { serializeError } from '../core/errors';
-import { createStudioApi } from '../api/studio';
+import { createStudioApi, CRITERION_NAMES, getCriterion, type CriterionName } from '../api';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
-import { CRITERION_NAMES, type CriterionName } from '../saliency/types';
-import { getCriterion } from '../saliency/registry';
 import { applyCommand, pruneCommand } from './prune';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
 import { SLIMGPT_USAGE, slimGptCommand } from './slimgpt';
