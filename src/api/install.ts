@@ -1,7 +1,7 @@
 /**
  * Installs a pruned model as the applied one: slices the (compensated) full-size model by the plan,
  * opens a session on the smaller model and records its summary. Used by applyPlan, iterativePrune
- * and slimGptPrune, so exportPruned, target 'pruned' and latency work the same on each.
+ * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each.
  */
 import { parameterCount, type ModelIR } from '../core/ir';
 import { buildOnnx } from '../graph/build';

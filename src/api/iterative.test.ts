@@ -52,7 +52,7 @@ describe('iterativePrune', () => {
     expect(res.applied.recovery).toEqual({ method: 'none', rounds: 2 });
     expect(res.applied.layers.map((l) => [l.numHeads, l.ffnSize])).toEqual(Array.from({ length: 4 }, () => [4, 512]));
     expect(Math.abs(res.perplexity.perplexity / events[2]!.perplexity - 1)).toBeLessThan(1e-3);
-    const bundle = await api.exportPruned();
+    const bundle = await api.exportModel();
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     expect(JSON.parse(new TextDecoder().decode(bundle.files.find((f) => f.name === 'plan.json')!.bytes)).derivation.allocation).toMatch(
       /^iterative/,

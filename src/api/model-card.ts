@@ -7,13 +7,14 @@ import { planCounts } from '../core/plan';
 import type { LoadedModel, PrunedModel } from './state';
 import type { ExportBundle, PerplexityResult } from './types';
 
-export function prunedConfig(m: LoadedModel, p: PrunedModel): Record<string, unknown> {
+/** `format`: the exporter's format (exporters/types.ts), recorded in `prune_studio.format`. */
+export function prunedConfig(m: LoadedModel, p: PrunedModel, format: string): Record<string, unknown> {
   const base = (m.config && typeof m.config === 'object' ? m.config : {}) as Record<string, unknown>;
   return {
     ...base,
     [adapterFor(m.ir.spec).layerCountKey]: p.ir.layers.length,
     prune_studio: {
-      format: 'onnx',
+      format,
       source_model: m.ir.name,
       compensation: p.summary.compensation,
       ...(p.summary.recovery ? { recovery: p.summary.recovery } : {}),
@@ -40,7 +41,8 @@ function pplLine(label: string, r: PerplexityResult | undefined): string {
   return `- ${label}: **${r.perplexity.toFixed(3)}** (${pr.textName}, ${pr.tokensScored} tokens scored of ${pr.totalTokens}, context ${pr.contextLength}, stride ${pr.stride}, BOS ${pr.bosPrepended ? 'prepended' : 'not prepended'}, tokenizer ${pr.tokenizer})`;
 }
 
-export function modelCard(m: LoadedModel, p: PrunedModel, verification: ExportBundle['verification']): string {
+/** `modelFiles`: the exporter's line describing the model file(s) (exporters/*.ts `cardLine`). */
+export function modelCard(m: LoadedModel, p: PrunedModel, verification: ExportBundle['verification'], modelFiles: string): string {
   const c = planCounts(p.summary.plan);
   const lat = (r: PrunedModel['latency']) =>
     r
@@ -70,7 +72,7 @@ ${pplLine('pruned perplexity', p.perplexity)}
 - pruned: ${lat(p.latency)}
 
 ## Files
-- \`model.onnx\`: input \`input_ids\` int64 [batch, seq], output \`logits\` float32 [batch, seq, vocab]; per-layer head counts and FFN widths in \`config.json\` (\`prune_studio.layers\`).
+- ${modelFiles}
 - \`plan.json\`: the pruning plan (indices in the original model's numbering).
 
 Verified on export: re-opened in a fresh onnxruntime session; max |Δlogit| against the ${verification.reference} = ${verification.maxAbsLogitDiff.toExponential(2)} over ${verification.positions} positions.

@@ -1,16 +1,13 @@
-/** Api operations on plans: live masked preview, apply (compensate + slice), verified export. */
+/** Api operations on plans: allocation, live masked preview, apply (compensate + slice); export is in export.ts. */
 import { InputError } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
-import { asFloat32, int64Tensor } from '../core/runner';
-import { buildOnnx } from '../graph/build';
 import { planMasks } from '../prune/masks';
 import { compensate } from '../prune/compensate';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
-import { modelCard, prunedConfig } from './model-card';
 import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
-import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
+import type { AppliedModel, ApplyRequest, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
 import { allocate } from '../prune/allocate';
 import { ratioForTarget } from '../prune/target';
 
@@ -74,60 +71,4 @@ export async function prunedPerplexity(m: LoadedModel, req: PreviewRequest['perp
   const result = await streamPerplexity(m, p.session, p.ir.spec.maxPositions, req, {}, options);
   p.perplexity = result;
   return result;
-}
-
-/** Fixed probe input for export verification: the first tokens of the calibration set, or a ramp. */
-function probeIds(m: LoadedModel): number[] {
-  const n = Math.min(64, m.ir.spec.maxPositions);
-  const cal = m.calibration?.set.sequences[0];
-  return cal && cal.length >= n ? cal.slice(0, n) : Array.from({ length: n }, (_, i) => (i * 31 + 7) % m.ir.spec.vocabSize);
-}
-
-export async function verifyExport(
-  state: StudioState,
-  m: LoadedModel,
-  onnx: Uint8Array,
-  plan: PruningPlan,
-): Promise<ExportBundle['verification']> {
-  const p = requirePruned(m);
-  const ids = probeIds(m);
-  const feeds = { input_ids: int64Tensor(ids, [1, ids.length]) };
-  const fresh = await state.deps.runner.open(onnx);
-  const reference = await state.deps.runner.open(buildOnnx(p.compensatedIr, { masks: true, logits: true }));
-  try {
-    const a = asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
-    const b = asFloat32((await reference.run({ ...feeds, ...maskFeeds(p.compensatedIr, planMasks(plan)) }, ['logits'])).logits, 'logits');
-    let maxAbsLogitDiff = 0;
-    for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));
-    return { maxAbsLogitDiff, positions: ids.length, reference: 'masked preview of the same plan on the (compensated) full-size model' };
-  } finally {
-    await fresh.release();
-    await reference.release();
-  }
-}
-
-export const EXPORT_TOLERANCE = 1e-3;
-
-export async function exportPruned(state: StudioState, m: LoadedModel, options: JobOptions): Promise<ExportBundle> {
-  const p = requirePruned(m);
-  options.onProgress?.({ stage: 'export', done: 0, total: 2, message: 'Writing ONNX' });
-  const onnx = buildOnnx(p.ir, { logits: true });
-  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: 'Re-opening the export and checking it against the preview' });
-  const verification = await verifyExport(state, m, onnx, p.summary.plan);
-  if (!(verification.maxAbsLogitDiff < EXPORT_TOLERANCE)) {
-    throw new InputError(
-      `The exported model differs from the preview (max |Δlogit| = ${verification.maxAbsLogitDiff.toExponential(2)}).`,
-      'This is a bug in Prune Studio; please report it with the plan file.',
-    );
-  }
-  const enc = new TextEncoder();
-  const files = [
-    { name: 'model.onnx', bytes: onnx },
-    { name: 'config.json', bytes: enc.encode(JSON.stringify(prunedConfig(m, p), null, 2)) },
-    ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson }] : []),
-    { name: 'plan.json', bytes: enc.encode(JSON.stringify(p.summary.plan, null, 2)) },
-    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification)) },
-  ];
-  options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
-  return { files, verification };
 }

@@ -56,7 +56,7 @@ describe('slimGptPrune', () => {
     expect(res.applied.compensation).toBe('obs');
     expect(res.plan.derivation?.criterion).toBe('slimgpt');
     expect(Number.isFinite(res.perplexity.perplexity)).toBe(true);
-    const bundle = await api.exportPruned();
+    const bundle = await api.exportModel();
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
   }, 300_000);
 

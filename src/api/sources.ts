@@ -1,23 +1,47 @@
 /**
- * Model sources beyond the demo and plain URLs: Hub repositories (repo id, "@revision" or URL;
- * configurable endpoint; optional token; the injected download cache) and files the user picked
- * (browser File objects). Also the load options every source gets: its display name and the size
- * preflight against the memory budget the host reports.
+ * Model sources: the one place a ModelSource becomes a FileSource plus its load options (display
+ * name, size preflight against the memory budget the host reports). Kinds: the demo and plain
+ * URLs (io/source.ts), local folders (the injected `openDir`, Node only), Hub repositories (repo
+ * id, "@revision" or URL; configurable endpoint; optional token; the injected download cache) and
+ * files the user picked (browser File objects, io/blob-source.ts).
  */
 import { InputError } from '../core/errors';
 import type { LoadOptions } from '../arch/load';
-import { blobSource } from '../io/blob-source';
+import { blobSource, pickedName } from '../io/blob-source';
 import { hubSource } from '../io/hub-source';
 import { normalizeEndpoint, parseModelRef, validateRevision } from '../io/hub-ref';
 import { checkFits, estimateNeed } from '../io/memory-budget';
-import type { FileSource } from '../io/source';
+import { urlSource, type FileSource } from '../io/source';
 import type { StudioDeps } from './state';
 import type { ModelSource } from './types';
 
-type HubOrFiles = Extract<ModelSource, { kind: 'hub' | 'files' }>;
+export interface OpenedSource {
+  files: FileSource;
+  options: Pick<LoadOptions, 'name' | 'preflight'>;
+}
 
-export function openModelSource(source: HubOrFiles, deps: StudioDeps): FileSource {
-  if (source.kind === 'files') return blobSource(source.files, source.name ?? 'local files');
+/** Resolves a model source: where its files come from, its display name and the size preflight. */
+export function openSource(source: ModelSource, deps: StudioDeps): OpenedSource {
+  return { files: fileSource(source, deps), options: loadOptionsFor(source, deps) };
+}
+
+function fileSource(source: ModelSource, deps: StudioDeps): FileSource {
+  switch (source.kind) {
+    case 'demo':
+      return urlSource(deps.demoUrl);
+    case 'url':
+      return urlSource(source.baseUrl);
+    case 'dir':
+      if (!deps.openDir) throw new InputError('Local folders can only be opened from the CLI; pick files instead.');
+      return deps.openDir(source.path);
+    case 'files':
+      return blobSource(source.files, source.name ?? 'local files');
+    case 'hub':
+      return hubFileSource(source, deps);
+  }
+}
+
+function hubFileSource(source: Extract<ModelSource, { kind: 'hub' }>, deps: StudioDeps): FileSource {
   const ref = parseModelRef(source.repo);
   const revision = source.revision ? validateRevision(source.revision) : ref.revision;
   const endpoint = normalizeEndpoint(source.endpoint ?? ref.endpoint ?? deps.hubEndpoint);
@@ -38,7 +62,7 @@ export function openModelSource(source: HubOrFiles, deps: StudioDeps): FileSourc
 }
 
 /** Display name and size preflight for a source. */
-export function loadOptionsFor(source: ModelSource, deps: StudioDeps): Pick<LoadOptions, 'name' | 'preflight'> {
+function loadOptionsFor(source: ModelSource, deps: StudioDeps): Pick<LoadOptions, 'name' | 'preflight'> {
   const name = displayName(source);
   const budget = deps.memoryBudget;
   return {
@@ -55,15 +79,6 @@ function displayName(source: ModelSource): string | undefined {
     const revision = source.revision ?? ref.revision;
     return revision === 'main' ? ref.repo : `${ref.repo}@${revision}`;
   }
-  if (source.kind === 'files') return source.name ?? commonFolder(source.files.map((f) => f.path));
+  if (source.kind === 'files') return source.name ?? pickedName(source.files);
   return undefined;
-}
-
-function commonFolder(paths: string[]): string | undefined {
-  const first = paths[0]?.replace(/\\/g, '/').split('/');
-  if (!first || first.length < 2) {
-    const onnx = paths.find((p) => p.endsWith('.onnx'));
-    return onnx ? onnx.replace(/\.onnx$/, '') : undefined;
-  }
-  return paths.every((p) => p.replace(/\\/g, '/').startsWith(`${first[0]}/`)) ? first[0] : undefined;
 }

@@ -1,47 +1,34 @@
 /**
  * In-process StudioApi: the engine behind the UI (inside the Worker), the CLI and the tests.
- * Pure apart from the injected Runner. The operations live in evaluation.ts, importance.ts and
- * pruning.ts; this file loads models and wires the operations to the shared state.
+ * Pure apart from the injected Runner. The operations live in evaluation.ts, importance.ts,
+ * pruning.ts and export.ts; sources.ts resolves a ModelSource; this file loads models and wires
+ * the operations to the shared state.
  */
-import { InputError, throwIfAborted } from '../core/errors';
+import { throwIfAborted } from '../core/errors';
 import { parameterCount } from '../core/ir';
 import { loadModelIR } from '../arch/load';
 import { buildOnnx } from '../graph/build';
 import { loadTokenizer } from '../io/tokenizer';
-import { urlSource, type FileSource } from '../io/source';
 import { criterionInfos } from '../saliency/registry';
 import { compareLatency, denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance, restoreScores } from './importance';
 import { modelFingerprint } from '../core/fingerprint';
-import { allocatePlan, applyPlan, exportPruned, previewPlan, prunedPerplexity } from './pruning';
+import { allocatePlan, applyPlan, previewPlan, prunedPerplexity } from './pruning';
+import { exportModel } from './export';
+import { logitsOnnx } from '../exporters/onnx';
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
 import { measureUnitLatency } from './unit-latency';
-import { loadOptionsFor, openModelSource } from './sources';
+import { openSource } from './sources';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
 export type { StudioDeps } from './state';
 
-export function resolveSource(source: ModelSource, deps: StudioDeps): FileSource {
-  switch (source.kind) {
-    case 'demo':
-      return urlSource(deps.demoUrl);
-    case 'url':
-      return urlSource(source.baseUrl);
-    case 'dir':
-      if (!deps.openDir) throw new InputError('Local folders can only be opened from the CLI; pick files instead.');
-      return deps.openDir(source.path);
-    case 'hub':
-    case 'files':
-      return openModelSource(source, deps);
-  }
-}
-
 async function loadModel(state: StudioState, source: ModelSource, options: JobOptions): Promise<ModelSummary> {
-  const files = resolveSource(source, state.deps);
-  const { ir, config } = await loadModelIR(files, { ...options, ...loadOptionsFor(source, state.deps) });
+  const { files, options: loadOptions } = openSource(source, state.deps);
+  const { ir, config } = await loadModelIR(files, { ...options, ...loadOptions });
   throwIfAborted(options.signal, 'Loading the model');
   options.onProgress?.({ stage: 'tokenizer', done: 0, total: 1, message: 'Loading tokenizer' });
   const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
@@ -97,7 +84,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     measureLatency: (req, options = {}) => measureLatency(state, model(), req, options),
     compareLatency: (req, options = {}) => compareLatency(state, model(), req, options),
     measureUnitLatency: (req, options = {}) => measureUnitLatency(state, model(), req, options),
-    exportOnnx: async () => buildOnnx(model().ir, { logits: true }),
+    exportOnnx: async () => logitsOnnx(model().ir),
     criteria: async () => criterionInfos(),
     calibrate: (req, options = {}) => calibrate(state, model(), req, options),
     restoreScores: async (scores) => restoreScores(model(), scores),
@@ -107,7 +94,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),
     generate: (req, options = {}) => generate(state, model(), req, options),
-    exportPruned: (options = {}) => exportPruned(state, model(), options),
+    exportModel: (request, options = {}) => exportModel(state, model(), request, options),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
   };

@@ -16,6 +16,7 @@ import type { LocalFile } from '../io/blob-source';
 import type { Recovery } from '../prune/recover';
 import type { RoundRecord } from '../prune/iterative';
 import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
+import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
 
 export type ModelSource =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
@@ -279,15 +280,12 @@ export interface GenerateResult {
   ms: number;
 }
 
-export interface ExportFile {
-  name: string;
-  bytes: Uint8Array;
-}
+export type { ExportFile, ExportFormat, ExportDtype, ExportOptions, ExportVerification } from '../exporters/types';
 
 export interface ExportBundle {
   files: ExportFile[];
-  /** Re-opened the exported ONNX in a fresh session and compared with the masked preview of the same plan. */
-  verification: { maxAbsLogitDiff: number; positions: number; reference: string };
+  /** Re-loaded the written model in a fresh session and compared with the masked preview of the same plan. */
+  verification: ExportVerification;
 }
 
 export interface StudioApi {
@@ -321,11 +319,15 @@ export interface StudioApi {
   /** Slices (and optionally compensates) the weights and opens a session on the smaller model. */
   applyPlan(request: ApplyRequest, options?: JobOptions): Promise<AppliedModel>;
   generate(request: GenerateRequest, options?: JobOptions): Promise<GenerateResult>;
-  /** The pruned model bundle (model.onnx, config.json, tokenizer.json, plan.json, README.md), verified. */
-  exportPruned(options?: JobOptions): Promise<ExportBundle>;
+  /**
+   * The one export: the applied model's bundle in the requested format (default onnx, fp32):
+   * model.onnx (or model.safetensors), config.json, tokenizer.json, plan.json, README.md; written by
+   * the format's exporter (src/exporters) and verified by re-loading it.
+   */
+  exportModel(request?: Partial<ExportOptions>, options?: JobOptions): Promise<ExportBundle>;
   /**
    * Iterative prune-and-recover on the calibration set (calibrate first); the result becomes the
-   * applied model (as applyPlan), so exportPruned and target 'pruned' work on it.
+   * applied model (as applyPlan), so exportModel and target 'pruned' work on it.
    */
   iterativePrune(request: IterativeRequest, options?: IterativeJobOptions): Promise<IterativeResult>;
   /**

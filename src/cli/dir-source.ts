@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve, relative, isAbsolute, join, sep } from 'node:path';
 import { FetchError, InputError } from '../core/errors';
-import type { FileSource } from '../io/source';
+import type { FileSource } from '../api';
 
 function walk(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -3,14 +3,10 @@
  * (StudioApi.iterativePrune), printing each round's perplexity to stderr and writing the
  * verified export bundle to --out.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { InputError } from '../core/errors';
-import type { StudioApi } from '../api/types';
-import { RECOVERIES, usesObs, type Recovery } from '../prune/recover';
-import { getCriterion } from '../saliency/registry';
-import type { CriterionName } from '../saliency/types';
+import { getCriterion, RECOVERIES, usesObs, type CriterionName, type Recovery, type StudioApi } from '../api';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
+import { exportRequest, writeBundle } from './bundle';
 import { calibrateFromArgs, perplexityRequest } from './prune';
 
 export const ITERATE_USAGE = `  prune-studio iterate --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--rounds n (default: ~12.5% per round)]
@@ -25,6 +21,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
   const heads = numberFlag(args, 'heads', ratio);
   const ffn = numberFlag(args, 'ffn', ratio);
   const out = stringFlag(args, 'out');
+  const format = exportRequest(args);
   const calibration = await calibrateFromArgs(api, args, criterion.needs.gram || usesObs(recovery));
   const perplexity = perplexityRequest(args, 4096);
   const result = await api.iterativePrune(
@@ -45,13 +42,9 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
         ),
     },
   );
-  const bundle = await api.exportPruned();
-  mkdirSync(out, { recursive: true });
-  for (const f of bundle.files) writeFileSync(join(out, f.name), f.bytes);
+  const bundle = await writeBundle(api, out, format);
   return {
-    out,
-    files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })),
-    verification: bundle.verification,
+    ...bundle,
     calibration,
     plan: result.plan.name,
     recovery: result.applied.recovery,

@@ -8,11 +8,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { serializeError } from '../core/errors';
-import { createStudioApi } from '../api/studio';
+import { createStudioApi, CRITERION_NAMES, EXPORT_FORMATS, getCriterion, type CriterionName } from '../api';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
-import { CRITERION_NAMES, type CriterionName } from '../saliency/types';
-import { getCriterion } from '../saliency/registry';
 import { applyCommand, pruneCommand } from './prune';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
 import { SLIMGPT_USAGE, slimGptCommand } from './slimgpt';
@@ -26,7 +24,8 @@ const USAGE = `usage:
                      [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs] --out <dir>
   prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>
 ${ITERATE_USAGE}
-${SLIMGPT_USAGE}`;
+${SLIMGPT_USAGE}
+  prune, apply, iterate and slimgpt write the verified bundle in --format ${EXPORT_FORMATS.join('|')} (default onnx).`;
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });

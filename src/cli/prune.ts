@@ -1,14 +1,20 @@
 /** CLI `prune` and `apply`: the same api calls the UI makes, writing the export bundle to a folder. */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { InputError } from '../core/errors';
-import type { PruningPlan } from '../core/plan';
-import type { AppliedModel, StudioApi } from '../api/types';
-import { ALLOCATIONS, type Allocation } from '../prune/allocate';
-import { COMPENSATIONS, type Compensation } from '../prune/compensate';
-import { getCriterion } from '../saliency/registry';
-import type { CriterionName } from '../saliency/types';
+import {
+  ALLOCATIONS,
+  COMPENSATIONS,
+  getCriterion,
+  type Allocation,
+  type AppliedModel,
+  type Compensation,
+  type CriterionName,
+  type PruningPlan,
+  type StudioApi,
+} from '../api';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
+import { exportRequest, writeBundle } from './bundle';
 
 export const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
 export const DEFAULT_EVALUATION = 'public/data/evaluation.txt';
@@ -49,19 +55,15 @@ async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: Prunin
 
 /** Perplexity dense and pruned, interleaved latency, the verified bundle written to --out; the JSON summary. */
 export async function measureAndExport(api: StudioApi, args: ParsedArgs, applied: AppliedModel) {
+  const format = exportRequest(args);
   const request = perplexityRequest(args);
   const dense = await api.evaluatePerplexity(request);
   const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
   const latencyReq = { batch: 1, seq: 128, warmup: 3, runs: numberFlag(args, 'runs', 10) };
   const { dense: denseLatency, pruned: prunedLatency } = await api.compareLatency(latencyReq);
-  const bundle = await api.exportPruned();
-  const out = stringFlag(args, 'out');
-  mkdirSync(out, { recursive: true });
-  for (const f of bundle.files) writeFileSync(join(out, f.name), f.bytes);
+  const bundle = await writeBundle(api, stringFlag(args, 'out'), format);
   return {
-    out,
-    files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })),
-    verification: bundle.verification,
+    ...bundle,
     plan: applied.plan.name,
     compensation: applied.compensation,
     parameters: { dense: applied.denseCost.parameters, pruned: applied.parameters },

@@ -4,8 +4,7 @@
  * verified export bundle to --out, with perplexity and interleaved latency like `prune`.
  */
 import { InputError } from '../core/errors';
-import type { StudioApi } from '../api/types';
-import { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../prune/slimgpt';
+import { SLIMGPT_ALLOCATIONS, type SlimGptAllocation, type StudioApi } from '../api';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 import { calibrateFromArgs, measureAndExport, perplexityRequest } from './prune';
 

@@ -24,11 +24,22 @@ export function normalizeRelativePath(path: string): string {
   return parts.join('/');
 }
 
-function stripCommonFolder(paths: string[]): string[] {
-  if (paths.length === 0 || !paths.every((p) => p.includes('/'))) return paths;
+/** The top folder every (normalised) path shares: ["gpt2/config.json", "gpt2/onnx/m.onnx"] -> "gpt2"; else undefined. */
+export function commonTopFolder(paths: readonly string[]): string | undefined {
+  if (paths.length === 0 || !paths.every((p) => p.includes('/'))) return undefined;
   const first = paths[0]!.split('/')[0]!;
-  if (!paths.every((p) => p.split('/')[0] === first)) return paths;
-  return stripCommonFolder(paths.map((p) => p.slice(first.length + 1)));
+  return paths.every((p) => p.split('/')[0] === first) ? first : undefined;
+}
+
+function stripCommonFolder(paths: string[]): string[] {
+  const top = commonTopFolder(paths);
+  return top === undefined ? paths : stripCommonFolder(paths.map((p) => p.slice(top.length + 1)));
+}
+
+/** Display name of a pick: the folder every file shares, else the picked .onnx file's name without extension. */
+export function pickedName(files: readonly LocalFile[]): string | undefined {
+  const paths = files.map((f) => normalizeRelativePath(f.path));
+  return commonTopFolder(paths) ?? paths.find((p) => p.endsWith('.onnx'))?.replace(/\.onnx$/, '');
 }
 
 export function blobSource(files: readonly LocalFile[], location = 'local files'): FileSource {

@@ -52,7 +52,7 @@ export async function exportZip(): Promise<void> {
   const { model, applied } = useStudio.getState();
   if (!model || !applied) return;
   await quiet();
-  const bundle = await job('Exporting the pruned model', 'exportPruned', []);
+  const bundle = await job('Exporting the pruned model', 'exportModel', [{ format: 'onnx', dtype: 'fp32' }]);
   if (!bundle) return;
   useStudio.getState().setExportVerification(bundle.verification);
   const files = Object.fromEntries(bundle.files.map((f) => [f.name, f.bytes]));

@@ -1,0 +1,13 @@
+/**
+ * The method lists and lookups that api users outside the engine need (the CLI validates its flags
+ * with them): criteria, allocations, compensations, recoveries, SlimGPT allocations and export
+ * formats. Re-exported here so that src/cli imports only src/api; the registries stay in
+ * saliency/, prune/ and exporters/.
+ */
+export { criterionInfos, getCriterion } from '../saliency/registry';
+export { CRITERION_NAMES, type CriterionName } from '../saliency/types';
+export { ALLOCATIONS, type Allocation } from '../prune/allocate';
+export { COMPENSATIONS, type Compensation } from '../prune/compensate';
+export { RECOVERIES, usesObs, type Recovery } from '../prune/recover';
+export { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../prune/slimgpt';
+export { EXPORT_FORMATS } from '../exporters/registry';

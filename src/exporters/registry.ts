@@ -1,0 +1,51 @@
+/**
+ * Export format -> exporter, and the one write-then-verify step every export goes through.
+ * Adding a format = one exporter file (write + verify) + one line in EXPORTERS (+ the name in
+ * ExportFormat, types.ts).
+ */
+import { InputError } from '../core/errors';
+import type { Runner } from '../core/runner';
+import { onnxExporter } from './onnx';
+import { safetensorsExporter } from './safetensors';
+import type { Exporter, ExportFile, ExportOptions, ExportProgress, ExportSubject, ExportVerification } from './types';
+
+const EXPORTERS: readonly Exporter[] = [onnxExporter, safetensorsExporter];
+
+export const EXPORT_FORMATS = EXPORTERS.map((e) => e.format);
+
+/** Largest |Δlogit| a written model may show against its reference. */
+export const EXPORT_TOLERANCE = 1e-3;
+
+export function exporterFor(options: ExportOptions): Exporter {
+  const e = EXPORTERS.find((x) => x.format === options.format);
+  if (!e) throw new InputError(`Unknown export format "${options.format}".`, `Export formats: ${EXPORT_FORMATS.join(', ')}.`);
+  if (!e.dtypes.includes(options.dtype)) throw new InputError(`${e.label} export supports ${e.dtypes.join(', ')}, not "${options.dtype}".`);
+  return e;
+}
+
+export interface VerifiedFiles {
+  exporter: Exporter;
+  files: ExportFile[];
+  verification: ExportVerification;
+}
+
+/** Writes the model files, re-loads them through the runner and refuses a model that differs from the reference. */
+export async function writeVerified(
+  options: ExportOptions,
+  subject: ExportSubject,
+  runner: Runner,
+  onProgress?: ExportProgress,
+): Promise<VerifiedFiles> {
+  const exporter = exporterFor(options);
+  onProgress?.({ stage: 'export', done: 0, total: 2, message: `Writing ${exporter.label}` });
+  const files = exporter.write(subject.ir, options);
+  onProgress?.({ stage: 'export', done: 1, total: 2, message: 'Re-opening the export and checking it against the preview' });
+  const verification = await exporter.verify(files, subject, runner);
+  if (!(verification.maxAbsLogitDiff < EXPORT_TOLERANCE)) {
+    throw new InputError(
+      `The exported model differs from the preview (max |Δlogit| = ${verification.maxAbsLogitDiff.toExponential(2)}).`,
+      'This is a bug in Prune Studio; please report it with the plan file.',
+    );
+  }
+  return { exporter, files, verification };
+}

@@ -1,0 +1,67 @@
+/**
+ * The exporters room's contract: what an export asks for (`ExportOptions`: format and dtype), what
+ * an exporter is (write the model files, then verify them by re-loading through the injected
+ * Runner), and what a bundle file and a verification record look like. Symmetric to the importers
+ * (io/onnx-import, arch/load.ts): importers turn files into a ModelIR, exporters turn a ModelIR
+ * into files and prove the files give the same logits.
+ */
+import type { ModelIR } from '../core/ir';
+import type { Feeds, Runner } from '../core/runner';
+
+/** Model file formats the studio writes. */
+export type ExportFormat = 'onnx' | 'safetensors';
+/** Weight precision of the written model (quantized variants come with the quantization issue). */
+export type ExportDtype = 'fp32';
+
+export interface ExportOptions {
+  format: ExportFormat;
+  dtype: ExportDtype;
+}
+
+export const DEFAULT_EXPORT_OPTIONS: ExportOptions = { format: 'onnx', dtype: 'fp32' };
+
+/** Progress of an export (structurally the api's ProgressCallback; the exporters sit below the api). */
+export type ExportProgress = (p: { stage: string; done: number; total: number; message?: string }) => void;
+
+export interface ExportFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** The written model re-opened in a fresh session and compared with a reference on fixed tokens. */
+export interface ExportVerification {
+  maxAbsLogitDiff: number;
+  positions: number;
+  reference: string;
+}
+
+/** What the written model must reproduce: the logits graph of `ir` (with mask inputs when `masks`), fed `feeds`. */
+export interface ExportReference {
+  ir: ModelIR;
+  masks: boolean;
+  feeds: Feeds;
+  /** Says what the reference is, e.g. "masked preview of the same plan on the (compensated) full-size model". */
+  label: string;
+}
+
+/** One export: the model to write, the reference it must match, and the probe tokens. */
+export interface ExportSubject {
+  ir: ModelIR;
+  reference: ExportReference;
+  probe: readonly number[];
+}
+
+export interface Exporter {
+  readonly format: ExportFormat;
+  /** One line for users: what the written file is and who reads it. */
+  readonly what: string;
+  /** Short name in progress messages ("Writing ONNX"). */
+  readonly label: string;
+  readonly dtypes: readonly ExportDtype[];
+  /** The model-card line describing the model file(s) this exporter writes. */
+  readonly cardLine: string;
+  /** The model file(s), in bundle order (first: the model). */
+  write(ir: ModelIR, options: ExportOptions): ExportFile[];
+  /** Re-loads the written files through the runner and measures them against the reference. */
+  verify(files: readonly ExportFile[], subject: ExportSubject, runner: Runner): Promise<ExportVerification>;
+}
