@@ -17,7 +17,7 @@ import { fixtureDir, fixtureModels, goldenCases } from '../test-util/model-fixtu
 import { prunedGpt2, prunedLlama } from '../test-util/pruned-ir';
 import { randomIR } from '../test-util/random-ir';
 import { randomLlamaIR } from '../test-util/random-llama';
-import { buildKvCacheOnnx, cacheHeads, kvNames } from './kv-cache';
+import { buildKvCacheOnnx, cacheHeads, kvNames, type KvCacheGraphOptions } from './kv-cache';
 
 const runner = createNodeRunner({ threads: 1 });
 /** Float tolerance between the cached and the full-sequence graph (same float32 ops, other shapes). */
@@ -37,6 +37,8 @@ interface CachedRun {
   attention?: readonly (readonly number[])[];
   /** position_ids per row (default 0..seq-1). */
   positions?: readonly (readonly number[])[];
+  /** kv heads of the empty pasts of the prefill (default: each layer's own). */
+  emptyPastHeads?: number;
 }
 
 function slice2d(rows: readonly (readonly number[])[], from: number, to: number): Feeds[string] {
@@ -57,7 +59,7 @@ async function runCached(session: RunnerSession, ir: ModelIR, run: CachedRun): P
   const out = new Float32Array(B * S * V);
   let past: Feeds = {};
   ir.layers.forEach((_, l) => {
-    const empty = { type: 'float32', dims: [B, cacheHeads(ir, l), 0, dh], data: new Float32Array(0) } as const;
+    const empty = { type: 'float32', dims: [B, run.emptyPastHeads ?? cacheHeads(ir, l), 0, dh], data: new Float32Array(0) } as const;
     past[kvNames.pastKey(l)] = empty;
     past[kvNames.pastValue(l)] = empty;
   });
@@ -86,8 +88,8 @@ async function runCached(session: RunnerSession, ir: ModelIR, run: CachedRun): P
   return out;
 }
 
-async function withCacheSession<T>(ir: ModelIR, f: (s: RunnerSession) => Promise<T>): Promise<T> {
-  const session = await runner.open(buildKvCacheOnnx(ir));
+async function withCacheSession<T>(ir: ModelIR, f: (s: RunnerSession) => Promise<T>, options: KvCacheGraphOptions = {}): Promise<T> {
+  const session = await runner.open(buildKvCacheOnnx(ir, options));
   try {
     return await f(session);
   } finally {
@@ -137,6 +139,16 @@ describe('with-past graph: prefill + steps equal the full-sequence graph', () =>
       ]);
       expect(s.outputNames).toEqual(['logits', ...[0, 1, 2].flatMap((l) => [`present.${l}.key`, `present.${l}.value`])]);
     });
+  });
+
+  it('widerEmptyPast: a pruned model accepts transformers.js-style empty pasts with the config’s kv heads in every layer', async () => {
+    const ir = prunedLlama();
+    const full = floats((await runGraph(runner, ir, { logits: true }, idsFeed(IDS))).logits);
+    const run = { ids: IDS, chunks: halfThenSteps(IDS[0]!.length), emptyPastHeads: 2 };
+    await withCacheSession(ir, async (s) => expect(maxAbsDiff(await runCached(s, ir, run), full)).toBeLessThan(TOLERANCE), {
+      widerEmptyPast: true,
+    });
+    await withCacheSession(ir, async (s) => expect(runCached(s, ir, run)).rejects.toThrow(/invalid dimensions/i));
   });
 
   it('the demo model (prefill + 12 steps, batch 2)', async () => {

@@ -14,6 +14,11 @@
  * One graph serves the prefill (past_seq = 0) and the one-token steps. Query i attends key j when
  * j <= past_seq + i and attention_mask[j] = 1. The blocks are the ones of build.ts; attention.ts
  * only calls the KvCacheHooks below.
+ *
+ * `widerEmptyPast`: transformers.js starts generation from empty pasts [batch, H, 0, headDim] with
+ * one kv-head count H from config.json for every layer. With this option a past's head axis is
+ * symbolic and each layer reads its first K_N heads, so a pruned model whose layers hold fewer (and
+ * different numbers of) kv heads accepts those; from the first step on it is fed its own presents.
  */
 import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
@@ -35,6 +40,8 @@ export const kvNames = {
 export interface KvCacheGraphOptions {
   /** ONNX opset for the default domain; 17 unless stated. */
   opset?: number;
+  /** Past head axes symbolic (`past_kv_heads.N`), sliced to the layer's K_N: empty pasts may be wider (see header). */
+  widerEmptyPast?: boolean;
 }
 
 /** kv heads held in layer l's cache (0 when the layer has no attention). */
@@ -83,9 +90,13 @@ function cacheRotary(b: OnnxGraphBuilder, ir: ModelIR, inputIds: string, positio
   return { cos: perRow(tables.cos, 'cos'), sin: perRow(tables.sin, 'sin') };
 }
 
-function cacheHooks(b: OnnxGraphBuilder, mask: string): KvCacheHooks {
+function cacheHooks(b: OnnxGraphBuilder, ir: ModelIR, mask: string, widerEmptyPast: boolean): KvCacheHooks {
+  const heads = (past: string, l: number) =>
+    widerEmptyPast
+      ? b.op('Slice', [past, b.constInt64([0]), b.constInt64([cacheHeads(ir, l)]), b.constInt64([1])], undefined, `${past}/heads`)
+      : past;
   const join = (past: string, now: string, out: string, l: number) =>
-    b.node('Concat', [past, now], { attrs: { axis: 2 }, outputs: [out], name: `layer${l}/attn/${out}` })[0]!;
+    b.node('Concat', [heads(past, l), now], { attrs: { axis: 2 }, outputs: [out], name: `layer${l}/attn/${out}` })[0]!;
   return {
     extend: (l, k, v) => [join(kvNames.pastKey(l), k, kvNames.presentKey(l), l), join(kvNames.pastValue(l), v, kvNames.presentValue(l), l)],
     groupedMask: b.op('Unsqueeze', [mask, b.constInt64([1])], undefined, 'kv_mask/grouped'),
@@ -119,7 +130,7 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
   const attentionMask = b.addInput('attention_mask', 'int64', ['batch', 'total_seq']);
   const positionIds = b.addInput('position_ids', 'int64', ['batch', 'seq']);
   ir.layers.forEach((_, l) => {
-    const K = cacheHeads(ir, l);
+    const K = options.widerEmptyPast ? `past_kv_heads.${l}` : cacheHeads(ir, l);
     b.addInput(kvNames.pastKey(l), 'float32', ['batch', K, 'past_seq', dh]);
     b.addInput(kvNames.pastValue(l), 'float32', ['batch', K, 'past_seq', dh]);
   });
@@ -133,7 +144,7 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
     causalMask: mask,
     masks: undefined,
     rotary: spec.positions === 'rotary' ? cacheRotary(b, ir, inputIds, positionIds) : undefined,
-    kvCache: cacheHooks(b, mask),
+    kvCache: cacheHooks(b, ir, mask, options.widerEmptyPast ?? false),
   };
   const tokenEmbedding = b.addInitializer('token_embedding', ir.weights.tokenEmbedding);
   let h = embed(ctx, tokenEmbedding);
@@ -157,7 +168,11 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
       'prune_studio.model': ir.name,
       'prune_studio.layers': JSON.stringify(ir.layers),
       'prune_studio.original_layer_index': JSON.stringify(ir.originalLayerIndex),
-      'prune_studio.options': JSON.stringify({ kvCache: true, opset: opts.opset }),
+      'prune_studio.options': JSON.stringify({
+        kvCache: true,
+        opset: opts.opset,
+        ...(options.widerEmptyPast ? { widerEmptyPast: true } : {}),
+      }),
       'prune_studio.kv_heads': JSON.stringify(ir.layers.map((_, l) => cacheHeads(ir, l))),
     },
   });

@@ -6,7 +6,7 @@
 import { loadModelIR } from '../arch/load';
 import { dirSource } from '../cli/dir-source';
 import { buildOnnx } from '../graph/build';
-import { buildKvCacheOnnx } from '../graph/kv-cache';
+import { buildKvCacheOnnx, type KvCacheGraphOptions } from '../graph/kv-cache';
 import type { GraphOptions } from '../graph/options';
 import type { ModelIR } from '../core/ir';
 import { prunedGpt2, prunedLlama } from './pruned-ir';
@@ -29,8 +29,8 @@ function fromIR(name: string, make: () => ModelIR | Promise<ModelIR>, options: G
 }
 
 /** The with-past graph of graph/kv-cache.ts (generation with a KV cache). */
-function withPast(name: string, make: () => ModelIR | Promise<ModelIR>): CheckerCase {
-  return { name, build: async () => buildKvCacheOnnx(await make()) };
+function withPast(name: string, make: () => ModelIR | Promise<ModelIR>, options: KvCacheGraphOptions = {}): CheckerCase {
+  return { name, build: async () => buildKvCacheOnnx(await make(), options) };
 }
 
 let demo: Promise<ModelIR> | undefined;
@@ -95,5 +95,6 @@ export function checkerCases(): CheckerCase[] {
     withPast('random-llama GQA with past (KV cache)', () => randomLlamaIR()),
     withPast('random-gpt2 pruned (0-head and 0-FFN layers) with past (KV cache)', prunedGpt2),
     withPast('random-llama pruned (kv heads 1 / 2 / 0 per layer) with past (KV cache)', prunedLlama),
+    withPast('random-llama pruned (kv heads 1 / 2 / 0 per layer) with past, wider empty pasts', prunedLlama, { widerEmptyPast: true }),
   ];
 }
