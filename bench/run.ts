@@ -5,9 +5,10 @@
  *   latency-<backend>.json     measured vs FLOP-bound speedup for ratios 0..70%
  *   preview-<backend>.json     live preview: time to the first streamed perplexity estimate
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
+ *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative
+ * Flags: --only importance|quality|latency|preview|iterative|generate
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -17,6 +18,7 @@ import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
+import { benchGenerate } from './generate';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -35,6 +37,10 @@ async function main() {
     if (want('preview')) console.log('wrote', writeResult(`preview-${name}`, await benchPreview(api)));
     if (want('iterative'))
       console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
+    if (want('generate')) {
+      const o = { promptTokens: 32, newTokens: 32, rounds: 5, scale: args.includes('--scale'), log: (l: string) => console.log(l) };
+      console.log('wrote', writeResult(`generate-${name}`, await benchGenerate(runner, api.state.loaded!.ir, o)));
+    }
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance') || want('preview'))) {
     const { benchBrowser } = await import('./browser');

@@ -6,6 +6,8 @@ import { buildOnnx } from '../graph/build';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
+import { createKvDecoder, type KvDecoder } from '../eval/kv-decoder';
+import { buildKvCacheOnnx, cacheHeads } from '../graph/kv-cache';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
@@ -160,21 +162,28 @@ export async function compareLatency(
   return { dense, pruned, speedup: dense.medianMs / pruned.medianMs };
 }
 
+/** The with-past session of the dense or pruned model (opened on first use) and the cache shape it needs. */
+async function generationDecoder(
+  state: StudioState,
+  m: LoadedModel,
+  target: GenerateRequest['target'],
+): Promise<{ ir: ModelIR; decoder: KvDecoder }> {
+  const owner = target === 'pruned' ? requirePruned(m) : m;
+  owner.generateSession ??= await state.deps.runner.open(buildKvCacheOnnx(owner.ir));
+  const { ir } = owner;
+  const kvHeads = ir.layers.map((_, l) => cacheHeads(ir, l));
+  return { ir, decoder: createKvDecoder(owner.generateSession, { kvHeads, headDim: ir.spec.headDim, vocabSize: ir.spec.vocabSize }) };
+}
+
+/** Prefill of the prompt, then one token per step from the KV cache (a full window re-prefills as it slides). */
 export async function generate(state: StudioState, m: LoadedModel, req: GenerateRequest, options: JobOptions): Promise<GenerateResult> {
-  const { session, ir } = await logitsSession(state, m, req.target);
-  const V = ir.spec.vocabSize;
+  const { ir, decoder } = await generationDecoder(state, m, req.target);
   const t0 = state.now();
   const prompt = m.tokenizer.encode(req.prompt);
   const out = await generateIds(
     prompt.length ? prompt : [m.tokenizer.eosId ?? 0],
     ir.spec.maxPositions,
-    async (ctx) => {
-      const ids = int64Tensor(ctx, [1, ctx.length]);
-      const res = await session.run(session.inputNames.includes('labels') ? { input_ids: ids, labels: ids } : { input_ids: ids }, [
-        'logits',
-      ]);
-      return asFloat32(res.logits, 'logits').subarray((ctx.length - 1) * V, ctx.length * V);
-    },
+    decoder.lastLogits,
     { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },
     options.signal,
   );

@@ -37,8 +37,10 @@ export interface PrunedModel {
   compensatedIr: ModelIR;
   /** Sliced graph with logits + token loss: perplexity. */
   session: RunnerSession;
-  /** Sliced graph with logits only (the exported graph): latency and generation, opened on first use. */
+  /** Sliced graph with logits only (the exported graph): latency, opened on first use. */
   latencySession?: RunnerSession;
+  /** Sliced with-past graph (graph/kv-cache.ts): generation, opened on first use. */
+  generateSession?: RunnerSession;
   summary: AppliedModel;
   perplexity?: PerplexityResult;
   latency?: LatencyResult;
@@ -54,8 +56,10 @@ export interface LoadedModel {
   fingerprint: string;
   /** Dense graph with masks + token loss: perplexity, preview, ablation. */
   evalSession: RunnerSession;
-  /** Dense graph with logits: latency and generation. */
+  /** Dense graph with logits: latency. */
   latencySession?: RunnerSession;
+  /** Dense with-past graph (graph/kv-cache.ts): generation, opened on first use. */
+  generateSession?: RunnerSession;
   /** Dense graph with taps: calibration. */
   tapSession?: RunnerSession;
   /** Gradient graph (masks, o/down weights as inputs, mask + weight gradients): Taylor, Fisher, recovery. */
@@ -111,6 +115,7 @@ export function tokensOf(m: LoadedModel, name: string, text: string, atLeast?: n
 export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.evalSession.release();
   await m.latencySession?.release();
+  await m.generateSession?.release();
   await m.tapSession?.release();
   await m.gradSession?.release();
   if (m.pruned) await releasePruned(m.pruned);
@@ -119,6 +124,7 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
 export async function releasePruned(p: PrunedModel): Promise<void> {
   await p.session.release();
   await p.latencySession?.release();
+  await p.generateSession?.release();
 }
 
 export function targetIr(m: LoadedModel, target: ModelTarget | undefined): ModelIR {

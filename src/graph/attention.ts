@@ -48,6 +48,7 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
     qh = applyRotary(ctx, qh, `${name}/q_rope`);
     kh = applyRotary(ctx, kh, `${name}/k_rope`);
   }
+  if (ctx.kvCache) [kh, vh] = ctx.kvCache.extend(l, kh, vh);
   let kT = b.op('Transpose', [kh], { perm: [0, 1, 3, 2] }, `${name}/k_transposed`);
   const group = H / K;
   if (group > 1) {
@@ -56,12 +57,8 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
     kT = b.op('Unsqueeze', [kT, b.constInt64([2])], undefined, `${name}/k_group`);
     vh = b.op('Unsqueeze', [vh, b.constInt64([2])], undefined, `${name}/v_group`);
   }
-  const scores = b.op(
-    'Add',
-    [b.op('MatMul', [qh, kT], undefined, `${name}/scores`), ctx.attentionMask],
-    undefined,
-    `${name}/scores_masked`,
-  );
+  const mask = ctx.kvCache && group > 1 ? ctx.kvCache.groupedMask : ctx.attentionMask;
+  const scores = b.op('Add', [b.op('MatMul', [qh, kT], undefined, `${name}/scores`), mask], undefined, `${name}/scores_masked`);
   const probs = b.op('Softmax', [scores], { axis: -1 }, `${name}/probs`);
   let context = b.op('MatMul', [probs, vh], undefined, `${name}/context`);
   if (group > 1) context = reshape(ctx, context, [0, H, -1, dh], `${name}/context_heads`);

@@ -30,6 +30,19 @@ export interface GraphContext {
   readonly masks: MaskInputs | undefined;
   /** float32 [seq, headDim] cos / sin tables (rotary models only). */
   readonly rotary: { cos: string; sin: string } | undefined;
+  /** Set only by the with-past graph (kv-cache.ts): past keys/values joined per layer. */
+  readonly kvCache?: KvCacheHooks;
+}
+
+/** What attention.ts asks of the with-past graph (kv-cache.ts); absent in every other graph. */
+export interface KvCacheHooks {
+  /**
+   * Joins layer l's past keys / values [batch, K, past, dh] with the new ones [batch, K, seq, dh]
+   * (after rotary, kv heads not repeated) and returns them; the joined values are `present.l.*`.
+   */
+  extend(l: number, k: string, v: string): [string, string];
+  /** The additive mask [batch, 1, 1, seq, past+seq] for grouped-query scores [batch, K, G, seq, past+seq]. */
+  readonly groupedMask: string;
 }
 
 /** Additive mask value for future positions: exp() of it underflows to exactly 0, and it never makes a row all -inf. */

@@ -6,9 +6,10 @@
 import { loadModelIR } from '../arch/load';
 import { dirSource } from '../cli/dir-source';
 import { buildOnnx } from '../graph/build';
+import { buildKvCacheOnnx, type KvCacheGraphOptions } from '../graph/kv-cache';
 import type { GraphOptions } from '../graph/options';
 import type { ModelIR } from '../core/ir';
-import { prunedGpt2 } from './pruned-ir';
+import { prunedGpt2, prunedLlama } from './pruned-ir';
 import { randomIR } from './random-ir';
 import { DEMO_DIR, readGolden } from './golden';
 import { randomLlamaIR } from './random-llama';
@@ -25,6 +26,11 @@ const grads: GraphOptions = { masks: true, logits: false, weightInputs: true, gr
 
 function fromIR(name: string, make: () => ModelIR | Promise<ModelIR>, options: GraphOptions): CheckerCase {
   return { name, build: async () => buildOnnx(await make(), options) };
+}
+
+/** The with-past graph of graph/kv-cache.ts (generation with a KV cache). */
+function withPast(name: string, make: () => ModelIR | Promise<ModelIR>, options: KvCacheGraphOptions = {}): CheckerCase {
+  return { name, build: async () => buildKvCacheOnnx(await make(), options) };
 }
 
 let demo: Promise<ModelIR> | undefined;
@@ -84,5 +90,11 @@ export function checkerCases(): CheckerCase[] {
       logits: false,
       weightInputs: true,
     }),
+    // graph/kv-cache.ts: generation with a KV cache (api/evaluation.ts generate), Optimum input / output names.
+    withPast('demo-gpt2 with past (KV cache)', demoIR),
+    withPast('random-llama GQA with past (KV cache)', () => randomLlamaIR()),
+    withPast('random-gpt2 pruned (0-head and 0-FFN layers) with past (KV cache)', prunedGpt2),
+    withPast('random-llama pruned (kv heads 1 / 2 / 0 per layer) with past (KV cache)', prunedLlama),
+    withPast('random-llama pruned (kv heads 1 / 2 / 0 per layer) with past, wider empty pasts', prunedLlama, { widerEmptyPast: true }),
   ];
 }

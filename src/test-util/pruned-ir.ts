@@ -1,7 +1,8 @@
-/** Test helper: slice heads / FFN neurons out of a ModelIR by hand, and a pruned random GPT-2 with uneven layers. */
+/** Test helper: slice heads / kv groups / FFN neurons out of a ModelIR by hand, and pruned random GPT-2 / Llama models with uneven layers. */
 import type { LayerWeights, ModelIR } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
 import { randomIR } from './random-ir';
+import { randomLlamaIR } from './random-llama';
 
 function pickRows(t: Tensor, keep: readonly number[], block: number): Tensor {
   const cols = t.shape[1]!;
@@ -61,5 +62,39 @@ export function prunedGpt2(): ModelIR {
     Array.from({ length: 16 }, (_, j) => 2 * j),
   );
   keepFfn(ir, 2, []);
+  return ir;
+}
+
+/** Keeps kv groups `groups` of layer l of a grouped-query model: those kv heads and the query heads sharing them. */
+export function keepKvGroups(ir: ModelIR, l: number, groups: readonly number[]): void {
+  const dh = ir.spec.headDim;
+  const { numHeads: H, numKvHeads: K } = ir.layers[l]!;
+  const G = H / K;
+  const heads = groups.flatMap((g) => Array.from({ length: G }, (_, j) => g * G + j));
+  const w = ir.weights.layers[l]!;
+  const lin = (x: LayerWeights['q'], keep: readonly number[]) => ({
+    weight: pickRows(x.weight, keep, dh),
+    ...(x.bias ? { bias: pickBias(x.bias, keep, dh)! } : {}),
+  });
+  ir.weights.layers[l] = {
+    ...w,
+    q: lin(w.q, heads),
+    k: lin(w.k, groups),
+    v: lin(w.v, groups),
+    o: { ...w.o, weight: pickCols(w.o.weight, heads, dh) },
+  };
+  ir.layers[l] = { ...ir.layers[l]!, numHeads: heads.length, numKvHeads: groups.length };
+}
+
+/** 3 Llama layers (4 query heads on 2 kv heads, q/k/v biases): kv heads [1, 2, 0] after pruning, FFN [24, 12, 24]. */
+export function prunedLlama(): ModelIR {
+  const ir = randomLlamaIR({ layers: 3, heads: 4, kvHeads: 2, qkvBias: true, seed: 8 });
+  keepKvGroups(ir, 0, [1]);
+  keepKvGroups(ir, 2, []);
+  keepFfn(
+    ir,
+    1,
+    Array.from({ length: 12 }, (_, j) => 2 * j + 1),
+  );
   return ir;
 }
