@@ -12,8 +12,8 @@ import { InputError } from '../core/errors';
 import type { Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor } from '../core/tensor';
-import { channelMean, type CalibrationStats, type ChannelStats } from '../saliency/stats';
-import { hessian } from '../saliency/criteria/obs';
+import { channelMean, type CalibrationStats, type ChannelStats } from '../core/stats';
+import { hessian } from '../core/stats';
 import { headChannels } from './slice';
 import { obsState, removeColumns } from './obs-update';
 

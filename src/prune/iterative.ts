@@ -10,8 +10,8 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { emptyPlan, type PlanLayer, type PruningPlan } from '../core/plan';
-import type { ProgressCallback } from '../api/types';
-import type { CalibrationStats } from '../saliency/stats';
+import type { ProgressCallback } from '../core/job';
+import type { CalibrationStats } from '../core/stats';
 import type { MaskSet, UnitScores } from '../saliency/types';
 import { removalCount } from './allocate';
 import { gradientNorm, gradientStep, obsRecover, usesObs, usesSgd, withOwnProjections, type Recovery } from './recover';

@@ -11,7 +11,7 @@
 import type { LayerWeights, ModelIR } from '../core/ir';
 import { emptyPlan, type PlanLayer } from '../core/plan';
 import { tensor, type Tensor } from '../core/tensor';
-import type { CalibrationStats } from '../saliency/stats';
+import type { CalibrationStats } from '../core/stats';
 import { compensate } from './compensate';
 
 export const RECOVERIES = ['none', 'obs', 'sgd', 'obs+sgd'] as const;

@@ -14,7 +14,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor } from '../core/tensor';
-import type { ProgressCallback } from '../api/types';
+import type { ProgressCallback } from '../core/job';
 import type { MaskSet } from '../saliency/types';
 import { incrementalRatios, removalCount } from './allocate';
 import { masksToPlan, onesMaskSet } from './iterative';

@@ -11,7 +11,7 @@
 import { throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, type Feeds, type RunnerSession } from '../core/runner';
-import type { JobOptions } from '../api/types';
+import type { JobOptions } from '../core/job';
 import { batches, feedsFor, maskFeeds, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
 import type { MaskSet } from './types';

@@ -5,7 +5,7 @@
  * A criterion that does not score a unit type returns null for it.
  */
 import type { ModelIR } from '../core/ir';
-import type { ProgressCallback } from '../api/types';
+import type { ProgressCallback } from '../core/job';
 import type { CalibrationStats } from './stats';
 import type { GradientStats } from './gradients';
 
