@@ -3,8 +3,10 @@
  * criterion (from computed scores) and compensation; every change re-allocates and re-previews.
  */
 import { useStudio } from '../../../store';
-import type { CompensationChoice, GlobalMetric } from '../../../store/plan';
+import type { GlobalMetric } from '../../../store/plan';
 import type { Allocation } from '../../../prune/allocate';
+import { compensationInfos, type Compensation } from '../../../prune/compensate';
+import { unmetNeed } from '../../../prune/method';
 import type { CriterionName } from '../../../saliency/types';
 import { changeControls, computeMagnitude, measureUnitCosts } from '../../prune-actions';
 import { LayerOverrides } from './LayerOverrides';
@@ -18,11 +20,15 @@ export const ALLOCATION_HELP: Record<Allocation, string> = {
     'Importance per unit of cost (NViT-style): removes the units with the least importance per unit of cost until the target share of cost is gone. Cost = latency measured per unit, or FLOPs until measured.',
 };
 
-const COMPENSATION_HELP: Record<CompensationChoice, string> = {
-  none: 'Remove the units and keep the other weights as they are.',
-  bias: 'Fold the mean output of removed units into the next bias (needs calibration statistics).',
-  obs: 'Optimal Brain Surgeon: update the kept weights to reconstruct the calibration outputs (needs calibration with Hessians).',
-};
+const COMPENSATIONS = compensationInfos();
+
+/** "A and B" / "A, B and C". */
+function joinAnd(words: string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
+}
+
+/** Labels of the compensations that need calibration (disabled until it has run). */
+const NEED_CALIBRATION = joinAnd(COMPENSATIONS.filter((m) => m.needs.calibration || m.needs.hessians).map((m) => m.label));
 
 function Slider(props: {
   id: string;
@@ -135,7 +141,6 @@ export function PruneControls() {
   const pct = (x: number) => Math.round(x * 100);
   const L = model?.layers.length ?? 0;
   const criterion = c.criterion && scores[c.criterion] ? c.criterion : (computed[0] ?? null);
-  const compDisabled = (v: CompensationChoice) => v !== 'none' && (!calibration || (v === 'obs' && !calibration.withHessians));
   return (
     <section className="card prune-controls" aria-labelledby="controls-title">
       <h3 id="controls-title">Pruning controls</h3>
@@ -220,18 +225,21 @@ export function PruneControls() {
             id="compensation-select"
             data-testid="compensation"
             value={c.compensation}
-            onChange={(e) => changeControls({ compensation: e.target.value as CompensationChoice })}
+            onChange={(e) => changeControls({ compensation: e.target.value as Compensation })}
           >
-            {(Object.keys(COMPENSATION_HELP) as CompensationChoice[]).map((v) => (
-              <option key={v} value={v} disabled={compDisabled(v)}>
-                {v}
-                {compDisabled(v) ? ` (needs calibration${v === 'obs' ? ' with Hessians' : ''})` : ''}
-              </option>
-            ))}
+            {COMPENSATIONS.map((m) => {
+              const unmet = unmetNeed(m.needs, calibration);
+              return (
+                <option key={m.name} value={m.name} disabled={unmet !== null}>
+                  {m.name}
+                  {unmet ? ` (needs calibration${m.needs.hessians ? ' with Hessians' : ''})` : ''}
+                </option>
+              );
+            })}
           </select>
           <p className="hint">
-            {COMPENSATION_HELP[c.compensation]}
-            {!calibration ? ' Bias and OBS are disabled until you run calibration (step 2).' : ''}
+            {COMPENSATIONS.find((m) => m.name === c.compensation)?.what}
+            {!calibration && NEED_CALIBRATION ? ` ${NEED_CALIBRATION} are disabled until you run calibration (step 2).` : ''}
           </p>
         </div>
         <LayerOverrides />
