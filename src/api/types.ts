@@ -14,7 +14,7 @@ import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 import type { LocalFile } from '../io/blob-source';
-import type { Recovery } from '../prune/recover';
+import type { Recovery } from '../prune/recovery/registry';
 import type { RoundRecord } from '../prune/iterative';
 import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 

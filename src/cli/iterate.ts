@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
 import type { StudioApi } from '../api/types';
-import { RECOVERIES, usesObs, type Recovery } from '../prune/recover';
+import { getRecovery, RECOVERIES, type Recovery } from '../prune/recovery/registry';
 import { getCriterion } from '../saliency/registry';
 import type { CriterionName } from '../saliency/types';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
@@ -25,7 +25,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
   const heads = numberFlag(args, 'heads', ratio);
   const ffn = numberFlag(args, 'ffn', ratio);
   const out = stringFlag(args, 'out');
-  const calibration = await calibrateFromArgs(api, args, criterion.needs.gram || usesObs(recovery));
+  const calibration = await calibrateFromArgs(api, args, criterion.needs.gram || getRecovery(recovery).needs.hessians);
   const perplexity = perplexityRequest(args, 4096);
   const result = await api.iterativePrune(
     {
