@@ -1,25 +1,18 @@
 /**
  * Pruning controls: global target, heads / FFN ratios, whole layers, allocation strategy,
  * criterion (from computed scores) and compensation; every change re-allocates and re-previews.
+ * Allocations and compensations (names, explanations, what they need) come from the engine's registries.
  */
 import { useStudio } from '../../../store';
 import type { GlobalMetric } from '../../../store/plan';
-import type { Allocation } from '../../../prune/allocate';
+import { allocationInfos, type Allocation } from '../../../prune/allocate';
 import { compensationInfos, type Compensation } from '../../../prune/compensate';
 import { unmetNeed } from '../../../prune/method';
 import type { CriterionName } from '../../../saliency/types';
 import { changeControls, computeMagnitude, measureUnitCosts } from '../../prune-actions';
 import { LayerOverrides } from './LayerOverrides';
 
-export const ALLOCATION_HELP: Record<Allocation, string> = {
-  uniform: 'Every layer loses the same fraction of its heads and neurons (lowest scores first).',
-  global: 'Scores standardised per layer and ranked across layers: layers with many weak units lose more.',
-  incremental: 'SlimGPT schedule: later layers lose more (log-increasing ratio with the same mean).',
-  sensitivity: 'Raw scores ranked across layers (meant for ablation deltas, which share one unit).',
-  latency:
-    'Importance per unit of cost (NViT-style): removes the units with the least importance per unit of cost until the target share of cost is gone. Cost = latency measured per unit, or FLOPs until measured.',
-};
-
+const ALLOCATIONS = allocationInfos();
 const COMPENSATIONS = compensationInfos();
 
 /** "A and B" / "A, B and C". */
@@ -210,13 +203,13 @@ export function PruneControls() {
             value={c.allocation}
             onChange={(e) => changeControls({ allocation: e.target.value as Allocation })}
           >
-            {(Object.keys(ALLOCATION_HELP) as Allocation[]).map((a) => (
-              <option key={a} value={a}>
-                {a}
+            {ALLOCATIONS.map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.name}
               </option>
             ))}
           </select>
-          <p className="hint">{ALLOCATION_HELP[c.allocation]}</p>
+          <p className="hint">{ALLOCATIONS.find((a) => a.name === c.allocation)?.what}</p>
           {c.allocation === 'latency' ? <UnitCosts /> : null}
         </div>
         <div className="field">
