@@ -1,7 +1,8 @@
 /**
- * Calibration statistics shared by saliency/ (which accumulates them and scores units with them)
- * and prune/ (which compensates and recovers with them): the types and the pure readers (channel
- * mean and variance, the OBS Hessian H = 2 XᵀX / N_seq). Accumulation lives in saliency/stats.ts.
+ * Statistics shared by saliency/ (which accumulates them and scores units with them) and prune/
+ * (which compensates and recovers with them): calibration statistics and mask-gradient statistics
+ * (types), and the pure readers (channel mean and variance, the OBS Hessian H = 2 XᵀX / N_seq).
+ * Accumulation lives in saliency/stats.ts and saliency/gradients.ts.
  */
 import { InputError } from './errors';
 
@@ -28,6 +29,23 @@ export interface CalibrationStats {
   /** Mean next-token NLL of the dense model on the calibration set. */
   baseLoss: number;
   layers: LayerStats[];
+}
+
+export interface AbsSq {
+  /** Σ over sequences of |g_s| */
+  sumAbs: Float64Array;
+  /** Σ over sequences of g_s² */
+  sumSq: Float64Array;
+}
+
+/** Per-sequence mask-gradient accumulators (Taylor, Fisher), from saliency/gradients.ts. */
+export interface GradientStats {
+  numSequences: number;
+  /** Mean over sequences of L_s. */
+  meanLoss: number;
+  heads: AbsSq;
+  ffn: AbsSq;
+  layers: AbsSq;
 }
 
 /** Which X^T X to accumulate: all, none, or those a selector picks (e.g. one layer's, for SlimGPT). */
