@@ -99,7 +99,7 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
   const needs = getCompensation(compensation).needs;
-  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration || needs.hessians;
+  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration;
   if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || needs.hessians);
   const scores = await api.computeImportance(criterion.name as CriterionName);
   if (layers > 0 && !scores.layers) await api.computeImportance('block-influence');
@@ -123,6 +123,6 @@ export async function applyCommand(api: StudioApi, args: ParsedArgs) {
   const plan = JSON.parse(readFileSync(stringFlag(args, 'plan'), 'utf8')) as PruningPlan;
   const compensation = args.flags.has('compensate') ? compensationFlag(args) : asCompensation(plan.derivation?.compensation ?? 'none');
   const needs = getCompensation(compensation).needs;
-  if (needs.calibration || needs.hessians) await calibrateFromArgs(api, args, needs.hessians);
+  if (needs.calibration) await calibrateFromArgs(api, args, needs.hessians);
   return applyMeasureExport(api, args, plan, compensation);
 }

@@ -10,7 +10,7 @@ import { hasHessians, type CalibrationStats } from '../core/stats';
 export interface MethodNeeds {
   /** Calibration statistics (channel sums) of the dense model. */
   calibration: boolean;
-  /** X^T X of the o / down projection inputs (calibration with Hessians). */
+  /** X^T X of the o / down projection inputs (calibration with Hessians; implies `calibration`). */
   hessians: boolean;
   /** Gradients of the calibration loss (the gradient graph). */
   gradients?: boolean;

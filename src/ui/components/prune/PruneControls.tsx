@@ -21,7 +21,7 @@ function joinAnd(words: string[]): string {
 }
 
 /** Labels of the compensations that need calibration (disabled until it has run). */
-const NEED_CALIBRATION = joinAnd(COMPENSATIONS.filter((m) => m.needs.calibration || m.needs.hessians).map((m) => m.label));
+const NEED_CALIBRATION = joinAnd(COMPENSATIONS.filter((m) => m.needs.calibration).map((m) => m.label));
 
 function Slider(props: {
   id: string;
