@@ -11,7 +11,7 @@
 import type { createStudioApi } from '../src/api/studio';
 import type { IterativeRound } from '../src/api/types';
 import type { Compensation } from '../src/prune/compensate';
-import type { Recovery } from '../src/prune/recover';
+import type { Recovery } from '../src/prune/recovery/registry';
 import type { CriterionName } from '../src/saliency/types';
 import { CALIB_TEXT, EVAL_TEXT } from './common';
 

@@ -7,7 +7,7 @@
 export { criterionInfos, getCriterion } from '../saliency/registry';
 export { CRITERION_NAMES, type CriterionName } from '../saliency/types';
 export { ALLOCATIONS, type Allocation } from '../prune/allocate';
-export { COMPENSATIONS, type Compensation } from '../prune/compensate';
-export { RECOVERIES, usesObs, type Recovery } from '../prune/recover';
+export { asCompensation, COMPENSATIONS, getCompensation, type Compensation } from '../prune/compensate';
+export { getRecovery, RECOVERIES, type Recovery } from '../prune/recovery/registry';
 export { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../prune/slimgpt';
 export { EXPORT_FORMATS } from '../exporters/registry';

@@ -6,6 +6,7 @@
  * replaced by a job id and `cancel(jobId)`; see workers/studio.worker.ts.
  */
 import type { ArchSpec, LayerShape } from '../core/ir';
+import type { JobOptions } from '../core/job';
 import type { PruningPlan } from '../core/plan';
 import type { Compensation } from '../prune/compensate';
 import type { ModelCost } from '../prune/cost';
@@ -13,7 +14,7 @@ import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 import type { LocalFile } from '../io/blob-source';
-import type { Recovery } from '../prune/recover';
+import type { Recovery } from '../prune/recovery/registry';
 import type { RoundRecord } from '../prune/iterative';
 import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
@@ -34,21 +35,7 @@ export type ModelSource =
   /** Files the user picked or dropped (browser File objects): a model folder, or an .onnx file (+ external data). */
   | { kind: 'files'; files: LocalFile[]; name?: string };
 
-export interface Progress {
-  /** Short machine-readable stage, e.g. 'download', 'build', 'session', 'perplexity'. */
-  stage: string;
-  done: number;
-  total: number;
-  /** Human-readable text for the progress bar. */
-  message?: string;
-}
-
-export type ProgressCallback = (p: Progress) => void;
-
-export interface JobOptions {
-  onProgress?: ProgressCallback;
-  signal?: AbortSignal;
-}
+export type { JobOptions, Progress, ProgressCallback } from '../core/job';
 
 export interface ModelSummary {
   name: string;

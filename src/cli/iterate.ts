@@ -4,7 +4,7 @@
  * verified export bundle to --out.
  */
 import { InputError } from '../core/errors';
-import { getCriterion, RECOVERIES, usesObs, type CriterionName, type Recovery, type StudioApi } from '../api';
+import { getCriterion, getRecovery, RECOVERIES, type CriterionName, type Recovery, type StudioApi } from '../api';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
 import { calibrateFromArgs, perplexityRequest } from './prune';
@@ -22,7 +22,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
   const ffn = numberFlag(args, 'ffn', ratio);
   const out = stringFlag(args, 'out');
   const format = exportRequest(args);
-  const calibration = await calibrateFromArgs(api, args, criterion.needs.gram || usesObs(recovery));
+  const calibration = await calibrateFromArgs(api, args, criterion.needs.gram || getRecovery(recovery).needs.hessians);
   const perplexity = perplexityRequest(args, 4096);
   const result = await api.iterativePrune(
     {

@@ -4,7 +4,9 @@ import { basename } from 'node:path';
 import { InputError } from '../core/errors';
 import {
   ALLOCATIONS,
+  asCompensation,
   COMPENSATIONS,
+  getCompensation,
   getCriterion,
   type Allocation,
   type AppliedModel,
@@ -100,8 +102,9 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   ] as const) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
-  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || compensation !== 'none';
-  if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || compensation === 'obs');
+  const needs = getCompensation(compensation).needs;
+  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration;
+  if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || needs.hessians);
   const scores = await api.computeImportance(criterion.name as CriterionName);
   if (layers > 0 && !scores.layers) await api.computeImportance('block-influence');
   const plan = await api.allocatePlan({
@@ -122,7 +125,8 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
 
 export async function applyCommand(api: StudioApi, args: ParsedArgs) {
   const plan = JSON.parse(readFileSync(stringFlag(args, 'plan'), 'utf8')) as PruningPlan;
-  const compensation = args.flags.has('compensate') ? compensationFlag(args) : (plan.derivation?.compensation ?? 'none');
-  if (compensation !== 'none') await calibrateFromArgs(api, args, compensation === 'obs');
+  const compensation = args.flags.has('compensate') ? compensationFlag(args) : asCompensation(plan.derivation?.compensation ?? 'none');
+  const needs = getCompensation(compensation).needs;
+  if (needs.calibration) await calibrateFromArgs(api, args, needs.hessians);
   return applyMeasureExport(api, args, plan, compensation);
 }

@@ -23,7 +23,8 @@ export interface PlanDerivation {
   /** Latency allocation with measured unit costs (else FLOPs per token were the cost). */
   latencyCosts?: { kvGroupMs: number; neuronMs: number; backend: string };
   calibration?: { textName: string; samples: number; seq: number } | undefined;
-  compensation?: 'none' | 'bias' | 'obs';
+  /** A compensation name (prune/compensation/registry.ts), e.g. 'none', 'bias', 'obs'. */
+  compensation?: string;
 }
 
 export interface PruningPlan {

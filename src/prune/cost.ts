@@ -1,9 +1,16 @@
 /**
- * Cost model: parameters and forward FLOPs of a (possibly pruned) model for a sequence length,
- * and the implied latency bound. FLOPs count 2 per multiply-add; attention scores and the
- * weighted sum add 4 * seq * headDim per head and token.
+ * The one shape-only cost model: what a plan leaves (layer shapes after the plan, exactly as
+ * slicing produces them), forward FLOPs of a model from its spec and layer shapes, parameters and
+ * FLOPs of a ModelIR, and the FLOPs per prunable unit. Used by target solving (target.ts),
+ * latency-aware allocation, the api's applied-model cost (which the bench reports) and the UI's
+ * live numbers (ui/plan-cost.ts). FLOPs count 2 per multiply-add; attention scores and the
+ * weighted sum add 4 · seq · headDim per head and token, halved for causality.
  */
-import { parameterCount, type ModelIR } from '../core/ir';
+import { parameterCount, type ArchSpec, type LayerShape, type ModelIR } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+
+/** The part of the spec the cost model reads. */
+export type CostSpec = Pick<ArchSpec, 'hiddenSize' | 'headDim' | 'vocabSize' | 'gatedMlp'>;
 
 export interface ModelCost {
   parameters: number;
@@ -15,38 +22,78 @@ export interface ModelCost {
   weightBytes: number;
 }
 
-export function modelCost(ir: ModelIR, seq: number): ModelCost {
-  const d = ir.spec.hiddenSize;
-  const dh = ir.spec.headDim;
-  const V = ir.spec.vocabSize;
-  let block = 0;
+/** Weights of one block's linear layers (without biases). */
+function blockWeights(spec: CostSpec, l: LayerShape): { attn: number; mlp: number } {
+  const { hiddenSize: d, headDim: dh, gatedMlp } = spec;
+  return { attn: d * dh * (2 * l.numHeads + 2 * l.numKvHeads), mlp: d * l.ffnSize * (gatedMlp ? 3 : 2) };
+}
+
+/** FLOPs of one block over `seq` tokens. */
+export function layerFlops(spec: CostSpec, l: LayerShape, seq: number): number {
+  const { attn, mlp } = blockWeights(spec, l);
+  return 2 * seq * (attn + mlp) + 4 * seq * seq * spec.headDim * l.numHeads * 0.5;
+}
+
+/** FLOPs of one forward pass over `seq` tokens (batch 1): the blocks and the LM head. */
+export function forwardFlops(spec: CostSpec, layers: readonly LayerShape[], seq: number): number {
   let flops = 0;
-  for (const l of ir.layers) {
-    const attn = d * dh * (2 * l.numHeads + 2 * l.numKvHeads);
-    const mlp = d * l.ffnSize * (ir.spec.gatedMlp ? 3 : 2);
-    block += attn + mlp;
-    flops += 2 * seq * (attn + mlp) + 4 * seq * seq * dh * l.numHeads * 0.5;
+  for (const l of layers) flops += layerFlops(spec, l, seq);
+  return flops + 2 * seq * spec.hiddenSize * spec.vocabSize;
+}
+
+/** Kv groups of a layer that keep at least one query head (slicing keeps exactly these). */
+function keptKvGroups(shape: LayerShape, removedHeads: readonly number[]): number {
+  if (shape.numKvHeads <= 0 || shape.numHeads <= 0) return 0;
+  const group = shape.numHeads / shape.numKvHeads;
+  const gone = new Set(removedHeads);
+  let kept = 0;
+  for (let g = 0; g < shape.numKvHeads; g++) {
+    for (let h = g * group; h < (g + 1) * group; h++) {
+      if (!gone.has(h)) {
+        kept++;
+        break;
+      }
+    }
   }
-  flops += 2 * seq * d * V;
+  return kept;
+}
+
+/**
+ * Per-layer shapes after the plan, as prune/slice.ts produces them (a removed layer becomes
+ * all-zero; a kv group stays while any of its query heads does). Layers the plan does not list stay.
+ */
+export function shapesAfter(layers: readonly LayerShape[], plan: PruningPlan | null): LayerShape[] {
+  return layers.map((shape, i) => {
+    const entry = plan?.layers[i];
+    if (!entry) return shape;
+    if (entry.removed) return { numHeads: 0, numKvHeads: 0, ffnSize: 0 };
+    return {
+      numHeads: shape.numHeads - entry.removedHeads.length,
+      numKvHeads: keptKvGroups(shape, entry.removedHeads),
+      ffnSize: shape.ffnSize - entry.removedFfn.length,
+    };
+  });
+}
+
+export function modelCost(ir: ModelIR, seq: number): ModelCost {
+  let block = 0;
+  for (const l of ir.layers) {
+    const { attn, mlp } = blockWeights(ir.spec, l);
+    block += attn + mlp;
+  }
   const parameters = parameterCount(ir);
-  return { parameters, blockParameters: block, flops, weightBytes: parameters * 4 };
+  return { parameters, blockParameters: block, flops: forwardFlops(ir.spec, ir.layers, seq), weightBytes: parameters * 4 };
 }
 
 /** Cost per prunable unit (FLOPs per token at `seq` context): used by latency-aware allocation. */
 export function unitCosts(ir: ModelIR, seq: number) {
-  const d = ir.spec.hiddenSize;
-  const dh = ir.spec.headDim;
+  const perToken = (a: LayerShape, b: LayerShape) => (layerFlops(ir.spec, a, seq) - layerFlops(ir.spec, b, seq)) / seq;
+  const unit: LayerShape = { numHeads: 0, numKvHeads: 0, ffnSize: 1 };
   return {
     kvGroup(layer: number) {
       const { numHeads: H, numKvHeads: K } = ir.layers[layer]!;
-      const g = H / K;
-      return 2 * (d * dh * (2 * g + 2)) + 2 * seq * dh * g;
+      return perToken({ numHeads: H / K, numKvHeads: 1, ffnSize: 0 }, { numHeads: 0, numKvHeads: 0, ffnSize: 0 });
     },
-    neuron: 2 * d * (ir.spec.gatedMlp ? 3 : 2),
+    neuron: perToken(unit, { numHeads: 0, numKvHeads: 0, ffnSize: 0 }),
   };
-}
-
-/** Latency predicted from a dense measurement, scaled by the remaining FLOPs (compute-bound bound). */
-export function predictedLatency(denseMs: number, dense: ModelCost, pruned: ModelCost): number {
-  return denseMs * (pruned.flops / dense.flops);
 }

@@ -4,17 +4,19 @@
  * units until a fraction f_r = 1 − (1 − target)^(r/R) is gone (so each round removes about the
  * same share of what remains; the last round hits the target exactly, with the same rounding as
  * one-shot uniform allocation). Each round: statistics and importance on the current masked,
- * recovered model → select → recover ('obs' | 'sgd' | 'obs+sgd' | 'none', recover.ts) → perplexity.
+ * recovered model → select → recover (a method of recovery/registry.ts) → perplexity.
  * The engine (sessions, perplexity) is injected, so this module stays pure.
  */
 import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { emptyPlan, type PlanLayer, type PruningPlan } from '../core/plan';
-import type { ProgressCallback } from '../api/types';
-import type { CalibrationStats } from '../saliency/stats';
+import type { ProgressCallback } from '../core/job';
+import type { CalibrationStats } from '../core/stats';
 import type { MaskSet, UnitScores } from '../saliency/types';
 import { removalCount } from './allocate';
-import { gradientNorm, gradientStep, obsRecover, usesObs, usesSgd, withOwnProjections, type Recovery } from './recover';
+import { withOwnProjections } from './recover';
+import { getRecovery, type Recovery } from './recovery/registry';
+import type { RecoveryEngine } from './recovery/types';
 
 export interface IterativeOptions {
   heads: number;
@@ -42,13 +44,9 @@ export interface RoundRecord {
 }
 
 /** What the loop needs from an inference engine, always evaluated at (ir weights, masks). */
-export interface IterativeEngine {
+export interface IterativeEngine extends RecoveryEngine {
   stats(ir: ModelIR, masks: MaskSet, withGram: boolean): Promise<CalibrationStats>;
   scores(ir: ModelIR, masks: MaskSet, stats: CalibrationStats | undefined): Promise<UnitScores>;
-  /** Mean calibration loss (forward only). */
-  loss(ir: ModelIR, masks: MaskSet): Promise<number>;
-  /** Mean calibration loss and its gradients (outputs named grad.o.l / grad.down.l). */
-  weightGradients(ir: ModelIR, masks: MaskSet): Promise<{ loss: number; grads: Map<string, Float64Array> }>;
   perplexity(ir: ModelIR, masks: MaskSet): Promise<number>;
   now(): number;
 }
@@ -144,7 +142,7 @@ export function validateIterative(opts: IterativeOptions, scores?: Pick<UnitScor
     throw new InputError('Targets must be fractions in [0, 1).');
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1 || opts.rounds > 50)
     throw new InputError(`Rounds must be an integer in 1..50, got ${opts.rounds}.`);
-  if (usesSgd(opts.recovery) && !(opts.sgdSteps >= 1 && opts.sgdLearningRate > 0))
+  if (getRecovery(opts.recovery).needs.gradients && !(opts.sgdSteps >= 1 && opts.sgdLearningRate > 0))
     throw new InputError('Gradient-descent recovery needs steps >= 1 and a positive learning rate.');
   if (scores && ((opts.heads > 0 && !scores.heads) || (opts.ffn > 0 && !scores.ffn))) {
     throw new InputError(
@@ -160,7 +158,8 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
   let ir = withOwnProjections(ir0);
   let masks = onesMaskSet(ir0);
   const records: RoundRecord[] = [];
-  const withGram = hooks.needs.gram || usesObs(opts.recovery);
+  const recovery = getRecovery(opts.recovery);
+  const withGram = hooks.needs.gram || recovery.needs.hessians;
   const progress = (round: number, step: string) =>
     hooks.onProgress?.({ stage: 'iterative', done: round - 1, total: opts.rounds, message: `Round ${round}/${opts.rounds}: ${step}` });
   for (let r = 1; r <= opts.rounds; r++) {
@@ -171,22 +170,19 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
     const scores = await engine.scores(ir, masks, stats);
     validateIterative(opts, scores);
     const picked = selectRound(ir, scores, masks, opts, r);
-    let lossBefore = NaN;
-    let lossAfter = NaN;
-    if (usesObs(opts.recovery)) ir = obsRecover(ir, picked.removed, stats!);
     masks = picked.masks;
-    if (usesSgd(opts.recovery)) {
-      for (let s = 0; s < opts.sgdSteps; s++) {
-        throwIfAborted(hooks.signal, 'Iterative pruning');
-        progress(r, `gradient step ${s + 1}/${opts.sgdSteps}`);
-        const { loss, grads } = await engine.weightGradients(ir, masks);
-        if (s === 0) lossBefore = loss;
-        if (!Number.isFinite(gradientNorm(grads)))
-          throw new InputError('Gradient descent diverged (non-finite gradient).', 'Lower the learning rate.');
-        ir = gradientStep(ir, grads, opts.sgdLearningRate);
-      }
-      lossAfter = await engine.loss(ir, masks);
-    }
+    const recovered = await recovery.apply({
+      ir,
+      removed: picked.removed,
+      ...(stats ? { stats } : {}),
+      masks,
+      engine,
+      sgdSteps: opts.sgdSteps,
+      sgdLearningRate: opts.sgdLearningRate,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      progress: (step) => progress(r, step),
+    });
+    ir = recovered.ir;
     progress(r, 'perplexity');
     const perplexity = await engine.perplexity(ir, masks);
     const record: RoundRecord = {
@@ -196,8 +192,8 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
       headsTotal: masks.heads.length,
       ffnRemoved: count(masks.ffn),
       ffnTotal: masks.ffn.length,
-      lossBeforeRecovery: lossBefore,
-      lossAfterRecovery: lossAfter,
+      lossBeforeRecovery: recovered.lossBefore,
+      lossAfterRecovery: recovered.lossAfter,
       perplexity,
       ms: engine.now() - t0,
     };

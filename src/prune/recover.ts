@@ -1,24 +1,13 @@
 /**
- * Recovery after a pruning round, on the full-size model with masks (only the o / down
- * projections change, so the masked model stays equal to the sliced one):
- *  - 'obs': OBS compensation of the newly removed channels (compensate.ts), with Hessians taken on
- *    the current masked, already recovered model just before those channels were masked;
- *  - 'sgd': plain gradient descent on every o / down weight, W ← W − lr · dL/dW, with the
- *    gradient of the mean calibration loss from the gradient graph. Masked channels get exactly
- *    zero gradient (their inputs are zero), so they never change;
- *  - 'obs+sgd': OBS compensation, then the gradient steps.
+ * Helpers of the recovery methods (recovery/*.ts) after a pruning round, on the full-size model with
+ * masks (only the o / down projections change, so the masked model stays equal to the sliced one):
+ * private o / down copies, OBS compensation of one round's removals, the gradient step and its norm.
  */
 import type { LayerWeights, ModelIR } from '../core/ir';
 import { emptyPlan, type PlanLayer } from '../core/plan';
 import { tensor, type Tensor } from '../core/tensor';
-import type { CalibrationStats } from '../saliency/stats';
+import type { CalibrationStats } from '../core/stats';
 import { compensate } from './compensate';
-
-export const RECOVERIES = ['none', 'obs', 'sgd', 'obs+sgd'] as const;
-export type Recovery = (typeof RECOVERIES)[number];
-
-export const usesObs = (r: Recovery) => r === 'obs' || r === 'obs+sgd';
-export const usesSgd = (r: Recovery) => r === 'sgd' || r === 'obs+sgd';
 
 function copy(t: Tensor): Tensor {
   return tensor(t.shape, t.data.slice());

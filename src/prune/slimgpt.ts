@@ -14,15 +14,16 @@ import { InputError, throwIfAborted } from '../core/errors';
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor } from '../core/tensor';
-import type { ProgressCallback } from '../api/types';
+import type { ProgressCallback } from '../core/job';
 import type { MaskSet } from '../saliency/types';
-import { incrementalRatios, removalCount } from './allocate';
+import { getAllocation, removalCount, type Allocation } from './allocate';
 import { masksToPlan, onesMaskSet } from './iterative';
 import { obsState, type ObsState } from './obs-update';
 import { removeChannelsDynamic, removeGroupsGreedy } from './slimgpt-obs';
 import { withOwnProjections } from './recover';
 
-export const SLIMGPT_ALLOCATIONS = ['uniform', 'incremental'] as const;
+/** The allocations that are per-layer ratio schedules (allocation/*.ts `layerRatios`). */
+export const SLIMGPT_ALLOCATIONS = ['uniform', 'incremental'] as const satisfies readonly Allocation[];
 export type SlimGptAllocation = (typeof SLIMGPT_ALLOCATIONS)[number];
 
 export interface SlimGptOptions {
@@ -69,7 +70,8 @@ export function validateSlimGpt(opts: SlimGptOptions): void {
 /** Per layer: kv groups and FFN channels to remove. */
 export function slimGptCounts(ir: ModelIR, opts: SlimGptOptions): { groups: number[]; ffn: number[] } {
   const L = ir.layers.length;
-  const ratios = (r: number) => (opts.allocation === 'incremental' ? incrementalRatios(L, r) : new Array<number>(L).fill(r));
+  const schedule = getAllocation(opts.allocation).layerRatios!;
+  const ratios = (r: number) => schedule(L, r);
   const hr = ratios(opts.heads);
   const fr = ratios(opts.ffn);
   const locked = new Set(opts.locked ?? []);

@@ -1,11 +1,11 @@
 /**
- * Global targets in parameters or FLOPs: what a plan removes (exactly, from the tensor shapes, as
- * slicing would) and the shared heads / FFN ratio whose plan comes closest to removing a given
+ * Global targets in parameters or FLOPs: what a plan removes (exactly: shapes after the plan and
+ * FLOPs from the cost model in cost.ts, parameters from the tensor shapes, as slicing would) and the shared heads / FFN ratio whose plan comes closest to removing a given
  * fraction of the model's parameters or forward FLOPs (bisection; removals grow with the ratio).
  */
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
-import { modelCost } from './cost';
+import { forwardFlops, modelCost, shapesAfter } from './cost';
 
 export const TARGET_METRICS = ['units', 'parameters', 'flops'] as const;
 export type TargetMetric = (typeof TARGET_METRICS)[number];
@@ -43,24 +43,24 @@ function layerParameters(lw: LayerWeights): number {
 /** Parameters and forward FLOPs (at `seq`) of the model the plan would slice out of `ir` (`dense` = modelCost(ir, seq)). */
 export function planCost(ir: ModelIR, plan: PruningPlan, seq: number, dense: PlanCost = modelCost(ir, seq)): PlanCost {
   const dh = ir.spec.headDim;
+  const layers = shapesAfter(ir.layers, plan);
   let removed = 0;
-  const layers = ir.layers.map((shape, l) => {
+  layers.forEach((after, l) => {
     const entry = plan.layers[l];
     const lw = ir.weights.layers[l]!;
-    if (!entry) return shape;
+    const shape = ir.layers[l]!;
+    if (!entry) return;
     if (entry.removed) {
       removed += layerParameters(lw);
-      return { numHeads: 0, numKvHeads: 0, ffnSize: 0 };
+      return;
     }
-    const heads = entry.removedHeads.length;
-    const kv = Math.round((heads * shape.numKvHeads) / shape.numHeads);
-    const ffn = entry.removedFfn.length;
+    const heads = shape.numHeads - after.numHeads;
+    const kv = shape.numKvHeads - after.numKvHeads;
+    const ffn = shape.ffnSize - after.ffnSize;
     removed += rowsCost(lw.q, heads * dh) + colsCost(lw.o, heads * dh) + rowsCost(lw.k, kv * dh) + rowsCost(lw.v, kv * dh);
     removed += rowsCost(lw.up, ffn) + rowsCost(lw.gate, ffn) + colsCost(lw.down, ffn);
-    return { numHeads: shape.numHeads - heads, numKvHeads: shape.numKvHeads - kv, ffnSize: shape.ffnSize - ffn };
   });
-  const flops = modelCost({ ...ir, layers }, seq).flops;
-  return { parameters: dense.parameters - removed, flops };
+  return { parameters: dense.parameters - removed, flops: forwardFlops(ir.spec, layers, seq) };
 }
 
 /** Fraction of the dense model's parameters or FLOPs that the plan removes. */

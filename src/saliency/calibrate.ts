@@ -8,7 +8,7 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
-import type { JobOptions } from '../api/types';
+import type { JobOptions } from '../core/job';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
 import type { MaskSet } from './types';
 import { onesMasks } from './criteria/ablation';

@@ -11,26 +11,13 @@
 import { throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, type Feeds, type RunnerSession } from '../core/runner';
-import type { JobOptions } from '../api/types';
+import type { JobOptions } from '../core/job';
 import { batches, feedsFor, maskFeeds, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
+import type { AbsSq, GradientStats } from '../core/stats';
 import type { MaskSet } from './types';
 
-export interface AbsSq {
-  /** Σ over sequences of |g_s| */
-  sumAbs: Float64Array;
-  /** Σ over sequences of g_s² */
-  sumSq: Float64Array;
-}
-
-export interface GradientStats {
-  numSequences: number;
-  /** Mean over sequences of L_s. */
-  meanLoss: number;
-  heads: AbsSq;
-  ffn: AbsSq;
-  layers: AbsSq;
-}
+export type { AbsSq, GradientStats } from '../core/stats';
 
 export interface GradientRunOptions extends JobOptions {
   masks?: MaskSet;

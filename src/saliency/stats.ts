@@ -5,31 +5,10 @@
  * matrix X^T X; and the running sum of (1 - cos) between the block's input and output states.
  */
 import type { ModelIR } from '../core/ir';
+import type { CalibrationStats, ChannelStats, GramSelection, LayerStats } from '../core/stats';
 
-export interface ChannelStats {
-  channels: number;
-  /** Tokens seen. */
-  count: number;
-  sum: Float64Array;
-  sumSq: Float64Array;
-  /** Sum over tokens of x x^T (row-major channels x channels), when requested. */
-  gram: Float64Array | null;
-}
-
-export interface LayerStats {
-  attnIn: ChannelStats;
-  ffnIn: ChannelStats;
-  /** Sum over tokens of 1 - cos(h_in, h_out); a zero-norm cosine counts as 0.5 (ShortGPT). */
-  influenceSum: number;
-}
-
-export interface CalibrationStats {
-  numSequences: number;
-  numTokens: number;
-  /** Mean next-token NLL of the dense model on the calibration set. */
-  baseLoss: number;
-  layers: LayerStats[];
-}
+export type { CalibrationStats, ChannelStats, GramSelection, LayerStats } from '../core/stats';
+export { channelMean, channelVariance } from '../core/stats';
 
 function channelStats(channels: number, withGram: boolean): ChannelStats {
   return {
@@ -40,9 +19,6 @@ function channelStats(channels: number, withGram: boolean): ChannelStats {
     gram: withGram ? new Float64Array(channels * channels) : null,
   };
 }
-
-/** Which X^T X to accumulate: all, none, or those a selector picks (e.g. one layer's, for SlimGPT). */
-export type GramSelection = boolean | ((layer: number, kind: 'attnIn' | 'ffnIn') => boolean);
 
 export function createStats(ir: ModelIR, withGram: GramSelection): CalibrationStats {
   const gram = (l: number, kind: 'attnIn' | 'ffnIn') => (typeof withGram === 'function' ? withGram(l, kind) : withGram);
@@ -112,14 +88,4 @@ export function accumulateInfluence(layer: LayerStats, hIn: Float32Array, hOut: 
     total += denom > 0 ? 1 - dot / denom : 0.5;
   }
   layer.influenceSum += total;
-}
-
-export function channelMean(s: ChannelStats): Float64Array {
-  return s.sum.map((v) => v / s.count);
-}
-
-/** Unbiased sample variance per channel. */
-export function channelVariance(s: ChannelStats): Float64Array {
-  const n = s.count;
-  return s.sum.map((sum, j) => Math.max(0, (s.sumSq[j]! - (sum * sum) / n) / (n - 1)));
 }

@@ -5,9 +5,8 @@
  * A criterion that does not score a unit type returns null for it.
  */
 import type { ModelIR } from '../core/ir';
-import type { ProgressCallback } from '../api/types';
-import type { CalibrationStats } from './stats';
-import type { GradientStats } from './gradients';
+import type { ProgressCallback } from '../core/job';
+import type { CalibrationStats, GradientStats } from '../core/stats';
 
 export const CRITERION_NAMES = ['magnitude', 'wanda', 'flap', 'ablation', 'obs', 'block-influence', 'taylor', 'fisher'] as const;
 export type CriterionName = (typeof CRITERION_NAMES)[number];

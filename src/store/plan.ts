@@ -6,10 +6,9 @@
 import type { StateCreator } from 'zustand';
 import type { PruningPlan } from '../core/plan';
 import type { Allocation } from '../prune/allocate';
+import type { Compensation } from '../prune/compensate';
 import type { CriterionName } from '../saliency/types';
 import type { StudioStore } from './index';
-
-export type CompensationChoice = 'none' | 'bias' | 'obs';
 
 export type GlobalMetric = 'units' | 'parameters' | 'flops';
 
@@ -27,7 +26,7 @@ export interface PruneControls {
   layers: number;
   allocation: Allocation;
   criterion: CriterionName | null;
-  compensation: CompensationChoice;
+  compensation: Compensation;
   overrides: Record<number, { heads?: number; ffn?: number }>;
   locked: number[];
 }

@@ -11,14 +11,11 @@
 import { InputError } from '../../core/errors';
 import { block, cholesky, dampedInverse } from '../../core/linalg';
 import type { Linear } from '../../core/ir';
-import type { ChannelStats } from '../stats';
+import { hessian } from '../../core/stats';
 import type { Criterion } from '../types';
 import { columnSums, emptyScores, square } from '../units';
 
-export function hessian(stats: ChannelStats, numSequences: number): Float64Array {
-  if (!stats.gram) throw new InputError('OBS needs the X^T X statistics; calibrate with Hessians enabled.');
-  return stats.gram.map((v) => (2 * v) / numSequences);
-}
+export { hessian };
 
 export function obsHeadErrors(o: Linear, hinv: Float64Array, n: number, headDim: number): Float64Array {
   const colSq = columnSums({ weight: o.weight }, square);

@@ -1,7 +1,7 @@
 /** Iterative prune-and-recover: target, rounds, criterion, recovery; perplexity after each round. */
 import { useState } from 'react';
 import { useStudio } from '../../../store';
-import type { Recovery } from '../../../prune/recover';
+import type { Recovery } from '../../../prune/recovery/registry';
 import type { CriterionName } from '../../../saliency/types';
 import { fixed } from '../../format';
 import { runIterative } from '../../method-actions';

@@ -1,28 +1,27 @@
 /**
  * Pruning controls: global target, heads / FFN ratios, whole layers, allocation strategy,
  * criterion (from computed scores) and compensation; every change re-allocates and re-previews.
+ * Allocations and compensations (names, explanations, what they need) come from the engine's registries.
  */
 import { useStudio } from '../../../store';
-import type { CompensationChoice, GlobalMetric } from '../../../store/plan';
-import type { Allocation } from '../../../prune/allocate';
+import type { GlobalMetric } from '../../../store/plan';
+import { allocationInfos, type Allocation } from '../../../prune/allocate';
+import { compensationInfos, type Compensation } from '../../../prune/compensate';
+import { unmetNeed } from '../../../prune/method';
 import type { CriterionName } from '../../../saliency/types';
 import { changeControls, computeMagnitude, measureUnitCosts } from '../../prune-actions';
 import { LayerOverrides } from './LayerOverrides';
 
-export const ALLOCATION_HELP: Record<Allocation, string> = {
-  uniform: 'Every layer loses the same fraction of its heads and neurons (lowest scores first).',
-  global: 'Scores standardised per layer and ranked across layers: layers with many weak units lose more.',
-  incremental: 'SlimGPT schedule: later layers lose more (log-increasing ratio with the same mean).',
-  sensitivity: 'Raw scores ranked across layers (meant for ablation deltas, which share one unit).',
-  latency:
-    'Importance per unit of cost (NViT-style): removes the units with the least importance per unit of cost until the target share of cost is gone. Cost = latency measured per unit, or FLOPs until measured.',
-};
+const ALLOCATIONS = allocationInfos();
+const COMPENSATIONS = compensationInfos();
 
-const COMPENSATION_HELP: Record<CompensationChoice, string> = {
-  none: 'Remove the units and keep the other weights as they are.',
-  bias: 'Fold the mean output of removed units into the next bias (needs calibration statistics).',
-  obs: 'Optimal Brain Surgeon: update the kept weights to reconstruct the calibration outputs (needs calibration with Hessians).',
-};
+/** "A and B" / "A, B and C". */
+function joinAnd(words: string[]): string {
+  return words.length > 1 ? `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}` : (words[0] ?? '');
+}
+
+/** Labels of the compensations that need calibration (disabled until it has run). */
+const NEED_CALIBRATION = joinAnd(COMPENSATIONS.filter((m) => m.needs.calibration).map((m) => m.label));
 
 function Slider(props: {
   id: string;
@@ -135,7 +134,6 @@ export function PruneControls() {
   const pct = (x: number) => Math.round(x * 100);
   const L = model?.layers.length ?? 0;
   const criterion = c.criterion && scores[c.criterion] ? c.criterion : (computed[0] ?? null);
-  const compDisabled = (v: CompensationChoice) => v !== 'none' && (!calibration || (v === 'obs' && !calibration.withHessians));
   return (
     <section className="card prune-controls" aria-labelledby="controls-title">
       <h3 id="controls-title">Pruning controls</h3>
@@ -205,13 +203,13 @@ export function PruneControls() {
             value={c.allocation}
             onChange={(e) => changeControls({ allocation: e.target.value as Allocation })}
           >
-            {(Object.keys(ALLOCATION_HELP) as Allocation[]).map((a) => (
-              <option key={a} value={a}>
-                {a}
+            {ALLOCATIONS.map((a) => (
+              <option key={a.name} value={a.name}>
+                {a.name}
               </option>
             ))}
           </select>
-          <p className="hint">{ALLOCATION_HELP[c.allocation]}</p>
+          <p className="hint">{ALLOCATIONS.find((a) => a.name === c.allocation)?.what}</p>
           {c.allocation === 'latency' ? <UnitCosts /> : null}
         </div>
         <div className="field">
@@ -220,18 +218,21 @@ export function PruneControls() {
             id="compensation-select"
             data-testid="compensation"
             value={c.compensation}
-            onChange={(e) => changeControls({ compensation: e.target.value as CompensationChoice })}
+            onChange={(e) => changeControls({ compensation: e.target.value as Compensation })}
           >
-            {(Object.keys(COMPENSATION_HELP) as CompensationChoice[]).map((v) => (
-              <option key={v} value={v} disabled={compDisabled(v)}>
-                {v}
-                {compDisabled(v) ? ` (needs calibration${v === 'obs' ? ' with Hessians' : ''})` : ''}
-              </option>
-            ))}
+            {COMPENSATIONS.map((m) => {
+              const unmet = unmetNeed(m.needs, calibration);
+              return (
+                <option key={m.name} value={m.name} disabled={unmet !== null}>
+                  {m.name}
+                  {unmet ? ` (needs calibration${m.needs.hessians ? ' with Hessians' : ''})` : ''}
+                </option>
+              );
+            })}
           </select>
           <p className="hint">
-            {COMPENSATION_HELP[c.compensation]}
-            {!calibration ? ' Bias and OBS are disabled until you run calibration (step 2).' : ''}
+            {COMPENSATIONS.find((m) => m.name === c.compensation)?.what}
+            {!calibration && NEED_CALIBRATION ? ` ${NEED_CALIBRATION} are disabled until you run calibration (step 2).` : ''}
           </p>
         </div>
         <LayerOverrides />

@@ -1,0 +1,15 @@
+/** Uniform allocation: every layer loses the same fraction of its heads / neurons (lowest scores first). */
+import { selectPerLayer } from './select';
+import type { AllocationStrategy } from './types';
+
+const layerRatios = (L: number, mean: number) => new Array<number>(L).fill(mean);
+
+export const uniform: AllocationStrategy = {
+  name: 'uniform',
+  label: 'Uniform',
+  what: 'Every layer loses the same fraction of its heads and neurons (lowest scores first).',
+  source: 'Per-layer uniform structured pruning, e.g. Ma et al., 2023, "LLM-Pruner".',
+  needs: { calibration: false, hessians: false },
+  layerRatios,
+  apply: (input) => selectPerLayer(input, layerRatios),
+};

@@ -1,0 +1,30 @@
+/** Recovery registry: name -> method (one file per method in this folder). */
+import { InputError } from '../../core/errors';
+import type { MethodInfo } from '../method';
+import { none } from './none';
+import { obs } from './obs';
+import { obsSgd } from './obs-sgd';
+import { sgd } from './sgd';
+import type { RecoveryMethod } from './types';
+
+export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd } satisfies Record<string, RecoveryMethod>;
+
+export type Recovery = keyof typeof RECOVERY_METHODS;
+export const RECOVERIES = Object.keys(RECOVERY_METHODS) as readonly Recovery[];
+
+export function getRecovery(name: string): RecoveryMethod {
+  const m = (RECOVERY_METHODS as Record<string, RecoveryMethod>)[name];
+  if (!m) throw new InputError(`Unknown recovery "${name}".`, `Choose one of: ${RECOVERIES.join(', ')}.`);
+  return m;
+}
+
+/** The recovery re-fits with OBS (needs Hessians) / takes gradient steps (needs gradients). */
+export const usesObs = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.hessians;
+export const usesSgd = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.gradients;
+
+export function recoveryInfos(): (MethodInfo & { name: Recovery })[] {
+  return RECOVERIES.map((name) => {
+    const { apply: _apply, ...info } = RECOVERY_METHODS[name];
+    return { ...info, name };
+  });
+}
