@@ -1,0 +1,281 @@
+/**
+ * Cache-blocked float64 kernels for n in the thousands (pure TypeScript, no allocation in inner
+ * loops). Everything is built on one product, C += alpha · A · Bᵀ with A and B row-major, so every
+ * inner loop is a dot product of two contiguous rows; it runs on 4x2 register tiles (8
+ * accumulators) over 256-long slices of k and 64-row panels of B that stay in cache. The output
+ * is addressed through row-offset and column-index arrays, so updates can scatter into a
+ * sub-matrix (the kept rows / columns of H⁻¹ or W) without gathering it first.
+ *  - choleskyBlocked: left-looking blocked Cholesky (panel update = one product, then a small
+ *    row-wise triangular solve);
+ *  - inverseTransposedLower: T = L⁻ᵀ (upper), solved as T Lᵀ = I by column blocks;
+ *  - inverseFromT / inverseDiagonal / inverseBlock: (LLᵀ)⁻¹ = T Tᵀ, whole, its diagonal or a block;
+ *  - solveRightLowerT: X ← X L⁻ᵀ in place (the OBS update's triangular solves).
+ */
+
+type F64 = Float64Array;
+
+const KC = 256;
+const PC = 64;
+/** Panel width of the blocked factorisations. */
+export const NB = 64;
+
+/** 0, step, 2·step, ... (n entries): row offsets of a row-major matrix, or column indices with step 1. */
+export function strided(n: number, step: number, start = 0): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = start + i * step;
+  return out;
+}
+
+/** The 4x2-tiled kernel on one cache block (k ≤ KC, p ≤ PC). */
+function tiles(
+  c: F64,
+  ro: Int32Array,
+  co: Int32Array,
+  cj: number,
+  alpha: number,
+  a: F64,
+  aOff: number,
+  lda: number,
+  b: F64,
+  bOff: number,
+  ldb: number,
+  m: number,
+  p: number,
+  k: number,
+): void {
+  let i = 0;
+  for (; i + 3 < m; i += 4) {
+    const a0 = aOff + i * lda;
+    const a1 = a0 + lda;
+    const a2 = a1 + lda;
+    const a3 = a2 + lda;
+    const r0 = ro[i]!;
+    const r1 = ro[i + 1]!;
+    const r2 = ro[i + 2]!;
+    const r3 = ro[i + 3]!;
+    let j = 0;
+    for (; j + 1 < p; j += 2) {
+      const b0 = bOff + j * ldb;
+      const b1 = b0 + ldb;
+      let s00 = 0;
+      let s01 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      let s20 = 0;
+      let s21 = 0;
+      let s30 = 0;
+      let s31 = 0;
+      for (let t = 0; t < k; t++) {
+        const y0 = b[b0 + t]!;
+        const y1 = b[b1 + t]!;
+        const x0 = a[a0 + t]!;
+        const x1 = a[a1 + t]!;
+        const x2 = a[a2 + t]!;
+        const x3 = a[a3 + t]!;
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s20 += x2 * y0;
+        s21 += x2 * y1;
+        s30 += x3 * y0;
+        s31 += x3 * y1;
+      }
+      const c0 = co[cj + j]!;
+      const c1 = co[cj + j + 1]!;
+      c[r0 + c0] = c[r0 + c0]! + alpha * s00;
+      c[r0 + c1] = c[r0 + c1]! + alpha * s01;
+      c[r1 + c0] = c[r1 + c0]! + alpha * s10;
+      c[r1 + c1] = c[r1 + c1]! + alpha * s11;
+      c[r2 + c0] = c[r2 + c0]! + alpha * s20;
+      c[r2 + c1] = c[r2 + c1]! + alpha * s21;
+      c[r3 + c0] = c[r3 + c0]! + alpha * s30;
+      c[r3 + c1] = c[r3 + c1]! + alpha * s31;
+    }
+    if (j < p) {
+      const b0 = bOff + j * ldb;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let t = 0; t < k; t++) {
+        const y = b[b0 + t]!;
+        s0 += a[a0 + t]! * y;
+        s1 += a[a1 + t]! * y;
+        s2 += a[a2 + t]! * y;
+        s3 += a[a3 + t]! * y;
+      }
+      const c0 = co[cj + j]!;
+      c[r0 + c0] = c[r0 + c0]! + alpha * s0;
+      c[r1 + c0] = c[r1 + c0]! + alpha * s1;
+      c[r2 + c0] = c[r2 + c0]! + alpha * s2;
+      c[r3 + c0] = c[r3 + c0]! + alpha * s3;
+    }
+  }
+  for (; i < m; i++) {
+    const a0 = aOff + i * lda;
+    const r0 = ro[i]!;
+    for (let j = 0; j < p; j++) {
+      const b0 = bOff + j * ldb;
+      let s0 = 0;
+      let s1 = 0;
+      let t = 0;
+      for (; t + 1 < k; t += 2) {
+        s0 += a[a0 + t]! * b[b0 + t]!;
+        s1 += a[a0 + t + 1]! * b[b0 + t + 1]!;
+      }
+      if (t < k) s0 += a[a0 + t]! * b[b0 + t]!;
+      const c0 = co[cj + j]!;
+      c[r0 + c0] = c[r0 + c0]! + alpha * (s0 + s1);
+    }
+  }
+}
+
+/**
+ * c[rowOff[i] + colIdx[j]] += alpha · Σ_{t<k} a[aOff + i·lda + t] · b[bOff + j·ldb + t]
+ * for i < rowOff.length, j < colIdx.length. `c` must not overlap the parts of a and b read.
+ */
+export function gemmNT(
+  c: F64,
+  rowOff: Int32Array,
+  colIdx: Int32Array,
+  alpha: number,
+  a: F64,
+  aOff: number,
+  lda: number,
+  b: F64,
+  bOff: number,
+  ldb: number,
+  k: number,
+): void {
+  const m = rowOff.length;
+  const p = colIdx.length;
+  for (let t0 = 0; t0 < k; t0 += KC) {
+    const kc = Math.min(KC, k - t0);
+    for (let j0 = 0; j0 < p; j0 += PC) {
+      const pc = Math.min(PC, p - j0);
+      tiles(c, rowOff, colIdx, j0, alpha, a, aOff + t0, lda, b, bOff + j0 * ldb + t0, ldb, m, pc, kc);
+    }
+  }
+}
+
+/**
+ * Lower Cholesky factor L (A = L Lᵀ) of an SPD matrix, left-looking by panels of NB columns;
+ * null when a pivot is not positive (not PD) or not finite. Row-major, upper triangle zero.
+ */
+export function choleskyBlocked(a: F64, n: number): F64 | null {
+  const l = Float64Array.from(a.subarray(0, n * n));
+  const rows = strided(n, n);
+  const cols = strided(n, 1);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const j1 = Math.min(n, j0 + NB);
+    // L[j0:, J] −= L[j0:, :j0] · L[J, :j0]ᵀ
+    gemmNT(l, rows.subarray(j0), cols.subarray(j0, j1), -1, l, j0 * n, n, l, j0 * n, n, j0);
+    // The diagonal block, column by column.
+    for (let j = j0; j < j1; j++) {
+      const rj = j * n;
+      let d = l[rj + j]!;
+      for (let k = j0; k < j; k++) d -= l[rj + k]! * l[rj + k]!;
+      if (!(d > 0) || !Number.isFinite(d)) return null;
+      const djj = Math.sqrt(d);
+      l[rj + j] = djj;
+      for (let i = j + 1; i < j1; i++) {
+        const ri = i * n;
+        let s = l[ri + j]!;
+        for (let k = j0; k < j; k++) s -= l[ri + k]! * l[rj + k]!;
+        l[ri + j] = s / djj;
+      }
+    }
+    // Rows below: L[i, J] ← L[i, J] · L_JJ⁻ᵀ, one row at a time (its slice stays in L1).
+    for (let i = j1; i < n; i++) {
+      const ri = i * n;
+      for (let j = j0; j < j1; j++) {
+        const rj = j * n;
+        let s = l[ri + j]!;
+        for (let k = j0; k < j; k++) s -= l[ri + k]! * l[rj + k]!;
+        l[ri + j] = s / l[rj + j]!;
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
+  return l;
+}
+
+/** T = L⁻ᵀ (upper triangular, row-major) of a lower-triangular L: row i of T solves T Lᵀ = e_iᵀ. */
+export function inverseTransposedLower(l: F64, n: number): F64 {
+  const t = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) t[i * n + i] = 1;
+  const rows = strided(n, n);
+  const cols = strided(n, 1);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    const j1 = Math.min(n, j0 + NB);
+    // Row blocks above the diagonal block: T[I, J] −= T[I, i0:j0] · L[J, i0:j0]ᵀ (T_ik = 0 for k < i).
+    for (let i0 = 0; i0 < j0; i0 += NB) {
+      gemmNT(t, rows.subarray(i0, i0 + NB), cols.subarray(j0, j1), -1, t, i0 * n + i0, n, l, j0 * n + i0, n, j0 - i0);
+    }
+    for (let i = 0; i < j1; i++) {
+      const ri = i * n;
+      const js = Math.max(i, j0);
+      for (let j = js; j < j1; j++) {
+        const rj = j * n;
+        let s = t[ri + j]!;
+        for (let k = js; k < j; k++) s -= t[ri + k]! * l[rj + k]!;
+        t[ri + j] = s / l[rj + j]!;
+      }
+    }
+  }
+  return t;
+}
+
+/** (L Lᵀ)⁻¹ = T Tᵀ from T = L⁻ᵀ: lower blocks by products over k ≥ the row block, then mirrored. */
+export function inverseFromT(t: F64, n: number): F64 {
+  const inv = new Float64Array(n * n);
+  const rows = strided(n, n);
+  const cols = strided(n, 1);
+  for (let i0 = 0; i0 < n; i0 += NB) {
+    const i1 = Math.min(n, i0 + NB);
+    for (let j0 = 0; j0 <= i0; j0 += NB) {
+      const j1 = Math.min(n, j0 + NB);
+      gemmNT(inv, rows.subarray(i0, i1), cols.subarray(j0, j1), 1, t, i0 * n + i0, n, t, j0 * n + i0, n, n - i0);
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) inv[j * n + i] = inv[i * n + j]!;
+  return inv;
+}
+
+/** diag((L Lᵀ)⁻¹)_i = Σ_{k ≥ i} T_ik², from T = L⁻ᵀ. */
+export function inverseDiagonal(t: F64, n: number): F64 {
+  const d = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = i * n + i; k < (i + 1) * n; k++) s += t[k]! * t[k]!;
+    d[i] = s;
+  }
+  return d;
+}
+
+/** The diagonal block [from, from+size)² of (L Lᵀ)⁻¹ = T Tᵀ, from T = L⁻ᵀ. */
+export function inverseBlock(t: F64, n: number, from: number, size: number): F64 {
+  const out = new Float64Array(size * size);
+  gemmNT(out, strided(size, size), strided(size, 1), 1, t, from * n + from, n, t, from * n + from, n, n - from);
+  return out;
+}
+
+/** X ← X L⁻ᵀ in place (X [rows, s] row-major, L [s, s] lower): each row solves y Lᵀ = x. */
+export function solveRightLowerT(x: F64, rows: number, s: number, l: F64): void {
+  const ro = strided(rows, s);
+  const cols = strided(s, 1);
+  for (let j0 = 0; j0 < s; j0 += NB) {
+    const j1 = Math.min(s, j0 + NB);
+    gemmNT(x, ro, cols.subarray(j0, j1), -1, x, 0, s, l, j0 * s, s, j0);
+    for (let i = 0; i < rows; i++) {
+      const ri = i * s;
+      for (let j = j0; j < j1; j++) {
+        const rj = j * s;
+        let v = x[ri + j]!;
+        for (let k = j0; k < j; k++) v -= x[ri + k]! * l[rj + k]!;
+        x[ri + j] = v / l[rj + j]!;
+      }
+    }
+  }
+}
