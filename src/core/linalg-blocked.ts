@@ -4,13 +4,16 @@
  * inner loop is a dot product of two contiguous rows; it runs on 4x2 register tiles (8
  * accumulators) over 256-long slices of k and 64-row panels of B that stay in cache. The output
  * is addressed through row-offset and column-index arrays, so updates can scatter into a
- * sub-matrix (the kept rows / columns of H⁻¹ or W) without gathering it first.
+ * sub-matrix (the kept rows / columns of H⁻¹ or W) without gathering it first. Where WebAssembly
+ * SIMD is available, large products run on the f64x2 kernel of gemm-simd.ts instead (about 2x).
  *  - choleskyBlocked: left-looking blocked Cholesky (panel update = one product, then a small
  *    row-wise triangular solve);
  *  - inverseTransposedLower: T = L⁻ᵀ (upper), solved as T Lᵀ = I by column blocks;
  *  - inverseFromT / inverseDiagonal / inverseBlock: (LLᵀ)⁻¹ = T Tᵀ, whole, its diagonal or a block;
  *  - solveRightLowerT: X ← X L⁻ᵀ in place (the OBS update's triangular solves).
  */
+
+import { simdKernel, type SimdKernel } from './gemm-simd';
 
 type F64 = Float64Array;
 
@@ -131,6 +134,16 @@ function tiles(
   }
 }
 
+let useSimd = true;
+
+/** Turns the WebAssembly SIMD kernel off (tests compare both kernels) or back on. */
+export function setSimd(enabled: boolean): void {
+  useSimd = enabled;
+}
+
+/** Products at least this large (m·p·k) go to the SIMD kernel; smaller ones are not worth the packing. */
+const SIMD_MIN = 1 << 15;
+
 /**
  * c[rowOff[i] + colIdx[j]] += alpha · Σ_{t<k} a[aOff + i·lda + t] · b[bOff + j·ldb + t]
  * for i < rowOff.length, j < colIdx.length. `c` must not overlap the parts of a and b read.
@@ -150,11 +163,63 @@ export function gemmNT(
 ): void {
   const m = rowOff.length;
   const p = colIdx.length;
+  if (!m || !p || k <= 0) return;
+  const simd = useSimd && m * p * k >= SIMD_MIN ? simdKernel() : null;
+  if (simd) return gemmSimd(simd, c, rowOff, colIdx, alpha, a, aOff, lda, b, bOff, ldb, k);
   for (let t0 = 0; t0 < k; t0 += KC) {
     const kc = Math.min(KC, k - t0);
     for (let j0 = 0; j0 < p; j0 += PC) {
       const pc = Math.min(PC, p - j0);
       tiles(c, rowOff, colIdx, j0, alpha, a, aOff + t0, lda, b, bOff + j0 * ldb + t0, ldb, m, pc, kc);
+    }
+  }
+}
+
+/** gemmNT on the SIMD kernel: per k-slice, A's rows and each B panel are packed (zero-padded to the tile sizes) into its memory. */
+function gemmSimd(
+  simd: SimdKernel,
+  c: F64,
+  ro: Int32Array,
+  co: Int32Array,
+  alpha: number,
+  a: F64,
+  aOff: number,
+  lda: number,
+  b: F64,
+  bOff: number,
+  ldb: number,
+  k: number,
+): void {
+  const m = ro.length;
+  const p = co.length;
+  const mPad = (m + 3) & ~3;
+  const kMax = Math.min(KC, k + (k & 1));
+  const pMax = Math.min(PC, p + (p & 1));
+  const bBase = mPad * kMax;
+  const cBase = bBase + pMax * kMax;
+  const mem = simd.view(cBase + mPad * pMax);
+  for (let t0 = 0; t0 < k; t0 += KC) {
+    const kc = Math.min(KC, k - t0);
+    const kp = kc + (kc & 1);
+    mem.fill(0, 0, mPad * kp);
+    for (let i = 0; i < m; i++) mem.set(a.subarray(aOff + i * lda + t0, aOff + i * lda + t0 + kc), i * kp);
+    for (let j0 = 0; j0 < p; j0 += PC) {
+      const pc = Math.min(PC, p - j0);
+      const pp = pc + (pc & 1);
+      mem.fill(0, bBase, bBase + pp * kp);
+      for (let j = 0; j < pc; j++) {
+        const r = bOff + (j0 + j) * ldb + t0;
+        mem.set(b.subarray(r, r + kc), bBase + j * kp);
+      }
+      simd.gemm(0, bBase * 8, cBase * 8, mPad, pp, kp);
+      for (let i = 0; i < m; i++) {
+        const r = ro[i]!;
+        const ci = cBase + i * pp;
+        for (let j = 0; j < pc; j++) {
+          const x = r + co[j0 + j]!;
+          c[x] = c[x]! + alpha * mem[ci + j]!;
+        }
+      }
     }
   }
 }
