@@ -225,6 +225,48 @@ function gemmSimd(
 }
 
 /**
+ * X ← X · L⁻ᵀ for a small lower-triangular block L (jb x jb at l[lOff + j·ldl + k]) and `rows` rows
+ * of X (x[xOff + r·ldx + j]): forward substitution per row, four rows at a time sharing L's loads.
+ */
+function solveBlockRows(x: F64, xOff: number, ldx: number, rows: number, l: F64, lOff: number, ldl: number, jb: number): void {
+  let r = 0;
+  for (; r + 3 < rows; r += 4) {
+    const x0 = xOff + r * ldx;
+    const x1 = x0 + ldx;
+    const x2 = x1 + ldx;
+    const x3 = x2 + ldx;
+    for (let j = 0; j < jb; j++) {
+      const lj = lOff + j * ldl;
+      let s0 = x[x0 + j]!;
+      let s1 = x[x1 + j]!;
+      let s2 = x[x2 + j]!;
+      let s3 = x[x3 + j]!;
+      for (let k = 0; k < j; k++) {
+        const v = l[lj + k]!;
+        s0 -= x[x0 + k]! * v;
+        s1 -= x[x1 + k]! * v;
+        s2 -= x[x2 + k]! * v;
+        s3 -= x[x3 + k]! * v;
+      }
+      const d = l[lj + j]!;
+      x[x0 + j] = s0 / d;
+      x[x1 + j] = s1 / d;
+      x[x2 + j] = s2 / d;
+      x[x3 + j] = s3 / d;
+    }
+  }
+  for (; r < rows; r++) {
+    const x0 = xOff + r * ldx;
+    for (let j = 0; j < jb; j++) {
+      const lj = lOff + j * ldl;
+      let s0 = x[x0 + j]!;
+      for (let k = 0; k < j; k++) s0 -= x[x0 + k]! * l[lj + k]!;
+      x[x0 + j] = s0 / l[lj + j]!;
+    }
+  }
+}
+
+/**
  * Lower Cholesky factor L (A = L Lᵀ) of an SPD matrix, left-looking by panels of NB columns;
  * null when a pivot is not positive (not PD) or not finite. Row-major, upper triangle zero.
  */
@@ -251,16 +293,8 @@ export function choleskyBlocked(a: F64, n: number): F64 | null {
         l[ri + j] = s / djj;
       }
     }
-    // Rows below: L[i, J] ← L[i, J] · L_JJ⁻ᵀ, one row at a time (its slice stays in L1).
-    for (let i = j1; i < n; i++) {
-      const ri = i * n;
-      for (let j = j0; j < j1; j++) {
-        const rj = j * n;
-        let s = l[ri + j]!;
-        for (let k = j0; k < j; k++) s -= l[ri + k]! * l[rj + k]!;
-        l[ri + j] = s / l[rj + j]!;
-      }
-    }
+    // Rows below: L[i, J] ← L[i, J] · L_JJ⁻ᵀ.
+    solveBlockRows(l, j1 * n + j0, n, n - j1, l, j0 * n + j0, n, j1 - j0);
   }
   for (let i = 0; i < n; i++) l.fill(0, i * n + i + 1, (i + 1) * n);
   return l;
@@ -278,7 +312,8 @@ export function inverseTransposedLower(l: F64, n: number): F64 {
     for (let i0 = 0; i0 < j0; i0 += NB) {
       gemmNT(t, rows.subarray(i0, i0 + NB), cols.subarray(j0, j1), -1, t, i0 * n + i0, n, l, j0 * n + i0, n, j0 - i0);
     }
-    for (let i = 0; i < j1; i++) {
+    solveBlockRows(t, j0, n, j0, l, j0 * n + j0, n, j1 - j0);
+    for (let i = j0; i < j1; i++) {
       const ri = i * n;
       const js = Math.max(i, j0);
       for (let j = js; j < j1; j++) {
@@ -333,14 +368,6 @@ export function solveRightLowerT(x: F64, rows: number, s: number, l: F64): void 
   for (let j0 = 0; j0 < s; j0 += NB) {
     const j1 = Math.min(s, j0 + NB);
     gemmNT(x, ro, cols.subarray(j0, j1), -1, x, 0, s, l, j0 * s, s, j0);
-    for (let i = 0; i < rows; i++) {
-      const ri = i * s;
-      for (let j = j0; j < j1; j++) {
-        const rj = j * s;
-        let v = x[ri + j]!;
-        for (let k = j0; k < j; k++) v -= x[ri + k]! * l[rj + k]!;
-        x[ri + j] = v / l[rj + j]!;
-      }
-    }
+    solveBlockRows(x, j0, s, rows, l, j0 * s + j0, s, j1 - j0);
   }
 }
