@@ -3,10 +3,14 @@
  * Cholesky, SPD inverse, the OBS criterion's per-layer work, one joint OBS update removing 50% of
  * W [768, n]'s columns (compensation: no downdate), and SlimGPT's FFN removal at 50% with its
  * dynamic group sizes. Wall and CPU time (process.cpuUsage) per case: the CPU is shared.
+ * `--scalar` times the scalar kernel (no WebAssembly SIMD) into linalg-node-scalar.json.
  * Hessians are 2XᵀX/N of random activations with a few outlier channels (rank < n, as with a
  * short calibration set), so damping matters as it does on real models.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { simdKernel } from '../src/core/gemm-simd';
+import { setSimd } from '../src/core/linalg-blocked';
 import { cholesky, inverseSpd, prepareHessian } from '../src/core/linalg';
 import { tensor } from '../src/core/tensor';
 import { mulberry32 } from '../src/eval/generate';
@@ -54,8 +58,11 @@ function randomWeight(rows: number, n: number, seed: number): Float32Array {
   return Float32Array.from({ length: rows * n }, () => (r() * 2 - 1) * 0.02);
 }
 
-export function benchLinalg(opts: { sizes?: number[]; log?: (l: string) => void } = {}) {
+export function benchLinalg(opts: { sizes?: number[]; simd?: boolean; log?: (l: string) => void } = {}) {
   const sizes = opts.sizes ?? [768, 3072];
+  setSimd(opts.simd ?? true);
+  const kernel = opts.simd !== false && simdKernel() ? 'wasm-simd' : 'scalar';
+  const loadBefore = loadavg();
   const rows = 768;
   const tokens = 1024;
   const cases: LinalgCase[] = [];
@@ -105,11 +112,22 @@ export function benchLinalg(opts: { sizes?: number[]; log?: (l: string) => void 
     slimgpt12Layers: slim &&
       heads && { wallS: +(12 * (slim.wallS + heads.wallS)).toFixed(1), cpuS: +(12 * (slim.cpuS + heads.cpuS)).toFixed(1) },
   };
-  return { rows, tokens, cases, gpt2 };
+  setSimd(true);
+  // 1-minute load average before and after: wall time is only meaningful when it is below the core count.
+  return { kernel, loadAverage: [loadBefore[0], loadavg()[0]], rows, tokens, cases, gpt2 };
 }
 
-/** Attaches the numbers measured before the blocked kernels (bench/results/linalg-node-before.json), when present. */
-export function withBefore<T extends object>(result: T): T & { before?: unknown } {
+/**
+ * Attaches the numbers measured before the blocked kernels (bench/results/linalg-node-before.json,
+ * the unblocked code at commit 5ebc74b) and the CPU-time speedup per case, when present.
+ */
+export function withBefore<T extends { cases: LinalgCase[] }>(result: T) {
   const path = 'bench/results/linalg-node-before.json';
-  return existsSync(path) ? { ...result, before: JSON.parse(readFileSync(path, 'utf8')) as unknown } : result;
+  if (!existsSync(path)) return result;
+  const before = JSON.parse(readFileSync(path, 'utf8')) as { cases: LinalgCase[] };
+  const speedupCpu = result.cases.map((c) => {
+    const b = before.cases.find((x) => x.name === c.name && x.n === c.n);
+    return { name: c.name, n: c.n, speedupCpu: b ? +(b.cpuS / c.cpuS).toFixed(1) : null };
+  });
+  return { ...result, speedupCpu, before };
 }

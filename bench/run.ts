@@ -8,7 +8,7 @@
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
- * Flags: --only importance|quality|latency|preview|iterative|linalg
+ * Flags: --only importance|quality|latency|preview|iterative|linalg; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -25,7 +25,11 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const want = (name: string) => !only || only === name;
 
 async function main() {
-  if (want('linalg')) console.log('wrote', writeResult('linalg-node', withBefore(benchLinalg({ log: (l) => console.log(l) }))));
+  if (want('linalg')) {
+    const simd = !args.includes('--scalar');
+    const result = withBefore(benchLinalg({ simd, log: (l) => console.log(l) }));
+    console.log('wrote', writeResult(simd ? 'linalg-node' : 'linalg-node-scalar', result));
+  }
   if (only === 'linalg') return;
   const backends = [
     { name: 'node-wasm', runner: createWebRunner() },
