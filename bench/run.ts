@@ -8,7 +8,8 @@
  *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative|generate
+ *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
+ * Flags: --only importance|quality|latency|preview|iterative|generate|linalg; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -19,12 +20,19 @@ import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
 import { benchGenerate } from './generate';
+import { benchLinalg, withBefore } from './linalg';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const want = (name: string) => !only || only === name;
 
 async function main() {
+  if (want('linalg')) {
+    const simd = !args.includes('--scalar');
+    const result = withBefore(benchLinalg({ simd, log: (l) => console.log(l) }));
+    console.log('wrote', writeResult(simd ? 'linalg-node' : 'linalg-node-scalar', result));
+  }
+  if (only === 'linalg') return;
   const backends = [
     { name: 'node-wasm', runner: createWebRunner() },
     ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),

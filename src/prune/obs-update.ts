@@ -6,8 +6,12 @@
  * downdated to the inverse of H with S's rows and columns replaced by the identity
  * (H⁻¹_KK − H⁻¹_KS [H⁻¹_SS]⁻¹ H⁻¹_SK = (H_KK)⁻¹), in O(n²|S|) instead of a new O(n³) inverse, for
  * removals that continue (SlimGPT). One-shot compensation (compensate.ts) and SlimGPT share it.
+ * With L Lᵀ = (H⁻¹)_SS, Y = H⁻¹_KS L⁻ᵀ and Z = W_S L⁻ᵀ, both updates are blocked products:
+ * W_K −= Z Yᵀ and H⁻¹_KK −= Y Yᵀ (K = the live columns outside S; removed ones are untouched).
  */
-import { dampedInverse, inverseSpd, type Matrix } from '../core/linalg';
+import { dampedInverse, type Matrix } from '../core/linalg';
+import { NumericError } from '../core/errors';
+import { choleskyBlocked, gemmNT, NB, solveRightLowerT, strided } from '../core/linalg-blocked';
 
 export interface ObsState {
   rows: number;
@@ -27,35 +31,28 @@ export function obsState(weight: ArrayLike<number>, rows: number, n: number, hes
   return { rows, n, w: Float64Array.from(weight), hinv: inv, removed: new Array<boolean>(n).fill(false), damping: lambda };
 }
 
-function sub(m: Matrix, n: number, rowIdx: readonly number[], colIdx: readonly number[]): Float64Array {
-  const out = new Float64Array(rowIdx.length * colIdx.length);
-  rowIdx.forEach((r, i) => colIdx.forEach((c, j) => (out[i * colIdx.length + j] = m[r * n + c]!)));
-  return out;
-}
-
-/** X [r, s] · Y [s, s] */
-function times(x: Float64Array, r: number, y: Matrix, s: number): Float64Array {
-  const out = new Float64Array(r * s);
-  for (let i = 0; i < r; i++) {
-    for (let k = 0; k < s; k++) {
-      const v = x[i * s + k]!;
-      if (v === 0) continue;
-      for (let j = 0; j < s; j++) out[i * s + j] = out[i * s + j]! + v * y[k * s + j]!;
-    }
+/** m[rowIdx, colIdx] gathered into a dense [rowIdx.length, colIdx.length] matrix. */
+function gather(m: Float64Array, n: number, rowIdx: ArrayLike<number>, colIdx: ArrayLike<number>): Float64Array {
+  const c = colIdx.length;
+  const out = new Float64Array(rowIdx.length * c);
+  for (let i = 0; i < rowIdx.length; i++) {
+    const r = rowIdx[i]! * n;
+    for (let j = 0; j < c; j++) out[i * c + j] = m[r + colIdx[j]!]!;
   }
   return out;
 }
 
-/** m [r, n] −= c [r, s] · rowsS [s, n] */
-function subtractProduct(m: Float64Array, r: number, n: number, c: Float64Array, rowsS: Float64Array, s: number): void {
-  for (let i = 0; i < r; i++) {
-    const row = i * n;
-    for (let k = 0; k < s; k++) {
-      const v = c[i * s + k]!;
-      if (v === 0) continue;
-      const h = k * n;
-      for (let j = 0; j < n; j++) m[row + j] = m[row + j]! - v * rowsS[h + j]!;
-    }
+/** H⁻¹[K, K] −= Y Yᵀ (Y [k, s]): lower blocks by products, then mirrored so H⁻¹ stays exactly symmetric. */
+function downdateKept(hinv: Float64Array, n: number, K: Int32Array, y: Float64Array, s: number): void {
+  const k = K.length;
+  const rowOff = K.map((r) => r * n);
+  for (let i0 = 0; i0 < k; i0 += NB) {
+    const i1 = Math.min(k, i0 + NB);
+    gemmNT(hinv, rowOff.subarray(i0, i1), K.subarray(0, i1), -1, y, i0 * s, s, y, 0, s, s);
+  }
+  for (let i = 0; i < k; i++) {
+    const ri = K[i]! * n;
+    for (let j = 0; j < i; j++) hinv[K[j]! * n + K[i]!] = hinv[ri + K[j]!]!;
   }
 }
 
@@ -64,12 +61,17 @@ export function removeColumns(st: ObsState, S: readonly number[], what = 'the re
   if (!S.length) return;
   const { rows, n, w, hinv } = st;
   const s = S.length;
-  const all = Array.from({ length: n }, (_, i) => i);
-  const blockInv = inverseSpd(sub(hinv, n, S, S), s, `The inverse-Hessian block of ${what}`);
-  const rowsS = sub(hinv, n, S, all); // (H⁻¹)_{S,:}, copied before H⁻¹ changes
-  const rowsIdx = Array.from({ length: rows }, (_, i) => i);
-  subtractProduct(w, rows, n, times(sub(w, n, rowsIdx, S), rows, blockInv, s), rowsS, s);
-  if (downdate) subtractProduct(hinv, n, n, times(sub(hinv, n, all, S), n, blockInv, s), rowsS, s);
+  const inS = new Uint8Array(n);
+  for (const c of S) inS[c] = 1;
+  const K = Int32Array.from({ length: n }, (_, j) => j).filter((j) => !inS[j] && !st.removed[j]);
+  const l = choleskyBlocked(gather(hinv, n, S, S), s);
+  if (!l) throw new NumericError(`The inverse-Hessian block of ${what} is not positive definite.`);
+  const y = gather(hinv, n, K, S); // H⁻¹_KS, copied before H⁻¹ changes
+  solveRightLowerT(y, K.length, s, l);
+  const z = gather(w, n, strided(rows, 1), S);
+  solveRightLowerT(z, rows, s, l);
+  gemmNT(w, strided(rows, n), K, -1, z, 0, s, y, 0, s, s);
+  if (downdate) downdateKept(hinv, n, K, y, s);
   for (const c of S) {
     for (let r = 0; r < rows; r++) w[r * n + c] = 0;
     if (downdate) {

@@ -9,7 +9,8 @@
  * dynamic-group-size removal with weight compensation (SlimGPT itself) is src/prune/slimgpt.ts.
  */
 import { InputError } from '../../core/errors';
-import { block, cholesky, dampedInverse } from '../../core/linalg';
+import { block, cholesky, dampedCholesky } from '../../core/linalg';
+import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-blocked';
 import type { Linear } from '../../core/ir';
 import { hessian } from '../../core/stats';
 import type { Criterion } from '../types';
@@ -18,11 +19,20 @@ import { columnSums, emptyScores, square } from '../units';
 export { hessian };
 
 export function obsHeadErrors(o: Linear, hinv: Float64Array, n: number, headDim: number): Float64Array {
+  return headErrors(o, n, headDim, (h) => block(hinv, n, h * headDim, headDim));
+}
+
+export function obsChannelErrors(down: Linear, hinv: Float64Array, n: number): Float64Array {
+  const colSq = columnSums({ weight: down.weight }, square);
+  return colSq.map((c, j) => c / hinv[j * n + j]!);
+}
+
+/** Grouped-Cholesky error per head from the head diagonal blocks of H⁻¹ (`blockOf(h)`). */
+function headErrors(o: Linear, n: number, headDim: number, blockOf: (h: number) => Float64Array): Float64Array {
   const colSq = columnSums({ weight: o.weight }, square);
-  const heads = n / headDim;
-  const out = new Float64Array(heads);
-  for (let h = 0; h < heads; h++) {
-    const l = cholesky(block(hinv, n, h * headDim, headDim), headDim);
+  const out = new Float64Array(n / headDim);
+  for (let h = 0; h < out.length; h++) {
+    const l = cholesky(blockOf(h), headDim);
     if (!l) throw new InputError(`The inverse Hessian block of head ${h} is not positive definite.`);
     let e = 0;
     for (let j = 0; j < headDim; j++) {
@@ -34,9 +44,26 @@ export function obsHeadErrors(o: Linear, hinv: Float64Array, n: number, headDim:
   return out;
 }
 
-export function obsChannelErrors(down: Linear, hinv: Float64Array, n: number): Float64Array {
+/**
+ * One layer's OBS errors: heads from the o projection's Hessian, FFN channels from the down
+ * projection's. Only the parts of H⁻¹ that are read are formed: with L the damped Hessian's
+ * Cholesky factor and T = L⁻ᵀ, H⁻¹ = T Tᵀ, so its diagonal is the row norms of T and a head's
+ * block one small product (the full inverse would cost another n³/6 multiply-adds).
+ */
+export function obsLayerErrors(
+  o: Linear,
+  down: Linear,
+  attnHessian: Float64Array,
+  ffnHessian: Float64Array,
+  headDim: number,
+): { heads: Float64Array; ffn: Float64Array } {
+  const nA = o.weight.shape[1] ?? 0;
+  const nF = down.weight.shape[1] ?? 0;
+  const tA = inverseTransposedLower(dampedCholesky(attnHessian, nA).l, nA);
+  const heads = headErrors(o, nA, headDim, (h) => inverseBlock(tA, nA, h * headDim, headDim));
+  const diag = inverseDiagonal(inverseTransposedLower(dampedCholesky(ffnHessian, nF).l, nF), nF);
   const colSq = columnSums({ weight: down.weight }, square);
-  return colSq.map((c, j) => c / hinv[j * n + j]!);
+  return { heads, ffn: colSq.map((c, j) => c / diag[j]!) };
 }
 
 export const obs: Criterion = {
@@ -53,11 +80,10 @@ export const obs: Criterion = {
     ir.weights.layers.forEach((lw, l) => {
       const { numHeads: H, ffnSize: F } = ir.layers[l]!;
       const st = stats.layers[l]!;
-      const nA = st.attnIn.channels;
-      const attnInv = dampedInverse(hessian(st.attnIn, stats.numSequences), nA).inv;
-      s.heads!.set(obsHeadErrors(lw.o, attnInv, nA, ir.spec.headDim), l * H);
-      const ffnInv = dampedInverse(hessian(st.ffnIn, stats.numSequences), F).inv;
-      s.ffn!.set(obsChannelErrors(lw.down, ffnInv, F), l * F);
+      const n = stats.numSequences;
+      const e = obsLayerErrors(lw.o, lw.down, hessian(st.attnIn, n), hessian(st.ffnIn, n), ir.spec.headDim);
+      s.heads!.set(e.heads, l * H);
+      s.ffn!.set(e.ffn, l * F);
       onProgress?.({ stage: 'obs', done: l + 1, total: ir.layers.length, message: `OBS errors, layer ${l + 1}` });
     });
     return s;
