@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chromium, type Browser, type Page } from '@playwright/test';
-import { CRITERION_NAMES } from '../src/saliency/types';
+import { CRITERION_NAMES } from '../src/saliency/registry';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
 
 const PORT = 4391;

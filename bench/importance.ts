@@ -1,6 +1,6 @@
 /** Benchmark: calibration and each importance criterion on the demo model (time, peak RSS). */
 import type { StudioApi } from '../src/api/types';
-import { CRITERION_NAMES } from '../src/saliency/types';
+import { CRITERION_NAMES } from '../src/saliency/registry';
 import { CALIB_TEXT, timed } from './common';
 
 export async function benchImportance(api: StudioApi, samples = 16, seq = 128) {

@@ -2,8 +2,8 @@
 import { InputError, ShapeMismatchError } from '../core/errors';
 import { buildOnnx } from '../graph/build';
 import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
-import { getCriterion } from '../saliency/registry';
-import { CRITERION_NAMES, type CriterionInput, type CriterionName, type UnitScores } from '../saliency/types';
+import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
+import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';

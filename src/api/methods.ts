@@ -5,7 +5,8 @@
  * saliency/, prune/ and exporters/.
  */
 export { criterionInfos, getCriterion } from '../saliency/registry';
-export { CRITERION_NAMES, type CriterionName } from '../saliency/types';
+export { CRITERION_NAMES } from '../saliency/registry';
+export type { CriterionName } from '../saliency/types';
 export { ALLOCATIONS, type Allocation } from '../prune/allocate';
 export { asCompensation, COMPENSATIONS, getCompensation, type Compensation } from '../prune/compensate';
 export { getRecovery, RECOVERIES, type Recovery } from '../prune/recovery/registry';

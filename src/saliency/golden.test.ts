@@ -9,7 +9,8 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from '../cli/dir-source';
 import { DEMO_DIR, maxRelativeError, readGolden } from '../test-util/golden';
 import { spearman } from './agreement';
-import { CRITERION_NAMES, type UnitScores } from './types';
+import { CRITERION_NAMES } from './registry';
+import type { UnitScores } from './types';
 
 interface CriteriaGolden {
   calibration: { samples: number; seq: number; input_ids: number[][] };

@@ -1,4 +1,8 @@
-/** Criterion registry: name -> implementation (one file per criterion under criteria/). */
+/**
+ * Criterion registry: name -> implementation (one file per criterion under criteria/).
+ * Adding a criterion = one file in criteria/ + one line in CRITERIA; the names, the CLI flags and
+ * the UI list follow from this object.
+ */
 import type { Criterion, CriterionInfo, CriterionName } from './types';
 import { magnitude } from './criteria/magnitude';
 import { wanda } from './criteria/wanda';
@@ -10,7 +14,7 @@ import { taylor } from './criteria/taylor';
 import { fisher } from './criteria/fisher';
 import { InputError } from '../core/errors';
 
-export const CRITERIA: Record<CriterionName, Criterion> = {
+export const CRITERIA = {
   magnitude,
   wanda,
   flap,
@@ -19,7 +23,10 @@ export const CRITERIA: Record<CriterionName, Criterion> = {
   'block-influence': blockInfluence,
   taylor,
   fisher,
-};
+} satisfies Record<CriterionName, Criterion>;
+
+/** Every registered criterion name, in registry order. */
+export const CRITERION_NAMES: readonly CriterionName[] = Object.keys(CRITERIA);
 
 export function getCriterion(name: string): Criterion {
   const c = (CRITERIA as Record<string, Criterion>)[name];
