@@ -7,7 +7,7 @@
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative
+ * Flags: --only importance|quality|latency|preview|iterative|scale
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -17,12 +17,14 @@ import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
+import { runScaleBench } from './scale';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const want = (name: string) => !only || only === name;
 
 async function main() {
+  if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
   const backends = [
     { name: 'node-wasm', runner: createWebRunner() },
     ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),
