@@ -218,7 +218,8 @@ export function safetensorsLayout(tensors: readonly WriteEntry[], metadata?: Rea
   const entries = sorted.map((t) => {
     if (t.name === METADATA_KEY) throw new SafetensorsError(`"${METADATA_KEY}" is reserved and cannot name a tensor.`);
     if (Object.hasOwn(header, t.name)) throw new SafetensorsError(`Cannot write tensor "${t.name}" twice.`);
-    if (!t.shape.every((n) => isIndex(n))) throw new SafetensorsError(`Cannot write tensor "${t.name}": shape [${t.shape.join(', ')}] is invalid.`);
+    if (!t.shape.every((n) => isIndex(n)))
+      throw new SafetensorsError(`Cannot write tensor "${t.name}": shape [${t.shape.join(', ')}] is invalid.`);
     const bytes = elementCount(t.shape) * (DTYPE_BITS[t.dtype] / 8);
     const offsets = [offset, offset + bytes] as const;
     header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [...offsets] };
