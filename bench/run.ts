@@ -9,7 +9,8 @@
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
- * Flags: --only importance|quality|latency|preview|iterative|generate|linalg; --scalar (linalg without WebAssembly SIMD)
+ *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
+ * Flags: --only importance|quality|latency|preview|iterative|generate|linalg|scale; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -21,12 +22,14 @@ import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
 import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
+import { runScaleBench } from './scale';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const want = (name: string) => !only || only === name;
 
 async function main() {
+  if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
   if (want('linalg')) {
     const simd = !args.includes('--scalar');
     const result = withBefore(benchLinalg({ simd, log: (l) => console.log(l) }));

@@ -186,35 +186,108 @@ function byteSize(name: string, info: TensorInfo): bigint {
   return bits / 8n;
 }
 
+/** Dtypes the writer encodes float32 values into (BF16: round to nearest even, as torch does). */
+export type WriteDtype = 'F32' | 'BF16';
+
+export interface WriteEntry {
+  readonly name: string;
+  readonly dtype: WriteDtype;
+  readonly shape: readonly number[];
+}
+
+export interface SafetensorsLayout {
+  /** The first bytes of the file: u64 LE header length + the JSON header padded to a multiple of 8. */
+  readonly header: Uint8Array;
+  /** Entries in file order (sorted by name), offsets [begin, end) relative to the data start. */
+  readonly entries: readonly (WriteEntry & { readonly offsets: readonly [number, number] })[];
+  /** Size of the whole file in bytes. */
+  readonly fileBytes: number;
+}
+
 /**
- * Serialises float32 tensors like the reference `serialize`: tensors sorted by name, header JSON
- * padded with spaces to a multiple of 8 bytes so that every tensor's data is 8-byte aligned.
+ * The reference `serialize` layout without the data: tensors sorted by name, header JSON padded
+ * with spaces to a multiple of 8 bytes so that every tensor's data is 8-byte aligned. Writing the
+ * header and then each entry's `encodeFloats` bytes in `entries` order gives the whole file, so
+ * large checkpoints can be streamed tensor by tensor (or chunk by chunk).
  */
-export function writeSafetensors(tensors: Readonly<Record<string, Tensor>>, metadata?: Readonly<Record<string, string>>): Uint8Array {
-  const names = Object.keys(tensors).sort();
+export function safetensorsLayout(tensors: readonly WriteEntry[], metadata?: Readonly<Record<string, string>>): SafetensorsLayout {
+  const sorted = [...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const header: Record<string, unknown> = {};
   if (metadata) header[METADATA_KEY] = Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
   let offset = 0;
-  for (const name of names) {
-    const t = tensors[name]!;
-    if (name === METADATA_KEY) throw new SafetensorsError(`"${METADATA_KEY}" is reserved and cannot name a tensor.`);
+  const entries = sorted.map((t) => {
+    if (t.name === METADATA_KEY) throw new SafetensorsError(`"${METADATA_KEY}" is reserved and cannot name a tensor.`);
+    if (Object.hasOwn(header, t.name)) throw new SafetensorsError(`Cannot write tensor "${t.name}" twice.`);
+    if (!t.shape.every((n) => isIndex(n)))
+      throw new SafetensorsError(`Cannot write tensor "${t.name}": shape [${t.shape.join(', ')}] is invalid.`);
+    const bytes = elementCount(t.shape) * (DTYPE_BITS[t.dtype] / 8);
+    const offsets = [offset, offset + bytes] as const;
+    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [...offsets] };
+    offset += bytes;
+    return { ...t, offsets };
+  });
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  const out = new Uint8Array(8 + padded);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  out.fill(0x20, 8 + json.length);
+  return { header: out, entries, fileBytes: 8 + padded + offset };
+}
+
+/**
+ * float32 -> bfloat16 bit pattern, rounded to nearest even like torch (c10::BFloat16
+ * round_to_nearest_even): NaN becomes the quiet NaN 0x7FC0, overflow rounds to infinity.
+ */
+export function float32ToBf16Bits(bits32: number): number {
+  if ((bits32 & 0x7fffffff) >>> 0 > 0x7f800000) return 0x7fc0;
+  const lsb = (bits32 >>> 16) & 1;
+  return ((bits32 >>> 0) + 0x7fff + lsb) >>> 16;
+}
+
+const LE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** float32 values -> little-endian bytes of `dtype` (a fresh array). */
+export function encodeFloats(dtype: WriteDtype, data: Float32Array): Uint8Array {
+  if (dtype === 'F32') return float32Bytes(data);
+  // Uint32Array shares the platform's byte order with Float32Array: the float's bits, endian-safe.
+  const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
+  const out = new Uint8Array(data.length * 2);
+  if (LE) {
+    const half = new Uint16Array(out.buffer);
+    for (let i = 0; i < bits.length; i++) half[i] = float32ToBf16Bits(bits[i]!);
+  } else {
+    const view = new DataView(out.buffer);
+    for (let i = 0; i < bits.length; i++) view.setUint16(i * 2, float32ToBf16Bits(bits[i]!), true);
+  }
+  return out;
+}
+
+/**
+ * Serialises float32 tensors like the reference `serialize` (see safetensorsLayout), stored as
+ * `dtype` (default F32).
+ */
+export function writeSafetensors(
+  tensors: Readonly<Record<string, Tensor>>,
+  metadata?: Readonly<Record<string, string>>,
+  dtype: WriteDtype = 'F32',
+): Uint8Array {
+  for (const [name, t] of Object.entries(tensors)) {
     if (!t.shape.every(isIndex) || elementCount(t.shape) !== t.data.length) {
       throw new SafetensorsError(
         `Cannot write tensor "${name}": shape [${t.shape.join(', ')}] does not match its ${t.data.length} values.`,
       );
     }
-    header[name] = { dtype: 'F32', shape: [...t.shape], data_offsets: [offset, offset + t.data.length * 4] };
-    offset += t.data.length * 4;
   }
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  const out = new Uint8Array(8 + padded + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
-  out.set(json, 8);
-  out.fill(0x20, 8 + json.length, 8 + padded);
-  let at = 8 + padded;
-  for (const name of names) {
-    const bytes = float32Bytes(tensors[name]!.data);
+  const layout = safetensorsLayout(
+    Object.entries(tensors).map(([name, t]) => ({ name, dtype, shape: t.shape })),
+    metadata,
+  );
+  const out = new Uint8Array(layout.fileBytes);
+  out.set(layout.header, 0);
+  let at = layout.header.length;
+  for (const e of layout.entries) {
+    const bytes = encodeFloats(dtype, tensors[e.name]!.data);
     out.set(bytes, at);
     at += bytes.length;
   }

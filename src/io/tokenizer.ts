@@ -35,11 +35,9 @@ export function tokenizerFromJson(json: unknown, config: unknown, modelName: str
   }
   const vocab = tj.model.vocab;
   const baseSize = Array.isArray(vocab) ? vocab.length : Object.keys(vocab ?? {}).length;
-  const maxId = Math.max(
-    baseSize - 1,
-    ...(tj.added_tokens ?? []).map((t) => t.id),
-    ...(Array.isArray(vocab) ? [] : Object.values(vocab ?? {})),
-  );
+  // A loop, not Math.max(...ids): spreading a 150k-entry vocabulary (Qwen2) overflows the call stack.
+  const ids = [...(tj.added_tokens ?? []).map((t) => t.id), ...(Array.isArray(vocab) ? [] : Object.values(vocab ?? {}))];
+  const maxId = ids.reduce((m, id) => Math.max(m, id), baseSize - 1);
   const vocabSize = maxId + 1;
   const eos = (tj.added_tokens ?? []).find((t) => /^(<\|endoftext\|>|<\/s>|<\|end_of_text\|>|<\|im_end\|>)$/.test(t.content));
   return {

@@ -1,0 +1,277 @@
+/**
+ * Scale benchmark (issue 11): the whole path on size-faithful models (tools/scale-models, generated
+ * on demand) through the StudioApi in Node — load, dense perplexity, latency, calibration with
+ * Hessians, OBS criterion, apply 50% with OBS, export — each step's wall time, CPU time (all
+ * threads of the process) and peak RSS, against the model's float32 weight bytes.
+ *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
+ *     [--steps load,perplexity,latency,calibrate,obs,apply,export] [--tokens 8192] [--samples 16]
+ *     [--seq 128] [--runs 10] [--threads N] [--cpu]
+ * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node) and, with --cpu,
+ * scale-node-cpu.json (onnxruntime-node). Each model runs in its own child process so its memory
+ * is measured from a clean start. Peak RSS per step: the kernel's high-water mark (VmHWM, reset
+ * through /proc/self/clear_refs before the step), and a 50 ms sampler where /proc is unavailable.
+ * Skipped steps degrade the later ones: apply without OBS scores uses magnitude, without Hessians
+ * no compensation; export without an applied plan exports the dense graph.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createStudioApi } from '../src/api/studio';
+import type { StudioApi } from '../src/api/types';
+import { dirSource } from '../src/cli/dir-source';
+import type { Runner } from '../src/core/runner';
+import { createNodeRunner } from '../src/runtime/ort-node';
+import { createWebRunner } from '../src/runtime/ort-web';
+import { ensureModel } from '../tools/scale-models/write';
+import { MODEL_NAMES } from '../tools/scale-models/shapes';
+import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
+
+export const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export'] as const;
+type Step = (typeof STEPS)[number];
+type Backend = 'node-wasm' | 'node-cpu';
+
+interface Options {
+  model: string;
+  dir: string;
+  backend: Backend;
+  steps: Step[];
+  tokens: number;
+  samples: number;
+  seq: number;
+  runs: number;
+  threads?: number;
+}
+
+interface StepRecord {
+  step: Step;
+  wallMs: number;
+  /** User + system CPU time of the whole process (all threads) during the step. */
+  cpuMs: number;
+  peakRssMb: number;
+  rssAfterMb: number;
+  /** Peak RSS / float32 weight bytes (issue 11 target: <= 2.5). */
+  peakOverFp32: number;
+  detail: Record<string, unknown>;
+}
+
+const MB = 2 ** 20;
+
+/** Peak RSS since the last reset: VmHWM from /proc (reset by writing 5 to clear_refs), else sampled. */
+class PeakRss {
+  private sampled = 0;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  readonly kernel = existsSync('/proc/self/clear_refs');
+
+  start(): void {
+    if (this.kernel) writeFileSync('/proc/self/clear_refs', '5');
+    this.sampled = process.memoryUsage().rss;
+    this.timer = setInterval(() => (this.sampled = Math.max(this.sampled, process.memoryUsage().rss)), 50);
+  }
+
+  stop(): number {
+    clearInterval(this.timer);
+    const now = process.memoryUsage().rss;
+    const hwm = this.kernel ? vmHwmBytes() : 0;
+    return Math.max(this.sampled, now, hwm);
+  }
+}
+
+function vmHwmBytes(): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
+  const peak = new PeakRss();
+  peak.start();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const detail = await fn();
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const peakBytes = peak.stop();
+  const record = {
+    step,
+    wallMs: round(wallMs),
+    cpuMs: round((cpu.user + cpu.system) / 1000),
+    peakRssMb: round(peakBytes / MB),
+    rssAfterMb: round(process.memoryUsage().rss / MB),
+    peakOverFp32: round(peakBytes / fp32Bytes, 2),
+    detail,
+  };
+  console.log(
+    `  ${step}: ${(wallMs / 1000).toFixed(1)} s wall, ${(record.cpuMs / 1000).toFixed(1)} s cpu, peak ${record.peakRssMb} MB (${record.peakOverFp32}x fp32 weights)`,
+  );
+  return record;
+}
+
+/** Runs the requested steps on one model in this process. */
+async function runModel(o: Options) {
+  const runner: Runner = o.backend === 'node-cpu' ? createNodeRunner() : createWebRunner(o.threads ? { threads: o.threads } : {});
+  const api: StudioApi = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+  const written = JSON.parse(readFileSync(join(o.dir, 'scale-model.json'), 'utf8')) as { parameters: number; fileBytes: number };
+  const fp32Bytes = written.parameters * 4;
+  const baselineRssMb = round(process.memoryUsage().rss / MB);
+  const want = (s: Step) => o.steps.includes(s);
+  const steps: StepRecord[] = [];
+  let haveHessians = false;
+  let haveObs = false;
+  let applied = false;
+  const perplexity = (target: 'dense' | 'pruned') => ({
+    text: EVAL_TEXT,
+    textName: 'evaluation.txt',
+    contextLength: 128,
+    stride: 64,
+    maxTokens: o.tokens,
+    target,
+  });
+  // Loading is needed by everything; without the step it is done unmeasured.
+  const load = async () => {
+    const s = await api.loadModel({ kind: 'dir', path: o.dir });
+    return { parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend };
+  };
+  if (want('load')) steps.push(await measure('load', fp32Bytes, load));
+  else await load();
+  if (want('perplexity')) {
+    steps.push(
+      await measure('perplexity', fp32Bytes, async () => {
+        const r = await api.evaluatePerplexity(perplexity('dense'));
+        return { perplexity: r.perplexity, protocol: r.protocol };
+      }),
+    );
+  }
+  if (want('latency')) {
+    steps.push(
+      await measure('latency', fp32Bytes, async () => {
+        const r = await api.measureLatency({ batch: 1, seq: 128, runs: o.runs, warmup: 3 });
+        return { medianMs: r.medianMs, p10Ms: r.p10Ms, p90Ms: r.p90Ms, request: r.request };
+      }),
+    );
+  }
+  if (want('calibrate')) {
+    steps.push(
+      await measure('calibrate', fp32Bytes, async () => {
+        const r = await api.calibrate({
+          text: CALIB_TEXT,
+          textName: 'calibration.txt',
+          samples: o.samples,
+          seq: o.seq,
+          withHessians: true,
+        });
+        haveHessians = true;
+        return { samples: r.samples, seq: r.seq, tokens: r.tokens, baseLoss: r.baseLoss, withHessians: r.withHessians };
+      }),
+    );
+  }
+  if (want('obs') && haveHessians) {
+    steps.push(
+      await measure('obs', fp32Bytes, async () => {
+        const s = await api.computeImportance('obs');
+        haveObs = true;
+        return { criterion: s.criterion, layers: s.numLayers };
+      }),
+    );
+  }
+  if (want('apply')) {
+    steps.push(
+      await measure('apply', fp32Bytes, async () => {
+        const criterion = haveObs ? 'obs' : 'magnitude';
+        if (!haveObs) await api.computeImportance('magnitude');
+        const compensation = haveHessians ? 'obs' : 'none';
+        const plan = await api.allocatePlan({ criterion, allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+        const a = await api.applyPlan({ plan, compensation });
+        applied = true;
+        return { criterion, compensation, ratio: 0.5, parameters: a.parameters, denseParameters: a.denseCost.parameters };
+      }),
+    );
+  }
+  if (want('export')) {
+    steps.push(
+      await measure('export', fp32Bytes, async () => {
+        if (!applied) return { what: 'dense model.onnx (no applied plan)', bytes: (await api.exportOnnx()).length };
+        const bundle = await api.exportPruned();
+        return {
+          what: 'pruned bundle, verified',
+          files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })),
+          verification: bundle.verification,
+        };
+      }),
+    );
+  }
+  const peak = Math.max(...steps.map((s) => s.peakRssMb), baselineRssMb);
+  return {
+    model: o.model,
+    backend: o.backend,
+    parameters: written.parameters,
+    fp32WeightBytes: fp32Bytes,
+    fileBytes: statSync(join(o.dir, 'model.safetensors')).size,
+    baselineRssMb,
+    peakRssMb: peak,
+    peakOverFp32: round((peak * MB) / fp32Bytes, 2),
+    steps,
+    skipped: STEPS.filter((s) => !steps.some((r) => r.step === s)),
+  };
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+function list<T extends string>(value: string | undefined, known: readonly T[], what: string): T[] {
+  if (!value) return [...known];
+  const items = value.split(',').filter(Boolean);
+  for (const x of items) if (!known.includes(x as T)) throw new Error(`Unknown ${what} "${x}"; known: ${known.join(', ')}.`);
+  return items as T[];
+}
+
+/** `npm run bench -- --only scale ...`: each model (generated if absent) in a child process, per backend. */
+export async function runScaleBench(args: string[]): Promise<void> {
+  const models = list(flag(args, 'models'), MODEL_NAMES, 'model');
+  const steps = list(flag(args, 'steps'), STEPS, 'step');
+  const backends: Backend[] = ['node-wasm', ...(args.includes('--cpu') ? (['node-cpu'] as const) : [])];
+  const settings = {
+    tokens: Number(flag(args, 'tokens') ?? 8192),
+    samples: Number(flag(args, 'samples') ?? 16),
+    seq: Number(flag(args, 'seq') ?? 128),
+    runs: Number(flag(args, 'runs') ?? 10),
+    ...(flag(args, 'threads') ? { threads: Number(flag(args, 'threads')) } : {}),
+  };
+  const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));
+  for (const backend of backends) {
+    const results: unknown[] = [];
+    for (const model of models) {
+      const { dir } = ensureModel(model);
+      const options: Options = { model, dir, backend, steps, ...settings };
+      const out = join(tmp, `${backend}-${model}.json`);
+      console.log(`scale ${backend} ${model} (${steps.join(', ')})`);
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/scale.ts', '--child', JSON.stringify(options), out], {
+        stdio: 'inherit',
+      });
+      results.push(
+        r.status === 0 && existsSync(out)
+          ? JSON.parse(readFileSync(out, 'utf8'))
+          : { model, backend, error: `child exited ${r.status ?? r.signal}` },
+      );
+    }
+    console.log('wrote', writeResult(`scale-${backend}`, { settings: { ...settings, steps }, models: results }));
+  }
+}
+
+async function child(args: string[]): Promise<void> {
+  const options = JSON.parse(args[args.indexOf('--child') + 1]!) as Options;
+  const out = args[args.indexOf('--child') + 2]!;
+  writeFileSync(out, JSON.stringify(await runModel(options)));
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--child')) {
+  child(process.argv).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
