@@ -193,7 +193,7 @@ async function runModel(o: Options) {
     steps.push(
       await measure('export', fp32Bytes, async () => {
         if (!applied) return { what: 'dense model.onnx (no applied plan)', bytes: (await api.exportOnnx()).length };
-        const bundle = await api.exportPruned();
+        const bundle = await api.exportModel();
         return {
           what: 'pruned bundle, verified',
           files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })),
