@@ -1,0 +1,21 @@
+/**
+ * The fast tier (`npm run test:fast`): unit tests for the edit-test loop. Leaves out what compares
+ * against the PyTorch goldens, spawns a process (CLI, python checker), or drives the studio api on
+ * the demo / fixture models; `npm test` (vitest.config.ts) still runs everything.
+ */
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config';
+
+/** Golden comparisons, spawned processes and whole-model integration: the slow tier. */
+export const SLOW_TESTS = [
+  'src/**/golden.test.ts',
+  'src/**/*.golden.test.ts',
+  'src/api/**/*.test.ts',
+  'src/cli/cli.test.ts',
+  'src/graph/checker.test.ts',
+  'src/graph/grad/fd-demo.test.ts',
+  'src/arch/llama.test.ts',
+  'src/arch/load-onnx.test.ts',
+];
+
+export default mergeConfig(base, defineConfig({ test: { exclude: [...SLOW_TESTS, '**/node_modules/**'] } }));
