@@ -3,7 +3,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import './ui/styles.css';
-import { engine } from './ui/actions';
+import { engine } from './ui/jobs';
 
 // Automation hook (benchmarks, debugging): the same worker client the UI uses.
 (window as unknown as { __pruneStudio: unknown }).__pruneStudio = {

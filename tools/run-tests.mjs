@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Runs every test: unit/integration (vitest, Node) and e2e (Playwright + Debian Chromium against
-// the built app), then prints one closing line: `tests: N passed, N failed`.
+// Runs every test: the layering check (dependency-cruiser, counted as one test), unit/integration
+// (vitest, Node) and e2e (Playwright + Debian Chromium against the built app), then prints one
+// closing line: `tests: N passed, N failed`.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 
@@ -24,7 +25,11 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 
-// 1. vitest
+// 1. layering: import cycles and the room rules of .dependency-cruiser.mjs (one test)
+if (run('npm', ['run', '--silent', 'lint:deps']) === 0) passed += 1;
+else failed += 1;
+
+// 2. vitest
 rmSync(`${results}/unit.json`, { force: true });
 const unitCode = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${results}/unit.json`]);
 const unit = readJson(`${results}/unit.json`);
@@ -34,7 +39,7 @@ if (unit) {
   skipped += (unit.numPendingTests ?? 0) + (unit.numTodoTests ?? 0);
 } else if (unitCode !== 0) failed += 1;
 
-// 2. e2e
+// 3. e2e
 const onlyUnit = process.argv.includes('--unit-only');
 if (!onlyUnit) {
   let e2eCode = run('node', ['tools/ensure-chromium.mjs']);

@@ -9,7 +9,7 @@ import type { TextTokenizer } from '../io/tokenizer';
 import type { CalibrationSet } from '../saliency/calibrate';
 import type { CalibrationStats } from '../saliency/stats';
 import type { CriterionName, UnitScores } from '../saliency/types';
-import type { AppliedModel, CalibrationSummary, LatencyResult, ModelTarget, PerplexityResult, UnitLatency } from './types';
+import type { AppliedModel, CalibrationSummary, LatencyResult, PerplexityResult, UnitLatency } from './types';
 
 export interface StudioDeps {
   runner: Runner;
@@ -125,8 +125,4 @@ export async function releasePruned(p: PrunedModel): Promise<void> {
   await p.session.release();
   await p.latencySession?.release();
   await p.generateSession?.release();
-}
-
-export function targetIr(m: LoadedModel, target: ModelTarget | undefined): ModelIR {
-  return target === 'pruned' ? requirePruned(m).ir : m.ir;
 }

@@ -1,7 +1,6 @@
 /** Evaluation slice: the dense baseline's perplexity and latency (with their protocols), measured unit costs. */
 import type { StateCreator } from 'zustand';
 import type { LatencyResult, PerplexityResult, UnitLatency } from '../api/types';
-import type { StudioStore } from './index';
 
 export interface EvaluationSlice {
   densePerplexity: PerplexityResult | null;
@@ -13,7 +12,7 @@ export interface EvaluationSlice {
   setUnitLatency: (u: UnitLatency | null) => void;
 }
 
-export const createEvaluationSlice: StateCreator<StudioStore, [], [], EvaluationSlice> = (set) => ({
+export const createEvaluationSlice: StateCreator<EvaluationSlice> = (set) => ({
   densePerplexity: null,
   denseLatency: null,
   setDensePerplexity: (densePerplexity) => set({ densePerplexity }),

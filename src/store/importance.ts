@@ -2,7 +2,6 @@
 import type { StateCreator } from 'zustand';
 import type { CalibrationSummary } from '../api/types';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
-import type { StudioStore } from './index';
 
 export interface ImportanceSlice {
   criteria: CriterionInfo[];
@@ -16,7 +15,7 @@ export interface ImportanceSlice {
   selectCriterion: (name: CriterionName) => void;
 }
 
-export const createImportanceSlice: StateCreator<StudioStore, [], [], ImportanceSlice> = (set) => ({
+export const createImportanceSlice: StateCreator<ImportanceSlice> = (set) => ({
   criteria: [],
   calibration: null,
   scores: {},

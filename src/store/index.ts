@@ -1,4 +1,7 @@
-/** The one zustand store, composed of slices. State and setters only: the work happens in src/ui/actions.ts. */
+/**
+ * The one zustand store, composed of slices. State and setters only: the work happens in the UI's
+ * action modules (src/ui/*-actions.ts). Each slice sees only its own state, so no slice imports this file.
+ */
 import { create } from 'zustand';
 import { createEvaluationSlice, type EvaluationSlice } from './evaluation';
 import { createModelSlice, type ModelSlice } from './model';

@@ -1,7 +1,6 @@
 /** Model slice: which source is selected and the summary of the loaded model. */
 import type { StateCreator } from 'zustand';
 import type { ModelSummary } from '../api/types';
-import type { StudioStore } from './index';
 
 export type SourceKind = 'demo' | 'hub' | 'files';
 
@@ -12,7 +11,7 @@ export interface ModelSlice {
   setModel: (model: ModelSummary | null) => void;
 }
 
-export const createModelSlice: StateCreator<StudioStore, [], [], ModelSlice> = (set) => ({
+export const createModelSlice: StateCreator<ModelSlice> = (set) => ({
   sourceKind: 'demo',
   model: null,
   setSourceKind: (sourceKind) => set({ sourceKind }),

@@ -8,7 +8,6 @@ import type { PruningPlan } from '../core/plan';
 import type { Allocation } from '../prune/allocate';
 import type { Compensation } from '../prune/compensate';
 import type { CriterionName } from '../saliency/types';
-import type { StudioStore } from './index';
 
 export type GlobalMetric = 'units' | 'parameters' | 'flops';
 
@@ -102,13 +101,13 @@ function edited(plan: PruningPlan, layer: number, edit: (l: PruningPlan['layers'
   };
 }
 
-export const createPlanSlice: StateCreator<StudioStore, [], [], PlanSlice> = (set, get) => {
+export const createPlanSlice: StateCreator<PlanSlice> = (set, get) => {
   const restored = load();
   const persist = () => {
     const s = get();
     save({ history: s.history, historyIndex: s.historyIndex, controls: s.controls });
   };
-  const update = (fn: (s: StudioStore) => Partial<StudioStore>) => {
+  const update = (fn: (s: PlanSlice) => Partial<PlanSlice>) => {
     set(fn);
     persist();
   };

@@ -6,7 +6,6 @@
 import type { StateCreator } from 'zustand';
 import type { AppliedModel, ExportBundle, GenerateResult, IterativeRound, LatencyResult, PerplexityResult } from '../api/types';
 import type { SlimGptLayerRecord } from '../prune/slimgpt';
-import type { StudioStore } from './index';
 
 export interface ResultRow {
   id: string;
@@ -73,7 +72,7 @@ function saveRows(rows: ResultRow[]): void {
   }
 }
 
-export const createResultsSlice: StateCreator<StudioStore, [], [], ResultsSlice> = (set, get) => ({
+export const createResultsSlice: StateCreator<ResultsSlice> = (set, get) => ({
   preview: null,
   applied: null,
   prunedPerplexity: null,

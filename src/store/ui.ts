@@ -1,7 +1,6 @@
 /** UI slice: the running job (progress), the last error (message + hint) and short notices. */
 import type { StateCreator } from 'zustand';
 import type { Progress } from '../api/types';
-import type { StudioStore } from './index';
 
 export interface JobView {
   id: string;
@@ -29,7 +28,7 @@ export interface UiSlice {
   setNotice: (notice: string | null) => void;
 }
 
-export const createUiSlice: StateCreator<StudioStore, [], [], UiSlice> = (set) => ({
+export const createUiSlice: StateCreator<UiSlice> = (set) => ({
   job: null,
   error: null,
   notice: null,

@@ -1,72 +1,14 @@
 /**
- * UI actions: start engine jobs through the worker client and put their results in the store.
- * Each job has progress, can be cancelled, and on failure shows its message + hint while every
- * earlier result stays on screen.
+ * UI actions for the model and its dense baseline: load a model, measure its perplexity and latency,
+ * and put the results in the store. Each runs as an engine job (./jobs.ts): progress, cancellable,
+ * and on failure its message + hint shows while every earlier result stays on screen.
  */
-import type { ModelSource, Progress } from '../api/types';
+import type { ModelSource } from '../api/types';
 import { loadCriteria, restoreCachedScores } from './importance-actions';
-import { FetchError, StudioError } from '../core/errors';
+import { FetchError } from '../core/errors';
 import { useStudio } from '../store';
 import { EVALUATION_TEXT, LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
-import { createStudioClient, isCancelled, type StudioClient } from './studio-client';
-import type { ArgsOf, ResultOf, StudioMethod } from '../../workers/protocol';
-
-let client: StudioClient | undefined;
-export function engine(): StudioClient {
-  client ??= createStudioClient();
-  return client;
-}
-
-const controllers = new Map<string, AbortController>();
-let jobSeq = 0;
-
-/** Runs one engine method as a visible, cancellable job; returns undefined when it failed or was cancelled. */
-export async function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
-  const store = useStudio.getState();
-  const id = `job-${++jobSeq}`;
-  const controller = new AbortController();
-  controllers.set(id, controller);
-  store.startJob(id, label);
-  try {
-    return await engine().run(method, args, {
-      signal: controller.signal,
-      onProgress: (p: Progress) => useStudio.getState().setProgress(id, p),
-    });
-  } catch (e) {
-    report(label, e);
-    return undefined;
-  } finally {
-    controllers.delete(id);
-    useStudio.getState().endJob(id);
-  }
-}
-
-export function report(context: string, e: unknown): void {
-  const { setError, setNotice } = useStudio.getState();
-  if (isCancelled(e)) {
-    setNotice(`${context} was cancelled.`);
-    return;
-  }
-  if (e instanceof StudioError) {
-    setError({ context, code: e.code, message: e.message, hint: e.hint });
-  } else {
-    const message = e instanceof Error ? e.message : String(e);
-    setError({
-      context,
-      code: 'UNKNOWN',
-      message,
-      hint: 'This is unexpected: reload the page and retry; the browser console has details.',
-    });
-  }
-}
-
-export function cancelJob(id: string): void {
-  controllers.get(id)?.abort();
-}
-
-export function dismissError(): void {
-  useStudio.getState().setError(null);
-}
+import { job, report } from './jobs';
 
 function busy(): boolean {
   return useStudio.getState().job !== null;

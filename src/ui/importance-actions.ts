@@ -6,7 +6,7 @@ import { get, set } from 'idb-keyval';
 import type { CalibrationSummary, ModelSummary } from '../api/types';
 import type { CriterionName, UnitScores } from '../saliency/types';
 import { useStudio } from '../store';
-import { engine, job, report } from './actions';
+import { engine, job, report } from './jobs';
 
 export interface CalibrationParams {
   text: string;

@@ -7,7 +7,8 @@
  */
 import type { IterativeRequest, SlimGptRequest } from '../api/types';
 import { useStudio } from '../store';
-import { evaluationTextOrReport, job } from './actions';
+import { evaluationTextOrReport } from './actions';
+import { job } from './jobs';
 import { EXACT_PROTOCOL, measureApplied, PREVIEW_PROTOCOL, quiet } from './prune-actions';
 
 export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {

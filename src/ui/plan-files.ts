@@ -8,7 +8,8 @@ import type { GenerateRequest } from '../api/types';
 import { InputError } from '../core/errors';
 import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
-import { engine, fetchEvaluationText, job, report } from './actions';
+import { fetchEvaluationText } from './actions';
+import { engine, job, report } from './jobs';
 import { PREVIEW_PROTOCOL, quiet } from './prune-actions';
 
 function download(name: string, data: Blob): void {

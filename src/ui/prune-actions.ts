@@ -8,7 +8,8 @@ import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
 import type { PruneControls } from '../store/plan';
 import type { ResultRow } from '../store/results';
-import { engine, evaluationTextOrReport, fetchEvaluationText, job, report } from './actions';
+import { evaluationTextOrReport, fetchEvaluationText } from './actions';
+import { engine, job, report } from './jobs';
 import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
 import { estimatePlan } from './plan-cost';
 

@@ -1,6 +1,6 @@
 /** Alert region: the last error's message and what to do about it; the region itself is always present. */
 import { useStudio } from '../../store';
-import { dismissError } from '../actions';
+import { dismissError } from '../jobs';
 
 export function ErrorAlert() {
   const error = useStudio((s) => s.error);

@@ -1,6 +1,6 @@
 /** Progress of the running job (stage + percentage + engine message) with its Cancel button. */
 import { useStudio } from '../../store';
-import { cancelJob } from '../actions';
+import { cancelJob } from '../jobs';
 import { percent } from '../format';
 
 export function JobStatus() {

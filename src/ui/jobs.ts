@@ -1,0 +1,66 @@
+/**
+ * Engine jobs from the UI: the one worker client, and `job`, which runs an engine method as a
+ * visible, cancellable job with progress and reports a failure (message + hint) in the store.
+ */
+import type { Progress } from '../api/types';
+import { StudioError } from '../core/errors';
+import { useStudio } from '../store';
+import { createStudioClient, isCancelled, type StudioClient } from './studio-client';
+import type { ArgsOf, ResultOf, StudioMethod } from '../../workers/protocol';
+
+let client: StudioClient | undefined;
+export function engine(): StudioClient {
+  client ??= createStudioClient();
+  return client;
+}
+
+const controllers = new Map<string, AbortController>();
+let jobSeq = 0;
+
+/** Runs one engine method as a visible, cancellable job; returns undefined when it failed or was cancelled. */
+export async function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
+  const store = useStudio.getState();
+  const id = `job-${++jobSeq}`;
+  const controller = new AbortController();
+  controllers.set(id, controller);
+  store.startJob(id, label);
+  try {
+    return await engine().run(method, args, {
+      signal: controller.signal,
+      onProgress: (p: Progress) => useStudio.getState().setProgress(id, p),
+    });
+  } catch (e) {
+    report(label, e);
+    return undefined;
+  } finally {
+    controllers.delete(id);
+    useStudio.getState().endJob(id);
+  }
+}
+
+export function report(context: string, e: unknown): void {
+  const { setError, setNotice } = useStudio.getState();
+  if (isCancelled(e)) {
+    setNotice(`${context} was cancelled.`);
+    return;
+  }
+  if (e instanceof StudioError) {
+    setError({ context, code: e.code, message: e.message, hint: e.hint });
+  } else {
+    const message = e instanceof Error ? e.message : String(e);
+    setError({
+      context,
+      code: 'UNKNOWN',
+      message,
+      hint: 'This is unexpected: reload the page and retry; the browser console has details.',
+    });
+  }
+}
+
+export function cancelJob(id: string): void {
+  controllers.get(id)?.abort();
+}
+
+export function dismissError(): void {
+  useStudio.getState().setError(null);
+}
