@@ -97,7 +97,11 @@ describe('memory model: the named parts', () => {
     const e = estimateMemory(shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 }, generation: { tokens: 1024 } });
     expect(partBytes(e, 'kvCache')).toBe(2 * 24 * 2 * 64 * 1024 * 4 + 1024 * 151936 * 4);
     // Sessions sharing one weight copy: the session parts vanish.
-    const shared = estimateMemory(shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 } }, { ...DEFAULT_MEMORY_CONSTANTS, sessionWeightCopies: 0 });
+    const shared = estimateMemory(
+      shapeFromConfig(QWEN),
+      { perplexity: { contextLength: 128, batchSize: 8 } },
+      { ...DEFAULT_MEMORY_CONSTANTS, sessionWeightCopies: 0 },
+    );
     expect(partBytes(shared, 'evalSession')).toBe(0);
   });
 });
@@ -106,7 +110,9 @@ describe('memory preflight', () => {
   const browser8 = browserMemoryBudget({ deviceMemory: 8 }); // 4 GiB, 2 GiB per buffer, 4 GiB wasm
 
   it('loads GPT-2 in an 8 GB browser; refuses Qwen2.5-0.5B there with the numbers and the dominant part', () => {
-    expect(() => checkMemory('gpt2', shapeFromConfig(GPT2), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load'])).not.toThrow();
+    expect(() =>
+      checkMemory('gpt2', shapeFromConfig(GPT2), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load']),
+    ).not.toThrow();
     let err: unknown;
     try {
       checkMemory('qwen', shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load']);
@@ -117,18 +123,20 @@ describe('memory preflight', () => {
     // bf16 download 988 MB + 3 float32 copies of 1.98 GB (IR, graph bytes, session)
     const need = 494_032_768 * 2 + 3 * 494_032_768 * 4;
     expect(err).toMatchObject({ neededBytes: need, availableBytes: 4 * GiB });
-    expect((err as Error).message).toMatch(/load needs about 6\.44 GB, but only about 4\.00 GB is available .*largest part is Float32 weights/);
+    expect((err as Error).message).toMatch(
+      /load needs about 6\.44 GB, but only about 4\.00 GB is available .*largest part is Float32 weights/,
+    );
   });
 
   it('refuses TinyLlama 1.1B for the wasm32 heap even with plenty of RAM', () => {
     const roomy = { bytes: 64 * GiB, source: 'test', wasmHeapLimit: 4 * GiB, arrayBufferLimit: 2 * GiB };
-    expect(() => checkMemory('tinyllama', shapeFromConfig(TINYLLAMA), { perplexity: { contextLength: 128, batchSize: 8 } }, roomy, ['load'])).toThrow(
-      /wasm32 heap/,
-    );
+    expect(() =>
+      checkMemory('tinyllama', shapeFromConfig(TINYLLAMA), { perplexity: { contextLength: 128, batchSize: 8 } }, roomy, ['load']),
+    ).toThrow(/wasm32 heap/);
     const noWasm = { bytes: 64 * GiB, source: 'test', arrayBufferLimit: 2 * GiB };
-    expect(() => checkMemory('tinyllama', shapeFromConfig(TINYLLAMA), { perplexity: { contextLength: 128, batchSize: 8 } }, noWasm, ['load'])).toThrow(
-      /ONNX graph bytes would be one buffer of 4\.10 GB/,
-    );
+    expect(() =>
+      checkMemory('tinyllama', shapeFromConfig(TINYLLAMA), { perplexity: { contextLength: 128, batchSize: 8 } }, noWasm, ['load']),
+    ).toThrow(/ONNX graph bytes would be one buffer of 4\.10 GB/);
   });
 
   it('names the setting that fits: batch 1 for perplexity, per-layer Hessians for calibration', () => {

@@ -103,7 +103,13 @@ export function shapeParameters(spec: ArchSpec, layers: readonly LayerShape[]): 
 }
 
 /** Float32 activations of one forward pass over [batch, seq] inside onnxruntime (peak of one block + the head). */
-export function forwardActivationBytes(spec: ArchSpec, layers: readonly LayerShape[], batch: number, seq: number, logitCopies: number): number {
+export function forwardActivationBytes(
+  spec: ArchSpec,
+  layers: readonly LayerShape[],
+  batch: number,
+  seq: number,
+  logitCopies: number,
+): number {
   const rows = batch * seq;
   const widest = Math.max(3 * spec.hiddenSize, ...layers.map((l) => (spec.gatedMlp ? 2 : 1) * l.ffnSize));
   const heads = Math.max(0, ...layers.map((l) => l.numHeads));
@@ -117,7 +123,12 @@ function part(name: string, label: string, bytes: number, heap: 'js' | 'wasm', p
   return { name, label, bytes: Math.max(0, Math.round(bytes)), heap, phases };
 }
 
-function calibrationParts(model: ModelShape, cal: NonNullable<MemorySettings['calibration']>, weights: number, c: MemoryConstants): MemoryPart[] {
+function calibrationParts(
+  model: ModelShape,
+  cal: NonNullable<MemorySettings['calibration']>,
+  weights: number,
+  c: MemoryConstants,
+): MemoryPart[] {
   const { spec, layers } = model;
   const after: MemoryPhase[] = ['calibration', 'generation', 'export'];
   const attnW = (l: LayerShape) => l.numHeads * spec.headDim;
@@ -139,7 +150,9 @@ function calibrationParts(model: ModelShape, cal: NonNullable<MemorySettings['ca
     ),
     part(
       'hessians',
-      cal.withHessians ? `Hessians X^T X, float64 (${c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})` : 'Channel statistics',
+      cal.withHessians
+        ? `Hessians X^T X, float64 (${c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})`
+        : 'Channel statistics',
       F64 * ((cal.withHessians ? kept : 0) + channelSums),
       'js',
       after,
@@ -148,7 +161,11 @@ function calibrationParts(model: ModelShape, cal: NonNullable<MemorySettings['ca
 }
 
 /** Predicted memory of the whole path: named parts, per-phase totals, the peak and what dominates it. */
-export function estimateMemory(model: ModelShape, settings: MemorySettings, constants: MemoryConstants = DEFAULT_MEMORY_CONSTANTS): MemoryEstimate {
+export function estimateMemory(
+  model: ModelShape,
+  settings: MemorySettings,
+  constants: MemoryConstants = DEFAULT_MEMORY_CONSTANTS,
+): MemoryEstimate {
   const { spec, layers } = model;
   const parameters = shapeParameters(spec, layers);
   const weights = F32 * parameters;

@@ -29,7 +29,11 @@ export function memoryProblem(est: MemoryEstimate, budget: MemoryBudget, phases:
   const checked = est.phases.filter((p) => phases.includes(p.phase));
   for (const p of checked) {
     if (p.bytes > budget.bytes) {
-      return { needed: p.bytes, available: budget.bytes, what: `${p.phase} needs about ${fmtBytes(p.bytes)}, but only about ${fmtBytes(budget.bytes)} is available (${budget.source})` };
+      return {
+        needed: p.bytes,
+        available: budget.bytes,
+        what: `${p.phase} needs about ${fmtBytes(p.bytes)}, but only about ${fmtBytes(budget.bytes)} is available (${budget.source})`,
+      };
     }
     if (budget.wasmHeapLimit !== undefined && p.wasmBytes > budget.wasmHeapLimit) {
       return {
@@ -75,11 +79,17 @@ export function candidates(s: MemorySettings, c: MemoryConstants, phases: readon
   }
   const cal = s.calibration;
   if (cal && phases.includes('calibration')) {
-    if (cal.withHessians && c.hessianLayers === 'all') add(s, 'Hessians kept for one layer at a time (per-layer streaming)', { ...c, hessianLayers: 'one' });
+    if (cal.withHessians && c.hessianLayers === 'all')
+      add(s, 'Hessians kept for one layer at a time (per-layer streaming)', { ...c, hessianLayers: 'one' });
     const batch = Math.min(cal.samples, cal.batchSize ?? 4);
     for (const seq of halvings(cal.seq, 16)) add({ ...s, calibration: { ...cal, seq } }, `calibration sequences of ${seq} tokens`);
-    if (batch > 1) add({ ...s, calibration: { ...cal, samples: Math.min(cal.samples, 1), batchSize: 1 } }, 'one calibration sample per batch (fewer samples)');
-    if (cal.withHessians) add({ ...s, calibration: { ...cal, withHessians: false } }, 'calibration without Hessians (OBS criteria then unavailable)');
+    if (batch > 1)
+      add(
+        { ...s, calibration: { ...cal, samples: Math.min(cal.samples, 1), batchSize: 1 } },
+        'one calibration sample per batch (fewer samples)',
+      );
+    if (cal.withHessians)
+      add({ ...s, calibration: { ...cal, withHessians: false } }, 'calibration without Hessians (OBS criteria then unavailable)');
   }
   const gen = s.generation;
   if (gen && phases.includes('generation')) {
