@@ -11,6 +11,7 @@
 import { InputError } from '../../core/errors';
 import { block, cholesky, dampedInverse } from '../../core/linalg';
 import type { Linear } from '../../core/ir';
+import { checkpoint } from '../../core/job';
 import { hessian } from '../../core/stats';
 import type { Criterion } from '../types';
 import { columnSums, emptyScores, square } from '../units';
@@ -47,19 +48,24 @@ export const obs: Criterion = {
   source:
     'Ling et al., 2024, "SlimGPT: Layer-wise Structured Pruning for LLMs"; Frantar & Alistarh 2023 (SparseGPT); Hassibi & Stork 1993 (OBS).',
   needs: { stats: true, gram: true, maskedLoss: false },
-  async compute({ ir, stats, onProgress }) {
+  async compute({ ir, stats, onProgress, signal }) {
     if (!stats) throw new InputError('OBS needs calibration statistics; run calibration first.');
     const s = emptyScores(ir, 'obs', { heads: true, ffn: true });
-    ir.weights.layers.forEach((lw, l) => {
+    const job = { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) };
+    const total = 2 * ir.layers.length;
+    // Two units per layer (one inversion each): cancellation waits for at most one inversion.
+    for (const [l, lw] of ir.weights.layers.entries()) {
       const { numHeads: H, ffnSize: F } = ir.layers[l]!;
       const st = stats.layers[l]!;
       const nA = st.attnIn.channels;
+      await checkpoint(job, 'OBS errors', { stage: 'obs', done: 2 * l, total, message: `OBS errors, layer ${l + 1}: heads` });
       const attnInv = dampedInverse(hessian(st.attnIn, stats.numSequences), nA).inv;
       s.heads!.set(obsHeadErrors(lw.o, attnInv, nA, ir.spec.headDim), l * H);
+      await checkpoint(job, 'OBS errors', { stage: 'obs', done: 2 * l + 1, total, message: `OBS errors, layer ${l + 1}: FFN` });
       const ffnInv = dampedInverse(hessian(st.ffnIn, stats.numSequences), F).inv;
       s.ffn!.set(obsChannelErrors(lw.down, ffnInv, F), l * F);
-      onProgress?.({ stage: 'obs', done: l + 1, total: ir.layers.length, message: `OBS errors, layer ${l + 1}` });
-    });
+    }
+    onProgress?.({ stage: 'obs', done: total, total, message: 'OBS errors done' });
     return s;
   },
 };
