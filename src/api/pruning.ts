@@ -1,5 +1,5 @@
 /** Api operations on plans: allocation, live masked preview, apply (compensate + slice); export is in export.ts. */
-import { InputError } from '../core/errors';
+import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
 import { compensate } from '../prune/compensate';
@@ -59,7 +59,16 @@ export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: 
 export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
   const plan = validatePlan(req.plan, m.ir);
   options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
-  const compensatedIr = compensate(m.ir, plan, m.calibration?.stats, req.compensation);
+  const compensatedIr = compensate(m.ir, plan, m.calibration?.stats, req.compensation, (layer, layers) => {
+    // The report polls the worker's cancel flag; OBS compensation takes seconds per layer on 124M.
+    options.onProgress?.({
+      stage: 'apply',
+      done: layer / layers,
+      total: 2,
+      message: `Compensating (${req.compensation}), layer ${layer + 1}/${layers}`,
+    });
+    throwIfAborted(options.signal, 'Applying the plan');
+  });
   options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
   const summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
   options.onProgress?.({ stage: 'apply', done: 2, total: 2, message: 'Pruned model ready' });

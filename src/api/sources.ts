@@ -11,6 +11,8 @@ import { blobSource, pickedName } from '../io/blob-source';
 import { hubSource } from '../io/hub-source';
 import { normalizeEndpoint, parseModelRef, validateRevision } from '../io/hub-ref';
 import { checkFits, estimateNeed } from '../io/memory-budget';
+import { checkMemory } from '../io/memory-preflight';
+import { shapeFromConfig } from '../arch/config';
 import { urlSource, type FileSource } from '../io/source';
 import type { StudioDeps } from './state';
 import type { ModelSource } from './types';
@@ -65,13 +67,17 @@ function hubFileSource(source: Extract<ModelSource, { kind: 'hub' }>, deps: Stud
 function loadOptionsFor(source: ModelSource, deps: StudioDeps): Pick<LoadOptions, 'name' | 'preflight'> {
   const name = displayName(source);
   const budget = deps.memoryBudget;
-  return {
-    ...(name ? { name } : {}),
-    ...(budget
-      ? { preflight: (bytes: number, perWeight: number) => checkFits(name ?? 'The model', estimateNeed(bytes, perWeight), budget()) }
-      : {}),
+  const preflight = (bytes: number, perWeight: number, config?: unknown) => {
+    const b = budget?.();
+    checkFits(name ?? 'The model', estimateNeed(bytes, perWeight), b);
+    // From the shapes: the wasm32 heap and the largest buffer (ONNX bytes, embedding) as well.
+    if (config !== undefined && b) checkMemory(name ?? 'The model', shapeFromConfig(config), LOAD_SETTINGS, b, ['load']);
   };
+  return { ...(name ? { name } : {}), ...(budget ? { preflight } : {}) };
 }
+
+/** The load check plans no perplexity run beyond the engine's default (context 128, batch 8). */
+const LOAD_SETTINGS = { perplexity: { contextLength: 128, batchSize: 8 } };
 
 function displayName(source: ModelSource): string | undefined {
   if (source.kind === 'hub') {

@@ -21,6 +21,7 @@ import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
+import { checkStep, estimateMemory } from './memory';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -74,8 +75,10 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
   return {
     state,
     loadModel: (source, options = {}) => loadModel(state, source, options),
+    estimateMemory: (req, options = {}) => estimateMemory(state, req, options),
     async evaluatePerplexity(req, options = {}) {
       const m = model();
+      checkStep(state, m, 'perplexity', { perplexity: { contextLength: req.contextLength, batchSize: req.batchSize ?? 8 } });
       if (req.target === 'pruned') return prunedPerplexity(m, req, options);
       const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, maskFeeds(m.ir, denseMaskSet(m.ir)), options);
       m.denseResults.perplexity = result;
@@ -86,7 +89,10 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     measureUnitLatency: (req, options = {}) => measureUnitLatency(state, model(), req, options),
     exportOnnx: async () => logitsOnnx(model().ir),
     criteria: async () => criterionInfos(),
-    calibrate: (req, options = {}) => calibrate(state, model(), req, options),
+    calibrate: async (req, options = {}) => {
+      checkStep(state, model(), 'calibration', { calibration: { samples: req.samples, seq: req.seq, withHessians: req.withHessians } });
+      return calibrate(state, model(), req, options);
+    },
     restoreScores: async (scores) => restoreScores(model(), scores),
     computeImportance: (name, options = {}) =>
       computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
@@ -94,7 +100,11 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),
     generate: (req, options = {}) => generate(state, model(), req, options),
-    exportModel: (request, options = {}) => exportModel(state, model(), request, options),
+    exportModel: async (request, options = {}) => {
+      const m = model();
+      if (m.pruned) checkStep(state, m, 'export', { prunedFraction: 1 - m.pruned.summary.parameters / parameterCount(m.ir) });
+      return exportModel(state, m, request, options);
+    },
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
   };

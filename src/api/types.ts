@@ -18,6 +18,8 @@ import type { Recovery } from '../prune/recovery/registry';
 import type { RoundRecord } from '../prune/iterative';
 import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
+import type { MemoryEstimate, MemorySettings } from '../core/memory-model';
+import type { MemoryBudget } from '../io/memory-budget';
 
 export type ModelSource =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
@@ -275,7 +277,34 @@ export interface ExportBundle {
   verification: ExportVerification;
 }
 
+/** What to estimate memory for: a source (only its config.json is read) or the loaded model, and the planned steps. */
+export interface MemoryRequest extends Partial<Omit<MemorySettings, 'perplexity'>> {
+  /** Default: the loaded model. */
+  source?: ModelSource;
+  /** Default: context 128, batch 8 (the engine's perplexity defaults). */
+  perplexity?: MemorySettings['perplexity'];
+}
+
+export interface MemoryReport {
+  name: string;
+  /** Named parts, per-phase totals, the peak and the part that dominates it (core/memory-model.ts). */
+  estimate: MemoryEstimate;
+  /** The host's budget (absent in Node without one). */
+  budget?: MemoryBudget;
+  /** Which limit the plan breaks, in words (absent when it fits). */
+  problem?: string;
+  /** The nearest setting that fits, when one does. */
+  fit?: string;
+}
+
+export type { MemoryEstimate, MemoryPart, MemoryPhase, MemorySettings } from '../core/memory-model';
+
 export interface StudioApi {
+  /**
+   * Predicted peak memory, by named part and phase, from the shapes alone (a source's config.json,
+   * before any weight download; or the loaded model), against the host's budget.
+   */
+  estimateMemory(request: MemoryRequest, options?: JobOptions): Promise<MemoryReport>;
   /** The importance criteria with their explanations. */
   criteria(): Promise<CriterionInfo[]>;
   calibrate(request: CalibrationRequest, options?: JobOptions): Promise<CalibrationSummary>;

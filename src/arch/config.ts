@@ -8,6 +8,8 @@
 import { ConfigError, UnsupportedModelError } from '../core/errors';
 import { describeJson, isObject, withPrunedLayers, type NormalizedConfig } from '../io/hf-config';
 import { adapterForModelType, supportedModelTypes } from './registry';
+import type { ModelShape } from '../core/memory-model';
+import { bytesPerWeight } from '../io/memory-budget';
 
 export type { NormalizedConfig } from '../io/hf-config';
 
@@ -23,4 +25,10 @@ export function normalizeConfig(raw: unknown): NormalizedConfig {
     );
   }
   return withPrunedLayers(raw, adapter.readConfig(raw, modelType), adapter.groupedQuery);
+}
+
+/** A model's shapes and stored element size from its config.json (the memory preflight's input). */
+export function shapeFromConfig(config: unknown): ModelShape {
+  const { spec, layers } = normalizeConfig(config);
+  return { spec, layers, storedBytesPerWeight: bytesPerWeight(config) };
 }

@@ -24,8 +24,11 @@ export interface LoadOptions {
   signal?: AbortSignal;
   /** Display name; default: the folder name, or the repo id of a Hub URL. */
   name?: string;
-  /** Called before the weights are downloaded with their size on disk and bytes per element; may throw to refuse. */
-  preflight?: (downloadBytes: number, bytesPerElement: number) => void;
+  /**
+   * Called before the weights are downloaded with their size on disk, bytes per element and (when
+   * read) config.json, whose shapes give the whole memory estimate; may throw to refuse.
+   */
+  preflight?: (downloadBytes: number, bytesPerElement: number, config?: unknown) => void;
 }
 
 export interface LoadedIR {
@@ -50,7 +53,7 @@ export async function loadModelIR(source: FileSource, options: LoadOptions = {})
   const adapter = adapterFor(spec);
   if (options.preflight) {
     const bytes = await checkpointBytes(source, signal);
-    if (bytes !== undefined) options.preflight(bytes, bytesPerWeight(config));
+    if (bytes !== undefined) options.preflight(bytes, bytesPerWeight(config), config);
   }
   const checkpoint = await readCheckpoint(source, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
   throwIfAborted(signal, 'Loading the model');

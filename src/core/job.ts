@@ -5,6 +5,8 @@
  * Cancellation helpers (`throwIfAborted`, `CancelledError`) are in core/errors.ts.
  */
 
+import { throwIfAborted } from './errors';
+
 export interface Progress {
   /** Short machine-readable stage, e.g. 'download', 'build', 'session', 'perplexity'. */
   stage: string;
@@ -15,6 +17,17 @@ export interface Progress {
 }
 
 export type ProgressCallback = (p: Progress) => void;
+
+/**
+ * Between two units of a long computation (a layer, an inversion, a group of removed columns):
+ * reports the unit (in the worker, a report also polls the UI's cancel flag), yields one macrotask
+ * so a pending cancel message can arrive, then throws CancelledError when the job was aborted.
+ */
+export async function checkpoint(options: JobOptions, what: string, progress?: Progress): Promise<void> {
+  if (progress) options.onProgress?.(progress);
+  if (options.signal) await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  throwIfAborted(options.signal, what);
+}
 
 export interface JobOptions {
   onProgress?: ProgressCallback;

@@ -13,6 +13,10 @@ export interface MemoryBudget {
   bytes: number;
   /** How the number was obtained, shown in the error, e.g. "navigator.deviceMemory = 8 GB, half usable". */
   source: string;
+  /** Largest single ArrayBuffer (a tensor, the ONNX bytes); browsers: 2 GiB. Undefined: no limit. */
+  arrayBufferLimit?: number;
+  /** onnxruntime-web's wasm32 heap; browsers: 4 GiB. Undefined: no limit. */
+  wasmHeapLimit?: number;
 }
 
 export interface MemoryNeed {
@@ -26,6 +30,8 @@ export interface MemoryNeed {
 export const GiB = 1024 ** 3;
 /** wasm32 linear memory limit: onnxruntime-web keeps the session's weights inside it. */
 export const WASM_LIMIT = 4 * GiB;
+/** Largest ArrayBuffer (and ONNX protobuf) a browser tab can hold. */
+export const ARRAY_BUFFER_LIMIT = 2 * GiB;
 /** Copies of the float32 weights alive at once while a model loads (IR, graph bytes, session). */
 export const FLOAT32_COPIES = 3;
 
@@ -69,5 +75,5 @@ export function browserMemoryBudget(p: PlatformMemory): MemoryBudget {
   if (p.jsHeapSizeLimit && p.jsHeapSizeLimit > 0) {
     limits.push({ bytes: p.jsHeapSizeLimit, source: `performance.memory.jsHeapSizeLimit = ${fmtBytes(p.jsHeapSizeLimit)}` });
   }
-  return limits.reduce((a, b) => (b.bytes < a.bytes ? b : a));
+  return { ...limits.reduce((a, b) => (b.bytes < a.bytes ? b : a)), arrayBufferLimit: ARRAY_BUFFER_LIMIT, wasmHeapLimit: WASM_LIMIT };
 }

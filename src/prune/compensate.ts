@@ -9,14 +9,24 @@ import type { PruningPlan } from '../core/plan';
 import type { CalibrationStats } from '../core/stats';
 import { requireNeeds } from './method';
 import { getCompensation, type Compensation } from './compensation/registry';
+import type { CompensationInput } from './compensation/types';
 
 export { biasCompensated } from './compensation/bias';
 export { obsCompensated } from './compensation/obs';
 export { asCompensation, COMPENSATIONS, compensationInfos, getCompensation, type Compensation } from './compensation/registry';
 
-/** Returns a copy of `ir` whose o/down projections are compensated for the plan's removals. */
-export function compensate(ir: ModelIR, plan: PruningPlan, stats: CalibrationStats | undefined, mode: Compensation): ModelIR {
+/**
+ * Returns a copy of `ir` whose o/down projections are compensated for the plan's removals.
+ * `check` runs before each layer (methods that go layer by layer call it) and may throw to cancel.
+ */
+export function compensate(
+  ir: ModelIR,
+  plan: PruningPlan,
+  stats: CalibrationStats | undefined,
+  mode: Compensation,
+  check?: CompensationInput['check'],
+): ModelIR {
   const method = getCompensation(mode);
   requireNeeds(`${method.label} compensation`, method.needs, stats);
-  return method.apply({ ir, plan, ...(stats ? { stats } : {}) });
+  return method.apply({ ir, plan, ...(stats ? { stats } : {}), ...(check ? { check } : {}) });
 }

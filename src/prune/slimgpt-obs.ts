@@ -28,11 +28,12 @@ export function groupError(st: ObsState, colSq: Float64Array, g: number, width: 
 }
 
 /** Greedy head (group) removal; returns the groups in the order removed and each one's error when picked. */
-export function removeGroupsGreedy(st: ObsState, width: number, count: number): { order: number[]; errors: number[] } {
+export function removeGroupsGreedy(st: ObsState, width: number, count: number, check?: () => void): { order: number[]; errors: number[] } {
   const groups = st.n / width;
   const order: number[] = [];
   const errors: number[] = [];
   for (let it = 0; it < count; it++) {
+    check?.();
     const colSq = columnSquares(st);
     let best = -1;
     let bestErr = Infinity;
@@ -66,10 +67,11 @@ export function dynamicGroupSizes(total: number): number[] {
 }
 
 /** Removes `count` channels in dynamic groups of the lowest e_j = Σ_i W_ij² / H⁻¹_jj. */
-export function removeChannelsDynamic(st: ObsState, count: number): { removed: number[]; groups: number[] } {
+export function removeChannelsDynamic(st: ObsState, count: number, check?: () => void): { removed: number[]; groups: number[] } {
   const groups = dynamicGroupSizes(count);
   const removed: number[] = [];
   for (const size of groups) {
+    check?.();
     const colSq = columnSquares(st);
     const live = Array.from({ length: st.n }, (_, j) => j).filter((j) => !st.removed[j]);
     const err = (j: number) => colSq[j]! / st.hinv[j * st.n + j]!;

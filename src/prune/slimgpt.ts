@@ -131,7 +131,10 @@ export async function slimGptPrune(
       step(`heads (${counts.groups[l]} of ${shape.numKvHeads} groups)`, 0);
       const st = stateOf(ir.weights.layers[l]!.o, await engine.hessian(ir, masks, l, 'attn'));
       const g = shape.numHeads / shape.numKvHeads;
-      const picked = removeGroupsGreedy(st, g * ir0.spec.headDim, counts.groups[l]!);
+      const picked = removeGroupsGreedy(st, g * ir0.spec.headDim, counts.groups[l]!, () => {
+        step(`heads (${counts.groups[l]} of ${shape.numKvHeads} groups)`, 0);
+        throwIfAborted(hooks.signal, 'SlimGPT');
+      });
       record.headOrder = picked.order.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
       record.headErrors = picked.errors;
       record.removedHeads = [...record.headOrder].sort((a, b) => a - b);
@@ -143,7 +146,10 @@ export async function slimGptPrune(
       throwIfAborted(hooks.signal, 'SlimGPT');
       step(`FFN channels (${counts.ffn[l]} of ${shape.ffnSize})`, 1);
       const st = stateOf(ir.weights.layers[l]!.down, await engine.hessian(ir, masks, l, 'ffn'));
-      const removed = removeChannelsDynamic(st, counts.ffn[l]!);
+      const removed = removeChannelsDynamic(st, counts.ffn[l]!, () => {
+        step(`FFN channels (${counts.ffn[l]} of ${shape.ffnSize})`, 1);
+        throwIfAborted(hooks.signal, 'SlimGPT');
+      });
       record.removedFfn = removed.removed;
       record.ffnGroups = removed.groups;
       record.ffnDamping = st.damping;

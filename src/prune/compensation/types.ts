@@ -14,6 +14,8 @@ export interface CompensationInput {
   plan: PruningPlan;
   /** Present whenever the method's `needs.calibration` (checked by compensate()). */
   stats?: CalibrationStats;
+  /** Called before each layer (a unit of work); may throw to cancel (e.g. CancelledError). */
+  check?: (layer: number, layers: number) => void;
 }
 
 export interface CompensationMethod extends MethodInfo {
@@ -30,13 +32,14 @@ export interface LayerRemovals {
 
 /** Maps every kept layer's weights through `fn` (removed layers and layers absent from the plan stay). */
 export function compensateLayers(
-  { ir, plan, stats }: CompensationInput,
+  { ir, plan, stats, check }: CompensationInput,
   fn: (lw: LayerWeights, removals: LayerRemovals) => LayerWeights,
 ): ModelIR {
   if (!stats) throw new Error('compensateLayers: statistics are required');
   const layers = ir.weights.layers.map((lw, i) => {
     const entry = plan.layers[i];
     if (!entry || entry.removed) return lw;
+    check?.(i, ir.weights.layers.length);
     return fn(lw, {
       attn: headChannels(entry.removedHeads, ir.spec.headDim),
       ffn: entry.removedFfn,

@@ -12,6 +12,7 @@ import { InputError } from '../../core/errors';
 import { block, cholesky, dampedCholesky } from '../../core/linalg';
 import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-blocked';
 import type { Linear } from '../../core/ir';
+import { checkpoint } from '../../core/job';
 import { hessian } from '../../core/stats';
 import type { Criterion } from '../types';
 import { columnSums, emptyScores, square } from '../units';
@@ -74,18 +75,22 @@ export const obs: Criterion = {
   source:
     'Ling et al., 2024, "SlimGPT: Layer-wise Structured Pruning for LLMs"; Frantar & Alistarh 2023 (SparseGPT); Hassibi & Stork 1993 (OBS).',
   needs: { stats: true, gram: true, maskedLoss: false },
-  async compute({ ir, stats, onProgress }) {
+  async compute({ ir, stats, onProgress, signal }) {
     if (!stats) throw new InputError('OBS needs calibration statistics; run calibration first.');
     const s = emptyScores(ir, 'obs', { heads: true, ffn: true });
-    ir.weights.layers.forEach((lw, l) => {
+    const job = { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) };
+    const total = ir.layers.length;
+    // One unit per layer (the blocked kernels take seconds at n = 3,072): cancellation waits for at most one layer.
+    for (const [l, lw] of ir.weights.layers.entries()) {
       const { numHeads: H, ffnSize: F } = ir.layers[l]!;
       const st = stats.layers[l]!;
       const n = stats.numSequences;
+      await checkpoint(job, 'OBS errors', { stage: 'obs', done: l, total, message: `OBS errors, layer ${l + 1}` });
       const e = obsLayerErrors(lw.o, lw.down, hessian(st.attnIn, n), hessian(st.ffnIn, n), ir.spec.headDim);
       s.heads!.set(e.heads, l * H);
       s.ffn!.set(e.ffn, l * F);
-      onProgress?.({ stage: 'obs', done: l + 1, total: ir.layers.length, message: `OBS errors, layer ${l + 1}` });
-    });
+    }
+    onProgress?.({ stage: 'obs', done: total, total, message: 'OBS errors done' });
     return s;
   },
 };

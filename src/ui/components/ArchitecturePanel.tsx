@@ -2,6 +2,7 @@
 import type { ArchSpec, LayerShape } from '../../core/ir';
 import { useStudio } from '../../store';
 import { bytes, compactCount, exactCount } from '../format';
+import { MemoryEstimate } from './MemoryEstimate';
 
 /** Weights of one block's linear layers (q, k, v, o and the MLP), without biases. */
 function linearWeights(spec: ArchSpec, l: LayerShape): number {
@@ -22,7 +23,10 @@ export function ArchitecturePanel() {
       <section className="panel">
         <h2 id="arch-title">Architecture</h2>
         {model ? (
-          <ArchitectureTables spec={model.spec} layers={model.layers} parameters={model.parameters} weightBytes={model.weightBytes} />
+          <>
+            <ArchitectureTables spec={model.spec} layers={model.layers} parameters={model.parameters} weightBytes={model.weightBytes} />
+            <MemoryEstimate fingerprint={model.fingerprint} />
+          </>
         ) : (
           <p className="placeholder">No model loaded yet.</p>
         )}

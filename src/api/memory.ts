@@ -1,0 +1,83 @@
+/**
+ * Memory preflight in the api: `estimateMemory(request)` (the UI's table of named parts, before
+ * loading or calibrating), and the checks the operations run before they allocate: the whole
+ * model at load (from config.json, before the weights download), a perplexity run, calibration
+ * and export. The model itself is core/memory-model.ts; the limits and advice io/memory-preflight.ts.
+ */
+import { ConfigError, throwIfAborted } from '../core/errors';
+import type { MemoryPhase, MemorySettings, ModelShape } from '../core/memory-model';
+import { shapeFromConfig } from '../arch/config';
+import { bytesPerWeight, type MemoryBudget } from '../io/memory-budget';
+import { checkMemory, memoryProblem, suggestFit } from '../io/memory-preflight';
+import { estimateMemory as modelEstimate } from '../core/memory-model';
+import { openSource } from './sources';
+import { requireModel, type LoadedModel, type StudioState } from './state';
+import type { JobOptions, MemoryReport, MemoryRequest } from './types';
+
+/** Perplexity settings the engine uses when a request names none (api/evaluation.ts: batch 8). */
+export const DEFAULT_PERPLEXITY_MEMORY = { contextLength: 128, batchSize: 8 } as const;
+
+function loadedShape(m: LoadedModel): ModelShape {
+  return { spec: m.ir.spec, layers: m.ir.layers, storedBytesPerWeight: bytesPerWeight(m.config) };
+}
+
+export function settingsOf(req: MemoryRequest): MemorySettings {
+  return {
+    perplexity: req.perplexity ?? DEFAULT_PERPLEXITY_MEMORY,
+    ...(req.calibration ? { calibration: req.calibration } : {}),
+    ...(req.generation ? { generation: req.generation } : {}),
+    ...(req.prunedFraction !== undefined ? { prunedFraction: req.prunedFraction } : {}),
+  };
+}
+
+/** The phases a request plans: always load and perplexity, the others when named. */
+function plannedPhases(s: MemorySettings): MemoryPhase[] {
+  return [
+    'load',
+    'perplexity',
+    ...(s.calibration ? (['calibration'] as const) : []),
+    ...(s.generation ? (['generation'] as const) : []),
+    'export',
+  ];
+}
+
+export function memoryReport(name: string, shape: ModelShape, req: MemoryRequest, budget: MemoryBudget | undefined): MemoryReport {
+  const settings = settingsOf(req);
+  const estimate = modelEstimate(shape, settings);
+  const phases = plannedPhases(settings);
+  const problem = budget ? memoryProblem(estimate, budget, phases) : undefined;
+  const fit = budget && problem ? suggestFit(shape, settings, budget, phases) : undefined;
+  return {
+    name,
+    estimate,
+    ...(budget ? { budget } : {}),
+    ...(problem ? { problem: problem.what } : {}),
+    ...(fit ? { fit } : {}),
+  };
+}
+
+/** StudioApi.estimateMemory: of `request.source` (reads config.json only), else of the loaded model. */
+export async function estimateMemory(state: StudioState, req: MemoryRequest, options: JobOptions = {}): Promise<MemoryReport> {
+  const budget = state.deps.memoryBudget?.();
+  if (req.source) {
+    const { files, options: loadOptions } = openSource(req.source, state.deps);
+    const bytes = await files.read('config.json', undefined, options.signal);
+    throwIfAborted(options.signal, 'Estimating memory');
+    let config: unknown;
+    try {
+      config = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    } catch (e) {
+      throw new ConfigError(`config.json in ${files.location} is not valid JSON: ${(e as Error).message}`);
+    }
+    return memoryReport(loadOptions.name ?? files.location, shapeFromConfig(config), req, budget);
+  }
+  const m = requireModel(state);
+  return memoryReport(m.ir.name, loadedShape(m), req, budget);
+}
+
+/** Before a step allocates: throws ModelTooLargeError when its phase does not fit the host's budget. */
+export function checkStep(state: StudioState, m: LoadedModel, phase: MemoryPhase, req: MemoryRequest): void {
+  const budget = state.deps.memoryBudget?.();
+  if (!budget) return;
+  checkMemory(m.ir.name, loadedShape(m), settingsOf(req), budget, [phase]);
+}

@@ -1,0 +1,153 @@
+/**
+ * The memory model and the preflight on real model shapes (GPT-2 124M, Qwen2.5-0.5B, TinyLlama
+ * 1.1B), from their published config.json. Expected numbers are written out by hand from the
+ * architectures (not from the code under test).
+ */
+import { describe, expect, it } from 'vitest';
+import { shapeFromConfig } from '../arch/config';
+import { ModelTooLargeError } from './errors';
+import { DEFAULT_MEMORY_CONSTANTS, estimateMemory, type MemoryEstimate } from './memory-model';
+import { browserMemoryBudget, GiB } from '../io/memory-budget';
+import { checkMemory } from '../io/memory-preflight';
+
+const GPT2 = { model_type: 'gpt2', n_layer: 12, n_head: 12, n_embd: 768, vocab_size: 50257, n_positions: 1024 };
+const QWEN = {
+  model_type: 'qwen2',
+  num_hidden_layers: 24,
+  hidden_size: 896,
+  num_attention_heads: 14,
+  num_key_value_heads: 2,
+  intermediate_size: 4864,
+  vocab_size: 151936,
+  max_position_embeddings: 32768,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+};
+const TINYLLAMA = {
+  model_type: 'llama',
+  num_hidden_layers: 22,
+  hidden_size: 2048,
+  num_attention_heads: 32,
+  num_key_value_heads: 4,
+  intermediate_size: 5632,
+  vocab_size: 32000,
+  max_position_embeddings: 2048,
+  tie_word_embeddings: false,
+  torch_dtype: 'bfloat16',
+};
+
+const partBytes = (e: MemoryEstimate, name: string) => e.parts.find((p) => p.name === name)?.bytes;
+
+describe('memory model: parameter counts from the shapes', () => {
+  it('GPT-2 124M: 124,439,808 parameters', () => {
+    // wte 50257*768 + wpe 1024*768 + 12 * (ln 2*768, c_attn 768*2304+2304, c_proj 768*768+768,
+    // ln 2*768, c_fc 768*3072+3072, c_proj 3072*768+768) + ln_f 2*768
+    const perLayer = 2 * 768 + 768 * 2304 + 2304 + 768 * 768 + 768 + 2 * 768 + 768 * 3072 + 3072 + 3072 * 768 + 768;
+    const byHand = 50257 * 768 + 1024 * 768 + 12 * perLayer + 2 * 768;
+    expect(byHand).toBe(124_439_808);
+    const e = estimateMemory(shapeFromConfig(GPT2), { perplexity: { contextLength: 1024, batchSize: 1 } });
+    expect(e.parameters).toBe(124_439_808);
+    expect(partBytes(e, 'ir')).toBe(124_439_808 * 4);
+    expect(partBytes(e, 'download')).toBe(124_439_808 * 4);
+  });
+
+  it('Qwen2.5-0.5B: 494,032,768 parameters, bf16 on disk', () => {
+    // embed (tied) 151936*896 + 24 * (q 896*896+896, k,v 2*(896*128+128), o 896*896,
+    // gate/up/down 3*896*4864, 2 RMSNorms 2*896) + final norm 896
+    const perLayer = 896 * 896 + 896 + 2 * (896 * 128 + 128) + 896 * 896 + 3 * 896 * 4864 + 2 * 896;
+    const byHand = 151936 * 896 + 24 * perLayer + 896;
+    expect(byHand).toBe(494_032_768);
+    const e = estimateMemory(shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 } });
+    expect(e.parameters).toBe(494_032_768);
+    expect(partBytes(e, 'download')).toBe(494_032_768 * 2);
+  });
+});
+
+describe('memory model: the named parts', () => {
+  it('GPT-2: Hessians of every layer are 963 MB; one layer at a time 80 MB', () => {
+    const settings = {
+      perplexity: { contextLength: 1024, batchSize: 1 },
+      calibration: { samples: 8, seq: 128, withHessians: true },
+    };
+    const shape = shapeFromConfig(GPT2);
+    // 12 * (768^2 + 3072^2) float64, plus sum and sum of squares per channel: 12 * 2 * (768 + 3072) float64
+    const channelSums = 12 * 2 * (768 + 3072) * 8;
+    expect(partBytes(estimateMemory(shape, settings), 'hessians')).toBe(12 * (768 ** 2 + 3072 ** 2) * 8 + channelSums);
+    expect(12 * (768 ** 2 + 3072 ** 2) * 8).toBe(962_592_768);
+    const one = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, hessianLayers: 'one' });
+    expect(partBytes(one, 'hessians')).toBe((768 ** 2 + 3072 ** 2) * 8 + channelSums);
+    const off = estimateMemory(shape, { ...settings, calibration: { ...settings.calibration, withHessians: false } });
+    expect(partBytes(off, 'hessians')).toBe(channelSums);
+  });
+
+  it('GPT-2: a 1024-token perplexity window is dominated by its float32 logits', () => {
+    const e = estimateMemory(shapeFromConfig(GPT2), { perplexity: { contextLength: 1024, batchSize: 1 } });
+    const logits = 2 * 1024 * 50257 * 4; // logits + log-softmax, 206 MB each
+    const scores = 2 * 12 * 1024 * 1024 * 4; // attention scores + probabilities
+    const hidden = 4 * 1024 * 768 * 4;
+    const mlp = 1024 * 3072 * 4;
+    expect(partBytes(e, 'perplexityActivations')).toBe(logits + scores + hidden + mlp);
+    expect(e.largestBuffer).toEqual({ label: 'ONNX graph bytes', bytes: 124_439_808 * 4 });
+    // Every phase holds the IR and the session: 2 x 498 MB; load adds the download and the graph bytes.
+    expect(e.phases.find((p) => p.phase === 'load')?.bytes).toBe(4 * 124_439_808 * 4);
+    expect(e.phases.find((p) => p.phase === 'perplexity')?.bytes).toBe(2 * 124_439_808 * 4 + logits + scores + hidden + mlp);
+  });
+
+  it('Qwen2.5-0.5B: KV cache of 1024 tokens is 2 x 24 x 2 kv heads x 64 x 1024 float32', () => {
+    const e = estimateMemory(shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 }, generation: { tokens: 1024 } });
+    expect(partBytes(e, 'kvCache')).toBe(2 * 24 * 2 * 64 * 1024 * 4 + 1024 * 151936 * 4);
+    // Sessions sharing one weight copy: the session parts vanish.
+    const shared = estimateMemory(
+      shapeFromConfig(QWEN),
+      { perplexity: { contextLength: 128, batchSize: 8 } },
+      { ...DEFAULT_MEMORY_CONSTANTS, sessionWeightCopies: 0 },
+    );
+    expect(partBytes(shared, 'evalSession')).toBe(0);
+  });
+});
+
+describe('memory preflight', () => {
+  const browser8 = browserMemoryBudget({ deviceMemory: 8 }); // 4 GiB, 2 GiB per buffer, 4 GiB wasm
+
+  it('loads GPT-2 in an 8 GB browser; refuses Qwen2.5-0.5B there with the numbers and the dominant part', () => {
+    expect(() =>
+      checkMemory('gpt2', shapeFromConfig(GPT2), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load']),
+    ).not.toThrow();
+    let err: unknown;
+    try {
+      checkMemory('qwen', shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load']);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ModelTooLargeError);
+    // bf16 download 988 MB + 3 float32 copies of 1.98 GB (IR, graph bytes, session)
+    const need = 494_032_768 * 2 + 3 * 494_032_768 * 4;
+    expect(err).toMatchObject({ neededBytes: need, availableBytes: 4 * GiB });
+    expect((err as Error).message).toMatch(
+      /load needs about 6\.44 GB, but only about 4\.00 GB is available .*largest part is Float32 weights/,
+    );
+  });
+
+  it('refuses TinyLlama 1.1B for the wasm32 heap even with plenty of RAM', () => {
+    const roomy = { bytes: 64 * GiB, source: 'test', wasmHeapLimit: 4 * GiB, arrayBufferLimit: 2 * GiB };
+    expect(() =>
+      checkMemory('tinyllama', shapeFromConfig(TINYLLAMA), { perplexity: { contextLength: 128, batchSize: 8 } }, roomy, ['load']),
+    ).toThrow(/wasm32 heap/);
+    const noWasm = { bytes: 64 * GiB, source: 'test', arrayBufferLimit: 2 * GiB };
+    expect(() =>
+      checkMemory('tinyllama', shapeFromConfig(TINYLLAMA), { perplexity: { contextLength: 128, batchSize: 8 } }, noWasm, ['load']),
+    ).toThrow(/ONNX graph bytes would be one buffer of 4\.10 GB/);
+  });
+
+  it('names the setting that fits: batch 1 for perplexity, per-layer Hessians for calibration', () => {
+    const gpt2 = shapeFromConfig(GPT2);
+    const budget = { bytes: 3 * GiB, source: 'test' };
+    expect(() => checkMemory('gpt2', gpt2, { perplexity: { contextLength: 1024, batchSize: 8 } }, budget, ['perplexity'])).toThrow(
+      expect.objectContaining({ hint: expect.stringMatching(/^A perplexity batch size of 1 would fit/) }),
+    );
+    const cal = { perplexity: { contextLength: 128, batchSize: 8 }, calibration: { samples: 16, seq: 128, withHessians: true } };
+    expect(() => checkMemory('gpt2', gpt2, cal, { bytes: 3.5 * GiB, source: 'test' }, ['calibration'])).toThrow(
+      expect.objectContaining({ hint: expect.stringMatching(/^Hessians kept for one layer at a time/) }),
+    );
+  });
+});

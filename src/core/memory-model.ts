@@ -1,0 +1,222 @@
+/**
+ * The memory model: peak bytes of the whole path (load, dense perplexity, calibration, generation,
+ * export) predicted from the shapes alone (config.json), before any weight is downloaded. Pure:
+ * named parts, each with its size, where it lives (JS heap or the wasm32 heap of onnxruntime) and
+ * the phases in which it is alive; the peak is the largest phase total. The constants describe
+ * today's engine (one weight copy per session, Hessians of every layer kept at once) and are
+ * parameters so they can follow the engine (e.g. sessions sharing one weight copy: 0 copies).
+ */
+import type { ArchSpec, LayerShape } from './ir';
+
+export type MemoryPhase = 'load' | 'perplexity' | 'calibration' | 'generation' | 'export';
+export const MEMORY_PHASES: readonly MemoryPhase[] = ['load', 'perplexity', 'calibration', 'generation', 'export'];
+
+export interface MemoryPart {
+  /** Stable id, e.g. 'hessians'. */
+  name: string;
+  /** What it is, for the UI table and error messages. */
+  label: string;
+  bytes: number;
+  /** 'wasm': inside onnxruntime's wasm32 heap (4 GiB limit); 'js': JS heap. */
+  heap: 'js' | 'wasm';
+  phases: readonly MemoryPhase[];
+}
+
+export interface MemorySettings {
+  /** Dense perplexity: window length and windows per batch. */
+  perplexity: { contextLength: number; batchSize: number };
+  /** Calibration (absent: not planned). `batchSize` sequences run at once (the engine uses 4). */
+  calibration?: { samples: number; seq: number; withHessians: boolean; batchSize?: number };
+  /** Generation with the KV cache: prompt + new tokens (absent: not planned). */
+  generation?: { tokens: number };
+  /** Fraction of the parameters pruned before export (0: the dense size, an upper bound). */
+  prunedFraction?: number;
+}
+
+export interface MemoryConstants {
+  /** Weight copies each onnxruntime session holds (1 today; 0 once sessions take the weights as inputs). */
+  sessionWeightCopies: number;
+  /** Float32 [batch, seq, vocab] buffers alive while the token loss is computed (logits, log-softmax). */
+  logitCopies: number;
+  /** Hessians kept at once: 'all' layers (today) or 'one' (sequential, per-layer streaming). */
+  hessianLayers: 'all' | 'one';
+  /** Tap outputs exist twice: in the wasm heap and copied out to JS. */
+  tapCopies: number;
+}
+
+export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
+  sessionWeightCopies: 1,
+  logitCopies: 2,
+  hessianLayers: 'all',
+  tapCopies: 2,
+};
+
+/** What the model is: its shapes and how its weights are stored. */
+export interface ModelShape {
+  spec: ArchSpec;
+  layers: readonly LayerShape[];
+  /** Bytes per weight element in the files (config torch_dtype): 2 for bf16/fp16, 4 for fp32. */
+  storedBytesPerWeight: number;
+}
+
+export interface MemoryEstimate {
+  parameters: number;
+  parts: MemoryPart[];
+  /** Total of every phase, in MEMORY_PHASES order. */
+  phases: { phase: MemoryPhase; bytes: number; wasmBytes: number }[];
+  peak: { phase: MemoryPhase; bytes: number };
+  /** The largest part alive in the peak phase. */
+  dominant: MemoryPart;
+  /** The largest single buffer (a tensor, the ONNX bytes or a logits buffer), for the 2 GB ArrayBuffer limit. */
+  largestBuffer: { label: string; bytes: number };
+}
+
+const F32 = 4;
+const F64 = 8;
+
+/** Which linear layers carry a bias: GPT-2 all of them; Qwen2 q/k/v; Llama none. */
+export function linearBiases(spec: Pick<ArchSpec, 'family' | 'modelType'>): 'all' | 'qkv' | 'none' {
+  if (spec.family === 'gpt2') return 'all';
+  return spec.modelType === 'qwen2' ? 'qkv' : 'none';
+}
+
+/** Parameters of one decoder block. */
+export function layerParameters(spec: ArchSpec, l: LayerShape): number {
+  const d = spec.hiddenSize;
+  const q = l.numHeads * spec.headDim;
+  const kv = l.numKvHeads * spec.headDim;
+  const norm = spec.norm === 'layernorm' ? 2 * d : d;
+  const bias = linearBiases(spec);
+  const attn = q > 0 ? d * q + 2 * d * kv + q * d + norm + (bias === 'all' ? q + 2 * kv + d : bias === 'qkv' ? q + 2 * kv : 0) : 0;
+  const mats = spec.gatedMlp ? 3 : 2;
+  const mlp = l.ffnSize > 0 ? mats * d * l.ffnSize + norm + (bias === 'all' ? (mats - 1) * l.ffnSize + d : 0) : 0;
+  return attn + mlp;
+}
+
+/** Parameters of the whole model from its shapes (embeddings, blocks, final norm, untied head). */
+export function shapeParameters(spec: ArchSpec, layers: readonly LayerShape[]): number {
+  const d = spec.hiddenSize;
+  const embed = spec.vocabSize * d * (spec.tiedEmbeddings ? 1 : 2);
+  const pos = spec.positions === 'learned' ? spec.maxPositions * d : 0;
+  const finalNorm = spec.norm === 'layernorm' ? 2 * d : d;
+  return embed + pos + finalNorm + layers.reduce((s, l) => s + layerParameters(spec, l), 0);
+}
+
+/** Float32 activations of one forward pass over [batch, seq] inside onnxruntime (peak of one block + the head). */
+export function forwardActivationBytes(
+  spec: ArchSpec,
+  layers: readonly LayerShape[],
+  batch: number,
+  seq: number,
+  logitCopies: number,
+): number {
+  const rows = batch * seq;
+  const widest = Math.max(3 * spec.hiddenSize, ...layers.map((l) => (spec.gatedMlp ? 2 : 1) * l.ffnSize));
+  const heads = Math.max(0, ...layers.map((l) => l.numHeads));
+  const hidden = rows * spec.hiddenSize * 4; // residual stream, normed input, attention output, block output
+  const scores = 2 * batch * heads * seq * seq; // scores and probabilities
+  const logits = logitCopies * rows * spec.vocabSize;
+  return F32 * (hidden + rows * widest + scores + logits);
+}
+
+function part(name: string, label: string, bytes: number, heap: 'js' | 'wasm', phases: readonly MemoryPhase[]): MemoryPart {
+  return { name, label, bytes: Math.max(0, Math.round(bytes)), heap, phases };
+}
+
+function calibrationParts(
+  model: ModelShape,
+  cal: NonNullable<MemorySettings['calibration']>,
+  weights: number,
+  c: MemoryConstants,
+): MemoryPart[] {
+  const { spec, layers } = model;
+  const after: MemoryPhase[] = ['calibration', 'generation', 'export'];
+  const attnW = (l: LayerShape) => l.numHeads * spec.headDim;
+  const grams = layers.map((l) => attnW(l) ** 2 + l.ffnSize ** 2);
+  const rows = Math.min(cal.samples, cal.batchSize ?? 4) * cal.seq;
+  const tapWidth = layers.reduce((s, l) => s + attnW(l) + l.ffnSize + spec.hiddenSize, spec.hiddenSize);
+  const gramOut = cal.withHessians ? grams.reduce((s, g) => s + g, 0) : 0;
+  const kept = c.hessianLayers === 'all' ? grams.reduce((s, g) => s + g, 0) : Math.max(0, ...grams);
+  const channelSums = layers.reduce((s, l) => s + 2 * (attnW(l) + l.ffnSize), 0);
+  return [
+    part('tapSession', 'Calibration session weights', weights * c.sessionWeightCopies, 'wasm', after),
+    part('tapGraph', 'Calibration graph bytes (while the session opens)', weights, 'js', ['calibration']),
+    part(
+      'calibrationTaps',
+      `Calibration taps + in-graph Grams, one batch (${rows} tokens)`,
+      c.tapCopies * F32 * (rows * tapWidth + gramOut) + forwardActivationBytes(spec, layers, rows / cal.seq, cal.seq, 1),
+      'wasm',
+      ['calibration'],
+    ),
+    part(
+      'hessians',
+      cal.withHessians
+        ? `Hessians X^T X, float64 (${c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})`
+        : 'Channel statistics',
+      F64 * ((cal.withHessians ? kept : 0) + channelSums),
+      'js',
+      after,
+    ),
+  ];
+}
+
+/** Predicted memory of the whole path: named parts, per-phase totals, the peak and what dominates it. */
+export function estimateMemory(
+  model: ModelShape,
+  settings: MemorySettings,
+  constants: MemoryConstants = DEFAULT_MEMORY_CONSTANTS,
+): MemoryEstimate {
+  const { spec, layers } = model;
+  const parameters = shapeParameters(spec, layers);
+  const weights = F32 * parameters;
+  const ctx = Math.min(settings.perplexity.contextLength, spec.maxPositions);
+  const batch = settings.perplexity.batchSize;
+  const pruned = weights * (1 - (settings.prunedFraction ?? 0));
+  const parts: MemoryPart[] = [
+    part('download', 'Weight files as stored', parameters * model.storedBytesPerWeight, 'js', ['load']),
+    part('ir', 'Float32 weights (the model)', weights, 'js', MEMORY_PHASES),
+    part('graph', 'ONNX graph bytes (while the session opens)', weights, 'js', ['load']),
+    part('evalSession', 'Inference session weights', weights * constants.sessionWeightCopies, 'wasm', MEMORY_PHASES),
+    part(
+      'perplexityActivations',
+      `Perplexity activations (${batch} x ${ctx} tokens, logits over ${spec.vocabSize})`,
+      forwardActivationBytes(spec, layers, batch, ctx, constants.logitCopies),
+      'wasm',
+      ['perplexity'],
+    ),
+  ];
+  if (settings.calibration) parts.push(...calibrationParts(model, settings.calibration, weights, constants));
+  if (settings.generation) {
+    const t = Math.min(settings.generation.tokens, spec.maxPositions);
+    const kv = layers.reduce((s, l) => s + 2 * l.numKvHeads * spec.headDim * t, 0);
+    parts.push(
+      part('generateSession', 'Generation session weights', weights * constants.sessionWeightCopies, 'wasm', ['generation', 'export']),
+      part('kvCache', `KV cache (${t} tokens) + prefill logits`, F32 * (kv + t * spec.vocabSize), 'wasm', ['generation']),
+    );
+  }
+  parts.push(
+    part('prunedIr', 'Pruned weights (sliced + compensated copies)', 2 * pruned, 'js', ['export']),
+    part('exportBytes', 'Exported ONNX bytes', pruned, 'js', ['export']),
+    part('verifySession', 'Export verification session weights', pruned * constants.sessionWeightCopies, 'wasm', ['export']),
+  );
+  const phases = MEMORY_PHASES.map((phase) => {
+    const alive = parts.filter((p) => p.phases.includes(phase));
+    const sum = (ps: MemoryPart[]) => ps.reduce((s, p) => s + p.bytes, 0);
+    return { phase, bytes: sum(alive), wasmBytes: sum(alive.filter((p) => p.heap === 'wasm')) };
+  });
+  const top = phases.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const dominant = parts.filter((p) => p.phases.includes(top.phase)).reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const buffers = [
+    { label: 'ONNX graph bytes', bytes: weights },
+    { label: 'token embedding tensor', bytes: F32 * spec.vocabSize * spec.hiddenSize },
+    { label: `perplexity logits (${batch} x ${ctx} x ${spec.vocabSize})`, bytes: F32 * batch * ctx * spec.vocabSize },
+  ];
+  return {
+    parameters,
+    parts,
+    phases,
+    peak: { phase: top.phase, bytes: top.bytes },
+    dominant,
+    largestBuffer: buffers.reduce((a, b) => (b.bytes > a.bytes ? b : a)),
+  };
+}
