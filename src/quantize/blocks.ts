@@ -30,7 +30,7 @@ export interface Int4Matrix {
 export function checkBlockSize(blockSize: number): void {
   if (!Number.isInteger(blockSize) || blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
     throw new InputError(
-      `Block size ${blockSize} is not supported.`,
+      `Block size ${blockSize} is not supported: MatMulNBits needs a power of two of at least 16.`,
       'MatMulNBits needs a power of two of at least 16; use 32 (the default), 64 or 128.',
     );
 }
