@@ -5,9 +5,10 @@
  *   latency-<backend>.json     measured vs FLOP-bound speedup for ratios 0..70%
  *   preview-<backend>.json     live preview: time to the first streamed perplexity estimate
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
+ *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative
+ * Flags: --only importance|quality|latency|preview|iterative|quantize
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -17,6 +18,7 @@ import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
+import { benchQuantize } from './quantize';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -35,6 +37,7 @@ async function main() {
     if (want('preview')) console.log('wrote', writeResult(`preview-${name}`, await benchPreview(api)));
     if (want('iterative'))
       console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
+    if (want('quantize')) console.log('wrote', writeResult(`quantize-${name}`, await benchQuantize(api, runner, (l) => console.log(l))));
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance') || want('preview'))) {
     const { benchBrowser } = await import('./browser');

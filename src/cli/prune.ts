@@ -1,4 +1,5 @@
 /** CLI `prune` and `apply`: the same api calls the UI makes, writing the export bundle to a folder. */
+import { quantMethod } from '../quantize/registry';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors';
@@ -23,6 +24,12 @@ function compensationFlag(args: ParsedArgs): Compensation {
   const c = stringFlag(args, 'compensate', 'none') as Compensation;
   if (!COMPENSATIONS.includes(c)) throw new InputError(`--compensate must be one of ${COMPENSATIONS.join(', ')}, got "${c}".`);
   return c;
+}
+
+/** --quantize int4-gptq reads the calibration sequences (GPTQ's Hessians are collected on the pruned model). */
+export function quantizeNeedsCalibration(args: ParsedArgs): boolean {
+  const q = stringFlag(args, 'quantize', 'fp32');
+  return q !== 'fp32' && quantMethod(q).needs.hessians;
 }
 
 export async function calibrateFromArgs(api: StudioApi, args: ParsedArgs, withHessians: boolean) {
@@ -100,7 +107,7 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   ] as const) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
-  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || compensation !== 'none';
+  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || compensation !== 'none' || quantizeNeedsCalibration(args);
   if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || compensation === 'obs');
   const scores = await api.computeImportance(criterion.name as CriterionName);
   if (layers > 0 && !scores.layers) await api.computeImportance('block-influence');
@@ -123,6 +130,6 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
 export async function applyCommand(api: StudioApi, args: ParsedArgs) {
   const plan = JSON.parse(readFileSync(stringFlag(args, 'plan'), 'utf8')) as PruningPlan;
   const compensation = args.flags.has('compensate') ? compensationFlag(args) : (plan.derivation?.compensation ?? 'none');
-  if (compensation !== 'none') await calibrateFromArgs(api, args, compensation === 'obs');
+  if (compensation !== 'none' || quantizeNeedsCalibration(args)) await calibrateFromArgs(api, args, compensation === 'obs');
   return applyMeasureExport(api, args, plan, compensation);
 }

@@ -85,7 +85,7 @@ describe('GPTQ', () => {
     }
     const gram = new Float64Array(k * k);
     for (let t = 0; t < tokens; t++)
-      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) gram[i * k + j] += x[t * k + i]! * x[t * k + j]!;
+      for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) gram[i * k + j] = gram[i * k + j]! + x[t * k + i]! * x[t * k + j]!;
     const err = (q: Float32Array) => {
       let e = 0;
       for (let t = 0; t < tokens; t++)
