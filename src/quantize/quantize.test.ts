@@ -14,6 +14,7 @@ import { randomIR } from '../test-util/random-ir';
 import { randomLlamaIR } from '../test-util/random-llama';
 import { checkBlockSize, dequantizeInt4, packInt4, quantizeRtn } from './blocks';
 import { quantizeGptq } from './gptq';
+import { fromHalfBits, toHalfBits } from './scalar';
 import { quantizeOnnx } from './quantize';
 import { QUANT_VARIANTS, quantMethod } from './registry';
 
@@ -149,5 +150,19 @@ describe('bad input', () => {
     const bytes = buildOnnx(randomIR({ layers: 1, hidden: 32, heads: 2, ffn: 32, vocab: 20, seed: 1 }), { logits: true });
     await expect(quantizeOnnx(bytes, { variant: 'int3' as 'int8' })).rejects.toThrow(/Unknown quantization variant "int3"/);
     await expect(quantizeOnnx(bytes, { variant: 'int4-gptq' })).rejects.toThrow(/needs calibration/);
+  });
+});
+
+describe('half floats', () => {
+  it('rounds to binary16 like IEEE 754 (nearest even, overflow to Inf, subnormals)', () => {
+    expect(toHalfBits(1)).toBe(0x3c00);
+    expect(toHalfBits(-2)).toBe(0xc000);
+    expect(toHalfBits(65504)).toBe(0x7bff);
+    expect(toHalfBits(65520)).toBe(0x7c00);
+    expect(toHalfBits(2 ** -24)).toBe(0x0001);
+    expect(toHalfBits(1 + 2 ** -11)).toBe(0x3c00); // tie -> even
+    expect(toHalfBits(1 + 3 * 2 ** -11)).toBe(0x3c02); // tie -> even (up)
+    for (const x of [0.1, -3.14159, 1e-5, 1234.5])
+      expect(Math.abs(fromHalfBits(toHalfBits(x)) - x)).toBeLessThanOrEqual(Math.max(Math.abs(x) * 2 ** -11, 2 ** -25));
   });
 });
