@@ -6,11 +6,12 @@
  *   preview-<backend>.json     live preview: time to the first streamed perplexity estimate
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
  *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
- * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
- * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
+ *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
- * Flags: --only importance|quality|latency|preview|iterative|generate|linalg|scale; --scalar (linalg without WebAssembly SIMD)
+ * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
+ * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
+ * Flags: --only importance|quality|latency|preview|iterative|generate|quantize|linalg|scale; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -23,6 +24,7 @@ import { benchIterative } from './iterative';
 import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
+import { benchQuantize } from './quantize';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -52,6 +54,7 @@ async function main() {
       const o = { promptTokens: 32, newTokens: 32, rounds: 5, scale: args.includes('--scale'), log: (l: string) => console.log(l) };
       console.log('wrote', writeResult(`generate-${name}`, await benchGenerate(runner, api.state.loaded!.ir, o)));
     }
+    if (want('quantize')) console.log('wrote', writeResult(`quantize-${name}`, await benchQuantize(api, runner, (l) => console.log(l))));
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance') || want('preview'))) {
     const { benchBrowser } = await import('./browser');

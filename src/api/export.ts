@@ -31,6 +31,7 @@ function prunedSubject(m: LoadedModel, p: PrunedModel): ExportSubject {
       label: 'masked preview of the same plan on the (compensated) full-size model',
     },
     probe: probeIds(m),
+    ...(m.calibration ? { calibration: m.calibration.set.sequences } : {}),
   };
 }
 

@@ -1,20 +1,33 @@
 /** Writes the applied model's verified export bundle (StudioApi.exportModel) to a folder; the summary fields every command prints. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
 import { EXPORT_FORMATS, type ExportFormat, type ExportOptions, type StudioApi } from '../api';
+import { quantMethod } from '../quantize/registry';
 import { stringFlag, type ParsedArgs } from './args';
 
-/** --format onnx (default) | safetensors. */
+/** --format onnx (default) | safetensors; --quantize fp16|int8|int4-rtn|int4-gptq (ONNX only; default fp32). */
 export function exportRequest(args: ParsedArgs): ExportOptions {
   const format = stringFlag(args, 'format', 'onnx') as ExportFormat;
   if (!EXPORT_FORMATS.includes(format)) throw new InputError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${format}".`);
-  return { format, dtype: 'fp32' };
+  const quantize = stringFlag(args, 'quantize', 'fp32');
+  if (quantize !== 'fp32') quantMethod(quantize);
+  if (quantize !== 'fp32' && format !== 'onnx')
+    throw new InputError(
+      `--quantize ${quantize} writes ONNX (MatMulNBits / MatMulInteger); ${format} is written in fp32 only.`,
+      'Drop --format or --quantize.',
+    );
+  return { format, dtype: quantize as ExportOptions['dtype'] };
 }
 
 export async function writeBundle(api: StudioApi, out: string, request: ExportOptions) {
   const bundle = await api.exportModel(request);
   mkdirSync(out, { recursive: true });
-  for (const f of bundle.files) writeFileSync(join(out, f.name), f.bytes);
+  // each file goes to a temporary name first, then is renamed: no half-written file under its real name
+  for (const f of bundle.files) {
+    const tmp = join(out, `.${f.name}.partial-${process.pid}`);
+    writeFileSync(tmp, f.bytes);
+    renameSync(tmp, join(out, f.name));
+  }
   return { out, files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })), verification: bundle.verification };
 }

@@ -14,6 +14,7 @@ import { dirSource } from './dir-source';
 import { applyCommand, pruneCommand } from './prune';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
 import { SLIMGPT_USAGE, slimGptCommand } from './slimgpt';
+import { QUANTIZE_USAGE, quantizeCommand } from './quantize';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
@@ -25,6 +26,7 @@ const USAGE = `usage:
   prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>
 ${ITERATE_USAGE}
 ${SLIMGPT_USAGE}
+${QUANTIZE_USAGE}
   prune, apply, iterate and slimgpt write the verified bundle in --format ${EXPORT_FORMATS.join('|')} (default onnx).`;
 
 async function openStudio(args: ParsedArgs) {
@@ -98,6 +100,7 @@ const COMMANDS: Record<string, (args: ParsedArgs) => Promise<unknown>> = {
   apply: (args) => withStudio(args, (api) => applyCommand(api, args)),
   iterate: (args) => withStudio(args, (api) => iterateCommand(api, args)),
   slimgpt: (args) => withStudio(args, (api) => slimGptCommand(api, args)),
+  quantize: (args) => withStudio(args, (api) => quantizeCommand(api, args)),
 };
 
 async function main(argv: string[]): Promise<number> {

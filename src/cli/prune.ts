@@ -1,4 +1,5 @@
 /** CLI `prune` and `apply`: the same api calls the UI makes, writing the export bundle to a folder. */
+import { quantMethod } from '../quantize/registry';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors';
@@ -25,6 +26,12 @@ function compensationFlag(args: ParsedArgs): Compensation {
   const c = stringFlag(args, 'compensate', 'none') as Compensation;
   if (!COMPENSATIONS.includes(c)) throw new InputError(`--compensate must be one of ${COMPENSATIONS.join(', ')}, got "${c}".`);
   return c;
+}
+
+/** --quantize int4-gptq reads the calibration sequences (GPTQ's Hessians are collected on the pruned model). */
+export function quantizeNeedsCalibration(args: ParsedArgs): boolean {
+  const q = stringFlag(args, 'quantize', 'fp32');
+  return q !== 'fp32' && quantMethod(q).needs.hessians;
 }
 
 export async function calibrateFromArgs(api: StudioApi, args: ParsedArgs, withHessians: boolean) {
@@ -103,7 +110,7 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
   const needs = getCompensation(compensation).needs;
-  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration;
+  const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration || quantizeNeedsCalibration(args);
   if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || needs.hessians);
   const scores = await api.computeImportance(criterion.name as CriterionName);
   if (layers > 0 && !scores.layers) await api.computeImportance('block-influence');
@@ -127,6 +134,6 @@ export async function applyCommand(api: StudioApi, args: ParsedArgs) {
   const plan = JSON.parse(readFileSync(stringFlag(args, 'plan'), 'utf8')) as PruningPlan;
   const compensation = args.flags.has('compensate') ? compensationFlag(args) : asCompensation(plan.derivation?.compensation ?? 'none');
   const needs = getCompensation(compensation).needs;
-  if (needs.calibration) await calibrateFromArgs(api, args, needs.hessians);
+  if (needs.calibration || quantizeNeedsCalibration(args)) await calibrateFromArgs(api, args, needs.hessians);
   return applyMeasureExport(api, args, plan, compensation);
 }

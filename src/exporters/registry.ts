@@ -5,6 +5,7 @@
  */
 import { InputError } from '../core/errors';
 import type { Runner } from '../core/runner';
+import { quantMethod } from '../quantize/registry';
 import { onnxExporter } from './onnx';
 import { safetensorsExporter } from './safetensors';
 import type { Exporter, ExportFile, ExportOptions, ExportProgress, ExportSubject, ExportVerification } from './types';
@@ -15,6 +16,11 @@ export const EXPORT_FORMATS = EXPORTERS.map((e) => e.format);
 
 /** Largest |Δlogit| a written model may show against its reference. */
 export const EXPORT_TOLERANCE = 1e-3;
+
+/** EXPORT_TOLERANCE for fp32; a quantized variant's own (src/quantize/methods). */
+export function exportTolerance(dtype: ExportOptions['dtype']): number {
+  return dtype === 'fp32' ? EXPORT_TOLERANCE : quantMethod(dtype).tolerance;
+}
 
 export function exporterFor(options: ExportOptions): Exporter {
   const e = EXPORTERS.find((x) => x.format === options.format);
@@ -38,10 +44,10 @@ export async function writeVerified(
 ): Promise<VerifiedFiles> {
   const exporter = exporterFor(options);
   onProgress?.({ stage: 'export', done: 0, total: 2, message: `Writing ${exporter.label}` });
-  const files = exporter.write(subject.ir, options);
+  const files = exporter.writeAsync ? await exporter.writeAsync(subject, options, runner) : exporter.write(subject.ir, options);
   onProgress?.({ stage: 'export', done: 1, total: 2, message: 'Re-opening the export and checking it against the preview' });
   const verification = await exporter.verify(files, subject, runner);
-  if (!(verification.maxAbsLogitDiff < EXPORT_TOLERANCE)) {
+  if (!(verification.maxAbsLogitDiff < exportTolerance(options.dtype))) {
     throw new InputError(
       `The exported model differs from the preview (max |Δlogit| = ${verification.maxAbsLogitDiff.toExponential(2)}).`,
       'This is a bug in Prune Studio; please report it with the plan file.',

@@ -10,8 +10,8 @@ import type { Feeds, Runner } from '../core/runner';
 
 /** Model file formats the studio writes. */
 export type ExportFormat = 'onnx' | 'safetensors';
-/** Weight precision of the written model (quantized variants come with the quantization issue). */
-export type ExportDtype = 'fp32';
+/** Weight precision of the written model: fp32, or a quantization variant (src/quantize, ONNX only). */
+export type ExportDtype = 'fp32' | 'fp16' | 'int8' | 'int4-rtn' | 'int4-gptq';
 
 export interface ExportOptions {
   format: ExportFormat;
@@ -49,6 +49,8 @@ export interface ExportSubject {
   ir: ModelIR;
   reference: ExportReference;
   probe: readonly number[];
+  /** Calibration sequences (token ids) for quantization variants that need Hessians (GPTQ). */
+  calibration?: readonly (readonly number[])[];
 }
 
 export interface Exporter {
@@ -62,6 +64,8 @@ export interface Exporter {
   readonly cardLine: string;
   /** The model file(s), in bundle order (first: the model). */
   write(ir: ModelIR, options: ExportOptions): ExportFile[];
+  /** When present, used instead of `write` (steps that run the model first, e.g. GPTQ's Hessians). */
+  writeAsync?(subject: ExportSubject, options: ExportOptions, runner: Runner): Promise<ExportFile[]>;
   /** Re-loads the written files through the runner and measures them against the reference. */
   verify(files: readonly ExportFile[], subject: ExportSubject, runner: Runner): Promise<ExportVerification>;
 }

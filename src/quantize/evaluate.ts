@@ -1,0 +1,49 @@
+/**
+ * Perplexity of any logits graph (an exported model.onnx or a quantized variant), by the studio's
+ * protocol (eval/perplexity.ts windows, scored once each): logits from the runner, the next-token
+ * NLL (log-sum-exp in float64) in JS. Used to measure each quantized bundle file itself.
+ */
+import { asFloat32, int64Tensor, type Runner } from '../core/runner';
+import { accumulateScored, batchWindows, NllAccumulator, planWindows, windowFeeds } from '../eval/perplexity';
+
+export interface FilePerplexity {
+  perplexity: number;
+  tokens: number;
+  context: number;
+  stride: number;
+}
+
+/** -log softmax(logits row)[label] for each position of [rows, vocab] logits. */
+export function logitsNll(logits: Float32Array, labels: readonly number[], vocab: number): Float32Array {
+  const out = new Float32Array(labels.length);
+  for (let r = 0; r < labels.length; r++) {
+    let max = -Infinity;
+    for (let v = 0; v < vocab; v++) max = Math.max(max, logits[r * vocab + v]!);
+    let sum = 0;
+    for (let v = 0; v < vocab; v++) sum += Math.exp(logits[r * vocab + v]! - max);
+    out[r] = max + Math.log(sum) - logits[r * vocab + labels[r]!]!;
+  }
+  return out;
+}
+
+export async function logitsModelPerplexity(
+  runner: Runner,
+  bytes: Uint8Array,
+  ids: readonly number[],
+  vocab: number,
+  context = 128,
+  stride = 64,
+): Promise<FilePerplexity> {
+  const session = await runner.open(bytes);
+  const acc = new NllAccumulator();
+  try {
+    for (const batch of batchWindows(planWindows(ids.length, context, stride), 8)) {
+      const { inputIds, labels, len } = windowFeeds(ids, batch);
+      const out = await session.run({ input_ids: int64Tensor(inputIds, [batch.length, len]) }, ['logits']);
+      accumulateScored(acc, batch, logitsNll(asFloat32(out.logits, 'logits'), labels, vocab), len);
+    }
+  } finally {
+    await session.release();
+  }
+  return { perplexity: acc.perplexity, tokens: acc.count, context, stride };
+}
