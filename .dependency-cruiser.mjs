@@ -5,7 +5,7 @@
  */
 
 /** The pure engine: no DOM, no UI libraries, no onnxruntime, no worker plumbing. */
-const ENGINE = '^src/(core|io|arch|graph|saliency|prune|eval|api|exporters)/';
+const ENGINE = '^src/(core|io|arch|graph|saliency|prune|eval|api|exporters|quantize)/';
 /** Test files and test helpers may reach across rooms to build fixtures (golden tests build the studio api). */
 const TESTS = ['\\.test\\.tsx?$', '^src/test-util/'];
 /** A package in node_modules (the path dependency-cruiser resolves to, symlinked install or not). */

@@ -7,7 +7,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 
-const ENGINE = ['core', 'io', 'arch', 'graph', 'saliency', 'prune', 'eval', 'exporters', 'api'].map((d) => `src/${d}/**/*.ts`);
+const ENGINE = ['core', 'io', 'arch', 'graph', 'saliency', 'prune', 'eval', 'exporters', 'quantize', 'api'].map((d) => `src/${d}/**/*.ts`);
 
 export default tseslint.config(
   {

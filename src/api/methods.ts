@@ -12,3 +12,5 @@ export { asCompensation, COMPENSATIONS, getCompensation, type Compensation } fro
 export { getRecovery, RECOVERIES, type Recovery } from '../prune/recovery/registry';
 export { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../prune/slimgpt';
 export { EXPORT_FORMATS } from '../exporters/registry';
+export { quantMethod, QUANT_VARIANTS } from '../quantize/registry';
+export { emptyPlan } from '../core/plan';

@@ -19,6 +19,7 @@ import { logitsOnnx } from '../exporters/onnx';
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
+import { modelFilePerplexity } from './model-file';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
 import { checkStep, estimateMemory } from './memory';
@@ -105,6 +106,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       if (m.pruned) checkStep(state, m, 'export', { prunedFraction: 1 - m.pruned.summary.parameters / parameterCount(m.ir) });
       return exportModel(state, m, request, options);
     },
+    modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
   };

@@ -51,6 +51,15 @@ export interface ModelSummary {
   backend: BackendInfo;
 }
 
+/** modelFilePerplexity: the file's and the fp32 model's perplexity over the same windows. */
+export interface ModelFilePerplexity {
+  fp32: number;
+  file: number;
+  tokens: number;
+  context: number;
+  stride: number;
+}
+
 export interface PerplexityRequest {
   /** The text to score; the UI passes the shipped evaluation text by default. */
   text: string;
@@ -341,6 +350,8 @@ export interface StudioApi {
    * the format's exporter (src/exporters) and verified by re-loading it.
    */
   exportModel(request?: Partial<ExportOptions>, options?: JobOptions): Promise<ExportBundle>;
+  /** Perplexity of a written model file (e.g. a quantized variant) and of the loaded fp32 model on the same tokens. */
+  modelFilePerplexity(file: Uint8Array, request: PerplexityRequest): Promise<ModelFilePerplexity>;
   /**
    * Iterative prune-and-recover on the calibration set (calibrate first); the result becomes the
    * applied model (as applyPlan), so exportModel and target 'pruned' work on it.

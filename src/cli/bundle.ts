@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../core/errors';
 import { EXPORT_FORMATS, type ExportFormat, type ExportOptions, type StudioApi } from '../api';
-import { quantMethod } from '../quantize/registry';
+import { quantMethod } from '../api';
 import { stringFlag, type ParsedArgs } from './args';
 
 /** --format onnx (default) | safetensors; --quantize fp16|int8|int4-rtn|int4-gptq (ONNX only; default fp32). */

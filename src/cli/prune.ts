@@ -1,5 +1,5 @@
 /** CLI `prune` and `apply`: the same api calls the UI makes, writing the export bundle to a folder. */
-import { quantMethod } from '../quantize/registry';
+import { quantMethod } from '../api';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors';

@@ -3,12 +3,7 @@
  * written through the exporters room (write, re-load, logits checked against the fp32 model), with
  * the perplexity of the written file next to the fp32 one on the same tokens.
  */
-import { emptyPlan } from '../core/plan';
-import type { createStudioApi } from '../api/studio';
-import { tokensOf } from '../api/state';
-import { logitsModelPerplexity } from '../quantize/evaluate';
-import { quantMethod } from '../quantize/registry';
-import { buildOnnx } from '../graph/build';
+import { emptyPlan, quantMethod, type createStudioApi } from '../api';
 import { stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
 import { calibrateFromArgs, perplexityRequest } from './prune';
@@ -23,17 +18,13 @@ export async function quantizeCommand(api: ReturnType<typeof createStudioApi>, a
   const m = api.state.loaded!;
   await api.applyPlan({ plan: emptyPlan(m.ir, 'dense'), compensation: 'none' });
   const bundle = await writeBundle(api, stringFlag(args, 'out'), exportRequest(args));
-  const req = perplexityRequest(args);
-  const ids = tokensOf(m, req.textName, req.text, req.maxTokens).slice(0, req.maxTokens);
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
   const written = new Uint8Array(readFileSync(join(bundle.out, method.file)));
-  const vocab = m.ir.spec.vocabSize;
-  const fp32 = await logitsModelPerplexity(api.state.deps.runner, buildOnnx(m.ir, { logits: true }), ids, vocab);
-  const quantized = await logitsModelPerplexity(api.state.deps.runner, written, ids, vocab);
+  const p = await api.modelFilePerplexity(written, perplexityRequest(args));
   return {
     ...bundle,
     variant,
-    perplexity: { fp32: fp32.perplexity, [variant]: quantized.perplexity, tokens: quantized.tokens, context: 128, stride: 64 },
+    perplexity: { fp32: p.fp32, [variant]: p.file, tokens: p.tokens, context: p.context, stride: p.stride },
   };
 }
