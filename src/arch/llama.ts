@@ -97,12 +97,26 @@ function slidingWindowLimit(c: ConfigObject, maxPositions: number): number {
   return Math.min(maxPositions, positiveInt(c, 'sliding_window'));
 }
 
+const ARCHITECTURES: Readonly<Record<string, string>> = {
+  llama: 'LlamaForCausalLM',
+  qwen2: 'Qwen2ForCausalLM',
+  mistral: 'MistralForCausalLM',
+};
+
+/** An o / down bias (bias compensation) has no slot in these checkpoints (toTensors refuses it too). */
+function hubIncompatibility(ir: ModelIR): string | undefined {
+  const i = ir.weights.layers.findIndex((l) => [l.o.bias, l.down.bias].some((b) => b?.data.some((x) => x !== 0)));
+  return i < 0
+    ? undefined
+    : `layer ${i} has an output-projection bias (bias compensation), which ${ARCHITECTURES[ir.spec.modelType] ?? 'LlamaForCausalLM'} has no slot for.`;
+}
+
 function writeConfig(ir: ModelIR): Record<string, unknown> {
   const s = ir.spec;
   const l = ir.layers[0]!;
   return {
     model_type: s.modelType,
-    architectures: [s.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [ARCHITECTURES[s.modelType] ?? 'LlamaForCausalLM'],
     hidden_size: s.hiddenSize,
     intermediate_size: l.ffnSize,
     num_hidden_layers: ir.layers.length,
@@ -208,6 +222,7 @@ export const llamaAdapter: FamilyAdapter = {
   ignoredTensors: /(^|\.)rotary_emb\.inv_freq$/,
   readConfig,
   writeConfig,
+  hubIncompatibility,
   fromTensors,
   toTensors,
 };
