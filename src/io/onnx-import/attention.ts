@@ -188,7 +188,8 @@ function headDimOf(g: GraphIndex, region: Region, rows: number, where: string): 
     const shape = g.shapeEntries(n.inputs[1]);
     const dh = shape?.[shape.length - 1];
     const heads = shape?.[shape.length - 2];
-    if (dh === undefined || !(dh > 0) || rows % dh !== 0 || dh === rows) continue;
+    // A single head (a pruned layer) only counts when the shape says so: [.., 1, head_dim].
+    if (dh === undefined || !(dh > 0) || rows % dh !== 0 || (dh === rows && heads !== 1)) continue;
     if (heads !== undefined && heads !== -1 && heads !== 0 && heads * dh !== rows) continue;
     return dh;
   }
