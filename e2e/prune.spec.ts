@@ -117,7 +117,17 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
   expect(download.suggestedFilename()).toBe('demo-gpt2-pruned.zip');
   const zipPath = await download.path();
   const files = unzipSync(new Uint8Array(readFileSync(zipPath)));
-  expect(Object.keys(files)).toEqual(expect.arrayContaining(['model.onnx', 'config.json', 'plan.json', 'tokenizer.json', 'README.md']));
+  expect(Object.keys(files)).toEqual(
+    expect.arrayContaining([
+      'onnx/model.onnx',
+      'config.json',
+      'generation_config.json',
+      'plan.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'README.md',
+    ]),
+  );
   await expect(page.getByTestId('export-verification')).toContainText('max |Δlogit|');
 
   const plan = JSON.parse(strFromU8(files['plan.json']!)) as Plan;
@@ -128,7 +138,7 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
   expect(config.prune_studio.layers.map((l) => l.num_heads)).toEqual(kept.map((l) => plan.model.numHeads - l.removedHeads.length));
   expect(config.prune_studio.layers.map((l) => l.original_index)).toEqual(kept.map((l) => l.index));
 
-  const session = await ort.InferenceSession.create(files['model.onnx']!);
+  const session = await ort.InferenceSession.create(files['onnx/model.onnx']!);
   const ids = [464, 1468, 582, 3114, 379, 262, 5417, 290].map((t) => t % vocab);
   const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) });
   const logits = out.logits!;

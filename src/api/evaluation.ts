@@ -1,6 +1,6 @@
 /** Api operations that evaluate a model: perplexity (dense, masked preview, pruned), latency, generation. */
-import { throwIfAborted } from '../core/errors';
-import type { ModelIR } from '../core/ir';
+import { InputError, throwIfAborted } from '../core/errors';
+import { isUniform, type ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { buildOnnx } from '../graph/build';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
@@ -25,11 +25,28 @@ import type {
 
 /** Mask inputs for a (uniform) model: the calibration module's feeds, sized from the IR. */
 export function maskFeeds(ir: ModelIR, m: MaskSet): Feeds {
+  if (!isUniform(ir)) {
+    throw new InputError(
+      'This model has layers of different shapes (a loaded pruned export): masked previews, importance scores and further pruning need layers of one shape.',
+      'Evaluate, generate and export it as it is, or load the original model and apply a plan that combines both prunings.',
+    );
+  }
   return calibrationMaskFeeds(m, ir.layers.length, ir.layers[0]?.numHeads ?? 0, ir.layers[0]?.ffnSize ?? 0);
 }
 
 export function denseMaskSet(ir: ModelIR): MaskSet {
   return onesMasks(ir.layers.length, ir.layers[0]?.numHeads ?? 0, ir.layers[0]?.ffnSize ?? 0);
+}
+
+/**
+ * Whether the loaded model's evaluation graph has mask inputs: only a model whose layers share one
+ * shape (a pruned export re-loaded with per-layer shapes is evaluated without masks).
+ */
+export const hasMaskInputs = (ir: ModelIR): boolean => isUniform(ir);
+
+/** Feeds that make the evaluation graph the plain dense model: all-ones masks, or nothing without mask inputs. */
+export function denseFeeds(ir: ModelIR): Feeds {
+  return hasMaskInputs(ir) ? maskFeeds(ir, denseMaskSet(ir)) : {};
 }
 
 /** Streams perplexity over `session` (a token-loss graph); `extraFeeds` carries masks when the graph has them. */

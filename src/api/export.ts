@@ -2,11 +2,16 @@
  * The one export function of the api (StudioApi.exportModel; the UI, the CLI commands and the
  * tests call it): the applied model through the exporter of the requested format (src/exporters:
  * write, re-load, compare with the masked preview of the same plan), then the bundle's metadata
- * files: config.json with per-layer shapes, tokenizer.json, plan.json and the model card.
+ * files in the Hub / transformers.js model-repo layout: config.json (per-layer shapes, Hub keys when
+ * the layers share one shape; docs/export-bundle.md), generation_config.json, tokenizer.json,
+ * tokenizer_config.json, plan.json and the model card. Every bundle loads back into the studio
+ * (loadModel on the folder or its files): src/api/roundtrip.test.ts.
  */
 import { InputError } from '../core/errors';
 import { DEFAULT_EXPORT_OPTIONS, type ExportOptions, type ExportSubject } from '../exporters/types';
+import { generationConfig, tokenizerConfig } from '../exporters/metadata';
 import { writeVerified } from '../exporters/registry';
+import type { FileSource } from '../io/source';
 import { planMasks } from '../prune/masks';
 import { maskFeeds } from './evaluation';
 import { modelCard, prunedConfig } from './model-card';
@@ -42,6 +47,17 @@ function exportOptions(request: Partial<ExportOptions> | undefined): ExportOptio
   return options;
 }
 
+/** A small JSON file of the source model folder, or undefined when it has none (or it is not JSON). */
+async function optionalJson(source: FileSource, name: string): Promise<unknown> {
+  if (!(await source.has(name))) return undefined;
+  const bytes = await source.read(name);
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function exportModel(
   state: StudioState,
   m: LoadedModel,
@@ -49,19 +65,19 @@ export async function exportModel(
   options: JobOptions,
 ): Promise<ExportBundle> {
   const p = requirePruned(m);
-  const { exporter, files, verification } = await writeVerified(
-    exportOptions(request),
-    prunedSubject(m, p),
-    state.deps.runner,
-    options.onProgress,
-  );
+  const chosen = exportOptions(request);
+  const { exporter, files, verification } = await writeVerified(chosen, prunedSubject(m, p), state.deps.runner, options.onProgress);
   const enc = new TextEncoder();
+  const json = (name: string, value: unknown) => ({ name, bytes: enc.encode(JSON.stringify(value, null, 2)) });
+  const config = prunedConfig(m, p, exporter, chosen);
   const bundle = [
     ...files,
-    { name: 'config.json', bytes: enc.encode(JSON.stringify(prunedConfig(m, p, exporter.format), null, 2)) },
+    json('config.json', config),
+    json('generation_config.json', generationConfig(config, await optionalJson(m.source, 'generation_config.json'))),
     ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson }] : []),
-    { name: 'plan.json', bytes: enc.encode(JSON.stringify(p.summary.plan, null, 2)) },
-    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter.cardLine)) },
+    json('tokenizer_config.json', tokenizerConfig(p.ir, config, m.tokenizerJson, await optionalJson(m.source, 'tokenizer_config.json'))),
+    json('plan.json', p.summary.plan),
+    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter)) },
   ];
   options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
   return { files: bundle, verification };

@@ -110,7 +110,7 @@ describe('generate with the KV cache', () => {
     await api.computeImportance('magnitude');
     const plan = await api.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
     await api.applyPlan({ plan, compensation: 'none' });
-    const model = (await api.exportModel()).files.find((f) => f.name === 'model.onnx')!.bytes;
+    const model = (await api.exportModel()).files.find((f) => f.name === 'onnx/model.onnx')!.bytes;
     await expectSameAsUncached(api, model, { ...SHORT, target: 'pruned' });
     await expectSameAsUncached(api, model, { ...LONG, target: 'pruned' });
     expect(opened.filter((inputs) => inputs.includes('past_key_values.0.key'))).toHaveLength(2);

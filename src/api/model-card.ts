@@ -1,31 +1,44 @@
 /**
- * Export metadata: config.json with per-layer shapes (the family adapter names the layer-count
- * key), and a model card (README.md).
+ * Export metadata: config.json (exporters/hub-config.ts: Hub-layout top-level keys when the layers
+ * share one shape, per-layer shapes in `prune_studio.layers` always; docs/export-bundle.md), and a
+ * model card (README.md) that says how to load the bundle.
  */
-import { adapterFor } from '../arch/registry';
 import { planCounts } from '../core/plan';
+import { bundleConfig, hubLayout } from '../exporters/hub-config';
+import type { Exporter, ExportOptions } from '../exporters/types';
 import type { LoadedModel, PrunedModel } from './state';
 import type { ExportBundle, PerplexityResult } from './types';
 
-/** `format`: the exporter's format (exporters/types.ts), recorded in `prune_studio.format`. */
-export function prunedConfig(m: LoadedModel, p: PrunedModel, format: string): Record<string, unknown> {
+/** config.json of the bundle; the exporter's format is recorded in `prune_studio.format`. */
+export function prunedConfig(m: LoadedModel, p: PrunedModel, exporter: Exporter, options: ExportOptions): Record<string, unknown> {
   const base = (m.config && typeof m.config === 'object' ? m.config : {}) as Record<string, unknown>;
-  return {
-    ...base,
-    [adapterFor(m.ir.spec).layerCountKey]: p.ir.layers.length,
-    prune_studio: {
-      format,
+  return bundleConfig({
+    base,
+    ir: p.ir,
+    pruneStudio: {
+      format: exporter.format,
+      dtype: options.dtype,
       source_model: m.ir.name,
       compensation: p.summary.compensation,
       ...(p.summary.recovery ? { recovery: p.summary.recovery } : {}),
-      layers: p.ir.layers.map((l, i) => ({
-        original_index: p.ir.originalLayerIndex[i],
-        num_heads: l.numHeads,
-        num_kv_heads: l.numKvHeads,
-        ffn_size: l.ffnSize,
-      })),
     },
-  };
+    ...(exporter.config ? { exporter: exporter.config(p.ir, options) } : {}),
+  });
+}
+
+/** The "Loading" section: who reads which file, and what a pruned shape means for each reader. */
+function loadingText(p: PrunedModel, format: string): string {
+  const layout = hubLayout(p.ir);
+  const studio =
+    '- **Prune Studio** loads this folder as is (CLI `--model <folder>`, or pick the folder in the UI); per-layer shapes come from `config.json` `prune_studio.layers`.';
+  const torch = layout.ok
+    ? `- **transformers / PyTorch**: the layers share one shape, so the top-level keys of \`config.json\` describe the pruned model${format === 'safetensors' ? ' and `AutoModelForCausalLM.from_pretrained(<folder>)` loads `model.safetensors` directly' : ' (export with `--format safetensors` for weights transformers loads directly)'}.`
+    : `- **transformers / PyTorch**: not loadable with the stock model class: ${layout.reason} The top-level keys of \`config.json\` keep the source model's geometry (head_dim); build each layer with its own sizes from \`prune_studio.layers\` (num_heads, num_kv_heads, ffn_size) and load the tensors${format === 'safetensors' ? ' of `model.safetensors` (checkpoint names, [out, in] / Conv1D layout as in the source)' : ''} into it.`;
+  const tjs =
+    format === 'onnx'
+      ? `- **transformers.js**: the folder follows its model-repo layout (\`config.json\`, \`generation_config.json\`, \`tokenizer.json\`, \`tokenizer_config.json\`, \`onnx/model.onnx\`, \`transformers.js_config.dtype\` fp32). TODO (issue 12): the graph has no KV cache yet (inputs \`input_ids\` only); transformers.js text generation needs the with-past graph, and for layers with different key/value head counts it sizes the empty past from \`num_key_value_heads\` of \`config.json\` (one count for all layers) — unverified here.`
+      : '';
+  return [studio, torch, tjs].filter((x) => x !== '').join('\n');
 }
 
 function recoveryText(p: PrunedModel): string {
@@ -42,7 +55,13 @@ function pplLine(label: string, r: PerplexityResult | undefined): string {
 }
 
 /** `modelFiles`: the exporter's line describing the model file(s) (exporters/*.ts `cardLine`). */
-export function modelCard(m: LoadedModel, p: PrunedModel, verification: ExportBundle['verification'], modelFiles: string): string {
+export function modelCard(
+  m: LoadedModel,
+  p: PrunedModel,
+  verification: ExportBundle['verification'],
+  exporter: Pick<Exporter, 'cardLine' | 'format'>,
+): string {
+  const modelFiles = exporter.cardLine;
   const c = planCounts(p.summary.plan);
   const lat = (r: PrunedModel['latency']) =>
     r
@@ -73,7 +92,12 @@ ${pplLine('pruned perplexity', p.perplexity)}
 
 ## Files
 - ${modelFiles}
+- \`config.json\`: the source model's config with the pruned layer count (and, when the layers share one shape, its top-level shape keys); \`prune_studio.layers\` lists every layer's \`num_heads\`, \`num_kv_heads\`, \`ffn_size\` and \`original_index\` (see docs/export-bundle.md in Prune Studio).
+- \`generation_config.json\`, \`tokenizer.json\`, \`tokenizer_config.json\`: generation defaults and the tokenizer, as in a Hub model repo.
 - \`plan.json\`: the pruning plan (indices in the original model's numbering).
+
+## Loading
+${loadingText(p, exporter.format)}
 
 Verified on export: re-opened in a fresh onnxruntime session; max |Δlogit| against the ${verification.reference} = ${verification.maxAbsLogitDiff.toExponential(2)} over ${verification.positions} positions.
 `;

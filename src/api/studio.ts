@@ -10,7 +10,7 @@ import { loadModelIR } from '../arch/load';
 import { buildOnnx } from '../graph/build';
 import { loadTokenizer } from '../io/tokenizer';
 import { criterionInfos } from '../saliency/registry';
-import { compareLatency, denseMaskSet, generate, maskFeeds, measureLatency, streamPerplexity } from './evaluation';
+import { compareLatency, denseFeeds, generate, hasMaskInputs, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance, restoreScores } from './importance';
 import { modelFingerprint } from '../core/fingerprint';
 import { allocatePlan, applyPlan, previewPlan, prunedPerplexity } from './pruning';
@@ -36,7 +36,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
   const tokenizerJson = await files.read('tokenizer.json');
   options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building ONNX graph' });
-  const graph = buildOnnx(ir, { masks: true, tokenLoss: true, logits: false });
+  const graph = buildOnnx(ir, { masks: hasMaskInputs(ir), tokenLoss: true, logits: false });
   options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Opening inference session' });
   const evalSession = await state.deps.runner.open(graph);
   throwIfAborted(options.signal, 'Loading the model');
@@ -81,7 +81,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       const m = model();
       checkStep(state, m, 'perplexity', { perplexity: { contextLength: req.contextLength, batchSize: req.batchSize ?? 8 } });
       if (req.target === 'pruned') return prunedPerplexity(m, req, options);
-      const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, maskFeeds(m.ir, denseMaskSet(m.ir)), options);
+      const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, denseFeeds(m.ir), options);
       m.denseResults.perplexity = result;
       return result;
     },

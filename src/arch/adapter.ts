@@ -33,8 +33,17 @@ export interface FamilyAdapter {
    * shape per layer; arch/config.ts then applies the per-layer shapes of a pruned model.
    */
   readConfig(config: ConfigObject, modelType: string): FamilyConfig;
-  /** A Hugging Face config.json for a model of this family that came without one (an ONNX import). */
+  /**
+   * A Hugging Face config.json for a model of this family: for an ONNX import that came without
+   * one, and the top-level keys of an export whose layers all share one shape (layer 0's shape is
+   * written; head_dim explicit where the config class reads it).
+   */
   writeConfig(ir: ModelIR): Record<string, unknown>;
+  /**
+   * Why the family's transformers model class cannot hold this model even with uniform layers
+   * (e.g. GPT-2 derives head_dim from n_embd / n_head), or undefined when it can. Optional: absent = can.
+   */
+  hubIncompatibility?(ir: ModelIR): string | undefined;
   /**
    * Builds the IR. `name` is the model's display name; `files` describes where the tensors come
    * from (e.g. "/models/demo-gpt2/model.safetensors") for error messages.

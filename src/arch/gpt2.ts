@@ -82,6 +82,14 @@ function writeConfig(ir: ModelIR): Record<string, unknown> {
   };
 }
 
+/** transformers' GPT2Attention derives head_dim = n_embd / n_head and sizes c_attn [n_embd, 3 * n_embd]. */
+function hubIncompatibility(ir: ModelIR): string | undefined {
+  const d = ir.spec.hiddenSize;
+  const l = ir.layers.find((x) => x.numHeads * ir.spec.headDim !== d);
+  if (!l) return undefined;
+  return `GPT-2's config has no head_dim: transformers derives it as n_embd / n_head and sizes the attention as n_embd = n_head * head_dim, so ${l.numHeads} heads of ${ir.spec.headDim} in a ${d}-wide model cannot be described (FFN widths and layer counts can).`;
+}
+
 type Req = (name: string, shape: readonly number[]) => Tensor;
 
 function readLayer(req: Req, spec: ArchSpec, shape: LayerShape, i: number): LayerWeights {
@@ -191,6 +199,7 @@ export const gpt2Adapter: FamilyAdapter = {
   ignoredTensors: /(^|\.)attn\.(bias|masked_bias)$/,
   readConfig,
   writeConfig,
+  hubIncompatibility,
   fromTensors,
   toTensors,
 };

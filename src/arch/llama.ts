@@ -97,12 +97,32 @@ function slidingWindowLimit(c: ConfigObject, maxPositions: number): number {
   return Math.min(maxPositions, positiveInt(c, 'sliding_window'));
 }
 
+const ARCHITECTURES: Readonly<Record<string, string>> = {
+  llama: 'LlamaForCausalLM',
+  qwen2: 'Qwen2ForCausalLM',
+  mistral: 'MistralForCausalLM',
+};
+
+/**
+ * An o / down bias (bias compensation) has no slot in these checkpoints (toTensors refuses it too);
+ * transformers 5's strict LlamaConfig also requires hidden_size divisible by num_attention_heads.
+ */
+function hubIncompatibility(ir: ModelIR): string | undefined {
+  const heads = ir.layers[0]?.numHeads ?? 0;
+  if (heads > 0 && ir.spec.hiddenSize % heads !== 0)
+    return `transformers' config class requires hidden_size (${ir.spec.hiddenSize}) divisible by num_attention_heads (${heads}).`;
+  const i = ir.weights.layers.findIndex((l) => [l.o.bias, l.down.bias].some((b) => b?.data.some((x) => x !== 0)));
+  return i < 0
+    ? undefined
+    : `layer ${i} has an output-projection bias (bias compensation), which ${ARCHITECTURES[ir.spec.modelType] ?? 'LlamaForCausalLM'} has no slot for.`;
+}
+
 function writeConfig(ir: ModelIR): Record<string, unknown> {
   const s = ir.spec;
   const l = ir.layers[0]!;
   return {
     model_type: s.modelType,
-    architectures: [s.modelType === 'qwen2' ? 'Qwen2ForCausalLM' : 'LlamaForCausalLM'],
+    architectures: [ARCHITECTURES[s.modelType] ?? 'LlamaForCausalLM'],
     hidden_size: s.hiddenSize,
     intermediate_size: l.ffnSize,
     num_hidden_layers: ir.layers.length,
@@ -112,6 +132,8 @@ function writeConfig(ir: ModelIR): Record<string, unknown> {
     max_position_embeddings: s.maxPositions,
     rms_norm_eps: s.normEps,
     rope_theta: s.ropeTheta,
+    // transformers >= 5 reads rope_parameters; older versions read rope_theta.
+    rope_parameters: { rope_type: 'default', rope_theta: s.ropeTheta },
     hidden_act: s.activation,
     tie_word_embeddings: s.tiedEmbeddings,
     vocab_size: s.vocabSize,
@@ -208,6 +230,7 @@ export const llamaAdapter: FamilyAdapter = {
   ignoredTensors: /(^|\.)rotary_emb\.inv_freq$/,
   readConfig,
   writeConfig,
+  hubIncompatibility,
   fromTensors,
   toTensors,
 };

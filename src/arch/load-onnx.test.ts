@@ -17,7 +17,10 @@ import { asFloat32, float32Tensor, int64Tensor, type Feeds } from '../core/runne
 import { memSource } from '../test-util/tiny-gpt2';
 import { BAD_ROOT, fixtureDir, fixtureModels, goldenCases } from '../test-util/model-fixtures';
 import { irGoldenDiff } from '../test-util/golden-logits';
-import { OnnxStructureError } from '../io/onnx-import/errors';
+import { AttentionScaleError, OnnxStructureError } from '../io/onnx-import/errors';
+import { logitsOnnx } from '../exporters/onnx';
+import { randomLlamaIR } from '../test-util/random-llama';
+import { llamaAdapter } from './llama';
 import { findOnnxModel, loadOnnxIR } from './load-onnx';
 import { loadModelIR } from './load';
 
@@ -202,6 +205,36 @@ describe('ONNX refusals', () => {
       ),
       UnsupportedModelError,
       /layer 0: the rotary frequencies are not plain RoPE \(frequency 3 is/,
+    );
+  });
+
+  it('a graph with 1/sqrt(head_dim) folded into q: un-folded when config.json says so, refused when nothing or the graph says otherwise', async () => {
+    const ir = randomLlamaIR({ layers: 2, hidden: 16, heads: 4, kvHeads: 2, ffn: 24, vocab: 40, seed: 5 });
+    const onnx = logitsOnnx(ir);
+    await rejects(
+      load({ 'model.onnx': onnx }),
+      AttentionScaleError,
+      /scaled by 1.00000, not 1\/sqrt\(head_dim\) = 0.353553, and config.json does not say the scale was folded/,
+    );
+    const config = { ...llamaAdapter.writeConfig(ir), prune_studio: { attention_scale_folded: true } };
+    const back = (await load({ 'model.onnx': onnx, 'config.json': config })).ir;
+    back.weights.layers.forEach((l, i) => {
+      const q = ir.weights.layers[i]!.q.weight.data;
+      expect(Math.max(...l.q.weight.data.map((x, j) => Math.abs(x - q[j]!)))).toBeLessThan(1e-6);
+    });
+    expect(back.layers).toEqual(ir.layers);
+    await rejects(
+      load({ 'model.onnx': onnx, 'config.json': { ...config, prune_studio: { attention_scale_folded: 'yes' } } }),
+      Error,
+      /must be true or false/,
+    );
+    // An explicitly scaled graph (the qwen2 fixture divides by sqrt(head_dim)) marked as folded is ambiguous.
+    const dir = fixtureDir('tiny-onnx/qwen2-eager');
+    const qwenConfig = { ...JSON.parse(readFileSync(`${dir}/config.json`, 'utf8')), prune_studio: { attention_scale_folded: true } };
+    await rejects(
+      load({ 'model.onnx': new Uint8Array(readFileSync(`${dir}/model.onnx`)), 'config.json': qwenConfig }),
+      AttentionScaleError,
+      /layer 0: config.json says prune_studio.attention_scale_folded .* but the graph also scales the attention scores by 0.353553; the scale would be applied twice/,
     );
   });
 

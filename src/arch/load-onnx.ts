@@ -2,14 +2,17 @@
  * Loads an ONNX decoder from a model folder (FileSource): finds the .onnx file, reads it and its
  * external data (paths confined to the folder), runs the checker rules and the operator allow-list,
  * imports the graph into a ModelIR (the family is the first registered adapter whose block structure
- * the graph shows), checks every weight is finite, and reconciles config.json (or has the adapter write one).
+ * the graph shows; config.json's `prune_studio.attention_scale_folded` says the query projection
+ * carries 1/sqrt(head_dim)), checks every weight is finite, and reconciles config.json, per-layer
+ * shapes included (or has the adapter write one). The importer finds the Hub / transformers.js
+ * layout (onnx/model.onnx) as well as a top-level model.onnx.
  */
 import { FetchError, InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { decodeModel } from '../io/onnx/proto';
 import type { FileSource } from '../io/source';
 import { checkModel, checkSupportedOps } from '../io/onnx-import/check';
-import { reconcileConfig } from '../io/onnx-import/config';
+import { importHints, reconcileConfig } from '../io/onnx-import/config';
 import { GraphIndex } from '../io/onnx-import/graph';
 import { importDecoder } from '../io/onnx-import/import';
 import { externalFiles } from '../io/onnx-import/initializers';
@@ -90,22 +93,28 @@ export async function loadOnnxIR(
     if (!b) throw new FetchError(`External data file ${rel} was not read.`);
     return b;
   });
-  let { ir } = importDecoder(g, options.name, adapters());
+  const given = await readConfigJson(source, signal);
+  let { ir } = importDecoder(g, options.name, adapters(), importHints(given));
   forEachWeight(ir, checkFinite);
-  let config: unknown;
-  if (await source.has('config.json')) {
-    const raw = await source.read('config.json', undefined, signal);
-    try {
-      config = JSON.parse(new TextDecoder().decode(raw)) as unknown;
-    } catch (e) {
-      throw new InputError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
-    }
-    ir = reconcileConfig(ir, normalizeConfig(config), onnxPath);
+  let config: unknown = given;
+  if (given !== undefined) {
+    const normalized = normalizeConfig(given);
+    ir = { ...reconcileConfig(ir, normalized, onnxPath), originalLayerIndex: normalized.originalLayerIndex };
   } else {
     config = adapterFor(ir.spec).writeConfig(ir);
   }
   onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
   return { ir, config };
+}
+
+async function readConfigJson(source: FileSource, signal?: AbortSignal): Promise<unknown> {
+  if (!(await source.has('config.json'))) return undefined;
+  const raw = await source.read('config.json', undefined, signal);
+  try {
+    return JSON.parse(new TextDecoder().decode(raw)) as unknown;
+  } catch (e) {
+    throw new InputError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
+  }
 }
 
 function forEachWeight(ir: ModelIR, f: (t: { shape: readonly number[]; data: Float32Array }, name: string) => void): void {

@@ -1,6 +1,6 @@
 /** Writes the applied model's verified export bundle (StudioApi.exportModel) to a folder; the summary fields every command prints. */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { InputError } from '../core/errors';
 import { EXPORT_FORMATS, type ExportFormat, type ExportOptions, type StudioApi } from '../api';
 import { quantMethod } from '../api';
@@ -23,11 +23,14 @@ export function exportRequest(args: ParsedArgs): ExportOptions {
 export async function writeBundle(api: StudioApi, out: string, request: ExportOptions) {
   const bundle = await api.exportModel(request);
   mkdirSync(out, { recursive: true });
-  // each file goes to a temporary name first, then is renamed: no half-written file under its real name
+  // Each file goes to a temporary name first, then is renamed: no half-written file under its real
+  // name. Names may hold a folder (onnx/model.onnx, the transformers.js layout).
   for (const f of bundle.files) {
-    const tmp = join(out, `.${f.name}.partial-${process.pid}`);
+    const target = join(out, f.name);
+    mkdirSync(dirname(target), { recursive: true });
+    const tmp = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
     writeFileSync(tmp, f.bytes);
-    renameSync(tmp, join(out, f.name));
+    renameSync(tmp, target);
   }
   return { out, files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })), verification: bundle.verification };
 }

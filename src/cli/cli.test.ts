@@ -1,7 +1,7 @@
 /**
  * The CLI as a user runs it (`node --import tsx src/cli/main.ts ...`, onnxruntime-node): `prune`
  * writes the export bundle and prints perplexity with its protocol, parameters and latency; the
- * written model.onnx loads and runs; `apply` of the written plan.json gives the same model;
+ * written onnx/model.onnx loads and runs; `apply` of the written plan.json gives the same model;
  * `slimgpt` writes its bundle; bad flags exit 1 with the typed error and its hint on stderr.
  */
 import { spawnSync } from 'node:child_process';
@@ -36,24 +36,48 @@ function cli(...args: string[]) {
 
 describe('cli', () => {
   const out = mkdtempSync(join(tmpdir(), 'prune-studio-cli-'));
+  let prunedPerplexity = 0;
 
   it('prune writes a verified bundle and prints perplexity, parameters and latency', async () => {
     const dir = join(out, 'pruned');
     const r = cli('prune', ...DEMO, ...flags({ criterion: 'wanda', ratio: '0.5', compensate: 'obs', out: dir }), ...SMALL);
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md']) expect(existsSync(join(dir, f))).toBe(true);
+    for (const f of [
+      'onnx/model.onnx',
+      'config.json',
+      'generation_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'plan.json',
+      'README.md',
+    ])
+      expect(existsSync(join(dir, f))).toBe(true);
     expect(r.json.compensation).toBe('obs');
     expect(r.json.parameters).toEqual({ dense: 4240896, pruned: 2664448 });
     expect(r.json.perplexity.protocol).toMatchObject({ textName: 'evaluation.txt', contextLength: 128, stride: 64, tokensScored: 511 });
     expect(r.json.perplexity.pruned).toBeGreaterThan(r.json.perplexity.dense);
+    prunedPerplexity = r.json.perplexity.pruned;
     expect(r.json.latencyMs.dense).toBeGreaterThan(0);
     expect(r.json.latencyMs.flopBoundSpeedup).toBeGreaterThan(1.5);
     expect(r.json.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
-    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'model.onnx')));
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, 'onnx', 'model.onnx')));
     const ids = [464, 1468, 582, 3114];
     const res = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 4]) });
     expect(res.logits!.dims).toEqual([1, 4, 4096]);
     await session.release();
+  }, 300_000);
+
+  it('eval --model <the written bundle> loads it and gives the pruned perplexity (round trip)', () => {
+    const r = cli('eval', '--model', join(out, 'pruned'), '--text', 'public/data/evaluation.txt', '--max-tokens', '512', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const written = JSON.parse(readFileSync(join(out, 'pruned', 'config.json'), 'utf8')) as {
+      prune_studio: { attention_scale_folded: boolean };
+    };
+    expect(written.prune_studio.attention_scale_folded).toBe(true);
+    const got = (r.json as unknown as { perplexity: number }).perplexity;
+    expect(prunedPerplexity).toBeGreaterThan(0);
+    expect(Math.abs(got / prunedPerplexity - 1)).toBeLessThan(1e-4);
+    expect((r.json as unknown as { parameters: number }).parameters).toBe(2664448);
   }, 300_000);
 
   it('prune --target parameters removes that fraction of the parameters', () => {
@@ -82,7 +106,7 @@ describe('cli', () => {
     expect(r.json.compensation).toBe('obs');
     expect(r.json.plan).toBe('slimgpt-incremental-h25-f25');
     expect(r.stderr).toMatch(/layer 3: heads/);
-    expect(existsSync(join(out, 'slim', 'model.onnx'))).toBe(true);
+    expect(existsSync(join(out, 'slim', 'onnx', 'model.onnx'))).toBe(true);
   }, 300_000);
 
   it('bad flags exit 1 with the typed error', () => {

@@ -20,7 +20,7 @@ export async function quantizeCommand(api: ReturnType<typeof createStudioApi>, a
   const bundle = await writeBundle(api, stringFlag(args, 'out'), exportRequest(args));
   const { readFileSync } = await import('node:fs');
   const { join } = await import('node:path');
-  const written = new Uint8Array(readFileSync(join(bundle.out, method.file)));
+  const written = new Uint8Array(readFileSync(join(bundle.out, 'onnx', method.file)));
   const p = await api.modelFilePerplexity(written, perplexityRequest(args));
   return {
     ...bundle,

@@ -46,7 +46,7 @@ describe.each(models)('%s', (_family, make) => {
   it.each(EXPORT_FORMATS.map((f) => [f]))('%s: writes, re-loads and matches the masked reference', async (format) => {
     const s = subject(make());
     const { files, verification } = await writeVerified({ format, dtype: 'fp32' }, s, runner);
-    expect(files.map((f) => f.name)).toEqual([format === 'onnx' ? 'model.onnx' : 'model.safetensors']);
+    expect(files.map((f) => f.name)).toEqual([format === 'onnx' ? 'onnx/model.onnx' : 'model.safetensors']);
     expect(verification.positions).toBe(8);
     expect(verification.reference).toBe('masked reference');
     expect(verification.maxAbsLogitDiff).toBeLessThan(1e-4);

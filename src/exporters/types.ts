@@ -53,6 +53,12 @@ export interface ExportSubject {
   calibration?: readonly (readonly number[])[];
 }
 
+/** config.json entries an exporter contributes (docs/export-bundle.md lists them). */
+export interface ExportConfigEntries {
+  top?: Record<string, unknown>;
+  pruneStudio?: Record<string, unknown>;
+}
+
 export interface Exporter {
   readonly format: ExportFormat;
   /** One line for users: what the written file is and who reads it. */
@@ -62,10 +68,15 @@ export interface Exporter {
   readonly dtypes: readonly ExportDtype[];
   /** The model-card line describing the model file(s) this exporter writes. */
   readonly cardLine: string;
-  /** The model file(s), in bundle order (first: the model). */
+  /** The model file(s), in bundle order (first: the model); names may hold a folder ("onnx/model.onnx"). */
   write(ir: ModelIR, options: ExportOptions): ExportFile[];
   /** When present, used instead of `write` (steps that run the model first, e.g. GPTQ's Hessians). */
   writeAsync?(subject: ExportSubject, options: ExportOptions, runner: Runner): Promise<ExportFile[]>;
+  /**
+   * What this format adds to the bundle's config.json: top-level keys (e.g. "transformers.js_config"),
+   * and `prune_studio` entries merged into that block (e.g. attention_scale_folded). Optional.
+   */
+  config?(ir: ModelIR, options: ExportOptions): ExportConfigEntries;
   /** Re-loads the written files through the runner and measures them against the reference. */
   verify(files: readonly ExportFile[], subject: ExportSubject, runner: Runner): Promise<ExportVerification>;
 }

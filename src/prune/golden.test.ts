@@ -80,7 +80,15 @@ describe('export of a pruned model', () => {
   it('is physically smaller, equals the masked preview and reloads in onnxruntime-node', async () => {
     await api.applyPlan({ plan: golden.plans['golden-50']!, compensation: 'none' });
     const bundle = await api.exportModel();
-    expect(bundle.files.map((f) => f.name)).toEqual(['model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md']);
+    expect(bundle.files.map((f) => f.name)).toEqual([
+      'onnx/model.onnx',
+      'config.json',
+      'generation_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'plan.json',
+      'README.md',
+    ]);
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     const onnx = bundle.files[0]!.bytes;
     // These exact bytes passed onnx.checker (full_check) + strict shape inference: fixtures/onnx-checker.json.

@@ -89,7 +89,7 @@ describe('gpt2-124m through the CLI (slow tier)', () => {
       ...tokens,
     );
     expect(pruned.code, pruned.stderr).toBe(0);
-    for (const f of ['model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md'])
+    for (const f of ['onnx/model.onnx', 'config.json', 'tokenizer.json', 'plan.json', 'README.md'])
       expect(existsSync(join(out, f)), f).toBe(true);
     expect(pruned.json.parameters.dense).toBe(124_439_808);
     expect(pruned.json.parameters.pruned).toBeLessThan(124_439_808);
@@ -99,14 +99,13 @@ describe('gpt2-124m through the CLI (slow tier)', () => {
     prunedPerplexity = pruned.json.perplexity.pruned;
     // Re-loaded by onnxruntime on its own: the first 512 GPT-2 tokens (gpt-3-encoder), scored from the logits.
     const ids = gpt2Encode(readFileSync('public/data/evaluation.txt', 'utf8')).slice(0, 512);
-    const nll = await onnxMeanNll(join(out, 'model.onnx'), ids, 128, 64);
+    const nll = await onnxMeanNll(join(out, 'onnx', 'model.onnx'), ids, 128, 64);
     expect(Math.abs(nll - Math.log(pruned.json.perplexity.pruned))).toBeLessThan(1e-4);
   }, 900_000);
 
-  // Known bug (found here, also on the demo model): the studio's ONNX importer refuses the studio's
-  // own export ("attention scores are scaled by 1.00000, not 1/sqrt(head_dim)"). When it is fixed
-  // this fails: turn it into a plain \`it\`.
-  it.fails(
+  // The studio re-loads its own export (config.json's prune_studio.attention_scale_folded tells the
+  // importer that 1/sqrt(head_dim) is folded into the query projection).
+  it(
     'the exported folder re-loads in the studio (CLI eval) with the same perplexity',
     () => {
       const out = join(root, 'pruned');

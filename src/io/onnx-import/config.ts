@@ -4,31 +4,53 @@
  * label, max_position_embeddings of a rotary model and the exact rope_theta / eps). A folder without
  * config.json gets one from the family adapter (`writeConfig`, src/arch); the exporter writes it into bundles.
  */
-import { ShapeMismatchError } from '../../core/errors';
+import { ConfigError, ShapeMismatchError } from '../../core/errors';
 import type { ModelIR } from '../../core/ir';
-import type { NormalizedConfig } from '../hf-config';
+import { isObject, type NormalizedConfig } from '../hf-config';
+import { SCALE_FOLDED_KEY } from './errors';
+import type { ImportHints } from './import';
+
+/**
+ * What config.json says about the graph that the graph cannot show: `prune_studio.attention_scale_folded`
+ * (true when Prune Studio's exporter folded 1/sqrt(head_dim) into the query projection).
+ */
+export function importHints(config: unknown): ImportHints {
+  const ps = isObject(config) ? config.prune_studio : undefined;
+  const folded = isObject(ps) ? ps.attention_scale_folded : undefined;
+  if (folded === undefined) return {};
+  if (typeof folded !== 'boolean')
+    throw new ConfigError(`config.json "${SCALE_FOLDED_KEY}" must be true or false, got ${JSON.stringify(folded)}.`);
+  return { attentionScaleFolded: folded };
+}
 
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));
 
 /** `config`: config.json as normalised by its family adapter (arch/config.ts). */
 export function reconcileConfig(ir: ModelIR, config: Pick<NormalizedConfig, 'spec' | 'layers'>, onnxPath: string): ModelIR {
   const { spec, layers } = config;
-  const mismatch = (what: string, cfg: unknown, graph: unknown) =>
+  const mismatch = (what: string, cfg: unknown, graph: unknown, where = '') =>
     new ShapeMismatchError(
-      `config.json says ${what} is ${String(cfg)}, but ${onnxPath} has ${String(graph)}.`,
+      `config.json says ${what} is ${String(cfg)}, but ${onnxPath} has ${String(graph)}${where}.`,
       'config.json must come from the same export as the ONNX file.',
     );
   if (spec.family !== ir.spec.family) throw mismatch('the family', spec.family, ir.spec.family);
-  const pairs: [string, number, number][] = [
+  const pairs: [string, number, number, string?][] = [
     ['the number of layers', spec.numLayers, ir.layers.length],
     ['the hidden size', spec.hiddenSize, ir.spec.hiddenSize],
     ['head_dim', spec.headDim, ir.spec.headDim],
-    ['the number of attention heads', layers[0]?.numHeads ?? 0, ir.layers[0]?.numHeads ?? 0],
-    ['the number of key/value heads', layers[0]?.numKvHeads ?? 0, ir.layers[0]?.numKvHeads ?? 0],
-    ['the FFN width', layers[0]?.ffnSize ?? 0, ir.layers[0]?.ffnSize ?? 0],
     ['the vocabulary size', spec.vocabSize, ir.spec.vocabSize],
   ];
-  for (const [what, a, b] of pairs) if (a !== b) throw mismatch(what, a, b);
+  // Every layer: a pruned model's shapes differ per layer (prune_studio.layers).
+  ir.layers.forEach((l, i) => {
+    const c = layers[i];
+    const at = ` (layer ${i})`;
+    pairs.push(
+      ['the number of attention heads', c?.numHeads ?? 0, l.numHeads, at],
+      ['the number of key/value heads', c?.numKvHeads ?? 0, l.numKvHeads, at],
+      ['the FFN width', c?.ffnSize ?? 0, l.ffnSize, at],
+    );
+  });
+  for (const [what, a, b, where] of pairs) if (a !== b) throw mismatch(what, a, b, where);
   if (spec.activation !== ir.spec.activation) throw mismatch('the activation', spec.activation, ir.spec.activation);
   const out = { ...ir.spec, modelType: spec.modelType };
   if (close(spec.normEps, ir.spec.normEps, 1e-3)) out.normEps = spec.normEps;

@@ -31,6 +31,12 @@ export interface ImportableFamily {
   readonly structure: BlockStructure;
 }
 
+/** What config.json (or other provenance) says about the graph that the graph itself cannot show. */
+export interface ImportHints {
+  /** 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); it is un-folded on import. */
+  attentionScaleFolded?: boolean;
+}
+
 const MAX_LAYERS = 1024;
 
 /** Follows Cast / Identity / Reshape-like ops back to the value they copy. */
@@ -82,7 +88,7 @@ function isLmHead(g: GraphIndex, p: LinearMatch, vocab: number): boolean {
   return [...g.region([p.out], new Set(['MatMul', 'Gemm', 'Softmax'])).values].some((v) => g.outputs.has(v));
 }
 
-export function importDecoder(g: GraphIndex, name: string, families: readonly ImportableFamily[]): ImportedGraph {
+export function importDecoder(g: GraphIndex, name: string, families: readonly ImportableFamily[], hints: ImportHints = {}): ImportedGraph {
   const emb = embedding(g);
   g.markStream(emb.gather);
   const pos = positions(g, emb.gather, emb.hidden);
@@ -103,7 +109,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
       break;
     }
     if (i === MAX_LAYERS) throw new OnnxStructureError(`more than ${MAX_LAYERS} layers; the LM head was never found.`);
-    const attn = matchAttention(g, h, projections, where);
+    const attn = matchAttention(g, h, projections, where, hints.attentionScaleFolded === true);
     const n2 = matchNorm(g, attn.out, d, `${where} (before the MLP)`);
     const mlp = matchMlp(g, attn.out, linearConsumers(g, n2.out), where);
     if (meta.headDim !== undefined && meta.headDim !== attn.headDim)

@@ -1,10 +1,12 @@
 /**
  * The MLP block: one up projection (GPT-2: up -> activation -> down) or two (SwiGLU: the one whose
- * path holds the activation is the gate, the other the up projection, joined by a Mul), the down
+ * path holds the activation is the gate, the other the up projection, joined by a Mul; also one
+ * fused gate|up projection split in two along the last axis, as Prune Studio's graph writes it), the down
  * projection, and the residual Add. The activation is read from the ops on the gate / up path:
  * Sigmoid (SiLU), Tanh (GELU tanh form), Erf (exact GELU), Relu, or the Gelu operator.
  */
 import type { Activation, Linear } from '../../core/ir';
+import { partLinear, splitFused } from './attention';
 import { OnnxStructureError } from './errors';
 import type { GraphIndex, Region } from './graph';
 import { linearAt, type LinearMatch } from './linear';
@@ -32,7 +34,15 @@ function activationOf(g: GraphIndex, region: Region): Activation | undefined {
 
 const linear = (m: LinearMatch): Linear => ({ weight: m.weight(), ...(m.bias ? { bias: m.bias() } : {}) });
 
-export function matchMlp(g: GraphIndex, h: string, projections: LinearMatch[], where: string): MlpMatch {
+/** A single projection split in two equal halves (fused gate | up) stands for two projections. */
+function unfuse(g: GraphIndex, projections: LinearMatch[], where: string): LinearMatch[] {
+  if (projections.length !== 1) return projections;
+  const parts = splitFused(g, projections[0]!, where);
+  return parts.length === 2 && parts[0]!.to - parts[0]!.from === parts[1]!.to - parts[1]!.from ? parts.map(partLinear) : projections;
+}
+
+export function matchMlp(g: GraphIndex, h: string, found: LinearMatch[], where: string): MlpMatch {
+  const projections = unfuse(g, found, where);
   if (projections.length !== 1 && projections.length !== 2) {
     throw new OnnxStructureError(`${where}: expected one MLP input projection (up) or two (gate and up), found ${projections.length}.`);
   }
@@ -50,7 +60,7 @@ export function matchMlp(g: GraphIndex, h: string, projections: LinearMatch[], w
   const activation = acts[gateIndex < 0 ? 0 : gateIndex];
   if (!activation) throw new OnnxStructureError(`${where}: could not recognise the MLP activation (Sigmoid, Tanh, Erf, Relu or Gelu).`);
   const joint = g.region(
-    projections.map((p) => p.out),
+    found.map((p) => p.out),
     STOP,
   );
   let down: LinearMatch | undefined;

@@ -1,8 +1,9 @@
 /**
  * Rotary position embeddings on the query path: x * cos + rotate_half(x) * sin, rotate_half built
- * from Slice / Neg / Concat. The base theta is recovered from the frequencies the graph holds:
- * an inv_freq constant of length head_dim / 2 (transformers >= 4.38 computes cos / sin from it),
- * or a sin cache [positions, head_dim] gathered by position (older exports).
+ * from Slice (or Split) / Neg / Concat. The base theta is recovered from the frequencies the graph
+ * holds: an inv_freq constant of length head_dim / 2 (transformers >= 4.38 computes cos / sin from
+ * it), or a sin cache [positions, head_dim] (older exports) or [positions, head_dim / 2] (Prune
+ * Studio's graph) gathered by position.
  * Frequencies that are not theta^(-2i / head_dim) (scaled RoPE variants) are refused.
  */
 import { UnsupportedModelError } from '../../core/errors';
@@ -16,7 +17,7 @@ export interface RotaryMatch {
 }
 
 export function hasRotary(region: Region): boolean {
-  return region.nodes.some((n) => n.op === 'Neg') && region.nodes.some((n) => n.op === 'Slice');
+  return region.nodes.some((n) => n.op === 'Neg') && region.nodes.some((n) => n.op === 'Slice' || n.op === 'Split');
 }
 
 /** Walks producers backwards from `start` (bounded) and returns the first constant accepted by `pick`. */
@@ -50,15 +51,16 @@ export function matchRotary(g: GraphIndex, region: Region, headDim: number, wher
       if (Math.abs(x[0]! - 1) < 1e-6 && x.every((f, i) => f > 0 && f <= 1 && (i === 0 || f < x[i - 1]!))) return { inv: Array.from(x) };
     }
     const table = dims.filter((d) => d > 1);
-    if (table.length === 2 && table[1] === headDim && table[0]! >= 2) {
+    if (table.length === 2 && (table[1] === headDim || table[1] === half) && table[0]! >= 2) {
+      // Row 1 (position 1) holds sin(inv_freq).
       const x = g.constValue(v)!.values;
-      return { inv: Array.from({ length: half }, (_, i) => Math.asin(x[headDim + i]!)), rows: table[0]! };
+      return { inv: Array.from({ length: half }, (_, i) => Math.asin(x[table[1]! + i]!)), rows: table[0]! };
     }
     return undefined;
   });
   if (!freqs)
     throw new OnnxStructureError(
-      `${where}: could not find the rotary frequencies (an inv_freq constant of ${half} values or a sin cache [positions, ${headDim}]).`,
+      `${where}: could not find the rotary frequencies (an inv_freq constant of ${half} values or a sin cache [positions, ${headDim}] or [positions, ${half}]).`,
     );
   const theta = Math.pow(freqs.inv[1]!, -headDim / 2);
   freqs.inv.forEach((f, i) => {
