@@ -2,9 +2,9 @@
  * Slow tier (runs in `npm test`, a few minutes): the full-size gpt2-124m (random weights, GPT-2's
  * tokenizer) generated on the fly, then the CLI as a user runs it — `prune` at 50% without
  * compensation (magnitude: no calibration), which measures, exports and verifies the bundle; the
- * exported model.onnx, re-loaded by onnxruntime alone and scored from its logits on the same 512
- * tokens, must give the perplexity `prune` reported. Re-loading the folder in the studio is a
- * known failure (it.fails below). Small token counts; no timing assertions.
+ * exported onnx/model.onnx, re-loaded by onnxruntime alone and scored from its logits on the same
+ * 512 tokens, must give the perplexity `prune` reported, and the folder re-loaded in the studio
+ * (CLI eval) must give it too. Small token counts; no timing assertions.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
