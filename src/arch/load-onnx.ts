@@ -3,16 +3,19 @@
  * external data (paths confined to the folder), runs the checker rules and the operator allow-list,
  * imports the graph into a ModelIR (the family is the first registered adapter whose block structure
  * the graph shows), checks every weight is finite, and reconciles config.json (or has the adapter write one).
+ * It also returns the file as a runnable model (`onnxSource`): the api checks the import numerically
+ * against it (api/verify-import.ts) before the model is used.
  */
 import { FetchError, InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { decodeModel } from '../io/onnx/proto';
-import type { FileSource } from '../io/source';
+import { readJson, type FileSource } from '../io/source';
 import { checkModel, checkSupportedOps } from '../io/onnx-import/check';
 import { reconcileConfig } from '../io/onnx-import/config';
 import { GraphIndex } from '../io/onnx-import/graph';
 import { importDecoder } from '../io/onnx-import/import';
 import { externalFiles } from '../io/onnx-import/initializers';
+import { inlineExternalData, type OnnxImportSource } from '../io/onnx-import/source-model';
 import { normalizeConfig } from './config';
 import { adapterFor, adapters } from './registry';
 import { checkFinite } from './tensors';
@@ -55,7 +58,7 @@ export async function loadOnnxIR(
   source: FileSource,
   onnxPath: string,
   options: OnnxLoadOptions,
-): Promise<{ ir: ModelIR; config: unknown }> {
+): Promise<{ ir: ModelIR; config: unknown; onnxSource: OnnxImportSource }> {
   const { onProgress, signal } = options;
   const message = `Downloading ${onnxPath}`;
   const bytes = await source.read(
@@ -71,9 +74,8 @@ export async function loadOnnxIR(
   for (const rel of externalFiles(model.graph.initializer ?? [])) {
     const path = dirOf(onnxPath) + rel;
     if (!(await source.has(path))) {
-      throw new FetchError(
+      throw new InputError(
         `${onnxPath} keeps its weights in ${path}, which is missing from ${source.location}.`,
-        404,
         'Pick the external data file together with the .onnx file.',
       );
     }
@@ -85,27 +87,24 @@ export async function loadOnnxIR(
     throwIfAborted(signal, 'Loading the model');
   }
   onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Importing the ONNX graph' });
-  const g = new GraphIndex(model.graph, (rel) => {
+  const readExternal = (rel: string) => {
     const b = external.get(rel);
     if (!b) throw new FetchError(`External data file ${rel} was not read.`);
     return b;
-  });
-  let { ir } = importDecoder(g, options.name, adapters());
+  };
+  const g = new GraphIndex(model.graph, readExternal);
+  const imported = importDecoder(g, options.name, adapters());
+  let { ir } = imported;
   forEachWeight(ir, checkFinite);
   let config: unknown;
   if (await source.has('config.json')) {
-    const raw = await source.read('config.json', undefined, signal);
-    try {
-      config = JSON.parse(new TextDecoder().decode(raw)) as unknown;
-    } catch (e) {
-      throw new InputError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
-    }
+    config = await readJson(source, 'config.json', { code: 'CONFIG_INVALID', ...(signal ? { signal } : {}) });
     ir = reconcileConfig(ir, normalizeConfig(config), onnxPath);
   } else {
     config = adapterFor(ir.spec).writeConfig(ir);
   }
   onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
-  return { ir, config };
+  return { ir, config, onnxSource: { model: inlineExternalData(model, readExternal), hidden: imported.hidden } };
 }
 
 function forEachWeight(ir: ModelIR, f: (t: { shape: readonly number[]; data: Float32Array }, name: string) => void): void {

@@ -6,14 +6,16 @@
  * A folder without safetensors but with an ONNX export is imported from the graph (load-onnx.ts).
  * `preflight` sees the weight files' size before they are downloaded (the memory check).
  */
-import { ConfigError, ShapeMismatchError, throwIfAborted } from '../core/errors';
+import { ShapeMismatchError, throwIfAborted } from '../core/errors';
+import { checkConfigAgainstBytes, checkConfigAgainstElements } from './bounds';
 import type { ModelIR } from '../core/ir';
 import { writeSafetensors } from '../io/safetensors';
-import type { FileSource } from '../io/source';
+import { readJson, type FileSource } from '../io/source';
 import type { TensorGetter } from './adapter';
 import { normalizeConfig } from './config';
 import { checkpointBytes, hasSafetensors, readCheckpoint, type LoadProgress } from './checkpoint';
 import { findOnnxModel, loadOnnxIR } from './load-onnx';
+import type { OnnxImportSource } from '../io/onnx-import/source-model';
 import { bytesPerWeight } from '../io/memory-budget';
 import { adapterFor } from './registry';
 
@@ -32,6 +34,8 @@ export interface LoadedIR {
   ir: ModelIR;
   /** config.json as read (the exporter copies it). */
   config: unknown;
+  /** Set when the model was imported from an ONNX graph: the file to check the import against. */
+  onnxSource?: OnnxImportSource;
 }
 
 export async function loadModelIR(source: FileSource, options: LoadOptions = {}): Promise<LoadedIR> {
@@ -48,12 +52,14 @@ export async function loadModelIR(source: FileSource, options: LoadOptions = {})
   const config = await readConfig(source, signal);
   const { spec, layers, originalLayerIndex } = normalizeConfig(config);
   const adapter = adapterFor(spec);
-  if (options.preflight) {
-    const bytes = await checkpointBytes(source, signal);
-    if (bytes !== undefined) options.preflight(bytes, bytesPerWeight(config));
+  const bytes = await checkpointBytes(source, signal);
+  if (bytes !== undefined) {
+    checkConfigAgainstBytes(spec, layers, bytes, `the weights in ${source.location}`);
+    options.preflight?.(bytes, bytesPerWeight(config));
   }
   const checkpoint = await readCheckpoint(source, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
   throwIfAborted(signal, 'Loading the model');
+  checkConfigAgainstElements(spec, layers, checkpoint.elements, checkpoint.files);
   onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Converting weights' });
   const requested = new Set<string>();
   const get: TensorGetter = (name) => {
@@ -86,13 +92,8 @@ async function preflightOnnx(source: FileSource, onnx: string, options: LoadOpti
   options.preflight(total, 4);
 }
 
-async function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {
-  const bytes = await source.read('config.json', undefined, signal);
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch (e) {
-    throw new ConfigError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
-  }
+function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {
+  return readJson(source, 'config.json', { code: 'CONFIG_INVALID', ...(signal ? { signal } : {}) });
 }
 
 /** "…/demo-gpt2" -> "demo-gpt2"; "https://huggingface.co/org/model/resolve/main" -> "org/model". */

@@ -1,0 +1,47 @@
+/**
+ * Bounds before allocation: the sizes config.json states (layers, widths, vocabulary) imply a
+ * minimum number of weight values; it is compared with what the weight files hold (their bytes
+ * before the download where the source knows sizes, the headers' element counts after), so a
+ * config with `n_layer: 1e9` or a vocabulary of 1e9 fails by name before anything is built.
+ */
+import { ConfigError } from '../core/errors';
+import type { ArchSpec, LayerShape } from '../core/ir';
+
+/** The fewest weight values a checkpoint of this config holds (projections and embeddings; biases and norms left out). */
+export function minimumWeights(spec: ArchSpec, layers: readonly LayerShape[]): number {
+  const d = spec.hiddenSize;
+  const hd = spec.headDim;
+  let n = spec.vocabSize * d;
+  for (const l of layers) {
+    n += 2 * d * l.numHeads * hd; // q, o
+    n += 2 * d * l.numKvHeads * hd; // k, v
+    n += (spec.gatedMlp ? 3 : 2) * d * l.ffnSize;
+  }
+  return n;
+}
+
+const describe = (spec: ArchSpec, layers: readonly LayerShape[]) =>
+  `${layers.length} layers, hidden size ${spec.hiddenSize}, vocabulary ${spec.vocabSize}, FFN width ${layers[0]?.ffnSize ?? 0}`;
+
+/**
+ * Before the download: weights stored in at least one byte each, so a checkpoint of `bytes` bytes
+ * holds at most `bytes` values.
+ */
+export function checkConfigAgainstBytes(spec: ArchSpec, layers: readonly LayerShape[], bytes: number, files: string): void {
+  const need = minimumWeights(spec, layers);
+  if (need > bytes) {
+    throw new ConfigError(
+      `config.json describes a model (${describe(spec, layers)}) of at least ${need.toExponential(3)} weights, but ${files} is only ${bytes} bytes.`,
+    );
+  }
+}
+
+/** After the headers are read: the values the checkpoint's tensors hold. */
+export function checkConfigAgainstElements(spec: ArchSpec, layers: readonly LayerShape[], elements: number, files: string): void {
+  const need = minimumWeights(spec, layers);
+  if (need > elements) {
+    throw new ConfigError(
+      `config.json describes a model (${describe(spec, layers)}) of at least ${need.toExponential(3)} weights, but ${files} holds only ${elements} values.`,
+    );
+  }
+}
