@@ -111,7 +111,7 @@ async function readSharded(source: FileSource, options: ReadOptions): Promise<Ch
 
 /** weight_map of an index file, validated: tensor name -> shard path inside the folder. */
 export function parseIndex(bytes: Uint8Array): Map<string, string> {
-  const json = parseJsonBytes(bytes, INDEX_FILE, { code: 'SAFETENSORS_INVALID' });
+  const json = parseJsonBytes(bytes, INDEX_FILE, { error: SafetensorsError });
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map))
     throw new SafetensorsError(`${INDEX_FILE} has no "weight_map" object.`);

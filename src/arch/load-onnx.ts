@@ -6,7 +6,7 @@
  * It also returns the file as a runnable model (`onnxSource`): the api checks the import numerically
  * against it (api/verify-import.ts) before the model is used.
  */
-import { FetchError, InputError, throwIfAborted } from '../core/errors';
+import { ConfigError, FetchError, InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { decodeModel } from '../io/onnx/proto';
 import { readJson, type FileSource } from '../io/source';
@@ -98,7 +98,7 @@ export async function loadOnnxIR(
   forEachWeight(ir, checkFinite);
   let config: unknown;
   if (await source.has('config.json')) {
-    config = await readJson(source, 'config.json', { code: 'CONFIG_INVALID', ...(signal ? { signal } : {}) });
+    config = await readJson(source, 'config.json', { error: ConfigError, ...(signal ? { signal } : {}) });
     ir = reconcileConfig(ir, normalizeConfig(config), onnxPath);
   } else {
     config = adapterFor(ir.spec).writeConfig(ir);

@@ -6,8 +6,8 @@
  * A folder without safetensors but with an ONNX export is imported from the graph (load-onnx.ts).
  * `preflight` sees the weight files' size before they are downloaded (the memory check).
  */
-import { ShapeMismatchError, throwIfAborted } from '../core/errors';
-import { checkConfigAgainstBytes, checkConfigAgainstElements } from './bounds';
+import { ConfigError, ShapeMismatchError, throwIfAborted } from '../core/errors';
+import { checkConfigAgainstElements } from './bounds';
 import type { ModelIR } from '../core/ir';
 import { writeSafetensors } from '../io/safetensors';
 import { readJson, type FileSource } from '../io/source';
@@ -52,10 +52,9 @@ export async function loadModelIR(source: FileSource, options: LoadOptions = {})
   const config = await readConfig(source, signal);
   const { spec, layers, originalLayerIndex } = normalizeConfig(config);
   const adapter = adapterFor(spec);
-  const bytes = await checkpointBytes(source, signal);
-  if (bytes !== undefined) {
-    checkConfigAgainstBytes(spec, layers, bytes, `the weights in ${source.location}`);
-    options.preflight?.(bytes, bytesPerWeight(config));
+  if (options.preflight) {
+    const bytes = await checkpointBytes(source, signal);
+    if (bytes !== undefined) options.preflight(bytes, bytesPerWeight(config));
   }
   const checkpoint = await readCheckpoint(source, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
   throwIfAborted(signal, 'Loading the model');
@@ -93,7 +92,7 @@ async function preflightOnnx(source: FileSource, onnx: string, options: LoadOpti
 }
 
 function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {
-  return readJson(source, 'config.json', { code: 'CONFIG_INVALID', ...(signal ? { signal } : {}) });
+  return readJson(source, 'config.json', { error: ConfigError, ...(signal ? { signal } : {}) });
 }
 
 /** "…/demo-gpt2" -> "demo-gpt2"; "https://huggingface.co/org/model/resolve/main" -> "org/model". */

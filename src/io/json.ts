@@ -1,28 +1,40 @@
 /**
  * The one guarded JSON reader for every JSON file the studio reads (config.json, tokenizer.json,
  * tokenizer_config.json, plan.json, the shard index, generation_config.json): a syntax error
- * becomes a `JsonFileError` naming the file, the line:column of the error (found by our own scan,
+ * becomes a named error (`JsonFileError`, or the file's own domain error) naming the file, the line:column of the error (found by our own scan,
  * so the position does not depend on the JavaScript engine's message) and what to do.
  */
-import { StudioError, type StudioErrorCode } from '../core/errors';
+import { StudioError } from '../core/errors';
 
 export class JsonFileError extends StudioError {
   readonly file: string;
   readonly line: number;
   readonly column: number;
-  constructor(file: string, line: number, column: number, what: string, hint: string, code: StudioErrorCode = 'INPUT_INVALID') {
-    super(code, `${file} is not valid JSON: ${what} at line ${line}:${column}.`, hint);
+  constructor(file: string, line: number, column: number, what: string, hint: string) {
+    super('INPUT_INVALID', jsonMessage(file, line, column, what), hint);
     this.file = file;
     this.line = line;
     this.column = column;
   }
 }
 
+function jsonMessage(file: string, line: number, column: number, what: string): string {
+  return `${file} is not valid JSON: ${what} at line ${line}:${column}.`;
+}
+
 export interface JsonReadOptions {
   /** What the user can do about a broken file; default: re-download or re-save it. */
   hint?: string;
-  /** The error code the failure carries (e.g. CONFIG_INVALID for config.json); default INPUT_INVALID. */
-  code?: StudioErrorCode;
+  /**
+   * The named error of the file's domain (ConfigError for config.json, TokenizerError for the
+   * tokenizer files, SafetensorsError for the shard index); default JsonFileError.
+   */
+  error?: new (message: string, hint?: string) => StudioError;
+}
+
+function fail(file: string, line: number, column: number, what: string, hint: string, options: JsonReadOptions): never {
+  if (options.error) throw new options.error(jsonMessage(file, line, column, what), hint);
+  throw new JsonFileError(file, line, column, what, hint);
 }
 
 /** Parses JSON text; a syntax error (or bytes that are not UTF-8) is a JsonFileError naming `file`. */
@@ -33,7 +45,7 @@ export function parseJsonText(text: string, file: string, options: JsonReadOptio
   } catch {
     const at = firstJsonError(text);
     const { line, column } = lineColumn(text, at.offset);
-    throw new JsonFileError(file, line, column, at.what, hint, options.code);
+    fail(file, line, column, at.what, hint, options);
   }
 }
 
@@ -44,7 +56,7 @@ export function parseJsonBytes(bytes: Uint8Array, file: string, options: JsonRea
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
     const hint = options.hint ?? `Re-download ${file}; it must be UTF-8 JSON text.`;
-    throw new JsonFileError(file, 1, 1, 'the bytes are not UTF-8 text', hint, options.code);
+    fail(file, 1, 1, 'the bytes are not UTF-8 text', hint, options);
   }
   return parseJsonText(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, file, options);
 }

@@ -116,7 +116,8 @@ function checkIntegerLiterals(text: string): void {
     const body = m[2]!.trim();
     if (body === '') continue;
     for (const entry of body.split(',')) {
-      if (!/^\s*(0|[1-9]\d*)\s*$/.test(entry))
+      // Entries that are not integers at all (1.5, -1) get readTensorInfo's message; here only 768.0 / 7.68e2.
+      if (Number.isInteger(Number(entry)) && Number(entry) >= 0 && !/^\s*(0|[1-9]\d*)\s*$/.test(entry))
         throw new SafetensorsError(
           `Header: "${m[1]}" entry ${entry.trim()} is not written as a non-negative integer (the reference reader refuses it).`,
         );

@@ -25,7 +25,7 @@ export async function readJson<T = unknown>(
   options: JsonReadOptions & { signal?: AbortSignal } = {},
 ): Promise<T> {
   const bytes = await source.read(path, undefined, options.signal);
-  return parseJsonBytes(bytes, path, options) as T;
+  return parseJsonBytes(bytes, `${path} in ${source.location}`, options) as T;
 }
 
 /** A model folder served over HTTP. */

@@ -62,9 +62,9 @@ export async function loadTokenizer(source: FileSource, modelName: string, embed
   if (!(await source.has('tokenizer.json'))) {
     throw new TokenizerError(`No tokenizer.json found in ${source.location}.`);
   }
-  const code = 'TOKENIZER_INVALID';
-  const json = await readJson(source, 'tokenizer.json', { code });
-  const config = (await source.has('tokenizer_config.json')) ? await readJson(source, 'tokenizer_config.json', { code }) : {};
+  const error = TokenizerError;
+  const json = await readJson(source, 'tokenizer.json', { error });
+  const config = (await source.has('tokenizer_config.json')) ? await readJson(source, 'tokenizer_config.json', { error }) : {};
   const tokenizer = tokenizerFromJson(json, config, modelName);
   if (tokenizer.vocabSize > embeddingRows) {
     throw new TokenizerError(
