@@ -8,7 +8,8 @@
  *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative|generate
+ *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
+ * Flags: --only importance|quality|latency|preview|iterative|generate|fuzz
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -19,12 +20,22 @@ import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
 import { benchGenerate } from './generate';
+import { benchFuzz } from './fuzz';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const want = (name: string) => !only || only === name;
 
+const flagValue = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+
 async function main() {
+  if (only === 'fuzz') {
+    const result = await benchFuzz(createNodeRunner({ threads: 1 }), flagValue('--fuzz-cases', 2000), flagValue('--fuzz-seed', 7), (l) =>
+      console.log(l),
+    );
+    console.log('wrote', writeResult('fuzz', result));
+    return;
+  }
   const backends = [
     { name: 'node-wasm', runner: createWebRunner() },
     ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),

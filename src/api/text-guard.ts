@@ -60,6 +60,15 @@ export function textWarnings(text: string, name: string, ids: readonly number[],
   return out;
 }
 
+/** A token that is only control bytes (tab, newline and carriage return excepted). */
+function isControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c < 32 || c === 0x7f) || c === 9 || c === 10 || c === 13) return false;
+  }
+  return true;
+}
+
 /** Share of tokens that decode to an unknown token, a replacement character or a lone control / non-text byte. */
 function fallbackShare(ids: readonly number[], tokenizer: TextTokenizer): number {
   const memo = new Map<number, boolean>();
@@ -68,7 +77,7 @@ function fallbackShare(ids: readonly number[], tokenizer: TextTokenizer): number
     let f = memo.get(id);
     if (f === undefined) {
       const s = tokenizer.decode([id]);
-      f = s === '' || s.includes('\ufffd') || UNKNOWN.test(s) || /^[\x00-\x08\x0e-\x1f\x7f]+$/.test(s);
+      f = s === '' || s.includes('\ufffd') || UNKNOWN.test(s) || isControl(s);
       memo.set(id, f);
     }
     if (f) n++;

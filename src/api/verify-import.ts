@@ -5,7 +5,7 @@
  * the residual stream the importer matched, the first layer whose output differs). Pattern matchers
  * recognise structure; this check makes sure the structure they did not look at computes the same.
  */
-import { OnnxImportMismatchError, RuntimeFailure, StudioError } from '../core/errors';
+import { OnnxFormatError, OnnxImportMismatchError, RuntimeFailure, StudioError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { buildOnnx } from '../graph/build';
@@ -58,7 +58,13 @@ function diff(a: Float32Array, b: Float32Array): { maxAbsDiff: number; scale: nu
 }
 
 async function withSession<T>(runner: Runner, bytes: Uint8Array, f: (s: RunnerSession) => Promise<T>): Promise<T> {
-  const session = await runner.open(bytes);
+  let session: RunnerSession;
+  try {
+    session = await runner.open(bytes);
+  } catch (e) {
+    if (e instanceof StudioError) throw e;
+    throw new OnnxFormatError(`The ONNX graph could not be opened to check the import: ${(e as Error).message}`);
+  }
   try {
     return await f(session);
   } finally {

@@ -35,11 +35,12 @@ async function openStudio(args: ParsedArgs) {
 }
 
 async function evalCommand(args: ParsedArgs): Promise<unknown> {
-  const { api, summary } = await openStudio(args);
   const textPath = stringFlag(args, 'text');
+  const text = readTextFile(textPath, 'text');
+  const { api, summary } = await openStudio(args);
   const maxTokens = numberFlag(args, 'max-tokens', 0);
   const result = await api.evaluatePerplexity({
-    text: readTextFile(textPath, 'text'),
+    text,
     textName: basename(textPath),
     contextLength: numberFlag(args, 'context', 128),
     stride: numberFlag(args, 'stride', 64),

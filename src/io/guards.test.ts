@@ -8,7 +8,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, InputError, SafetensorsError, StudioError, TokenizerError } from '../core/errors';
+import { ConfigError, InputError, SafetensorsError, type StudioError, TokenizerError } from '../core/errors';
 import { loadModelIR } from '../arch/load';
 import { dirSource } from '../cli/dir-source';
 import { memSource, TINY_CONFIG, tinyFolder, tinyGpt2Tensors } from '../test-util/tiny-gpt2';
