@@ -11,7 +11,8 @@
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative|generate|quantize|linalg|scale; --scalar (linalg without WebAssembly SIMD)
+ *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
+ * Flags: --only importance|quality|latency|preview|iterative|generate|quantize|linalg|scale|fuzz; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -25,12 +26,22 @@ import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
 import { benchQuantize } from './quantize';
+import { benchFuzz } from './fuzz';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const want = (name: string) => !only || only === name;
 
+const flagValue = (name: string, fallback: number) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : fallback);
+
 async function main() {
+  if (only === 'fuzz') {
+    const result = await benchFuzz(createNodeRunner({ threads: 1 }), flagValue('--fuzz-cases', 2000), flagValue('--fuzz-seed', 7), (l) =>
+      console.log(l),
+    );
+    console.log('wrote', writeResult('fuzz', result));
+    return;
+  }
   if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
   if (want('linalg')) {
     const simd = !args.includes('--scalar');

@@ -11,6 +11,7 @@ import { buildKvCacheOnnx, cacheHeads } from '../graph/kv-cache';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
+import { checkTextSize, textWarnings } from './text-guard';
 import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
 import type {
   GenerateRequest,
@@ -58,8 +59,10 @@ export async function streamPerplexity(
   extraFeeds: Feeds,
   options: JobOptions,
 ): Promise<PerplexityResult> {
+  checkTextSize(req.text, req.textName, req.maxTokens || undefined, req.maxTextChars);
   const all = tokensOf(m, req.textName, req.text, req.maxTokens);
   const ids = req.maxTokens ? all.slice(0, req.maxTokens) : all;
+  const warnings = textWarnings(req.text, req.textName, ids, m.tokenizer);
   const context = Math.min(req.contextLength, maxPositions);
   const stride = Math.min(req.stride, context - 1);
   const batches = batchWindows(planWindows(ids.length, context, stride), req.batchSize ?? 8);
@@ -92,6 +95,7 @@ export async function streamPerplexity(
       stride,
       bosPrepended: false,
     },
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
 }
 

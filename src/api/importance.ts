@@ -5,6 +5,7 @@ import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
+import { checkTextSize, textWarnings } from './text-guard';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
@@ -15,7 +16,10 @@ export async function calibrate(
   options: JobOptions,
 ): Promise<CalibrationSummary> {
   const seq = Math.min(req.seq, m.ir.spec.maxPositions);
-  const set = makeCalibrationSet(tokensOf(m, req.textName, req.text, req.samples * seq), req.textName, req.samples, seq);
+  checkTextSize(req.text, req.textName, req.samples * seq, req.maxTextChars);
+  const ids = tokensOf(m, req.textName, req.text, req.samples * seq);
+  const warnings = textWarnings(req.text, req.textName, ids.slice(0, req.samples * seq), m.tokenizer);
+  const set = makeCalibrationSet(ids, req.textName, req.samples, seq);
   if (!m.tapSession) {
     options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
     m.tapSession = await state.deps.runner.open(buildOnnx(m.ir, { masks: true, taps: true, grams: true, tokenLoss: true, logits: false }));
@@ -29,6 +33,7 @@ export async function calibrate(
     baseLoss: stats.baseLoss,
     withHessians: req.withHessians,
     key: `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
+    ...(warnings.length > 0 ? { warnings } : {}),
   };
   assertFiniteLoss(stats.baseLoss, 'The calibration loss');
   m.calibration = { set, stats, summary };

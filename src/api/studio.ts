@@ -23,6 +23,7 @@ import { modelFilePerplexity } from './model-file';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
 import { checkStep, estimateMemory } from './memory';
+import { verifyOnnxImport } from './verify-import';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -30,8 +31,12 @@ export type { StudioDeps } from './state';
 
 async function loadModel(state: StudioState, source: ModelSource, options: JobOptions): Promise<ModelSummary> {
   const { files, options: loadOptions } = openSource(source, state.deps);
-  const { ir, config } = await loadModelIR(files, { ...options, ...loadOptions });
+  const { ir, config, onnxSource } = await loadModelIR(files, { ...options, ...loadOptions });
   throwIfAborted(options.signal, 'Loading the model');
+  if (onnxSource) {
+    options.onProgress?.({ stage: 'verify', done: 0, total: 1, message: 'Checking the ONNX import numerically' });
+    await verifyOnnxImport(state.deps.runner, ir, onnxSource);
+  }
   options.onProgress?.({ stage: 'tokenizer', done: 0, total: 1, message: 'Loading tokenizer' });
   const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
   const tokenizerJson = await files.read('tokenizer.json');

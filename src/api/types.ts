@@ -69,6 +69,8 @@ export interface PerplexityRequest {
   stride: number;
   /** Score at most this many tokens of the text (after tokenisation). */
   maxTokens?: number;
+  /** Raise the cap on a text tokenised whole (default 2 M characters, api/text-guard.ts). */
+  maxTextChars?: number;
   batchSize?: number;
   /** Which model: the dense one (default) or the applied (physically pruned) one. */
   target?: ModelTarget;
@@ -96,6 +98,8 @@ export interface PerplexityResult {
   /** Standard error of the mean NLL over scored tokens (for a ± band). */
   nllStdError: number;
   protocol: PerplexityProtocol;
+  /** Set when the text does not look like text (NUL bytes, mostly unknown / byte-fallback tokens). */
+  warnings?: string[];
 }
 
 export interface LatencyRequest {
@@ -145,6 +149,8 @@ export interface CalibrationRequest {
   seq: number;
   /** Accumulate X^T X (needed by OBS); costs O(width^2) memory per projection. */
   withHessians: boolean;
+  /** Raise the text caps (api/text-guard.ts). */
+  maxTextChars?: number;
 }
 
 export interface CalibrationSummary {
@@ -157,6 +163,8 @@ export interface CalibrationSummary {
   withHessians: boolean;
   /** Stable key of (model, text, samples, seq) for result caches. */
   key: string;
+  /** Set when the text does not look like text (NUL bytes, mostly unknown / byte-fallback tokens). */
+  warnings?: string[];
 }
 
 export interface PlanRequest extends AllocationRequest {

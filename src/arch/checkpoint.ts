@@ -7,6 +7,7 @@
 import { InputError, SafetensorsError, UnsupportedModelError, throwIfAborted } from '../core/errors';
 import { parseSafetensors, type SafetensorsFile } from '../io/safetensors';
 import type { FileSource } from '../io/source';
+import { parseJsonBytes } from '../io/json';
 import type { TensorGetter } from './adapter';
 
 export const SINGLE_FILE = 'model.safetensors';
@@ -29,13 +30,26 @@ export interface Checkpoint {
   /** Where the tensors come from, for error messages, e.g. "/models/demo-gpt2/model.safetensors". */
   readonly files: string;
   readonly names: readonly string[];
+  /** Values the tensors hold (from the headers; nothing converted). */
+  readonly elements: number;
   readonly get: TensorGetter;
+}
+
+function elementsOf(files: Iterable<SafetensorsFile>): number {
+  let n = 0;
+  for (const f of files) for (const t of f.header.values()) n += t.shape.reduce((a, b) => a * b, 1);
+  return n;
 }
 
 export async function readCheckpoint(source: FileSource, options: ReadOptions = {}): Promise<Checkpoint> {
   if (await source.has(SINGLE_FILE)) {
     const file = await readShard(source, SINGLE_FILE, options, '');
-    return { files: join(source.location, SINGLE_FILE), names: [...file.header.keys()], get: getter(() => file, SINGLE_FILE) };
+    return {
+      files: join(source.location, SINGLE_FILE),
+      names: [...file.header.keys()],
+      elements: elementsOf([file]),
+      get: getter(() => file, SINGLE_FILE),
+    };
   }
   if (await source.has(INDEX_FILE)) return readSharded(source, options);
   if (await source.has('pytorch_model.bin')) {
@@ -87,17 +101,17 @@ async function readSharded(source: FileSource, options: ReadOptions): Promise<Ch
     const path = weightMap.get(name);
     return path === undefined ? undefined : getter(() => files.get(path), path)(name);
   };
-  return { files: `${join(source.location, INDEX_FILE)} (${shards.length} shards)`, names: [...names], get };
+  return {
+    files: `${join(source.location, INDEX_FILE)} (${shards.length} shards)`,
+    names: [...names],
+    elements: elementsOf(files.values()),
+    get,
+  };
 }
 
 /** weight_map of an index file, validated: tensor name -> shard path inside the folder. */
 export function parseIndex(bytes: Uint8Array): Map<string, string> {
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(bytes));
-  } catch (e) {
-    throw new SafetensorsError(`${INDEX_FILE} is not valid JSON: ${(e as Error).message}`);
-  }
+  const json = parseJsonBytes(bytes, INDEX_FILE, { error: SafetensorsError });
   const map = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof map !== 'object' || map === null || Array.isArray(map))
     throw new SafetensorsError(`${INDEX_FILE} has no "weight_map" object.`);

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { FetchError, OnnxFormatError, UnsupportedModelError } from '../core/errors';
+import { InputError, OnnxFormatError, UnsupportedModelError } from '../core/errors';
 import { dirSource } from '../cli/dir-source';
 import { decodeModel, encodeModel } from '../io/onnx';
 import type { ModelProto } from '../io/onnx/types';
@@ -157,7 +157,7 @@ describe('ONNX refusals', () => {
     await rejects(load({ 'model.onnx': encodeModel(m) }), OnnxFormatError, /"\/etc\/passwd", which leaves the model folder/);
     await rejects(
       load({ 'model.onnx': new Uint8Array(readFileSync(`${fixtureDir('tiny-onnx/gpt2-ln17-external')}/model.onnx`)) }),
-      FetchError,
+      InputError,
       /keeps its weights in model.onnx_data, which is missing/,
     );
   });

@@ -6,16 +6,19 @@
  * carries 1/sqrt(head_dim)), checks every weight is finite, and reconciles config.json, per-layer
  * shapes included (or has the adapter write one). The importer finds the Hub / transformers.js
  * layout (onnx/model.onnx) as well as a top-level model.onnx.
+ * It also returns the file as a runnable model (`onnxSource`): the api checks the import numerically
+ * against it (api/verify-import.ts) before the model is used.
  */
-import { FetchError, InputError, throwIfAborted } from '../core/errors';
+import { ConfigError, FetchError, InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { decodeModel } from '../io/onnx/proto';
-import type { FileSource } from '../io/source';
+import { readJson, type FileSource } from '../io/source';
 import { checkModel, checkSupportedOps } from '../io/onnx-import/check';
 import { importHints, reconcileConfig } from '../io/onnx-import/config';
 import { GraphIndex } from '../io/onnx-import/graph';
 import { importDecoder } from '../io/onnx-import/import';
 import { externalFiles } from '../io/onnx-import/initializers';
+import { inlineExternalData, type OnnxImportSource } from '../io/onnx-import/source-model';
 import { normalizeConfig } from './config';
 import { adapterFor, adapters } from './registry';
 import { checkFinite } from './tensors';
@@ -58,7 +61,7 @@ export async function loadOnnxIR(
   source: FileSource,
   onnxPath: string,
   options: OnnxLoadOptions,
-): Promise<{ ir: ModelIR; config: unknown }> {
+): Promise<{ ir: ModelIR; config: unknown; onnxSource: OnnxImportSource }> {
   const { onProgress, signal } = options;
   const message = `Downloading ${onnxPath}`;
   const bytes = await source.read(
@@ -74,9 +77,8 @@ export async function loadOnnxIR(
   for (const rel of externalFiles(model.graph.initializer ?? [])) {
     const path = dirOf(onnxPath) + rel;
     if (!(await source.has(path))) {
-      throw new FetchError(
+      throw new InputError(
         `${onnxPath} keeps its weights in ${path}, which is missing from ${source.location}.`,
-        404,
         'Pick the external data file together with the .onnx file.',
       );
     }
@@ -88,13 +90,15 @@ export async function loadOnnxIR(
     throwIfAborted(signal, 'Loading the model');
   }
   onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Importing the ONNX graph' });
-  const g = new GraphIndex(model.graph, (rel) => {
+  const readExternal = (rel: string) => {
     const b = external.get(rel);
     if (!b) throw new FetchError(`External data file ${rel} was not read.`);
     return b;
-  });
+  };
+  const g = new GraphIndex(model.graph, readExternal);
   const given = await readConfigJson(source, signal);
-  let { ir } = importDecoder(g, options.name, adapters(), importHints(given));
+  const imported = importDecoder(g, options.name, adapters(), importHints(given));
+  let { ir } = imported;
   forEachWeight(ir, checkFinite);
   let config: unknown = given;
   if (given !== undefined) {
@@ -104,17 +108,12 @@ export async function loadOnnxIR(
     config = adapterFor(ir.spec).writeConfig(ir);
   }
   onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
-  return { ir, config };
+  return { ir, config, onnxSource: { model: inlineExternalData(model, readExternal), hidden: imported.hidden } };
 }
 
 async function readConfigJson(source: FileSource, signal?: AbortSignal): Promise<unknown> {
   if (!(await source.has('config.json'))) return undefined;
-  const raw = await source.read('config.json', undefined, signal);
-  try {
-    return JSON.parse(new TextDecoder().decode(raw)) as unknown;
-  } catch (e) {
-    throw new InputError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
-  }
+  return readJson(source, 'config.json', { error: ConfigError, ...(signal ? { signal } : {}) });
 }
 
 function forEachWeight(ir: ModelIR, f: (t: { shape: readonly number[]; data: Float32Array }, name: string) => void): void {

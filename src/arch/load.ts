@@ -7,13 +7,15 @@
  * `preflight` sees the weight files' size before they are downloaded (the memory check).
  */
 import { ConfigError, ShapeMismatchError, throwIfAborted } from '../core/errors';
+import { checkConfigAgainstElements } from './bounds';
 import type { ModelIR } from '../core/ir';
 import { writeSafetensors } from '../io/safetensors';
-import type { FileSource } from '../io/source';
+import { readJson, type FileSource } from '../io/source';
 import type { TensorGetter } from './adapter';
 import { normalizeConfig } from './config';
 import { checkpointBytes, hasSafetensors, readCheckpoint, type LoadProgress } from './checkpoint';
 import { findOnnxModel, loadOnnxIR } from './load-onnx';
+import type { OnnxImportSource } from '../io/onnx-import/source-model';
 import { bytesPerWeight } from '../io/memory-budget';
 import { adapterFor } from './registry';
 
@@ -35,6 +37,8 @@ export interface LoadedIR {
   ir: ModelIR;
   /** config.json as read (the exporter copies it). */
   config: unknown;
+  /** Set when the model was imported from an ONNX graph: the file to check the import against. */
+  onnxSource?: OnnxImportSource;
 }
 
 export async function loadModelIR(source: FileSource, options: LoadOptions = {}): Promise<LoadedIR> {
@@ -57,6 +61,7 @@ export async function loadModelIR(source: FileSource, options: LoadOptions = {})
   }
   const checkpoint = await readCheckpoint(source, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
   throwIfAborted(signal, 'Loading the model');
+  checkConfigAgainstElements(spec, layers, checkpoint.elements, checkpoint.files);
   onProgress?.({ stage: 'weights', done: 0, total: 1, message: 'Converting weights' });
   const requested = new Set<string>();
   const get: TensorGetter = (name) => {
@@ -89,13 +94,8 @@ async function preflightOnnx(source: FileSource, onnx: string, options: LoadOpti
   options.preflight(total, 4);
 }
 
-async function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {
-  const bytes = await source.read('config.json', undefined, signal);
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch (e) {
-    throw new ConfigError(`config.json in ${source.location} is not valid JSON: ${(e as Error).message}`);
-  }
+function readConfig(source: FileSource, signal?: AbortSignal): Promise<unknown> {
+  return readJson(source, 'config.json', { error: ConfigError, ...(signal ? { signal } : {}) });
 }
 
 /** "…/demo-gpt2" -> "demo-gpt2"; "https://huggingface.co/org/model/resolve/main" -> "org/model". */

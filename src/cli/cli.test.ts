@@ -5,7 +5,7 @@
  * `slimgpt` writes its bundle; bad flags exit 1 with the typed error and its hint on stderr.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -119,5 +119,20 @@ describe('cli', () => {
     const missing = cli('eval', '--model', join(out, 'does-not-exist'), '--text', 'public/data/evaluation.txt');
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/hint:/);
+  }, 120_000);
+
+  it('a missing --text, a --model file and a plan that is null or not JSON are named input errors', () => {
+    const text = cli('eval', ...DEMO, '--text', join(out, 'nope.txt'));
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain(`InputError (INPUT_INVALID): --text: file ${join(out, 'nope.txt')} does not exist.`);
+    const file = cli('eval', '--model', 'public/models/demo-gpt2/config.json', '--text', 'public/data/evaluation.txt');
+    expect(file.stderr).toMatch(/InputError .*demo-gpt2\/config.json is a file, not a model folder/);
+    writeFileSync(join(out, 'null.json'), 'null');
+    const nul = cli('apply', ...DEMO, ...flags({ plan: join(out, 'null.json'), out: join(out, 'z') }));
+    expect(nul.code).toBe(1);
+    expect(nul.stderr).toMatch(/InputError .*not a Prune Studio plan \(it holds null, not an object\)/);
+    writeFileSync(join(out, 'broken.json'), '{"format": "prune-studio-plan",\n  "version": 1,,');
+    const broken = cli('apply', ...DEMO, ...flags({ plan: join(out, 'broken.json'), out: join(out, 'z') }));
+    expect(broken.stderr).toMatch(/JsonFileError .*broken.json is not valid JSON: .* at line 2:16/);
   }, 120_000);
 });

@@ -1,7 +1,7 @@
 /** FileSource over a local directory (Node only; used by the CLI, benchmarks and tests). */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { resolve, relative, isAbsolute, join, sep } from 'node:path';
-import { FetchError, InputError } from '../core/errors';
+import { InputError } from '../core/errors';
 import type { FileSource } from '../api';
 
 function walk(dir: string): string[] {
@@ -18,6 +18,11 @@ export function dirSource(dir: string): FileSource {
       `Model folder ${root} does not exist.`,
       'Pass --model the folder that holds config.json and model.safetensors (or an ONNX export), e.g. public/models/demo-gpt2.',
     );
+  if (!statSync(root).isDirectory())
+    throw new InputError(
+      `${root} is a file, not a model folder.`,
+      'Pass --model the folder that holds config.json and the weights (model.safetensors or model.onnx), not one of its files.',
+    );
   const inside = (path: string) => {
     const full = resolve(root, path);
     const rel = relative(root, full);
@@ -28,15 +33,20 @@ export function dirSource(dir: string): FileSource {
     location: root,
     async read(path) {
       const full = inside(path);
-      if (!existsSync(full)) throw new FetchError(`File ${path} not found in ${root}.`, 404);
+      if (!existsSync(full) || statSync(full).isDirectory())
+        throw new InputError(
+          `The model folder ${root} has no file ${path}.`,
+          `Put ${path} from the same checkpoint into the folder (Hugging Face layout: config.json, tokenizer.json, weights).`,
+        );
       const buf = readFileSync(full);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     },
     async has(path) {
-      return existsSync(inside(path));
+      const full = inside(path);
+      return existsSync(full) && !statSync(full).isDirectory();
     },
     async list() {
-      return statSync(root).isDirectory() ? walk(root).map((f) => relative(root, f).split(sep).join('/')) : [];
+      return walk(root).map((f) => relative(root, f).split(sep).join('/'));
     },
     async size(path) {
       const full = inside(path);

@@ -5,20 +5,21 @@
  *   npm run cli -- iterate --model <dir> --criterion taylor --ratio 0.5 --rounds 3 --recovery obs --out <dir>
  *   npm run cli -- slimgpt --model <dir> --ratio 0.5 --allocation incremental --out <dir>
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { serializeError } from '../core/errors';
 import { createStudioApi, CRITERION_NAMES, EXPORT_FORMATS, getCriterion, type CriterionName } from '../api';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
-import { applyCommand, pruneCommand } from './prune';
+import { applyCommand, printWarnings, pruneCommand, textCap } from './prune';
+import { readTextFile } from './files';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
 import { SLIMGPT_USAGE, slimGptCommand } from './slimgpt';
 import { QUANTIZE_USAGE, quantizeCommand } from './quantize';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
-  prune-studio eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] [--json]
+  prune-studio eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] [--max-text-chars N] [--json]
   prune-studio export --model <dir> --out <file.onnx>
   prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--target units|parameters|flops] [--heads r] [--ffn r] [--layers n]
@@ -36,16 +37,19 @@ async function openStudio(args: ParsedArgs) {
 }
 
 async function evalCommand(args: ParsedArgs): Promise<unknown> {
-  const { api, summary } = await openStudio(args);
   const textPath = stringFlag(args, 'text');
+  const text = readTextFile(textPath, 'text');
+  const { api, summary } = await openStudio(args);
   const maxTokens = numberFlag(args, 'max-tokens', 0);
   const result = await api.evaluatePerplexity({
-    text: readFileSync(textPath, 'utf8'),
+    text,
     textName: basename(textPath),
     contextLength: numberFlag(args, 'context', 128),
     stride: numberFlag(args, 'stride', 64),
     ...(maxTokens ? { maxTokens } : {}),
+    ...textCap(args),
   });
+  printWarnings(result);
   return { model: summary.name, parameters: summary.parameters, ...result };
 }
 
@@ -71,12 +75,14 @@ async function importanceCommand(args: ParsedArgs): Promise<unknown> {
   if (criterion.needs.stats || criterion.needs.maskedLoss) {
     const calibPath = stringFlag(args, 'calib', DEFAULT_CALIBRATION);
     calibration = await api.calibrate({
-      text: readFileSync(calibPath, 'utf8'),
+      text: readTextFile(calibPath, 'calib'),
       textName: basename(calibPath),
       samples: numberFlag(args, 'samples', 8),
       seq: numberFlag(args, 'seq', 128),
       withHessians: criterion.needs.gram,
+      ...textCap(args),
     });
+    printWarnings(calibration);
   }
   const scores = await api.computeImportance(criterion.name as CriterionName);
   const L = scores.numLayers;

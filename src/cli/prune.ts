@@ -1,6 +1,5 @@
 /** CLI `prune` and `apply`: the same api calls the UI makes, writing the export bundle to a folder. */
 import { quantMethod } from '../api';
-import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors';
 import {
@@ -18,6 +17,7 @@ import {
 } from '../api';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
+import { readJsonFile, readTextFile } from './files';
 
 export const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
 export const DEFAULT_EVALUATION = 'public/data/evaluation.txt';
@@ -37,23 +37,35 @@ export function quantizeNeedsCalibration(args: ParsedArgs): boolean {
 export async function calibrateFromArgs(api: StudioApi, args: ParsedArgs, withHessians: boolean) {
   const calibPath = stringFlag(args, 'calib', DEFAULT_CALIBRATION);
   return api.calibrate({
-    text: readFileSync(calibPath, 'utf8'),
+    text: readTextFile(calibPath, 'calib'),
     textName: basename(calibPath),
     samples: numberFlag(args, 'samples', 16),
     seq: numberFlag(args, 'seq', 128),
     withHessians,
+    ...textCap(args),
   });
+}
+
+/** --max-text-chars raises the cap on texts (api/text-guard.ts). */
+export function textCap(args: ParsedArgs): { maxTextChars?: number } {
+  return args.flags.has('max-text-chars') ? { maxTextChars: numberFlag(args, 'max-text-chars', 0) } : {};
+}
+
+/** Prints a result's text warnings on stderr (they stay in the JSON too). */
+export function printWarnings(result: { warnings?: string[] }): void {
+  for (const w of result.warnings ?? []) process.stderr.write(`warning: ${w}\n`);
 }
 
 /** --text (default evaluation.txt), --max-tokens (default 8192), context 128, stride 64. */
 export function perplexityRequest(args: ParsedArgs, maxTokens = 8192) {
   const evalPath = stringFlag(args, 'text', DEFAULT_EVALUATION);
   return {
-    text: readFileSync(evalPath, 'utf8'),
+    text: readTextFile(evalPath, 'text'),
     textName: basename(evalPath),
     contextLength: 128,
     stride: 64,
     maxTokens: numberFlag(args, 'max-tokens', maxTokens),
+    ...textCap(args),
   };
 }
 
@@ -67,6 +79,7 @@ export async function measureAndExport(api: StudioApi, args: ParsedArgs, applied
   const format = exportRequest(args);
   const request = perplexityRequest(args);
   const dense = await api.evaluatePerplexity(request);
+  printWarnings(dense);
   const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
   const latencyReq = { batch: 1, seq: 128, warmup: 3, runs: numberFlag(args, 'runs', 10) };
   const { dense: denseLatency, pruned: prunedLatency } = await api.compareLatency(latencyReq);
@@ -77,7 +90,12 @@ export async function measureAndExport(api: StudioApi, args: ParsedArgs, applied
     compensation: applied.compensation,
     parameters: { dense: applied.denseCost.parameters, pruned: applied.parameters },
     flops: { dense: applied.denseCost.flops, pruned: applied.cost.flops },
-    perplexity: { dense: dense.perplexity, pruned: pruned.perplexity, protocol: pruned.protocol },
+    perplexity: {
+      dense: dense.perplexity,
+      pruned: pruned.perplexity,
+      protocol: pruned.protocol,
+      ...(dense.warnings ? { warnings: dense.warnings } : {}),
+    },
     latencyMs: {
       dense: denseLatency.medianMs,
       pruned: prunedLatency.medianMs,
@@ -131,9 +149,16 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
 }
 
 export async function applyCommand(api: StudioApi, args: ParsedArgs) {
-  const plan = JSON.parse(readFileSync(stringFlag(args, 'plan'), 'utf8')) as PruningPlan;
-  const compensation = args.flags.has('compensate') ? compensationFlag(args) : asCompensation(plan.derivation?.compensation ?? 'none');
+  const plan = readJsonFile(stringFlag(args, 'plan'), 'plan', 'Pass --plan a plan.json saved by Prune Studio.') as PruningPlan;
+  const compensation = args.flags.has('compensate') ? compensationFlag(args) : asCompensation(savedCompensation(plan));
   const needs = getCompensation(compensation).needs;
   if (needs.calibration || quantizeNeedsCalibration(args)) await calibrateFromArgs(api, args, needs.hessians);
   return applyMeasureExport(api, args, plan, compensation);
+}
+
+/** The compensation a plan file records, read defensively (the plan is validated by applyPlan). */
+function savedCompensation(plan: unknown): string {
+  const d = typeof plan === 'object' && plan !== null ? (plan as { derivation?: unknown }).derivation : undefined;
+  const c = typeof d === 'object' && d !== null ? (d as { compensation?: unknown }).compensation : undefined;
+  return typeof c === 'string' ? c : 'none';
 }

@@ -67,6 +67,24 @@ export class OnnxFormatError extends StudioError {
   }
 }
 
+/** An imported ONNX graph computes something other than the decoder the importer rebuilt from it. */
+export class OnnxImportMismatchError extends StudioError {
+  /** Largest |logit difference| between the file and the rebuilt model on the check's random sequences. */
+  readonly maxAbsDiff: number;
+  /** First layer whose output differs (-1: the embedding), when it could be located. */
+  readonly firstLayer: number | undefined;
+  constructor(
+    message: string,
+    maxAbsDiff: number,
+    firstLayer: number | undefined,
+    hint = 'The graph differs from every decoder Prune Studio knows (e.g. a changed normalisation or attention mask); export it with a standard exporter, or load the safetensors checkpoint.',
+  ) {
+    super('ONNX_INVALID', message, hint);
+    this.maxAbsDiff = maxAbsDiff;
+    this.firstLayer = firstLayer;
+  }
+}
+
 export class FetchError extends StudioError {
   readonly status: number | undefined;
   constructor(message: string, status?: number, hint = 'Check the address and your connection, then retry.') {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { InputError } from './errors';
 import { emptyPlan, planCounts, validatePlan } from './plan';
 import { randomIR } from '../test-util/random-ir';
 
@@ -28,6 +29,33 @@ describe('validatePlan', () => {
     ['every layer', withLayer(withLayer(emptyPlan(ir), 0, { removed: true }), 1, { removed: true }), /removes every layer/],
   ])('rejects %s with a clear error', (_name, raw, message) => {
     expect(() => validatePlan(raw, ir)).toThrow(message);
+  });
+
+  it.each([
+    ['null', null, /it holds null, not an object/],
+    ['an array', [], /it holds an array, not an object/],
+    ['version as a string', { ...emptyPlan(ir), version: '1' }, 'Plan version must be the number 1, got the string "1".'],
+    [
+      'removed as a string',
+      withLayer(emptyPlan(ir), 0, { removed: 'true' }),
+      'Plan layer 0 "removed" must be true or false, got the string "true".',
+    ],
+    ['a layer entry that is not an object', { ...emptyPlan(ir), layers: [null, null] }, /layer entry 0 must be an object, got null/],
+    ['no model block', { ...emptyPlan(ir), model: null }, /"model" must be an object describing the model, got null/],
+    ['head indices as strings', withLayer(emptyPlan(ir), 0, { removedHeads: ['1'] }), /contains "1", outside/],
+  ])('rejects %s before reading its fields', (_name, raw, message) => {
+    expect(() => validatePlan(raw, ir)).toThrow(InputError);
+    expect(() => validatePlan(raw, ir)).toThrow(message);
+  });
+
+  it('rejects a plan made for another model with the same layer count, naming both', () => {
+    const other = randomIR({ layers: 2, heads: 2, ffn: 8 });
+    const plan = { ...emptyPlan(other), model: { ...emptyPlan(other).model, name: 'other-model' } };
+    expect(() => validatePlan(plan, ir)).toThrow(
+      /made for model "other-model" with numHeads the number 2, but the loaded model ".*" has numHeads 4/,
+    );
+    const wider = randomIR({ layers: 2, heads: 4, ffn: 16 });
+    expect(() => validatePlan(emptyPlan(wider), ir)).toThrow(/ffnSize the number 16, but the loaded model .* has ffnSize 8/);
   });
 
   it('keeps grouped-query attention groups whole', () => {

@@ -68,20 +68,61 @@ function intList(v: unknown, what: string, limit: number): number[] {
   return [...seen].sort((a, b) => a - b);
 }
 
+/** What a raw JSON value is, for messages: "null", "an array", "the string \"1\"", "the number 2". */
+function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (v === undefined) return 'nothing';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'object') return 'an object';
+  return `the ${typeof v} ${String(v)}`;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The plan's `model` block against the loaded model: a plan applies only to the shape it was made for. */
+function checkPlanModel(raw: unknown, ir: ModelIR): void {
+  const hint = 'Plans apply only to the model they were made for; load that model, or make a new plan for this one.';
+  if (!isRecord(raw)) throw new InputError(`Plan "model" must be an object describing the model, got ${describeValue(raw)}.`, hint);
+  const want = emptyPlan(ir).model;
+  const planName = typeof raw.name === 'string' ? raw.name : '?';
+  for (const key of ['numLayers', 'numHeads', 'numKvHeads', 'ffnSize'] as const) {
+    const got = raw[key];
+    if (got === undefined && key === 'numKvHeads') continue;
+    if (got !== want[key]) {
+      throw new InputError(
+        `Plan was made for model "${planName}" with ${key} ${describeValue(got)}, but the loaded model "${ir.name}" has ${key} ${want[key]}.`,
+        hint,
+      );
+    }
+  }
+}
+
 /**
- * Checks a plan against a model: shapes, index ranges, and the guard rails (a layer keeps at
+ * Checks a plan against a model: the JSON shape (every field typed before it is read), the model it
+ * was made for (layers, heads, kv heads, FFN width), index ranges, and the guard rails (a layer keeps at
  * least one head and one FFN neuron unless the whole layer is removed; with grouped-query
  * attention, heads leave in whole kv groups).
  */
 export function validatePlan(raw: unknown, ir: ModelIR): PruningPlan {
-  const p = raw as Partial<PruningPlan>;
-  if (!p || typeof p !== 'object' || p.format !== 'prune-studio-plan') {
+  if (!isRecord(raw) || raw.format !== 'prune-studio-plan') {
     throw new InputError(
-      'This file is not a Prune Studio plan (format "prune-studio-plan" missing).',
+      `This file is not a Prune Studio plan (${isRecord(raw) ? 'format "prune-studio-plan" missing' : `it holds ${describeValue(raw)}, not an object`}).`,
       'Load a plan.json saved by Prune Studio.',
     );
   }
-  if (p.version !== PLAN_VERSION) throw new InputError(`Plan version ${String(p.version)} is not supported (expected ${PLAN_VERSION}).`);
+  const p = raw as Partial<PruningPlan> & Record<string, unknown>;
+  if (p.version !== PLAN_VERSION) {
+    throw new InputError(
+      typeof p.version === 'number'
+        ? `Plan version ${p.version} is not supported (expected ${PLAN_VERSION}).`
+        : `Plan version must be the number ${PLAN_VERSION}, got ${describeValue(p.version)}.`,
+      'Load a plan.json saved by this version of Prune Studio.',
+    );
+  }
+  if (p.name !== undefined && typeof p.name !== 'string')
+    throw new InputError(`Plan "name" must be a string, got ${describeValue(p.name)}.`);
+  checkPlanModel(p.model, ir);
   const L = ir.layers.length;
   if (!Array.isArray(p.layers) || p.layers.length !== L) {
     throw new InputError(
@@ -90,9 +131,13 @@ export function validatePlan(raw: unknown, ir: ModelIR): PruningPlan {
     );
   }
   const layers = p.layers.map((raw, i): PlanLayer => {
+    if (!isRecord(raw)) throw new InputError(`Plan layer entry ${i} must be an object, got ${describeValue(raw)}.`);
     const l = raw as Partial<PlanLayer>;
     const shape = ir.layers[i]!;
-    if (l.index !== i) throw new InputError(`Plan layer entry ${i} has index ${String(l.index)}; entries must be in order 0..${L - 1}.`);
+    if (l.index !== i)
+      throw new InputError(`Plan layer entry ${i} has index ${describeValue(l.index)}; entries must be in order 0..${L - 1}.`);
+    if (l.removed !== undefined && typeof l.removed !== 'boolean')
+      throw new InputError(`Plan layer ${i} "removed" must be true or false, got ${describeValue(l.removed)}.`);
     const removed = l.removed === true;
     const removedHeads = intList(l.removedHeads ?? [], `layer ${i} removedHeads`, shape.numHeads);
     const removedFfn = intList(l.removedFfn ?? [], `layer ${i} removedFfn`, shape.ffnSize);

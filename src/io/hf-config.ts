@@ -59,7 +59,11 @@ export function withPrunedLayers(c: ConfigObject, base: FamilyConfig, groupedQue
   return { spec: base.spec, layers, originalLayerIndex };
 }
 
+/** More layers than any released decoder; a config beyond it is refused before per-layer shapes are allocated. */
+export const MAX_CONFIG_LAYERS = 4096;
+
 export function uniform(n: number, shape: LayerShape): LayerShape[] {
+  if (n > MAX_CONFIG_LAYERS) throw new ConfigError(`config.json states ${n} layers; Prune Studio reads at most ${MAX_CONFIG_LAYERS}.`);
   return Array.from({ length: n }, () => ({ ...shape }));
 }
 

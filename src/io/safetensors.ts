@@ -103,7 +103,26 @@ function decodeHeader(raw: Uint8Array): Record<string, unknown> {
   if (!isObject(json)) {
     throw new SafetensorsError(`Header must be a JSON object mapping tensor names to entries, got ${describe(json)}.`);
   }
+  checkIntegerLiterals(text);
   return json;
+}
+
+/**
+ * The reference reader parses shapes and offsets as usize, so `[768.0]` or `[7.68e2]` is an error
+ * there; JSON.parse turns them into 768, so the raw text is checked.
+ */
+function checkIntegerLiterals(text: string): void {
+  for (const m of text.matchAll(/"(shape|data_offsets)"\s*:\s*\[([^\]]*)\]/g)) {
+    const body = m[2]!.trim();
+    if (body === '') continue;
+    for (const entry of body.split(',')) {
+      // Entries that are not integers at all (1.5, -1) get readTensorInfo's message; here only 768.0 / 7.68e2.
+      if (Number.isInteger(Number(entry)) && Number(entry) >= 0 && !/^\s*(0|[1-9]\d*)\s*$/.test(entry))
+        throw new SafetensorsError(
+          `Header: "${m[1]}" entry ${entry.trim()} is not written as a non-negative integer (the reference reader refuses it).`,
+        );
+    }
+  }
 }
 
 function readMetadata(value: unknown): Record<string, string> {

@@ -4,6 +4,7 @@
  * user-picked File objects (browser). Pure: uses only `fetch`, which Node 20 and browsers share.
  */
 import { FetchError } from '../core/errors';
+import { parseJsonBytes, type JsonReadOptions } from './json';
 
 export interface FileSource {
   /** Human-readable location, e.g. "/models/demo-gpt2" or "/home/me/gpt2". */
@@ -17,9 +18,14 @@ export interface FileSource {
   size?(path: string): Promise<number | undefined>;
 }
 
-export async function readJson<T = unknown>(source: FileSource, path: string): Promise<T> {
-  const bytes = await source.read(path);
-  return JSON.parse(new TextDecoder().decode(bytes)) as T;
+/** Reads and parses a JSON file of the folder; a syntax error is a JsonFileError with the file and line:column. */
+export async function readJson<T = unknown>(
+  source: FileSource,
+  path: string,
+  options: JsonReadOptions & { signal?: AbortSignal } = {},
+): Promise<T> {
+  const bytes = await source.read(path, undefined, options.signal);
+  return parseJsonBytes(bytes, `${path} in ${source.location}`, options) as T;
 }
 
 /** A model folder served over HTTP. */

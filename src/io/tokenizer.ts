@@ -27,6 +27,13 @@ export function tokenizerFromJson(json: unknown, config: unknown, modelName: str
   if (!tj || typeof tj !== 'object' || !tj.model || typeof tj.model !== 'object') {
     throw new TokenizerError('tokenizer.json has no "model" section.');
   }
+  const entries = Array.isArray(tj.model.vocab) ? tj.model.vocab.length : Object.keys(tj.model.vocab ?? {}).length;
+  if (entries === 0 && (tj.added_tokens ?? []).length === 0) {
+    throw new TokenizerError(
+      'tokenizer.json has an empty vocabulary: the tokenizer is empty, so no text can be tokenised.',
+      'Provide the complete tokenizer.json that ships with this model.',
+    );
+  }
   let tok: Tokenizer;
   try {
     tok = new Tokenizer(tj, (config ?? {}) as object);
@@ -53,8 +60,9 @@ export async function loadTokenizer(source: FileSource, modelName: string, embed
   if (!(await source.has('tokenizer.json'))) {
     throw new TokenizerError(`No tokenizer.json found in ${source.location}.`);
   }
-  const json = await readJson(source, 'tokenizer.json');
-  const config = (await source.has('tokenizer_config.json')) ? await readJson(source, 'tokenizer_config.json') : {};
+  const error = TokenizerError;
+  const json = await readJson(source, 'tokenizer.json', { error });
+  const config = (await source.has('tokenizer_config.json')) ? await readJson(source, 'tokenizer_config.json', { error }) : {};
   const tokenizer = tokenizerFromJson(json, config, modelName);
   if (tokenizer.vocabSize > embeddingRows) {
     throw new TokenizerError(

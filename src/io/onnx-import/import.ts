@@ -21,6 +21,8 @@ export interface ImportedGraph {
   ir: ModelIR;
   /** What the graph said about things config.json also states (for the cross-check). */
   facts: { rotaryTableRows?: number; hasPast: boolean };
+  /** The residual stream entering each block, then after the last one (for locating a numeric mismatch). */
+  hidden: string[];
 }
 
 /** A family the importer may recognise (arch/registry.ts passes its adapters): the first with the graph's structure wins. */
@@ -94,6 +96,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   const pos = positions(g, emb.gather, emb.hidden);
   const d = emb.hidden;
   let h = pos.h;
+  const hidden = [h];
   const layers: LayerShape[] = [];
   const weights: LayerWeights[] = [];
   const norms: NormMatch[] = [];
@@ -135,6 +138,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
       down: mlp.down,
     });
     h = mlp.out;
+    hidden.push(h);
   }
   if (!lmHead || !finalNorm)
     throw new OnnxStructureError(
@@ -170,7 +174,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
     },
   };
   const hasPast = [...g.inputs].some((i) => i.startsWith('past_key_values') || i.startsWith('past_'));
-  return { ir, facts: { ...(meta.tableRows ? { rotaryTableRows: meta.tableRows } : {}), hasPast } };
+  return { ir, facts: { ...(meta.tableRows ? { rotaryTableRows: meta.tableRows } : {}), hasPast }, hidden };
 }
 
 interface SpecInput {

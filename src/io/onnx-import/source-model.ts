@@ -1,0 +1,82 @@
+/**
+ * The imported ONNX file as a runnable model, for the numeric check of an import (api/verify-import.ts):
+ * external data inlined (a session opened from bytes cannot resolve paths), extra outputs on the
+ * residual stream the importer matched, and the feeds an exporter's decoder expects
+ * (input_ids, attention_mask, position_ids, empty past key / values).
+ */
+import { OnnxFormatError } from '../../core/errors';
+import { int64Tensor, float32Tensor, type Feeds } from '../../core/runner';
+import { DataType, type ModelProto, type TensorProto, type ValueInfoProto } from '../onnx/types';
+import { externalLocation, type ExternalReader } from './initializers';
+
+export interface OnnxImportSource {
+  /** The file as read, external data inlined (no copies: raw_data views the files' bytes). */
+  model: ModelProto;
+  /** The residual stream values the importer matched: entering block i, and after the last block. */
+  hidden: string[];
+}
+
+/** A copy of the model whose external initializers carry their bytes as raw_data. */
+export function inlineExternalData(model: ModelProto, read: ExternalReader): ModelProto {
+  const initializer = (model.graph.initializer ?? []).map((t): TensorProto => {
+    if (t.data_location !== 1) return t;
+    const loc = externalLocation(t);
+    const file = read(loc.path);
+    const end = loc.length === undefined ? file.length : loc.offset + loc.length;
+    const { external_data: _e, data_location: _d, ...rest } = t;
+    return { ...rest, raw_data: file.subarray(loc.offset, end) };
+  });
+  return { ...model, graph: { ...model.graph, initializer } };
+}
+
+/** A copy of the model that also outputs `values` (float32 residual stream values). */
+export function withOutputs(model: ModelProto, values: readonly string[]): ModelProto {
+  const have = new Set(model.graph.output.map((o) => o.name));
+  const extra: ValueInfoProto[] = values
+    .filter((v) => !have.has(v))
+    .map((name) => ({ name, type: { tensor_type: { elem_type: DataType.FLOAT } } }));
+  return { ...model, graph: { ...model.graph, output: [...model.graph.output, ...extra] } };
+}
+
+/**
+ * Feeds for a decoder graph's inputs: input_ids, an all-ones attention_mask, position_ids 0..T-1,
+ * and empty past key / values ([batch, heads, 0, head_dim], dims from the graph where it states them).
+ */
+export function decoderFeeds(
+  inputs: readonly ValueInfoProto[],
+  ids: readonly number[][],
+  pastDims: (name: string) => [number, number],
+): Feeds {
+  const B = ids.length;
+  const T = ids[0]?.length ?? 0;
+  const feeds: Feeds = {};
+  for (const input of inputs) {
+    const name = input.name;
+    const type = input.type?.tensor_type?.elem_type ?? DataType.INT64;
+    const dims = input.type?.tensor_type?.shape?.dim ?? [];
+    const dimAt = (i: number, fallback: number) => {
+      const v = Number(dims[i]?.dim_value ?? 0);
+      return v > 0 ? v : fallback;
+    };
+    if (name === 'input_ids') feeds[name] = int64Tensor(ids.flat(), [B, T]);
+    else if (name === 'attention_mask') feeds[name] = typed(type, new Array<number>(B * T).fill(1), [B, T], name);
+    else if (name === 'position_ids')
+      feeds[name] = typed(
+        type,
+        ids.flatMap((row) => row.map((_, i) => i)),
+        [B, T],
+        name,
+      );
+    else if (/past/.test(name) && dims.length === 4) {
+      const [heads, headDim] = pastDims(name);
+      feeds[name] = typed(type, [], [B, dimAt(1, heads), 0, dimAt(3, headDim)], name);
+    } else throw new OnnxFormatError(`The import cannot be checked: the graph has an input "${name}" it does not know how to feed.`);
+  }
+  return feeds;
+}
+
+function typed(type: number, values: number[], dims: number[], name: string) {
+  if (type === DataType.INT64) return int64Tensor(values, dims);
+  if (type === DataType.FLOAT) return float32Tensor(Float32Array.from(values), dims);
+  throw new OnnxFormatError(`The import cannot be checked: input "${name}" has element type ${type} (only int64 and float32 are fed).`);
+}
