@@ -14,3 +14,4 @@ export { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../prune/slimgpt';
 export { EXPORT_FORMATS } from '../exporters/registry';
 export { quantMethod, QUANT_VARIANTS } from '../quantize/registry';
 export { emptyPlan } from '../core/plan';
+export { parseJsonText } from '../io/json';

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputError } from '../core/errors';
-import { parseJsonText } from '../io/json';
+import { parseJsonText } from '../api';
 
 /** Reads a UTF-8 text file given by `--flag`; missing or a folder -> InputError naming the path and the flag. */
 export function readTextFile(path: string, flag: string): string {
