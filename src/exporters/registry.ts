@@ -1,7 +1,7 @@
 /**
  * Export format -> exporter, and the one write-then-verify step every export goes through.
- * Adding a format = one exporter file (write + verify) + one line in EXPORTERS (+ the name in
- * ExportFormat, types.ts).
+ * Adding a format = one exporter file (write + verify) + one line in EXPORTERS; the format names
+ * (EXPORT_FORMATS, the CLI's --format, the UI's list) follow from it.
  */
 import { InputError } from '../core/errors';
 import type { Runner } from '../core/runner';
