@@ -4,6 +4,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
+import { weightInput, type weightInputIndex } from './weight-inputs';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 
@@ -30,6 +31,8 @@ export interface GraphContext {
   readonly masks: MaskInputs | undefined;
   /** float32 [seq, headDim] cos / sin tables (rotary models only). */
   readonly rotary: { cos: string; sin: string } | undefined;
+  /** With `weights: 'inputs'`: the IR's tensors by data, read as graph inputs. */
+  readonly weightIndex?: ReturnType<typeof weightInputIndex>;
 }
 
 /** Additive mask value for future positions: exp() of it underflows to exactly 0, and it never makes a row all -inf. */
@@ -44,13 +47,14 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     logits: o.logits ?? true,
     opset: o.opset ?? 17,
     weightInputs: o.weightInputs ?? false,
+    weights: o.weights ?? 'initializers',
     gradients: o.gradients,
   };
 }
 
-/** Adds a weight tensor under a readable unique name. */
+/** Adds a weight tensor under a readable unique name (with `weights: 'inputs'`, the IR's tensors are inputs). */
 export function weight(ctx: GraphContext, name: string, t: Tensor): string {
-  return ctx.b.addWeight(name, t);
+  return weightInput(ctx, t) ?? ctx.b.addWeight(name, t);
 }
 
 /**
