@@ -9,6 +9,7 @@ import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
 import { modelCard, prunedConfig } from './model-card';
 import type { LoadedModel, StudioState } from './state';
+import { openModelSession } from './sessions';
 import { requirePruned } from './state';
 import type { AppliedModel, ApplyRequest, ExportBundle, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
 import { allocate } from '../prune/allocate';
@@ -93,7 +94,7 @@ export async function verifyExport(
   const ids = probeIds(m);
   const feeds = { input_ids: int64Tensor(ids, [1, ids.length]) };
   const fresh = await state.deps.runner.open(onnx);
-  const reference = await state.deps.runner.open(buildOnnx(p.compensatedIr, { masks: true, logits: true }));
+  const reference = await openModelSession(state.deps.runner, p.compensatedIr, { masks: true, logits: true });
   try {
     const a = asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
     const b = asFloat32((await reference.run({ ...feeds, ...maskFeeds(p.compensatedIr, planMasks(plan)) }, ['logits'])).logits, 'logits');

@@ -19,6 +19,7 @@ import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
 import { measureUnitLatency } from './unit-latency';
 import { loadOptionsFor, openModelSource } from './sources';
+import { openModelSession } from './sessions';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -46,10 +47,8 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   options.onProgress?.({ stage: 'tokenizer', done: 0, total: 1, message: 'Loading tokenizer' });
   const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
   const tokenizerJson = await files.read('tokenizer.json');
-  options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building ONNX graph' });
-  const graph = buildOnnx(ir, { masks: true, tokenLoss: true, logits: false });
   options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Opening inference session' });
-  const evalSession = await state.deps.runner.open(graph);
+  const evalSession = await openModelSession(state.deps.runner, ir, { masks: true, tokenLoss: true, logits: false });
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
   state.loaded = {
