@@ -83,7 +83,7 @@ export async function benchMemory(runner: Runner, opts: MemoryBenchOptions = {})
   const oneWindow = await sampled(() =>
     api.evaluatePerplexity({ text, textName: 'evaluation.txt', contextLength: ctx, stride: ctx, maxTokens: ctx }),
   );
-  await step('latency', () => api.measureLatency({ batch: 1, seq: 128, runs: 3, warmup: 1 }));
+  const latency = await step('latency', () => api.measureLatency({ batch: 1, seq: 128, runs: 3, warmup: 1 }));
   await step('calibration', () => api.calibrate({ text: calib, textName: 'calibration.txt', samples, seq, withHessians: true }));
   await step('magnitude', () => api.computeImportance('magnitude'));
   const plan = await api.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
@@ -104,6 +104,7 @@ export async function benchMemory(runner: Runner, opts: MemoryBenchOptions = {})
     peakRssMb: Math.round(overall / MB),
     peakOverWeights: +(overall / weightBytes).toFixed(2),
     perplexityWindowMs: Math.round(oneWindow.ms),
+    latencyMedianMs: +latency.medianMs.toFixed(1),
     steps,
   };
 }

@@ -7,7 +7,9 @@
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
- * Flags: --only importance|quality|latency|preview|iterative
+ *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
+ *                              after npm run scale-models; --model <dir> picks another folder)
+ * Flags: --only importance|quality|latency|preview|iterative|memory
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -17,6 +19,7 @@ import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
+import { benchMemory } from './memory';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -28,6 +31,11 @@ async function main() {
     ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),
   ];
   for (const { name, runner } of backends) {
+    if (only === 'memory') {
+      const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
+      console.log('wrote', writeResult(`memory-${name}`, await benchMemory(runner, { model, log: (l) => console.log(l) })));
+      continue;
+    }
     const api = await openDemo(runner);
     if (want('importance')) console.log('wrote', writeResult(`importance-${name}`, await benchImportance(api)));
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api, undefined, (l) => console.log(l))));
