@@ -11,8 +11,10 @@
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
+ *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
+ *                              after npm run scale-models; --model <dir> picks another folder)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
- * Flags: --only importance|quality|latency|preview|iterative|generate|quantize|linalg|scale|fuzz; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|generate|quantize|linalg|scale|fuzz|memory; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -27,6 +29,7 @@ import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
 import { benchQuantize } from './quantize';
 import { benchFuzz } from './fuzz';
+import { benchMemory } from './memory';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -54,6 +57,11 @@ async function main() {
     ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),
   ];
   for (const { name, runner } of backends) {
+    if (only === 'memory') {
+      const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
+      console.log('wrote', writeResult(`memory-${name}`, await benchMemory(runner, { model, log: (l) => console.log(l) })));
+      continue;
+    }
     const api = await openDemo(runner);
     if (want('importance')) console.log('wrote', writeResult(`importance-${name}`, await benchImportance(api)));
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api, undefined, (l) => console.log(l))));

@@ -2,7 +2,6 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
-import { buildOnnx } from '../graph/build';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
@@ -13,6 +12,7 @@ import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
 import { checkTextSize, textWarnings } from './text-guard';
 import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
+import { openModelSession } from '../graph/model-session';
 import type {
   GenerateRequest,
   GenerateResult,
@@ -106,10 +106,10 @@ export async function logitsSession(
 ): Promise<{ session: RunnerSession; ir: ModelIR }> {
   if (target === 'pruned') {
     const p = requirePruned(m);
-    p.latencySession ??= await state.deps.runner.open(buildOnnx(p.ir, { logits: true }));
+    p.latencySession ??= await openModelSession(state.deps.runner, p.ir, { logits: true });
     return { session: p.latencySession, ir: p.ir };
   }
-  if (!m.latencySession) m.latencySession = await state.deps.runner.open(buildOnnx(m.ir, { logits: true }));
+  if (!m.latencySession) m.latencySession = await openModelSession(state.deps.runner, m.ir, { logits: true });
   return { session: m.latencySession, ir: m.ir };
 }
 

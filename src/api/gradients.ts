@@ -5,7 +5,7 @@
  */
 import { InputError } from '../core/errors';
 import type { RunnerSession } from '../core/runner';
-import { buildOnnx } from '../graph/build';
+import { openModelSession } from '../graph/model-session';
 import { weightFeeds } from '../graph/grad/loss';
 import { collectMaskGradients, type GradientStats } from '../saliency/gradients';
 import type { LoadedModel, StudioState } from './state';
@@ -14,10 +14,17 @@ import type { JobOptions } from './types';
 export async function gradientSession(state: StudioState, m: LoadedModel, options: JobOptions = {}): Promise<RunnerSession> {
   if (!m.gradSession) {
     options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the gradient graph' });
-    const graph = buildOnnx(m.ir, { masks: true, logits: false, weightInputs: true, gradients: { masks: true, weights: true } });
-    m.gradSession = await state.deps.runner.open(graph);
+    const graph = { masks: true, logits: false, weightInputs: true, gradients: { masks: true, weights: true } } as const;
+    m.gradSession = await openModelSession(state.deps.runner, m.ir, graph);
   }
   return m.gradSession;
+}
+
+/** Releases the gradient session after a job (reopening costs a graph build, not a weight copy). */
+export async function releaseGradientSession(m: LoadedModel): Promise<void> {
+  const s = m.gradSession;
+  m.gradSession = undefined;
+  await s?.release();
 }
 
 const cache = new WeakMap<object, Promise<GradientStats>>();
@@ -28,8 +35,16 @@ export function denseGradientStats(state: StudioState, m: LoadedModel, options: 
   if (!cal) throw new InputError('Gradient criteria need calibration data.', 'Run calibration (step 2) first.');
   let hit = cache.get(cal);
   if (!hit) {
-    hit = (async () =>
-      collectMaskGradients(m.ir, await gradientSession(state, m, options), cal.set, { ...options, extraFeeds: weightFeeds(m.ir) }))();
+    hit = (async () => {
+      try {
+        return await collectMaskGradients(m.ir, await gradientSession(state, m, options), cal.set, {
+          ...options,
+          extraFeeds: weightFeeds(m.ir),
+        });
+      } finally {
+        await releaseGradientSession(m);
+      }
+    })();
     hit.catch(() => cache.delete(cal));
     cache.set(cal, hit);
   }

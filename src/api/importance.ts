@@ -1,11 +1,11 @@
 /** Api operations for importance: calibration and criteria. */
 import { InputError, ShapeMismatchError } from '../core/errors';
-import { buildOnnx } from '../graph/build';
 import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { checkTextSize, textWarnings } from './text-guard';
+import { withModelSession } from '../graph/model-session';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
@@ -20,11 +20,12 @@ export async function calibrate(
   const ids = tokensOf(m, req.textName, req.text, req.samples * seq);
   const warnings = textWarnings(req.text, req.textName, ids.slice(0, req.samples * seq), m.tokenizer);
   const set = makeCalibrationSet(ids, req.textName, req.samples, seq);
-  if (!m.tapSession) {
-    options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
-    m.tapSession = await state.deps.runner.open(buildOnnx(m.ir, { masks: true, taps: true, grams: true, tokenLoss: true, logits: false }));
-  }
-  const stats = await collectStats(m.ir, m.tapSession, set, { ...options, withGram: req.withHessians });
+  options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
+  // The tap session lives for this calibration only (its activation arena is released with it).
+  const graph = { masks: true, taps: true, grams: true, tokenLoss: true, logits: false };
+  const stats = await withModelSession(state.deps.runner, m.ir, graph, (taps) =>
+    collectStats(m.ir, taps, set, { ...options, withGram: req.withHessians }),
+  );
   const summary: CalibrationSummary = {
     textName: req.textName,
     samples: set.samples,

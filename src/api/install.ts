@@ -4,10 +4,10 @@
  * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each.
  */
 import { parameterCount, type ModelIR } from '../core/ir';
-import { buildOnnx } from '../graph/build';
 import type { Compensation } from '../prune/compensate';
 import { modelCost } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
+import { openModelSession } from '../graph/model-session';
 import { releasePruned, type LoadedModel, type StudioState } from './state';
 import type { AppliedModel } from './types';
 
@@ -20,7 +20,7 @@ export async function installApplied(
   recovery?: AppliedModel['recovery'],
 ): Promise<AppliedModel> {
   const ir = sliceModel(compensatedIr, plan);
-  const session = await state.deps.runner.open(buildOnnx(ir, { logits: true, tokenLoss: true }));
+  const session = await openModelSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
   if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
   const summary: AppliedModel = {

@@ -8,7 +8,7 @@
 import { InputError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import type { RunnerSession } from '../core/runner';
-import { buildOnnx } from '../graph/build';
+import { type buildOnnx } from '../graph/build';
 import { weightFeeds } from '../graph/grad/loss';
 import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
 import { projectionGradNames } from '../prune/recover';
@@ -18,10 +18,11 @@ import { batchGradients, collectMaskGradients } from '../saliency/gradients';
 import { getCriterion } from '../saliency/registry';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds, streamPerplexity } from './evaluation';
-import { gradientSession } from './gradients';
+import { gradientSession, releaseGradientSession } from './gradients';
 import { prunedPerplexity } from './pruning';
 import { installApplied } from './install';
 import type { LoadedModel, StudioState } from './state';
+import { openModelSession } from '../graph/model-session';
 import type { IterativeJobOptions, IterativeRequest, IterativeResult } from './types';
 
 export const SGD_DEFAULTS = { steps: 10, learningRate: 0.05 };
@@ -43,7 +44,7 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
   if (!cal) throw new InputError('Iterative pruning needs calibration data.', 'Run calibration (step 2) first.');
   const criterion = getCriterion(req.criterion);
   const open = (o: Parameters<typeof buildOnnx>[1]) =>
-    state.deps.runner.open(buildOnnx(m.ir, { ...o, masks: true, logits: false, weightInputs: true }));
+    openModelSession(state.deps.runner, m.ir, { ...o, masks: true, logits: false, weightInputs: true });
   const grad = await gradientSession(state, m, options);
   const evalW = await open({ tokenLoss: true });
   const sessions: RunnerSession[] = [evalW];
@@ -76,7 +77,7 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
       return (await streamPerplexity(m, evalW, m.ir.spec.maxPositions, req.perplexity, feeds, signal)).perplexity;
     },
   };
-  return { engine, criterion, release: () => Promise.all(sessions.map((s) => s.release())) };
+  return { engine, criterion, release: () => Promise.all([...sessions.map((s) => s.release()), releaseGradientSession(m)]) };
 }
 
 export async function iterativePrune(

@@ -6,7 +6,6 @@
  * applied model, exactly like applyPlan.
  */
 import { InputError } from '../core/errors';
-import { buildOnnx } from '../graph/build';
 import { weightFeeds } from '../graph/grad/loss';
 import { slimGptPrune as runLayers } from '../prune/slimgpt';
 import { collectStats } from '../saliency/calibrate';
@@ -14,6 +13,7 @@ import { hessian } from '../saliency/criteria/obs';
 import { installApplied } from './install';
 import { prunedPerplexity } from './pruning';
 import type { LoadedModel, StudioState } from './state';
+import { openModelSession } from '../graph/model-session';
 import type { SlimGptJobOptions, SlimGptRequest, SlimGptResult } from './types';
 
 export async function slimGptPrune(
@@ -26,9 +26,14 @@ export async function slimGptPrune(
   if (!cal) throw new InputError('SlimGPT needs calibration data.', 'Run calibration (step 2) first.');
   const t0 = state.now();
   const signal = options.signal ? { signal: options.signal } : {};
-  const taps = await state.deps.runner.open(
-    buildOnnx(m.ir, { masks: true, logits: false, weightInputs: true, taps: true, grams: true, tokenLoss: true }),
-  );
+  const taps = await openModelSession(state.deps.runner, m.ir, {
+    masks: true,
+    logits: false,
+    weightInputs: true,
+    taps: true,
+    grams: true,
+    tokenLoss: true,
+  });
   let result;
   try {
     result = await runLayers(

@@ -7,7 +7,6 @@
 import { throwIfAborted } from '../core/errors';
 import { parameterCount } from '../core/ir';
 import { loadModelIR } from '../arch/load';
-import { buildOnnx } from '../graph/build';
 import { loadTokenizer } from '../io/tokenizer';
 import { criterionInfos } from '../saliency/registry';
 import { compareLatency, denseFeeds, generate, hasMaskInputs, measureLatency, streamPerplexity } from './evaluation';
@@ -24,6 +23,7 @@ import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
 import { checkStep, estimateMemory } from './memory';
 import { verifyOnnxImport } from './verify-import';
+import { openModelSession } from '../graph/model-session';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -40,10 +40,8 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   options.onProgress?.({ stage: 'tokenizer', done: 0, total: 1, message: 'Loading tokenizer' });
   const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
   const tokenizerJson = await files.read('tokenizer.json');
-  options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building ONNX graph' });
-  const graph = buildOnnx(ir, { masks: hasMaskInputs(ir), tokenLoss: true, logits: false });
-  options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Opening inference session' });
-  const evalSession = await state.deps.runner.open(graph);
+  options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Building the graph and opening the inference session' });
+  const evalSession = await openModelSession(state.deps.runner, ir, { masks: hasMaskInputs(ir), tokenLoss: true, logits: false });
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
   state.loaded = {

@@ -7,11 +7,11 @@
  * likewise; a unit type that cannot be halved (one kv group) takes the other's cost scaled by FLOPs.
  */
 import { emptyPlan } from '../core/plan';
-import { buildOnnx } from '../graph/build';
 import { unitCosts } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
 import { latencyFeeds, latencyResult, logitsSession, timeInterleaved, type Timed } from './evaluation';
 import type { LoadedModel, StudioState } from './state';
+import { openModelSession } from '../graph/model-session';
 import type { JobOptions, LatencyRequest, UnitLatency } from './types';
 
 function halfPlan(m: LoadedModel, part: 'heads' | 'ffn') {
@@ -37,7 +37,7 @@ export async function measureUnitLatency(
   const request = { ...req, target: 'dense' as const };
   const dense = await logitsSession(state, m, 'dense');
   const plans = [halfPlan(m, 'heads'), halfPlan(m, 'ffn')];
-  const sessions = await Promise.all(plans.map((p) => state.deps.runner.open(buildOnnx(sliceModel(m.ir, p), { logits: true }))));
+  const sessions = await Promise.all(plans.map((p) => openModelSession(state.deps.runner, sliceModel(m.ir, p), { logits: true })));
   try {
     const timed: Timed[] = [dense.session, ...sessions].map((session) => ({
       session,

@@ -4,14 +4,14 @@
  * difference. Exporters whose file is not ONNX rebuild a graph from what they re-read first.
  */
 import { asFloat32, int64Tensor, type Runner } from '../core/runner';
-import { buildOnnx } from '../graph/build';
+import { openModelSession } from '../graph/model-session';
 import type { ExportSubject, ExportVerification } from './types';
 
 export async function compareWithReference(onnx: Uint8Array, subject: ExportSubject, runner: Runner): Promise<ExportVerification> {
   const { reference, probe } = subject;
   const feeds = { input_ids: int64Tensor(probe, [1, probe.length]) };
   const fresh = await runner.open(onnx);
-  const expected = await runner.open(buildOnnx(reference.ir, { masks: reference.masks, logits: true }));
+  const expected = await openModelSession(runner, reference.ir, { masks: reference.masks, logits: true });
   try {
     const a = asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
     const b = asFloat32((await expected.run({ ...feeds, ...reference.feeds }, ['logits'])).logits, 'logits');

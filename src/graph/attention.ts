@@ -11,6 +11,7 @@ import { applyNorm } from './norms';
 import { applyRotary } from './rotary';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
 import { fusedBias, fusedTranspose } from './weights';
+import { linearFromInputs } from './weight-inputs';
 
 /** Returns the branch output to add to the residual stream (or undefined when there is nothing to add). */
 export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: number): string | undefined {
@@ -25,19 +26,7 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
   const dh = ir.spec.headDim;
   const scales = [1 / Math.sqrt(dh), 1, 1];
   const xn = applyNorm(ctx, x, w.attnNorm, `${name}/norm`);
-  const qkvBias = fusedBias([w.q, w.k, w.v], scales);
-  const qkv = matmulBias(
-    ctx,
-    xn,
-    weight(ctx, `${name}/qkv.weight_t`, fusedTranspose([w.q.weight, w.k.weight, w.v.weight], scales)),
-    qkvBias && weight(ctx, `${name}/qkv.bias`, qkvBias),
-    `${name}/qkv`,
-  );
-  const [q, k, v] = b.node('Split', [qkv, b.constInt64([H * dh, K * dh, K * dh])], {
-    attrs: { axis: -1 },
-    outputs: 3,
-    name: `${name}/split`,
-  });
+  const [q, k, v] = ctx.weightIndex ? qkvFromInputs(ctx, xn, l, scales[0]!) : fusedQkv(ctx, xn, l, scales);
   // [batch, seq, n*dh] -> [batch, n, seq, dh]
   const heads = (t: string, n: number, what: string) =>
     b.op('Transpose', [reshape(ctx, t, [0, 0, n, dh], `${name}/${what}_heads`)], { perm: [0, 2, 1, 3] }, `${name}/${what}_t`);
@@ -65,7 +54,41 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
   context = applyLayerMask(ctx, context, 'head', l, `${name}/head`);
   const merged = reshape(ctx, b.op('Transpose', [context], { perm: [0, 2, 1, 3] }, `${name}/context_t`), [0, 0, H * dh], `${name}/o_in`);
   tap(ctx, taps, merged, tapNames.attnIn(l), H * dh);
+  if (ctx.weightIndex) return linearFromInputs(ctx, merged, w.o, `${name}/o`);
   const oBias = w.o.bias && weight(ctx, `${name}/o.bias`, w.o.bias);
   const oT = projectionWeightT(ctx, 'o', l, w.o.weight, `${name}/o.weight_t`, () => fusedTranspose([w.o.weight]));
   return matmulBias(ctx, merged, oT, oBias, `${name}/o`);
+}
+
+/** q, k, v from one MatMul with the fused, transposed, q-scaled weights (embedded initializers). */
+function fusedQkv(ctx: GraphContext, xn: string, l: number, scales: readonly number[]): string[] {
+  const { b, ir } = ctx;
+  const { numHeads: H, numKvHeads: K } = ir.layers[l]!;
+  const dh = ir.spec.headDim;
+  const w = ir.weights.layers[l]!;
+  const name = `layer${l}/attn`;
+  const qkvBias = fusedBias([w.q, w.k, w.v], scales);
+  const qkv = matmulBias(
+    ctx,
+    xn,
+    weight(ctx, `${name}/qkv.weight_t`, fusedTranspose([w.q.weight, w.k.weight, w.v.weight], scales)),
+    qkvBias && weight(ctx, `${name}/qkv.bias`, qkvBias),
+    `${name}/qkv`,
+  );
+  return b.node('Split', [qkv, b.constInt64([H * dh, K * dh, K * dh])], {
+    attrs: { axis: -1 },
+    outputs: 3,
+    name: `${name}/split`,
+  });
+}
+
+/** q (scaled by `qScale`), k, v as three Gemms reading the IR's weights as graph inputs. */
+function qkvFromInputs(ctx: GraphContext, xn: string, l: number, qScale: number): string[] {
+  const w = ctx.ir.weights.layers[l]!;
+  const name = `layer${l}/attn`;
+  return [
+    linearFromInputs(ctx, xn, w.q, `${name}/q_proj`, qScale),
+    linearFromInputs(ctx, xn, w.k, `${name}/k_proj`),
+    linearFromInputs(ctx, xn, w.v, `${name}/v_proj`),
+  ];
 }

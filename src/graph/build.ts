@@ -17,14 +17,21 @@ import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
 import { validateForGraph } from './validate';
 import { appendGradients } from './grad/autodiff';
 import { gradientTargets, LOSS, LOSS_WEIGHTS, weightedMeanLoss } from './grad/loss';
+import { weightInput, weightInputIndex } from './weight-inputs';
 
 export const PRODUCER = 'prune-studio';
 export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, ...rest } = opts;
-  return { ...rest, ...(grams ? { grams } : {}), ...(weightInputs ? { weightInputs } : {}), ...(gradients ? { gradients } : {}) };
+  const { weightInputs, gradients, grams, weights, ...rest } = opts;
+  return {
+    ...rest,
+    ...(grams ? { grams } : {}),
+    ...(weightInputs ? { weightInputs } : {}),
+    ...(gradients ? { gradients } : {}),
+    ...(weights === 'inputs' ? { weights } : {}),
+  };
 }
 
 /** Builds the ModelProto (useful for inspection); `buildOnnx` encodes it. */
@@ -47,9 +54,10 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     attentionMask: attentionMaskOf(b, positions, spec),
     masks,
     rotary: spec.positions === 'rotary' ? rotaryTablesOf(b, ir, positions) : undefined,
+    ...(opts.weights === 'inputs' ? { weightIndex: weightInputIndex(ir) } : {}),
   };
   const taps: TapRecord[] = [];
-  const tokenEmbedding = b.addInitializer('token_embedding', ir.weights.tokenEmbedding);
+  const tokenEmbedding = weightInput(ctx, ir.weights.tokenEmbedding) ?? b.addInitializer('token_embedding', ir.weights.tokenEmbedding);
   let h = embed(ctx, tokenEmbedding);
   ir.layers.forEach((_, l) => {
     h = decoderBlock(ctx, taps, h, l);

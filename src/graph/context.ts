@@ -4,6 +4,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
+import { weightInput, type weightInputIndex } from './weight-inputs';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 
@@ -32,6 +33,8 @@ export interface GraphContext {
   readonly rotary: { cos: string; sin: string } | undefined;
   /** Set only by the with-past graph (kv-cache.ts): past keys/values joined per layer. */
   readonly kvCache?: KvCacheHooks;
+  /** With `weights: 'inputs'`: the IR's tensors by data, read as graph inputs. */
+  readonly weightIndex?: ReturnType<typeof weightInputIndex>;
 }
 
 /** What attention.ts asks of the with-past graph (kv-cache.ts); absent in every other graph. */
@@ -57,13 +60,14 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     logits: o.logits ?? true,
     opset: o.opset ?? 17,
     weightInputs: o.weightInputs ?? false,
+    weights: o.weights ?? 'initializers',
     gradients: o.gradients,
   };
 }
 
-/** Adds a weight tensor under a readable unique name. */
+/** Adds a weight tensor under a readable unique name (with `weights: 'inputs'`, the IR's tensors are inputs). */
 export function weight(ctx: GraphContext, name: string, t: Tensor): string {
-  return ctx.b.addWeight(name, t);
+  return weightInput(ctx, t) ?? ctx.b.addWeight(name, t);
 }
 
 /**

@@ -9,6 +9,7 @@ import { activation } from './activations';
 import { applyNorm } from './norms';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
 import { fusedBias, fusedTranspose } from './weights';
+import { linearFromInputs } from './weight-inputs';
 
 export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: number): string | undefined {
   const { b, ir } = ctx;
@@ -21,7 +22,18 @@ export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: nu
   }
   const xn = applyNorm(ctx, x, w.mlpNorm, `${name}/norm`);
   let act: string;
-  if (ir.spec.gatedMlp && w.gate) {
+  if (ctx.weightIndex) {
+    const up = linearFromInputs(ctx, xn, w.up, `${name}/up`);
+    act =
+      ir.spec.gatedMlp && w.gate
+        ? b.op(
+            'Mul',
+            [activation(ctx, ir.spec.activation, linearFromInputs(ctx, xn, w.gate, `${name}/gate`), `${name}/act`), up],
+            undefined,
+            `${name}/gated`,
+          )
+        : activation(ctx, ir.spec.activation, up, `${name}/act`);
+  } else if (ir.spec.gatedMlp && w.gate) {
     const bias = fusedBias([w.gate, w.up]);
     const h = matmulBias(
       ctx,
@@ -44,6 +56,7 @@ export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: nu
   }
   act = applyLayerMask(ctx, act, 'ffn', l, `${name}/ffn`);
   tap(ctx, taps, act, tapNames.ffnIn(l), F);
+  if (ctx.weightIndex) return linearFromInputs(ctx, act, w.down, `${name}/down`);
   const downBias = w.down.bias && weight(ctx, `${name}/down.bias`, w.down.bias);
   const downT = projectionWeightT(ctx, 'down', l, w.down.weight, `${name}/down.weight_t`, () => fusedTranspose([w.down.weight]));
   return matmulBias(ctx, act, downT, downBias, `${name}/down`);

@@ -43,6 +43,11 @@ export interface GraphOptions {
   opset?: number;
   /** o / down projection weights as graph inputs (weight.o.i, weight.down.i) instead of initializers. */
   weightInputs?: boolean;
+  /**
+   * 'inputs': every weight of the IR is a graph input (names and feeds in weight-inputs.ts), so
+   * sessions share the IR's one copy; default 'initializers' (embedded, as exported).
+   */
+  weights?: 'initializers' | 'inputs';
   /** Adds loss_weights, the scalar loss and its gradients (reverse-mode, src/graph/grad). */
   gradients?: GradientOptions;
 }
