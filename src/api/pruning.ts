@@ -6,7 +6,6 @@ import { compensate } from '../prune/compensate';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
 import type { LoadedModel, StudioState } from './state';
-import { openModelSession } from '../graph/model-session';
 import { requirePruned } from './state';
 import type { AppliedModel, ApplyRequest, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
 import { allocate } from '../prune/allocate';
