@@ -9,7 +9,7 @@ import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
-import { resolveOptions, type GraphContext } from './context';
+import { resolveOptions, weightInput, type GraphContext } from './context';
 import { lmHead, tokenNll } from './head';
 import type { GraphOptions } from './options';
 import { rotaryTablesOf } from './rotary';
@@ -17,7 +17,7 @@ import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
 import { validateForGraph } from './validate';
 import { appendGradients } from './grad/autodiff';
 import { gradientTargets, LOSS, LOSS_WEIGHTS, weightedMeanLoss } from './grad/loss';
-import { weightInput, weightInputIndex } from './weight-inputs';
+import { weightInputIndex } from './weight-inputs';
 
 export const PRODUCER = 'prune-studio';
 export const PRODUCER_VERSION = '0.1.0';

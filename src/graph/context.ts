@@ -4,7 +4,6 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
-import { weightInput, type weightInputIndex } from './weight-inputs';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 
@@ -34,7 +33,21 @@ export interface GraphContext {
   /** Set only by the with-past graph (kv-cache.ts): past keys/values joined per layer. */
   readonly kvCache?: KvCacheHooks;
   /** With `weights: 'inputs'`: the IR's tensors by data, read as graph inputs. */
-  readonly weightIndex?: ReturnType<typeof weightInputIndex>;
+  readonly weightIndex?: WeightInputIndex;
+}
+
+/** Graph input names by tensor data (graph/weight-inputs.ts weightInputIndex builds it). */
+export type WeightInputIndex = Map<Float32Array, { name: string; tensor: Tensor }>;
+
+/**
+ * The graph input holding `t` (declared on first use), or undefined when `t` is not one of the
+ * IR's own tensors (a derived constant, which stays an initializer).
+ */
+export function weightInput(ctx: GraphContext, t: Tensor): string | undefined {
+  const entry = ctx.weightIndex?.get(t.data);
+  if (!entry) return undefined;
+  if (!ctx.b.has(entry.name)) ctx.b.addInput(entry.name, 'float32', [...entry.tensor.shape]);
+  return entry.name;
 }
 
 /** What attention.ts asks of the with-past graph (kv-cache.ts); absent in every other graph. */

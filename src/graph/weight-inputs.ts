@@ -12,7 +12,7 @@ import type { Linear, ModelIR, Norm } from '../core/ir';
 import type { Feeds } from '../core/runner';
 import type { Tensor } from '../core/tensor';
 import { attr, type AttrValue } from '../io/onnx';
-import type { GraphContext } from './context';
+import { weightInput, type GraphContext, type WeightInputIndex } from './context';
 
 /** [input name, tensor] for every weight of the IR, in a fixed order. */
 export function weightEntries(ir: ModelIR): [string, Tensor][] {
@@ -58,21 +58,10 @@ export function weightFeeds(ir: ModelIR, inputNames?: readonly string[]): Feeds 
 }
 
 /** Input names by tensor data, built once per graph (the builder's lookup in `weight`). */
-export function weightInputIndex(ir: ModelIR): Map<Float32Array, { name: string; tensor: Tensor }> {
-  const index = new Map<Float32Array, { name: string; tensor: Tensor }>();
+export function weightInputIndex(ir: ModelIR): WeightInputIndex {
+  const index: WeightInputIndex = new Map();
   for (const [name, tensor] of weightEntries(ir)) if (!index.has(tensor.data)) index.set(tensor.data, { name, tensor });
   return index;
-}
-
-/**
- * The graph input holding `t` (declared on first use), or undefined when `t` is not one of the
- * IR's own tensors (a derived constant, which stays an initializer).
- */
-export function weightInput(ctx: GraphContext, t: Tensor): string | undefined {
-  const entry = ctx.weightIndex?.get(t.data);
-  if (!entry) return undefined;
-  if (!ctx.b.has(entry.name)) ctx.b.addInput(entry.name, 'float32', [...entry.tensor.shape]);
-  return entry.name;
 }
 
 /**
