@@ -23,10 +23,20 @@ export function quantizedModelPath(file: string): string {
   return `onnx/${file}`;
 }
 
-/** transformers.js dtype names: model.onnx fp32, model_fp16.onnx fp16, model_quantized.onnx q8, model_q4.onnx q4. */
+/** transformers.js reads onnx/model{suffix}.onnx for its dtype: '' fp32, _fp16 fp16, _quantized q8, _int8 int8, _q4 q4. */
+const TRANSFORMERS_JS_DTYPES: Readonly<Record<string, string>> = { '': 'fp32', _fp16: 'fp16', _quantized: 'q8', _int8: 'int8', _q4: 'q4' };
+
+/** The transformers.js dtype whose file name is the one this export writes. */
 function transformersJsDtype(dtype: string): string {
-  if (dtype === 'fp32' || dtype === 'fp16') return dtype;
-  return dtype === 'int8' ? 'q8' : 'q4';
+  const file = dtype === 'fp32' ? 'model.onnx' : quantMethod(dtype).file;
+  const suffix = file.replace(/^model/, '').replace(/\.onnx$/, '');
+  const name = TRANSFORMERS_JS_DTYPES[suffix];
+  if (!name)
+    throw new InputError(
+      `${file} is not a file name transformers.js reads.`,
+      'Name the variant file model_fp16, model_quantized, model_int8 or model_q4.',
+    );
+  return name;
 }
 
 /** The exported graph: input_ids -> logits, nothing else. */

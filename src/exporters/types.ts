@@ -11,7 +11,7 @@ import type { Feeds, Runner } from '../core/runner';
 /** A model file format the studio writes: the `format` of an exporter registered in registry.ts (EXPORT_FORMATS lists them). */
 export type ExportFormat = string;
 /** Weight precision of the written model: fp32, or a quantization variant (src/quantize, ONNX only). */
-export type ExportDtype = 'fp32' | 'fp16' | 'int8' | 'int4-rtn' | 'int4-gptq';
+export type ExportDtype = string;
 
 export interface ExportOptions {
   format: ExportFormat;

@@ -7,7 +7,8 @@
 import type { Int4Matrix } from './blocks';
 import type { Int8Channels } from './scalar';
 
-export type QuantVariant = 'fp16' | 'int8' | 'int4-rtn' | 'int4-gptq';
+/** A quantization variant's registered name (QUANT_VARIANTS in registry.ts lists them: fp16, int8, int4-rtn, int4-gptq). */
+export type QuantVariant = string;
 
 /** How a weight is used in the graph: y = x·B with B [K, N] (matmul), y = x·Eᵀ with E [N, K] (head), rows of E [N, K] (gather). */
 export type WeightUse = 'matmul' | 'head' | 'gather';
