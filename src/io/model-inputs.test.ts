@@ -80,10 +80,12 @@ describe('memory preflight', () => {
   });
 
   it('takes the smallest limit the browser reports', () => {
-    expect(browserMemoryBudget({})).toEqual({ bytes: 4 * GiB, source: 'WebAssembly 4 GiB limit' });
+    const limits = { arrayBufferLimit: 2 * GiB, wasmHeapLimit: 4 * GiB };
+    expect(browserMemoryBudget({})).toEqual({ bytes: 4 * GiB, source: 'WebAssembly 4 GiB limit', ...limits });
     expect(browserMemoryBudget({ deviceMemory: 4 })).toEqual({
       bytes: 2 * GiB,
       source: 'navigator.deviceMemory = 4 GB, half of it usable',
+      ...limits,
     });
     expect(browserMemoryBudget({ deviceMemory: 8, jsHeapSizeLimit: GiB }).source).toMatch(/jsHeapSizeLimit = 1.00 GB/);
   });
