@@ -26,6 +26,8 @@ import { createStudioApi } from './studio';
 
 const runner = createNodeRunner({ threads: 1 });
 const calibration = readFileSync('public/data/calibration.txt', 'utf8');
+const evaluation = readFileSync('public/data/evaluation.txt', 'utf8');
+const PPL = { text: evaluation, textName: 'evaluation.txt', contextLength: 64, stride: 32, maxTokens: 256 } as const;
 const PROMPT = 'The history of the city';
 const NEW_TOKENS = 20;
 const root = mkdtempSync(join(tmpdir(), 'tfjs-bundle-'));
@@ -106,6 +108,16 @@ async function greedyWithPast(session: RunnerSession, bytes: Uint8Array, prompt:
   return tokens;
 }
 
+/** The model card's "Model file" section: the variant row and the written file's perplexity (relative to the session's). */
+function cardModelFile(bundle: ExportBundle, dtype: string): { perplexity: number; relative: number } {
+  const card = new TextDecoder().decode(bundle.files.find((f) => f.name === 'README.md')!.bytes);
+  const model = bundle.files[0]!;
+  expect(card).toContain(`| ${dtype} | \`${model.name}\` | ${model.bytes.length} (`);
+  const m = /itself, measured after writing: \*\*([\d.]+)\*\*.*relative difference ([-+\de.]+)\)/.exec(card);
+  expect(m, card).not.toBeNull();
+  return { perplexity: Number(m![1]), relative: Number(m![2]) };
+}
+
 const OPTIMUM_INPUTS = ['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value'];
 
 describe.each([
@@ -116,7 +128,10 @@ describe.each([
     const heads = await applyPlan(allocation);
     if (allocation === 'uniform') expect(new Set(heads).size).toBe(1);
     else expect(new Set(heads).size, `head counts ${heads.join(', ')}`).toBeGreaterThan(1);
+    await api.evaluatePerplexity({ ...PPL, target: 'pruned' });
     const bundle = await api.exportModel({ format: 'onnx', dtype: 'fp32' });
+    // The written with-past file scores the session's tokens alike (deliverable 6: perplexity in the README).
+    expect(Math.abs(cardModelFile(bundle, 'fp32').relative)).toBeLessThan(1e-4);
     const name = writeBundle(`demo-${allocation}`, bundle);
     const studio = await api.generate({ prompt: PROMPT, maxNewTokens: NEW_TOKENS, temperature: 0, topK: 0, seed: 0, target: 'pruned' });
     const tjs = await transformersJsTokens(name);
@@ -131,6 +146,7 @@ describe.each([
     'quantized variants: transformers.js picks the dtype file and matches a KV-cache greedy loop over it',
     async () => {
       await applyPlan(allocation);
+      const fp32 = (await api.evaluatePerplexity({ ...PPL, target: 'pruned' })).perplexity;
       const cases: [ExportDtype, string][] = [
         ['fp16', 'onnx/model_fp16.onnx'],
         ['int8', 'onnx/model_quantized.onnx'],
@@ -139,6 +155,9 @@ describe.each([
       for (const [dtype, file] of cases) {
         const bundle = await api.exportModel({ format: 'onnx', dtype });
         expect(bundle.files[0]!.name).toBe(file);
+        const card = cardModelFile(bundle, dtype);
+        console.log(`${dtype}: ${file} ${bundle.files[0]!.bytes.length} bytes, perplexity ${card.perplexity} (fp32 ${fp32.toFixed(3)})`);
+        expect(Math.abs(card.perplexity / fp32 - 1), dtype).toBeLessThan(0.1);
         const name = writeBundle(`demo-${allocation}-${dtype}`, bundle);
         const tjs = await transformersJsTokens(name);
         const bytes = bundle.files[0]!.bytes;
