@@ -1,7 +1,7 @@
 /**
  * The CLI as a user runs it (`node --import tsx src/cli/main.ts ...`, onnxruntime-node): `prune`
  * writes the export bundle and prints perplexity with its protocol, parameters and latency; the
- * written onnx/model.onnx loads and runs; `apply` of the written plan.json gives the same model;
+ * written onnx/model.onnx (the with-past graph) loads and runs as a prefill; `apply` of the written plan.json gives the same model;
  * `slimgpt` writes its bundle; bad flags exit 1 with the typed error and its hint on stderr.
  */
 import { spawnSync } from 'node:child_process';
@@ -62,7 +62,15 @@ describe('cli', () => {
     expect(r.json.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     const session = await ort.InferenceSession.create(readFileSync(join(dir, 'onnx', 'model.onnx')));
     const ids = [464, 1468, 582, 3114];
-    const res = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 4]) });
+    const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
+    // The with-past graph as a prefill: all-ones mask, positions 0..3, each layer's past empty with its declared kv heads.
+    const feeds: Record<string, ort.Tensor> = { input_ids: i64(ids), attention_mask: i64([1, 1, 1, 1]), position_ids: i64([0, 1, 2, 3]) };
+    for (const m of session.inputMetadata) {
+      if (!m.isTensor || !m.name.startsWith('past_key_values.')) continue;
+      const dims = m.shape.map((d) => (typeof d === 'number' ? d : d === 'batch_size' ? 1 : 0));
+      feeds[m.name] = new ort.Tensor('float32', new Float32Array(0), dims);
+    }
+    const res = await session.run(feeds);
     expect(res.logits!.dims).toEqual([1, 4, 4096]);
     await session.release();
   }, 300_000);
