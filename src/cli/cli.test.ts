@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { prefillFeeds } from '../test-util/ort-prefill';
 import { describe, expect, it } from 'vitest';
 
 const SMALL = ['--samples', '2', '--seq', '64', '--max-tokens', '512', '--runs', '2', '--json'];
@@ -62,15 +63,8 @@ describe('cli', () => {
     expect(r.json.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     const session = await ort.InferenceSession.create(readFileSync(join(dir, 'onnx', 'model.onnx')));
     const ids = [464, 1468, 582, 3114];
-    const i64 = (v: number[]) => new ort.Tensor('int64', BigInt64Array.from(v.map(BigInt)), [1, v.length]);
     // The with-past graph as a prefill: all-ones mask, positions 0..3, each layer's past empty with its declared kv heads.
-    const feeds: Record<string, ort.Tensor> = { input_ids: i64(ids), attention_mask: i64([1, 1, 1, 1]), position_ids: i64([0, 1, 2, 3]) };
-    for (const m of session.inputMetadata) {
-      if (!m.isTensor || !m.name.startsWith('past_key_values.')) continue;
-      const dims = m.shape.map((d) => (typeof d === 'number' ? d : d === 'batch_size' ? 1 : 0));
-      feeds[m.name] = new ort.Tensor('float32', new Float32Array(0), dims);
-    }
-    const res = await session.run(feeds);
+    const res = await session.run(prefillFeeds(session, ids));
     expect(res.logits!.dims).toEqual([1, 4, 4096]);
     await session.release();
   }, 300_000);
