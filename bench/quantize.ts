@@ -9,7 +9,9 @@
  */
 import { allocate } from '../src/prune/allocate';
 import { buildOnnx } from '../src/graph/build';
-import { int64Tensor, type Runner } from '../src/core/runner';
+import type { Runner } from '../src/core/runner';
+import { decodeModel } from '../src/io/onnx';
+import { modelFeeds } from '../src/io/onnx-import/source-model';
 import { tokensOf } from '../src/api/state';
 import { summarizeTimings } from '../src/eval/latency';
 import { logitsModelPerplexity } from '../src/quantize/evaluate';
@@ -33,12 +35,8 @@ const DTYPES: ExportDtype[] = ['fp32', 'fp16', 'int8', 'int4-rtn', 'int4-gptq'];
 
 async function latencyMs(runner: Runner, bytes: Uint8Array, vocab: number): Promise<number> {
   const s = await runner.open(bytes);
-  const feeds = {
-    input_ids: int64Tensor(
-      Array.from({ length: 128 }, (_, i) => (i * 31 + 7) % vocab),
-      [1, 128],
-    ),
-  };
+  // The bundle's with-past graph timed as a 128-token prefill (empty pasts).
+  const feeds = modelFeeds(decodeModel(bytes), [Array.from({ length: 128 }, (_, i) => (i * 31 + 7) % vocab)]);
   try {
     for (let i = 0; i < 3; i++) await s.run(feeds, ['logits']);
     const times: number[] = [];

@@ -10,11 +10,12 @@ import { expect, test } from '@playwright/test';
 import { strFromU8, unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { tokenizerFromJson } from '../src/io/tokenizer';
+import { prefillFeeds } from '../src/test-util/ort-prefill';
 
 const NUMBER = /^\d+(\.\d+)?$/;
 
 /**
- * Perplexity of an exported logits-only model in onnxruntime-node, written here from the protocol
+ * Perplexity of an exported model (the with-past graph, each window as a prefill) in onnxruntime-node, written here from the protocol
  * the UI states (docs/METHODS.md): windows of `ctx` tokens every `stride`; window 0 scores tokens
  * 1..ctx-1, later windows their last `stride` tokens; PPL = exp(mean NLL), no BOS.
  */
@@ -24,7 +25,7 @@ async function exportedPerplexity(session: ort.InferenceSession, ids: number[], 
   for (let begin = 0, prevEnd = 0; prevEnd < ids.length; begin += stride) {
     const end = Math.min(begin + ctx, ids.length);
     const win = ids.slice(begin, end);
-    const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(win.map(BigInt)), [1, win.length]) });
+    const out = await session.run(prefillFeeds(session, win));
     const logits = out.logits!.data as Float32Array;
     const V = out.logits!.dims[2]!;
     for (let t = Math.max(prevEnd, begin + 1); t < end; t++) {
@@ -140,7 +141,7 @@ test('prune: magnitude, slider preview, apply, export, reload', async ({ page })
 
   const session = await ort.InferenceSession.create(files['onnx/model.onnx']!);
   const ids = [464, 1468, 582, 3114, 379, 262, 5417, 290].map((t) => t % vocab);
-  const out = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]) });
+  const out = await session.run(prefillFeeds(session, ids));
   const logits = out.logits!;
   expect(logits.dims).toEqual([1, ids.length, vocab]);
   expect(vocab).toBe(4096);

@@ -4,7 +4,8 @@
  * write, re-load, compare with the masked preview of the same plan), then the bundle's metadata
  * files in the Hub / transformers.js model-repo layout: config.json (per-layer shapes, Hub keys when
  * the layers share one shape; docs/export-bundle.md), generation_config.json, tokenizer.json,
- * tokenizer_config.json, plan.json and the model card. Every bundle loads back into the studio
+ * tokenizer_config.json, plan.json and the model card (with the written ONNX file's own perplexity,
+ * api/bundle-perplexity.ts). Every bundle loads back into the studio
  * (loadModel on the folder or its files): src/api/roundtrip.test.ts.
  */
 import { InputError } from '../core/errors';
@@ -13,6 +14,7 @@ import { generationConfig, tokenizerConfig } from '../exporters/metadata';
 import { writeVerified } from '../exporters/registry';
 import type { FileSource } from '../io/source';
 import { planMasks } from '../prune/masks';
+import { writtenPerplexity } from './bundle-perplexity';
 import { maskFeeds } from './evaluation';
 import { modelCard, prunedConfig } from './model-card';
 import { requirePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
@@ -67,6 +69,10 @@ export async function exportModel(
   const p = requirePruned(m);
   const chosen = exportOptions(request);
   const { exporter, files, verification } = await writeVerified(chosen, prunedSubject(m, p), state.deps.runner, options.onProgress);
+  const model = files[0]!;
+  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${model.name}` });
+  const perplexity = exporter.format === 'onnx' ? await writtenPerplexity(state.deps.runner, m, p, model.bytes) : undefined;
+  const written = { name: model.name, bytes: model.bytes.length, dtype: chosen.dtype, ...(perplexity ? { perplexity } : {}) };
   const enc = new TextEncoder();
   const json = (name: string, value: unknown) => ({ name, bytes: enc.encode(JSON.stringify(value, null, 2)) });
   const config = prunedConfig(m, p, exporter, chosen);
@@ -77,7 +83,7 @@ export async function exportModel(
     ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson }] : []),
     json('tokenizer_config.json', tokenizerConfig(p.ir, config, m.tokenizerJson, await optionalJson(m.source, 'tokenizer_config.json'))),
     json('plan.json', p.summary.plan),
-    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter)) },
+    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter, written)) },
   ];
   options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
   return { files: bundle, verification };

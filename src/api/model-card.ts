@@ -6,6 +6,7 @@
 import { planCounts } from '../core/plan';
 import { bundleConfig, hubLayout } from '../exporters/hub-config';
 import type { Exporter, ExportOptions } from '../exporters/types';
+import type { WrittenPerplexity } from './bundle-perplexity';
 import type { LoadedModel, PrunedModel } from './state';
 import type { ExportBundle, PerplexityResult } from './types';
 
@@ -27,7 +28,7 @@ export function prunedConfig(m: LoadedModel, p: PrunedModel, exporter: Exporter,
 }
 
 /** The "Loading" section: who reads which file, and what a pruned shape means for each reader. */
-function loadingText(p: PrunedModel, format: string): string {
+function loadingText(p: PrunedModel, format: string, dtype: string): string {
   const layout = hubLayout(p.ir);
   const studio =
     '- **Prune Studio** loads this folder as is (CLI `--model <folder>`, or pick the folder in the UI); per-layer shapes come from `config.json` `prune_studio.layers`.';
@@ -36,7 +37,7 @@ function loadingText(p: PrunedModel, format: string): string {
     : `- **transformers / PyTorch**: not loadable with the stock model class: ${layout.reason} The top-level keys of \`config.json\` keep the source model's geometry (head_dim); build each layer with its own sizes from \`prune_studio.layers\` (num_heads, num_kv_heads, ffn_size) and load the tensors${format === 'safetensors' ? ' of `model.safetensors` (checkpoint names, [out, in] / Conv1D layout as in the source)' : ''} into it.`;
   const tjs =
     format === 'onnx'
-      ? `- **transformers.js**: the folder follows its model-repo layout (\`config.json\`, \`generation_config.json\`, \`tokenizer.json\`, \`tokenizer_config.json\`, \`onnx/model.onnx\`, \`transformers.js_config.dtype\` fp32). TODO (issue 12): the graph has no KV cache yet (inputs \`input_ids\` only); transformers.js text generation needs the with-past graph, and for layers with different key/value head counts it sizes the empty past from \`num_key_value_heads\` of \`config.json\` (one count for all layers) — unverified here.`
+      ? `- **transformers.js** (tested with 4.3.2 in Node, local files only: greedy generation gives the studio's tokens): the folder follows its model-repo layout (\`config.json\`, \`generation_config.json\`, \`tokenizer.json\`, \`tokenizer_config.json\`, \`onnx/${dtype === 'fp32' ? 'model.onnx' : '<variant>.onnx'}\`, \`transformers.js_config.dtype\`); the graph takes a KV cache in Optimum's names. \`pipeline('text-generation', <folder>)\` or \`AutoModelForCausalLM.from_pretrained(<folder>)\` with \`env.localModelPath\` pointing at the parent folder. Layers with different head counts work: transformers.js 4 sizes each layer's empty past from the graph's declared input shape (\`past_key_values.N.key\` [batch_size, kv_heads_N, past_sequence_length, head_dim]). transformers.js 3.x sized every empty past from \`config.json\` (one head count for all layers) and is not supported for pruned heads.`
       : '';
   return [studio, torch, tjs].filter((x) => x !== '').join('\n');
 }
@@ -54,12 +55,31 @@ function pplLine(label: string, r: PerplexityResult | undefined): string {
   return `- ${label}: **${r.perplexity.toFixed(3)}** (${pr.textName}, ${pr.tokensScored} tokens scored of ${pr.totalTokens}, context ${pr.contextLength}, stride ${pr.stride}, BOS ${pr.bosPrepended ? 'prepended' : 'not prepended'}, tokenizer ${pr.tokenizer})`;
 }
 
-/** `modelFiles`: the exporter's line describing the model file(s) (exporters/*.ts `cardLine`). */
+/** The model file as written: its name, size, dtype and (ONNX) its own perplexity after writing. */
+export interface WrittenModel {
+  name: string;
+  bytes: number;
+  dtype: string;
+  perplexity?: WrittenPerplexity;
+}
+
+function writtenText(w: WrittenModel | undefined): string {
+  if (!w) return '';
+  const mb = (w.bytes / 2 ** 20).toFixed(2);
+  const q = w.perplexity;
+  const ppl = q
+    ? `- perplexity of \`${w.name}\` itself, measured after writing: **${q.perplexity.toFixed(3)}** (${q.textName}, ${q.tokensScored} tokens scored, context ${q.context}, stride ${q.stride}; the same tokens and windows as the pruned perplexity above, ${q.session.toFixed(3)} in the exporting session, relative difference ${(q.perplexity / q.session - 1).toExponential(2)})`
+    : `- perplexity of \`${w.name}\` itself: not measured (${w.name.endsWith('.onnx') ? 'measure the pruned perplexity before exporting' : 'the file is verified by its logits below'})`;
+  return `## Model file\n| variant (dtype) | file | bytes |\n|---|---|---|\n| ${w.dtype} | \`${w.name}\` | ${w.bytes} (${mb} MiB) |\n\n${ppl}\n\n`;
+}
+
+/** `modelFiles`: the exporter's line describing the model file(s) (exporters/*.ts `cardLine`); `written`: the model file as written. */
 export function modelCard(
   m: LoadedModel,
   p: PrunedModel,
   verification: ExportBundle['verification'],
   exporter: Pick<Exporter, 'cardLine' | 'format'>,
+  written?: WrittenModel,
 ): string {
   const modelFiles = exporter.cardLine;
   const c = planCounts(p.summary.plan);
@@ -86,7 +106,7 @@ Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets
 ${pplLine('dense perplexity', m.denseResults.perplexity)}
 ${pplLine('pruned perplexity', p.perplexity)}
 
-## Latency
+${writtenText(written)}## Latency
 - dense: ${lat(m.denseResults.latency)}
 - pruned: ${lat(p.latency)}
 
@@ -97,7 +117,7 @@ ${pplLine('pruned perplexity', p.perplexity)}
 - \`plan.json\`: the pruning plan (indices in the original model's numbering).
 
 ## Loading
-${loadingText(p, exporter.format)}
+${loadingText(p, exporter.format, written?.dtype ?? 'fp32')}
 
 Verified on export: re-opened in a fresh onnxruntime session; max |Δlogit| against the ${verification.reference} = ${verification.maxAbsLogitDiff.toExponential(2)} over ${verification.positions} positions.
 `;

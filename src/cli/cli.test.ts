@@ -1,7 +1,7 @@
 /**
  * The CLI as a user runs it (`node --import tsx src/cli/main.ts ...`, onnxruntime-node): `prune`
  * writes the export bundle and prints perplexity with its protocol, parameters and latency; the
- * written onnx/model.onnx loads and runs; `apply` of the written plan.json gives the same model;
+ * written onnx/model.onnx (the with-past graph) loads and runs as a prefill; `apply` of the written plan.json gives the same model;
  * `slimgpt` writes its bundle; bad flags exit 1 with the typed error and its hint on stderr.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { prefillFeeds } from '../test-util/ort-prefill';
 import { describe, expect, it } from 'vitest';
 
 const SMALL = ['--samples', '2', '--seq', '64', '--max-tokens', '512', '--runs', '2', '--json'];
@@ -62,7 +63,8 @@ describe('cli', () => {
     expect(r.json.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     const session = await ort.InferenceSession.create(readFileSync(join(dir, 'onnx', 'model.onnx')));
     const ids = [464, 1468, 582, 3114];
-    const res = await session.run({ input_ids: new ort.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, 4]) });
+    // The with-past graph as a prefill: all-ones mask, positions 0..3, each layer's past empty with its declared kv heads.
+    const res = await session.run(prefillFeeds(session, ids));
     expect(res.logits!.dims).toEqual([1, 4, 4096]);
     await session.release();
   }, 300_000);

@@ -1,17 +1,22 @@
 /**
- * ONNX exporter: the decoder graph of the model (graph/build.ts, opset 17, fp32, dynamic batch and
- * sequence) as `onnx/model.onnx`, the transformers.js / Hub model-repo layout (the studio's importer
- * finds it there too); verified by opening those exact bytes in a fresh session. The same bytes are
- * what the latency session times and what fixtures/onnx-checker.json records as having passed
+ * ONNX exporter: the with-past decoder of the model (graph/kv-cache.ts, opset 17, fp32, dynamic batch
+ * and sequence, Optimum's input / output names) as `onnx/model.onnx`, the transformers.js / Hub
+ * model-repo layout (the studio's importer finds it there too); verified by opening those exact bytes
+ * in a fresh session and running the probe as a prefill. fixtures/onnx-checker.json records the
+ * with-past graphs of the demo model (dense, pruned with per-layer kv heads) as having passed
  * onnx.checker (full_check) + strict shape inference.
  * The graph folds 1/sqrt(head_dim) into the query projection (graph/attention.ts), so config.json
- * records `prune_studio.attention_scale_folded: true`; the importer un-folds it on re-load.
- */
+ * records `prune_studio.attention_scale_folded: true`; the importer un-folds it on re-load. */
 import type { ModelIR } from '../core/ir';
+import type { Runner } from '../core/runner';
 import { buildOnnx } from '../graph/build';
+import { buildKvCacheOnnx } from '../graph/kv-cache';
 import { InputError } from '../core/errors';
-import { quantizeOnnx } from '../quantize/quantize';
+import { decodeModel, encodeModel } from '../io/onnx';
+import { quantizeTables } from '../quantize/quantize';
 import { QUANT_VARIANTS, quantMethod } from '../quantize/registry';
+import { rewriteModel } from '../quantize/rewrite';
+import type { QuantVariant } from '../quantize/types';
 import type { Exporter, ExportFile } from './types';
 import { compareWithReference } from './verify';
 
@@ -39,42 +44,59 @@ function transformersJsDtype(dtype: string): string {
   return name;
 }
 
-/** The exported graph: input_ids -> logits, nothing else. */
+/** The logits-only graph: input_ids -> logits (safetensors verification, the api's exportOnnx, GPTQ's Hessians). */
 export function logitsOnnx(ir: ModelIR): Uint8Array {
   return buildOnnx(ir, { logits: true });
 }
 
 /**
- * The graph written as onnx/model.onnx. HOOK (issue 12, KV cache): when the with-past decoder of
- * src/graph/kv-cache*.ts lands (input_ids, attention_mask, position_ids, past_key_values.N.key|value
- * -> logits, present.N.key|value, Optimum names), build it here instead; `verify` then feeds it the
- * probe with an all-ones attention_mask, position ids 0..T-1 and an empty past
- * ([batch, kv_heads_of_layer_N, 0, head_dim]) and compares `logits` as now.
+ * The graph written as onnx/model.onnx: the with-past decoder of graph/kv-cache.ts (Optimum names:
+ * input_ids, attention_mask, position_ids, past_key_values.N.key|value -> logits, present.N.key|value),
+ * each layer's past declared with its own kv-head count, which transformers.js reads to size the
+ * empty past of the first step. `verify` feeds it the probe as that first step (all-ones
+ * attention_mask, positions 0..T-1, empty pasts) and compares `logits` with the reference.
+ * The studio's importer reads it back like any Optimum with-past export (the walk from input_ids
+ * passes through the past Concat), so the round trip reads the very initializers written here.
  */
 export function decoderOnnx(ir: ModelIR): Uint8Array {
-  return logitsOnnx(ir);
+  return buildKvCacheOnnx(ir);
+}
+
+/**
+ * A quantized variant of the with-past graph. The tables are computed on the logits graph (GPTQ
+ * runs it on the calibration sequences for the Hessians) and applied to the with-past graph: both
+ * graphs name every weight alike, so they read the same quantized weights.
+ */
+export async function quantizedDecoderOnnx(
+  ir: ModelIR,
+  variant: QuantVariant,
+  calibration: readonly (readonly number[])[] | undefined,
+  runner: Runner,
+): Promise<Uint8Array> {
+  const tables = await quantizeTables(decodeModel(logitsOnnx(ir)), { variant, ...(calibration ? { calibration } : {}), runner });
+  const withPast = decodeModel(decoderOnnx(ir));
+  const names = new Set((withPast.graph.initializer ?? []).map((t) => t.name));
+  const missing = [...tables.tables.keys()].filter((n) => !names.has(n));
+  if (missing.length > 0)
+    throw new InputError(`The with-past graph lacks the weights ${missing.join(', ')} the ${variant} tables were made for.`);
+  return encodeModel(rewriteModel(withPast, tables.tables));
 }
 
 export const onnxExporter: Exporter = {
   format: 'onnx',
   label: 'ONNX',
-  what: 'onnx/model.onnx (or a quantized onnx/model_fp16.onnx, model_quantized.onnx, model_q4.onnx): input_ids -> logits, opset 17, for onnxruntime (web, node, python) and the transformers.js folder layout.',
+  what: 'onnx/model.onnx (or a quantized onnx/model_fp16.onnx, model_quantized.onnx, model_q4.onnx): the decoder with a KV cache (Optimum names), opset 17, for onnxruntime (web, node, python) and transformers.js text generation.',
   dtypes: ['fp32', ...QUANT_VARIANTS],
   cardLine:
-    '`onnx/model.onnx`: input `input_ids` int64 [batch, seq], output `logits` float32 [batch, seq, vocab]; 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); per-layer head counts and FFN widths in `config.json` (`prune_studio.layers`).',
+    "`onnx/model.onnx`: the decoder with a KV cache, in Optimum's names: inputs `input_ids`, `attention_mask`, `position_ids` int64 and `past_key_values.N.key|value` float32 [batch, kv_heads_N, past, head_dim]; outputs `logits` float32 [batch, seq, vocab] and `present.N.key|value` (a prefill is the same graph with empty pasts); 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); per-layer head counts and FFN widths in `config.json` (`prune_studio.layers`).",
   write(ir, options): ExportFile[] {
     if (options.dtype !== 'fp32') throw new InputError(`The ${options.dtype} variant is written by writeAsync (it runs the model first).`);
     return [{ name: ONNX_MODEL_PATH, bytes: decoderOnnx(ir) }];
   },
   async writeAsync(subject, options, runner): Promise<ExportFile[]> {
-    const fp32 = decoderOnnx(subject.ir);
-    if (options.dtype === 'fp32') return [{ name: ONNX_MODEL_PATH, bytes: fp32 }];
+    if (options.dtype === 'fp32') return [{ name: ONNX_MODEL_PATH, bytes: decoderOnnx(subject.ir) }];
     const method = quantMethod(options.dtype);
-    const bytes = await quantizeOnnx(fp32, {
-      variant: method.name,
-      ...(subject.calibration ? { calibration: subject.calibration } : {}),
-      runner,
-    });
+    const bytes = await quantizedDecoderOnnx(subject.ir, method.name, subject.calibration, runner);
     return [{ name: quantizedModelPath(method.file), bytes }];
   },
   verify: (files, subject, runner) => compareWithReference(files[0]!.bytes, subject, runner),

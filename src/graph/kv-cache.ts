@@ -15,8 +15,10 @@
  * j <= past_seq + i and attention_mask[j] = 1. The blocks are the ones of build.ts; attention.ts
  * only calls the KvCacheHooks below.
  *
- * `widerEmptyPast`: transformers.js starts generation from empty pasts [batch, H, 0, headDim] with
- * one kv-head count H from config.json for every layer. With this option a past's head axis is
+ * Dimension names are Optimum's (DIMS): transformers.js 4.x sizes the empty pasts of the first step
+ * from the graph's declared input shapes, so each layer gets its own K_N (exporters/onnx.ts writes this graph).
+ * `widerEmptyPast`: for runtimes that size every empty past [batch, H, 0, headDim] with one kv-head
+ * count H from config.json (transformers.js 3.x). With this option a past's head axis is
  * symbolic and each layer reads its first K_N heads, so a pruned model whose layers hold fewer (and
  * different numbers of) kv heads accepts those; from the first step on it is fed its own presents.
  */
@@ -36,6 +38,18 @@ export const kvNames = {
   presentKey: (l: number) => `present.${l}.key`,
   presentValue: (l: number) => `present.${l}.value`,
 };
+
+/**
+ * Symbolic dimension names, Optimum's. transformers.js (4.x, `addPastKeyValues`) builds the empty
+ * past of the first step from the graph's input metadata: numeric dims as declared (so each layer's
+ * own K_N), `batch_size` as the batch, any other symbol as 0 (`past_sequence_length`).
+ */
+export const DIMS = {
+  batch: 'batch_size',
+  seq: 'sequence_length',
+  past: 'past_sequence_length',
+  total: 'total_sequence_length',
+} as const;
 
 export interface KvCacheGraphOptions {
   /** ONNX opset for the default domain; 17 unless stated. */
@@ -126,13 +140,13 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
   const b = new OnnxGraphBuilder(ir.name);
   const { spec } = ir;
   const dh = spec.headDim;
-  const inputIds = b.addInput('input_ids', 'int64', ['batch', 'seq']);
-  const attentionMask = b.addInput('attention_mask', 'int64', ['batch', 'total_seq']);
-  const positionIds = b.addInput('position_ids', 'int64', ['batch', 'seq']);
+  const inputIds = b.addInput('input_ids', 'int64', [DIMS.batch, DIMS.seq]);
+  const attentionMask = b.addInput('attention_mask', 'int64', [DIMS.batch, DIMS.total]);
+  const positionIds = b.addInput('position_ids', 'int64', [DIMS.batch, DIMS.seq]);
   ir.layers.forEach((_, l) => {
     const K = options.widerEmptyPast ? `past_kv_heads.${l}` : cacheHeads(ir, l);
-    b.addInput(kvNames.pastKey(l), 'float32', ['batch', K, 'past_seq', dh]);
-    b.addInput(kvNames.pastValue(l), 'float32', ['batch', K, 'past_seq', dh]);
+    b.addInput(kvNames.pastKey(l), 'float32', [DIMS.batch, K, DIMS.past, dh]);
+    b.addInput(kvNames.pastValue(l), 'float32', [DIMS.batch, K, DIMS.past, dh]);
   });
   const mask = cacheMaskOf(b, inputIds, attentionMask);
   const ctx: GraphContext = {
@@ -153,9 +167,9 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
     if (cacheHeads(ir, l) === 0) emptyPresents(b, ir, l, inputIds, attentionMask);
   });
   lmHead(ctx, h, tokenEmbedding, 'logits');
-  b.addOutput('logits', 'float32', ['batch', 'seq', spec.vocabSize]);
+  b.addOutput('logits', 'float32', [DIMS.batch, DIMS.seq, spec.vocabSize]);
   ir.layers.forEach((_, l) => {
-    const dims = ['batch', cacheHeads(ir, l), 'total_seq', dh];
+    const dims = [DIMS.batch, cacheHeads(ir, l), DIMS.total, dh];
     b.addOutput(kvNames.presentKey(l), 'float32', dims);
     b.addOutput(kvNames.presentValue(l), 'float32', dims);
   });

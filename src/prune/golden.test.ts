@@ -10,6 +10,8 @@ import { createStudioApi } from '../api/studio';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from '../cli/dir-source';
 import { asFloat32, int64Tensor } from '../core/runner';
+import { decodeModel } from '../io/onnx';
+import { modelFeeds } from '../io/onnx-import/source-model';
 import type { PruningPlan } from '../core/plan';
 import { loadDemoCalibrated, readGolden } from '../test-util/golden';
 import type { Compensation } from './compensate';
@@ -101,7 +103,7 @@ describe('export of a pruned model', () => {
     expect(config.prune_studio.layers.map((l: { num_heads: number }) => l.num_heads)).toEqual([4, 4, 4, 4]);
     const reloaded = await runner.open(onnx);
     const ids = golden.protocol.logits_input_ids;
-    const out = await reloaded.run({ input_ids: int64Tensor(ids, [1, ids.length]) });
+    const out = await reloaded.run(modelFeeds(decodeModel(onnx), [ids]));
     expect(out.logits?.dims).toEqual([1, ids.length, 4096]);
     await reloaded.release();
   }, 120_000);

@@ -1,10 +1,13 @@
 /**
  * Perplexity of any logits graph (an exported model.onnx or a quantized variant), by the studio's
  * protocol (eval/perplexity.ts windows, scored once each): logits from the runner, the next-token
- * NLL (log-sum-exp in float64) in JS. Used to measure each quantized bundle file itself.
+ * NLL (log-sum-exp in float64) in JS. Used to measure each bundle file itself (the with-past graph
+ * of onnx/model.onnx and its quantized variants run each window as a prefill).
  */
-import { asFloat32, int64Tensor, type Runner } from '../core/runner';
+import { asFloat32, type Runner } from '../core/runner';
 import { accumulateScored, batchWindows, NllAccumulator, planWindows, windowFeeds } from '../eval/perplexity';
+import { decodeModel } from '../io/onnx';
+import { modelFeeds } from '../io/onnx-import/source-model';
 
 export interface FilePerplexity {
   perplexity: number;
@@ -34,12 +37,15 @@ export async function logitsModelPerplexity(
   context = 128,
   stride = 64,
 ): Promise<FilePerplexity> {
+  const model = decodeModel(bytes);
   const session = await runner.open(bytes);
   const acc = new NllAccumulator();
   try {
     for (const batch of batchWindows(planWindows(ids.length, context, stride), 8)) {
       const { inputIds, labels, len } = windowFeeds(ids, batch);
-      const out = await session.run({ input_ids: int64Tensor(inputIds, [batch.length, len]) }, ['logits']);
+      const rows = batch.map((_, r) => inputIds.slice(r * len, (r + 1) * len));
+      // A with-past graph (the bundle's onnx/model.onnx) runs each window as a prefill: all-ones mask, empty pasts.
+      const out = await session.run(modelFeeds(model, rows), ['logits']);
       accumulateScored(acc, batch, logitsNll(asFloat32(out.logits, 'logits'), labels, vocab), len);
     }
   } finally {

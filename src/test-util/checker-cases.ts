@@ -66,10 +66,10 @@ export function checkerCases(): CheckerCase[] {
       weightInputs: true,
     }),
     fromIR('demo-gpt2 export (logits)', demoIR, { logits: true }),
-    // The exact model.onnx the export writes for the golden plans with compensation off
-    // (api/pruning.ts: buildOnnx(sliceModel(ir, plan), { logits: true })).
-    fromIR('demo-gpt2 pruned export, golden-50 plan (50% heads and FFN per layer)', () => demoSliced('golden-50'), { logits: true }),
-    fromIR('demo-gpt2 pruned export, golden-layer plan (a whole layer removed)', () => demoSliced('golden-layer'), { logits: true }),
+    // The exact onnx/model.onnx the export writes for the golden plans with compensation off
+    // (exporters/onnx.ts decoderOnnx: the with-past graph of sliceModel(ir, plan)).
+    withPast('demo-gpt2 pruned export, golden-50 plan (50% heads and FFN per layer), with past', () => demoSliced('golden-50')),
+    withPast('demo-gpt2 pruned export, golden-layer plan (a whole layer removed), with past', () => demoSliced('golden-layer')),
     fromIR('random-gpt2 logits', () => randomIR(), { logits: true }),
     fromIR('random-gpt2 masks+taps+tokenLoss+logits', () => randomIR(), all),
     fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+tokenLoss', prunedGpt2, { taps: true, tokenLoss: true }),

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { encode as gpt2Encode } from 'gpt-3-encoder';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
+import { prefillFeeds } from '../../src/test-util/ort-prefill';
 import { writeModel } from './write';
 
 /** What `prune` and `eval` print (the fields used here). */
@@ -42,7 +43,7 @@ async function onnxMeanNll(modelPath: string, ids: number[], ctx: number, stride
   for (let begin = 0; begin < ids.length; begin += stride) {
     const end = Math.min(begin + ctx, ids.length);
     const window = ids.slice(begin, end);
-    const feeds = { input_ids: new ort.Tensor('int64', BigInt64Array.from(window.map(BigInt)), [1, window.length]) };
+    const feeds = prefillFeeds(session, window);
     const logits = (await session.run(feeds)).logits!;
     const vocab = logits.dims[2]!;
     const data = logits.data as Float32Array;
@@ -105,15 +106,11 @@ describe('gpt2-124m through the CLI (slow tier)', () => {
 
   // The studio re-loads its own export (config.json's prune_studio.attention_scale_folded tells the
   // importer that 1/sqrt(head_dim) is folded into the query projection).
-  it(
-    'the exported folder re-loads in the studio (CLI eval) with the same perplexity',
-    () => {
-      const out = join(root, 'pruned');
-      const again = cli<EvalJson>('eval', '--model', out, '--text', 'public/data/evaluation.txt', '--max-tokens', '512');
-      expect(again.code, again.stderr).toBe(0);
-      expect(again.json.protocol.tokensScored).toBe(511);
-      expect(Math.abs(again.json.perplexity / prunedPerplexity - 1)).toBeLessThan(1e-6);
-    },
-    600_000,
-  );
+  it('the exported folder re-loads in the studio (CLI eval) with the same perplexity', () => {
+    const out = join(root, 'pruned');
+    const again = cli<EvalJson>('eval', '--model', out, '--text', 'public/data/evaluation.txt', '--max-tokens', '512');
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.json.protocol.tokensScored).toBe(511);
+    expect(Math.abs(again.json.perplexity / prunedPerplexity - 1)).toBeLessThan(1e-6);
+  }, 600_000);
 });

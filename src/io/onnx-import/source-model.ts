@@ -80,3 +80,19 @@ function typed(type: number, values: number[], dims: number[], name: string) {
   if (type === DataType.FLOAT) return float32Tensor(Float32Array.from(values), dims);
   throw new OnnxFormatError(`The import cannot be checked: input "${name}" has element type ${type} (only int64 and float32 are fed).`);
 }
+
+/**
+ * decoderFeeds for a whole model: a with-past graph (Prune Studio's, or any Optimum-style export)
+ * gets an all-ones mask, positions 0..T-1 and empty pasts whose head counts are the declared ones,
+ * else those of the `prune_studio.kv_heads` metadata (the graph's per-layer K_N); a logits-only
+ * graph gets input_ids alone. Used to run a written bundle file on the probe / perplexity windows.
+ */
+export function modelFeeds(model: ModelProto, ids: readonly number[][]): Feeds {
+  const kv = model.metadata_props?.find((p) => p.key === 'prune_studio.kv_heads')?.value;
+  const heads = kv ? (JSON.parse(kv) as number[]) : [];
+  const headDim = (name: string) =>
+    Number(model.graph.input.find((i) => i.name === name)?.type?.tensor_type?.shape?.dim?.[3]?.dim_value ?? 0);
+  const initializers = new Set((model.graph.initializer ?? []).map((t) => t.name));
+  const inputs = model.graph.input.filter((i) => !initializers.has(i.name));
+  return decoderFeeds(inputs, ids, (name) => [heads[Number(/\.(\d+)\./.exec(name)?.[1] ?? 0)] ?? 1, headDim(name)]);
+}
