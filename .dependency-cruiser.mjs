@@ -66,15 +66,16 @@ export default {
     {
       name: 'only-runtime-imports-onnxruntime',
       severity: 'error',
-      comment: 'Only src/runtime imports onnxruntime. Node tests may open an exported model with onnxruntime-node as an independent check.',
-      from: { path: '^(src|workers)/', pathNot: ['^src/runtime/', '\\.test\\.ts$'] },
+      comment:
+        'Only src/runtime imports onnxruntime. Node tests (and their helpers in src/test-util) may open an exported model with onnxruntime-node as an independent check.',
+      from: { path: '^(src|workers)/', pathNot: ['^src/runtime/', '\\.test\\.ts$', '^src/test-util/'] },
       to: { path: pkg(['onnxruntime-[^/]+']) },
     },
     {
       name: 'tests-only-onnxruntime-node',
       severity: 'error',
       comment: 'Tests outside src/runtime may use onnxruntime-node as a reference, never the web build.',
-      from: { path: '\\.test\\.ts$', pathNot: '^src/runtime/' },
+      from: { path: ['\\.test\\.ts$', '^src/test-util/'], pathNot: '^src/runtime/' },
       to: { path: pkg(['onnxruntime-web', 'onnxruntime-common']) },
     },
     {
