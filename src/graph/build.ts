@@ -23,8 +23,14 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, ...rest } = opts;
-  return { ...rest, ...(grams ? { grams } : {}), ...(weightInputs ? { weightInputs } : {}), ...(gradients ? { gradients } : {}) };
+  const { weightInputs, gradients, grams, attentionProbs, ...rest } = opts;
+  return {
+    ...rest,
+    ...(grams ? { grams } : {}),
+    ...(attentionProbs ? { attentionProbs } : {}),
+    ...(weightInputs ? { weightInputs } : {}),
+    ...(gradients ? { gradients } : {}),
+  };
 }
 
 /** Builds the ModelProto (useful for inspection); `buildOnnx` encodes it. */

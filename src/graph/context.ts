@@ -58,6 +58,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     opset: o.opset ?? 17,
     weightInputs: o.weightInputs ?? false,
     gradients: o.gradients,
+    attentionProbs: o.attentionProbs ?? false,
   };
 }
 
