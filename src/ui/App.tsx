@@ -7,6 +7,7 @@ import { Header } from './components/Header';
 import { WorkflowRail } from './components/WorkflowRail';
 import { PrunePanel } from './components/prune/PrunePanel';
 import { ResultsRow } from './components/prune/ResultsRow';
+import { Guide } from './components/teach/Guide';
 
 export function App() {
   useEffect(() => startOnce(), []);
@@ -28,6 +29,7 @@ export function App() {
         <PrunePanel />
       </div>
       <ResultsRow />
+      <Guide />
     </div>
   );
 }
