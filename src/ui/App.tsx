@@ -23,13 +23,13 @@ export function App() {
         </p>
       ) : null}
       <ErrorAlert />
+      <Guide />
       <div className="columns">
         <WorkflowRail />
         <ImportanceView />
         <PrunePanel />
       </div>
       <ResultsRow />
-      <Guide />
     </div>
   );
 }
