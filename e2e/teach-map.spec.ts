@@ -41,7 +41,7 @@ test('model map: colours, live cuts, widths, keyboard, unit details', async ({ p
     .getByTestId('map-ffn-bin')
     .nth(32 + 3)
     .click();
-  await expect(detail).toContainText('Layer 1, FFN neurons');
+  await expect(detail).toContainText(/Layer 1, FFN neurons ranked \d+–\d+ by magnitude/);
   await page
     .getByTestId('map-head')
     .nth(8 + 2)

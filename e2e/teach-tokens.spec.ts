@@ -16,7 +16,7 @@ test('token damage and first divergence', async ({ page }) => {
   expect(await page.getByTestId('damage-tokens').locator('span').count()).toBeGreaterThan(50);
   await expect(page.getByTestId('damage-worst').locator('tbody tr')).toHaveCount(10);
   const summary = (await page.getByTestId('damage-summary').textContent()) ?? '';
-  const [, dense, pruned] = /dense ([\d.]+) → pruned ([\d.]+)/.exec(summary) ?? [];
+  const [, dense, pruned] = /dense (\d+(?:\.\d+)?) → pruned (\d+(?:\.\d+)?)/.exec(summary) ?? [];
   expect(Number(pruned)).toBeGreaterThan(Number(dense));
   await expect(page.getByTestId('damage-legend')).toBeVisible();
   await shot(page, 'token-damage');

@@ -15,7 +15,7 @@ import { UnitDetail } from './UnitDetail';
 const CELL = 14;
 const BIN = 8;
 const ROW = 30;
-const LEFT = 64;
+const LEFT = 72;
 const TOP = 44;
 
 export function ModelMap() {
@@ -94,8 +94,8 @@ export function ModelMap() {
           </pattern>
         </defs>
         <line x1={LEFT - 22} y1={TOP - 14} x2={LEFT - 22} y2={TOP + layers.length * ROW + 8} className="map-residual" />
-        <text x={LEFT - 22} y={TOP - 20} textAnchor="middle" className="axis">
-          residual
+        <text transform={`translate(${LEFT - 28},${TOP + 4}) rotate(-90)`} textAnchor="end" className="axis">
+          residual stream
         </text>
         <rect x={LEFT} y={4} width={ffnX + bins * BIN - LEFT} height={18} className="map-box" />
         <text x={LEFT + 6} y={17} className="axis" data-testid="map-embeddings">
@@ -105,7 +105,7 @@ export function ModelMap() {
           attention heads
         </text>
         <text x={ffnX} y={TOP - 6} className="axis">
-          FFN neurons ({bins} bins)
+          FFN neurons ({bins} bins{ffnPct ? ', least important first' : ''})
         </text>
         {layers.map((shape, l) => {
           const y = TOP + l * ROW;
@@ -183,7 +183,7 @@ export function ModelMap() {
                     {b.cut > 0 ? (
                       <rect x={ffnX + i * BIN} y={y + 1} width={BIN - 1} height={CELL * b.cut} className="map-cut" fill="url(#map-hatch)" />
                     ) : null}
-                    <title>{`layer ${l}, FFN neurons ${b.from}-${b.to - 1}: ${Math.round(b.cut * (b.to - b.from))} of ${b.to - b.from} cut`}</title>
+                    <title>{`layer ${l}, FFN bin ${i} (${b.to - b.from} neurons${ffnPct ? `, ranks ${b.from}-${b.to - 1} in the layer` : `, ${b.from}-${b.to - 1}`}): ${Math.round(b.cut * (b.to - b.from))} cut`}</title>
                   </g>
                 );
               })}

@@ -111,7 +111,7 @@ export function SweepCurves() {
       {rows.length > 0 ? (
         <figure>
           <ResponsiveContainer width="100%" height={300}>
-            <ComposedChart data={rows} margin={{ left: 8, right: 16, top: 8, bottom: 16 }}>
+            <ComposedChart data={rows} margin={{ left: 8, right: 16, top: 8, bottom: 28 }}>
               <CartesianGrid strokeDasharray="3 3" />
               <XAxis
                 dataKey="pct"

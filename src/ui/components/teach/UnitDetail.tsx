@@ -1,12 +1,13 @@
 /** Details of a unit clicked on the model map: its scores under every computed criterion, what the plan does to it. */
 import { useStudio } from '../../../store';
-import { binRange, FFN_BINS, layerCut, percentiles } from './map-model';
+import { ffnBins, FFN_BINS, layerCut, percentiles } from './map-model';
 import { useTeach, type MapUnit } from './teach-store';
 
 export function UnitDetail({ unit }: { unit: MapUnit }) {
   const model = useStudio((s) => s.model);
   const scores = useStudio((s) => s.scores);
   const rawPlan = useStudio((s) => s.plan);
+  const criterion = useStudio((s) => s.selectedCriterion);
   const patch = useTeach((s) => s.patch);
   if (!model) return null;
   const shape = model.layers[unit.layer];
@@ -55,14 +56,19 @@ export function UnitDetail({ unit }: { unit: MapUnit }) {
       </section>
     );
   }
-  const bins = Math.min(FFN_BINS, shape.ffnSize);
-  const [from, to] = binRange(shape.ffnSize, bins, unit.bin);
-  let removed = 0;
-  for (let j = from; j < to; j++) if (cut.removed || cut.ffn.has(j)) removed++;
+  const selectedScores = scores[criterion];
+  const pctSel = selectedScores?.ffn ? percentiles(selectedScores.ffn) : null;
+  const bin = ffnBins(pctSel, shape.ffnSize, unit.layer, cut, FFN_BINS)[unit.bin];
+  if (!bin) return null;
+  const order = Array.from({ length: shape.ffnSize }, (_, j) => j);
+  if (pctSel) order.sort((a, b) => pctSel[unit.layer * shape.ffnSize + a]! - pctSel[unit.layer * shape.ffnSize + b]!);
+  const members = order.slice(bin.from, bin.to);
+  const removed = Math.round(bin.cut * members.length);
   return (
-    <section className="unit-detail" data-testid="unit-detail" aria-label={`Layer ${unit.layer}, FFN neurons ${from} to ${to - 1}`}>
+    <section className="unit-detail" data-testid="unit-detail" aria-label={`Layer ${unit.layer}, FFN bin ${unit.bin}`}>
       <h4>
-        Layer {unit.layer}, FFN neurons {from}–{to - 1} · {removed} of {to - from} cut
+        Layer {unit.layer}, FFN neurons {pctSel ? `ranked ${bin.from}–${bin.to - 1} by ${criterion}` : `${bin.from}–${bin.to - 1}`} ·{' '}
+        {removed} of {members.length} cut
       </h4>
       <table className="unit-scores">
         <thead>
@@ -77,15 +83,15 @@ export function UnitDetail({ unit }: { unit: MapUnit }) {
             const pct = s.ffn ? percentiles(s.ffn) : null;
             let sum = 0;
             let psum = 0;
-            for (let j = from; j < to; j++) {
+            for (const j of members) {
               sum += s.ffn?.[unit.layer * shape.ffnSize + j] ?? 0;
               psum += pct?.[unit.layer * shape.ffnSize + j] ?? 0;
             }
             return (
               <tr key={s.criterion} data-testid="unit-score-row">
                 <th scope="row">{s.criterion}</th>
-                <td>{s.ffn ? (sum / (to - from)).toPrecision(4) : '—'}</td>
-                <td>{pct ? Math.round((psum / (to - from)) * 100) : 'not scored'}</td>
+                <td>{s.ffn ? (sum / members.length).toPrecision(4) : '—'}</td>
+                <td>{pct ? Math.round((psum / members.length) * 100) : 'not scored'}</td>
               </tr>
             );
           })}

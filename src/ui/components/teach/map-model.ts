@@ -53,7 +53,11 @@ export function layerWidths(shape: LayerShape, cut: LayerCut): LayerWidths {
   };
 }
 
-/** Mean percentile and share cut of each FFN bin of layer l. */
+/**
+ * Mean percentile and share cut of each FFN bin of layer l. With scores, the layer's neurons are
+ * sorted by score first (bin 0 = the least important), so what a plan cuts gathers at one end;
+ * without, bins follow the neuron index. `from` / `to` are positions in that order.
+ */
 export function ffnBins(
   pct: Float64Array | null,
   ffnSize: number,
@@ -62,11 +66,14 @@ export function ffnBins(
   bins = FFN_BINS,
 ): { mean: number; cut: number; from: number; to: number }[] {
   const n = Math.min(bins, ffnSize);
+  const order = Array.from({ length: ffnSize }, (_, j) => j);
+  if (pct) order.sort((a, b) => pct[l * ffnSize + a]! - pct[l * ffnSize + b]!);
   return Array.from({ length: n }, (_, b) => {
     const [from, to] = binRange(ffnSize, n, b);
     let sum = 0;
     let removed = 0;
-    for (let j = from; j < to; j++) {
+    for (let r = from; r < to; r++) {
+      const j = order[r]!;
       sum += pct ? pct[l * ffnSize + j]! : NaN;
       if (cut.removed || cut.ffn.has(j)) removed++;
     }
