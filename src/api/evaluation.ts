@@ -208,5 +208,13 @@ export async function generate(state: StudioState, m: LoadedModel, req: Generate
     { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },
     options.signal,
   );
-  return { target: req.target, text: m.tokenizer.decode(out), newTokens: out.length, ms: state.now() - t0 };
+  const ms = state.now() - t0;
+  return {
+    target: req.target,
+    text: m.tokenizer.decode(out),
+    newTokens: out.length,
+    ms,
+    ids: out,
+    pieces: out.map((id) => m.tokenizer.decode([id])),
+  };
 }

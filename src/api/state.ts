@@ -60,6 +60,8 @@ export interface LoadedModel {
   latencySession?: RunnerSession;
   /** Dense with-past graph (graph/kv-cache.ts): generation, opened on first use. */
   generateSession?: RunnerSession;
+  /** Dense graph with masks, logits and attention probabilities: the attention view (api/teach.ts), opened on first use. */
+  attentionSession?: RunnerSession;
   /** Dense graph with taps: calibration. */
   tapSession?: RunnerSession;
   /** Gradient graph (masks, o/down weights as inputs, mask + weight gradients): Taylor, Fisher, recovery. */
@@ -117,6 +119,7 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.latencySession?.release();
   await m.generateSession?.release();
   await m.tapSession?.release();
+  await m.attentionSession?.release();
   await m.gradSession?.release();
   if (m.pruned) await releasePruned(m.pruned);
 }

@@ -18,6 +18,8 @@ import { logitsOnnx } from '../exporters/onnx';
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
+import { sweep } from './sweep';
+import { attentionPatterns, nextTokens, tokenLosses } from './teach';
 import { modelFilePerplexity } from './model-file';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
@@ -112,5 +114,9 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
+    sweep: (req, options = {}) => sweep(model(), req, options),
+    tokenLosses: (req, options = {}) => tokenLosses(model(), req, options),
+    attentionPatterns: (req, options = {}) => attentionPatterns(state, model(), req, options),
+    nextTokens: (req) => nextTokens(state, model(), req),
   };
 }

@@ -20,6 +20,7 @@ import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
 import type { MemoryEstimate, MemorySettings } from '../core/memory-model';
 import type { MemoryBudget } from '../io/memory-budget';
+import type { Allocation } from '../prune/allocation/registry';
 
 export type ModelSource =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
@@ -284,7 +285,114 @@ export interface GenerateResult {
   text: string;
   newTokens: number;
   ms: number;
+  /** The generated token ids and each one decoded alone (compare-text finds the first divergence). */
+  ids?: number[];
+  pieces?: string[];
 }
+
+/** One series of a sweep: a computed criterion, or random selection with a seed. */
+export type SweepSeries = { criterion: CriterionName } | { random: number };
+
+/** api.sweep: perplexity against the fraction removed, from masks on the dense session (no compensation). */
+export interface SweepRequest {
+  series: SweepSeries[];
+  /** Fractions in [0, 1) of heads and / or FFN neurons removed (e.g. 0, 0.1, ..., 0.9). */
+  fractions: number[];
+  /** What a fraction removes: heads and FFN neurons alike (default), or only one kind. */
+  units?: 'both' | 'heads' | 'ffn';
+  /** Default uniform (every layer loses the fraction). */
+  allocation?: Allocation;
+  /** The tokens every point is scored on (fewer than the exact evaluation: a sweep is an estimate). */
+  perplexity: PerplexityRequest;
+}
+
+export interface SweepPoint {
+  /** The criterion, or `random:<seed>`. */
+  series: string;
+  seed?: number;
+  fraction: number;
+  perplexity: number;
+  meanNll: number;
+  tokens: number;
+  /** 'estimate': masked dense model, no compensation, the sweep's tokens (not the 8192-token exact protocol). */
+  kind: 'estimate' | 'exact';
+}
+
+export interface SweepResult {
+  points: SweepPoint[];
+  units: NonNullable<SweepRequest['units']>;
+  allocation: Allocation;
+}
+
+export interface SweepJobOptions extends JobOptions {
+  /** Called after every point. */
+  onPoint?: (point: SweepPoint) => void;
+}
+
+/** api.tokenLosses: per-token loss on a short text, dense and pruned. */
+export interface TokenLossRequest {
+  text: string;
+  /** At most this many tokens (default and cap 128, and the model's context). */
+  maxTokens?: number;
+  /** The pruned side: this plan's masks on the dense model; without it, the applied model. */
+  plan?: PruningPlan;
+}
+
+export interface TokenLossResult {
+  ids: number[];
+  /** Each token decoded alone. */
+  pieces: string[];
+  /** -log p(token t | tokens before t) in nats; index 0 is NaN (no context). */
+  dense: number[];
+  pruned: number[];
+  prunedFrom: 'plan' | 'applied';
+}
+
+export interface TopToken {
+  id: number;
+  text: string;
+  prob: number;
+}
+
+/** api.attentionPatterns: attention of every head on a short text; optionally heads knocked out. */
+export interface AttentionRequest {
+  text: string;
+  /** Default 48 tokens (cap 128). */
+  maxTokens?: number;
+  /** Heads masked to zero (head_mask) for the knocked-out next-token distribution. */
+  knockout?: { layer: number; head: number }[];
+  /** Next tokens listed (default 5). */
+  topK?: number;
+}
+
+export interface AttentionResult {
+  ids: number[];
+  pieces: string[];
+  /** Query heads per layer. */
+  heads: number[];
+  /** Per layer: row-major [heads, seq, seq] (query rows, key columns). */
+  probs: Float32Array[];
+  /** Dense next-token distribution after the text (top k). */
+  next: TopToken[];
+  knockedOut?: {
+    heads: { layer: number; head: number }[];
+    next: TopToken[];
+    /** The dense top tokens with their probability once the heads are knocked out. */
+    denseTopNow: TopToken[];
+    /** KL(dense || knocked out) of the next-token distribution, in nats. */
+    kl: number;
+  };
+}
+
+/** api.nextTokens: top next tokens after prompt + continuation ids (first divergence in compare-text). */
+export interface NextTokenRequest {
+  prompt: string;
+  continuation: number[];
+  targets: ModelTarget[];
+  k?: number;
+}
+
+export type NextTokenResult = Partial<Record<ModelTarget, TopToken[]>>;
 
 export type { ExportFile, ExportFormat, ExportDtype, ExportOptions, ExportVerification } from '../exporters/types';
 
@@ -371,4 +479,12 @@ export interface StudioApi {
    * becomes the applied model (as applyPlan).
    */
   slimGptPrune(request: SlimGptRequest, options?: SlimGptJobOptions): Promise<SlimGptResult>;
+  /** Perplexity vs fraction removed per criterion and random seed, from masks (estimates; src/api/sweep.ts). */
+  sweep(request: SweepRequest, options?: SweepJobOptions): Promise<SweepResult>;
+  /** Per-token loss of the dense and the pruned model on a short text (src/api/teach.ts). */
+  tokenLosses(request: TokenLossRequest, options?: JobOptions): Promise<TokenLossResult>;
+  /** Attention probabilities of every head on a short text; next-token change with heads knocked out. */
+  attentionPatterns(request: AttentionRequest, options?: JobOptions): Promise<AttentionResult>;
+  /** Top next tokens of the dense and / or pruned model after a prompt and continuation ids. */
+  nextTokens(request: NextTokenRequest): Promise<NextTokenResult>;
 }

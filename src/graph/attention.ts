@@ -49,6 +49,12 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
   const mask = ctx.kvCache && group > 1 ? ctx.kvCache.groupedMask : ctx.attentionMask;
   const scores = b.op('Add', [b.op('MatMul', [qh, kT], undefined, `${name}/scores`), mask], undefined, `${name}/scores_masked`);
   const probs = b.op('Softmax', [scores], { axis: -1 }, `${name}/probs`);
+  if (ctx.opts.attentionProbs && !ctx.kvCache) {
+    // [b, K, G, s, s] -> [b, H, s, s] (query head h = kv group h / G, member h % G).
+    const perHead = group > 1 ? reshape(ctx, probs, [0, H, -1, 0], `${name}/probs_heads`) : probs;
+    const [out] = b.node('Identity', [perHead], { outputs: [`attn_probs.${l}`], name: `${name}/probs_out` });
+    b.addOutput(out!, 'float32', ['batch', H, 'seq', 'seq']);
+  }
   let context = b.op('MatMul', [probs, vh], undefined, `${name}/context`);
   if (group > 1) context = reshape(ctx, context, [0, H, -1, dh], `${name}/context_heads`);
   context = applyLayerMask(ctx, context, 'head', l, `${name}/head`);

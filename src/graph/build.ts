@@ -24,10 +24,11 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, weights, ...rest } = opts;
+  const { weightInputs, gradients, grams, weights, attentionProbs, ...rest } = opts;
   return {
     ...rest,
     ...(grams ? { grams } : {}),
+    ...(attentionProbs ? { attentionProbs } : {}),
     ...(weightInputs ? { weightInputs } : {}),
     ...(gradients ? { gradients } : {}),
     ...(weights === 'inputs' ? { weights } : {}),

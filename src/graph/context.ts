@@ -75,6 +75,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     weightInputs: o.weightInputs ?? false,
     weights: o.weights ?? 'initializers',
     gradients: o.gradients,
+    attentionProbs: o.attentionProbs ?? false,
   };
 }
 

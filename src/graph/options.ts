@@ -23,6 +23,8 @@
  *              gram.ffn_in.i   [ffnSize, ffnSize]                    Σ over batch and seq of x xᵀ of ffn_in.i
  *            (float32 MatMul in the graph: onnxruntime's threads instead of a JS loop; callers fetch
  *            only the ones they need).
+ *            attn_probs.i [batch, numHeads, seq, seq] (only with `attentionProbs`, layers with heads):
+ *              softmax attention probabilities per query head (rows: queries, columns: keys).
  * Masks require a model whose layers all have the same shape (the original model).
  */
 export interface GradientOptions {
@@ -50,4 +52,10 @@ export interface GraphOptions {
   weights?: 'initializers' | 'inputs';
   /** Adds loss_weights, the scalar loss and its gradients (reverse-mode, src/graph/grad). */
   gradients?: GradientOptions;
+  /**
+   * Adds attn_probs.i [batch, numHeads, seq, seq] for every layer i with heads: the attention
+   * probabilities (softmax output, query rows, key columns) of every query head; under grouped-query
+   * attention each query head's row of its kv group. Not with the with-past graph.
+   */
+  attentionProbs?: boolean;
 }

@@ -20,6 +20,8 @@ export interface MethodInfo<Name extends string = string> {
   name: Name;
   /** Short display name used in messages, e.g. 'OBS'. */
   label: string;
+  /** One sentence a student understands, shown first (the precise `what` and the source follow). */
+  plain: string;
   /** One paragraph: what it does (shown beside the control). */
   what: string;
   /** Primary source. */

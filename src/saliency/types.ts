@@ -45,6 +45,8 @@ export interface CriterionInput {
 export interface CriterionInfo {
   name: CriterionName;
   label: string;
+  /** One sentence a student understands, shown first (the formula and source follow in `what`). */
+  plain: string;
   /** One paragraph: what it measures. */
   what: string;
   /** What it costs to compute. */

@@ -19,6 +19,8 @@ export interface ForwardResult {
   hidden: number[][][];
   attnIn: number[][][];
   ffnIn: number[][][];
+  /** probs[i][h][t][s]: attention probability of query t on key s in head h of layer i (s <= t). */
+  probs: number[][][][];
 }
 
 function linear(x: readonly number[], lin: Linear): number[] {
@@ -79,7 +81,12 @@ function rope(v: number[], pos: number, theta: number): number[] {
   });
 }
 
-function attention(ir: ModelIR, l: number, xs: number[][], masks: ForwardMasks): { out: number[][]; attnIn: number[][] } {
+function attention(
+  ir: ModelIR,
+  l: number,
+  xs: number[][],
+  masks: ForwardMasks,
+): { out: number[][]; attnIn: number[][]; probs: number[][][] } {
   const { numHeads: H, numKvHeads: K } = ir.layers[l]!;
   const w = ir.weights.layers[l]!;
   const dh = ir.spec.headDim;
@@ -96,6 +103,7 @@ function attention(ir: ModelIR, l: number, xs: number[][], masks: ForwardMasks):
     const kh = split(k, K).map((v) => (rotary ? rope(v, t, theta) : v));
     return { q: qh, k: kh, v: split(linear(xn, w.v), K) };
   });
+  const probs: number[][][] = Array.from({ length: H }, () => []);
   const attnIn = xs.map((_, t) => {
     const ctx: number[] = [];
     for (let h = 0; h < H; h++) {
@@ -107,12 +115,13 @@ function attention(ir: ModelIR, l: number, xs: number[][], masks: ForwardMasks):
       const m = Math.max(...scores);
       const e = scores.map((s) => Math.exp(s - m));
       const z = e.reduce((a, b) => a + b, 0);
+      probs[h]!.push(e.map((p) => p / z));
       const hm = masks.head ? masks.head[l * Hm + h]! : 1;
       for (let i = 0; i < dh; i++) ctx.push((hm * e.reduce((a, p, s) => a + p * proj[s]!.v[kv]![i]!, 0)) / z);
     }
     return ctx;
   });
-  return { out: attnIn.map((c) => linear(c, w.o)), attnIn };
+  return { out: attnIn.map((c) => linear(c, w.o)), attnIn, probs };
 }
 
 function mlp(ir: ModelIR, l: number, x: number[], masks: ForwardMasks): { out: number[]; ffnIn: number[] } {
@@ -142,6 +151,7 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
   const hidden: number[][][] = [];
   const attnIn: number[][][] = [];
   const ffnIn: number[][][] = [];
+  const probs: number[][][][] = [];
   ir.layers.forEach((shape, l) => {
     hidden.push(xs);
     const lm = masks.layer ? masks.layer[l]! : 1;
@@ -150,8 +160,9 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
     const a =
       shape.numHeads > 0
         ? attention(ir, l, xs, masks)
-        : { out: xs.map(() => (w.o.bias ? [...w.o.bias.data] : zeros())), attnIn: xs.map(() => []) };
+        : { out: xs.map(() => (w.o.bias ? [...w.o.bias.data] : zeros())), attnIn: xs.map(() => []), probs: [] };
     attnIn.push(a.attnIn);
+    probs.push(a.probs);
     xs = xs.map((x, t) => x.map((xi, i) => xi + lm * a.out[t]![i]!));
     const m = xs.map((x) => (shape.ffnSize > 0 ? mlp(ir, l, x, masks) : { out: w.down.bias ? [...w.down.bias.data] : zeros(), ffnIn: [] }));
     ffnIn.push(m.map((r) => r.ffnIn));
@@ -160,7 +171,7 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
   hidden.push(xs);
   const head = weights.lmHead ?? weights.tokenEmbedding;
   const logits = xs.map((x) => linear(norm(x, weights.finalNorm, spec.norm, spec.normEps), { weight: head }));
-  return { logits, hidden, attnIn, ffnIn };
+  return { logits, hidden, attnIn, ffnIn, probs };
 }
 
 /** log_softmax(row)[label] in float64. */

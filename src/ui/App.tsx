@@ -7,6 +7,7 @@ import { Header } from './components/Header';
 import { WorkflowRail } from './components/WorkflowRail';
 import { PrunePanel } from './components/prune/PrunePanel';
 import { ResultsRow } from './components/prune/ResultsRow';
+import { Guide } from './components/teach/Guide';
 
 export function App() {
   useEffect(() => startOnce(), []);
@@ -22,6 +23,7 @@ export function App() {
         </p>
       ) : null}
       <ErrorAlert />
+      <Guide />
       <div className="columns">
         <WorkflowRail />
         <ImportanceView />

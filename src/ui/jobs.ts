@@ -38,6 +38,29 @@ export async function job<M extends StudioMethod>(label: string, method: M, args
   }
 }
 
+/**
+ * One visible, cancellable job made of several engine calls (e.g. a sweep, point by point): `body`
+ * gets the job's signal and progress setter and passes them to each `engine().run`.
+ */
+export async function multiJob<T>(
+  label: string,
+  body: (signal: AbortSignal, progress: (p: Progress) => void) => Promise<T>,
+): Promise<T | undefined> {
+  const id = `job-${++jobSeq}`;
+  const controller = new AbortController();
+  controllers.set(id, controller);
+  useStudio.getState().startJob(id, label);
+  try {
+    return await body(controller.signal, (p) => useStudio.getState().setProgress(id, p));
+  } catch (e) {
+    report(label, e);
+    return undefined;
+  } finally {
+    controllers.delete(id);
+    useStudio.getState().endJob(id);
+  }
+}
+
 export function report(context: string, e: unknown): void {
   const { setError, setNotice } = useStudio.getState();
   if (isCancelled(e)) {

@@ -26,6 +26,7 @@ export function incrementalRatios(L: number, mean: number): number[] {
 export const incremental: AllocationStrategy = {
   name: 'incremental',
   label: 'Incremental',
+  plain: 'Later layers lose more than early ones.',
   what: 'SlimGPT schedule: later layers lose more (log-increasing ratio with the same mean).',
   source: 'Ling et al., 2024, "SlimGPT: Layer-wise Structured Pruning for LLMs" (incremental pruning ratio).',
   needs: { calibration: false, hessians: false },

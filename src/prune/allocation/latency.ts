@@ -9,6 +9,7 @@ import type { AllocationStrategy } from './types';
 export const latency: AllocationStrategy = {
   name: 'latency',
   label: 'Latency',
+  plain: 'Cut the units that give the least importance for the time (or compute) they cost.',
   what: 'Importance per unit of cost (NViT-style): removes the units with the least importance per unit of cost until the target share of cost is gone. Cost = latency measured per unit, or FLOPs until measured.',
   source: 'Yang et al., 2023, "Global Vision Transformer Pruning with Hessian-Aware Saliency" (NViT).',
   needs: { calibration: false, hessians: false },

@@ -7,6 +7,7 @@ const layerRatios = (L: number, mean: number) => new Array<number>(L).fill(mean)
 export const uniform: AllocationStrategy = {
   name: 'uniform',
   label: 'Uniform',
+  plain: 'Every layer loses the same share.',
   what: 'Every layer loses the same fraction of its heads and neurons (lowest scores first).',
   source: 'Per-layer uniform structured pruning, e.g. Ma et al., 2023, "LLM-Pruner".',
   needs: { calibration: false, hessians: false },

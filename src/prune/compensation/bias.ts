@@ -22,6 +22,7 @@ export function biasCompensated(lin: Linear, removed: readonly number[], mean: F
 export const bias: CompensationMethod = {
   name: 'bias',
   label: 'Bias',
+  plain: 'Replace what the removed units usually output by a constant added to the next layer.',
   what: 'Fold the mean output of removed units into the next bias (needs calibration statistics).',
   source: 'An et al., 2024, "Fluctuation-based Adaptive Structured Pruning for Large Language Models" (FLAP).',
   needs: { calibration: true, hessians: false },

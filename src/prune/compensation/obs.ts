@@ -21,6 +21,7 @@ export function obsCompensated(lin: Linear, removed: readonly number[], stats: C
 export const obs: CompensationMethod = {
   name: 'obs',
   label: 'OBS',
+  plain: 'Re-tune the remaining weights so the layer’s output stays as close as possible to before.',
   what: 'Optimal Brain Surgeon: update the kept weights to reconstruct the calibration outputs (needs calibration with Hessians).',
   source: 'Hassibi & Stork, 1993 (OBS); Frantar & Alistarh, 2023, "SparseGPT"; Ling et al., 2024, "SlimGPT".',
   needs: { calibration: true, hessians: true },

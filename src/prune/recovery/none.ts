@@ -4,6 +4,7 @@ import type { RecoveryMethod } from './types';
 export const none: RecoveryMethod = {
   name: 'none',
   label: 'No',
+  plain: 'Prune in rounds without repairing anything in between.',
   what: 'Mask the round’s units and keep the other weights as they are.',
   source: 'Iterative magnitude / importance pruning without fine-tuning (Michel et al., 2019).',
   needs: { calibration: false, hessians: false },

@@ -8,6 +8,7 @@ import type { RecoveryMethod } from './types';
 export const obs: RecoveryMethod = {
   name: 'obs',
   label: 'OBS',
+  plain: 'After each round, re-tune the remaining weights to make up for what was cut.',
   what: 'After each round, re-fit the kept o / down projection weights to the calibration activations (OBS), with Hessians of the current pruned model.',
   source: 'Hassibi & Stork, 1993 (OBS); Frantar & Alistarh, 2023, "SparseGPT".',
   needs: { calibration: true, hessians: true },

@@ -10,6 +10,7 @@ import type { RecoveryMethod } from './types';
 export const sgd: RecoveryMethod = {
   name: 'sgd',
   label: 'Gradient descent',
+  plain: 'After each round, train the remaining weights a little on the calibration text.',
   what: 'After each round, a few gradient-descent steps on the o / down projection weights on the calibration loss.',
   source: 'Ma et al., 2023, "LLM-Pruner" (post-pruning recovery by tuning), here plain gradient descent on two projections.',
   needs: { calibration: true, hessians: false, gradients: true },

@@ -17,6 +17,7 @@ export function onesMasks(L: number, H: number, F: number): MaskSet {
 export const ablation: Criterion = {
   name: 'ablation',
   label: 'Ablation (Δ loss)',
+  plain: 'Remove one unit at a time and measure how much worse the model predicts the calibration text.',
   what: 'The exact answer to "what if this unit were gone?": the calibration loss is measured again with one head (or one whole layer) masked out, and the score is the increase over the dense loss. Negative means the model is better without it.',
   cost: 'One calibration-loss evaluation per head and per layer (heads x layers + layers forward passes).',
   source:

@@ -9,6 +9,7 @@ import { emptyScores } from '../units';
 export const blockInfluence: Criterion = {
   name: 'block-influence',
   label: 'Block influence',
+  plain: 'A whole layer matters little if what comes out of it is almost the same as what went in.',
   what: 'How much a whole layer changes the hidden state: one minus the cosine similarity between what enters the block and what leaves it, averaged over calibration tokens. A block that barely turns the residual stream can be dropped.',
   cost: 'One calibration pass (hidden states per layer).',
   source: 'Men et al., 2024, "ShortGPT: Layers in Large Language Models are More Redundant Than You Expect".',

@@ -11,6 +11,7 @@ import { emptyScores } from '../units';
 export const fisher: Criterion = {
   name: 'fisher',
   label: 'Fisher ((∂L/∂mask)²)',
+  plain: 'Like Taylor, but squares the per-text sensitivities, so units that matter a lot on some texts rank higher.',
   what: 'Second-order view from first-order data: the mean over calibration sequences of the squared loss gradient with respect to each unit mask, the diagonal of the empirical Fisher matrix. Under the Fisher approximation, half of it is the curvature term of the loss change when a mask moves. It ranks units whose gradient is large on some sequences higher than Taylor does.',
   cost: 'The same backward passes as Taylor (computed once for both).',
   source:

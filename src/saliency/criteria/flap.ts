@@ -18,6 +18,7 @@ export function fluctuationChannels(lin: Linear, stats: ChannelStats): Float64Ar
 export const flap: Criterion = {
   name: 'flap',
   label: 'FLAP fluctuation',
+  plain: 'A unit whose output barely changes from token to token can be replaced by a constant, so it matters little.',
   what: 'How much an input channel of the output / down projection fluctuates across calibration tokens (its variance), weighted by the squared norm of the weights it feeds. A channel that is nearly constant can be removed and replaced by a bias, so it scores low.',
   cost: 'One calibration pass (per-channel mean and variance).',
   source: 'An et al., 2024, "Fluctuation-based Adaptive Structured Pruning for LLMs" (FLAP), WIFV metric.',

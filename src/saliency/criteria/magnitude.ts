@@ -8,6 +8,7 @@ import { columnSums, emptyScores, rowSum, square, sumAll } from '../units';
 export const magnitude: Criterion = {
   name: 'magnitude',
   label: 'Magnitude (L2)',
+  plain: 'Units with small weights are guessed to matter little, without looking at any text.',
   what: 'The L2 norm of all weights a unit owns: a head = its query/key/value rows (and biases) and its output-projection columns; an FFN neuron = its up (and gate) row, bias, and down column; a layer = all four projections of the block. Small weights are assumed to matter little. It never sees data, so it cannot tell how strongly a unit fires: for FFN neurons it can do worse than random selection (on the demo model it does, because of layer 0; see docs/METHODS.md). A baseline: prefer an activation-aware criterion for neurons.',
   cost: 'Instant: reads the weights only, no calibration data.',
   source: 'LLM-Pruner (Ma et al., 2023) MagnitudeImportance; Torch-Pruning GroupMagnitudeImportance.',

@@ -70,6 +70,7 @@ export function obsLayerErrors(
 export const obs: Criterion = {
   name: 'obs',
   label: 'SlimGPT / OBS error',
+  plain: 'How much a layer’s output would still change if the unit were removed and the other weights were re-tuned to make up for it.',
   what: 'The Optimal Brain Surgeon error: how much the layer output would change (in the least-squares sense, on calibration activations) if the unit were removed and the remaining weights were optimally re-fitted. Uses the second-moment (Hessian) matrix of the projection inputs; heads use a grouped Cholesky factor so the channels of a head are removed together.',
   cost: 'One calibration pass that accumulates X^T X per projection, then a Cholesky inverse per layer (heaviest on wide FFNs).',
   source:

@@ -12,6 +12,7 @@ import { emptyScores } from '../units';
 export const taylor: Criterion = {
   name: 'taylor',
   label: 'Taylor (|∂L/∂mask|)',
+  plain: 'Estimates, from one backward pass, how much the loss would change if each unit were switched off.',
   what: 'First-order Taylor estimate of what removing a unit costs: every head, FFN neuron and layer has a mask multiplying its output; the score is the size of the loss gradient with respect to that mask, |∂L/∂m|, averaged over calibration sequences (the absolute value is taken per sequence). One backward pass per sequence scores every unit at once.',
   cost: 'One forward + backward pass per calibration sequence (about 3 forward passes each), in the browser: the gradient graph is built from the forward ONNX graph.',
   source:

@@ -19,6 +19,7 @@ export function wandaChannels(lin: Linear, stats: ChannelStats, numSequences: nu
 export const wanda: Criterion = {
   name: 'wanda',
   label: 'Wanda (|W|·‖X‖)',
+  plain: 'A unit matters if it has large weights and the text actually sends large signals through them.',
   what: 'Activation-aware magnitude: each input channel of the output / down projection scores the mean |weight| of its column times the RMS size of the activations that flow into it on the calibration text. A head sums its channels. Large weights on silent inputs stop counting.',
   cost: 'One calibration pass (activation norms), then a pass over two weight matrices per layer.',
   source:

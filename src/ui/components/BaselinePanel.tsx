@@ -19,7 +19,7 @@ export function BaselinePanel() {
         <button type="button" className="button secondary" disabled={!canRun} onClick={() => void runDensePerplexity()}>
           {perplexity ? 'Measure again' : 'Measure perplexity'}
         </button>
-        <Explain>
+        <Explain plain="Perplexity says how surprised the model is by real text: lower means it predicts the next word better.">
           Perplexity is exp of the mean negative log-likelihood of each next token, over the first{' '}
           {exactCount(PERPLEXITY_DEFAULTS.maxTokens ?? 0)} tokens of the evaluation text, read in sliding windows of{' '}
           {PERPLEXITY_DEFAULTS.contextLength} tokens that advance by {PERPLEXITY_DEFAULTS.stride}; every token after the first is scored
@@ -32,7 +32,7 @@ export function BaselinePanel() {
         <button type="button" className="button secondary" disabled={!canRun} onClick={() => void runDenseLatency()}>
           {latency ? 'Measure again' : 'Measure latency'}
         </button>
-        <Explain>
+        <Explain plain="Latency is how long the model takes to read one batch of text; smaller models should take less time.">
           Wall-clock time of one forward pass (full-sequence logits) of batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq} tokens in
           the engine worker: {LATENCY_DEFAULTS.warmup} warm-up runs are discarded, then the median of {LATENCY_DEFAULTS.runs} runs is shown,
           with the 10th–90th percentile range.

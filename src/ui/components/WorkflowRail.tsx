@@ -54,7 +54,7 @@ export function WorkflowRail() {
           ) : (
             <ModelSourceForm kind={sourceKind} disabled={busy} onLoad={(s) => void loadModelFrom(s)} />
           )}
-          <Explain>
+          <Explain plain="The studio reads the model files in your browser and measures how good and how fast the untouched model is.">
             The model&apos;s config.json, weights (safetensors) and tokenizer are read in a background worker, turned into an ONNX graph and
             opened in onnxruntime-web. The dense baseline (perplexity and latency) is then measured so that every pruned variant has
             something to be compared with.

@@ -82,7 +82,7 @@ export function CalibrationStep() {
           {calibration.baseLoss.toFixed(4)} nats{calibration.withHessians ? '; Hessians ready' : ''}.
         </p>
       ) : null}
-      <Explain>
+      <Explain plain="Calibration lets the model read some sample text so the studio can see which parts actually do work.">
         Calibration runs the text through the dense model once and keeps running statistics of the activations entering each output and down
         projection (means, variances, X<sup>T</sup>X) and of the hidden states around each block. Activation-aware criteria, ablation and
         OBS compensation all read these statistics.

@@ -34,6 +34,7 @@ export function CriteriaStep() {
                 <summary>
                   {c.label} {scores[c.name] ? <span aria-label="computed">✓</span> : null}
                 </summary>
+                <p className="plain">{c.plain}</p>
                 <p>{c.what}</p>
                 <p>
                   <strong>Cost:</strong> {c.cost}

@@ -1,15 +1,23 @@
 /** Centre panel: architecture, importance (heatmap, bars, FFN curves) and agreement, as tabs. */
-import { useState } from 'react';
 import { useStudio } from '../../../store';
 import { ArchitecturePanel } from '../ArchitecturePanel';
 import { Agreement } from './Agreement';
 import { FfnCurves, LayerBars } from './Charts';
 import { Heatmap } from './Heatmap';
+import { TeachPanel, TEACH_TABS } from '../teach/TeachPanel';
+import { useTeach } from '../teach/teach-store';
+import { MapLegend } from '../teach/ModelMap';
 
-type Tab = 'architecture' | 'importance' | 'agreement';
+const TABS = [
+  { id: 'architecture', label: 'Architecture' },
+  { id: 'importance', label: 'Importance' },
+  { id: 'agreement', label: 'Agreement' },
+  ...TEACH_TABS,
+] as const;
 
 export function ImportanceView() {
-  const [tab, setTab] = useState<Tab>('architecture');
+  const tab = useTeach((s) => s.tab);
+  const setTab = useTeach((s) => s.setTab);
   const scores = useStudio((s) => s.scores);
   const selected = useStudio((s) => s.selectedCriterion);
   const select = useStudio((s) => s.selectCriterion);
@@ -18,17 +26,17 @@ export function ImportanceView() {
   return (
     <div className="centre-column">
       <div role="tablist" className="tabs" aria-label="Centre view">
-        {(['architecture', 'importance', 'agreement'] as Tab[]).map((t) => (
+        {TABS.map((t) => (
           <button
-            key={t}
+            key={t.id}
             role="tab"
             type="button"
-            data-testid={`tab-${t}`}
-            aria-selected={tab === t}
-            className={tab === t ? 'tab active' : 'tab'}
-            onClick={() => setTab(t)}
+            data-testid={`tab-${t.id}`}
+            aria-selected={tab === t.id}
+            className={tab === t.id ? 'tab active' : 'tab'}
+            onClick={() => setTab(t.id)}
           >
-            {t[0]!.toUpperCase() + t.slice(1)}
+            {t.label}
           </button>
         ))}
       </div>
@@ -52,6 +60,7 @@ export function ImportanceView() {
           </div>
           {!current ? <p className="help">Compute a criterion (step 3) to see its scores.</p> : null}
           {current?.heads ? <Heatmap values={current.heads} layers={current.numLayers} heads={current.numHeads} /> : null}
+          {current?.heads ? <MapLegend /> : null}
           {current && !current.heads ? <p className="help">{selected} scores whole layers only.</p> : null}
           {current ? <LayerBars scores={current} /> : null}
           {current ? <FfnCurves scores={current} /> : null}
@@ -62,6 +71,7 @@ export function ImportanceView() {
           <Agreement />
         </main>
       ) : null}
+      <TeachPanel tab={tab} />
     </div>
   );
 }

@@ -76,7 +76,7 @@ export function PreviewBlock() {
             : `${fixed(est.predictedMs)} ms (FLOPs) · ${fixed(est.predictedBytesMs ?? NaN)} ms (bytes)`}
         </dd>
       </dl>
-      <Explain>
+      <Explain plain="The preview switches the chosen parts off without rebuilding the model, so you see the effect in seconds.">
         The estimate masks the plan&apos;s heads and neurons on the already-open dense model (nothing is rebuilt), scoring the first{' '}
         {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens; the number streams in as tokens are scored, with ± one standard error.
         Predicted latency = dense median × remaining FLOPs / dense FLOPs (batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq}), the

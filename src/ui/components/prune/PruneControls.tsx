@@ -209,7 +209,10 @@ export function PruneControls() {
               </option>
             ))}
           </select>
-          <p className="hint">{ALLOCATIONS.find((a) => a.name === c.allocation)?.what}</p>
+          <p className="hint">
+            <span className="plain">{ALLOCATIONS.find((a) => a.name === c.allocation)?.plain}</span>{' '}
+            {ALLOCATIONS.find((a) => a.name === c.allocation)?.what}
+          </p>
           {c.allocation === 'latency' ? <UnitCosts /> : null}
         </div>
         <div className="field">
@@ -231,6 +234,7 @@ export function PruneControls() {
             })}
           </select>
           <p className="hint">
+            <span className="plain">{COMPENSATIONS.find((m) => m.name === c.compensation)?.plain}</span>{' '}
             {COMPENSATIONS.find((m) => m.name === c.compensation)?.what}
             {!calibration && NEED_CALIBRATION ? ` ${NEED_CALIBRATION} are disabled until you run calibration (step 2).` : ''}
           </p>

@@ -79,7 +79,7 @@ export function SlimGptBlock() {
         Run SlimGPT
       </button>
       <LayerTable />
-      <Explain>
+      <Explain plain="Prune one layer at a time and re-tune what is left so each layer keeps doing its job.">
         SlimGPT (Ling et al., 2024) prunes one layer at a time, in order. For each layer it takes the Hessian of the output
         projection&apos;s inputs on the calibration set, removes heads one by one, always the one whose removal costs least after an optimal
         re-fit of the remaining heads (grouped Cholesky error), and applies that re-fit (an OBS weight update); then it takes the Hessian of

@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { useStudio } from '../../../store';
 import { generateCompare } from '../../plan-files';
+import { Divergence } from '../teach/Divergence';
 
 export function TextCompare() {
   const generated = useStudio((s) => s.generated);
@@ -66,6 +67,7 @@ export function TextCompare() {
           </p>
         </figure>
       </div>
+      <Divergence prompt={prompt} />
     </section>
   );
 }
