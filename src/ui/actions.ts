@@ -3,7 +3,10 @@
  * and put the results in the store. Each runs as an engine job (./jobs.ts): progress, cancellable,
  * and on failure its message + hint shows while every earlier result stays on screen.
  */
-import type { ModelSource } from '../api/types';
+import type { LatencyRequest, ModelSource } from '../api/types';
+import { modelKey } from '../store/model-key';
+import { cancelPreview } from './prune-actions';
+import { noteRestored } from './restore';
 import { loadCriteria, restoreCachedScores } from './importance-actions';
 import { FetchError } from '../core/errors';
 import { useStudio } from '../store';
@@ -14,20 +17,35 @@ function busy(): boolean {
   return useStudio.getState().job !== null;
 }
 
+/**
+ * Loads a model; everything scoped to the previous one (preview, applied model, measurements,
+ * calibration, scores) is cleared, its plans are kept aside, and this model's plans, results and
+ * cached scores come back, with a note of what was restored and what must be recomputed.
+ */
 async function loadSource(source: ModelSource): Promise<boolean> {
-  const { setModel, setDensePerplexity, setDenseLatency, setUnitLatency, setCalibration, clearScores } = useStudio.getState();
   if (busy()) return false;
   const summary = await job('Loading model', 'loadModel', [source]);
   if (!summary) return false;
-  setModel(summary);
-  setDensePerplexity(null);
-  setDenseLatency(null);
-  setUnitLatency(null);
-  setCalibration(null);
-  clearScores();
+  cancelPreview();
+  const st = useStudio.getState();
+  st.resetModelResults();
+  st.setModel(summary);
+  st.setDensePerplexity(null);
+  st.setDenseLatency(null);
+  st.setUnitLatency(null);
+  st.setCalibration(null);
+  st.clearScores();
+  st.setLatencySetup({ batch: LATENCY_DEFAULTS.batch, seq: Math.min(LATENCY_DEFAULTS.seq, summary.spec.maxPositions) });
+  st.switchPlanModel(modelKey(summary));
   await loadCriteria();
-  await restoreCachedScores();
+  await noteRestored(await restoreCachedScores());
   return true;
+}
+
+/** The latency request of the studio: the protocol defaults with the batch and length set for this model. */
+export function latencyRequest(): LatencyRequest {
+  const { batch, seq } = useStudio.getState().latencySetup;
+  return { ...LATENCY_DEFAULTS, batch, seq };
 }
 
 export async function loadSelectedModel(): Promise<boolean> {
@@ -78,7 +96,7 @@ export async function runDensePerplexity(): Promise<boolean> {
 
 export async function runDenseLatency(): Promise<boolean> {
   if (busy() || !useStudio.getState().model) return false;
-  const result = await job('Latency', 'measureLatency', [LATENCY_DEFAULTS]);
+  const result = await job('Latency', 'measureLatency', [latencyRequest()]);
   if (result) useStudio.getState().setDenseLatency(result);
   return result !== undefined;
 }

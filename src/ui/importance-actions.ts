@@ -3,7 +3,8 @@
  * IndexedDB per (model, calibration key, criterion) and restored after a reload.
  */
 import { get, set } from 'idb-keyval';
-import type { CalibrationSummary, ModelSummary } from '../api/types';
+import type { CalibrationSummary } from '../api/types';
+import { modelKey } from '../store/model-key';
 import type { CriterionName, UnitScores } from '../saliency/types';
 import { useStudio } from '../store';
 import { engine, job, report } from './jobs';
@@ -18,8 +19,11 @@ export interface CalibrationParams {
 
 const cacheKey = (model: string, calibration: string, criterion: string) => `prune-studio:scores:${model}|${calibration}|${criterion}`;
 const calibrationKey = (model: string) => `prune-studio:calibration:${model}`;
-/** Cache identity of a model: its name and the fingerprint of its weights. */
-const modelKey = (m: ModelSummary | null | undefined) => (m ? `${m.name}@${m.fingerprint}` : '');
+
+/** The calibration summary saved for this model in an earlier session (its statistics are not: memory only). */
+export async function storedCalibration(model: string): Promise<CalibrationSummary | null> {
+  return (await get<CalibrationSummary>(calibrationKey(model)).catch(() => undefined)) ?? null;
+}
 
 export async function loadCriteria(): Promise<void> {
   if (useStudio.getState().criteria.length) return;
@@ -77,11 +81,12 @@ export async function computeAll(): Promise<void> {
  * After a reload: shows the cached scores of the current model (same name and weight fingerprint)
  * and hands them to the engine, so allocation works without recomputing them.
  */
-export async function restoreCachedScores(): Promise<void> {
+export async function restoreCachedScores(): Promise<CriterionName[]> {
   const s = useStudio.getState();
   const model = modelKey(s.model);
-  if (!model) return;
-  const calibration = (await get<CalibrationSummary>(calibrationKey(model)).catch(() => undefined)) ?? null;
+  const restored: CriterionName[] = [];
+  if (!model) return restored;
+  const calibration = await storedCalibration(model);
   for (const c of s.criteria) {
     const key = keyFor(c.name, calibration);
     if (!key) continue;
@@ -90,8 +95,10 @@ export async function restoreCachedScores(): Promise<void> {
     try {
       await engine().run('restoreScores', [cached]);
       useStudio.getState().setScores(c.name, cached);
+      restored.push(c.name);
     } catch (e) {
       report(`Restoring cached ${c.label} scores`, e);
     }
   }
+  return restored;
 }
