@@ -224,7 +224,7 @@ export interface IterativeRequest {
   /** Gradient-descent steps per round (default 10) and learning rate (default 0.05), for 'sgd'. */
   sgdSteps?: number;
   sgdLearningRate?: number;
-  /** Perplexity measured after every round (the studio default: evaluation.txt, 4096 tokens, ctx 128, stride 64). */
+  /** Perplexity after every round and of the final model, on the same request (the studio: evaluation.txt, 8,192 tokens, ctx 128, stride 64). */
   perplexity: PerplexityRequest;
   locked?: number[];
   name?: string;

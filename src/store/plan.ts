@@ -97,7 +97,8 @@ function edited(plan: PruningPlan, layer: number, edit: (l: PruningPlan['layers'
 export const createPlanSlice: StateCreator<PlanSlice> = (set, get) => {
   const persist = () => {
     const s = get();
-    if (s.planModel) saveFor(s.planModel, { history: s.history, snapshots: s.snapshots, historyIndex: s.historyIndex, controls: s.controls });
+    if (s.planModel)
+      saveFor(s.planModel, { history: s.history, snapshots: s.snapshots, historyIndex: s.historyIndex, controls: s.controls });
   };
   const update = (fn: (s: PlanSlice) => Partial<PlanSlice>) => {
     set(fn);
@@ -121,7 +122,13 @@ export const createPlanSlice: StateCreator<PlanSlice> = (set, get) => {
           return { snapshots, controls: snapshot };
         }
         const kept = s.history.slice(0, s.historyIndex + 1);
-        const named = { ...plan, name: uniqueName(plan.name, kept.map((p) => p.name)) };
+        const named = {
+          ...plan,
+          name: uniqueName(
+            plan.name,
+            kept.map((p) => p.name),
+          ),
+        };
         const history = [...kept, named].slice(-50);
         const snapshots = [...s.snapshots.slice(0, s.historyIndex + 1), snapshot].slice(-50);
         return { plan: named, history, snapshots, historyIndex: history.length - 1, controls: snapshot };

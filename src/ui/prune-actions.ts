@@ -81,9 +81,7 @@ export function changeControls(patch: Partial<PruneControls>): void {
 }
 
 /** The criterion a plan is made with: the chosen one if computed, else the one shown, else the first computed. */
-export function resolveCriterion(
-  s: Pick<StudioStore, 'controls' | 'scores' | 'selectedCriterion'>,
-): CriterionName | null {
+export function resolveCriterion(s: Pick<StudioStore, 'controls' | 'scores' | 'selectedCriterion'>): CriterionName | null {
   const c = s.controls.criterion;
   if (c && s.scores[c]) return c;
   if (s.scores[s.selectedCriterion]) return s.selectedCriterion;

@@ -51,7 +51,9 @@ export async function noteRestored(scores: CriterionName[]): Promise<void> {
     );
   const applied = appliedBefore(model);
   if (applied)
-    missing.push(`the applied model (${applied.plan}, compensation ${applied.compensation}): apply it again to measure, generate or export`);
+    missing.push(
+      `the applied model (${applied.plan}, compensation ${applied.compensation}): apply it again to measure, generate or export`,
+    );
   const comp = compensationInfos().find((c) => c.name === st.controls.compensation);
   if (comp && unmetNeed(comp.needs, st.calibration)) {
     st.setControls({ compensation: 'none' });

@@ -11,10 +11,12 @@ type Tab = 'architecture' | 'importance' | 'agreement';
 export function ImportanceView() {
   const [tab, setTab] = useState<Tab>('architecture');
   const scores = useStudio((s) => s.scores);
-  const selected = useStudio((s) => s.selectedCriterion);
+  const chosen = useStudio((s) => s.selectedCriterion);
   const select = useStudio((s) => s.selectCriterion);
-  const current = scores[selected];
   const computed = Object.keys(scores) as (keyof typeof scores)[];
+  // the selected criterion if it was computed for this model, else the first one that was
+  const selected = scores[chosen] ? chosen : (computed[0] ?? chosen);
+  const current = scores[selected];
   return (
     <div className="centre-column">
       <div role="tablist" className="tabs" aria-label="Centre view">
