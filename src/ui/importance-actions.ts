@@ -44,8 +44,18 @@ export async function runCalibration(params: CalibrationParams): Promise<void> {
   const summary = await job('Calibration', 'calibrate', [params]);
   if (!summary) return;
   const s = useStudio.getState();
+  // scores that read no calibration (e.g. magnitude) stay valid: keep them, in the engine too
+  const kept = Object.values(s.scores).filter((sc): sc is UnitScores => !!sc && keyFor(sc.criterion, null) === 'none');
   s.setCalibration(summary);
   s.clearScores();
+  for (const sc of kept) {
+    try {
+      await engine().run('restoreScores', [sc]);
+      useStudio.getState().setScores(sc.criterion, sc);
+    } catch (e) {
+      report(`Keeping the ${sc.criterion} scores`, e);
+    }
+  }
   await set(calibrationKey(modelKey(s.model)), summary).catch(() => undefined);
 }
 

@@ -70,9 +70,11 @@ export function PreviewBlock() {
           {c.layersRemoved} / {plan.model.numLayers}
         </dd>
         <dt>Params</dt>
-        <dd title={`≈ ${exactCount(est.parameters)} of ${exactCount(model.parameters)}`}>≈ {compactCount(est.parameters)}</dd>
+        <dd data-testid="preview-params" title={`≈ ${exactCount(est.parameters)} of ${exactCount(model.parameters)}`}>
+          ≈ {compactCount(est.parameters)}
+        </dd>
         <dt>FLOPs left</dt>
-        <dd>{fixed(est.flopRatio * 100, 1)} %</dd>
+        <dd data-testid="preview-flops-left">{fixed(est.flopRatio * 100, 1)} %</dd>
         <dt>Weight bytes left</dt>
         <dd>{fixed(est.byteRatio * 100, 1)} %</dd>
         <dt>Predicted latency</dt>
