@@ -117,7 +117,8 @@ test('state follows the model; preview matches apply; latency you can trust; rel
   await expect(page.getByTestId('restore-note')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('restore-restored')).toContainText('plans in the timeline');
   await expect(page.getByTestId('restore-restored')).toContainText('1 result');
-  await expect(page.getByTestId('restore-restored')).toContainText('magnitude');
+  await expect(page.getByTestId('restore-restored')).toContainText('importance scores: magnitude');
+  await expect(page.getByTestId('prune-criterion')).toHaveValue('magnitude');
   await expect(page.getByTestId('restore-missing')).toContainText('calibration');
   await expect(page.getByTestId('restore-missing')).toContainText('the applied model');
   await expect(page.getByTestId('restore-missing')).toContainText('compensation obs needs calibration');

@@ -5,7 +5,7 @@
  */
 import type { LatencyRequest, ModelSource } from '../api/types';
 import { modelKey } from '../store/model-key';
-import { cancelPreview } from './prune-actions';
+import { cancelPreview, quiet, resumePreview } from './prune-actions';
 import { noteRestored } from './restore';
 import { loadCriteria, restoreCachedScores } from './importance-actions';
 import { FetchError } from '../core/errors';
@@ -13,8 +13,17 @@ import { useStudio } from '../store';
 import { EVALUATION_TEXT, LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
 import { job, report } from './jobs';
 
+/** Another engine job runs (a live preview does not count: it is stopped, and resumed afterwards). */
 function busy(): boolean {
-  return useStudio.getState().job !== null;
+  const j = useStudio.getState().job;
+  return j !== null && !j.id.startsWith('preview-');
+}
+
+/** Whether the engine is free for a baseline job, after stopping the live preview. */
+async function free(): Promise<boolean> {
+  if (busy()) return false;
+  await quiet();
+  return !busy();
 }
 
 /**
@@ -23,7 +32,7 @@ function busy(): boolean {
  * cached scores come back, with a note of what was restored and what must be recomputed.
  */
 async function loadSource(source: ModelSource): Promise<boolean> {
-  if (busy()) return false;
+  if (!(await free())) return false;
   const summary = await job('Loading model', 'loadModel', [source]);
   if (!summary) return false;
   cancelPreview();
@@ -86,18 +95,20 @@ export async function evaluationTextOrReport(): Promise<string | undefined> {
 }
 
 export async function runDensePerplexity(): Promise<boolean> {
-  if (busy() || !useStudio.getState().model) return false;
+  if (!useStudio.getState().model || !(await free())) return false;
   const text = await evaluationTextOrReport();
   if (text === undefined) return false;
   const result = await job('Perplexity', 'evaluatePerplexity', [{ ...PERPLEXITY_DEFAULTS, text }]);
   if (result) useStudio.getState().setDensePerplexity(result);
+  resumePreview();
   return result !== undefined;
 }
 
 export async function runDenseLatency(): Promise<boolean> {
-  if (busy() || !useStudio.getState().model) return false;
+  if (!useStudio.getState().model || !(await free())) return false;
   const result = await job('Latency', 'measureLatency', [latencyRequest()]);
   if (result) useStudio.getState().setDenseLatency(result);
+  resumePreview();
   return result !== undefined;
 }
 

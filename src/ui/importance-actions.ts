@@ -73,9 +73,15 @@ export async function computeCriterion(name: CriterionName): Promise<boolean> {
   if (!scores) return false;
   s.setScores(name, scores);
   s.selectCriterion(name);
+  await cacheScores(name, scores);
+  return true;
+}
+
+/** Keeps scores in IndexedDB for this model (and calibration, when the criterion reads one) across reloads. */
+export async function cacheScores(name: CriterionName, scores: UnitScores): Promise<void> {
+  const s = useStudio.getState();
   const key = keyFor(name, s.calibration);
   if (key) await set(cacheKey(modelKey(s.model), key, name), scores).catch(() => undefined);
-  return true;
 }
 
 export async function computeAll(): Promise<void> {

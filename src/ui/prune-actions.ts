@@ -14,6 +14,7 @@ import { modelKey } from '../store/model-key';
 import type { PruneControls } from '../store/plan';
 import type { PreviewView, ResultRow } from '../store/results';
 import { evaluationTextOrReport, fetchEvaluationText, latencyRequest } from './actions';
+import { cacheScores } from './importance-actions';
 import { engine, job, report } from './jobs';
 import { PERPLEXITY_DEFAULTS } from './defaults';
 import { estimatePlan } from './plan-cost';
@@ -160,6 +161,7 @@ export async function runPreview(plan: PruningPlan): Promise<void> {
     await whenIdle();
     if (controller.signal.aborted) return;
     const text = await fetchEvaluationText();
+    if (controller.signal.aborted) return;
     const cur = useStudio.getState().preview;
     const masked = cur?.plan === plan.name && cur.final ? cur.final : await maskedPreview(plan, text, controller);
     if (!masked || controller.signal.aborted) return;
@@ -228,6 +230,16 @@ async function compensatedPreview(plan: PruningPlan, compensation: Compensation,
   set({ compensation, running: false, result });
 }
 
+/** Restarts the live preview of the current plan if it was stopped before its final number (e.g. by a baseline job). */
+export function resumePreview(): void {
+  const s = useStudio.getState();
+  if (!planIsCurrent(s) || !s.plan) return;
+  const p = s.preview;
+  const compensated = s.controls.compensation === 'none' || !compensationReady(s.controls.compensation, s) || !!p?.compensated?.result;
+  if (p?.plan === s.plan.name && p.final && compensated) return;
+  void runPreview(s.plan);
+}
+
 /** Re-preview whenever the current plan changes (controls, heatmap toggles, undo/redo, load). */
 let watching = false;
 export function watchPlan(): void {
@@ -258,6 +270,7 @@ export async function computeMagnitude(): Promise<void> {
   const st = useStudio.getState();
   st.setScores('magnitude', scores);
   if (!st.controls.criterion) st.setControls({ criterion: 'magnitude' });
+  await cacheScores('magnitude', scores);
 }
 
 /** Apply the current plan, then exact perplexity (8,192 tokens) and measured latency (dense and pruned). */
