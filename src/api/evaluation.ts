@@ -114,6 +114,12 @@ export async function logitsSession(
 }
 
 export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
+  const max = ir.spec.maxPositions;
+  if (!(Number.isInteger(req.seq) && req.seq >= 1 && req.seq <= max) || !(Number.isInteger(req.batch) && req.batch >= 1))
+    throw new InputError(
+      `Latency input batch ${req.batch} × ${req.seq} tokens does not fit ${ir.name} (context ${max} tokens).`,
+      `Use a batch of at least 1 and a sequence length from 1 to ${max}.`,
+    );
   const ids = Array.from({ length: req.batch * req.seq }, (_, i) => (i * 7919) % ir.spec.vocabSize);
   const shape = [req.batch, req.seq];
   return { input_ids: int64Tensor(ids, shape), ...(session.inputNames.includes('labels') ? { labels: int64Tensor(ids, shape) } : {}) };

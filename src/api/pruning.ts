@@ -1,4 +1,7 @@
-/** Api operations on plans: allocation, live masked preview, apply (compensate + slice); export is in export.ts. */
+/**
+ * Api operations on plans: allocation, live masked preview, the exact compensated preview (a
+ * temporary sliced copy), apply (compensate + slice); export is in export.ts.
+ */
 import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
@@ -7,7 +10,17 @@ import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
 import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
-import type { AppliedModel, ApplyRequest, JobOptions, PerplexityResult, PlanRequest, PreviewRequest } from './types';
+import type {
+  AppliedModel,
+  ApplyRequest,
+  CompensatedPreviewRequest,
+  JobOptions,
+  PerplexityResult,
+  PlanRequest,
+  PreviewRequest,
+} from './types';
+import { sliceModel } from '../prune/slice';
+import { openModelSession } from '../graph/model-session';
 import { allocate } from '../prune/allocate';
 import { ratioForTarget } from '../prune/target';
 
@@ -56,19 +69,42 @@ export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: 
   return streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, maskFeeds(m.ir, planMasks(plan)), options);
 }
 
-export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
-  const plan = validatePlan(req.plan, m.ir);
-  options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
-  const compensatedIr = compensate(m.ir, plan, m.calibration?.stats, req.compensation, (layer, layers) => {
+/** Compensates a copy of the dense weights for the plan (progress per layer, cancellable). */
+function compensatedCopy(m: LoadedModel, plan: PruningPlan, compensation: ApplyRequest['compensation'], options: JobOptions) {
+  return compensate(m.ir, plan, m.calibration?.stats, compensation, (layer, layers) => {
     // The report polls the worker's cancel flag; OBS compensation takes seconds per layer on 124M.
     options.onProgress?.({
       stage: 'apply',
       done: layer / layers,
       total: 2,
-      message: `Compensating (${req.compensation}), layer ${layer + 1}/${layers}`,
+      message: `Compensating (${compensation}), layer ${layer + 1}/${layers}`,
     });
-    throwIfAborted(options.signal, 'Applying the plan');
+    throwIfAborted(options.signal, 'Compensating');
   });
+}
+
+/** The plan with its compensation, sliced and evaluated on a temporary session (m.pruned untouched). */
+export async function previewCompensated(
+  state: StudioState,
+  m: LoadedModel,
+  req: CompensatedPreviewRequest,
+  options: JobOptions,
+): Promise<PerplexityResult> {
+  const plan = validatePlan(req.plan, m.ir);
+  const ir = sliceModel(compensatedCopy(m, plan, req.compensation, options), plan);
+  throwIfAborted(options.signal, 'Compensated preview');
+  const session = await openModelSession(state.deps.runner, ir, { logits: false, tokenLoss: true });
+  try {
+    return await streamPerplexity(m, session, ir.spec.maxPositions, req.perplexity, {}, options);
+  } finally {
+    await session.release();
+  }
+}
+
+export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
+  const plan = validatePlan(req.plan, m.ir);
+  options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
+  const compensatedIr = compensatedCopy(m, plan, req.compensation, options);
   options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
   const summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
   options.onProgress?.({ stage: 'apply', done: 2, total: 2, message: 'Pruned model ready' });

@@ -12,7 +12,7 @@ import { criterionInfos } from '../saliency/registry';
 import { compareLatency, denseFeeds, generate, hasMaskInputs, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance, restoreScores } from './importance';
 import { modelFingerprint } from '../core/fingerprint';
-import { allocatePlan, applyPlan, previewPlan, prunedPerplexity } from './pruning';
+import { allocatePlan, applyPlan, previewCompensated, previewPlan, prunedPerplexity } from './pruning';
 import { exportModel } from './export';
 import { logitsOnnx } from '../exporters/onnx';
 import { denseGradientStats } from './gradients';
@@ -104,6 +104,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
     allocatePlan: async (req) => allocatePlan(model(), req),
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
+    previewCompensated: (req, options = {}) => previewCompensated(state, model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),
     generate: (req, options = {}) => generate(state, model(), req, options),
     exportModel: async (request, options = {}) => {

@@ -191,6 +191,11 @@ export interface ApplyRequest {
   compensation: Compensation;
 }
 
+/** A plan with its compensation, evaluated exactly on a copy (the applied model, if any, is left alone). */
+export interface CompensatedPreviewRequest extends ApplyRequest {
+  perplexity: PerplexityRequest;
+}
+
 export interface AppliedModel {
   plan: PruningPlan;
   compensation: Compensation;
@@ -220,7 +225,7 @@ export interface IterativeRequest {
   /** Gradient-descent steps per round (default 10) and learning rate (default 0.05), for 'sgd'. */
   sgdSteps?: number;
   sgdLearningRate?: number;
-  /** Perplexity measured after every round (the studio default: evaluation.txt, 4096 tokens, ctx 128, stride 64). */
+  /** Perplexity after every round and of the final model, on the same request (the studio: evaluation.txt, 8,192 tokens, ctx 128, stride 64). */
   perplexity: PerplexityRequest;
   locked?: number[];
   name?: string;
@@ -457,6 +462,11 @@ export interface StudioApi {
   allocatePlan(request: PlanRequest): Promise<PruningPlan>;
   /** Perplexity with the plan's masks on the already-open dense session (no rebuild). */
   previewPlan(request: PreviewRequest, options?: JobOptions): Promise<PerplexityResult>;
+  /**
+   * Exact perplexity of a plan with its compensation: compensates a copy of the weights, slices it,
+   * evaluates it on a temporary session and releases it; the applied model is left alone.
+   */
+  previewCompensated(request: CompensatedPreviewRequest, options?: JobOptions): Promise<PerplexityResult>;
   /** Slices (and optionally compensates) the weights and opens a session on the smaller model. */
   applyPlan(request: ApplyRequest, options?: JobOptions): Promise<AppliedModel>;
   generate(request: GenerateRequest, options?: JobOptions): Promise<GenerateResult>;

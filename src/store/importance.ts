@@ -23,6 +23,6 @@ export const createImportanceSlice: StateCreator<ImportanceSlice> = (set) => ({
   setCriteria: (criteria) => set({ criteria }),
   setCalibration: (calibration) => set({ calibration }),
   setScores: (name, scores) => set((s) => ({ scores: { ...s.scores, [name]: scores } })),
-  clearScores: () => set({ scores: {} }),
+  clearScores: () => set({ scores: {}, selectedCriterion: 'magnitude' }),
   selectCriterion: (selectedCriterion) => set({ selectedCriterion }),
 });

@@ -1,13 +1,15 @@
 /**
  * Plan slice: the current PruningPlan with an undo/redo timeline, manual edits (toggle a head /
  * a whole layer) used by the heatmap, and the pruning controls (targets, allocation, per-layer
- * overrides and locks, compensation). Plan, timeline and controls persist in localStorage.
+ * overrides and locks, compensation). Plan, timeline and controls are scoped to the loaded model
+ * (name + fingerprint) and persist in localStorage per model; each timeline entry keeps its controls.
  */
 import type { StateCreator } from 'zustand';
 import type { PruningPlan } from '../core/plan';
 import type { Allocation } from '../prune/allocate';
 import type { Compensation } from '../prune/compensate';
 import type { CriterionName } from '../saliency/types';
+import { loadFor, samePlan, saveFor, uniqueName } from './timeline';
 
 export type GlobalMetric = 'units' | 'parameters' | 'flops';
 
@@ -46,11 +48,16 @@ export const DEFAULT_CONTROLS: PruneControls = {
 
 export interface PlanSlice {
   plan: PruningPlan | null;
-  /** Timeline of plans; `historyIndex` points at the current one. */
+  /** Timeline of plans; `historyIndex` points at the current one. Names are unique. */
   history: PruningPlan[];
+  /** The controls that made each entry of `history` (undo / redo / goTo restore them). */
+  snapshots: PruneControls[];
   historyIndex: number;
   controls: PruneControls;
-  setPlan: (plan: PruningPlan) => void;
+  /** The model (modelKey: name@fingerprint) the plans and controls belong to; '' before a load. */
+  planModel: string;
+  /** Adds a plan to the timeline (with the controls that made it; default the current ones). */
+  setPlan: (plan: PruningPlan, controls?: PruneControls) => void;
   undo: () => void;
   redo: () => void;
   /** Jump to one entry of the timeline. */
@@ -59,75 +66,76 @@ export interface PlanSlice {
   toggleLayer: (layer: number) => void;
   setControls: (patch: Partial<PruneControls>) => void;
   clearPlans: () => void;
+  /** A model was loaded: keep the current model's plans aside, bring back (or start) the new one's. */
+  switchPlanModel: (model: string) => void;
 }
-
-const KEY = 'prune-studio:plan:v1';
 
 interface Persisted {
   history: PruningPlan[];
+  snapshots?: PruneControls[];
   historyIndex: number;
   controls: PruneControls;
 }
 
-function load(): Persisted | null {
-  try {
-    const raw = typeof localStorage !== 'undefined' ? localStorage.getItem(KEY) : null;
-    if (!raw) return null;
-    const p = JSON.parse(raw) as Persisted;
-    if (!Array.isArray(p.history)) return null;
-    return {
-      history: p.history,
-      historyIndex: Math.min(p.historyIndex, p.history.length - 1),
-      controls: { ...DEFAULT_CONTROLS, ...p.controls },
-    };
-  } catch {
-    return null;
-  }
-}
-
-function save(s: Persisted): void {
-  try {
-    localStorage.setItem(KEY, JSON.stringify({ history: s.history, historyIndex: s.historyIndex, controls: s.controls }));
-  } catch {
-    // Storage full or unavailable: the session still works, it just is not remembered.
-  }
+function restore(model: string): Pick<PlanSlice, 'plan' | 'history' | 'snapshots' | 'historyIndex' | 'controls'> {
+  const p = loadFor<Persisted>(model);
+  if (!p || !Array.isArray(p.history)) return { plan: null, history: [], snapshots: [], historyIndex: -1, controls: DEFAULT_CONTROLS };
+  const controls = { ...DEFAULT_CONTROLS, ...p.controls };
+  const historyIndex = Math.min(p.historyIndex, p.history.length - 1);
+  const snapshots = p.history.map((_, i) => ({ ...DEFAULT_CONTROLS, ...(p.snapshots?.[i] ?? controls) }));
+  return { plan: p.history[historyIndex] ?? null, history: p.history, snapshots, historyIndex, controls };
 }
 
 function edited(plan: PruningPlan, layer: number, edit: (l: PruningPlan['layers'][number]) => PruningPlan['layers'][number]): PruningPlan {
   return {
     ...plan,
-    name: plan.name.endsWith(' (edited)') ? plan.name : `${plan.name} (edited)`,
+    name: plan.name.replace(/ \(\d+\)$/, '').endsWith(' (edited)') ? plan.name : `${plan.name} (edited)`,
     layers: plan.layers.map((l) => (l.index === layer ? edit(l) : l)),
   };
 }
 
 export const createPlanSlice: StateCreator<PlanSlice> = (set, get) => {
-  const restored = load();
   const persist = () => {
     const s = get();
-    save({ history: s.history, historyIndex: s.historyIndex, controls: s.controls });
+    if (s.planModel)
+      saveFor(s.planModel, { history: s.history, snapshots: s.snapshots, historyIndex: s.historyIndex, controls: s.controls });
   };
   const update = (fn: (s: PlanSlice) => Partial<PlanSlice>) => {
     set(fn);
     persist();
   };
+  const jump = (s: PlanSlice, i: number): Partial<PlanSlice> =>
+    i >= 0 && i < s.history.length ? { historyIndex: i, plan: s.history[i] ?? null, controls: s.snapshots[i] ?? s.controls } : {};
   return {
-    plan: restored ? (restored.history[restored.historyIndex] ?? null) : null,
-    history: restored?.history ?? [],
-    historyIndex: restored?.historyIndex ?? -1,
-    controls: restored?.controls ?? DEFAULT_CONTROLS,
-    setPlan: (plan) =>
+    plan: null,
+    history: [],
+    snapshots: [],
+    historyIndex: -1,
+    controls: DEFAULT_CONTROLS,
+    planModel: '',
+    setPlan: (plan, controls) =>
       update((s) => {
-        const history = [...s.history.slice(0, s.historyIndex + 1), plan].slice(-50);
-        return { plan, history, historyIndex: history.length - 1 };
+        const snapshot = controls ?? s.controls;
+        if (samePlan(s.plan, plan)) {
+          // the same plan again (e.g. only the compensation changed): no new entry, the controls follow
+          const snapshots = s.snapshots.map((c, i) => (i === s.historyIndex ? snapshot : c));
+          return { snapshots, controls: snapshot };
+        }
+        const kept = s.history.slice(0, s.historyIndex + 1);
+        const named = {
+          ...plan,
+          name: uniqueName(
+            plan.name,
+            kept.map((p) => p.name),
+          ),
+        };
+        const history = [...kept, named].slice(-50);
+        const snapshots = [...s.snapshots.slice(0, s.historyIndex + 1), snapshot].slice(-50);
+        return { plan: named, history, snapshots, historyIndex: history.length - 1, controls: snapshot };
       }),
-    undo: () =>
-      update((s) => (s.historyIndex > 0 ? { historyIndex: s.historyIndex - 1, plan: s.history[s.historyIndex - 1] ?? null } : {})),
-    redo: () =>
-      update((s) =>
-        s.historyIndex < s.history.length - 1 ? { historyIndex: s.historyIndex + 1, plan: s.history[s.historyIndex + 1] ?? null } : {},
-      ),
-    goTo: (index) => update((s) => (index >= 0 && index < s.history.length ? { historyIndex: index, plan: s.history[index] ?? null } : {})),
+    undo: () => update((s) => jump(s, s.historyIndex - 1)),
+    redo: () => update((s) => jump(s, s.historyIndex + 1)),
+    goTo: (index) => update((s) => jump(s, index)),
     toggleHead: (layer, head) => {
       const plan = get().plan;
       if (!plan) return;
@@ -146,6 +154,11 @@ export const createPlanSlice: StateCreator<PlanSlice> = (set, get) => {
       get().setPlan(edited(plan, layer, (l) => ({ ...l, removed: !l.removed })));
     },
     setControls: (patch) => update((s) => ({ controls: { ...s.controls, ...patch } })),
-    clearPlans: () => update(() => ({ plan: null, history: [], historyIndex: -1 })),
+    clearPlans: () => update(() => ({ plan: null, history: [], snapshots: [], historyIndex: -1 })),
+    switchPlanModel: (model) => {
+      if (model === get().planModel) return;
+      persist();
+      set({ planModel: model, ...restore(model) });
+    },
   };
 };

@@ -4,11 +4,21 @@
  * iterative rounds, SlimGPT per-layer records, and the table of applied plans (persisted in localStorage).
  */
 import type { StateCreator } from 'zustand';
-import type { AppliedModel, ExportBundle, GenerateResult, IterativeRound, LatencyResult, PerplexityResult } from '../api/types';
+import type {
+  AppliedModel,
+  ExportBundle,
+  GenerateResult,
+  IterativeRound,
+  LatencyComparison,
+  LatencyResult,
+  PerplexityResult,
+} from '../api/types';
 import type { SlimGptLayerRecord } from '../prune/slimgpt';
 
 export interface ResultRow {
   id: string;
+  /** modelKey (name@fingerprint) of the model the row was measured on; rows of other models are kept, not shown. */
+  model?: string;
   plan: string;
   criterion: string;
   allocation: string;
@@ -28,6 +38,11 @@ export interface PreviewView {
   /** Streamed "ppl ± band after N tokens" parsed from progress. */
   estimate: { ppl: number; band: number; tokens: number } | null;
   final: PerplexityResult | null;
+  /**
+   * The chosen compensation applied to a copy of the weights, sliced and evaluated on the same tokens
+   * (only when a compensation other than none is chosen): what Apply gives on these tokens.
+   */
+  compensated?: { compensation: string; running: boolean; result: PerplexityResult | null };
 }
 
 export interface ResultsSlice {
@@ -39,7 +54,12 @@ export interface ResultsSlice {
   exportVerification: ExportBundle['verification'] | null;
   iterativeRounds: IterativeRound[];
   slimGptLayers: SlimGptLayerRecord[];
+  /** Dense and pruned latency measured interleaved after the last apply (the baseline panel keeps its own). */
+  latencyComparison: LatencyComparison | null;
   results: ResultRow[];
+  setLatencyComparison: (c: LatencyComparison | null) => void;
+  /** A model was loaded: the previous model's preview, applied model and measurements no longer apply. */
+  resetModelResults: () => void;
   setPreview: (p: PreviewView | null) => void;
   setApplied: (a: AppliedModel | null) => void;
   setPrunedPerplexity: (r: PerplexityResult | null) => void;
@@ -81,13 +101,28 @@ export const createResultsSlice: StateCreator<ResultsSlice> = (set, get) => ({
   exportVerification: null,
   iterativeRounds: [],
   slimGptLayers: [],
+  latencyComparison: null,
   results: loadRows(),
+  setLatencyComparison: (latencyComparison) => set({ latencyComparison }),
+  resetModelResults: () =>
+    set({
+      preview: null,
+      applied: null,
+      prunedPerplexity: null,
+      prunedLatency: null,
+      latencyComparison: null,
+      generated: { dense: null, pruned: null },
+      exportVerification: null,
+      iterativeRounds: [],
+      slimGptLayers: [],
+    }),
   setPreview: (preview) => set({ preview }),
   setApplied: (applied) =>
     set({
       applied,
       prunedPerplexity: null,
       prunedLatency: null,
+      latencyComparison: null,
       exportVerification: null,
       generated: { ...get().generated, pruned: null },
     }),

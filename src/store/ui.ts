@@ -1,4 +1,4 @@
-/** UI slice: the running job (progress), the last error (message + hint) and short notices. */
+/** UI slice: the running job (progress), the last error (message + hint), short notices, the restore note. */
 import type { StateCreator } from 'zustand';
 import type { Progress } from '../api/types';
 
@@ -17,7 +17,16 @@ export interface ErrorView {
   hint: string | undefined;
 }
 
+/** What a model load brought back from this browser, and what has to be recomputed. */
+export interface RestoreNote {
+  model: string;
+  restored: string[];
+  missing: string[];
+}
+
 export interface UiSlice {
+  restoreNote: RestoreNote | null;
+  setRestoreNote: (n: RestoreNote | null) => void;
   job: JobView | null;
   error: ErrorView | null;
   notice: string | null;
@@ -29,6 +38,8 @@ export interface UiSlice {
 }
 
 export const createUiSlice: StateCreator<UiSlice> = (set) => ({
+  restoreNote: null,
+  setRestoreNote: (restoreNote) => set({ restoreNote }),
   job: null,
   error: null,
   notice: null,

@@ -4,6 +4,7 @@ import { startOnce } from './actions';
 import { ImportanceView } from './components/importance/ImportanceView';
 import { ErrorAlert } from './components/ErrorAlert';
 import { Header } from './components/Header';
+import { RestoreNote } from './components/RestoreNote';
 import { WorkflowRail } from './components/WorkflowRail';
 import { PrunePanel } from './components/prune/PrunePanel';
 import { ResultsRow } from './components/prune/ResultsRow';
@@ -24,6 +25,7 @@ export function App() {
       ) : null}
       <ErrorAlert />
       <Guide />
+      <RestoreNote />
       <div className="columns">
         <WorkflowRail />
         <ImportanceView />

@@ -3,7 +3,8 @@
  * IndexedDB per (model, calibration key, criterion) and restored after a reload.
  */
 import { get, set } from 'idb-keyval';
-import type { CalibrationSummary, ModelSummary } from '../api/types';
+import type { CalibrationSummary } from '../api/types';
+import { modelKey } from '../store/model-key';
 import type { CriterionName, UnitScores } from '../saliency/types';
 import { useStudio } from '../store';
 import { engine, job, report } from './jobs';
@@ -18,8 +19,11 @@ export interface CalibrationParams {
 
 const cacheKey = (model: string, calibration: string, criterion: string) => `prune-studio:scores:${model}|${calibration}|${criterion}`;
 const calibrationKey = (model: string) => `prune-studio:calibration:${model}`;
-/** Cache identity of a model: its name and the fingerprint of its weights. */
-const modelKey = (m: ModelSummary | null | undefined) => (m ? `${m.name}@${m.fingerprint}` : '');
+
+/** The calibration summary saved for this model in an earlier session (its statistics are not: memory only). */
+export async function storedCalibration(model: string): Promise<CalibrationSummary | null> {
+  return (await get<CalibrationSummary>(calibrationKey(model)).catch(() => undefined)) ?? null;
+}
 
 export async function loadCriteria(): Promise<void> {
   if (useStudio.getState().criteria.length) return;
@@ -40,8 +44,18 @@ export async function runCalibration(params: CalibrationParams): Promise<void> {
   const summary = await job('Calibration', 'calibrate', [params]);
   if (!summary) return;
   const s = useStudio.getState();
+  // scores that read no calibration (e.g. magnitude) stay valid: keep them, in the engine too
+  const kept = Object.values(s.scores).filter((sc): sc is UnitScores => !!sc && keyFor(sc.criterion, null) === 'none');
   s.setCalibration(summary);
   s.clearScores();
+  for (const sc of kept) {
+    try {
+      await engine().run('restoreScores', [sc]);
+      useStudio.getState().setScores(sc.criterion, sc);
+    } catch (e) {
+      report(`Keeping the ${sc.criterion} scores`, e);
+    }
+  }
   await set(calibrationKey(modelKey(s.model)), summary).catch(() => undefined);
 }
 
@@ -59,9 +73,15 @@ export async function computeCriterion(name: CriterionName): Promise<boolean> {
   if (!scores) return false;
   s.setScores(name, scores);
   s.selectCriterion(name);
+  await cacheScores(name, scores);
+  return true;
+}
+
+/** Keeps scores in IndexedDB for this model (and calibration, when the criterion reads one) across reloads. */
+export async function cacheScores(name: CriterionName, scores: UnitScores): Promise<void> {
+  const s = useStudio.getState();
   const key = keyFor(name, s.calibration);
   if (key) await set(cacheKey(modelKey(s.model), key, name), scores).catch(() => undefined);
-  return true;
 }
 
 export async function computeAll(): Promise<void> {
@@ -77,11 +97,12 @@ export async function computeAll(): Promise<void> {
  * After a reload: shows the cached scores of the current model (same name and weight fingerprint)
  * and hands them to the engine, so allocation works without recomputing them.
  */
-export async function restoreCachedScores(): Promise<void> {
+export async function restoreCachedScores(): Promise<CriterionName[]> {
   const s = useStudio.getState();
   const model = modelKey(s.model);
-  if (!model) return;
-  const calibration = (await get<CalibrationSummary>(calibrationKey(model)).catch(() => undefined)) ?? null;
+  const restored: CriterionName[] = [];
+  if (!model) return restored;
+  const calibration = await storedCalibration(model);
   for (const c of s.criteria) {
     const key = keyFor(c.name, calibration);
     if (!key) continue;
@@ -90,8 +111,10 @@ export async function restoreCachedScores(): Promise<void> {
     try {
       await engine().run('restoreScores', [cached]);
       useStudio.getState().setScores(c.name, cached);
+      restored.push(c.name);
     } catch (e) {
       report(`Restoring cached ${c.label} scores`, e);
     }
   }
+  return restored;
 }

@@ -9,22 +9,25 @@ import type { IterativeRequest, SlimGptRequest } from '../api/types';
 import { useStudio } from '../store';
 import { evaluationTextOrReport } from './actions';
 import { job } from './jobs';
-import { EXACT_PROTOCOL, measureApplied, PREVIEW_PROTOCOL, quiet } from './prune-actions';
+import { EXACT_PROTOCOL, measureApplied, quiet } from './prune-actions';
 
 export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {
   await quiet();
   const text = await evaluationTextOrReport();
   if (text === undefined) return;
-  const result = await job('Iterative prune-and-recover', 'iterativePrune', [
-    { ...req, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 4096, text } },
-  ]);
+  // Rounds and the final result on the same tokens (the exact protocol), so they compare.
+  const result = await job('Iterative prune-and-recover', 'iterativePrune', [{ ...req, perplexity: { ...EXACT_PROTOCOL, text } }]);
   if (!result) return;
   useStudio.getState().setIterativeRounds(result.rounds);
-  await measureApplied(result.applied, {
-    criterion: req.criterion,
-    allocation: result.plan.derivation?.allocation ?? 'iterative',
-    compensation: req.recovery,
-  });
+  await measureApplied(
+    result.applied,
+    {
+      criterion: req.criterion,
+      allocation: result.plan.derivation?.allocation ?? 'iterative',
+      compensation: req.recovery,
+    },
+    result.perplexity,
+  );
   // the units it removed join the plan timeline (heatmap hatching, save, undo)
   useStudio.getState().setPlan(result.plan);
 }

@@ -9,19 +9,9 @@ import { InputError } from '../core/errors';
 import type { PruningPlan } from '../core/plan';
 import { useStudio } from '../store';
 import { fetchEvaluationText } from './actions';
+import { download } from './download';
 import { engine, job, report } from './jobs';
 import { PREVIEW_PROTOCOL, quiet } from './prune-actions';
-
-function download(name: string, data: Blob): void {
-  const url = URL.createObjectURL(data);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
 
 export function savePlan(): void {
   const plan = useStudio.getState().plan;
@@ -46,7 +36,9 @@ export async function loadPlanFile(file: File): Promise<void> {
     report(`Loading plan ${file.name}`, e);
     return;
   }
-  useStudio.getState().setPlan(plan);
+  const st = useStudio.getState();
+  const criterion = plan.derivation?.criterion;
+  st.setPlan(plan, { ...st.controls, ...(criterion && st.scores[criterion] ? { criterion } : {}) });
 }
 
 export async function exportZip(): Promise<void> {

@@ -1,17 +1,26 @@
 /**
- * Pruning actions: controls -> allocatePlan -> store plan (timeline) -> live masked preview
- * (debounced, the previous preview cancelled, the estimate streamed from progress); apply with
- * compensation -> exact perplexity + measured latency -> a results row; one-click magnitude scores.
+ * Pruning actions: controls -> allocatePlan -> store plan (timeline, with the controls that made it)
+ * -> live preview (debounced, the previous one cancelled): the masked estimate streamed from
+ * progress, then the exact compensated number; apply with compensation -> exact perplexity +
+ * dense vs pruned latency interleaved -> a results row of this model; one-click magnitude scores.
  */
 import type { AppliedModel, PerplexityRequest, PerplexityResult } from '../api/types';
 import type { PruningPlan } from '../core/plan';
-import { useStudio } from '../store';
+import { compensationInfos, type Compensation } from '../prune/compensate';
+import { unmetNeed } from '../prune/method';
+import type { CriterionName } from '../saliency/types';
+import { useStudio, type StudioStore } from '../store';
+import { modelKey } from '../store/model-key';
 import type { PruneControls } from '../store/plan';
-import type { ResultRow } from '../store/results';
-import { evaluationTextOrReport, fetchEvaluationText } from './actions';
+import type { PreviewView, ResultRow } from '../store/results';
+import { evaluationTextOrReport, fetchEvaluationText, latencyRequest } from './inputs';
+import { cacheScores } from './importance-actions';
 import { engine, job, report } from './jobs';
-import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
+import { PERPLEXITY_DEFAULTS } from './defaults';
 import { estimatePlan } from './plan-cost';
+import { rememberApplied } from './restore';
+
+const COMPENSATIONS = compensationInfos();
 
 /** Live estimate protocol: the first 2,048 tokens of the evaluation text, ctx 128, stride 64. */
 export const PREVIEW_PROTOCOL: Omit<PerplexityRequest, 'text'> = { ...PERPLEXITY_DEFAULTS, maxTokens: 2048, target: 'dense' };
@@ -54,11 +63,35 @@ export function cancelPreview(): void {
   preview?.abort();
 }
 
+let controlsVersion = 0;
+
 /** A control moved: update the controls, then (debounced) allocate a plan from them. */
 export function changeControls(patch: Partial<PruneControls>): void {
-  useStudio.getState().setControls(patch);
+  const st = useStudio.getState();
+  st.setControls(patch);
   cancelPreview();
+  if (Object.keys(patch).every((k) => k === 'compensation')) {
+    // The plan does not depend on the compensation: same timeline entry (its controls follow), new preview.
+    if (st.plan) st.setPlan(st.plan, useStudio.getState().controls);
+    const plan = useStudio.getState().plan;
+    if (plan && planIsCurrent()) void runPreview(plan);
+    return;
+  }
+  controlsVersion++;
   timer = setTimeout(() => void allocateFromControls(), 150);
+}
+
+/** The criterion a plan is made with: the chosen one if computed, else the one shown, else the first computed. */
+export function resolveCriterion(s: Pick<StudioStore, 'controls' | 'scores' | 'selectedCriterion'>): CriterionName | null {
+  const c = s.controls.criterion;
+  if (c && s.scores[c]) return c;
+  if (s.scores[s.selectedCriterion]) return s.selectedCriterion;
+  return (Object.keys(s.scores)[0] as CriterionName | undefined) ?? null;
+}
+
+/** The current plan belongs to the loaded model (same name and fingerprint). */
+export function planIsCurrent(s: StudioStore = useStudio.getState()): boolean {
+  return !!s.model && !!s.plan && s.planModel === modelKey(s.model);
 }
 
 function solvesGlobal(c: PruneControls): c is PruneControls & { globalMetric: 'parameters' | 'flops' } {
@@ -78,14 +111,11 @@ function planName(criterion: string, c: PruneControls): string {
 }
 
 export async function allocateFromControls(): Promise<void> {
-  const { controls: c, scores, selectedCriterion, model } = useStudio.getState();
-  const criterion =
-    c.criterion && scores[c.criterion]
-      ? c.criterion
-      : scores[selectedCriterion]
-        ? selectedCriterion
-        : (Object.keys(scores)[0] as PruneControls['criterion']);
+  const st = useStudio.getState();
+  const { controls: c, model } = st;
+  const criterion = resolveCriterion(st);
   if (!model || !criterion || !hasTargets(c)) return;
+  const version = controlsVersion;
   try {
     const plan = await engine().run('allocatePlan', [
       {
@@ -100,16 +130,25 @@ export async function allocateFromControls(): Promise<void> {
         ...(solvesGlobal(c) ? { target: { metric: c.globalMetric, fraction: c.global } } : {}),
       },
     ]);
-    // a solved global target: the heads / FFN sliders show the ratio the engine found
+    // the controls moved again (or another model was loaded) meanwhile: a newer allocation follows
+    if (version !== controlsVersion || useStudio.getState().model !== model) return;
+    // a solved global target: the heads / FFN sliders show the ratio the engine found; the
+    // criterion dropdown shows the criterion the plan was made with
     const solved = plan.derivation?.global ? plan.derivation.targets : undefined;
-    if (solved) useStudio.getState().setControls({ heads: solved.heads, ffn: solved.ffn });
-    useStudio.getState().setPlan(plan); // the plan subscription below starts the preview
+    const now = useStudio.getState().controls;
+    const snapshot = { ...now, criterion, ...(solved ? { heads: solved.heads, ffn: solved.ffn } : {}) };
+    useStudio.getState().setPlan(plan, snapshot); // the plan subscription below starts the preview
   } catch (e) {
     report('Allocating a plan', e);
   }
 }
 
-/** Masked perplexity of `plan` on the dense session, streamed; cancels any earlier preview. */
+/**
+ * Live preview of `plan`, cancelling any earlier one: first the fast estimate (the plan's units
+ * masked on the dense session, streamed), then, when a compensation is chosen, the exact number
+ * (the compensation applied to a copy of the weights, sliced and evaluated on the same tokens).
+ * The masked estimate is reused when only the compensation changed.
+ */
 export async function runPreview(plan: PruningPlan): Promise<void> {
   preview?.abort();
   const controller = new AbortController();
@@ -122,32 +161,83 @@ export async function runPreview(plan: PruningPlan): Promise<void> {
     await whenIdle();
     if (controller.signal.aborted) return;
     const text = await fetchEvaluationText();
-    const st = useStudio.getState();
-    const id = `preview-${++seq}`;
-    st.setPreview({ plan: plan.name, running: true, estimate: null, final: null });
-    st.startJob(id, 'Preview');
-    try {
-      const final = await engine().run('previewPlan', [{ plan, perplexity: { ...PREVIEW_PROTOCOL, text } }], {
-        signal: controller.signal,
-        onProgress: (p) => {
-          useStudio.getState().setProgress(id, p);
-          const m = ESTIMATE.exec(p.message ?? '');
-          const cur = useStudio.getState().preview;
-          if (m && cur && preview === controller)
-            useStudio.getState().setPreview({ ...cur, estimate: { ppl: Number(m[1]), band: Number(m[2]), tokens: Number(m[3]) } });
-        },
-      });
-      useStudio.getState().setPreview({ plan: plan.name, running: false, estimate: null, final });
-    } finally {
-      useStudio.getState().endJob(id);
-    }
+    if (controller.signal.aborted) return;
+    const cur = useStudio.getState().preview;
+    const masked = cur?.plan === plan.name && cur.final ? cur.final : await maskedPreview(plan, text, controller);
+    if (!masked || controller.signal.aborted) return;
+    const { compensation } = useStudio.getState().controls;
+    if (compensation === 'none' || !compensationReady(compensation)) return;
+    await compensatedPreview(plan, compensation, text, controller);
   } catch (e) {
     const cur = useStudio.getState().preview;
-    if (cur && preview === controller) useStudio.getState().setPreview({ ...cur, running: false });
+    if (cur && preview === controller)
+      useStudio
+        .getState()
+        .setPreview({ ...cur, running: false, ...(cur.compensated ? { compensated: { ...cur.compensated, running: false } } : {}) });
     if (!controller.signal.aborted) report('Preview', e);
   } finally {
     done();
   }
+}
+
+/** Whether the calibration a compensation needs is there. */
+export function compensationReady(name: Compensation, s: StudioStore = useStudio.getState()): boolean {
+  const info = COMPENSATIONS.find((m) => m.name === name);
+  return !!info && unmetNeed(info.needs, s.calibration) === null;
+}
+
+async function previewJob<T>(label: string, run: (id: string) => Promise<T>): Promise<T> {
+  const id = `preview-${++seq}`;
+  useStudio.getState().startJob(id, label);
+  try {
+    return await run(id);
+  } finally {
+    useStudio.getState().endJob(id);
+  }
+}
+
+async function maskedPreview(plan: PruningPlan, text: string, controller: AbortController): Promise<PerplexityResult | undefined> {
+  useStudio.getState().setPreview({ plan: plan.name, running: true, estimate: null, final: null });
+  const final = await previewJob('Preview', (id) =>
+    engine().run('previewPlan', [{ plan, perplexity: { ...PREVIEW_PROTOCOL, text } }], {
+      signal: controller.signal,
+      onProgress: (p) => {
+        useStudio.getState().setProgress(id, p);
+        const m = ESTIMATE.exec(p.message ?? '');
+        const cur = useStudio.getState().preview;
+        if (m && cur && preview === controller)
+          useStudio.getState().setPreview({ ...cur, estimate: { ppl: Number(m[1]), band: Number(m[2]), tokens: Number(m[3]) } });
+      },
+    }),
+  );
+  if (preview !== controller) return undefined;
+  useStudio.getState().setPreview({ plan: plan.name, running: false, estimate: null, final });
+  return final;
+}
+
+async function compensatedPreview(plan: PruningPlan, compensation: Compensation, text: string, controller: AbortController): Promise<void> {
+  const set = (c: NonNullable<PreviewView['compensated']>) => {
+    const cur = useStudio.getState().preview;
+    if (cur && preview === controller) useStudio.getState().setPreview({ ...cur, compensated: c });
+  };
+  set({ compensation, running: true, result: null });
+  const result = await previewJob(`Preview with ${compensation} compensation`, (id) =>
+    engine().run('previewCompensated', [{ plan, compensation, perplexity: { ...PREVIEW_PROTOCOL, text } }], {
+      signal: controller.signal,
+      onProgress: (p) => useStudio.getState().setProgress(id, p),
+    }),
+  );
+  set({ compensation, running: false, result });
+}
+
+/** Restarts the live preview of the current plan if it was stopped before its final number (e.g. by a baseline job). */
+export function resumePreview(): void {
+  const s = useStudio.getState();
+  if (!planIsCurrent(s) || !s.plan) return;
+  const p = s.preview;
+  const compensated = s.controls.compensation === 'none' || !compensationReady(s.controls.compensation, s) || !!p?.compensated?.result;
+  if (p?.plan === s.plan.name && p.final && compensated) return;
+  void runPreview(s.plan);
 }
 
 /** Re-preview whenever the current plan changes (controls, heatmap toggles, undo/redo, load). */
@@ -156,8 +246,8 @@ export function watchPlan(): void {
   if (watching) return;
   watching = true;
   useStudio.subscribe((s, prev) => {
-    const ready = s.model && s.plan && s.plan.model.name === s.model.name;
-    if (s.plan !== prev.plan || (s.model !== prev.model && ready)) {
+    const ready = planIsCurrent(s);
+    if (s.plan !== prev.plan || s.model !== prev.model || s.planModel !== prev.planModel) {
       if (ready && s.plan) void runPreview(s.plan);
       else cancelPreview();
     }
@@ -167,7 +257,7 @@ export function watchPlan(): void {
 /** Measures latency per kv group and per neuron on this backend; latency-aware plans then use it. */
 export async function measureUnitCosts(): Promise<void> {
   await quiet();
-  const u = await job('Measuring latency per head and per neuron', 'measureUnitLatency', [LATENCY_DEFAULTS]);
+  const u = await job('Measuring latency per head and per neuron', 'measureUnitLatency', [latencyRequest()]);
   if (!u) return;
   useStudio.getState().setUnitLatency(u);
   await allocateFromControls();
@@ -180,12 +270,13 @@ export async function computeMagnitude(): Promise<void> {
   const st = useStudio.getState();
   st.setScores('magnitude', scores);
   if (!st.controls.criterion) st.setControls({ criterion: 'magnitude' });
+  await cacheScores('magnitude', scores);
 }
 
 /** Apply the current plan, then exact perplexity (8,192 tokens) and measured latency (dense and pruned). */
 export async function applyCurrent(): Promise<void> {
   const { plan, controls } = useStudio.getState();
-  if (!plan) return;
+  if (!plan || !planIsCurrent() || !compensationReady(controls.compensation)) return;
   await quiet();
   const applied = await job('Applying the plan', 'applyPlan', [{ plan, compensation: controls.compensation }]);
   if (!applied) return;
@@ -217,23 +308,37 @@ export async function measureApplied(
     if (!ppl) return;
   }
   useStudio.getState().setPrunedPerplexity(ppl);
-  // Dense and pruned interleaved run by run (same request as the baseline), so drift hits both alike.
-  const compared = await job('Latency, dense vs pruned', 'compareLatency', [LATENCY_DEFAULTS]);
+  // Dense and pruned interleaved run by run (same request as the baseline), so drift hits both alike;
+  // the baseline panel keeps its own measurement.
+  const request = latencyRequest();
+  const compared = await job('Latency, dense vs pruned', 'compareLatency', [request]);
   if (!compared) return;
-  const lat = compared.pruned;
   const st = useStudio.getState();
-  st.setDenseLatency(compared.dense);
-  st.setPrunedLatency(lat);
-  const est = estimatePlan(model, applied.plan, null, LATENCY_DEFAULTS.seq);
+  st.setLatencyComparison(compared);
+  st.setPrunedLatency(compared.pruned);
+  const est = estimatePlan(model, applied.plan, null, request.seq);
+  const key = modelKey(model);
+  rememberApplied(key, applied.plan.name, applied.compensation);
   st.addResult({
     id: `${Date.now()}`,
+    model: key,
     plan: applied.plan.name,
     ...meta,
     parameters: applied.parameters,
     perplexity: ppl.perplexity,
-    latencyMs: lat.medianMs,
-    denseLatencyMs: st.denseLatency?.medianMs ?? null,
+    latencyMs: compared.pruned.medianMs,
+    denseLatencyMs: compared.dense.medianMs,
     flopRatio: applied.cost.flops / applied.denseCost.flops || est.flopRatio,
     at: new Date().toISOString(),
   });
+}
+
+/** Dense and pruned latency again, interleaved (the Apply card's "measure again"). */
+export async function remeasureComparison(): Promise<void> {
+  if (!useStudio.getState().applied) return;
+  await quiet();
+  const compared = await job('Latency, dense vs pruned', 'compareLatency', [latencyRequest()]);
+  if (!compared) return;
+  useStudio.getState().setLatencyComparison(compared);
+  useStudio.getState().setPrunedLatency(compared.pruned);
 }

@@ -1,14 +1,19 @@
-/** Right rail: the dense baseline, perplexity with its full protocol and latency with its setup. */
+/**
+ * Right rail: the dense baseline, perplexity with its full protocol and latency with its setup
+ * (batch and sequence length settable), earlier measurements and a wide-spread warning.
+ */
 import type { LatencyResult, PerplexityResult } from '../../api/types';
 import { useStudio } from '../../store';
 import { runDenseLatency, runDensePerplexity } from '../actions';
 import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from '../defaults';
 import { backendLabel, exactCount, fixed } from '../format';
 import { Explain } from './Explain';
+import { SpreadWarning } from './SpreadWarning';
 
 export function BaselinePanel() {
   const perplexity = useStudio((s) => s.densePerplexity);
   const latency = useStudio((s) => s.denseLatency);
+  const history = useStudio((s) => s.denseLatencyHistory);
   const canRun = useStudio((s) => s.job === null && s.model !== null);
   return (
     <aside className="rail rail-right" aria-labelledby="baseline-title">
@@ -29,16 +34,70 @@ export function BaselinePanel() {
       <section className="card" aria-labelledby="latency-title">
         <h3 id="latency-title">Latency</h3>
         {latency ? <LatencyView r={latency} /> : <p className="placeholder">Not measured yet.</p>}
-        <button type="button" className="button secondary" disabled={!canRun} onClick={() => void runDenseLatency()}>
+        {latency ? (
+          <SpreadWarning results={[latency]} disabled={!canRun} onAgain={() => void runDenseLatency()} testId="latency-spread" />
+        ) : null}
+        <LatencySetupFields />
+        <button
+          type="button"
+          className="button secondary"
+          data-testid="measure-latency"
+          disabled={!canRun}
+          onClick={() => void runDenseLatency()}
+        >
           {latency ? 'Measure again' : 'Measure latency'}
         </button>
+        {history.length > 1 ? (
+          <p className="hint" data-testid="latency-history">
+            Earlier medians:{' '}
+            {history
+              .slice(0, -1)
+              .map((r) => `${fixed(r.medianMs)} ms (${r.request.batch} × ${r.request.seq})`)
+              .join(', ')}
+          </p>
+        ) : null}
         <Explain plain="Latency is how long the model takes to read one batch of text; smaller models should take less time.">
-          Wall-clock time of one forward pass (full-sequence logits) of batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq} tokens in
-          the engine worker: {LATENCY_DEFAULTS.warmup} warm-up runs are discarded, then the median of {LATENCY_DEFAULTS.runs} runs is shown,
-          with the 10th–90th percentile range.
+          Wall-clock time of one forward pass (full-sequence logits) of the batch × sequence length above (default 1 × the smaller of{' '}
+          {LATENCY_DEFAULTS.seq} tokens and the model&apos;s context) in the engine worker: {LATENCY_DEFAULTS.warmup} warm-up runs are
+          discarded, then the median of {LATENCY_DEFAULTS.runs} runs is shown, with the 10th–90th percentile range. Apply measures the dense
+          and pruned models again, interleaved run by run, and shows that pair on its card; this panel keeps its own measurements.
         </Explain>
       </section>
     </aside>
+  );
+}
+
+/** Batch and sequence length of the latency input (at most the model's context). */
+function LatencySetupFields() {
+  const setup = useStudio((s) => s.latencySetup);
+  const set = useStudio((s) => s.setLatencySetup);
+  const context = useStudio((s) => s.model?.spec.maxPositions ?? LATENCY_DEFAULTS.seq);
+  const clamp = (v: number, max: number) => Math.max(1, Math.min(max, Math.round(Number.isFinite(v) ? v : 1)));
+  return (
+    <div className="inline-fields latency-setup">
+      <label>
+        Batch
+        <input
+          type="number"
+          data-testid="latency-batch"
+          min={1}
+          max={64}
+          value={setup.batch}
+          onChange={(e) => set({ ...setup, batch: clamp(Number(e.target.value), 64) })}
+        />
+      </label>
+      <label>
+        Tokens
+        <input
+          type="number"
+          data-testid="latency-seq"
+          min={1}
+          max={context}
+          value={setup.seq}
+          onChange={(e) => set({ ...setup, seq: clamp(Number(e.target.value), context) })}
+        />
+      </label>
+    </div>
   );
 }
 

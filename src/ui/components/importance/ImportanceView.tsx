@@ -19,10 +19,12 @@ export function ImportanceView() {
   const tab = useTeach((s) => s.tab);
   const setTab = useTeach((s) => s.setTab);
   const scores = useStudio((s) => s.scores);
-  const selected = useStudio((s) => s.selectedCriterion);
+  const chosen = useStudio((s) => s.selectedCriterion);
   const select = useStudio((s) => s.selectCriterion);
-  const current = scores[selected];
   const computed = Object.keys(scores) as (keyof typeof scores)[];
+  // the selected criterion if it was computed for this model, else the first one that was
+  const selected = scores[chosen] ? chosen : (computed[0] ?? chosen);
+  const current = scores[selected];
   return (
     <div className="centre-column">
       <div role="tablist" className="tabs" aria-label="Centre view">

@@ -92,7 +92,8 @@ export function IterativeBlock() {
       <Explain plain="Prune a little, repair, and repeat, instead of cutting everything at once.">
         Instead of removing everything at once, each round removes about 1 − (1 − target)^(1/rounds) of what remains, recomputes the
         criterion on the masked model, then recovers (OBS weight update, a few gradient steps, or nothing). The result becomes the applied
-        model, so Export and Generate use it. Round perplexities use the first 4,096 tokens of the evaluation text.
+        model, so Export and Generate use it. Round perplexities and the final one use the same tokens: the first 8,192 of the evaluation
+        text, as Apply does.
       </Explain>
     </details>
   );

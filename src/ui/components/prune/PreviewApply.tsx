@@ -1,23 +1,26 @@
 /**
- * Live preview (masked perplexity estimate streaming with its ± band, predicted latency from the
- * remaining FLOPs, removal counts) and Apply (exact perplexity, measured latency dense vs pruned,
- * measured and FLOP-bound speedups).
+ * Live preview (masked perplexity estimate streaming with its ± band, labelled as such, then the
+ * exact number with the chosen compensation; predicted latency from the remaining FLOPs, removal
+ * counts) and Apply (disabled, with the reason, when its inputs are missing; exact perplexity,
+ * dense vs pruned latency measured interleaved with a spread warning, measured and FLOP-bound speedups).
  */
 import { useStudio } from '../../../store';
-import { LATENCY_DEFAULTS } from '../../defaults';
 import { compactCount, exactCount, fixed } from '../../format';
 import { estimatePlan } from '../../plan-cost';
-import { applyCurrent, EXACT_PROTOCOL, PREVIEW_PROTOCOL } from '../../prune-actions';
+import { applyCurrent, compensationReady, EXACT_PROTOCOL, planIsCurrent, PREVIEW_PROTOCOL, remeasureComparison } from '../../prune-actions';
 import { Explain } from '../Explain';
+import { SpreadWarning } from '../SpreadWarning';
 
 export function PreviewBlock() {
   const model = useStudio((s) => s.model);
-  const plan = useStudio((s) => s.plan);
+  const plan = useStudio((s) => (planIsCurrent(s) ? s.plan : null));
   const preview = useStudio((s) => s.preview);
   const dense = useStudio((s) => s.densePerplexity);
   const denseLatency = useStudio((s) => s.denseLatency);
+  const seq = useStudio((s) => s.latencySetup.seq);
+  const compensation = useStudio((s) => s.controls.compensation);
   if (!model || !plan) return null;
-  const est = estimatePlan(model, plan, denseLatency?.medianMs ?? null, LATENCY_DEFAULTS.seq);
+  const est = estimatePlan(model, plan, denseLatency?.medianMs ?? null, seq);
   const shown = preview?.final
     ? {
         ppl: preview.final.perplexity,
@@ -27,8 +30,13 @@ export function PreviewBlock() {
     : preview?.estimate;
   const c = est.counts;
   return (
-    <section className="card" aria-labelledby="preview-title" aria-busy={preview?.running ?? false}>
+    <section className="card preview-card" aria-labelledby="preview-title" aria-busy={preview?.running ?? false}>
       <h3 id="preview-title">Live preview · {plan.name}</h3>
+      <p className="preview-kind" data-testid="preview-kind">
+        {compensation === 'none'
+          ? 'Masked units, no compensation: the same numbers Apply gives, on fewer tokens.'
+          : `Fast estimate: masked units, without ${compensation} compensation. The exact number with ${compensation} follows when the controls rest.`}
+      </p>
       <p className="big-number" title="Masked perplexity on the dense session">
         <span data-testid="preview-ppl">{shown ? fixed(shown.ppl) : '…'}</span>
         {shown ? <span className="band"> ± {fixed(shown.band)}</span> : null}
@@ -43,9 +51,10 @@ export function PreviewBlock() {
               : 'waiting'}
         {dense ? ` · dense ${fixed(dense.perplexity)}` : ''}
       </p>
+      <CompensatedLine compensation={compensation} />
       <p className="protocol-line">
         {PREVIEW_PROTOCOL.textName}, first {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens, ctx {PREVIEW_PROTOCOL.contextLength},
-        stride {PREVIEW_PROTOCOL.stride}
+        stride {PREVIEW_PROTOCOL.stride} (Apply scores {exactCount(EXACT_PROTOCOL.maxTokens ?? 0)})
       </p>
       <dl className="protocol" aria-label="Plan counts">
         <dt>Heads removed</dt>
@@ -61,9 +70,11 @@ export function PreviewBlock() {
           {c.layersRemoved} / {plan.model.numLayers}
         </dd>
         <dt>Params</dt>
-        <dd title={`≈ ${exactCount(est.parameters)} of ${exactCount(model.parameters)}`}>≈ {compactCount(est.parameters)}</dd>
+        <dd data-testid="preview-params" title={`≈ ${exactCount(est.parameters)} of ${exactCount(model.parameters)}`}>
+          ≈ {compactCount(est.parameters)}
+        </dd>
         <dt>FLOPs left</dt>
-        <dd>{fixed(est.flopRatio * 100, 1)} %</dd>
+        <dd data-testid="preview-flops-left">{fixed(est.flopRatio * 100, 1)} %</dd>
         <dt>Weight bytes left</dt>
         <dd>{fixed(est.byteRatio * 100, 1)} %</dd>
         <dt>Predicted latency</dt>
@@ -78,46 +89,91 @@ export function PreviewBlock() {
       </dl>
       <Explain plain="The preview switches the chosen parts off without rebuilding the model, so you see the effect in seconds.">
         The estimate masks the plan&apos;s heads and neurons on the already-open dense model (nothing is rebuilt), scoring the first{' '}
-        {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens; the number streams in as tokens are scored, with ± one standard error.
-        Predicted latency = dense median × remaining FLOPs / dense FLOPs (batch {LATENCY_DEFAULTS.batch} × {LATENCY_DEFAULTS.seq}), the
-        compute-bound prediction, and dense median × remaining weight bytes / dense bytes, the memory-bound one (closer for short inputs and
-        generation); Apply measures it.
+        {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens; the number streams in as tokens are scored, with ± one standard error. With a
+        compensation chosen, the masked number is a fast estimate without it; once the controls rest, the compensation is applied to a copy
+        of the weights, which is sliced and scored on the same tokens: that exact number is what Apply gives there. Predicted latency =
+        dense median × remaining FLOPs / dense FLOPs (batch × {seq} tokens), the compute-bound prediction, and dense median × remaining
+        weight bytes / dense bytes, the memory-bound one (closer for short inputs and generation); Apply measures it.
       </Explain>
     </section>
   );
 }
 
+/** The exact perplexity with the chosen compensation (a compensated, sliced copy on the preview's tokens). */
+function CompensatedLine({ compensation }: { compensation: string }) {
+  const c = useStudio((s) => s.preview?.compensated);
+  const ready = useStudio((s) => compensationReady(s.controls.compensation, s));
+  if (compensation === 'none') return null;
+  if (!ready)
+    return (
+      <p className="warning-line" data-testid="preview-compensated">
+        {compensation} needs calibration (step 2): no exact number until it runs.
+      </p>
+    );
+  const current = c && c.compensation === compensation ? c : null;
+  return (
+    <p className="compensated-line" data-testid="preview-compensated" aria-live="polite">
+      With {compensation} (exact):{' '}
+      <strong data-testid="preview-compensated-ppl">
+        {current?.result ? fixed(current.result.perplexity) : current?.running ? 'computing…' : 'waits for the estimate'}
+      </strong>
+      {current?.result ? ` ± ${fixed(current.result.perplexity * current.result.nllStdError)}` : ''}
+    </p>
+  );
+}
+
 export function ApplyBlock() {
-  const plan = useStudio((s) => s.plan);
+  const plan = useStudio((s) => (planIsCurrent(s) ? s.plan : null));
   const applied = useStudio((s) => s.applied);
   const ppl = useStudio((s) => s.prunedPerplexity);
-  const lat = useStudio((s) => s.prunedLatency);
-  const denseLat = useStudio((s) => s.denseLatency);
+  const comparison = useStudio((s) => s.latencyComparison);
   const compensation = useStudio((s) => s.controls.compensation);
+  const ready = useStudio((s) => compensationReady(s.controls.compensation, s));
   const busy = useStudio((s) => s.job !== null && !s.job.id.startsWith('preview-'));
   const flopBound = applied ? applied.denseCost.flops / applied.cost.flops : null;
   const byteBound = applied ? applied.denseCost.weightBytes / applied.cost.weightBytes : null;
+  const why = !plan ? 'Make a plan first (move a slider).' : !ready ? `${compensation} compensation needs calibration (step 2).` : null;
+  const lat = comparison?.pruned ?? null;
+  const denseLat = comparison?.dense ?? null;
   return (
     <section className="card" aria-labelledby="apply-title">
       <h3 id="apply-title">Apply</h3>
-      <button type="button" className="button" data-testid="apply" disabled={!plan || busy} onClick={() => void applyCurrent()}>
+      <button
+        type="button"
+        className="button"
+        data-testid="apply"
+        disabled={why !== null || busy}
+        aria-describedby={why ? 'apply-why' : undefined}
+        onClick={() => void applyCurrent()}
+      >
         Apply plan (compensation: {compensation})
       </button>
+      {why ? (
+        <p className="hint" id="apply-why" data-testid="apply-why">
+          {why}
+        </p>
+      ) : null}
       {applied ? (
         <dl className="protocol" aria-label="Applied model">
           <dt>Plan</dt>
-          <dd>{applied.plan.name}</dd>
+          <dd data-testid="applied-plan">{applied.plan.name}</dd>
           <dt>Params</dt>
           <dd title={exactCount(applied.parameters)}>{compactCount(applied.parameters)}</dd>
           <dt>Perplexity</dt>
           <dd>
             <span data-testid="pruned-ppl">{ppl ? fixed(ppl.perplexity) : '…'}</span>
-            {ppl ? ` ± ${fixed(ppl.perplexity * ppl.nllStdError)} (${exactCount(EXACT_PROTOCOL.maxTokens ?? 0)} tokens)` : ''}
+            {ppl ? ` ± ${fixed(ppl.perplexity * ppl.nllStdError)} (${exactCount(ppl.protocol.tokensScored)} tokens scored)` : ''}
           </dd>
           <dt>Latency</dt>
           <dd>
             <span data-testid="pruned-latency">{lat ? fixed(lat.medianMs) : '…'}</span> ms
-            {denseLat ? ` vs dense ${fixed(denseLat.medianMs)} ms` : ''}
+            {denseLat ? (
+              <>
+                {' '}
+                vs dense <span data-testid="compare-dense-latency">{fixed(denseLat.medianMs)}</span> ms, measured interleaved (batch{' '}
+                {denseLat.request.batch} × {denseLat.request.seq})
+              </>
+            ) : null}
           </dd>
           <dt>Speedup</dt>
           <dd>
@@ -134,6 +190,9 @@ export function ApplyBlock() {
       ) : (
         <p className="placeholder">Apply slices the weights into a smaller model, then measures it exactly.</p>
       )}
+      {lat && denseLat ? (
+        <SpreadWarning results={[denseLat, lat]} onAgain={() => void remeasureComparison()} disabled={busy} testId="compare-spread" />
+      ) : null}
     </section>
   );
 }

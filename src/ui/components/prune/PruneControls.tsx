@@ -9,7 +9,7 @@ import { allocationInfos, type Allocation } from '../../../prune/allocate';
 import { compensationInfos, type Compensation } from '../../../prune/compensate';
 import { unmetNeed } from '../../../prune/method';
 import type { CriterionName } from '../../../saliency/types';
-import { changeControls, computeMagnitude, measureUnitCosts } from '../../prune-actions';
+import { changeControls, computeMagnitude, measureUnitCosts, resolveCriterion } from '../../prune-actions';
 import { LayerOverrides } from './LayerOverrides';
 
 const ALLOCATIONS = allocationInfos();
@@ -130,10 +130,11 @@ export function PruneControls() {
   const scores = useStudio((s) => s.scores);
   const calibration = useStudio((s) => s.calibration);
   const busy = useStudio((s) => s.job !== null && !s.job.id.startsWith('preview-'));
+  // the criterion the next plan is made with (the one the current plan used, after undo / redo)
+  const criterion = useStudio(resolveCriterion);
   const computed = Object.keys(scores) as CriterionName[];
   const pct = (x: number) => Math.round(x * 100);
   const L = model?.layers.length ?? 0;
-  const criterion = c.criterion && scores[c.criterion] ? c.criterion : (computed[0] ?? null);
   return (
     <section className="card prune-controls" aria-labelledby="controls-title">
       <h3 id="controls-title">Pruning controls</h3>

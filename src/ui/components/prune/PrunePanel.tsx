@@ -1,6 +1,7 @@
 /**
- * Right column: the dense baseline (compact), pruning controls, live preview, apply, plan files
- * and timeline, and iterative prune-and-recover.
+ * Right column: the live preview (kept in view while the controls scroll on wide screens),
+ * pruning controls, apply, plan files and timeline, iterative prune-and-recover, SlimGPT, and the
+ * dense baseline (compact, after the pruning rail on wide screens).
  */
 import { useEffect, useRef } from 'react';
 import { useStudio } from '../../../store';
@@ -71,8 +72,8 @@ export function PrunePanel() {
       </div>
       <aside className="rail rail-prune" aria-labelledby="prune-title">
         <h2 id="prune-title">Prune</h2>
-        <PruneControls />
         <PreviewBlock />
+        <PruneControls />
         <ApplyBlock />
         <PlanFiles />
         <IterativeBlock />

@@ -1,19 +1,61 @@
 /**
- * Bottom row: the table of applied plans, a Pareto chart (perplexity vs parameters or latency,
- * recharts scatter) and the dense vs pruned text compare.
+ * Bottom row: the table of applied plans of the loaded model (downloadable as CSV and JSON), a
+ * Pareto chart (perplexity vs parameters or latency, recharts scatter, points numbered and listed)
+ * and the dense vs pruned text compare.
  */
-import { useState } from 'react';
-import { CartesianGrid, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
+import { useMemo, useState } from 'react';
+import { CartesianGrid, LabelList, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../../../store';
+import { modelKey } from '../../../store/model-key';
+import type { ResultRow } from '../../../store/results';
 import { compactCount, fixed } from '../../format';
+import { download } from '../../download';
+import { resultsCsv, resultsJson } from '../../results-file';
+
+const r2 = (v: number) => fixed(v);
 import { TextCompare } from './TextCompare';
 
+/** This model's rows (name + fingerprint); rows of other models stay stored, unseen. */
+function useModelRows(): { rows: ResultRow[]; others: number } {
+  const all = useStudio((s) => s.results);
+  const key = useStudio((s) => modelKey(s.model));
+  const rows = useMemo(() => all.filter((r) => r.model === key), [all, key]);
+  return { rows, others: all.length - rows.length };
+}
+
 function ResultsTable() {
-  const rows = useStudio((s) => s.results);
+  const { rows, others } = useModelRows();
+  const model = useStudio((s) => s.model);
   const remove = useStudio((s) => s.removeResult);
+  const base = `${(model?.name ?? 'model').replace(/[^\w.-]+/g, '_')}-results`;
   return (
     <section className="card results" aria-labelledby="results-title">
-      <h3 id="results-title">Results</h3>
+      <h3 id="results-title">Results{model ? ` · ${model.name}` : ''}</h3>
+      <div className="button-row">
+        <button
+          type="button"
+          className="button secondary small"
+          data-testid="results-csv"
+          disabled={rows.length === 0}
+          onClick={() => download(`${base}.csv`, new Blob([resultsCsv(rows)], { type: 'text/csv' }))}
+        >
+          Download CSV
+        </button>
+        <button
+          type="button"
+          className="button secondary small"
+          data-testid="results-json"
+          disabled={rows.length === 0}
+          onClick={() => download(`${base}.json`, new Blob([resultsJson(rows, model)], { type: 'application/json' }))}
+        >
+          Download JSON
+        </button>
+      </div>
+      {others > 0 ? (
+        <p className="hint" data-testid="results-other-models">
+          {others} result{others === 1 ? '' : 's'} of other models kept; load that model to see {others === 1 ? 'it' : 'them'}.
+        </p>
+      ) : null}
       {rows.length === 0 ? (
         <p className="placeholder">Each applied plan adds a row here.</p>
       ) : (
@@ -59,13 +101,13 @@ function ResultsTable() {
 }
 
 function Pareto() {
-  const rows = useStudio((s) => s.results);
+  const { rows } = useModelRows();
   const dense = useStudio((s) => s.densePerplexity);
   const denseLat = useStudio((s) => s.denseLatency);
   const model = useStudio((s) => s.model);
   const [axis, setAxis] = useState<'parameters' | 'latency'>('parameters');
   const x = (r: { parameters: number; latencyMs: number }) => (axis === 'parameters' ? r.parameters / 1e6 : r.latencyMs);
-  const points = rows.filter((r) => Number.isFinite(x(r))).map((r) => ({ x: x(r), y: r.perplexity, name: r.plan }));
+  const points = rows.filter((r) => Number.isFinite(x(r))).map((r, i) => ({ x: x(r), y: r.perplexity, name: r.plan, label: `${i + 1}` }));
   const densePoint =
     dense && model && (axis === 'parameters' || denseLat)
       ? [{ x: axis === 'parameters' ? model.parameters / 1e6 : (denseLat?.medianMs ?? 0), y: dense.perplexity, name: 'dense' }]
@@ -104,12 +146,25 @@ function Pareto() {
             />
             <YAxis type="number" dataKey="y" name="perplexity" domain={['auto', 'auto']} width={48} />
             <Tooltip formatter={(v) => (typeof v === 'number' ? fixed(v) : String(v))} labelFormatter={() => ''} />
-            <Scatter name="dense" data={densePoint} fill="#E69F00" shape="diamond" />
-            <Scatter name="pruned" data={points} fill="#0072B2" />
+            <Scatter name="dense" data={densePoint} fill="#E69F00" shape="diamond">
+              <LabelList dataKey="name" position="top" className="point-label" />
+            </Scatter>
+            <Scatter name="pruned" data={points} fill="#0072B2">
+              <LabelList dataKey="label" position="top" className="point-label" />
+            </Scatter>
           </ScatterChart>
         </ResponsiveContainer>
       </div>
-      <p className="hint">Orange diamond: dense model. Blue: applied plans (lower-left is better).</p>
+      <p className="hint">Orange diamond: dense model. Blue: applied plans, numbered as in the list below (lower-left is better).</p>
+      {points.length > 0 ? (
+        <ol className="point-legend" data-testid="pareto-labels">
+          {points.map((p) => (
+            <li key={p.label}>
+              {p.name} ({r2(p.x)}, {r2(p.y)})
+            </li>
+          ))}
+        </ol>
+      ) : null}
     </section>
   );
 }

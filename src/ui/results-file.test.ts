@@ -1,0 +1,70 @@
+/** Results files: CSV quoting (commas, quotes, newlines) read back by a minimal RFC 4180 parser; JSON keeps the numbers. */
+import { describe, expect, it } from 'vitest';
+import type { ResultRow } from '../store/results';
+import { RESULT_COLUMNS, resultsCsv, resultsJson } from './results-file';
+
+const row = (plan: string, perplexity: number): ResultRow => ({
+  id: plan,
+  model: 'm@1',
+  plan,
+  criterion: 'magnitude',
+  allocation: 'uniform',
+  compensation: 'none',
+  parameters: 1234,
+  perplexity,
+  latencyMs: 1.5,
+  denseLatencyMs: null,
+  flopRatio: 0.5,
+  at: '2026-01-01T00:00:00.000Z',
+});
+
+/** RFC 4180: fields separated by commas, quoted fields may hold commas, "" and line breaks. */
+function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let field = '';
+  let row: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      row.push(field);
+      field = '';
+    } else if (ch === '\r' && text[i + 1] === '\n') {
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+      i++;
+    } else field += ch;
+  }
+  return rows;
+}
+
+describe('results files', () => {
+  it('CSV: a header and one line per row, awkward names quoted and read back unchanged', () => {
+    const rows = [row('a, "b"\nc', 12.25), row('plain', 30)];
+    const parsed = parseCsv(resultsCsv(rows));
+    expect(parsed[0]).toEqual([...RESULT_COLUMNS]);
+    expect(parsed).toHaveLength(3);
+    expect(parsed[1]![0]).toBe('a, "b"\nc');
+    expect(parsed[1]![RESULT_COLUMNS.indexOf('perplexity')]).toBe('12.25');
+    expect(parsed[1]![RESULT_COLUMNS.indexOf('denseLatencyMs')]).toBe('');
+    expect(parsed[2]![0]).toBe('plain');
+  });
+
+  it('JSON: the model and the rows with their numbers', () => {
+    const json = JSON.parse(resultsJson([row('p', 7.5)], { name: 'demo', fingerprint: 'f' })) as {
+      model: { name: string };
+      results: Record<string, unknown>[];
+    };
+    expect(json.model.name).toBe('demo');
+    expect(json.results[0]).toMatchObject({ plan: 'p', perplexity: 7.5, parameters: 1234, denseLatencyMs: null });
+  });
+});
