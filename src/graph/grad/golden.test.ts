@@ -44,7 +44,8 @@ interface GradientsGolden {
 const golden = readGolden<GradientsGolden>('gradients.json');
 const plans = readGolden<{ plans: Record<string, PruningPlan> }>('prune.json').plans;
 const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
-let session: RunnerSession;
+/** The api's gradient session (a gradient criterion job releases it; this re-opens it lazily). */
+const gradSession = (): Promise<RunnerSession> => gradientSession(api.state, model());
 
 /** ‖a − e‖₂ / ‖e‖₂ */
 function relErr(actual: ArrayLike<number>, expected: readonly number[]): number {
@@ -69,7 +70,6 @@ const F = 1024;
 
 beforeAll(async () => {
   await loadDemoCalibrated(api, golden.calibration, false);
-  session = await gradientSession(api.state, model());
 }, 300_000);
 
 describe('mask gradients match PyTorch autograd on the demo model', () => {
@@ -81,7 +81,7 @@ describe('mask gradients match PyTorch autograd on the demo model', () => {
     const { set } = model().calibration!;
     const base = { ...maskFeeds(model().ir, onesMasks(L, H, F)), ...weightFeeds(model().ir), ...nextTokenWeights(1, set.seq) };
     for (const [s, seq] of set.sequences.entries()) {
-      const out = await session.run({ ...base, ...feedsFor([seq], set.seq) }, ['loss', ...MASK_GRADS]);
+      const out = await (await gradSession()).run({ ...base, ...feedsFor([seq], set.seq) }, ['loss', ...MASK_GRADS]);
       expect(Math.abs((out.loss!.data as Float32Array)[0]! / golden.per_sequence.losses[s]! - 1)).toBeLessThan(1e-5);
       expect(
         relErr(out['grad.head_mask']!.data as Float32Array, golden.per_sequence.heads[s]!.flat()),
@@ -108,7 +108,7 @@ describe('mask gradients match PyTorch autograd on the demo model', () => {
 
   const checkBatch = async (masks: MaskSet, loss: number, grad: Units) => {
     const { ir, calibration } = model();
-    const r = await batchGradients(ir, session, calibration!.set, MASK_GRADS, { masks, extraFeeds: weightFeeds(ir), batchSize: 8 });
+    const r = await batchGradients(ir, await gradSession(), calibration!.set, MASK_GRADS, { masks, extraFeeds: weightFeeds(ir), batchSize: 8 });
     expect(Math.abs(r.loss / loss - 1)).toBeLessThan(1e-5);
     expect(relErr(r.grads.get('grad.head_mask')!, grad.heads.flat())).toBeLessThan(1e-3);
     expect(relErr(r.grads.get('grad.ffn_mask')!, grad.ffn.flat())).toBeLessThan(1e-3);
@@ -130,7 +130,7 @@ describe('mask gradients match PyTorch autograd on the demo model', () => {
 describe('weight gradients and gradient-descent recovery match PyTorch autograd', () => {
   it('dL/dW of the o and down projections ([out, in])', async () => {
     const { ir, calibration } = model();
-    const r = await batchGradients(ir, session, calibration!.set, projectionGradNames(ir), { extraFeeds: weightFeeds(ir), batchSize: 8 });
+    const r = await batchGradients(ir, await gradSession(), calibration!.set, projectionGradNames(ir), { extraFeeds: weightFeeds(ir), batchSize: 8 });
     for (const [layer, g] of Object.entries(golden.weight_grad)) {
       for (const kind of ['o', 'down'] as const) {
         const actual = r.grads.get(`grad.${kind}.${layer}`)!;
@@ -146,7 +146,7 @@ describe('weight gradients and gradient-descent recovery match PyTorch autograd'
     const { set } = model().calibration!;
     const H_ = ir.spec.headDim;
     for (let step = 0; step <= ref.steps; step++) {
-      const r = await batchGradients(ir, session, set, projectionGradNames(ir), { masks, extraFeeds: weightFeeds(ir), batchSize: 8 });
+      const r = await batchGradients(ir, await gradSession(), set, projectionGradNames(ir), { masks, extraFeeds: weightFeeds(ir), batchSize: 8 });
       expect(Math.abs(r.loss / ref.losses[step]! - 1), `loss after ${step} steps`).toBeLessThan(1e-5);
       if (step === ref.steps) break;
       expect(Math.abs(gradientNorm(r.grads) / ref.grad_norms[step]! - 1)).toBeLessThan(1e-3);
