@@ -19,6 +19,7 @@ import { logitsOnnx } from '../exporters/onnx';
 import { denseGradientStats } from './gradients';
 import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
+import { recover } from './recovery';
 import { modelFilePerplexity } from './model-file';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
@@ -114,5 +115,6 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
+    recover: (req, options = {}) => recover(state, model(), req, options),
   };
 }

@@ -15,6 +15,7 @@ import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 import type { LocalFile } from '../io/blob-source';
 import type { Recovery } from '../prune/recovery/registry';
+import type { CurvePoint } from '../prune/distill';
 import type { RoundRecord } from '../prune/iterative';
 import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
@@ -195,11 +196,52 @@ export interface AppliedModel {
   compensation: Compensation;
   /** Set when the model came from iterative prune-and-recover. */
   recovery?: { method: Recovery; rounds: number; sgdSteps?: number; sgdLearningRate?: number };
+  /** Set when the model was fine-tuned by distillation from the dense model (api.recover or 'distill' rounds). */
+  training?: RecoveryTraining;
   layers: LayerShape[];
   parameters: number;
   weightBytes: number;
   cost: ModelCost;
   denseCost: ModelCost;
+}
+
+/** How a model was trained by distillation (src/prune/distill.ts); per round for iterative 'distill'. */
+export interface RecoveryTraining {
+  steps: number;
+  learningRate: number;
+  /** Loss = lm · NLL + kl · cross-entropy to the dense model's distribution. */
+  lm: number;
+  kl: number;
+  textName: string;
+  samples: number;
+  seq: number;
+}
+
+/** Recovery training of the applied model: distillation from the dense model (calibrate or pass text first). */
+export interface RecoveryRequest {
+  /** Adam steps, one minibatch each (default 40). */
+  steps?: number;
+  /** Peak Adam learning rate, cosine-decayed to 0 over the steps (default 3e-4). */
+  learningRate?: number;
+  /** Loss weights (defaults: lm 0.5, kl 1). */
+  lmWeight?: number;
+  klWeight?: number;
+  /** Sequences per step (default 4). */
+  batchSize?: number;
+  /** Training text (default: the calibration set). */
+  training?: { text: string; textName: string; samples: number; seq?: number };
+  /** Perplexity of the result (evaluation protocol). */
+  perplexity: PerplexityRequest;
+}
+
+export interface RecoveryResult {
+  applied: AppliedModel;
+  /** Loss of each step's minibatch before its update: the recovery curve. */
+  curve: CurvePoint[];
+  perplexity: PerplexityResult;
+  ms: number;
+  /** Memory of Adam's moments (2 float64 per trained weight). */
+  adamStateBytes: number;
 }
 
 /** Iterative prune-and-recover (src/prune/iterative.ts): reach the targets in rounds, recovering after each. */
@@ -371,4 +413,9 @@ export interface StudioApi {
    * becomes the applied model (as applyPlan).
    */
   slimGptPrune(request: SlimGptRequest, options?: SlimGptJobOptions): Promise<SlimGptResult>;
+  /**
+   * Recovery training of the applied model (after applyPlan, iterativePrune or slimGptPrune): Adam
+   * on every block linear weight, distilling the dense model; the result becomes the applied model.
+   */
+  recover(request: RecoveryRequest, options?: JobOptions): Promise<RecoveryResult>;
 }

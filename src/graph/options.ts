@@ -28,7 +28,7 @@
 export interface GradientOptions {
   /** Gradients with respect to head_mask, ffn_mask and layer_mask. */
   masks?: boolean;
-  /** Gradients with respect to every o- and down-projection weight input. */
+  /** Gradients with respect to every weight input (o / down, or all of them with weightInputs 'all'). */
   weights?: boolean;
 }
 
@@ -41,8 +41,19 @@ export interface GraphOptions {
   logits?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */
   opset?: number;
-  /** o / down projection weights as graph inputs (weight.o.i, weight.down.i) instead of initializers. */
-  weightInputs?: boolean;
+  /**
+   * Projection weights as graph inputs instead of initializers ([out, in], as in the IR): `true` = the
+   * o / down projections (weight.o.i, weight.down.i); `'all'` = every linear weight of the blocks
+   * (also weight.q.i, weight.k.i, weight.v.i, weight.up.i and, gated MLPs, weight.gate.i).
+   */
+  weightInputs?: boolean | 'all';
   /** Adds loss_weights, the scalar loss and its gradients (reverse-mode, src/graph/grad). */
   gradients?: GradientOptions;
+  /**
+   * With gradients: distillation. Adds the input teacher_probs float32 [batch, seq, vocab] (the dense
+   * model's next-token distribution) and makes the scalar loss
+   * Σ w ⊙ (lm · nll + kl · cross) / Σ w with cross = −Σ_v p_v log q_v (= KL(p‖q) + H(p)); the two
+   * weighted means are also outputs `loss.lm` and `loss.cross`.
+   */
+  distill?: { lm: number; kl: number };
 }
