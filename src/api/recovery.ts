@@ -54,7 +54,13 @@ function softmaxRows(logits: Float32Array, rows: number, V: number): { probs: Fl
   return { probs, entropy };
 }
 
-const teachers = new WeakMap<CalibrationSet, Promise<Teacher>>();
+const teachers = new WeakMap<LoadedModel, Map<string, Promise<Teacher>>>();
+
+function teacherKey(set: CalibrationSet): string {
+  let h = 0;
+  for (const row of set.sequences) for (const id of row) h = (Math.imul(h, 31) + id) | 0;
+  return `${set.textName}|${set.samples}x${set.seq}|${h}`;
+}
 
 /** The dense model's next-token distributions on `set` (one forward pass per sequence, cached per set). */
 export function denseTeacher(state: StudioState, m: LoadedModel, set: CalibrationSet): Promise<Teacher> {
@@ -65,7 +71,10 @@ export function denseTeacher(state: StudioState, m: LoadedModel, set: Calibratio
       `The dense logits of ${set.samples} × ${set.seq} tokens over ${V} tokens need ${(bytes / 2 ** 20).toFixed(0)} MiB.`,
       `Use fewer or shorter training sequences (at most ${(TEACHER_CACHE_BYTES / 2 ** 20).toFixed(0)} MiB).`,
     );
-  let hit = teachers.get(set);
+  let cache = teachers.get(m);
+  if (!cache) teachers.set(m, (cache = new Map()));
+  const key = teacherKey(set);
+  let hit = cache.get(key);
   if (!hit) {
     hit = (async () => {
       const session = await state.deps.runner.open(buildOnnx(m.ir, { logits: true }));
@@ -83,8 +92,8 @@ export function denseTeacher(state: StudioState, m: LoadedModel, set: Calibratio
         await session.release();
       }
     })();
-    hit.catch(() => teachers.delete(set));
-    teachers.set(set, hit);
+    hit.catch(() => cache.delete(key));
+    cache.set(key, hit);
   }
   return hit;
 }

@@ -261,6 +261,8 @@ export interface IterativeRequest {
   /** Gradient-descent steps per round (default 10) and learning rate (default 0.05), for 'sgd'. */
   sgdSteps?: number;
   sgdLearningRate?: number;
+  /** Distillation training per round ('distill'): steps per round (default 40), learning rate, loss weights, text. */
+  training?: Omit<RecoveryRequest, 'perplexity'>;
   /** Perplexity measured after every round (the studio default: evaluation.txt, 4096 tokens, ctx 128, stride 64). */
   perplexity: PerplexityRequest;
   locked?: number[];
