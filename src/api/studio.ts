@@ -88,7 +88,8 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       checkStep(state, m, 'perplexity', { perplexity: { contextLength: req.contextLength, batchSize: req.batchSize ?? 8 } });
       if (req.target === 'pruned') return prunedPerplexity(m, req, options);
       const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, denseFeeds(m.ir), options);
-      m.denseResults.perplexity = result;
+      if (req.role === 'heldOut') m.denseResults.heldOut = result;
+      else m.denseResults.perplexity = result;
       return result;
     },
     measureLatency: (req, options = {}) => measureLatency(state, model(), req, options),

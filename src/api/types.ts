@@ -75,6 +75,11 @@ export interface PerplexityRequest {
   batchSize?: number;
   /** Which model: the dense one (default) or the applied (physically pruned) one. */
   target?: ModelTarget;
+  /**
+   * 'evaluation' (default) or 'heldOut': a text of another domain that neither training nor
+   * calibration saw (public/data/heldout.txt); results are kept per role and both are reported.
+   */
+  role?: 'evaluation' | 'heldOut';
 }
 
 export type ModelTarget = 'dense' | 'pruned';
