@@ -4,7 +4,8 @@
  * training (api.recover), and iterative prune-and-recover with distillation training between rounds
  * (the seed's schedule: about 12.5% of what remains per round). Perplexity on evaluation.txt and on
  * the held-out e-mail text (public/data/heldout.txt, a domain the model never saw); method
- * comparisons use the held-out one. Records every recovery curve (loss per step).
+ * comparisons use the held-out one. Records every recovery curve (loss per step). Iterative spends
+ * the same total step budget as one-shot + recovery.
  * Training text: calibration.txt, `trainSamples` x 128 tokens (never the evaluation texts).
  */
 import { readFileSync } from 'node:fs';
@@ -21,9 +22,8 @@ const HELDOUT = { ...PROTOCOL, text: HELDOUT_TEXT, textName: 'heldout.txt' };
 
 export interface RecoveryBenchOptions {
   ratios?: number[];
-  /** Steps of one-shot recovery; iterative uses stepsPerRound per round. */
+  /** Steps of one-shot recovery; iterative spends the same budget, steps / rounds per round. */
   steps?: number;
-  stepsPerRound?: number;
   learningRate?: number;
   trainSamples?: number;
   log?: (line: string) => void;
@@ -40,8 +40,7 @@ const curveOf = (c: CurvePoint[]) => c.map((p) => ({ step: p.step, loss: +p.loss
 export async function benchRecovery(api: Api, o: RecoveryBenchOptions = {}) {
   const log = o.log ?? (() => {});
   const steps = o.steps ?? 60;
-  const stepsPerRound = o.stepsPerRound ?? 10;
-  const learningRate = o.learningRate ?? 3e-4;
+  const learningRate = o.learningRate ?? 2e-4;
   const training = { text: CALIB_TEXT, textName: 'calibration.txt', samples: o.trainSamples ?? 64, seq: 128 };
   await api.calibrate({ text: CALIB_TEXT, textName: 'calibration.txt', samples: 16, seq: 128, withHessians: true });
   await api.computeImportance('taylor');
@@ -61,6 +60,7 @@ export async function benchRecovery(api: Api, o: RecoveryBenchOptions = {}) {
       `${ratio}: one-shot + recovery (${steps} steps, ${recSeconds.toFixed(0)} s) ${oneShotRecovered.evaluation.toFixed(2)} / ${oneShotRecovered.heldOut.toFixed(2)}`,
     );
     const rounds = defaultRounds(ratio);
+    const stepsPerRound = Math.max(1, Math.round(steps / rounds));
     t0 = performance.now();
     const it = await api.iterativePrune({
       criterion: 'taylor',
@@ -112,9 +112,8 @@ export async function benchRecovery(api: Api, o: RecoveryBenchOptions = {}) {
       text: undefined,
       learningRate,
       steps,
-      stepsPerRound,
-      schedule: 'cosine',
-      loss: 'lm 0.5 · NLL + 1 · cross-entropy to dense',
+      schedule: 'cosine per run (per round when iterative)',
+      loss: 'cross-entropy to the dense model (lm weight 0)',
       batch: 4,
     },
     dense,

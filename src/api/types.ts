@@ -226,9 +226,9 @@ export interface RecoveryTraining {
 export interface RecoveryRequest {
   /** Adam steps, one minibatch each (default 40). */
   steps?: number;
-  /** Peak Adam learning rate, cosine-decayed to 0 over the steps (default 3e-4). */
+  /** Peak Adam learning rate, cosine-decayed to 0 over the steps (default 2e-4). */
   learningRate?: number;
-  /** Loss weights (defaults: lm 0.5, kl 1). */
+  /** Loss weights: lm · NLL + kl · cross-entropy to the dense model (defaults: lm 0, kl 1). */
   lmWeight?: number;
   klWeight?: number;
   /** Sequences per step (default 4). */

@@ -34,7 +34,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
       sgdSteps: numberFlag(args, 'sgd-steps', 10),
       sgdLearningRate: numberFlag(args, 'lr', 0.05),
       ...(recovery === 'distill'
-        ? { training: { steps: numberFlag(args, 'train-steps', 10), learningRate: numberFlag(args, 'train-lr', 1e-4) } }
+        ? { training: { steps: numberFlag(args, 'train-steps', 10), learningRate: numberFlag(args, 'train-lr', 2e-4) } }
         : {}),
       perplexity,
     },

@@ -91,7 +91,7 @@ export async function recoverFromArgs(api: StudioApi, args: ParsedArgs) {
   const steps = numberFlag(args, 'recover-steps', 0);
   if (!(steps > 0)) return undefined;
   const r = await api.recover(
-    { steps, learningRate: numberFlag(args, 'recover-lr', 1e-4), perplexity: perplexityRequest(args) },
+    { steps, learningRate: numberFlag(args, 'recover-lr', 2e-4), perplexity: perplexityRequest(args) },
     { onProgress: (p) => process.stderr.write(`${p.message}\n`) },
   );
   return { training: r.applied.training, seconds: r.ms / 1000, curve: r.curve.map((p) => ({ step: p.step, loss: p.loss, kl: p.kl })) };
