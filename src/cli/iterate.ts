@@ -10,7 +10,7 @@ import { exportRequest, writeBundle } from './bundle';
 import { calibrateFromArgs, heldOutPerplexity, perplexityRequest } from './prune';
 
 export const ITERATE_USAGE = `  prune-studio iterate --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--rounds n (default: ~12.5% per round)]
-                     [--recovery ${RECOVERIES.join('|')}] [--sgd-steps 10] [--lr 0.05]
+                     [--recovery ${RECOVERIES.join('|')}] [--sgd-steps 10] [--lr 0.05] [--train-steps 10] [--train-lr 2e-4]
                      [--calib <file>] [--samples 16] [--seq 128] [--text <file>] [--max-tokens 4096] --out <dir>`;
 
 export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
@@ -33,7 +33,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
       recovery,
       sgdSteps: numberFlag(args, 'sgd-steps', 10),
       sgdLearningRate: numberFlag(args, 'lr', 0.05),
-      ...(recovery === 'distill'
+      ...(getRecovery(recovery).needs.training
         ? { training: { steps: numberFlag(args, 'train-steps', 10), learningRate: numberFlag(args, 'train-lr', 2e-4) } }
         : {}),
       perplexity,

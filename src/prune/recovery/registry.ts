@@ -4,11 +4,15 @@ import type { MethodInfo } from '../method';
 import { distill } from './distill';
 import { none } from './none';
 import { obs } from './obs';
+import { obsDistill } from './obs-distill';
 import { obsSgd } from './obs-sgd';
 import { sgd } from './sgd';
 import type { RecoveryMethod } from './types';
 
-export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd, distill } satisfies Record<string, RecoveryMethod>;
+export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd, distill, 'obs+distill': obsDistill } satisfies Record<
+  string,
+  RecoveryMethod
+>;
 
 export type Recovery = keyof typeof RECOVERY_METHODS;
 export const RECOVERIES = Object.keys(RECOVERY_METHODS) as readonly Recovery[];
