@@ -5,6 +5,7 @@
  *   latency-<backend>.json     measured vs FLOP-bound speedup for ratios 0..70%
  *   preview-<backend>.json     live preview: time to the first streamed perplexity estimate
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
+ *   recovery-<backend>.json    distillation recovery training: one-shot, one-shot + recovery, iterative + recovery (held-out text)
  *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
  *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
@@ -14,7 +15,7 @@
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
  *                              after npm run scale-models; --model <dir> picks another folder)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
- * Flags: --only importance|quality|latency|preview|iterative|generate|quantize|linalg|scale|fuzz|memory; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -24,6 +25,7 @@ import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
+import { benchRecovery } from './recovery';
 import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
@@ -67,6 +69,7 @@ async function main() {
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api, undefined, (l) => console.log(l))));
     if (want('latency')) console.log('wrote', writeResult(`latency-${name}`, await benchLatency(api)));
     if (want('preview')) console.log('wrote', writeResult(`preview-${name}`, await benchPreview(api)));
+    if (want('recovery')) console.log('wrote', writeResult(`recovery-${name}`, await benchRecovery(api, { log: (l) => console.log(l) })));
     if (want('iterative'))
       console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
     if (want('generate')) {

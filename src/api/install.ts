@@ -18,6 +18,7 @@ export async function installApplied(
   compensatedIr: ModelIR,
   compensation: Compensation,
   recovery?: AppliedModel['recovery'],
+  training?: AppliedModel['training'],
 ): Promise<AppliedModel> {
   const ir = sliceModel(compensatedIr, plan);
   const session = await openModelSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
@@ -27,6 +28,7 @@ export async function installApplied(
     plan,
     compensation,
     ...(recovery ? { recovery } : {}),
+    ...(training ? { training } : {}),
     layers: ir.layers,
     parameters,
     weightBytes: parameters * 4,

@@ -9,10 +9,10 @@ import { InputError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import type { RunnerSession } from '../core/runner';
 import { type buildOnnx } from '../graph/build';
-import { weightFeeds } from '../graph/grad/loss';
+import { allWeightFeeds, weightFeeds } from '../graph/grad/loss';
 import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
 import { projectionGradNames } from '../prune/recover';
-import { usesObs, usesSgd } from '../prune/recovery/registry';
+import { usesObs, usesSgd, usesTraining } from '../prune/recovery/registry';
 import { collectStats, maskedLossOracle } from '../saliency/calibrate';
 import { batchGradients, collectMaskGradients } from '../saliency/gradients';
 import { getCriterion } from '../saliency/registry';
@@ -21,6 +21,7 @@ import { maskFeeds, streamPerplexity } from './evaluation';
 import { gradientSession, releaseGradientSession } from './gradients';
 import { prunedPerplexity } from './pruning';
 import { installApplied } from './install';
+import { denseTeacher, distillEngine, openTrainingSession, recoveryOptions, trainingSet } from './recovery';
 import type { LoadedModel, StudioState } from './state';
 import { openModelSession } from '../graph/model-session';
 import type { IterativeJobOptions, IterativeRequest, IterativeResult } from './types';
@@ -35,6 +36,7 @@ function optionsOf(req: IterativeRequest): IterativeOptions {
     recovery: req.recovery,
     sgdSteps: req.sgdSteps ?? SGD_DEFAULTS.steps,
     sgdLearningRate: req.sgdLearningRate ?? SGD_DEFAULTS.learningRate,
+    ...(usesTraining(req.recovery) ? { training: recoveryOptions(req.training ?? {}) } : {}),
     ...(req.locked ? { locked: req.locked } : {}),
   };
 }
@@ -43,21 +45,34 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
   const cal = m.calibration;
   if (!cal) throw new InputError('Iterative pruning needs calibration data.', 'Run calibration (step 2) first.');
   const criterion = getCriterion(req.criterion);
+  // Distillation trains every block linear weight, so every graph then takes all of them as inputs.
+  const trains = usesTraining(req.recovery);
+  const weightInputs = trains ? ('all' as const) : true;
+  const feedsOf = trains ? allWeightFeeds : weightFeeds;
   const open = (o: Parameters<typeof buildOnnx>[1]) =>
-    openModelSession(state.deps.runner, m.ir, { ...o, masks: true, logits: false, weightInputs: true });
-  const grad = await gradientSession(state, m, options);
+    openModelSession(state.deps.runner, m.ir, { ...o, masks: true, logits: false, weightInputs });
+  const grad = trains ? await open({ gradients: { masks: true } }) : await gradientSession(state, m, options);
   const evalW = await open({ tokenLoss: true });
-  const sessions: RunnerSession[] = [evalW];
+  const sessions: RunnerSession[] = trains ? [grad, evalW] : [evalW];
+  let distill;
+  if (trains) {
+    const o = recoveryOptions(req.training ?? {});
+    const set = trainingSet(m, req.training ?? {});
+    const training = await openTrainingSession(state, m, o.mix);
+    sessions.push(training);
+    distill = distillEngine(training, set, await denseTeacher(state, m, set), o.batchSize);
+  }
   let taps: RunnerSession | undefined;
   const signal = options.signal ? { signal: options.signal } : {};
   const engine: IterativeEngine = {
     now: state.now,
+    ...(distill ? { distill } : {}),
     async stats(ir, masks, withGram) {
       if (!taps) sessions.push((taps = await open({ taps: true, grams: true, tokenLoss: true })));
-      return collectStats(ir, taps, cal.set, { withGram, masks, extraFeeds: weightFeeds(ir), ...signal });
+      return collectStats(ir, taps, cal.set, { withGram, masks, extraFeeds: feedsOf(ir), ...signal });
     },
     scores(ir, masks, stats) {
-      const base = { masks, extraFeeds: weightFeeds(ir) };
+      const base = { masks, extraFeeds: feedsOf(ir) };
       return criterion.compute({
         ir,
         ...(stats ? { stats } : {}),
@@ -67,17 +82,22 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
       });
     },
     loss(ir, masks) {
-      return maskedLossOracle(ir, evalW, cal.set, 8, { masks, extraFeeds: weightFeeds(ir) })(onesMaskSet(ir));
+      return maskedLossOracle(ir, evalW, cal.set, 8, { masks, extraFeeds: feedsOf(ir) })(onesMaskSet(ir));
     },
     weightGradients(ir, masks) {
-      return batchGradients(ir, grad, cal.set, projectionGradNames(ir), { masks, extraFeeds: weightFeeds(ir), ...signal });
+      return batchGradients(ir, grad, cal.set, projectionGradNames(ir), { masks, extraFeeds: feedsOf(ir), ...signal });
     },
     async perplexity(ir: ModelIR, masks: MaskSet) {
-      const feeds = { ...maskFeeds(ir, masks), ...weightFeeds(ir) };
+      const feeds = { ...maskFeeds(ir, masks), ...feedsOf(ir) };
       return (await streamPerplexity(m, evalW, m.ir.spec.maxPositions, req.perplexity, feeds, signal)).perplexity;
     },
   };
   return { engine, criterion, release: () => Promise.all([...sessions.map((s) => s.release()), releaseGradientSession(m)]) };
+}
+
+function trainingSummary(m: LoadedModel, req: IterativeRequest) {
+  const set = trainingSet(m, req.training ?? {});
+  return { textName: set.textName, samples: set.samples, seq: set.seq };
 }
 
 export async function iterativePrune(
@@ -117,6 +137,7 @@ export async function iterativePrune(
   } finally {
     await release();
   }
+  const training = opts.training && { ...opts.training, ...recoveryOptions(req.training ?? {}).mix, ...trainingSummary(m, req) };
   const plan = {
     ...result.plan,
     name: req.name ?? `${req.criterion}-iterative-${opts.rounds}x-${opts.recovery}-h${req.heads}-f${req.ffn}`,
@@ -129,11 +150,27 @@ export async function iterativePrune(
     ...(usesSgd(opts.recovery) ? {} : { compensation: usesObs(opts.recovery) ? 'obs' : 'none' }),
   };
   plan.createdAt = new Date().toISOString();
-  const applied = await installApplied(state, m, plan, result.ir, usesObs(opts.recovery) ? 'obs' : 'none', {
-    method: opts.recovery,
-    rounds: opts.rounds,
-    ...(usesSgd(opts.recovery) ? { sgdSteps: opts.sgdSteps, sgdLearningRate: opts.sgdLearningRate } : {}),
-  });
+  const applied = await installApplied(
+    state,
+    m,
+    plan,
+    result.ir,
+    usesObs(opts.recovery) ? 'obs' : 'none',
+    {
+      method: opts.recovery,
+      rounds: opts.rounds,
+      ...(usesSgd(opts.recovery) ? { sgdSteps: opts.sgdSteps, sgdLearningRate: opts.sgdLearningRate } : {}),
+    },
+    training && {
+      steps: training.steps * opts.rounds,
+      learningRate: training.learningRate,
+      lm: training.lm,
+      kl: training.kl,
+      textName: training.textName,
+      samples: training.samples,
+      seq: training.seq,
+    },
+  );
   const perplexity = await prunedPerplexity(m, req.perplexity, options.signal ? { signal: options.signal } : {});
   return { plan, applied, rounds, perplexity };
 }

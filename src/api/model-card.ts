@@ -42,11 +42,19 @@ function loadingText(p: PrunedModel, format: string, dtype: string): string {
   return [studio, torch, tjs].filter((x) => x !== '').join('\n');
 }
 
+function trainingText(p: PrunedModel): string {
+  const t = p.summary.training;
+  return t
+    ? `; recovery training: ${t.steps} Adam steps (lr ${t.learningRate}, cosine), loss ${t.lm} · NLL + ${t.kl} · cross-entropy to the dense model, on ${t.samples} × ${t.seq} tokens of ${t.textName}`
+    : '';
+}
+
 function recoveryText(p: PrunedModel): string {
   const r = p.summary.recovery;
-  if (!r) return '';
+  if (!r) return trainingText(p);
   const sgd = r.sgdSteps ? ` (${r.sgdSteps} gradient steps per round, lr ${r.sgdLearningRate})` : '';
-  return `; iterative prune-and-recover: ${r.rounds} rounds, recovery ${r.method}${sgd}`;
+  const iterative = `; iterative prune-and-recover: ${r.rounds} rounds, recovery ${r.method}${sgd}`;
+  return `${iterative}${trainingText(p)}`;
 }
 
 function pplLine(label: string, r: PerplexityResult | undefined): string {
@@ -105,6 +113,8 @@ Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets
 ## Quality
 ${pplLine('dense perplexity', m.denseResults.perplexity)}
 ${pplLine('pruned perplexity', p.perplexity)}
+${pplLine('dense perplexity, held-out text', m.denseResults.heldOut)}
+${pplLine('pruned perplexity, held-out text', p.heldOut)}
 
 ${writtenText(written)}## Latency
 - dense: ${lat(m.denseResults.latency)}

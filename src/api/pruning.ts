@@ -114,6 +114,7 @@ export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRe
 export async function prunedPerplexity(m: LoadedModel, req: PreviewRequest['perplexity'], options: JobOptions): Promise<PerplexityResult> {
   const p = requirePruned(m);
   const result = await streamPerplexity(m, p.session, p.ir.spec.maxPositions, req, {}, options);
-  p.perplexity = result;
+  if (req.role === 'heldOut') p.heldOut = result;
+  else p.perplexity = result;
   return result;
 }

@@ -43,6 +43,8 @@ export interface PrunedModel {
   generateSession?: RunnerSession;
   summary: AppliedModel;
   perplexity?: PerplexityResult;
+  /** Perplexity on the held-out text (PerplexityRequest.role 'heldOut'). */
+  heldOut?: PerplexityResult;
   latency?: LatencyResult;
 }
 
@@ -70,7 +72,7 @@ export interface LoadedModel {
   pruned?: PrunedModel;
   /** Latest scores per criterion (cleared when calibration changes). */
   scores: Map<CriterionName, UnitScores>;
-  denseResults: { perplexity?: PerplexityResult; latency?: LatencyResult };
+  denseResults: { perplexity?: PerplexityResult; heldOut?: PerplexityResult; latency?: LatencyResult };
   /** Measured latency per unit (latency-aware allocation uses it instead of FLOPs when present). */
   unitLatency?: UnitLatency;
   tokenCache: Map<string, { ids: number[]; complete: boolean }>;

@@ -20,6 +20,7 @@ import { iterativePrune } from './iterative';
 import { slimGptPrune } from './slimgpt';
 import { sweep } from './sweep';
 import { attentionPatterns, nextTokens, tokenLosses } from './teach';
+import { recover } from './recovery';
 import { modelFilePerplexity } from './model-file';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
@@ -87,7 +88,8 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       checkStep(state, m, 'perplexity', { perplexity: { contextLength: req.contextLength, batchSize: req.batchSize ?? 8 } });
       if (req.target === 'pruned') return prunedPerplexity(m, req, options);
       const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, denseFeeds(m.ir), options);
-      m.denseResults.perplexity = result;
+      if (req.role === 'heldOut') m.denseResults.heldOut = result;
+      else m.denseResults.perplexity = result;
       return result;
     },
     measureLatency: (req, options = {}) => measureLatency(state, model(), req, options),
@@ -119,5 +121,6 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     tokenLosses: (req, options = {}) => tokenLosses(model(), req, options),
     attentionPatterns: (req, options = {}) => attentionPatterns(state, model(), req, options),
     nextTokens: (req) => nextTokens(state, model(), req),
+    recover: (req, options = {}) => recover(state, model(), req, options),
   };
 }

@@ -15,6 +15,7 @@ import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 import type { LocalFile } from '../io/blob-source';
 import type { Recovery } from '../prune/recovery/registry';
+import type { CurvePoint } from '../prune/distill';
 import type { RoundRecord } from '../prune/iterative';
 import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
@@ -75,6 +76,11 @@ export interface PerplexityRequest {
   batchSize?: number;
   /** Which model: the dense one (default) or the applied (physically pruned) one. */
   target?: ModelTarget;
+  /**
+   * 'evaluation' (default) or 'heldOut': a text of another domain that neither training nor
+   * calibration saw (public/data/heldout.txt); results are kept per role and both are reported.
+   */
+  role?: 'evaluation' | 'heldOut';
 }
 
 export type ModelTarget = 'dense' | 'pruned';
@@ -201,11 +207,52 @@ export interface AppliedModel {
   compensation: Compensation;
   /** Set when the model came from iterative prune-and-recover. */
   recovery?: { method: Recovery; rounds: number; sgdSteps?: number; sgdLearningRate?: number };
+  /** Set when the model was fine-tuned by distillation from the dense model (api.recover or 'distill' rounds). */
+  training?: RecoveryTraining;
   layers: LayerShape[];
   parameters: number;
   weightBytes: number;
   cost: ModelCost;
   denseCost: ModelCost;
+}
+
+/** How a model was trained by distillation (src/prune/distill.ts); per round for iterative 'distill'. */
+export interface RecoveryTraining {
+  steps: number;
+  learningRate: number;
+  /** Loss = lm · NLL + kl · cross-entropy to the dense model's distribution. */
+  lm: number;
+  kl: number;
+  textName: string;
+  samples: number;
+  seq: number;
+}
+
+/** Recovery training of the applied model: distillation from the dense model (calibrate or pass text first). */
+export interface RecoveryRequest {
+  /** Adam steps, one minibatch each (default 40). */
+  steps?: number;
+  /** Peak Adam learning rate, cosine-decayed to 0 over the steps (default 2e-4). */
+  learningRate?: number;
+  /** Loss weights: lm · NLL + kl · cross-entropy to the dense model (defaults: lm 0, kl 1). */
+  lmWeight?: number;
+  klWeight?: number;
+  /** Sequences per step (default 4). */
+  batchSize?: number;
+  /** Training text (default: the calibration set). */
+  training?: { text: string; textName: string; samples: number; seq?: number };
+  /** Perplexity of the result (evaluation protocol). */
+  perplexity: PerplexityRequest;
+}
+
+export interface RecoveryResult {
+  applied: AppliedModel;
+  /** Loss of each step's minibatch before its update: the recovery curve. */
+  curve: CurvePoint[];
+  perplexity: PerplexityResult;
+  ms: number;
+  /** Memory of Adam's moments (2 float64 per trained weight). */
+  adamStateBytes: number;
 }
 
 /** Iterative prune-and-recover (src/prune/iterative.ts): reach the targets in rounds, recovering after each. */
@@ -225,6 +272,8 @@ export interface IterativeRequest {
   /** Gradient-descent steps per round (default 10) and learning rate (default 0.05), for 'sgd'. */
   sgdSteps?: number;
   sgdLearningRate?: number;
+  /** Distillation training per round ('distill'): steps per round (default 40), learning rate, loss weights, text. */
+  training?: Omit<RecoveryRequest, 'perplexity'>;
   /** Perplexity after every round and of the final model, on the same request (the studio: evaluation.txt, 8,192 tokens, ctx 128, stride 64). */
   perplexity: PerplexityRequest;
   locked?: number[];
@@ -497,4 +546,9 @@ export interface StudioApi {
   attentionPatterns(request: AttentionRequest, options?: JobOptions): Promise<AttentionResult>;
   /** Top next tokens of the dense and / or pruned model after a prompt and continuation ids. */
   nextTokens(request: NextTokenRequest): Promise<NextTokenResult>;
+  /**
+   * Recovery training of the applied model (after applyPlan, iterativePrune or slimGptPrune): Adam
+   * on every block linear weight, distilling the dense model; the result becomes the applied model.
+   */
+  recover(request: RecoveryRequest, options?: JobOptions): Promise<RecoveryResult>;
 }

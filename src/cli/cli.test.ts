@@ -23,7 +23,12 @@ interface Summary {
   compensation: string;
   plan: string;
   parameters: { dense: number; pruned: number };
-  perplexity: { dense: number; pruned: number; protocol: Record<string, unknown> };
+  perplexity: {
+    dense: number;
+    pruned: number;
+    protocol: Record<string, unknown>;
+    heldOut?: { dense: number; pruned: number; protocol: Record<string, unknown> };
+  };
   latencyMs: { dense: number; flopBoundSpeedup: number };
   verification: { maxAbsLogitDiff: number };
   layers: unknown[];
@@ -57,6 +62,14 @@ describe('cli', () => {
     expect(r.json.parameters).toEqual({ dense: 4240896, pruned: 2664448 });
     expect(r.json.perplexity.protocol).toMatchObject({ textName: 'evaluation.txt', contextLength: 128, stride: 64, tokensScored: 511 });
     expect(r.json.perplexity.pruned).toBeGreaterThan(r.json.perplexity.dense);
+    // the held-out text of another domain, same protocol, reported next to the evaluation one
+    expect(r.json.perplexity.heldOut?.protocol).toMatchObject({
+      textName: 'heldout.txt',
+      contextLength: 128,
+      stride: 64,
+      tokensScored: 511,
+    });
+    expect(r.json.perplexity.heldOut!.dense).toBeGreaterThan(r.json.perplexity.dense);
     prunedPerplexity = r.json.perplexity.pruned;
     expect(r.json.latencyMs.dense).toBeGreaterThan(0);
     expect(r.json.latencyMs.flopBoundSpeedup).toBeGreaterThan(1.5);

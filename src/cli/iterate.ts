@@ -7,10 +7,10 @@ import { InputError } from '../core/errors';
 import { getCriterion, getRecovery, RECOVERIES, type CriterionName, type Recovery, type StudioApi } from '../api';
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
-import { calibrateFromArgs, perplexityRequest } from './prune';
+import { calibrateFromArgs, heldOutPerplexity, perplexityRequest } from './prune';
 
 export const ITERATE_USAGE = `  prune-studio iterate --model <dir> --criterion <name> --ratio <r> [--heads r] [--ffn r] [--rounds n (default: ~12.5% per round)]
-                     [--recovery ${RECOVERIES.join('|')}] [--sgd-steps 10] [--lr 0.05]
+                     [--recovery ${RECOVERIES.join('|')}] [--sgd-steps 10] [--lr 0.05] [--train-steps 10] [--train-lr 2e-4]
                      [--calib <file>] [--samples 16] [--seq 128] [--text <file>] [--max-tokens 4096] --out <dir>`;
 
 export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
@@ -33,6 +33,9 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
       recovery,
       sgdSteps: numberFlag(args, 'sgd-steps', 10),
       sgdLearningRate: numberFlag(args, 'lr', 0.05),
+      ...(getRecovery(recovery).needs.training
+        ? { training: { steps: numberFlag(args, 'train-steps', 10), learningRate: numberFlag(args, 'train-lr', 2e-4) } }
+        : {}),
       perplexity,
     },
     {
@@ -42,6 +45,7 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
         ),
     },
   );
+  const heldOut = await heldOutPerplexity(api, args, 4096);
   const bundle = await writeBundle(api, out, format);
   return {
     ...bundle,
@@ -50,6 +54,11 @@ export async function iterateCommand(api: StudioApi, args: ParsedArgs) {
     recovery: result.applied.recovery,
     parameters: { dense: result.applied.denseCost.parameters, pruned: result.applied.parameters },
     rounds: result.rounds,
-    perplexity: { pruned: result.perplexity.perplexity, dense: result.rounds[0]?.perplexity, protocol: result.perplexity.protocol },
+    perplexity: {
+      pruned: result.perplexity.perplexity,
+      dense: result.rounds[0]?.perplexity,
+      protocol: result.perplexity.protocol,
+      ...(heldOut ? { heldOut } : {}),
+    },
   };
 }

@@ -28,7 +28,9 @@ const USAGE = `usage:
 ${ITERATE_USAGE}
 ${SLIMGPT_USAGE}
 ${QUANTIZE_USAGE}
-  prune, apply, iterate and slimgpt write the verified bundle in --format ${EXPORT_FORMATS.join('|')} (default onnx).`;
+  prune, apply, iterate and slimgpt write the verified bundle in --format ${EXPORT_FORMATS.join('|')} (default onnx);
+  they report perplexity on --text and on the held-out --heldout <file|none> (default public/data/heldout.txt);
+  prune, apply and slimgpt take --recover-steps N [--recover-lr 2e-4]: recovery training (distillation) before export.`;
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });

@@ -69,6 +69,34 @@ export function perplexityRequest(args: ParsedArgs, maxTokens = 8192) {
   };
 }
 
+export const DEFAULT_HELDOUT = 'public/data/heldout.txt';
+
+/** --heldout (default heldout.txt; 'none' skips): dense and pruned perplexity on the held-out text, same protocol. */
+export async function heldOutPerplexity(api: StudioApi, args: ParsedArgs, maxTokens = 8192) {
+  const path = stringFlag(args, 'heldout', DEFAULT_HELDOUT);
+  if (path === 'none') return undefined;
+  const request = {
+    ...perplexityRequest(args, maxTokens),
+    text: readTextFile(path, 'heldout'),
+    textName: basename(path),
+    role: 'heldOut' as const,
+  };
+  const dense = await api.evaluatePerplexity(request);
+  const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
+  return { dense: dense.perplexity, pruned: pruned.perplexity, protocol: pruned.protocol };
+}
+
+/** --recover-steps N (default 0: none), --recover-lr: recovery training of the applied model (api.recover). */
+export async function recoverFromArgs(api: StudioApi, args: ParsedArgs) {
+  const steps = numberFlag(args, 'recover-steps', 0);
+  if (!(steps > 0)) return undefined;
+  const r = await api.recover(
+    { steps, learningRate: numberFlag(args, 'recover-lr', 2e-4), perplexity: perplexityRequest(args) },
+    { onProgress: (p) => process.stderr.write(`${p.message}\n`) },
+  );
+  return { training: r.applied.training, seconds: r.ms / 1000, curve: r.curve.map((p) => ({ step: p.step, loss: p.loss, kl: p.kl })) };
+}
+
 /** Applies, measures and writes the bundle; returns the JSON summary. */
 async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: PruningPlan, compensation: Compensation) {
   return measureAndExport(api, args, await api.applyPlan({ plan, compensation }));
@@ -77,10 +105,12 @@ async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: Prunin
 /** Perplexity dense and pruned, interleaved latency, the verified bundle written to --out; the JSON summary. */
 export async function measureAndExport(api: StudioApi, args: ParsedArgs, applied: AppliedModel) {
   const format = exportRequest(args);
+  const recovery = await recoverFromArgs(api, args);
   const request = perplexityRequest(args);
   const dense = await api.evaluatePerplexity(request);
   printWarnings(dense);
   const pruned = await api.evaluatePerplexity({ ...request, target: 'pruned' });
+  const heldOut = await heldOutPerplexity(api, args);
   const latencyReq = { batch: 1, seq: 128, warmup: 3, runs: numberFlag(args, 'runs', 10) };
   const { dense: denseLatency, pruned: prunedLatency } = await api.compareLatency(latencyReq);
   const bundle = await writeBundle(api, stringFlag(args, 'out'), format);
@@ -95,7 +125,9 @@ export async function measureAndExport(api: StudioApi, args: ParsedArgs, applied
       pruned: pruned.perplexity,
       protocol: pruned.protocol,
       ...(dense.warnings ? { warnings: dense.warnings } : {}),
+      ...(heldOut ? { heldOut } : {}),
     },
+    ...(recovery ? { recoveryTraining: recovery } : {}),
     latencyMs: {
       dense: denseLatency.medianMs,
       pruned: prunedLatency.medianMs,

@@ -6,7 +6,7 @@
  * head_mask multiplies each head's context before the output projection (the attn_in tap).
  * A layer with 0 heads has no attention; only its o-projection bias (if any) remains, as a constant.
  */
-import { matmulBias, projectionWeightT, reshape, weight, type GraphContext } from './context';
+import { fusedWeightT, matmulBias, projectionWeightT, reshape, weight, type GraphContext } from './context';
 import { applyNorm } from './norms';
 import { applyRotary } from './rotary';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
@@ -77,7 +77,16 @@ function fusedQkv(ctx: GraphContext, xn: string, l: number, scales: readonly num
   const qkv = matmulBias(
     ctx,
     xn,
-    weight(ctx, `${name}/qkv.weight_t`, fusedTranspose([w.q.weight, w.k.weight, w.v.weight], scales)),
+    fusedWeightT(
+      ctx,
+      [
+        { kind: 'q', w: w.q.weight, scale: scales[0] },
+        { kind: 'k', w: w.k.weight },
+        { kind: 'v', w: w.v.weight },
+      ],
+      l,
+      `${name}/qkv.weight_t`,
+    ),
     qkvBias && weight(ctx, `${name}/qkv.bias`, qkvBias),
     `${name}/qkv`,
   );

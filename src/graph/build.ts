@@ -16,7 +16,7 @@ import { rotaryTablesOf } from './rotary';
 import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
 import { validateForGraph } from './validate';
 import { appendGradients } from './grad/autodiff';
-import { gradientTargets, LOSS, LOSS_WEIGHTS, weightedMeanLoss } from './grad/loss';
+import { distillLoss, gradientTargets, LOSS, LOSS_WEIGHTS, weightedMeanLoss } from './grad/loss';
 import { weightInputIndex } from './weight-inputs';
 
 export const PRODUCER = 'prune-studio';
@@ -24,7 +24,7 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, weights, attentionProbs, ...rest } = opts;
+  const { weightInputs, gradients, grams, weights, attentionProbs, distill, ...rest } = opts;
   return {
     ...rest,
     ...(grams ? { grams } : {}),
@@ -32,6 +32,7 @@ function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string
     ...(weightInputs ? { weightInputs } : {}),
     ...(gradients ? { gradients } : {}),
     ...(weights === 'inputs' ? { weights } : {}),
+    ...(distill ? { distill } : {}),
   };
 }
 
@@ -70,7 +71,12 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     if (labels) {
       const nll = tokenNll(ctx, logits, labels, 'token_nll');
       if (opts.tokenLoss) b.addOutput(nll, 'float32', ['batch', 'seq']);
-      if (lossWeights) b.addOutput(weightedMeanLoss(ctx, nll, lossWeights), 'float32', []);
+      if (lossWeights)
+        b.addOutput(
+          opts.distill ? distillLoss(ctx, logits, nll, lossWeights, opts.distill) : weightedMeanLoss(ctx, nll, lossWeights),
+          'float32',
+          [],
+        );
     }
   }
   for (const t of taps) b.addOutput(t.name, 'float32', t.dims);
@@ -86,7 +92,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
       'prune_studio.options': JSON.stringify(metadataOptions(opts)),
     },
   });
-  return opts.gradients ? appendGradients(model, { loss: LOSS, wrt: gradientTargets(ir, opts.gradients) }) : model;
+  return opts.gradients ? appendGradients(model, { loss: LOSS, wrt: gradientTargets(ir, opts.gradients, opts.weightInputs) }) : model;
 }
 
 export function buildOnnx(ir: ModelIR, options: GraphOptions = {}): Uint8Array {

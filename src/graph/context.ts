@@ -6,8 +6,12 @@ import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
+import { fusedTranspose } from './weights';
 
-export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients'>> & { gradients: GradientOptions | undefined };
+export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients' | 'distill'>> & {
+  gradients: GradientOptions | undefined;
+  distill: GraphOptions['distill'];
+};
 
 export interface MaskInputs {
   /** [L, H, 1, 1] view of head_mask, ready to Gather per layer. */
@@ -76,6 +80,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     weights: o.weights ?? 'initializers',
     gradients: o.gradients,
     attentionProbs: o.attentionProbs ?? false,
+    distill: o.distill,
   };
 }
 
@@ -92,6 +97,36 @@ export function projectionWeightT(ctx: GraphContext, kind: 'o' | 'down', l: numb
   if (!ctx.opts.weightInputs) return weight(ctx, name, stored());
   const input = ctx.b.addInput(`weight.${kind}.${l}`, 'float32', [...w.shape]);
   return ctx.b.op('Transpose', [input], { perm: [1, 0] }, `${name}/t`);
+}
+
+/**
+ * W^T [in, Σ out] of fused q/k/v or gate/up weights: an initializer, or with weightInputs 'all' the
+ * inputs `weight.{kind}.{l}` ([out, in]), each scaled (q by 1/sqrt(d_h)), concatenated and transposed.
+ */
+export function fusedWeightT(
+  ctx: GraphContext,
+  parts: readonly { kind: string; w: Tensor; scale?: number }[],
+  l: number,
+  name: string,
+): string {
+  if (ctx.opts.weightInputs !== 'all')
+    return weight(
+      ctx,
+      name,
+      fusedTranspose(
+        parts.map((p) => p.w),
+        parts.map((p) => p.scale ?? 1),
+      ),
+    );
+  const { b } = ctx;
+  const inputs = parts.map(({ kind, w, scale }) => {
+    const input = b.addInput(`weight.${kind}.${l}`, 'float32', [...w.shape]);
+    return scale === undefined || scale === 1
+      ? input
+      : b.op('Mul', [input, b.constFloat([scale], [])], undefined, `${name}/${kind}_scaled`);
+  });
+  const joined = inputs.length === 1 ? inputs[0]! : b.op('Concat', inputs, { axis: 0 }, `${name}/concat`);
+  return b.op('Transpose', [joined], { perm: [1, 0] }, `${name}/t`);
 }
 
 /** y = x W^T (+ b) with W^T already stored as [in, out]. */

@@ -4,7 +4,7 @@
  * neuron's activation before the down projection (the ffn_in tap). A layer with ffnSize 0 keeps
  * only its down-projection bias (if any), as a constant.
  */
-import { matmulBias, projectionWeightT, weight, type GraphContext } from './context';
+import { fusedWeightT, matmulBias, projectionWeightT, weight, type GraphContext } from './context';
 import { activation } from './activations';
 import { applyNorm } from './norms';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
@@ -38,7 +38,15 @@ export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: nu
     const h = matmulBias(
       ctx,
       xn,
-      weight(ctx, `${name}/gate_up.weight_t`, fusedTranspose([w.gate.weight, w.up.weight])),
+      fusedWeightT(
+        ctx,
+        [
+          { kind: 'gate', w: w.gate.weight },
+          { kind: 'up', w: w.up.weight },
+        ],
+        l,
+        `${name}/gate_up.weight_t`,
+      ),
       bias && weight(ctx, `${name}/gate_up.bias`, bias),
       `${name}/gate_up`,
     );
@@ -48,7 +56,7 @@ export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: nu
     const h = matmulBias(
       ctx,
       xn,
-      weight(ctx, `${name}/up.weight_t`, fusedTranspose([w.up.weight])),
+      fusedWeightT(ctx, [{ kind: 'up', w: w.up.weight }], l, `${name}/up.weight_t`),
       w.up.bias && weight(ctx, `${name}/up.bias`, w.up.bias),
       `${name}/up`,
     );

@@ -30,7 +30,7 @@
 export interface GradientOptions {
   /** Gradients with respect to head_mask, ffn_mask and layer_mask. */
   masks?: boolean;
-  /** Gradients with respect to every o- and down-projection weight input. */
+  /** Gradients with respect to every weight input (o / down, or all of them with weightInputs 'all'). */
   weights?: boolean;
 }
 
@@ -43,8 +43,12 @@ export interface GraphOptions {
   logits?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */
   opset?: number;
-  /** o / down projection weights as graph inputs (weight.o.i, weight.down.i) instead of initializers. */
-  weightInputs?: boolean;
+  /**
+   * Projection weights as graph inputs instead of initializers ([out, in], as in the IR): `true` = the
+   * o / down projections (weight.o.i, weight.down.i); `'all'` = every linear weight of the blocks
+   * (also weight.q.i, weight.k.i, weight.v.i, weight.up.i and, gated MLPs, weight.gate.i).
+   */
+  weightInputs?: boolean | 'all';
   /**
    * 'inputs': every weight of the IR is a graph input (names and feeds in weight-inputs.ts), so
    * sessions share the IR's one copy; default 'initializers' (embedded, as exported).
@@ -58,4 +62,11 @@ export interface GraphOptions {
    * attention each query head's row of its kv group. Not with the with-past graph.
    */
   attentionProbs?: boolean;
+  /**
+   * With gradients: distillation. Adds the input teacher_probs float32 [batch, seq, vocab] (the dense
+   * model's next-token distribution) and makes the scalar loss
+   * Σ w ⊙ (lm · nll + kl · cross) / Σ w with cross = −Σ_v p_v log q_v (= KL(p‖q) + H(p)); the two
+   * weighted means are also outputs `loss.lm` and `loss.cross`.
+   */
+  distill?: { lm: number; kl: number };
 }

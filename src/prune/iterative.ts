@@ -14,9 +14,11 @@ import type { ProgressCallback } from '../core/job';
 import type { CalibrationStats } from '../core/stats';
 import type { MaskSet, UnitScores } from '../saliency/types';
 import { removalCount } from './allocate';
+import { floorCount } from './allocation/select';
 import { withOwnProjections } from './recover';
 import { getRecovery, type Recovery } from './recovery/registry';
 import type { RecoveryEngine } from './recovery/types';
+import { validateDistill, type CurvePoint, type DistillOptions } from './distill';
 
 export interface IterativeOptions {
   heads: number;
@@ -26,7 +28,11 @@ export interface IterativeOptions {
   /** Gradient-descent steps per round and learning rate ('sgd', 'obs+sgd'). */
   sgdSteps: number;
   sgdLearningRate: number;
+  /** Distillation training per round ('distill'). */
+  training?: DistillOptions;
   locked?: readonly number[];
+  /** Floor: every layer keeps at least this fraction of its FFN neurons (default 0.05). */
+  minFfnShare?: number;
 }
 
 export interface RoundRecord {
@@ -41,6 +47,8 @@ export interface RoundRecord {
   lossAfterRecovery: number;
   perplexity: number;
   ms: number;
+  /** Training loss per step of this round's recovery ('distill'). */
+  curve?: CurvePoint[];
 }
 
 /** What the loop needs from an inference engine, always evaluated at (ir weights, masks). */
@@ -59,9 +67,9 @@ export interface IterativeHooks {
   needs: { stats: boolean; gram: boolean };
 }
 
-/** Units removed from a layer of n after round r of R (at least one unit stays). */
-export function cumulativeCount(n: number, target: number, round: number, rounds: number): number {
-  return removalCount(round >= rounds ? target : 1 - (1 - target) ** (round / rounds), n);
+/** Units removed from a layer of n after round r of R (at least `keep` units stay, default one). */
+export function cumulativeCount(n: number, target: number, round: number, rounds: number, keep = 1): number {
+  return removalCount(round >= rounds ? target : 1 - (1 - target) ** (round / rounds), n, keep);
 }
 
 /** Rounds needed so that each removes about `perRound` of what remains (default 12.5%: the 10-15% rule of thumb). */
@@ -110,7 +118,7 @@ export function selectRound(
     }
     if (opts.ffn > 0 && scores.ffn) {
       const alive = Array.from({ length: F }, (_, j) => j).filter((j) => masks.ffn[l * F + j] !== 0);
-      const want = cumulativeCount(F, opts.ffn, round, opts.rounds) - (F - alive.length);
+      const want = cumulativeCount(F, opts.ffn, round, opts.rounds, floorCount('ffn', F, opts.minFfnShare)) - (F - alive.length);
       out.removedFfn = lowestRemaining((j) => scores.ffn![l * F + j]!, alive, want).sort((a, b) => a - b);
     }
     for (const h of out.removedHeads) next.heads[l * H + h] = 0;
@@ -144,6 +152,10 @@ export function validateIterative(opts: IterativeOptions, scores?: Pick<UnitScor
     throw new InputError(`Rounds must be an integer in 1..50, got ${opts.rounds}.`);
   if (getRecovery(opts.recovery).needs.gradients && !(opts.sgdSteps >= 1 && opts.sgdLearningRate > 0))
     throw new InputError('Gradient-descent recovery needs steps >= 1 and a positive learning rate.');
+  if (getRecovery(opts.recovery).needs.training) {
+    if (!opts.training) throw new InputError('Distillation recovery needs a step budget and a learning rate.');
+    validateDistill(opts.training);
+  }
   if (scores && ((opts.heads > 0 && !scores.heads) || (opts.ffn > 0 && !scores.ffn))) {
     throw new InputError(
       `${scores.criterion} does not score ${opts.heads > 0 && !scores.heads ? 'heads' : 'FFN neurons'}.`,
@@ -179,6 +191,7 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
       engine,
       sgdSteps: opts.sgdSteps,
       sgdLearningRate: opts.sgdLearningRate,
+      ...(opts.training ? { training: opts.training } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       progress: (step) => progress(r, step),
     });
@@ -196,6 +209,7 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
       lossAfterRecovery: recovered.lossAfter,
       perplexity,
       ms: engine.now() - t0,
+      ...(recovered.curve ? { curve: recovered.curve } : {}),
     };
     records.push(record);
     hooks.onRound?.(record);

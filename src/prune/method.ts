@@ -14,6 +14,8 @@ export interface MethodNeeds {
   hessians: boolean;
   /** Gradients of the calibration loss (the gradient graph). */
   gradients?: boolean;
+  /** Recovery training: the distillation gradient graph over every block linear weight and the dense model's logits. */
+  training?: boolean;
 }
 
 export interface MethodInfo<Name extends string = string> {

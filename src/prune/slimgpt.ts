@@ -17,6 +17,7 @@ import { tensor } from '../core/tensor';
 import type { ProgressCallback } from '../core/job';
 import type { MaskSet } from '../saliency/types';
 import { getAllocation, removalCount, type Allocation } from './allocate';
+import { floorCount, ratioCap } from './allocation/select';
 import { masksToPlan, onesMaskSet } from './iterative';
 import { obsState, type ObsState } from './obs-update';
 import { removeChannelsDynamic, removeGroupsGreedy } from './slimgpt-obs';
@@ -32,6 +33,8 @@ export interface SlimGptOptions {
   ffn: number;
   allocation: SlimGptAllocation;
   locked?: readonly number[];
+  /** Floor: every layer keeps at least this fraction of its FFN channels (default 0.05) and one kv group. */
+  minFfnShare?: number;
 }
 
 export interface SlimGptEngine {
@@ -71,13 +74,16 @@ export function validateSlimGpt(opts: SlimGptOptions): void {
 export function slimGptCounts(ir: ModelIR, opts: SlimGptOptions): { groups: number[]; ffn: number[] } {
   const L = ir.layers.length;
   const schedule = getAllocation(opts.allocation).layerRatios!;
-  const ratios = (r: number) => schedule(L, r);
-  const hr = ratios(opts.heads);
-  const fr = ratios(opts.ffn);
+  const share = opts.minFfnShare;
+  // Capped at the tightest layer's floor, so the schedule redistributes what a layer cannot take.
+  const cap = (kind: 'head' | 'ffn') =>
+    Math.min(...ir.layers.map((s) => ratioCap(kind, kind === 'head' ? s.numKvHeads : s.ffnSize, share)));
+  const hr = schedule(L, opts.heads, cap('head'));
+  const fr = schedule(L, opts.ffn, cap('ffn'));
   const locked = new Set(opts.locked ?? []);
   return {
-    groups: ir.layers.map((s, l) => (locked.has(l) ? 0 : removalCount(hr[l]!, s.numKvHeads))),
-    ffn: ir.layers.map((s, l) => (locked.has(l) ? 0 : removalCount(fr[l]!, s.ffnSize))),
+    groups: ir.layers.map((s, l) => (locked.has(l) ? 0 : removalCount(hr[l]!, s.numKvHeads, floorCount('head', s.numKvHeads)))),
+    ffn: ir.layers.map((s, l) => (locked.has(l) ? 0 : removalCount(fr[l]!, s.ffnSize, floorCount('ffn', s.ffnSize, share)))),
   };
 }
 

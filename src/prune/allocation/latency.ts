@@ -19,5 +19,6 @@ export const latency: AllocationStrategy = {
       (input.req.heads + input.req.ffn) / 2,
       true,
       input.active,
+      input.req.minFfnShare,
     ),
 };

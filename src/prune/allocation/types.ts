@@ -20,6 +20,8 @@ export interface AllocationTargets {
   overrides?: Record<number, { heads?: number; ffn?: number }>;
   /** Layers that are never touched. */
   locked?: number[];
+  /** Floor: every layer keeps at least this fraction of its FFN neurons (default 0.05; at least one). */
+  minFfnShare?: number;
   /** Latency allocation: measured cost per kv group and per neuron (any unit, e.g. ms); default FLOPs per token. */
   unitCost?: { kvGroup: number; neuron: number };
 }
@@ -51,6 +53,9 @@ export interface AllocationInput {
 
 export interface AllocationStrategy extends MethodInfo {
   apply(input: AllocationInput): Selections;
-  /** For per-layer ratio schedules (uniform, incremental): the L ratios with the given mean; SlimGPT uses them too. */
-  layerRatios?(L: number, mean: number): number[];
+  /**
+   * For per-layer ratio schedules (uniform, incremental): the L ratios with the given mean, none above
+   * `cap` (a layer's floor), redistributing what a capped layer cannot take; SlimGPT uses them too.
+   */
+  layerRatios?(L: number, mean: number, cap?: number): number[];
 }

@@ -2,7 +2,7 @@
 import { selectPerLayer } from './select';
 import type { AllocationStrategy } from './types';
 
-const layerRatios = (L: number, mean: number) => new Array<number>(L).fill(mean);
+const layerRatios = (L: number, mean: number, cap = 1) => new Array<number>(L).fill(Math.min(mean, cap));
 
 export const uniform: AllocationStrategy = {
   name: 'uniform',

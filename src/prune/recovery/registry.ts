@@ -1,13 +1,18 @@
 /** Recovery registry: name -> method (one file per method in this folder). */
 import { InputError } from '../../core/errors';
 import type { MethodInfo } from '../method';
+import { distill } from './distill';
 import { none } from './none';
 import { obs } from './obs';
+import { obsDistill } from './obs-distill';
 import { obsSgd } from './obs-sgd';
 import { sgd } from './sgd';
 import type { RecoveryMethod } from './types';
 
-export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd } satisfies Record<string, RecoveryMethod>;
+export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd, distill, 'obs+distill': obsDistill } satisfies Record<
+  string,
+  RecoveryMethod
+>;
 
 export type Recovery = keyof typeof RECOVERY_METHODS;
 export const RECOVERIES = Object.keys(RECOVERY_METHODS) as readonly Recovery[];
@@ -21,6 +26,8 @@ export function getRecovery(name: string): RecoveryMethod {
 /** The recovery re-fits with OBS (needs Hessians) / takes gradient steps (needs gradients). */
 export const usesObs = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.hessians;
 export const usesSgd = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.gradients;
+/** The recovery trains every block linear weight (the engine then feeds all of them to every graph). */
+export const usesTraining = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.training;
 
 export function recoveryInfos(): (MethodInfo & { name: Recovery })[] {
   return RECOVERIES.map((name) => {

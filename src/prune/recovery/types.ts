@@ -9,6 +9,7 @@ import type { PlanLayer } from '../../core/plan';
 import type { CalibrationStats } from '../../core/stats';
 import type { MaskSet } from '../../saliency/types';
 import type { MethodInfo } from '../method';
+import type { CurvePoint, DistillEngine, DistillOptions } from '../distill';
 
 /** What recovery needs from the inference engine, evaluated at (ir weights, masks). */
 export interface RecoveryEngine {
@@ -16,6 +17,8 @@ export interface RecoveryEngine {
   loss(ir: ModelIR, masks: MaskSet): Promise<number>;
   /** Mean calibration loss and its gradients (outputs named grad.o.l / grad.down.l). */
   weightGradients(ir: ModelIR, masks: MaskSet): Promise<{ loss: number; grads: Map<string, Float64Array> }>;
+  /** Distillation training steps (every block linear weight); present when the recovery trains. */
+  distill?: DistillEngine;
 }
 
 export interface RecoveryInput {
@@ -30,6 +33,8 @@ export interface RecoveryInput {
   engine: RecoveryEngine;
   sgdSteps: number;
   sgdLearningRate: number;
+  /** Step budget and learning rate of distillation training ('distill'). */
+  training?: DistillOptions;
   signal?: AbortSignal;
   /** Reports a step of the current round, e.g. 'gradient step 2/10'. */
   progress: (step: string) => void;
@@ -40,6 +45,8 @@ export interface RecoveryResult {
   /** Mean calibration loss before and after the gradient steps (NaN without them). */
   lossBefore: number;
   lossAfter: number;
+  /** Training loss per step ('distill'). */
+  curve?: CurvePoint[];
 }
 
 export interface RecoveryMethod extends MethodInfo {
