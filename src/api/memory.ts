@@ -13,6 +13,7 @@ import { estimateMemory as modelEstimate } from '../core/memory-model';
 import { openSource } from './sources';
 import { requireModel, type LoadedModel, type StudioState } from './state';
 import type { JobOptions, MemoryReport, MemoryRequest } from './types';
+import { readJson } from '../io/source';
 
 /** Perplexity settings the engine uses when a request names none (api/evaluation.ts: batch 8). */
 export const DEFAULT_PERPLEXITY_MEMORY = { contextLength: 128, batchSize: 8 } as const;
@@ -61,14 +62,8 @@ export async function estimateMemory(state: StudioState, req: MemoryRequest, opt
   const budget = state.deps.memoryBudget?.();
   if (req.source) {
     const { files, options: loadOptions } = openSource(req.source, state.deps);
-    const bytes = await files.read('config.json', undefined, options.signal);
+    const config = await readJson(files, 'config.json', { error: ConfigError, ...(options.signal ? { signal: options.signal } : {}) });
     throwIfAborted(options.signal, 'Estimating memory');
-    let config: unknown;
-    try {
-      config = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    } catch (e) {
-      throw new ConfigError(`config.json in ${files.location} is not valid JSON: ${(e as Error).message}`);
-    }
     return memoryReport(loadOptions.name ?? files.location, shapeFromConfig(config), req, budget);
   }
   const m = requireModel(state);

@@ -12,6 +12,7 @@ import { fetchEvaluationText } from './actions';
 import { download } from './download';
 import { engine, job, report } from './jobs';
 import { PREVIEW_PROTOCOL, quiet } from './prune-actions';
+import { parseJsonText } from '../io/json';
 
 export function savePlan(): void {
   const plan = useStudio.getState().plan;
@@ -23,11 +24,7 @@ export function savePlan(): void {
 export async function loadPlanFile(file: File): Promise<void> {
   let plan: PruningPlan;
   try {
-    try {
-      plan = JSON.parse(await file.text()) as PruningPlan;
-    } catch {
-      throw new InputError(`${file.name} is not valid JSON.`, 'Load a plan.json saved by Prune Studio.');
-    }
+    plan = parseJsonText(await file.text(), file.name, { hint: 'Load a plan.json saved by Prune Studio.' }) as PruningPlan;
     await quiet();
     const text = await fetchEvaluationText();
     const result = await engine().run('previewPlan', [{ plan, perplexity: { ...PREVIEW_PROTOCOL, maxTokens: 256, text } }]);
