@@ -70,13 +70,7 @@ export function quantizeRtn(w: ArrayLike<number>, n: number, k: number, blockSiz
     for (let b = 0; b < nBlocks; b++) {
       const from = b * blockSize;
       const to = Math.min(k, from + blockSize);
-      let min = Infinity;
-      let max = -Infinity;
-      for (let c = from; c < to; c++) {
-        const v = w[r * k + c]!;
-        if (v < min) min = v;
-        if (v > max) max = v;
-      }
+      const { min, max } = rowRange(w, r * k, from, to);
       const { scale, zero } = blockParams(min, max);
       const s = r * nBlocks + b;
       q.scales[s] = scale;
@@ -114,4 +108,16 @@ export function packInt4(q: Int4Matrix): { b: Uint8Array; zeroPoints: Uint8Array
     }
   }
   return { b, zeroPoints };
+}
+
+/** Smallest and largest of w[offset + from .. offset + to) (one row's block of columns). */
+export function rowRange(w: ArrayLike<number>, offset: number, from: number, to: number): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let c = from; c < to; c++) {
+    const v = w[offset + c]!;
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
 }

@@ -15,7 +15,7 @@
  */
 import { cholesky, prepareHessian, type Matrix } from '../core/linalg';
 import { NumericError } from '../core/errors';
-import { blockParams, emptyInt4, quantizeValue, type Int4Matrix } from './blocks';
+import { blockParams, emptyInt4, quantizeValue, rowRange, type Int4Matrix } from './blocks';
 
 export const GPTQ_LAZY_BLOCK = 128;
 export const GPTQ_DAMPING = 0.01;
@@ -97,13 +97,7 @@ function setBlockParams(q: Int4Matrix, w: Float64Array, n: number, k: number, fr
   const to = Math.min(k, from + q.blockSize);
   const blk = from / q.blockSize;
   for (let r = 0; r < n; r++) {
-    let min = Infinity;
-    let max = -Infinity;
-    for (let c = from; c < to; c++) {
-      const v = w[r * k + c]!;
-      if (v < min) min = v;
-      if (v > max) max = v;
-    }
+    const { min, max } = rowRange(w, r * k, from, to);
     const p = blockParams(min, max);
     scale[r] = p.scale;
     zero[r] = p.zero;
