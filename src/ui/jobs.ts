@@ -18,24 +18,8 @@ const controllers = new Map<string, AbortController>();
 let jobSeq = 0;
 
 /** Runs one engine method as a visible, cancellable job; returns undefined when it failed or was cancelled. */
-export async function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
-  const store = useStudio.getState();
-  const id = `job-${++jobSeq}`;
-  const controller = new AbortController();
-  controllers.set(id, controller);
-  store.startJob(id, label);
-  try {
-    return await engine().run(method, args, {
-      signal: controller.signal,
-      onProgress: (p: Progress) => useStudio.getState().setProgress(id, p),
-    });
-  } catch (e) {
-    report(label, e);
-    return undefined;
-  } finally {
-    controllers.delete(id);
-    useStudio.getState().endJob(id);
-  }
+export function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
+  return multiJob(label, (signal, onProgress) => engine().run(method, args, { signal, onProgress }));
 }
 
 /**
