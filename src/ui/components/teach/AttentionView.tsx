@@ -4,13 +4,14 @@
  * head of any layer; "knock out this head" masks it and shows how the next-token distribution moves.
  */
 import { useState } from 'react';
-import type { AttentionResult, TopToken } from '../../../api/types';
+import type { AttentionResult } from '../../../api/types';
+import { showPiece, TopTokensTable } from './TopTokens';
 import { useStudio } from '../../../store';
 import { viridis } from '../importance/colors';
 import { runAttention } from './teach-actions';
 import { useTeach } from './teach-store';
 
-const show = (piece: string) => piece.replace(/\n/g, '⏎');
+const show = showPiece;
 
 export function AttentionView() {
   const model = useStudio((s) => s.model);
@@ -92,10 +93,14 @@ export function AttentionView() {
       {result ? <AttentionGrid result={result} layer={layer} head={head} /> : null}
       {result ? (
         <div className="next-tokens">
-          <NextTable caption="Next token (dense)" tokens={result.next} testId="next-dense" />
+          <TopTokensTable caption="Next token (dense)" tokens={result.next} testId="next-dense" />
           {ko && koMatches ? (
             <>
-              <NextTable caption={`Next token with layer ${layer}, head ${head} knocked out`} tokens={ko.next} testId="next-knockout" />
+              <TopTokensTable
+                caption={`Next token with layer ${layer}, head ${head} knocked out`}
+                tokens={ko.next}
+                testId="next-knockout"
+              />
               <table data-testid="knockout-change">
                 <caption>Change of the dense top tokens · KL {ko.kl.toExponential(2)} nats</caption>
                 <tbody>
@@ -173,23 +178,5 @@ function AttentionGrid({ result, layer, head }: { result: AttentionResult; layer
         Colour: √probability on viridis (dark = 0, bright = 1).
       </figcaption>
     </figure>
-  );
-}
-
-function NextTable({ caption, tokens, testId }: { caption: string; tokens: TopToken[]; testId: string }) {
-  return (
-    <table data-testid={testId}>
-      <caption>{caption}</caption>
-      <tbody>
-        {tokens.map((t) => (
-          <tr key={t.id}>
-            <th scope="row">
-              <code>{show(t.text)}</code>
-            </th>
-            <td>{(t.prob * 100).toFixed(1)}%</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }

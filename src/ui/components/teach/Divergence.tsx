@@ -3,12 +3,12 @@
  * next-token probabilities of both models at that point, side by side.
  */
 import { useEffect } from 'react';
-import type { TopToken } from '../../../api/types';
+import { showPiece, TopTokensTable } from './TopTokens';
 import { useStudio } from '../../../store';
 import { runDivergence } from './teach-actions';
 import { useTeach } from './teach-store';
 
-const show = (piece: string) => piece.replace(/\n/g, '⏎');
+const show = showPiece;
 
 export function Divergence({ prompt }: { prompt: string }) {
   const generated = useStudio((s) => s.generated);
@@ -37,30 +37,9 @@ export function Divergence({ prompt }: { prompt: string }) {
         <mark className="pruned-token">{show(pruned.pieces?.[divergence.index] ?? '(end)')}</mark>.
       </p>
       <div className="next-tokens">
-        <TopTable caption="Dense: top-5 next tokens" tokens={divergence.next.dense ?? []} testId="divergence-dense" />
-        <TopTable caption="Pruned: top-5 next tokens" tokens={divergence.next.pruned ?? []} testId="divergence-pruned" />
+        <TopTokensTable bars caption="Dense: top-5 next tokens" tokens={divergence.next.dense ?? []} testId="divergence-dense" />
+        <TopTokensTable bars caption="Pruned: top-5 next tokens" tokens={divergence.next.pruned ?? []} testId="divergence-pruned" />
       </div>
     </div>
-  );
-}
-
-function TopTable({ caption, tokens, testId }: { caption: string; tokens: TopToken[]; testId: string }) {
-  return (
-    <table data-testid={testId}>
-      <caption>{caption}</caption>
-      <tbody>
-        {tokens.map((t) => (
-          <tr key={t.id}>
-            <th scope="row">
-              <code>{show(t.text)}</code>
-            </th>
-            <td>
-              <span className="prob-bar" style={{ width: `${Math.round(t.prob * 100)}%` }} aria-hidden="true" />
-              {(t.prob * 100).toFixed(1)}%
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
   );
 }
