@@ -12,7 +12,7 @@ import { InputError } from '../core/errors';
 import { DEFAULT_EXPORT_OPTIONS, type ExportOptions, type ExportSubject } from '../exporters/types';
 import { generationConfig, tokenizerConfig } from '../exporters/metadata';
 import { writeVerified } from '../exporters/registry';
-import type { FileSource } from '../io/source';
+import { readJson, type FileSource } from '../io/source';
 import { planMasks } from '../prune/masks';
 import { writtenPerplexity } from './bundle-perplexity';
 import { maskFeeds } from './evaluation';
@@ -49,15 +49,10 @@ function exportOptions(request: Partial<ExportOptions> | undefined): ExportOptio
   return options;
 }
 
-/** A small JSON file of the source model folder, or undefined when it has none (or it is not JSON). */
+/** A small JSON file of the source model folder, or undefined when it has none (a broken one is a named error). */
 async function optionalJson(source: FileSource, name: string): Promise<unknown> {
   if (!(await source.has(name))) return undefined;
-  const bytes = await source.read(name);
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-  } catch {
-    return undefined;
-  }
+  return readJson(source, name, { hint: `Fix or remove ${name} in the model folder; the export copies it into the bundle.` });
 }
 
 export async function exportModel(
