@@ -117,7 +117,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
-    sweep: (req, options = {}) => sweep(model(), req, options),
+    sweep: (req, options = {}) => sweep(state, model(), req, options),
     tokenLosses: (req, options = {}) => tokenLosses(model(), req, options),
     attentionPatterns: (req, options = {}) => attentionPatterns(state, model(), req, options),
     nextTokens: (req) => nextTokens(state, model(), req),

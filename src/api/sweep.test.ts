@@ -2,7 +2,8 @@
  * api.sweep on the demo model: fraction 0 is the dense perplexity on the same tokens; a point equals
  * the masked preview of the same plan built through allocatePlan, and the applied model without
  * compensation (so "estimate" means only fewer tokens); curves rise with the fraction; random series
- * are seeded; points stream in order; a cancelled sweep stops.
+ * are seeded; points stream in order; a cancelled sweep stops; with bias compensation a point is the
+ * applied (compensated, sliced) model on the same tokens.
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -75,4 +76,23 @@ describe('sweep', () => {
     await expect(api.sweep({ series: [{ criterion: 'magnitude' }], fractions: [1], perplexity })).rejects.toThrow(/\[0, 1\)/);
     await expect(api.sweep({ series: [{ criterion: 'wanda' }], fractions: [0], perplexity })).rejects.toThrow(/No wanda scores/);
   }, 120_000);
+
+  it('with bias compensation every point is exact: the applied model with bias on the same tokens; refused before calibration', async () => {
+    const req = { series: [{ criterion: 'magnitude' }], fractions: [0, 0.5], perplexity, compensation: 'bias' as const };
+    await expect(api.sweep(req)).rejects.toThrow(/calibrat/i);
+    const text = readFileSync('public/data/calibration.txt', 'utf8');
+    await api.calibrate({ text, textName: 'calibration.txt', samples: 4, seq: 128, withHessians: false });
+    await api.computeImportance('magnitude');
+    const res = await api.sweep(req);
+    expect(res.compensation).toBe('bias');
+    expect(res.points.every((p) => p.kind === 'exact')).toBe(true);
+    const dense = await api.evaluatePerplexity(perplexity);
+    expect(Math.abs(res.points[0]!.perplexity / dense.perplexity - 1)).toBeLessThan(1e-4);
+    const plan = await api.allocatePlan({ criterion: 'magnitude', heads: 0.5, ffn: 0.5, layers: 0, allocation: 'uniform' });
+    await api.applyPlan({ plan, compensation: 'bias' });
+    const applied = await api.evaluatePerplexity({ ...perplexity, target: 'pruned' });
+    expect(Math.abs(applied.perplexity / res.points[1]!.perplexity - 1)).toBeLessThan(1e-4);
+    const masked = (await api.sweep({ ...req, fractions: [0.5], compensation: 'none' })).points[0]!;
+    expect(Math.abs(masked.perplexity / res.points[1]!.perplexity - 1)).toBeGreaterThan(1e-3);
+  }, 300_000);
 });

@@ -3,6 +3,8 @@
  * criteria and for random selection (one series per seed), from masks on the open dense session
  * (no compensation, no rebuild: an estimate of what applying the plan without compensation gives;
  * masking a unit equals slicing it away, so at compensation "none" the number is the applied one).
+ * With compensation 'bias' or 'obs' each point is instead the plan compensated and sliced as Apply
+ * builds it, scored on a temporary session ('exact' points; pruning.ts previewCompensated).
  * Every point is the same evaluation tokens; fraction 0 is the dense model on those tokens.
  */
 import { InputError } from '../core/errors';
@@ -15,8 +17,9 @@ import type { Allocation } from '../prune/allocation/registry';
 import { planMasks } from '../prune/masks';
 import type { UnitScores } from '../saliency/types';
 import { maskFeeds, streamPerplexity } from './evaluation';
-import type { LoadedModel } from './state';
-import type { JobOptions, SweepJobOptions, SweepPoint, SweepRequest, SweepResult, SweepSeries } from './types';
+import { previewCompensated } from './pruning';
+import type { LoadedModel, StudioState } from './state';
+import type { JobOptions, PerplexityResult, SweepJobOptions, SweepPoint, SweepRequest, SweepResult, SweepSeries } from './types';
 
 /** Name of a series: the criterion, or `random:<seed>`. */
 export function seriesName(s: SweepSeries): string {
@@ -69,12 +72,32 @@ export function sweepPlan(
   );
 }
 
-export async function sweep(m: LoadedModel, req: SweepRequest, options: SweepJobOptions & JobOptions): Promise<SweepResult> {
+/** One point's perplexity: masks on the dense session, or the compensated sliced model. */
+function scorePoint(
+  state: StudioState,
+  m: LoadedModel,
+  plan: PruningPlan,
+  req: SweepRequest,
+  signal?: AbortSignal,
+): Promise<PerplexityResult> {
+  const job = signal ? { signal } : {};
+  const compensation = req.compensation ?? 'none';
+  if (compensation !== 'none') return previewCompensated(state, m, { plan, compensation, perplexity: req.perplexity }, job);
+  return streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, maskFeeds(m.ir, planMasks(plan)), job);
+}
+
+export async function sweep(
+  state: StudioState,
+  m: LoadedModel,
+  req: SweepRequest,
+  options: SweepJobOptions & JobOptions,
+): Promise<SweepResult> {
   for (const f of req.fractions) {
     if (!(f >= 0 && f < 1)) throw new InputError(`Sweep fractions must be in [0, 1), got ${f}.`);
   }
   const allocation = req.allocation ?? 'uniform';
   const units = req.units ?? 'both';
+  const compensation = req.compensation ?? 'none';
   const total = req.series.length * req.fractions.length;
   const points: SweepPoint[] = [];
   for (const s of req.series) {
@@ -87,10 +110,7 @@ export async function sweep(m: LoadedModel, req: SweepRequest, options: SweepJob
         message: `${seriesName(s)} at ${Math.round(fraction * 100)}%`,
       });
       const plan = sweepPlan(m.ir, scores, fraction, units, allocation);
-      const feeds = maskFeeds(m.ir, planMasks(plan));
-      const r = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, feeds, {
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+      const r = await scorePoint(state, m, plan, req, options.signal);
       const point: SweepPoint = {
         series: seriesName(s),
         ...('random' in s ? { seed: s.random } : {}),
@@ -98,12 +118,12 @@ export async function sweep(m: LoadedModel, req: SweepRequest, options: SweepJob
         perplexity: r.perplexity,
         meanNll: r.meanNll,
         tokens: r.protocol.tokensScored,
-        kind: 'estimate',
+        kind: compensation === 'none' ? 'estimate' : 'exact',
       };
       points.push(point);
       options.onPoint?.(point);
     }
   }
   options.onProgress?.({ stage: 'sweep', done: total, total });
-  return { points, units, allocation };
+  return { points, units, allocation, compensation };
 }

@@ -358,6 +358,12 @@ export interface SweepRequest {
   allocation?: Allocation;
   /** The tokens every point is scored on (fewer than the exact evaluation: a sweep is an estimate). */
   perplexity: PerplexityRequest;
+  /**
+   * Default 'none': masks on the dense session (kind 'estimate'). 'bias' / 'obs': each point's plan is
+   * compensated and sliced as Apply does it and scored on a temporary session (kind 'exact'); needs
+   * the calibration the compensation names.
+   */
+  compensation?: Compensation;
 }
 
 export interface SweepPoint {
@@ -368,7 +374,10 @@ export interface SweepPoint {
   perplexity: number;
   meanNll: number;
   tokens: number;
-  /** 'estimate': masked dense model, no compensation, the sweep's tokens (not the 8192-token exact protocol). */
+  /**
+   * 'estimate': masked dense model, no compensation; 'exact': the compensated, sliced model as Apply
+   * builds it. Either way on the sweep's tokens (not the 8192-token evaluation protocol).
+   */
   kind: 'estimate' | 'exact';
 }
 
@@ -376,6 +385,7 @@ export interface SweepResult {
   points: SweepPoint[];
   units: NonNullable<SweepRequest['units']>;
   allocation: Allocation;
+  compensation: Compensation;
 }
 
 export interface SweepJobOptions extends JobOptions {

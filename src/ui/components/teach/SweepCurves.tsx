@@ -7,10 +7,13 @@ import { useState } from 'react';
 import { Area, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { SweepPoint } from '../../../api/types';
 import { useStudio } from '../../../store';
+import { compensationInfos, type Compensation } from '../../../prune/compensate';
+import { unmetNeed } from '../../../prune/method';
 import { cancelJob } from '../../jobs';
 import { RANDOM_SEEDS, runSweep, SWEEP_FRACTIONS, SWEEP_PROTOCOL } from './teach-actions';
 import { useTeach } from './teach-store';
 
+const COMPENSATIONS = compensationInfos();
 const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#56B4E9', '#E69F00', '#000000', '#F0E442'];
 
 type Row = Record<string, number | [number, number] | undefined> & { pct: number };
@@ -44,6 +47,9 @@ export function SweepCurves() {
     .map((s) => s!.criterion);
   const [chosen, setChosen] = useState<string[] | null>(null);
   const [seeds, setSeeds] = useState(RANDOM_SEEDS.length);
+  const [compensation, setCompensation] = useState<Compensation>('none');
+  const calibration = useStudio((s) => s.calibration);
+  const shownCompensation = useTeach((s) => s.sweepCompensation);
   const picked = (chosen ?? sweepable).filter((c) => sweepable.includes(c));
   const running = job?.label === 'Sweep';
   const busy = job !== null && !job.id.startsWith('preview-');
@@ -82,6 +88,21 @@ export function SweepCurves() {
             onChange={(e) => setSeeds(Math.max(0, Math.min(8, Number(e.target.value))))}
           />
         </label>
+        <label>
+          Compensation{' '}
+          <select data-testid="sweep-compensation" value={compensation} onChange={(e) => setCompensation(e.target.value as Compensation)}>
+            {COMPENSATIONS.map((m) => {
+              const unmet = unmetNeed(m.needs, calibration);
+              return (
+                <option key={m.name} value={m.name} disabled={unmet !== null}>
+                  {m.name}
+                  {m.name === 'none' ? ' (estimate from masks: fast)' : ' (exact: compensated and sliced as Apply does)'}
+                  {unmet ? ' (needs calibration)' : ''}
+                </option>
+              );
+            })}
+          </select>
+        </label>
       </fieldset>
       <button
         type="button"
@@ -92,6 +113,7 @@ export function SweepCurves() {
           void runSweep(
             picked,
             Array.from({ length: seeds }, (_, i) => i + 1),
+            compensation,
           )
         }
       >
@@ -104,9 +126,18 @@ export function SweepCurves() {
       ) : null}
       <p className="hint" data-testid="sweep-status" aria-live="polite">
         {points.length} point{points.length === 1 ? '' : 's'}
-        {running ? ' so far' : ''} · <strong className="badge estimate">estimate</strong>: heads and FFN neurons masked at the same share in
-        every layer (uniform), no compensation, {tokens || SWEEP_PROTOCOL.maxTokens} tokens of evaluation.txt (the exact protocol uses
-        8,192).
+        {running ? ' so far' : ''} ·{' '}
+        {shownCompensation === 'none' ? (
+          <>
+            <strong className="badge estimate">estimate</strong>: heads and FFN neurons masked at the same share in every layer (uniform),
+            no compensation,
+          </>
+        ) : (
+          <>
+            <strong className="badge exact">exact</strong>: each plan compensated ({shownCompensation}) and sliced as Apply builds it,
+          </>
+        )}{' '}
+        {tokens || SWEEP_PROTOCOL.maxTokens} tokens of evaluation.txt (the evaluation protocol uses 8,192).
       </p>
       {rows.length > 0 ? (
         <figure>
@@ -145,7 +176,7 @@ export function SweepCurves() {
       ) : null}
       {rows.length > 0 ? (
         <table className="sweep-table" data-testid="sweep-table">
-          <caption>Sweep points (estimates)</caption>
+          <caption>Sweep points ({shownCompensation === 'none' ? 'estimates' : `exact, ${shownCompensation}`})</caption>
           <thead>
             <tr>
               <th scope="col">Removed</th>

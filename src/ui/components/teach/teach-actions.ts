@@ -4,6 +4,7 @@
  * divergence of compare-text. Results live in teach-store.ts and are cleared when the model changes.
  */
 import type { GenerateResult, SweepPoint, SweepSeries } from '../../../api/types';
+import type { Compensation } from '../../../prune/compensate';
 import { useStudio } from '../../../store';
 import { fetchEvaluationText } from '../../actions';
 import { engine, job, multiJob } from '../../jobs';
@@ -34,19 +35,28 @@ export function currentPlan() {
   return plan && model && plan.model.name === model.name ? plan : null;
 }
 
-export async function runSweep(criteria: string[], seeds: number[], fractions = SWEEP_FRACTIONS): Promise<void> {
+export async function runSweep(
+  criteria: string[],
+  seeds: number[],
+  compensation: Compensation = 'none',
+  fractions = SWEEP_FRACTIONS,
+): Promise<void> {
   await quiet();
   const text = await fetchEvaluationText();
   const series: SweepSeries[] = [...criteria.map((criterion) => ({ criterion })), ...seeds.map((random) => ({ random }))];
-  useTeach.getState().patch({ sweepPoints: [], sweepTokens: SWEEP_PROTOCOL.maxTokens });
+  useTeach.getState().patch({ sweepPoints: [], sweepTokens: SWEEP_PROTOCOL.maxTokens, sweepCompensation: compensation });
   const total = series.length * fractions.length;
   await multiJob('Sweep', async (signal, progress) => {
     let done = 0;
     for (const s of series) {
       for (const fraction of fractions) {
-        const r = await engine().run('sweep', [{ series: [s], fractions: [fraction], perplexity: { ...SWEEP_PROTOCOL, text } }], {
-          signal,
-        });
+        const r = await engine().run(
+          'sweep',
+          [{ series: [s], fractions: [fraction], compensation, perplexity: { ...SWEEP_PROTOCOL, text } }],
+          {
+            signal,
+          },
+        );
         done++;
         const points: SweepPoint[] = r.points;
         useTeach.getState().patch({ sweepPoints: [...useTeach.getState().sweepPoints, ...points] });

@@ -5,6 +5,7 @@
  */
 import { create } from 'zustand';
 import type { AttentionResult, NextTokenResult, SweepPoint, TokenLossResult } from '../../../api/types';
+import type { Compensation } from '../../../prune/compensate';
 
 export type CentreTab = 'architecture' | 'map' | 'importance' | 'agreement' | 'sweep' | 'tokens' | 'attention' | 'glossary';
 
@@ -18,6 +19,8 @@ export interface TeachState {
   sweepPoints: SweepPoint[];
   /** The sweep's settings, shown with its points. */
   sweepTokens: number;
+  /** 'none': mask-based estimates; 'bias' / 'obs': exact points (compensated and sliced as Apply does). */
+  sweepCompensation: Compensation;
   tokenLoss: TokenLossResult | null;
   attention: AttentionResult | null;
   /** The head the attention view shows. */
@@ -40,6 +43,7 @@ export const useTeach = create<TeachState>()((set) => ({
   selected: null,
   sweepPoints: [],
   sweepTokens: 0,
+  sweepCompensation: 'none',
   tokenLoss: null,
   attention: null,
   attentionHead: { layer: 0, head: 0 },
@@ -54,6 +58,7 @@ export const useTeach = create<TeachState>()((set) => ({
       selected: null,
       sweepPoints: [],
       sweepTokens: 0,
+      sweepCompensation: 'none',
       tokenLoss: null,
       attention: null,
       attentionHead: { layer: 0, head: 0 },
