@@ -30,7 +30,11 @@ export interface UiSlice {
   job: JobView | null;
   error: ErrorView | null;
   notice: string | null;
-  startJob: (id: string, label: string) => void;
+  /**
+   * A job starts. It clears the last error / notice unless `keepMessages` (the automatic live preview,
+   * ids preview-*, and the baseline jobs that follow a load keep what the person was just told).
+   */
+  startJob: (id: string, label: string, keepMessages?: boolean) => void;
   setProgress: (id: string, progress: Progress) => void;
   endJob: (id: string) => void;
   setError: (error: ErrorView | null) => void;
@@ -43,7 +47,8 @@ export const createUiSlice: StateCreator<UiSlice> = (set) => ({
   job: null,
   error: null,
   notice: null,
-  startJob: (id, label) => set({ job: { id, label, progress: null }, notice: null, error: null }),
+  startJob: (id, label, keepMessages = id.startsWith('preview-')) =>
+    set(keepMessages ? { job: { id, label, progress: null } } : { job: { id, label, progress: null }, notice: null, error: null }),
   setProgress: (id, progress) => set((s) => (s.job?.id === id ? { job: { ...s.job, progress } } : {})),
   endJob: (id) => set((s) => (s.job?.id === id ? { job: null } : {})),
   setError: (error) => set({ error }),

@@ -10,7 +10,7 @@ import { noteRestored } from './restore';
 import { loadCriteria, restoreCachedScores } from './importance-actions';
 import { useStudio } from '../store';
 import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
-import { job } from './jobs';
+import { job, type JobStartOptions } from './jobs';
 import { evaluationTextOrReport, latencyRequest } from './inputs';
 
 export { evaluationTextOrReport, fetchEvaluationText, latencyRequest } from './inputs';
@@ -53,7 +53,6 @@ async function loadSource(source: ModelSource): Promise<boolean> {
   return true;
 }
 
-/** The latency request of the studio: the protocol defaults with the batch and length set for this model. */
 export async function loadSelectedModel(): Promise<boolean> {
   if (useStudio.getState().sourceKind !== 'demo') return false;
   return loadSource({ kind: 'demo' });
@@ -62,23 +61,26 @@ export async function loadSelectedModel(): Promise<boolean> {
 /** Loads a Hub or local-files model, then measures its dense baseline. */
 export async function loadModelFrom(source: ModelSource): Promise<void> {
   if (!(await loadSource(source))) return;
-  if (!(await runDensePerplexity())) return;
-  await runDenseLatency();
+  if (!(await runDensePerplexity(FOLLOWS_LOAD))) return;
+  await runDenseLatency(FOLLOWS_LOAD);
 }
 
-export async function runDensePerplexity(): Promise<boolean> {
+/** The baseline jobs that follow a load keep a message the person got in between (e.g. a refused plan file). */
+const FOLLOWS_LOAD: JobStartOptions = { keepMessages: true };
+
+export async function runDensePerplexity(options: JobStartOptions = {}): Promise<boolean> {
   if (!useStudio.getState().model || !(await free())) return false;
   const text = await evaluationTextOrReport();
   if (text === undefined) return false;
-  const result = await job('Perplexity', 'evaluatePerplexity', [{ ...PERPLEXITY_DEFAULTS, text }]);
+  const result = await job('Perplexity', 'evaluatePerplexity', [{ ...PERPLEXITY_DEFAULTS, text }], options);
   if (result) useStudio.getState().setDensePerplexity(result);
   resumePreview();
   return result !== undefined;
 }
 
-export async function runDenseLatency(): Promise<boolean> {
+export async function runDenseLatency(options: JobStartOptions = {}): Promise<boolean> {
   if (!useStudio.getState().model || !(await free())) return false;
-  const result = await job('Latency', 'measureLatency', [latencyRequest()]);
+  const result = await job('Latency', 'measureLatency', [latencyRequest()], options);
   if (result) useStudio.getState().setDenseLatency(result);
   resumePreview();
   return result !== undefined;
@@ -87,8 +89,8 @@ export async function runDenseLatency(): Promise<boolean> {
 /** Load the selected model, then its dense perplexity, then its latency; stops at the first failure. */
 export async function loadAndMeasureBaseline(): Promise<void> {
   if (!(await loadSelectedModel())) return;
-  if (!(await runDensePerplexity())) return;
-  await runDenseLatency();
+  if (!(await runDensePerplexity(FOLLOWS_LOAD))) return;
+  await runDenseLatency(FOLLOWS_LOAD);
 }
 
 let started = false;

@@ -18,8 +18,18 @@ const controllers = new Map<string, AbortController>();
 let jobSeq = 0;
 
 /** Runs one engine method as a visible, cancellable job; returns undefined when it failed or was cancelled. */
-export function job<M extends StudioMethod>(label: string, method: M, args: ArgsOf<M>): Promise<ResultOf<M> | undefined> {
-  return multiJob(label, (signal, onProgress) => engine().run(method, args, { signal, onProgress }));
+export function job<M extends StudioMethod>(
+  label: string,
+  method: M,
+  args: ArgsOf<M>,
+  options: JobStartOptions = {},
+): Promise<ResultOf<M> | undefined> {
+  return multiJob(label, (signal, onProgress) => engine().run(method, args, { signal, onProgress }), options);
+}
+
+export interface JobStartOptions {
+  /** Leave the last error / notice on screen (a job that follows another automatically). */
+  keepMessages?: boolean;
 }
 
 /**
@@ -29,11 +39,12 @@ export function job<M extends StudioMethod>(label: string, method: M, args: Args
 export async function multiJob<T>(
   label: string,
   body: (signal: AbortSignal, progress: (p: Progress) => void) => Promise<T>,
+  options: JobStartOptions = {},
 ): Promise<T | undefined> {
   const id = `job-${++jobSeq}`;
   const controller = new AbortController();
   controllers.set(id, controller);
-  useStudio.getState().startJob(id, label);
+  useStudio.getState().startJob(id, label, options.keepMessages);
   try {
     return await body(controller.signal, (p) => useStudio.getState().setProgress(id, p));
   } catch (e) {
