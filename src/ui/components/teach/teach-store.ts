@@ -37,9 +37,8 @@ export interface TeachState {
 const GUIDE_KEY = 'prune-studio:guide-dismissed';
 const guideDismissed = () => typeof localStorage !== 'undefined' && localStorage.getItem(GUIDE_KEY) === '1';
 
-export const useTeach = create<TeachState>()((set) => ({
-  tab: 'architecture',
-  modelKey: null,
+/** What belongs to one model: cleared when another model is loaded. */
+const PER_MODEL = {
   selected: null,
   sweepPoints: [],
   sweepTokens: 0,
@@ -48,22 +47,17 @@ export const useTeach = create<TeachState>()((set) => ({
   attention: null,
   attentionHead: { layer: 0, head: 0 },
   divergence: null,
+} satisfies Partial<TeachState>;
+
+export const useTeach = create<TeachState>()((set) => ({
+  tab: 'architecture',
+  modelKey: null,
+  ...PER_MODEL,
   guideStep: guideDismissed() ? null : 0,
   setTab: (tab) => set({ tab }),
   select: (selected) => set({ selected }),
   patch: (p) => set(p),
-  reset: (modelKey) =>
-    set({
-      modelKey,
-      selected: null,
-      sweepPoints: [],
-      sweepTokens: 0,
-      sweepCompensation: 'none',
-      tokenLoss: null,
-      attention: null,
-      attentionHead: { layer: 0, head: 0 },
-      divergence: null,
-    }),
+  reset: (modelKey) => set({ modelKey, ...PER_MODEL }),
 }));
 
 export function dismissGuide(): void {
