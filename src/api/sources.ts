@@ -19,12 +19,13 @@ import type { ModelSource } from './types';
 
 export interface OpenedSource {
   files: FileSource;
-  options: Pick<LoadOptions, 'name' | 'preflight'>;
+  options: Pick<LoadOptions, 'name' | 'preflight' | 'variant'>;
 }
 
 /** Resolves a model source: where its files come from, its display name and the size preflight. */
 export function openSource(source: ModelSource, deps: StudioDeps): OpenedSource {
-  return { files: fileSource(source, deps), options: loadOptionsFor(source, deps) };
+  const variant = source.variant !== undefined ? { variant: source.variant } : {};
+  return { files: fileSource(source, deps), options: { ...loadOptionsFor(source, deps), ...variant } };
 }
 
 function fileSource(source: ModelSource, deps: StudioDeps): FileSource {

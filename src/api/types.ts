@@ -23,7 +23,16 @@ import type { MemoryEstimate, MemorySettings } from '../core/memory-model';
 import type { MemoryBudget } from '../io/memory-budget';
 import type { Allocation } from '../prune/allocation/registry';
 
-export type ModelSource =
+export type ModelSource = ModelSourceKind & {
+  /**
+   * An ONNX bundle's weight variant to load: fp32 (default: model.safetensors or onnx/model.onnx),
+   * fp16, int8 / q8 (model_quantized.onnx), int4 / q4 (model_q4.onnx). A bundle holding only a
+   * quantized file loads it without this. Quantized weights are dequantized to float32 on import.
+   */
+  variant?: string;
+};
+
+export type ModelSourceKind =
   /** The built-in demo model shipped under public/models/demo-gpt2. */
   | { kind: 'demo' }
   /** A folder in Hugging Face layout reachable over HTTP (also the local fake Hub in tests). */

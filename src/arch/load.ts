@@ -14,7 +14,7 @@ import { readJson, type FileSource } from '../io/source';
 import type { TensorGetter } from './adapter';
 import { normalizeConfig } from './config';
 import { checkpointBytes, hasSafetensors, readCheckpoint, type LoadProgress } from './checkpoint';
-import { findOnnxModel, loadOnnxIR } from './load-onnx';
+import { findOnnxModel, loadOnnxIR, onnxVariant } from './load-onnx';
 import type { OnnxImportSource } from '../io/onnx-import/source-model';
 import { bytesPerWeight } from '../io/memory-budget';
 import { adapterFor } from './registry';
@@ -31,6 +31,11 @@ export interface LoadOptions {
    * read) config.json, whose shapes give the whole memory estimate; may throw to refuse.
    */
   preflight?: (downloadBytes: number, bytesPerElement: number, config?: unknown) => void;
+  /**
+   * Which weight variant of an ONNX bundle to load (fp32, fp16, int8 / q8, int4 / q4; load-onnx.ts
+   * ONNX_VARIANTS); default: model.safetensors, else the float32 .onnx, else the most precise variant.
+   */
+  variant?: string;
 }
 
 export interface LoadedIR {
@@ -44,8 +49,10 @@ export interface LoadedIR {
 export async function loadModelIR(source: FileSource, options: LoadOptions = {}): Promise<LoadedIR> {
   const { onProgress, signal } = options;
   const name = options.name ?? modelName(source.location);
-  if (!(await hasSafetensors(source))) {
-    const onnx = await findOnnxModel(source);
+  // A quantized variant lives only in ONNX; fp32 is model.safetensors or the float32 .onnx.
+  const quantized = options.variant !== undefined && onnxVariant(options.variant) !== 'fp32';
+  if (quantized || !(await hasSafetensors(source))) {
+    const onnx = await findOnnxModel(source, options.variant);
     if (onnx) {
       await preflightOnnx(source, onnx, options);
       return loadOnnxIR(source, onnx, { ...options, name });

@@ -19,7 +19,7 @@ import { QUANTIZE_USAGE, quantizeCommand } from './quantize';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
-  prune-studio eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] [--max-text-chars N] [--json]
+  prune-studio eval --model <dir> [--variant fp32|fp16|int8|q8|int4|q4] --text <file> [--context 128] [--stride 64] [--max-tokens N] [--max-text-chars N] [--json]
   prune-studio export --model <dir> --out <file.onnx>
   prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--target units|parameters|flops] [--heads r] [--ffn r] [--layers n]
@@ -34,7 +34,9 @@ ${QUANTIZE_USAGE}
 
 async function openStudio(args: ParsedArgs) {
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
-  const summary = await api.loadModel({ kind: 'dir', path: stringFlag(args, 'model') });
+  // --variant fp32|fp16|int8|q8|int4|q4: which weight file of an ONNX bundle (default: the float32 one, else the only one).
+  const variant = args.flags.has('variant') ? { variant: stringFlag(args, 'variant') } : {};
+  const summary = await api.loadModel({ kind: 'dir', path: stringFlag(args, 'model'), ...variant });
   return { api, summary };
 }
 

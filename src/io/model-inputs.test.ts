@@ -126,7 +126,7 @@ describe('ONNX initializer payloads', () => {
 });
 
 describe('finding the .onnx file', () => {
-  it('prefers model.onnx, then onnx/model.onnx; refuses merged or quantized-only folders', async () => {
+  it('prefers model.onnx, then onnx/model.onnx, then the quantized variants; picks a named variant; refuses merged folders', async () => {
     expect(await findOnnxModel(memSource({ 'onnx/model.onnx': {}, 'onnx/model_quantized.onnx': {}, 'config.json': {} }))).toBe(
       'onnx/model.onnx',
     );
@@ -135,8 +135,17 @@ describe('finding the .onnx file', () => {
     expect(await findOnnxModel(listing(['onnx/model_quantized.onnx', 'onnx/model.onnx']))).toBe('onnx/model.onnx');
     expect(await findOnnxModel(listing(['my-export.onnx', 'my-export.onnx_data']))).toBe('my-export.onnx');
     await expect(findOnnxModel(listing(['decoder_model_merged.onnx']))).rejects.toThrow(
-      /merged \(with If subgraphs\) or quantized exports cannot be imported/,
+      /merged \(with If subgraphs\) exports and quantized files other than/,
     );
+    // Quantized variants: float32 first, then the most precise; a named variant, or a named error.
+    const q = ['onnx/model_q4.onnx', 'onnx/model_quantized.onnx', 'onnx/model_fp16.onnx'];
+    expect(await findOnnxModel(listing(q))).toBe('onnx/model_fp16.onnx');
+    expect(await findOnnxModel(listing(['onnx/model_q4.onnx']))).toBe('onnx/model_q4.onnx');
+    expect(await findOnnxModel(listing([...q, 'onnx/model.onnx']), 'q8')).toBe('onnx/model_quantized.onnx');
+    expect(await findOnnxModel(listing([...q, 'onnx/model.onnx']), 'int4-gptq')).toBe('onnx/model_q4.onnx');
+    expect(await findOnnxModel(memSource({ 'onnx/model_q4.onnx': {}, 'config.json': {} }))).toBe('onnx/model_q4.onnx');
+    await expect(findOnnxModel(listing(['onnx/model.onnx']), 'q4')).rejects.toThrow(/no int4 model file/);
+    await expect(findOnnxModel(listing(['onnx/model.onnx']), 'int3')).rejects.toThrow(/Unknown model variant "int3"/);
   });
 });
 

@@ -159,14 +159,25 @@ function checkInitializer(t: TensorProto): void {
   }
 }
 
-/** Refuses operators outside SUPPORTED_OPS (or outside the default domain), listing each with a node name. */
-export function checkSupportedOps(model: ModelProto): void {
+/** Quantized-weight operators that io/onnx-import/dequantize.ts turns back into float32 (allowed before it runs). */
+export const QUANTIZED_OPS: ReadonlySet<string> = new Set([
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'MatMulInteger',
+  'com.microsoft.MatMulNBits',
+]);
+
+/**
+ * Refuses operators outside SUPPORTED_OPS (or outside the default domain), listing each with a node
+ * name; `also`: more operators allowed (domain-qualified for custom domains).
+ */
+export function checkSupportedOps(model: ModelProto, also: ReadonlySet<string> = new Set()): void {
   const bad = new Map<string, { count: number; example: string }>();
   for (const n of model.graph.node) {
     const domain = n.domain ?? '';
     const custom = domain !== '' && domain !== 'ai.onnx';
-    if (!custom && SUPPORTED_OPS.has(n.op_type)) continue;
     const key = custom ? `${domain}.${n.op_type}` : n.op_type;
+    if ((!custom && SUPPORTED_OPS.has(n.op_type)) || also.has(key)) continue;
     const entry = bad.get(key) ?? { count: 0, example: n.name ?? '' };
     entry.count++;
     bad.set(key, entry);

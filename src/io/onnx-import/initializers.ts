@@ -23,7 +23,9 @@ const FLOAT_DTYPES: Record<number, Dtype> = {
   [DataType.BFLOAT16]: 'BF16',
   [DataType.DOUBLE]: 'F64',
 };
-const BYTES: Record<number, number> = { 1: 4, 10: 2, 16: 2, 11: 8, 7: 8, 6: 4, 9: 1 };
+const BYTES: Record<number, number> = { 1: 4, 10: 2, 16: 2, 11: 8, 7: 8, 6: 4, 9: 1, 2: 1, 3: 1 };
+const UINT8 = 2;
+const INT8 = 3;
 
 export function elementCount(t: TensorProto): number {
   return (t.dims ?? []).reduce((a, b) => a * b, 1);
@@ -124,4 +126,22 @@ export function readInts(t: TensorProto, readExternal?: ExternalReader): number[
   }
   if (isFloatTensor(t)) return Array.from(readFloats(t, readExternal));
   throw new OnnxFormatError(`Tensor "${t.name ?? ''}" has data type ${type}, which is not numeric.`);
+}
+
+/** The bytes of a UINT8 / INT8 tensor (quantized weights), in storage order. */
+export function readBytes(t: TensorProto, readExternal?: ExternalReader): Uint8Array {
+  const type = t.data_type ?? 0;
+  if (type !== UINT8 && type !== INT8) throw new OnnxFormatError(`Tensor "${t.name ?? ''}" has data type ${type}, not uint8 / int8.`);
+  const bytes = payload(t, readExternal);
+  if (bytes) return bytes;
+  const out = Uint8Array.from(t.int32_data ?? [], (v) => v & 0xff);
+  if (out.length !== elementCount(t))
+    throw new OnnxFormatError(`Tensor "${t.name ?? ''}" holds ${out.length} values; its dims need ${elementCount(t)}.`);
+  return out;
+}
+
+/** Signed (INT8) or unsigned (UINT8) integer values of a quantized tensor. */
+export function readQuantInts(t: TensorProto, readExternal?: ExternalReader): Int16Array {
+  const b = readBytes(t, readExternal);
+  return t.data_type === INT8 ? Int16Array.from(new Int8Array(b.buffer, b.byteOffset, b.byteLength)) : Int16Array.from(b);
 }

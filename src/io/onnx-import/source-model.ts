@@ -14,6 +14,12 @@ export interface OnnxImportSource {
   model: ModelProto;
   /** The residual stream values the importer matched: entering block i, and after the last block. */
   hidden: string[];
+  /**
+   * Set for a file whose activations are quantized at run time (int8 DynamicQuantizeLinear +
+   * MatMulInteger): the float32 graph the importer read (weights dequantized, external data inlined).
+   * The import is checked exactly against it, and against `model` within the activation-quantization tolerance.
+   */
+  dequantized?: ModelProto;
 }
 
 /** A copy of the model whose external initializers carry their bytes as raw_data. */
