@@ -12,15 +12,24 @@ import type { ImportHints } from './import';
 
 /**
  * What config.json says about the graph that the graph cannot show: `prune_studio.attention_scale_folded`
- * (true when Prune Studio's exporter folded 1/sqrt(head_dim) into the query projection).
+ * (true when Prune Studio's exporter folded 1/sqrt(head_dim) into the query projection) and, from
+ * `prune_studio.layers`, the layers pruned to 0 heads or 0 FFN neurons (no branch to find in the graph).
  */
 export function importHints(config: unknown): ImportHints {
   const ps = isObject(config) ? config.prune_studio : undefined;
   const folded = isObject(ps) ? ps.attention_scale_folded : undefined;
-  if (folded === undefined) return {};
-  if (typeof folded !== 'boolean')
+  if (folded !== undefined && typeof folded !== 'boolean')
     throw new ConfigError(`config.json "${SCALE_FOLDED_KEY}" must be true or false, got ${JSON.stringify(folded)}.`);
-  return { attentionScaleFolded: folded };
+  const layers = isObject(ps) && Array.isArray(ps.layers) ? (ps.layers as unknown[]) : [];
+  // Layers without attention / MLP (their shapes are validated with the rest of config.json later).
+  const emptyBranches = layers.map((l) => ({
+    attention: isObject(l) && l.num_heads === 0,
+    mlp: isObject(l) && l.ffn_size === 0,
+  }));
+  return {
+    ...(folded !== undefined ? { attentionScaleFolded: folded } : {}),
+    ...(emptyBranches.some((b) => b.attention || b.mlp) ? { emptyBranches } : {}),
+  };
 }
 
 const close = (a: number, b: number, rel: number) => Math.abs(a - b) <= rel * Math.max(Math.abs(a), Math.abs(b));

@@ -10,11 +10,11 @@
 import { UnsupportedModelError } from '../../core/errors';
 import type { ArchSpec, BlockStructure, Family, LayerShape, LayerWeights, ModelIR, Norm, PositionKind } from '../../core/ir';
 import { tensor, type Tensor } from '../../core/tensor';
-import { matchAttention } from './attention';
+import { matchAttention, type AttentionMatch } from './attention';
 import { OnnxStructureError } from './errors';
 import { PASS_OPS, type GraphIndex } from './graph';
 import { dataUses, linearConsumers, type LinearMatch } from './linear';
-import { matchMlp } from './mlp';
+import { matchMlp, type MlpMatch } from './mlp';
 import { matchNorm, type NormMatch } from './norm';
 
 export interface ImportedGraph {
@@ -37,6 +37,12 @@ export interface ImportableFamily {
 export interface ImportHints {
   /** 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); it is un-folded on import. */
   attentionScaleFolded?: boolean;
+  /**
+   * Layers config.json (`prune_studio.layers`) says have no attention (0 heads) or no MLP (0 FFN
+   * neurons): the graph has no norm / projections for that branch, only its output bias (if any)
+   * added to the residual stream as a constant (src/graph/attention.ts, mlp.ts write it so).
+   */
+  emptyBranches?: { attention: boolean; mlp: boolean }[];
 }
 
 const MAX_LAYERS = 1024;
@@ -97,46 +103,49 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   const d = emb.hidden;
   let h = pos.h;
   const hidden = [h];
-  const layers: LayerShape[] = [];
-  const weights: LayerWeights[] = [];
+  const branches: { attn: (AttentionMatch & { norm: NormMatch }) | EmptyBranch; mlp: (MlpMatch & { norm: NormMatch }) | EmptyBranch }[] =
+    [];
   const norms: NormMatch[] = [];
   const meta: { activation?: string; rotary?: number; tableRows?: number; headDim?: number } = {};
   let lmHead: LinearMatch | undefined;
   let finalNorm: NormMatch | undefined;
   for (let i = 0; i <= MAX_LAYERS; i++) {
     const where = `layer ${i}`;
-    const n1 = matchNorm(g, h, d, i === 0 ? 'after the embedding' : `after layer ${i - 1}`);
-    const projections = linearConsumers(g, n1.out);
-    if (projections.length === 1 && isLmHead(g, projections[0]!, emb.vocab)) {
-      [finalNorm, lmHead] = [n1, projections[0]];
-      break;
+    const empty = hints.emptyBranches?.[i];
+    let attn: (AttentionMatch & { norm: NormMatch }) | EmptyBranch;
+    if (empty?.attention) attn = emptyBranch(g, h, d);
+    else {
+      const n1 = matchNorm(g, h, d, i === 0 ? 'after the embedding' : `after layer ${i - 1}`);
+      const projections = linearConsumers(g, n1.out);
+      if (projections.length === 1 && isLmHead(g, projections[0]!, emb.vocab)) {
+        [finalNorm, lmHead] = [n1, projections[0]];
+        break;
+      }
+      if (i === MAX_LAYERS) throw new OnnxStructureError(`more than ${MAX_LAYERS} layers; the LM head was never found.`);
+      attn = { ...matchAttention(g, h, projections, where, hints.attentionScaleFolded === true), norm: n1 };
     }
-    if (i === MAX_LAYERS) throw new OnnxStructureError(`more than ${MAX_LAYERS} layers; the LM head was never found.`);
-    const attn = matchAttention(g, h, projections, where, hints.attentionScaleFolded === true);
-    const n2 = matchNorm(g, attn.out, d, `${where} (before the MLP)`);
-    const mlp = matchMlp(g, attn.out, linearConsumers(g, n2.out), where);
-    if (meta.headDim !== undefined && meta.headDim !== attn.headDim)
-      throw new OnnxStructureError(`${where}: head_dim ${attn.headDim} differs from layer 0's ${meta.headDim}.`);
-    if (meta.activation !== undefined && meta.activation !== mlp.activation)
-      throw new OnnxStructureError(`${where}: activation ${mlp.activation} differs from layer 0's ${meta.activation}.`);
-    if ((meta.rotary !== undefined) !== (attn.rotary !== undefined) && i > 0)
-      throw new OnnxStructureError(`${where}: rotary embeddings are used in some layers only.`);
-    meta.headDim = attn.headDim;
-    meta.activation = mlp.activation;
-    if (attn.rotary) [meta.rotary, meta.tableRows] = [attn.rotary.theta, attn.rotary.tableRows];
-    norms.push(n1, n2);
-    layers.push({ numHeads: attn.numHeads, numKvHeads: attn.numKvHeads, ffnSize: mlp.up.weight.shape[0] ?? 0 });
-    weights.push({
-      attnNorm: norm(n1),
-      q: attn.q,
-      k: attn.k,
-      v: attn.v,
-      o: attn.o,
-      mlpNorm: norm(n2),
-      up: mlp.up,
-      ...(mlp.gate ? { gate: mlp.gate } : {}),
-      down: mlp.down,
-    });
+    let mlp: (MlpMatch & { norm: NormMatch }) | EmptyBranch;
+    if (empty?.mlp) mlp = emptyBranch(g, attn.out, d);
+    else {
+      const n2 = matchNorm(g, attn.out, d, `${where} (before the MLP)`);
+      mlp = { ...matchMlp(g, attn.out, linearConsumers(g, n2.out), where), norm: n2 };
+    }
+    if ('headDim' in attn) {
+      if (meta.headDim !== undefined && meta.headDim !== attn.headDim)
+        throw new OnnxStructureError(`${where}: head_dim ${attn.headDim} differs from an earlier layer's ${meta.headDim}.`);
+      if (meta.headDim !== undefined && (meta.rotary !== undefined) !== (attn.rotary !== undefined))
+        throw new OnnxStructureError(`${where}: rotary embeddings are used in some layers only.`);
+      meta.headDim = attn.headDim;
+      if (attn.rotary) [meta.rotary, meta.tableRows] = [attn.rotary.theta, attn.rotary.tableRows];
+      norms.push(attn.norm);
+    }
+    if ('activation' in mlp) {
+      if (meta.activation !== undefined && meta.activation !== mlp.activation)
+        throw new OnnxStructureError(`${where}: activation ${mlp.activation} differs from an earlier layer's ${meta.activation}.`);
+      meta.activation = mlp.activation;
+      norms.push(mlp.norm);
+    }
+    branches.push({ attn, mlp });
     h = mlp.out;
     hidden.push(h);
   }
@@ -144,8 +153,9 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
     throw new OnnxStructureError(
       'could not find the final normalisation and the LM head (a projection onto the vocabulary feeding the logits output).',
     );
-  if (layers.length === 0) throw new OnnxStructureError('found no decoder layer between the embedding and the LM head.');
+  if (branches.length === 0) throw new OnnxStructureError('found no decoder layer between the embedding and the LM head.');
   norms.push(finalNorm);
+  const { layers, weights } = layersOf(branches, d, finalNorm);
   const spec = specOf({
     name,
     d,
@@ -153,7 +163,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
     norms,
     meta,
     posRows: pos.rows,
-    gated: weights[0]!.gate !== undefined,
+    gated: weights.some((w) => w.gate !== undefined),
     layers: layers.length,
     families,
   });
@@ -217,11 +227,87 @@ function specOf(s: SpecInput): Omit<ArchSpec, 'tiedEmbeddings'> {
     modelType: family.modelTypes[0] ?? family.family,
     numLayers: s.layers,
     hiddenSize: s.d,
-    headDim: s.meta.headDim!,
+    headDim: s.meta.headDim ?? 0,
     vocabSize: s.vocab,
     maxPositions: s.posRows ?? s.meta.tableRows ?? 2048,
     normEps: s.norms[0]!.eps,
-    activation: s.meta.activation as ArchSpec['activation'],
+    // No layer with an MLP: the family's usual activation (never applied).
+    activation: (s.meta.activation ?? (s.gated ? 'silu' : 'gelu_new')) as ArchSpec['activation'],
     ...(rotary ? { ropeTheta: s.meta.rotary! } : {}),
   };
+}
+
+/** A branch (attention or MLP) with no units: only its output bias, if any, is added to the stream. */
+interface EmptyBranch {
+  empty: true;
+  bias?: Tensor;
+  out: string;
+}
+
+/** The stream after an empty branch: `h`, or Add(h, constant [d] bias). */
+function emptyBranch(g: GraphIndex, h: string, d: number): EmptyBranch {
+  for (const u of dataUses(g, h)) {
+    if (u.node.op !== 'Add') continue;
+    const other = u.node.inputs[1 - u.slot] ?? '';
+    const dims = g.isStream(other) ? undefined : g.constDims(other);
+    if (dims && dims.reduce((a, b) => a * b, 1) === d && dims[dims.length - 1] === d)
+      return { empty: true, bias: tensor([d], g.constValue(other)!.values), out: u.node.outputs[0]! };
+  }
+  return { empty: true, out: h };
+}
+
+const zeros = (shape: number[]) => tensor(shape, new Float32Array(shape.reduce((a, b) => a * b, 1)));
+const ones = (d: number) => tensor([d], new Float32Array(d).fill(1));
+
+/**
+ * Layer shapes and weights; an empty branch gets 0-row projections (and 0-length biases where the
+ * other layers have biases), a unit norm it never applies, and its output bias.
+ */
+function layersOf(
+  branches: { attn: (AttentionMatch & { norm: NormMatch }) | EmptyBranch; mlp: (MlpMatch & { norm: NormMatch }) | EmptyBranch }[],
+  d: number,
+  finalNorm: NormMatch,
+): { layers: LayerShape[]; weights: LayerWeights[] } {
+  const attnT = branches.map((b) => b.attn).find((a): a is AttentionMatch & { norm: NormMatch } => !('empty' in a));
+  const mlpT = branches.map((b) => b.mlp).find((m): m is MlpMatch & { norm: NormMatch } => !('empty' in m));
+  const unitNorm = (): Norm => ({ weight: ones(d), ...(finalNorm.bias ? { bias: zeros([d]) } : {}) });
+  const none = (hasBias: boolean | undefined): { weight: Tensor; bias?: Tensor } => ({
+    weight: zeros([0, d]),
+    ...(hasBias ? { bias: zeros([0]) } : {}),
+  });
+  const out = (bias: Tensor | undefined) => ({ weight: zeros([d, 0]), ...(bias ? { bias } : {}) });
+  const layers: LayerShape[] = [];
+  const weights: LayerWeights[] = [];
+  for (const { attn, mlp } of branches) {
+    const a =
+      'empty' in attn
+        ? { q: none(!!attnT?.q.bias), k: none(!!attnT?.k.bias), v: none(!!attnT?.v.bias), o: out(attn.bias), attnNorm: unitNorm() }
+        : { q: attn.q, k: attn.k, v: attn.v, o: attn.o, attnNorm: norm(attn.norm) };
+    const m =
+      'empty' in mlp
+        ? {
+            up: none(!!mlpT?.up.bias),
+            ...(mlpT?.gate ? { gate: none(!!mlpT.gate.bias) } : {}),
+            down: out(mlp.bias),
+            mlpNorm: unitNorm(),
+          }
+        : { up: mlp.up, ...(mlp.gate ? { gate: mlp.gate } : {}), down: mlp.down, mlpNorm: norm(mlp.norm) };
+    layers.push({
+      numHeads: 'empty' in attn ? 0 : attn.numHeads,
+      numKvHeads: 'empty' in attn ? 0 : attn.numKvHeads,
+      ffnSize: 'empty' in mlp ? 0 : (mlp.up.weight.shape[0] ?? 0),
+    });
+    weights.push({
+      attnNorm: a.attnNorm,
+      q: a.q,
+      k: a.k,
+      v: a.v,
+      o: a.o,
+      mlpNorm: m.mlpNorm,
+      up: m.up,
+      ...(m.gate ? { gate: m.gate } : {}),
+      down: m.down,
+    });
+  }
+  return { layers, weights };
 }
