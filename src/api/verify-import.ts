@@ -9,19 +9,11 @@ import { OnnxFormatError, OnnxImportMismatchError, RuntimeFailure, StudioError }
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { buildOnnx } from '../graph/build';
-import { encodeModel } from '../io/onnx';
+import { encodeModel, type ModelProto } from '../io/onnx';
 import { decoderFeeds, withOutputs, type OnnxImportSource } from '../io/onnx-import/source-model';
 
 /** Relative float32 tolerance on logits (and hidden states), scaled by their largest magnitude (at least 1). */
 export const IMPORT_TOLERANCE = 1e-3;
-/**
- * The same against a file whose activations are quantized at run time (int8 MatMulInteger: uint8 per
- * tensor), which the float32 import does not reproduce. The import is first checked against the
- * dequantized float graph with IMPORT_TOLERANCE; this bound only guards the weight dequantization
- * (a wrong scale or layout moves logits by their own magnitude). Measured on the demo model (40%
- * pruned + OBS, int8): 1.8% of the largest logit; against the dequantized graph: 1e-5 absolute.
- */
-export const ACTIVATION_QUANTIZED_TOLERANCE = 0.1;
 
 export interface ImportCheck {
   maxAbsDiff: number;
@@ -87,12 +79,38 @@ function originalFeeds(source: OnnxImportSource, session: RunnerSession, ids: nu
 
 /**
  * Runs both models on the seeded sequences; throws OnnxImportMismatchError when they differ. A file
- * with run-time activation quantization is checked against its dequantized float graph first.
+ * whose activations are quantized at run time (int8) is checked in two exact steps, since the float32
+ * import does not quantize activations: the import against the float graph with the weights
+ * dequantized, and the file against that graph with the file's activation quantization kept
+ * (DynamicQuantizeLinear -> DequantizeLinear), i.e. the weights' dequantization against the file.
  */
 export async function verifyOnnxImport(runner: Runner, ir: ModelIR, source: OnnxImportSource): Promise<ImportCheck> {
   if (!source.dequantized) return compareWith(runner, ir, source, IMPORT_TOLERANCE);
-  await compareWith(runner, ir, { model: source.dequantized, hidden: source.hidden }, IMPORT_TOLERANCE);
-  return compareWith(runner, ir, { model: source.model, hidden: source.hidden }, ACTIVATION_QUANTIZED_TOLERANCE);
+  const check = await compareWith(runner, ir, { model: source.dequantized.float, hidden: source.hidden }, IMPORT_TOLERANCE);
+  const batches = sequences(ir);
+  const file = await fileLogits(runner, source.model, batches, ir);
+  const fake = await fileLogits(runner, source.dequantized.fakeQuantized, batches, ir);
+  fake.forEach((f, k) => {
+    const d = diff(f, file[k]!);
+    if (d.maxAbsDiff > IMPORT_TOLERANCE * d.scale)
+      throw new OnnxImportMismatchError(
+        `The quantized weights were not read as the file computes with them: with the file's activation quantization kept, the dequantized graph's logits differ from the file's by up to ${d.maxAbsDiff.toPrecision(4)} (float32 tolerance ${(IMPORT_TOLERANCE * d.scale).toPrecision(3)}).`,
+        d.maxAbsDiff,
+        undefined,
+      );
+  });
+  return check;
+}
+
+/** Logits of a decoder file on the seeded sequences. */
+async function fileLogits(runner: Runner, model: ModelProto, batches: number[][][], ir: ModelIR): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  await withSession(runner, encodeModel(model), async (s) => {
+    const logits = s.outputNames.includes('logits') ? 'logits' : s.outputNames[0]!;
+    const source = { model, hidden: [] };
+    for (const ids of batches) out.push(asFloat32((await runChecked(s, originalFeeds(source, s, ids, ir), [logits]))[logits], logits));
+  });
+  return out;
 }
 
 async function compareWith(runner: Runner, ir: ModelIR, source: OnnxImportSource, relTolerance: number): Promise<ImportCheck> {

@@ -177,7 +177,14 @@ export async function loadOnnxIR(
   const onnxSource: OnnxImportSource = {
     model: inlineExternalData(model, readExternal),
     hidden: imported.hidden,
-    ...(summary.matMulInteger > 0 ? { dequantized: inlineExternalData(plain, readExternal) } : {}),
+    ...(summary.matMulInteger > 0
+      ? {
+          dequantized: {
+            float: inlineExternalData(plain, readExternal),
+            fakeQuantized: inlineExternalData(dequantizeModel(model, readExternal, true).model, readExternal),
+          },
+        }
+      : {}),
   };
   return { ir, config, onnxSource };
 }

@@ -95,6 +95,24 @@ describe('cli', () => {
     expect((r.json as unknown as { parameters: number }).parameters).toBe(2664448);
   }, 300_000);
 
+  it("eval --model <a bundle holding only onnx/model_q4.onnx> loads it and gives the file's own perplexity", () => {
+    const q4 = join(out, 'q4');
+    const text = ['--text', 'public/data/evaluation.txt', '--max-tokens', '512', '--json'];
+    const w = cli('quantize', '--model', join(out, 'pruned'), '--quantize', 'int4-rtn', '--out', q4, ...text);
+    expect(w.code, w.stderr).toBe(0);
+    expect(existsSync(join(q4, 'onnx', 'model_q4.onnx'))).toBe(true);
+    expect(existsSync(join(q4, 'onnx', 'model.onnx'))).toBe(false);
+    const written = (w.json as unknown as { perplexity: Record<string, number> }).perplexity['int4-rtn']!;
+    const r = cli('eval', '--model', q4, ...text);
+    expect(r.code, r.stderr).toBe(0);
+    const got = (r.json as unknown as { perplexity: number }).perplexity;
+    expect(Math.abs(got / written - 1), `re-loaded ${got} vs written ${written}`).toBeLessThan(1e-3);
+    // --variant names a file the folder does not have: a named input error.
+    const bad = cli('eval', '--model', q4, '--variant', 'fp16', ...text);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/no fp16 model file/);
+  }, 300_000);
+
   it('prune --target parameters removes that fraction of the parameters', () => {
     const r = cli(
       'prune',

@@ -1,7 +1,8 @@
 /**
  * Finds the quantizable weights of an fp32 graph: constant 2-D right operands of MatMul (stored
  * W^T [K, N]), the B of a Gemm with transB=1 and no C (the LM head, E [N, K]) and 2-D Gather tables
- * on axis 0 (token embeddings; tied heads share the table). Refuses NaN / Inf weights by name.
+ * on axis 0 as wide as the hidden size (token embeddings, tied heads sharing the table, GPT-2's
+ * learned positions; not rotary cos / sin tables). Refuses NaN / Inf weights by name.
  */
 import { NumericError } from '../core/errors';
 import { DataType, readFloatTensor, type ModelProto, type NodeProto, type TensorProto } from '../io/onnx';
@@ -87,5 +88,11 @@ export function findTargets(model: ModelProto): WeightTarget[] {
   for (const t of found.values()) {
     if (t.uses.includes('matmul') && t.uses.length > 1) found.delete(t.name); // a B used both ways: leave it fp32
   }
+  // Rotary cos / sin tables ([positions, head_dim / 2], Gathered by position) are not weights: the
+  // importer rebuilds them from rope_theta, and 4-bit sines would blur positions. Gather tables keep
+  // only the hidden width (the token embedding, the largest; GPT-2's learned positions).
+  const tables = [...found.values()].filter((t) => t.uses.includes('gather'));
+  const embedding = tables.reduce<WeightTarget | undefined>((a, t) => (!a || t.n * t.k > a.n * a.k ? t : a), undefined);
+  for (const t of tables) if (embedding && t.k !== embedding.k && t.uses.every((u) => u === 'gather')) found.delete(t.name);
   return [...found.values()];
 }

@@ -16,7 +16,9 @@
  *       Gather of int8 [K, N] codes on axis 1 or of a packed int4 [N, n_blocks, blob] table, ending in
  *       Reshape(rows, Concat(Shape(ids), [K])))                    -> Gather(float32 [N, K], ids)
  * Then the nodes nothing reads any more are dropped. Activation quantization (int8) is not
- * reproduced: the float model computes with unquantized activations (docs/export-bundle.md).
+ * reproduced: the float model computes with unquantized activations (docs/export-bundle.md); with
+ * `fakeQuantActivations` it is kept as DynamicQuantizeLinear -> DequantizeLinear before the float
+ * MatMul, which computes what the file computes (used to check the weights' dequantization).
  */
 import { UnsupportedModelError } from '../../core/errors';
 import { floatTensorProto } from '../onnx/tensor';
@@ -102,6 +104,8 @@ class Dequantizer {
   constructor(
     readonly model: ModelProto,
     private readonly readExternal?: ExternalReader,
+    /** int8: keep the activations' run-time quantization (DynamicQuantizeLinear -> DequantizeLinear -> MatMul). */
+    private readonly fakeQuantActivations = false,
   ) {
     for (const t of model.graph.initializer ?? []) this.init.set(t.name ?? '', t);
     for (const n of model.graph.node) {
@@ -243,7 +247,16 @@ class Dequantizer {
       }
       return { data, dims: [K, N] };
     });
-    this.replaced.set(n, { op_type: 'MatMul', name: n.name ?? value, input: [dql.input[0]!, wt], output: [value] });
+    if (this.fakeQuantActivations) {
+      const dq: NodeProto = {
+        op_type: 'DequantizeLinear',
+        name: `${value}/a_dq`,
+        input: dql.output.slice(0, 3),
+        output: [`${value}/a_dq`],
+      };
+      this.replaced.set(n, dq);
+      this.extra.set(dq, { op_type: 'MatMul', name: n.name ?? value, input: [dq.output[0]!, wt], output: [value] });
+    } else this.replaced.set(n, { op_type: 'MatMul', name: n.name ?? value, input: [dql.input[0]!, wt], output: [value] });
     for (const c of chain) this.replaced.set(c, null);
     this.summary.matMulInteger++;
   }
@@ -258,10 +271,11 @@ class Dequantizer {
     const flat = this.producer.get(g.input[1] ?? '');
     const ids = flat?.op_type === 'Reshape' ? flat.input[0] : undefined;
     if (!ids) return;
-    const shapes = (this.consumers.get(ids) ?? []).filter((c) => c.op_type === 'Shape');
-    const concat = shapes.flatMap((s) => this.consumers.get(s.output[0]!) ?? []).find((c) => c.op_type === 'Concat');
-    const reshape =
-      concat && (this.consumers.get(concat.output[0]!) ?? []).find((c) => c.op_type === 'Reshape' && c.input[1] === concat.output[0]);
+    // The Reshape back to [...ids.shape, K] whose rows come from this Gather (ids has other Shape readers).
+    const uses = (v: string, op: string) => (this.consumers.get(v) ?? []).filter((c) => c.op_type === op);
+    const concats = uses(ids, 'Shape').flatMap((s) => uses(s.output[0]!, 'Concat'));
+    const pairs = concats.flatMap((c) => uses(c.output[0]!, 'Reshape').map((r) => [c, r] as const));
+    const [concat, reshape] = pairs.find(([c, r]) => r.input[1] === c.output[0] && this.reaches(r.input[0]!, g.output[0]!, ids)) ?? [];
     const kConst = concat && this.init.get(concat.input[1] ?? '');
     if (!reshape || !kConst) return;
     const K = Number(readQuantLike(kConst, this.readExternal));
@@ -292,6 +306,19 @@ class Dequantizer {
     const name = this.addFloat(`rows:${table.name ?? ''}`, `${table.name ?? ''}.rows`, rows);
     this.replaced.set(reshape, { op_type: 'Gather', name: reshape.name ?? name, input: [name, ids], output: [reshape.output[0]!] });
     this.summary.gather++;
+  }
+
+  /** Whether `target` is among the values `value` is computed from (walking back until `stop`). */
+  private reaches(value: string, target: string, stop: string): boolean {
+    const seen = new Set<string>();
+    const visit = (v: string): boolean => {
+      if (v === target) return true;
+      if (v === stop || seen.has(v)) return false;
+      seen.add(v);
+      const p = this.producer.get(v);
+      return !!p && p.op_type !== 'Shape' && p.input.some((i) => i !== '' && visit(i));
+    };
+    return visit(value);
   }
 
   /** Initializers read by the nodes computing `value`, walking back until `stop`. */
@@ -340,8 +367,13 @@ function live(model: ModelProto): ModelProto {
 }
 
 /** The model with quantized weights turned back into float32 (the input is not modified). */
-export function dequantizeModel(model: ModelProto, readExternal?: ExternalReader): { model: ModelProto; summary: DequantizeSummary } {
-  const d = new Dequantizer(model, readExternal);
+export function dequantizeModel(
+  model: ModelProto,
+  readExternal?: ExternalReader,
+  /** Keep int8 activation quantization as DequantizeLinear(DynamicQuantizeLinear(x)): the file's arithmetic with float weights (the import check). */
+  fakeQuantActivations = false,
+): { model: ModelProto; summary: DequantizeSummary } {
+  const d = new Dequantizer(model, readExternal, fakeQuantActivations);
   for (const n of model.graph.node) {
     const op = n.domain === MS ? `${MS}.${n.op_type}` : n.op_type;
     if (op === 'Cast') d.cast(n);

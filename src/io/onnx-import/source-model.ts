@@ -16,10 +16,11 @@ export interface OnnxImportSource {
   hidden: string[];
   /**
    * Set for a file whose activations are quantized at run time (int8 DynamicQuantizeLinear +
-   * MatMulInteger): the float32 graph the importer read (weights dequantized, external data inlined).
-   * The import is checked exactly against it, and against `model` within the activation-quantization tolerance.
+   * MatMulInteger), external data inlined: `float`, the float32 graph the importer read (weights
+   * dequantized), which the import must match; `fakeQuantized`, the same with the activations still
+   * quantized (DequantizeLinear before each MatMul), which must match the file.
    */
-  dequantized?: ModelProto;
+  dequantized?: { float: ModelProto; fakeQuantized: ModelProto };
 }
 
 /** A copy of the model whose external initializers carry their bytes as raw_data. */
