@@ -30,8 +30,11 @@ export function prunedConfig(m: LoadedModel, p: PrunedModel, exporter: Exporter,
 /** The "Loading" section: who reads which file, and what a pruned shape means for each reader. */
 function loadingText(p: PrunedModel, format: string, dtype: string): string {
   const layout = hubLayout(p.ir);
-  const studio =
-    '- **Prune Studio** loads this folder as is (CLI `--model <folder>`, or pick the folder in the UI); per-layer shapes come from `config.json` `prune_studio.layers`.';
+  const quantized =
+    dtype === 'fp32'
+      ? ''
+      : ` The ${dtype} weights are dequantized to float32 on import${dtype === 'int8' ? ' (activations are then not quantized: perplexity moves by that rounding)' : ''}; with several variants in one folder, \`--variant ${dtype}\` (CLI \`eval\`) or \`variant\` in the load request picks this one (float32 \`onnx/model.onnx\` is loaded first otherwise).`;
+  const studio = `- **Prune Studio** loads this folder as is (CLI \`--model <folder>\`, or pick the folder in the UI); per-layer shapes come from \`config.json\` \`prune_studio.layers\`.${quantized}`;
   const torch = layout.ok
     ? `- **transformers / PyTorch**: the layers share one shape, so the top-level keys of \`config.json\` describe the pruned model${format === 'safetensors' ? ' and `AutoModelForCausalLM.from_pretrained(<folder>)` loads `model.safetensors` directly' : ' (export with `--format safetensors` for weights transformers loads directly)'}.`
     : `- **transformers / PyTorch**: not loadable with the stock model class: ${layout.reason} The top-level keys of \`config.json\` keep the source model's geometry (head_dim); build each layer with its own sizes from \`prune_studio.layers\` (num_heads, num_kv_heads, ffn_size) and load the tensors${format === 'safetensors' ? ' of `model.safetensors` (checkpoint names, [out, in] / Conv1D layout as in the source)' : ''} into it.`;
