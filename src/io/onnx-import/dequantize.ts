@@ -358,11 +358,14 @@ function live(model: ModelProto): ModelProto {
   }
   nodes.reverse();
   const initializer = (model.graph.initializer ?? []).filter((t) => needed.has(t.name ?? ''));
+  // Old files list initializers among the inputs too: a dropped one must not become a graph input.
+  const dropped = new Set((model.graph.initializer ?? []).filter((t) => !needed.has(t.name ?? '')).map((t) => t.name));
+  const input = model.graph.input.filter((i) => !dropped.has(i.name));
   const usesMs = nodes.some((n) => n.domain === MS);
   return {
     ...model,
     opset_import: model.opset_import.filter((o) => usesMs || o.domain !== MS),
-    graph: { ...model.graph, node: nodes, initializer },
+    graph: { ...model.graph, node: nodes, initializer, input },
   };
 }
 
