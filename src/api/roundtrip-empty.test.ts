@@ -19,6 +19,7 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { DEMO_DIR } from '../test-util/golden';
 import { fixtureDir } from '../test-util/model-fixtures';
 import { memSource } from '../test-util/tiny-gpt2';
+import { createStudioApi } from './studio';
 import { verifyOnnxImport } from './verify-import';
 
 const runner = createNodeRunner({ threads: 1 });
@@ -67,5 +68,19 @@ describe.each([
       (await logitsModelPerplexity(runner, buildOnnx(m, { logits: true }), ids, ir.spec.vocabSize, 32, 16)).perplexity;
     const [before, after] = [await ppl(pruned), await ppl(loaded.ir)];
     expect(Math.abs(after / before - 1), `${after} vs ${before}`).toBeLessThan(1e-4);
+    // The studio opens such a bundle (import check, sessions with 0-sized weights) and measures it.
+    const files = {
+      [ONNX_MODEL_PATH]: decoderOnnx(pruned),
+      'config.json': new TextEncoder().encode(JSON.stringify(config)),
+      'tokenizer.json': readFileSync(join(dir, 'tokenizer.json')),
+    };
+    const studio = createStudioApi({ runner, demoUrl: '' });
+    await studio.loadModel({
+      kind: 'files',
+      files: Object.entries(files).map(([path, b]) => ({ path: `b/${path}`, file: new Blob([b as BlobPart]) })),
+    });
+    const text = readFileSync('public/data/evaluation.txt', 'utf8');
+    const r = await studio.evaluatePerplexity({ text, textName: 'evaluation.txt', contextLength: 32, stride: 16, maxTokens: 96 });
+    expect(Number.isFinite(r.perplexity)).toBe(true);
   }, 300_000);
 });
