@@ -68,7 +68,12 @@ function ResultsTable() {
                 <th scope="col">Allocation</th>
                 <th scope="col">Compensation</th>
                 <th scope="col">Params</th>
-                <th scope="col">Perplexity</th>
+                <th scope="col" title="Perplexity on evaluation.txt (same domain as the demo model's training text)">
+                  Perplexity
+                </th>
+                <th scope="col" title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">
+                  Held-out
+                </th>
                 <th scope="col">Latency (ms)</th>
                 <th scope="col">
                   <span className="visually-hidden">Remove</span>
@@ -84,6 +89,7 @@ function ResultsTable() {
                   <td>{r.compensation}</td>
                   <td>{compactCount(r.parameters)}</td>
                   <td>{fixed(r.perplexity)}</td>
+                  <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
                   <td>{Number.isFinite(r.latencyMs) ? fixed(r.latencyMs) : '—'}</td>
                   <td>
                     <button type="button" className="link" aria-label={`Remove result ${r.plan}`} onClick={() => remove(r.id)}>
