@@ -10,7 +10,8 @@
  * writes bench/results/recovery-chromium-wasm.json.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
@@ -40,6 +41,39 @@ async function call<T>(page: Page, method: string, args: unknown[]): Promise<{ v
     },
     { method, args },
   ) as Promise<{ value: T; ms: number; t0: number }>;
+}
+
+/**
+ * CPU seconds (user + system) used so far by this process's descendants (the Chromium processes,
+ * the static server), from /proc; null where /proc is missing. On a shared machine the wall time
+ * depends on the load; the CPU time much less.
+ */
+function childCpuSeconds(): number | null {
+  try {
+    const stats = readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .flatMap((pid) => {
+        try {
+          // fields after the ")" of the command name: state ppid ... utime(14) stime(15)
+          const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+          return [{ pid: Number(pid), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) }];
+        } catch {
+          return [];
+        }
+      });
+    const mine = new Set([process.pid]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const p of stats)
+        if (!mine.has(p.pid) && mine.has(p.ppid)) {
+          mine.add(p.pid);
+          grew = true;
+        }
+    }
+    return stats.filter((p) => p.pid !== process.pid && mine.has(p.pid)).reduce((a, p) => a + p.ticks, 0) / 100;
+  } catch {
+    return null;
+  }
 }
 
 const ppl = async (page: Page, text: string, textName: string) =>
@@ -77,11 +111,15 @@ export async function benchRecoveryBrowser(o: { steps?: number; ratio?: number }
     const before = { evaluation: await ppl(page, EVAL, 'evaluation.txt'), heldOut: await ppl(page, HELDOUT, 'heldout.txt') };
     const training = { text: CALIB, textName: 'calibration.txt', samples: 64, seq: 128 };
     await page.evaluate(() => ((window as unknown as { __pruneStudioProgress: unknown[] }).__pruneStudioProgress = []));
+    const cpu0 = childCpuSeconds();
+    const load0 = loadavg()[0]!;
     const rec = await call<{ ms: number; curve: { step: number; loss: number; kl: number }[]; perplexity: { perplexity: number } }>(
       page,
       'recover',
       [{ steps, learningRate: 2e-4, training, perplexity: { ...PROTOCOL, text: EVAL, textName: 'evaluation.txt' } }],
     );
+    const cpu1 = childCpuSeconds();
+    const load1 = loadavg()[0]!;
     const log = await page.evaluate(() => (window as unknown as { __pruneStudioProgress: Logged[] }).__pruneStudioProgress);
     await page.evaluate(() => delete (window as unknown as { __pruneStudioProgress?: unknown }).__pruneStudioProgress);
     const after = { evaluation: rec.value.perplexity.perplexity, heldOut: await ppl(page, HELDOUT, 'heldout.txt') };
@@ -106,6 +144,10 @@ export async function benchRecoveryBrowser(o: { steps?: number; ratio?: number }
         wallSeconds: +(wallMs / 1000).toFixed(1),
         what: 'whole api.recover call in the Worker: dense teacher logits, training graph, the steps, install, 8,192-token perplexity',
         engineMs: Math.round(rec.value.ms),
+        cpuSeconds: cpu0 !== null && cpu1 !== null ? +(cpu1 - cpu0).toFixed(1) : null,
+        cpuWhat:
+          'user + system CPU seconds of the Chromium processes during the call (load-independent; ort-web runs up to 2 threads here)',
+        loadAverage: { before: +load0.toFixed(2), after: +load1.toFixed(2), cores: availableParallelism() },
         ...stepTimes(log, rec.t0),
         target: 'under 120 s',
         met: wallMs < 120_000,

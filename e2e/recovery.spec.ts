@@ -1,7 +1,8 @@
 /**
  * Recovery in the UI: demo model, magnitude plan at 50% of heads and FFN neurons, apply, then a short
  * recovery training (10 steps); the loss curve fills in, the trained model gets its own results row with
- * both perplexities (evaluation and held-out), and the curve comes back after a reload.
+ * both perplexities (evaluation and held-out); a second run is cancelled; after a reload the curve kept
+ * with the recovered row is drawn again.
  */
 import { expect, test, type Page } from '@playwright/test';
 
@@ -16,7 +17,7 @@ async function rowPerplexity(page: Page, row: number): Promise<number> {
   return Number(await page.getByTestId('results-table').locator('tbody tr').nth(row).locator('td').nth(5).textContent());
 }
 
-test('recovery: apply 50%, recover 10 steps, curve, both perplexities, reload', async ({ page }) => {
+test('recovery: apply 50%, recover 10 steps, curve, both perplexities, cancel, reload', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto('/');
@@ -57,6 +58,16 @@ test('recovery: apply 50%, recover 10 steps, curve, both perplexities, reload', 
   expect(Number.isFinite(heldAfter) && heldAfter > 0).toBe(true);
   expect(after).toBeLessThan(before);
   await expect(page.locator('.recovery-curve figcaption')).toContainText('10/10 steps');
+  await expect(page.getByTestId('results-dense')).toContainText('heldout.txt');
+
+  // Cancel a second run after its first step: no new row, the partial curve stays on screen until a reload.
+  await page.getByTestId('recover-run').click();
+  await expect(page.locator('.recovery-curve figcaption')).toContainText('training…', { timeout: 120_000 });
+  await expect(curve).toHaveAttribute('data-points', /^[1-9]/, { timeout: 300_000 });
+  await page.getByTestId('cancel').click();
+  await expect(page.locator('.job-idle')).toHaveText('Recovery training was cancelled.', { timeout: 120_000 });
+  await expect(page.locator('.recovery-curve figcaption')).not.toContainText('training…');
+  await expect(rows).toHaveCount(2);
 
   // The curve is kept with its results row: after a reload it is drawn again.
   await page.reload();

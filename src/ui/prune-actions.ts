@@ -287,11 +287,20 @@ export async function applyCurrent(): Promise<void> {
   });
 }
 
-/** The applied model's perplexity on the held-out text (same protocol as the exact one; about 5 s on the demo model in Node). */
+/**
+ * The applied model's perplexity on the held-out text (same protocol as the exact one; about 5 s on
+ * the demo model in Node), and the dense model's once per load (the column's reference).
+ */
 async function heldOutPerplexity(): Promise<PerplexityResult | undefined> {
   const text = await heldOutTextOrReport();
   if (text === undefined) return undefined;
-  return job('Held-out perplexity', 'evaluatePerplexity', [{ ...EXACT_PROTOCOL, text, textName: HELDOUT_TEXT.name, role: 'heldOut' }]);
+  const request = { ...EXACT_PROTOCOL, text, textName: HELDOUT_TEXT.name, role: 'heldOut' as const };
+  if (!useStudio.getState().denseHeldOut) {
+    const dense = await job('Dense held-out perplexity', 'evaluatePerplexity', [{ ...request, target: 'dense' }]);
+    if (!dense) return undefined;
+    useStudio.getState().setDenseHeldOut(dense);
+  }
+  return job('Held-out perplexity', 'evaluatePerplexity', [request]);
 }
 
 /**

@@ -27,6 +27,8 @@ function ResultsTable() {
   const { rows, others } = useModelRows();
   const model = useStudio((s) => s.model);
   const remove = useStudio((s) => s.removeResult);
+  const dense = useStudio((s) => s.densePerplexity);
+  const denseHeldOut = useStudio((s) => s.denseHeldOut);
   const base = `${(model?.name ?? 'model').replace(/[^\w.-]+/g, '_')}-results`;
   return (
     <section className="card results" aria-labelledby="results-title">
@@ -54,6 +56,12 @@ function ResultsTable() {
       {others > 0 ? (
         <p className="hint" data-testid="results-other-models">
           {others} result{others === 1 ? '' : 's'} of other models kept; load that model to see {others === 1 ? 'it' : 'them'}.
+        </p>
+      ) : null}
+      {dense && denseHeldOut ? (
+        <p className="hint" data-testid="results-dense">
+          Dense model: {fixed(dense.perplexity)} on {dense.protocol.textName}, {fixed(denseHeldOut.perplexity)} on{' '}
+          {denseHeldOut.protocol.textName} (e-mails: a kind of text the model never saw).
         </p>
       ) : null}
       {rows.length === 0 ? (
