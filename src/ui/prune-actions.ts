@@ -338,7 +338,8 @@ export async function measureApplied(
   st.setPrunedLatency(compared.pruned);
   const est = estimatePlan(model, applied.plan, null, request.seq);
   const key = modelKey(model);
-  rememberApplied(key, applied.plan.name, applied.compensation);
+  // the row's description (e.g. "obs + recovery 60 steps"), so the note after a reload names the training too
+  rememberApplied(key, applied.plan.name, meta.compensation);
   st.addResult({
     id: `${Date.now()}`,
     model: key,
