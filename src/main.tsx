@@ -5,9 +5,15 @@ import { App } from './ui/App';
 import './ui/styles.css';
 import { engine } from './ui/jobs';
 
-// Automation hook (benchmarks, debugging): the same worker client the UI uses.
-(window as unknown as { __pruneStudio: unknown }).__pruneStudio = {
-  run: (method: string, args: unknown[]) => engine().run(method as never, args as never),
+// Automation hook (benchmarks, debugging): the same worker client the UI uses. A benchmark that sets
+// `window.__pruneStudioProgress = []` gets every progress report appended with its time (performance.now()).
+type ProgressLog = { t: number; stage: string; done: number; total: number; message?: string }[];
+const hookWindow = window as unknown as { __pruneStudio: unknown; __pruneStudioProgress?: ProgressLog };
+hookWindow.__pruneStudio = {
+  run: (method: string, args: unknown[]) => {
+    const log = hookWindow.__pruneStudioProgress;
+    return engine().run(method as never, args as never, log ? { onProgress: (p) => log.push({ t: performance.now(), ...p }) } : {});
+  },
 };
 
 const root = document.getElementById('root');

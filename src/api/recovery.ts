@@ -170,6 +170,11 @@ export function recoveryOptions(req: Omit<RecoveryRequest, 'perplexity'>) {
   };
 }
 
+/** The progress message of one training step; the UI reads the recovery curve back from it (ui/recovery-params.ts). */
+export function recoveryStepMessage(p: { step: number; loss: number; kl: number }, steps: number): string {
+  return `Recovery step ${p.step}/${steps}: loss ${p.loss.toFixed(4)} (KL ${p.kl.toFixed(4)})`;
+}
+
 /** Trains the applied model by distillation from the dense one and installs the result as the applied model. */
 export async function recover(state: StudioState, m: LoadedModel, req: RecoveryRequest, options: JobOptions): Promise<RecoveryResult> {
   const pruned = requirePruned(m);
@@ -189,7 +194,7 @@ export async function recover(state: StudioState, m: LoadedModel, req: RecoveryR
           stage: 'recovery',
           done: p.step,
           total: steps,
-          message: `Recovery step ${p.step}/${steps}: loss ${p.loss.toFixed(3)} (KL ${p.kl.toFixed(3)})`,
+          message: recoveryStepMessage(p, steps),
         }),
     });
   } finally {

@@ -1,7 +1,8 @@
 /**
  * Results slice: the live masked preview (streamed estimate + final), the applied (pruned) model
  * with its exact perplexity and measured latency, text comparisons, the export verification,
- * iterative rounds, SlimGPT per-layer records, and the table of applied plans (persisted in localStorage).
+ * iterative rounds, SlimGPT per-layer records, the recovery curve of the training that runs (or ran
+ * last), and the table of applied plans (persisted in localStorage; a recovered row keeps its curve).
  */
 import type { StateCreator } from 'zustand';
 import type {
@@ -25,10 +26,28 @@ export interface ResultRow {
   compensation: string;
   parameters: number;
   perplexity: number;
+  /** Perplexity on the held-out text (heldout.txt, same protocol); absent in rows saved before it existed. */
+  heldOutPerplexity?: number | null;
+  /** Recovery training of this row's model: its loss per step (the recovery curve). */
+  curve?: LossPoint[];
   latencyMs: number;
   denseLatencyMs: number | null;
   flopRatio: number;
   at: string;
+}
+
+/** One point of a recovery curve: the training loss of a step's minibatch before its update. */
+export interface LossPoint {
+  step: number;
+  loss: number;
+}
+
+/** The recovery training that runs or ran last on the applied model: its curve as it grows. */
+export interface RecoveryCurveView {
+  plan: string;
+  steps: number;
+  running: boolean;
+  points: LossPoint[];
 }
 
 export interface PreviewView {
@@ -49,6 +68,8 @@ export interface ResultsSlice {
   preview: PreviewView | null;
   applied: AppliedModel | null;
   prunedPerplexity: PerplexityResult | null;
+  /** The applied model's perplexity on the held-out text (heldout.txt). */
+  prunedHeldOut: PerplexityResult | null;
   prunedLatency: LatencyResult | null;
   generated: { dense: GenerateResult | null; pruned: GenerateResult | null };
   exportVerification: ExportBundle['verification'] | null;
@@ -56,13 +77,16 @@ export interface ResultsSlice {
   slimGptLayers: SlimGptLayerRecord[];
   /** Dense and pruned latency measured interleaved after the last apply (the baseline panel keeps its own). */
   latencyComparison: LatencyComparison | null;
+  recoveryCurve: RecoveryCurveView | null;
   results: ResultRow[];
+  setRecoveryCurve: (c: RecoveryCurveView | null) => void;
   setLatencyComparison: (c: LatencyComparison | null) => void;
   /** A model was loaded: the previous model's preview, applied model and measurements no longer apply. */
   resetModelResults: () => void;
   setPreview: (p: PreviewView | null) => void;
   setApplied: (a: AppliedModel | null) => void;
   setPrunedPerplexity: (r: PerplexityResult | null) => void;
+  setPrunedHeldOut: (r: PerplexityResult | null) => void;
   setPrunedLatency: (r: LatencyResult | null) => void;
   setGenerated: (g: Partial<ResultsSlice['generated']>) => void;
   setExportVerification: (v: ExportBundle['verification'] | null) => void;
@@ -96,37 +120,44 @@ export const createResultsSlice: StateCreator<ResultsSlice> = (set, get) => ({
   preview: null,
   applied: null,
   prunedPerplexity: null,
+  prunedHeldOut: null,
   prunedLatency: null,
   generated: { dense: null, pruned: null },
   exportVerification: null,
   iterativeRounds: [],
   slimGptLayers: [],
   latencyComparison: null,
+  recoveryCurve: null,
   results: loadRows(),
+  setRecoveryCurve: (recoveryCurve) => set({ recoveryCurve }),
   setLatencyComparison: (latencyComparison) => set({ latencyComparison }),
   resetModelResults: () =>
     set({
       preview: null,
       applied: null,
       prunedPerplexity: null,
+      prunedHeldOut: null,
       prunedLatency: null,
       latencyComparison: null,
       generated: { dense: null, pruned: null },
       exportVerification: null,
       iterativeRounds: [],
       slimGptLayers: [],
+      recoveryCurve: null,
     }),
   setPreview: (preview) => set({ preview }),
   setApplied: (applied) =>
     set({
       applied,
       prunedPerplexity: null,
+      prunedHeldOut: null,
       prunedLatency: null,
       latencyComparison: null,
       exportVerification: null,
       generated: { ...get().generated, pruned: null },
     }),
   setPrunedPerplexity: (prunedPerplexity) => set({ prunedPerplexity }),
+  setPrunedHeldOut: (prunedHeldOut) => set({ prunedHeldOut }),
   setPrunedLatency: (prunedLatency) => set({ prunedLatency }),
   setGenerated: (g) => set((s) => ({ generated: { ...s.generated, ...g } })),
   setExportVerification: (exportVerification) => set({ exportVerification }),

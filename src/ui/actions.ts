@@ -42,6 +42,7 @@ async function loadSource(source: ModelSource): Promise<boolean> {
   st.resetModelResults();
   st.setModel(summary);
   st.setDensePerplexity(null);
+  st.setDenseHeldOut(null);
   st.setDenseLatency(null);
   st.setUnitLatency(null);
   st.setCalibration(null);

@@ -12,11 +12,11 @@ import type { CriterionName } from '../saliency/types';
 import { useStudio, type StudioStore } from '../store';
 import { modelKey } from '../store/model-key';
 import type { PruneControls } from '../store/plan';
-import type { PreviewView, ResultRow } from '../store/results';
-import { evaluationTextOrReport, fetchEvaluationText, latencyRequest } from './inputs';
+import type { LossPoint, PreviewView, ResultRow } from '../store/results';
+import { evaluationTextOrReport, fetchEvaluationText, heldOutTextOrReport, latencyRequest } from './inputs';
 import { cacheScores } from './importance-actions';
 import { engine, job, report } from './jobs';
-import { PERPLEXITY_DEFAULTS } from './defaults';
+import { HELDOUT_TEXT, PERPLEXITY_DEFAULTS } from './defaults';
 import { estimatePlan } from './plan-cost';
 import { rememberApplied } from './restore';
 
@@ -288,14 +288,31 @@ export async function applyCurrent(): Promise<void> {
 }
 
 /**
- * A new applied model (apply, iterative, SlimGPT): exact perplexity on the studio protocol (unless
- * the engine already measured it on that protocol), latency dense vs pruned, and a results row,
- * so every row of the results table is measured the same way.
+ * The applied model's perplexity on the held-out text (same protocol as the exact one; about 5 s on
+ * the demo model in Node), and the dense model's once per load (the column's reference).
+ */
+async function heldOutPerplexity(): Promise<PerplexityResult | undefined> {
+  const text = await heldOutTextOrReport();
+  if (text === undefined) return undefined;
+  const request = { ...EXACT_PROTOCOL, text, textName: HELDOUT_TEXT.name, role: 'heldOut' as const };
+  if (!useStudio.getState().denseHeldOut) {
+    const dense = await job('Dense held-out perplexity', 'evaluatePerplexity', [{ ...request, target: 'dense' }]);
+    if (!dense) return undefined;
+    useStudio.getState().setDenseHeldOut(dense);
+  }
+  return job('Held-out perplexity', 'evaluatePerplexity', [request]);
+}
+
+/**
+ * A new applied model (apply, iterative, SlimGPT, recovery): exact perplexity on the studio protocol
+ * (unless the engine already measured it on that protocol) and on the held-out text, latency dense vs
+ * pruned, and a results row, so every row of the results table is measured the same way.
  */
 export async function measureApplied(
   applied: AppliedModel,
   meta: Pick<ResultRow, 'criterion' | 'allocation' | 'compensation'>,
   exact?: PerplexityResult,
+  curve?: LossPoint[],
 ): Promise<void> {
   const model = useStudio.getState().model;
   if (!model) return;
@@ -308,6 +325,9 @@ export async function measureApplied(
     if (!ppl) return;
   }
   useStudio.getState().setPrunedPerplexity(ppl);
+  const heldOut = await heldOutPerplexity();
+  if (!heldOut) return;
+  useStudio.getState().setPrunedHeldOut(heldOut);
   // Dense and pruned interleaved run by run (same request as the baseline), so drift hits both alike;
   // the baseline panel keeps its own measurement.
   const request = latencyRequest();
@@ -318,7 +338,8 @@ export async function measureApplied(
   st.setPrunedLatency(compared.pruned);
   const est = estimatePlan(model, applied.plan, null, request.seq);
   const key = modelKey(model);
-  rememberApplied(key, applied.plan.name, applied.compensation);
+  // the row's description (e.g. "obs + recovery 60 steps"), so the note after a reload names the training too
+  rememberApplied(key, applied.plan.name, meta.compensation);
   st.addResult({
     id: `${Date.now()}`,
     model: key,
@@ -326,6 +347,8 @@ export async function measureApplied(
     ...meta,
     parameters: applied.parameters,
     perplexity: ppl.perplexity,
+    heldOutPerplexity: heldOut.perplexity,
+    ...(curve ? { curve } : {}),
     latencyMs: compared.pruned.medianMs,
     denseLatencyMs: compared.dense.medianMs,
     flopRatio: applied.cost.flops / applied.denseCost.flops || est.flopRatio,

@@ -9,6 +9,7 @@ export const RESULT_COLUMNS = [
   'compensation',
   'parameters',
   'perplexity',
+  'heldOutPerplexity',
   'latencyMs',
   'denseLatencyMs',
   'flopRatio',

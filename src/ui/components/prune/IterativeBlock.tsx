@@ -1,14 +1,15 @@
 /** Iterative prune-and-recover: target, rounds, criterion, recovery; perplexity after each round. */
 import { useState } from 'react';
 import { useStudio } from '../../../store';
-import type { Recovery } from '../../../prune/recovery/registry';
+import { recoveryInfos, type Recovery } from '../../../prune/recovery/registry';
 import type { CriterionName } from '../../../saliency/types';
 import { fixed } from '../../format';
 import { runIterative } from '../../method-actions';
 import { Explain } from '../Explain';
 import { PercentField } from './PercentField';
 
-const RECOVERY: Recovery[] = ['none', 'obs', 'sgd'];
+/** Every recovery of the engine's registry (src/prune/recovery), with its plain sentence as the tooltip. */
+const RECOVERY = recoveryInfos();
 
 export function IterativeBlock() {
   const criteria = useStudio((s) => s.criteria);
@@ -19,6 +20,8 @@ export function IterativeBlock() {
   const [n, setN] = useState(3);
   const [criterion, setCriterion] = useState<CriterionName>('magnitude');
   const [recovery, setRecovery] = useState<Recovery>('none');
+  // every recovery re-collects what it needs each round on the calibration set (Hessians included)
+  const chosen = RECOVERY.find((r) => r.name === recovery);
   const names = criteria.length ? criteria.map((c) => c.name) : (['magnitude'] as CriterionName[]);
   return (
     <details className="card iterative">
@@ -46,14 +49,17 @@ export function IterativeBlock() {
           ))}
         </select>
       </div>
-      <div className="field">
+      <div className="field" title={chosen?.plain}>
         <label htmlFor="it-recovery">Recovery</label>
         <select id="it-recovery" value={recovery} onChange={(e) => setRecovery(e.target.value as Recovery)}>
           {RECOVERY.map((r) => (
-            <option key={r}>{r}</option>
+            <option key={r.name} value={r.name} title={r.plain}>
+              {r.name}
+            </option>
           ))}
         </select>
       </div>
+      {chosen ? <p className="hint">{chosen.plain}</p> : null}
       <button
         type="button"
         className="button secondary"
@@ -91,9 +97,9 @@ export function IterativeBlock() {
       ) : null}
       <Explain plain="Prune a little, repair, and repeat, instead of cutting everything at once.">
         Instead of removing everything at once, each round removes about 1 − (1 − target)^(1/rounds) of what remains, recomputes the
-        criterion on the masked model, then recovers (OBS weight update, a few gradient steps, or nothing). The result becomes the applied
-        model, so Export and Generate use it. Round perplexities and the final one use the same tokens: the first 8,192 of the evaluation
-        text, as Apply does.
+        criterion on the masked model, then recovers (OBS weight update, a few gradient steps, distillation training of every remaining
+        weight towards the dense model, or nothing). The result becomes the applied model, so Export and Generate use it. Round perplexities
+        and the final one use the same tokens: the first 8,192 of the evaluation text, as Apply does.
       </Explain>
     </details>
   );

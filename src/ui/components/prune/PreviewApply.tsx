@@ -126,6 +126,7 @@ export function ApplyBlock() {
   const plan = useStudio((s) => (planIsCurrent(s) ? s.plan : null));
   const applied = useStudio((s) => s.applied);
   const ppl = useStudio((s) => s.prunedPerplexity);
+  const heldOut = useStudio((s) => s.prunedHeldOut);
   const comparison = useStudio((s) => s.latencyComparison);
   const compensation = useStudio((s) => s.controls.compensation);
   const ready = useStudio((s) => compensationReady(s.controls.compensation, s));
@@ -163,6 +164,11 @@ export function ApplyBlock() {
           <dd>
             <span data-testid="pruned-ppl">{ppl ? fixed(ppl.perplexity) : '…'}</span>
             {ppl ? ` ± ${fixed(ppl.perplexity * ppl.nllStdError)} (${exactCount(ppl.protocol.tokensScored)} tokens scored)` : ''}
+          </dd>
+          <dt title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">Held-out</dt>
+          <dd>
+            <span data-testid="pruned-heldout-ppl">{heldOut ? fixed(heldOut.perplexity) : '…'}</span>
+            {heldOut ? ` ± ${fixed(heldOut.perplexity * heldOut.nllStdError)} (${heldOut.protocol.textName})` : ''}
           </dd>
           <dt>Latency</dt>
           <dd>

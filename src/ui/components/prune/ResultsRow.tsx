@@ -27,6 +27,8 @@ function ResultsTable() {
   const { rows, others } = useModelRows();
   const model = useStudio((s) => s.model);
   const remove = useStudio((s) => s.removeResult);
+  const dense = useStudio((s) => s.densePerplexity);
+  const denseHeldOut = useStudio((s) => s.denseHeldOut);
   const base = `${(model?.name ?? 'model').replace(/[^\w.-]+/g, '_')}-results`;
   return (
     <section className="card results" aria-labelledby="results-title">
@@ -56,6 +58,12 @@ function ResultsTable() {
           {others} result{others === 1 ? '' : 's'} of other models kept; load that model to see {others === 1 ? 'it' : 'them'}.
         </p>
       ) : null}
+      {dense && denseHeldOut ? (
+        <p className="hint" data-testid="results-dense">
+          Dense model: {fixed(dense.perplexity)} on {dense.protocol.textName}, {fixed(denseHeldOut.perplexity)} on{' '}
+          {denseHeldOut.protocol.textName} (e-mails: a kind of text the model never saw).
+        </p>
+      ) : null}
       {rows.length === 0 ? (
         <p className="placeholder">Each applied plan adds a row here.</p>
       ) : (
@@ -68,7 +76,12 @@ function ResultsTable() {
                 <th scope="col">Allocation</th>
                 <th scope="col">Compensation</th>
                 <th scope="col">Params</th>
-                <th scope="col">Perplexity</th>
+                <th scope="col" title="Perplexity on evaluation.txt (same domain as the demo model's training text)">
+                  Perplexity
+                </th>
+                <th scope="col" title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">
+                  Held-out
+                </th>
                 <th scope="col">Latency (ms)</th>
                 <th scope="col">
                   <span className="visually-hidden">Remove</span>
@@ -84,6 +97,7 @@ function ResultsTable() {
                   <td>{r.compensation}</td>
                   <td>{compactCount(r.parameters)}</td>
                   <td>{fixed(r.perplexity)}</td>
+                  <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
                   <td>{Number.isFinite(r.latencyMs) ? fixed(r.latencyMs) : '—'}</td>
                   <td>
                     <button type="button" className="link" aria-label={`Remove result ${r.plan}`} onClick={() => remove(r.id)}>
