@@ -149,11 +149,11 @@ describe('a family registered by a test alone', () => {
     const { ir: llama } = await loadModelIR(dirSource(fixtureDir(FIXTURE)));
     await expect(loadModelIR(metaFolder(llama))).rejects.toThrow(UnsupportedModelError);
     unregister = registerAdapter(metaLlamaAdapter);
-    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', FAMILY]);
+    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'vit', FAMILY]);
     expect(() => registerAdapter({ ...metaLlamaAdapter, family: 'other' })).toThrow(/clashes/);
     unregister();
     unregister = undefined;
-    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral']);
+    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'vit']);
     await expect(loadModelIR(metaFolder(llama))).rejects.toThrow(/model_type "meta-llama" is not supported/);
   });
 

@@ -172,6 +172,7 @@ export function isUniform(ir: ModelIR): boolean {
 /** The token embedding of a token-input model (every decoder); a named error for a patch-input one (ViT). */
 export function tokenEmbeddingOf(ir: Pick<ModelIR, 'name' | 'weights'>): Tensor {
   const t = ir.weights.tokenEmbedding;
-  if (!t) throw new UnsupportedModelError(`${ir.name} reads images, not tokens: it has no token embedding.`, 'This step needs a language model.');
+  if (!t)
+    throw new UnsupportedModelError(`${ir.name} reads images, not tokens: it has no token embedding.`, 'This step needs a language model.');
   return t;
 }

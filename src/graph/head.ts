@@ -17,12 +17,7 @@ export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: string, out
   const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tokenEmbedding;
   const flat = b.op('Reshape', [hn, b.constInt64([-1, d])], undefined, 'lm_head/flat');
   const logits2d = b.op('Gemm', [flat, head], { transB: 1 }, 'lm_head');
-  const shape = b.op(
-    'Concat',
-    [streamShapeOf(ctx, 'lm_head/ids_shape'), b.constInt64([ir.spec.vocabSize])],
-    { axis: 0 },
-    'lm_head/shape',
-  );
+  const shape = b.op('Concat', [streamShapeOf(ctx, 'lm_head/ids_shape'), b.constInt64([ir.spec.vocabSize])], { axis: 0 }, 'lm_head/shape');
   return b.node('Reshape', [logits2d, shape], { ...(out ? { outputs: [out] } : {}), name: 'lm_head/logits' })[0]!;
 }
 
@@ -33,7 +28,6 @@ export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: string, out
 export function classifierHead(ctx: GraphContext, h: string, out: string | undefined): string {
   const { b, ir } = ctx;
   if (ir.spec.head !== 'classifier') throw unsupportedStructure(ir.spec, 'head');
-  const d = ir.spec.hiddenSize;
   const w = ir.weights.lmHead;
   if (!w) throw new ShapeMismatchError(`${ir.name} has no classifier weight.`);
   const hn = applyNorm(ctx, h, ir.weights.finalNorm, 'final_norm');
@@ -41,7 +35,7 @@ export function classifierHead(ctx: GraphContext, h: string, out: string | undef
   let pooled: string;
   if ((ir.spec.pooling ?? 'cls') === 'cls') {
     const first = b.op('Slice', [hn, b.constInt64([0]), axis1, axis1], undefined, 'pool/cls');
-    pooled = b.op('Reshape', [first, b.constInt64([-1, d])], undefined, 'pool/flat');
+    pooled = b.op('Squeeze', [first, axis1], undefined, 'pool/flat');
   } else if (ir.spec.pooling === 'mean') {
     const rest = b.op('Slice', [hn, axis1, b.constInt64([2 ** 31 - 1]), axis1], undefined, 'pool/patches');
     pooled =

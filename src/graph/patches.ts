@@ -28,7 +28,7 @@ export function gridSize(v: VisionSpec): number {
 export function addPixelInput(b: OnnxGraphBuilder, ir: ModelIR): { pixels: string; streamShape: string; batch: string } {
   const v = visionOf(ir);
   const pixels = b.addInput(PIXEL_VALUES, 'float32', ['batch', v.numChannels, v.imageSize, v.imageSize]);
-  const batch = b.op('Slice', [b.op('Shape', [pixels], undefined, 'patches/pixel_shape'), b.constInt64([0]), b.constInt64([1])], undefined, 'patches/batch');
+  const batch = b.op('Shape', [pixels], { end: 1 }, 'patches/batch');
   const streamShape = b.op('Concat', [batch, b.constInt64([gridSize(v) ** 2 + 1])], { axis: 0 }, 'patches/stream_shape');
   return { pixels, streamShape, batch };
 }

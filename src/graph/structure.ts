@@ -45,5 +45,7 @@ export function checkStructure(spec: ArchSpec): void {
       `The ${spec.family} family reads image patches with ${spec.attention} attention, ${spec.positions} positions and an ${spec.head} head; patch input is built only as a ViT (bidirectional, learned positions, classifier head).`,
     );
   if (!patches && spec.attention === 'bidirectional' && spec.head === 'lm')
-    throw new UnsupportedModelError(`The ${spec.family} family declares bidirectional attention with an LM head; a token encoder is not built yet.`);
+    throw new UnsupportedModelError(
+      `The ${spec.family} family declares bidirectional attention with an LM head; a token encoder is not built yet.`,
+    );
 }

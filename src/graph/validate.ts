@@ -57,7 +57,9 @@ function checkPatchInput(ir: ModelIR): void {
     throw new ShapeMismatchError(`Image size ${S} is not a whole number of ${p}-pixel patches (${C} channels).`);
   const positions = (S / p) ** 2 + 1;
   if (ir.spec.maxPositions !== positions)
-    throw new ShapeMismatchError(`${ir.name} has ${ir.spec.maxPositions} positions; ${S}x${S} images in ${p}x${p} patches need ${positions} (CLS first).`);
+    throw new ShapeMismatchError(
+      `${ir.name} has ${ir.spec.maxPositions} positions; ${S}x${S} images in ${p}x${p} patches need ${positions} (CLS first).`,
+    );
   expectShape(ir.weights.patchEmbedding?.weight, [d, C, p, p], 'patchEmbedding.weight');
   if (ir.weights.patchEmbedding?.bias) expectShape(ir.weights.patchEmbedding.bias, [d], 'patchEmbedding.bias');
   expectShape(ir.weights.clsToken, [d], 'clsToken');

@@ -80,11 +80,6 @@ export function linearFromInputs(ctx: GraphContext, x: string, lin: Linear, name
   const flat = b.op('Reshape', [x, b.constInt64([-1, inDim])], undefined, `${name}/flat`);
   const scaled: Record<string, AttrValue> = scale === 1 ? {} : { alpha: attr.float(scale), beta: attr.float(scale) };
   const y2d = b.op('Gemm', bias ? [flat, w, bias] : [flat, w], { transB: 1, ...scaled }, name);
-  const shape = b.op(
-    'Concat',
-    [streamShapeOf(ctx, `${name}/ids_shape`), b.constInt64([outDim])],
-    { axis: 0 },
-    `${name}/shape`,
-  );
+  const shape = b.op('Concat', [streamShapeOf(ctx, `${name}/ids_shape`), b.constInt64([outDim])], { axis: 0 }, `${name}/shape`);
   return b.node('Reshape', [y2d, shape], { ...(out ? { outputs: [out] } : {}), name: `${name}/out` })[0]!;
 }
