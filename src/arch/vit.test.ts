@@ -2,7 +2,7 @@
  * ViT family: the tiny random ViT fixture (fixtures/hub/tiny/vit-tiny) loads through the real
  * loader and its graph reproduces the independent PyTorch reference (tools/reference/vit_reference.py,
  * written from the Hugging Face ViT definition; fixtures/golden/vit.json) in onnxruntime-node: dense,
- * head mask, FFN mask, both, mean pooling and per-image loss, with weights embedded or fed as inputs;
+ * head mask, FFN mask, both, mean pooling, per-image loss and uint8 images through the preprocessor, with weights embedded or fed as inputs;
  * mask gradients agree with finite differences of the same graph; names and config round-trip.
  */
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,8 @@ import type { ModelIR } from '../core/ir';
 import { float32Tensor, int64Tensor, type Feeds } from '../core/runner';
 import { weightFeeds } from '../graph/weight-inputs';
 import type { GraphOptions } from '../graph/options';
+import { imageBatch } from '../eval/image-dataset';
+import { preprocessImages, readPreprocessor } from '../io/image-preprocess';
 import { createNodeRunner } from '../runtime/ort-node';
 import { floats, maxAbsDiff, runGraph } from '../test-util/graph-run';
 import { fixtureDir } from '../test-util/model-fixtures';
@@ -26,6 +28,7 @@ interface VitGolden {
   ffn_mask: number[][];
   logits: Record<'dense' | 'head_mask' | 'ffn_mask' | 'both_masks' | 'mean_pooling', number[][]>;
   nll: number[];
+  uint8: { images_hwc: number[][][][]; pixel_values: number[][][][]; logits: number[][] };
 }
 
 const runner = createNodeRunner({ threads: 1 });
@@ -129,6 +132,32 @@ describe('tiny ViT fixture vs the PyTorch reference', () => {
       expect(Math.abs(fd - grad[i]!)).toBeLessThan(2e-3 * Math.max(1, Math.abs(fd)));
     }
     expect(Math.abs(grad[0]!)).toBeGreaterThan(1e-3);
+  });
+});
+
+describe('uint8 images through preprocessor_config.json', () => {
+  it('give the reference pixel_values and logits', async () => {
+    const ir = await load();
+    const prep = readPreprocessor(
+      JSON.parse(readFileSync(`${fixtureDir('tiny/vit-tiny')}/preprocessor_config.json`, 'utf8')),
+      ir.spec.vision!,
+    );
+    const u8 = golden.uint8;
+    const ds = preprocessImages(
+      {
+        pixels: Uint8Array.from(u8.images_hwc.flat(3)),
+        count: u8.images_hwc.length,
+        height: 8,
+        width: 8,
+        sourceChannels: 2,
+        labels: [0, 1],
+      },
+      prep,
+    );
+    expect(maxAbsDiff(ds.images, u8.pixel_values.flat(3))).toBeLessThan(1e-5);
+    const batch = imageBatch(ds, 0, ds.count);
+    const out = await runGraph(runner, ir, {}, { pixel_values: float32Tensor(batch.data, batch.dims) });
+    expect(maxAbsDiff(floats(out.logits), u8.logits.flat())).toBeLessThan(TOL);
   });
 });
 
