@@ -1,0 +1,98 @@
+/**
+ * The api with an image classifier (tiny random ViT fixture): load from a folder, preprocess uint8
+ * images, accuracy of the dense model, of a plan's masks (live preview) and of the applied (sliced)
+ * model, each against the metrics of the independent PyTorch reference's logits
+ * (fixtures/golden/vit.json); text steps are refused by name.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { dirSource } from '../cli/dir-source';
+import { emptyPlan, type PruningPlan } from '../core/plan';
+import { classifierAccuracy } from '../eval/accuracy';
+import { createNodeRunner } from '../runtime/ort-node';
+import { createStudioApi } from './studio';
+import type { ImageDataset } from './types';
+
+interface Golden {
+  pixel_values: number[][][][];
+  labels: number[];
+  logits: Record<string, number[][]>;
+  uint8: { images_hwc: number[][][][]; logits: number[][] };
+}
+
+const golden = JSON.parse(readFileSync('fixtures/golden/vit.json', 'utf8')) as Golden;
+const api = createStudioApi({ runner: createNodeRunner({ threads: 1 }), demoUrl: '', openDir: dirSource });
+const dataset: ImageDataset = {
+  images: Float32Array.from(golden.pixel_values.flat(3)),
+  count: 3,
+  channels: 2,
+  height: 8,
+  width: 8,
+  labels: Int32Array.from(golden.labels),
+  description: 'reference images',
+};
+
+function expectMetricsOf(r: Awaited<ReturnType<typeof api.evaluateAccuracy>>, logits: number[][], labels: number[]): void {
+  const want = classifierAccuracy(logits.flat(), labels, 3);
+  expect(r.predictions).toEqual(want.predictions);
+  expect(r.correct).toBe(want.correct);
+  expect(r.confusion).toEqual(want.confusion);
+  expect(r.meanLoss).toBeCloseTo(want.meanLoss, 4);
+}
+
+/** The golden masks as a plan: heads (0, 1) and (1, 0), layer 0 neurons 0..9, layer 1 neurons 0, 3, 6, ... */
+function goldenPlan(): PruningPlan {
+  const summary = api.state.loaded!.ir;
+  const plan = emptyPlan(summary, 'golden masks');
+  plan.layers[0] = { ...plan.layers[0]!, removedHeads: [1], removedFfn: Array.from({ length: 10 }, (_, i) => i) };
+  plan.layers[1] = { ...plan.layers[1]!, removedHeads: [0], removedFfn: Array.from({ length: 11 }, (_, i) => 3 * i) };
+  return plan;
+}
+
+describe('api with the tiny ViT', () => {
+  it('loads it and reports the accuracy of the dense model as its baseline metric', async () => {
+    const summary = await api.loadModel({ kind: 'dir', path: 'fixtures/hub/tiny/vit-tiny' });
+    expect(summary.spec.family).toBe('vit');
+    expect(await api.baselineMetric()).toBeUndefined();
+    const r = await api.evaluateAccuracy({ dataset, batchSize: 2 });
+    expectMetricsOf(r, golden.logits.dense!, golden.labels);
+    expect(r.images).toBe(3);
+    expect(r.labels).toEqual(['circle', 'square', 'stripe']);
+    expect(r.protocol).toMatchObject({ dataset: 'reference images', images: 3, batchSize: 2, target: 'dense', masked: false });
+    expect(r.protocol.preprocessing).toMatch(/mean \[0\.5, 0\.25\], std \[0\.5, 0\.2\], 8 x 8 x 2/);
+    expect(await api.baselineMetric()).toEqual({ kind: 'accuracy', result: r });
+  });
+
+  it('preprocesses uint8 images as preprocessor_config.json says', async () => {
+    const images = golden.uint8.images_hwc;
+    const ds = await api.prepareImages({
+      pixels: Uint8Array.from(images.flat(3)),
+      count: 2,
+      height: 8,
+      width: 8,
+      sourceChannels: 2,
+      labels: [2, 1],
+    });
+    const r = await api.evaluateAccuracy({ dataset: ds });
+    expectMetricsOf(r, golden.uint8.logits, [2, 1]);
+  });
+
+  it('previews a plan with masks and evaluates the applied model', async () => {
+    const plan = goldenPlan();
+    const masked = await api.evaluateAccuracy({ dataset, plan });
+    expectMetricsOf(masked, golden.logits.both_masks!, golden.labels);
+    expect(masked.protocol.masked).toBe(true);
+    await api.applyPlan({ plan, compensation: 'none' });
+    const applied = await api.evaluateAccuracy({ dataset, target: 'pruned' });
+    expectMetricsOf(applied, golden.logits.both_masks!, golden.labels);
+    expect(api.state.loaded!.pruned!.ir.layers[1]).toEqual({ numHeads: 1, numKvHeads: 1, ffnSize: 21 });
+    expect((await api.baselineMetric())?.kind).toBe('accuracy');
+  });
+
+  it('refuses text steps and mismatched images by name', async () => {
+    await expect(api.evaluatePerplexity({ text: 'hello', textName: 't', contextLength: 8, stride: 4 })).rejects.toThrow(/image classifier/);
+    await expect(api.evaluateAccuracy({ dataset: { ...dataset, channels: 1, images: dataset.images.subarray(0, 192) } })).rejects.toThrow(
+      /model reads 2 x 8 x 8/,
+    );
+  });
+});
