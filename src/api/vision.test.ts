@@ -1,17 +1,19 @@
 /**
- * The api with an image classifier (tiny random ViT fixture): load from a folder, preprocess uint8
+ * The api with an image classifier (tiny random ViT fixture): load from a folder, the (fake) Hub and
+ * picked files, preprocess uint8
  * images, accuracy of the dense model, of a plan's masks (live preview) and of the applied (sliced)
  * model, each against the metrics of the independent PyTorch reference's logits
  * (fixtures/golden/vit.json); text steps are refused by name.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
 import { emptyPlan, type PruningPlan } from '../core/plan';
 import { classifierAccuracy } from '../eval/accuracy';
 import { createNodeRunner } from '../runtime/ort-node';
 import { createStudioApi } from './studio';
-import type { ImageDataset } from './types';
+import { startFakeHub, type FakeHub } from '../test-util/fake-hub';
+import type { ImageDataset, ModelSource } from './types';
 
 interface Golden {
   pixel_values: number[][][][];
@@ -48,6 +50,33 @@ function goldenPlan(): PruningPlan {
   plan.layers[1] = { ...plan.layers[1]!, removedHeads: [0], removedFfn: Array.from({ length: 11 }, (_, i) => 3 * i) };
   return plan;
 }
+
+describe('the tiny ViT from every source', () => {
+  const files = ['config.json', 'preprocessor_config.json', 'model.safetensors'];
+  let hub: FakeHub;
+  beforeAll(async () => {
+    hub = await startFakeHub();
+  });
+  afterAll(async () => hub.close());
+
+  it.each(['hub', 'files'] as const)('loads from %s (with a memory budget) and gives the reference metrics', async (kind) => {
+    const a = createStudioApi({
+      runner: createNodeRunner({ threads: 1 }),
+      demoUrl: '',
+      hubEndpoint: hub.url,
+      memoryBudget: () => ({ bytes: 2 ** 30, source: 'test' }),
+    });
+    const source: ModelSource =
+      kind === 'hub'
+        ? { kind: 'hub', repo: 'tiny/vit-tiny' }
+        : {
+            kind: 'files',
+            files: files.map((f) => ({ path: `vit-tiny/${f}`, file: new Blob([readFileSync(`fixtures/hub/tiny/vit-tiny/${f}`)]) })),
+          };
+    expect((await a.loadModel(source)).spec.vision?.labels).toEqual(['circle', 'square', 'stripe']);
+    expectMetricsOf(await a.evaluateAccuracy({ dataset }), golden.logits.dense!, golden.labels);
+  });
+});
 
 describe('api with the tiny ViT', () => {
   it('loads it and reports the accuracy of the dense model as its baseline metric', async () => {
