@@ -175,6 +175,8 @@ export interface CalibrationRequest {
   withHessians: boolean;
   /** Raise the text caps (api/text-guard.ts). */
   maxTextChars?: number;
+  /** Image classifiers: calibrate on the first `samples` of these images (text and seq are then not read). */
+  images?: ImageDataset;
 }
 
 export interface CalibrationSummary {

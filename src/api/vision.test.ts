@@ -16,6 +16,7 @@ import { startFakeHub, type FakeHub } from '../test-util/fake-hub';
 import type { ImageDataset, ModelSource } from './types';
 
 interface Golden {
+  nll: number[];
   pixel_values: number[][][][];
   labels: number[];
   logits: Record<string, number[][]>;
@@ -116,6 +117,19 @@ describe('api with the tiny ViT', () => {
     expectMetricsOf(applied, golden.logits.both_masks!, golden.labels);
     expect(api.state.loaded!.pruned!.ir.layers[1]).toEqual({ numHeads: 1, numKvHeads: 1, ffnSize: 21 });
     expect((await api.baselineMetric())?.kind).toBe('accuracy');
+  });
+
+  it('calibrates on images: the base loss is the reference mean cross-entropy, and every criterion scores', async () => {
+    await api.loadModel({ kind: 'dir', path: 'fixtures/hub/tiny/vit-tiny' });
+    const summary = await api.calibrate({ text: '', textName: 'unused', samples: 3, seq: 0, withHessians: true, images: dataset });
+    const meanNll = golden.nll.reduce((a, b) => a + b, 0) / 3;
+    expect(summary).toMatchObject({ textName: 'reference images', samples: 3, seq: 5, tokens: 15 });
+    expect(Math.abs(summary.baseLoss - meanNll)).toBeLessThan(1e-4);
+    for (const c of await api.criteria()) {
+      const scores = await api.computeImportance(c.name);
+      expect(scores.heads?.length ?? 4, c.name).toBe(4);
+      for (const v of [...(scores.heads ?? []), ...(scores.ffn ?? [])]) expect(Number.isFinite(v), c.name).toBe(true);
+    }
   });
 
   it('refuses text steps and mismatched images by name', async () => {
