@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
+import { parameterCount } from '../core/ir';
 import { emptyPlan, type PruningPlan } from '../core/plan';
 import { classifierAccuracy } from '../eval/accuracy';
 import { createNodeRunner } from '../runtime/ort-node';
@@ -131,6 +132,22 @@ describe('api with the tiny ViT', () => {
       for (const v of [...(scores.heads ?? []), ...(scores.ffn ?? [])]) expect(Number.isFinite(v), c.name).toBe(true);
     }
   });
+
+  it.each(['none', 'bias', 'obs'] as const)(
+    'allocates, applies with compensation %s and the sliced model matches its compensated masks',
+    async (compensation) => {
+      const plan = await api.allocatePlan({ criterion: 'wanda', allocation: 'global', heads: 0.5, ffn: 0.5, layers: 0 });
+      expect(plan.layers.flatMap((l) => l.removedHeads)).toHaveLength(2);
+      const applied = await api.applyPlan({ plan, compensation });
+      expect(applied.parameters).toBeLessThan(parameterCount(api.state.loaded!.ir));
+      const r = await api.evaluateAccuracy({ dataset, target: 'pruned' });
+      expect(Number.isFinite(r.meanLoss)).toBe(true);
+      if (compensation === 'none') {
+        const masked = await api.evaluateAccuracy({ dataset, plan });
+        expect(r.meanLoss).toBeCloseTo(masked.meanLoss, 5);
+      }
+    },
+  );
 
   it('refuses text steps and mismatched images by name', async () => {
     await expect(api.evaluatePerplexity({ text: 'hello', textName: 't', contextLength: 8, stride: 4 })).rejects.toThrow(/image classifier/);
