@@ -1,7 +1,7 @@
 /** The cost model for a ViT (bidirectional attention, patch projection, classifier on one vector), by hand. */
 import { describe, expect, it } from 'vitest';
 import type { CostSpec } from './cost';
-import { forwardFlops, layerFlops } from './cost';
+import { defaultCostSeq, forwardFlops, layerFlops } from './cost';
 
 const vit: CostSpec = {
   hiddenSize: 16,
@@ -26,5 +26,10 @@ describe('ViT FLOPs', () => {
     const lm: CostSpec = { hiddenSize: 16, headDim: 8, vocabSize: 3, gatedMlp: false };
     expect(layerFlops(lm, layer, 5)).toBe(20480 + 800);
     expect(forwardFlops(lm, [layer], 5)).toBe(21280 + 2 * 5 * 16 * 3);
+  });
+
+  it('targets count a ViT at its own tokens per image, a language model at 128', () => {
+    expect(defaultCostSeq({ input: 'patches', maxPositions: 50 })).toBe(50);
+    expect(defaultCostSeq({ maxPositions: 1024 })).toBe(128);
   });
 });

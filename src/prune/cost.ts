@@ -25,6 +25,11 @@ export interface ModelCost {
   weightBytes: number;
 }
 
+/** The sequence length FLOP targets and unit costs use: 128 tokens for a language model, an image's 1 + patches for a ViT. */
+export function defaultCostSeq(spec: Pick<ArchSpec, 'input' | 'maxPositions'>): number {
+  return spec.input === 'patches' ? spec.maxPositions : 128;
+}
+
 /** Weights of one block's linear layers (without biases). */
 function blockWeights(spec: CostSpec, l: LayerShape): { attn: number; mlp: number } {
   const { hiddenSize: d, headDim: dh, gatedMlp } = spec;
