@@ -146,8 +146,7 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
     Array.from(
       { length: d },
       (_, i) =>
-        te.data[id * d + i]! +
-        (spec.positions === 'learned' && weights.positionEmbedding ? weights.positionEmbedding.data[t * d + i]! : 0),
+        te.data[id * d + i]! + (spec.positions === 'learned' && weights.positionEmbedding ? weights.positionEmbedding.data[t * d + i]! : 0),
     ),
   );
   const hidden: number[][][] = [];
