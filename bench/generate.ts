@@ -5,6 +5,7 @@
  * random model (12 layers, d 768, 12 heads, FFN 3072, 50,257 tokens, 1,024 positions; built in
  * memory). Rounds alternate (without, with) so machine drift hits both; the tokens must be equal.
  */
+import { tokenEmbeddingOf } from '../src/core/ir';
 import type { ModelIR } from '../src/core/ir';
 import { asFloat32, int64Tensor, type Runner, type RunnerSession } from '../src/core/runner';
 import { tensor } from '../src/core/tensor';
@@ -26,7 +27,7 @@ export function gpt2_124mShape(): ModelIR {
   const ir = randomIR({ layers: 12, hidden: 768, heads: 12, ffn: 3072, vocab: 50257, seed: 11 });
   const rnd = seededRandom(12);
   const scale = (t: { data: Float32Array }) => t.data.forEach((v, i) => (t.data[i] = v * 0.07));
-  scale(ir.weights.tokenEmbedding);
+  scale(tokenEmbeddingOf(ir));
   for (const w of ir.weights.layers) for (const lin of [w.q, w.k, w.v, w.o, w.up, w.down]) scale(lin.weight);
   const pe = tensor(
     [1024, 768],

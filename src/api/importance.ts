@@ -1,6 +1,8 @@
 /** Api operations for importance: calibration and criteria. */
 import { InputError, ShapeMismatchError } from '../core/errors';
-import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
+import { collectStats, makeCalibrationSet, makeImageCalibrationSet, maskedLossOracle, type CalibrationSet } from '../saliency/calibrate';
+import { checkImageDataset } from '../eval/image-dataset';
+import { isImageClassifier } from './accuracy';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
@@ -9,17 +11,31 @@ import { withModelSession } from '../graph/model-session';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
+/** Token sequences cut from the text, or (image classifiers) the first images of req.images. */
+function calibrationSet(m: LoadedModel, req: CalibrationRequest): { set: CalibrationSet; warnings: string[] } {
+  if (isImageClassifier(m.ir)) {
+    if (!req.images)
+      throw new InputError(`${m.ir.name} is an image classifier: calibrate it on labelled images.`, 'Pass images (api.prepareImages).');
+    const v = m.ir.spec.vision!;
+    checkImageDataset(req.images, { channels: v.numChannels, imageSize: v.imageSize, numLabels: m.ir.spec.vocabSize });
+    const name = req.images.description ?? req.textName;
+    return { set: makeImageCalibrationSet(req.images, name, req.samples, m.ir.spec.maxPositions), warnings: [] };
+  }
+  const seq = Math.min(req.seq, m.ir.spec.maxPositions);
+  checkTextSize(req.text, req.textName, req.samples * seq, req.maxTextChars);
+  const ids = tokensOf(m, req.textName, req.text, req.samples * seq);
+  const warnings = textWarnings(req.text, req.textName, ids.slice(0, req.samples * seq), m.tokenizer);
+  return { set: makeCalibrationSet(ids, req.textName, req.samples, seq), warnings };
+}
+
 export async function calibrate(
   state: StudioState,
   m: LoadedModel,
   req: CalibrationRequest,
   options: JobOptions,
 ): Promise<CalibrationSummary> {
-  const seq = Math.min(req.seq, m.ir.spec.maxPositions);
-  checkTextSize(req.text, req.textName, req.samples * seq, req.maxTextChars);
-  const ids = tokensOf(m, req.textName, req.text, req.samples * seq);
-  const warnings = textWarnings(req.text, req.textName, ids.slice(0, req.samples * seq), m.tokenizer);
-  const set = makeCalibrationSet(ids, req.textName, req.samples, seq);
+  const { set, warnings } = calibrationSet(m, req);
+  const seq = set.seq;
   options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
   // The tap session lives for this calibration only (its activation arena is released with it).
   const graph = { masks: true, taps: true, grams: true, tokenLoss: true, logits: false };
@@ -27,13 +43,15 @@ export async function calibrate(
     collectStats(m.ir, taps, set, { ...options, withGram: req.withHessians }),
   );
   const summary: CalibrationSummary = {
-    textName: req.textName,
+    textName: set.textName,
     samples: set.samples,
     seq,
     tokens: stats.numTokens,
     baseLoss: stats.baseLoss,
     withHessians: req.withHessians,
-    key: `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
+    key: set.images
+      ? `${m.ir.name}|${set.textName}|images|${set.samples}x${seq}`
+      : `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
     ...(warnings.length > 0 ? { warnings } : {}),
   };
   assertFiniteLoss(stats.baseLoss, 'The calibration loss');

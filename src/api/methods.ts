@@ -15,3 +15,4 @@ export { EXPORT_FORMATS } from '../exporters/registry';
 export { quantMethod, QUANT_VARIANTS } from '../quantize/registry';
 export { emptyPlan } from '../core/plan';
 export { parseJsonText } from '../io/json';
+export { firstImages, parseIdx, rawImagesFromIdx, rawImagesFromImageSet } from '../io/image-set';

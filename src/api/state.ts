@@ -9,6 +9,8 @@ import type { TextTokenizer } from '../io/tokenizer';
 import type { CalibrationSet } from '../saliency/calibrate';
 import type { CalibrationStats } from '../saliency/stats';
 import type { CriterionName, UnitScores } from '../saliency/types';
+import type { ImagePreprocess } from '../io/image-preprocess';
+import type { AccuracyReport } from './vision-types';
 import type { AppliedModel, CalibrationSummary, LatencyResult, PerplexityResult, UnitLatency } from './types';
 
 export interface StudioDeps {
@@ -72,7 +74,9 @@ export interface LoadedModel {
   pruned?: PrunedModel;
   /** Latest scores per criterion (cleared when calibration changes). */
   scores: Map<CriterionName, UnitScores>;
-  denseResults: { perplexity?: PerplexityResult; heldOut?: PerplexityResult; latency?: LatencyResult };
+  denseResults: { perplexity?: PerplexityResult; heldOut?: PerplexityResult; latency?: LatencyResult; accuracy?: AccuracyReport };
+  /** Image classifiers only: the input preprocessing from preprocessor_config.json. */
+  preprocess?: ImagePreprocess;
   /** Measured latency per unit (latency-aware allocation uses it instead of FLOPs when present). */
   unitLatency?: UnitLatency;
   tokenCache: Map<string, { ids: number[]; complete: boolean }>;

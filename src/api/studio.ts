@@ -26,6 +26,7 @@ import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
 import { checkStep, estimateMemory } from './memory';
 import { verifyOnnxImport } from './verify-import';
+import { evaluateAccuracy, imageModelTokenizer, isImageClassifier, loadPreprocess, prepareImages } from './accuracy';
 import { openModelSession } from '../graph/model-session';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
@@ -40,11 +41,19 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
     options.onProgress?.({ stage: 'verify', done: 0, total: 1, message: 'Checking the ONNX import numerically' });
     await verifyOnnxImport(state.deps.runner, ir, onnxSource);
   }
-  options.onProgress?.({ stage: 'tokenizer', done: 0, total: 1, message: 'Loading tokenizer' });
-  const tokenizer = await loadTokenizer(files, ir.name, ir.spec.vocabSize);
-  const tokenizerJson = await files.read('tokenizer.json');
+  const images = isImageClassifier(ir);
+  options.onProgress?.({
+    stage: 'tokenizer',
+    done: 0,
+    total: 1,
+    message: images ? 'Reading preprocessor_config.json' : 'Loading tokenizer',
+  });
+  const preprocess = images ? await loadPreprocess(files, ir, options.signal) : undefined;
+  const tokenizer = images ? imageModelTokenizer(ir) : await loadTokenizer(files, ir.name, ir.spec.vocabSize);
+  const tokenizerJson = images ? undefined : await files.read('tokenizer.json');
   options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Building the graph and opening the inference session' });
-  const evalSession = await openModelSession(state.deps.runner, ir, { masks: hasMaskInputs(ir), tokenLoss: true, logits: false });
+  // A classifier's eval session also gives logits (accuracy needs the predictions, not only the loss).
+  const evalSession = await openModelSession(state.deps.runner, ir, { masks: hasMaskInputs(ir), tokenLoss: true, logits: images });
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
   state.loaded = {
@@ -58,6 +67,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
     denseResults: {},
     scores: new Map(),
     tokenCache: new Map(),
+    ...(preprocess ? { preprocess } : {}),
   };
   options.onProgress?.({ stage: 'session', done: 1, total: 1, message: 'Model ready' });
   return summarize(state.loaded);
@@ -122,5 +132,12 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     attentionPatterns: (req, options = {}) => attentionPatterns(state, model(), req, options),
     nextTokens: (req) => nextTokens(state, model(), req),
     recover: (req, options = {}) => recover(state, model(), req, options),
+    prepareImages: async (raw) => prepareImages(model(), raw),
+    evaluateAccuracy: (req, options = {}) => evaluateAccuracy(model(), req, options),
+    baselineMetric: async () => {
+      const r = model().denseResults;
+      if (isImageClassifier(model().ir)) return r.accuracy && { kind: 'accuracy', result: r.accuracy };
+      return r.perplexity && { kind: 'perplexity', result: r.perplexity };
+    },
   };
 }

@@ -22,6 +22,23 @@ import type { ExportFile, ExportOptions, ExportVerification } from '../exporters
 import type { MemoryEstimate, MemorySettings } from '../core/memory-model';
 import type { MemoryBudget } from '../io/memory-budget';
 import type { Allocation } from '../prune/allocation/registry';
+import type { AccuracyReport, AccuracyRequest, ImageDataset } from './vision-types';
+import type { RawImages } from '../io/image-preprocess';
+
+export type { AccuracyProtocol, AccuracyReport, AccuracyRequest, ImageDataset, RawImages } from './vision-types';
+
+/** A model's quality number: perplexity (language models) or top-1 accuracy (image classifiers). */
+export type ModelMetric = { kind: 'perplexity'; result: PerplexityResult } | { kind: 'accuracy'; result: AccuracyReport };
+
+/** What the api adds for image classifiers (part of StudioApi). */
+export interface VisionApi {
+  /** uint8 pixels of the loaded classifier's size -> its input, as its preprocessor_config.json says. */
+  prepareImages(raw: RawImages): Promise<ImageDataset>;
+  /** Top-1 accuracy (Wilson 95% interval), mean loss and confusion matrix on labelled images. */
+  evaluateAccuracy(request: AccuracyRequest, options?: JobOptions): Promise<AccuracyReport>;
+  /** The dense model's last measured quality: perplexity or accuracy (undefined before any). */
+  baselineMetric(): Promise<ModelMetric | undefined>;
+}
 
 export type ModelSource = ModelSourceKind & {
   /**
@@ -167,6 +184,8 @@ export interface CalibrationRequest {
   withHessians: boolean;
   /** Raise the text caps (api/text-guard.ts). */
   maxTextChars?: number;
+  /** Image classifiers: calibrate on the first `samples` of these images (text and seq are then not read). */
+  images?: ImageDataset;
 }
 
 export interface CalibrationSummary {
@@ -497,7 +516,7 @@ export interface MemoryReport {
 
 export type { MemoryEstimate, MemoryPart, MemoryPhase, MemorySettings } from '../core/memory-model';
 
-export interface StudioApi {
+export interface StudioApi extends VisionApi {
   /**
    * Predicted peak memory, by named part and phase, from the shapes alone (a source's config.json,
    * before any weight download; or the loaded model), against the host's budget.

@@ -8,6 +8,7 @@
  * activation_function, layer_norm_epsilon, tie_word_embeddings.
  */
 import { ShapeMismatchError, UnsupportedModelError } from '../core/errors';
+import { tokenEmbeddingOf } from '../core/ir';
 import type { ArchSpec, BlockStructure, LayerShape, LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
 import {
@@ -178,7 +179,7 @@ function toTensors(ir: ModelIR): Record<string, Tensor> {
   const p = w.lmHead ? PREFIX : '';
   const d = ir.spec.hiddenSize;
   const out: Record<string, Tensor> = {
-    [`${p}wte.weight`]: w.tokenEmbedding,
+    [`${p}wte.weight`]: tokenEmbeddingOf(ir),
     [`${p}wpe.weight`]: w.positionEmbedding,
     [`${p}ln_f.weight`]: w.finalNorm.weight,
     [`${p}ln_f.bias`]: biasOr(w.finalNorm.bias, d),

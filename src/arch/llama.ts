@@ -10,6 +10,7 @@
  * vocab_size, rms_norm_eps, rope_theta (or rope_parameters.rope_theta), hidden_act, tie_word_embeddings.
  */
 import { ConfigError, ShapeMismatchError, UnsupportedModelError } from '../core/errors';
+import { tokenEmbeddingOf } from '../core/ir';
 import type { ArchSpec, BlockStructure, LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
 import {
@@ -200,7 +201,7 @@ function writeLayer(out: Record<string, Tensor>, i: number, l: LayerWeights): vo
 function toTensors(ir: ModelIR): Record<string, Tensor> {
   if (ir.spec.family !== FAMILY) throw new ShapeMismatchError(`The Llama adapter cannot export a ${ir.spec.family} model.`);
   const w = ir.weights;
-  const out: Record<string, Tensor> = { [EMBED]: w.tokenEmbedding, [NORM]: w.finalNorm.weight };
+  const out: Record<string, Tensor> = { [EMBED]: tokenEmbeddingOf(ir), [NORM]: w.finalNorm.weight };
   w.layers.forEach((l, i) => {
     for (const [what, lin] of [
       ['o_proj', l.o],

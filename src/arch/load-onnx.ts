@@ -196,7 +196,7 @@ async function readConfigJson(source: FileSource, signal?: AbortSignal): Promise
 
 function forEachWeight(ir: ModelIR, f: (t: { shape: readonly number[]; data: Float32Array }, name: string) => void): void {
   const w = ir.weights;
-  f(w.tokenEmbedding, 'token embedding');
+  if (w.tokenEmbedding) f(w.tokenEmbedding, 'token embedding');
   if (w.positionEmbedding) f(w.positionEmbedding, 'position embedding');
   if (w.lmHead) f(w.lmHead, 'lm head');
   f(w.finalNorm.weight, 'final norm weight');

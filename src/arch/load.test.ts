@@ -115,7 +115,7 @@ describe('loadModelIR', () => {
 
 describe('registry and names', () => {
   it('maps model types to adapters', () => {
-    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral']);
+    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'vit']);
     expect(adapterFor({ family: 'gpt2', modelType: 'gpt2' }).family).toBe('gpt2');
     expect(adapterFor({ family: 'llama', modelType: 'qwen2' }).family).toBe('llama');
     expect(adapterFor({ family: 'llama', modelType: 'some-llama-finetune' }).family).toBe('llama');

@@ -8,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
 import { ShapeMismatchError, UnsupportedModelError } from '../core/errors';
+import { tokenEmbeddingOf } from '../core/ir';
 import type { ArchSpec, LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
 import { bool, positiveInt, positiveNumber, uniform, type ConfigObject, type FamilyConfig } from '../io/hf-config';
@@ -96,7 +97,7 @@ function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorG
 
 function toTensors(ir: ModelIR): Record<string, Tensor> {
   const w = ir.weights;
-  const out: Record<string, Tensor> = { 'tok_embeddings.weight': w.tokenEmbedding, 'norm.weight': w.finalNorm.weight };
+  const out: Record<string, Tensor> = { 'tok_embeddings.weight': tokenEmbeddingOf(ir), 'norm.weight': w.finalNorm.weight };
   w.layers.forEach((l, i) => {
     out[`${p(i)}attention_norm.weight`] = l.attnNorm.weight;
     out[`${p(i)}ffn_norm.weight`] = l.mlpNorm.weight;
@@ -148,11 +149,11 @@ describe('a family registered by a test alone', () => {
     const { ir: llama } = await loadModelIR(dirSource(fixtureDir(FIXTURE)));
     await expect(loadModelIR(metaFolder(llama))).rejects.toThrow(UnsupportedModelError);
     unregister = registerAdapter(metaLlamaAdapter);
-    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', FAMILY]);
+    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'vit', FAMILY]);
     expect(() => registerAdapter({ ...metaLlamaAdapter, family: 'other' })).toThrow(/clashes/);
     unregister();
     unregister = undefined;
-    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral']);
+    expect(supportedModelTypes()).toEqual(['gpt2', 'llama', 'qwen2', 'mistral', 'vit']);
     await expect(loadModelIR(metaFolder(llama))).rejects.toThrow(/model_type "meta-llama" is not supported/);
   });
 

@@ -8,8 +8,9 @@ import type { ArchSpec } from '../core/ir';
 import type { FamilyAdapter } from './adapter';
 import { gpt2Adapter } from './gpt2';
 import { llamaAdapter } from './llama';
+import { vitAdapter } from './vit';
 
-const ADAPTERS: FamilyAdapter[] = [gpt2Adapter, llamaAdapter];
+const ADAPTERS: FamilyAdapter[] = [gpt2Adapter, llamaAdapter, vitAdapter];
 
 /** The registered adapters, in registration order (the first of equal structures names an ONNX import). */
 export function adapters(): readonly FamilyAdapter[] {

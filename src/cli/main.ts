@@ -1,6 +1,7 @@
 /**
  * Prune Studio CLI: the same StudioApi as the browser, with onnxruntime-node.
  *   npm run cli -- eval --model <dir> --text <file> [--context 128] [--stride 64] [--max-tokens N] --json
+ *   npm run cli -- eval --model <vit dir> --images <set.json | idx[.gz] --labels idx[.gz]> [--limit N] --json
  *   npm run cli -- export --model <dir> --out <file.onnx>
  *   npm run cli -- iterate --model <dir> --criterion taylor --ratio 0.5 --rounds 3 --recovery obs --out <dir>
  *   npm run cli -- slimgpt --model <dir> --ratio 0.5 --allocation incremental --out <dir>
@@ -15,11 +16,13 @@ import { applyCommand, printWarnings, pruneCommand, textCap } from './prune';
 import { readTextFile } from './files';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
 import { SLIMGPT_USAGE, slimGptCommand } from './slimgpt';
+import { IMAGES_USAGE, imageEvalCommand } from './images';
 import { QUANTIZE_USAGE, quantizeCommand } from './quantize';
 import { numberFlag, parseArgs, stringFlag, type ParsedArgs } from './args';
 
 const USAGE = `usage:
   prune-studio eval --model <dir> [--variant fp32|fp16|int8|q8|int4|q4] --text <file> [--context 128] [--stride 64] [--max-tokens N] [--max-text-chars N] [--json]
+${IMAGES_USAGE}
   prune-studio export --model <dir> --out <file.onnx>
   prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--target units|parameters|flops] [--heads r] [--ffn r] [--layers n]
@@ -41,6 +44,10 @@ async function openStudio(args: ParsedArgs) {
 }
 
 async function evalCommand(args: ParsedArgs): Promise<unknown> {
+  if (args.flags.has('images')) {
+    const { api, summary } = await openStudio(args);
+    return imageEvalCommand(api, summary.name, args);
+  }
   const textPath = stringFlag(args, 'text');
   const text = readTextFile(textPath, 'text');
   const { api, summary } = await openStudio(args);

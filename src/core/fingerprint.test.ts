@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomIR } from '../test-util/random-ir';
 import { modelFingerprint } from './fingerprint';
+import { tokenEmbeddingOf } from './ir';
 import { tensor } from './tensor';
 
 describe('modelFingerprint', () => {
@@ -14,7 +15,7 @@ describe('modelFingerprint', () => {
     expect(modelFingerprint(b)).not.toBe(modelFingerprint(a));
 
     const c = randomIR();
-    const e = c.weights.tokenEmbedding;
+    const e = tokenEmbeddingOf(c);
     c.weights.tokenEmbedding = tensor([e.shape[1]!, e.shape[0]!], e.data);
     expect(modelFingerprint(c)).not.toBe(modelFingerprint(a));
   });

@@ -20,6 +20,8 @@ function tensors(ir: ModelIR): Tensor[] {
     out.push(l.attnNorm.weight, l.attnNorm.bias, l.mlpNorm.weight, l.mlpNorm.bias);
     for (const lin of [l.q, l.k, l.v, l.o, l.up, l.gate, l.down]) out.push(lin?.weight, lin?.bias);
   }
+  // Patch-input models only (absent from decoders, so their fingerprints are unchanged).
+  out.push(w.patchEmbedding?.weight, w.patchEmbedding?.bias, w.clsToken, w.lmHeadBias);
   return out.filter((t): t is Tensor => t !== undefined);
 }
 

@@ -8,6 +8,7 @@
  * The block structure is declared by flags (`BlockStructure`) that graph/ reads; which values it
  * can build is checked there (graph/structure.ts), so a new value is refused by name, not misbuilt.
  */
+import { UnsupportedModelError } from './errors';
 import type { Tensor } from './tensor';
 
 /** A family id, owned by its adapter (src/arch/registry.ts lists them), e.g. "gpt2", "llama". */
@@ -20,8 +21,12 @@ export type PositionKind = 'learned' | 'rotary';
 export type AttentionKind = 'causal' | 'bidirectional';
 /** pre: h += f(norm(h)) (GPT-2, Llama); post: h = norm(h + f(h)) (BERT). */
 export type NormPlacement = 'pre' | 'post';
-/** lm: final norm + projection onto the vocabulary at every position. */
-export type HeadKind = 'lm';
+/** lm: final norm + projection onto the vocabulary at every position; classifier: final norm, pooling, one projection onto the labels. */
+export type HeadKind = 'lm' | 'classifier';
+/** tokens: input_ids through an embedding table; patches: pixel_values cut into p×p patches, each mapped linearly, a CLS token first (ViT). */
+export type InputKind = 'tokens' | 'patches';
+/** What a classifier head reads: the CLS token (ViT), or the mean of the patch tokens (CLS excluded). */
+export type Pooling = 'cls' | 'mean';
 
 /** How a block is wired: declared by each family adapter, read by graph/. */
 export interface BlockStructure {
@@ -32,6 +37,19 @@ export interface BlockStructure {
   /** true: down(act(gate(x)) * up(x)) (SwiGLU); false: down(act(up(x))). */
   gatedMlp: boolean;
   head: HeadKind;
+  /** Absent = 'tokens' (every decoder family). */
+  input?: InputKind;
+  /** Classifier heads only; absent = 'cls'. */
+  pooling?: Pooling;
+}
+
+/** Image geometry and labels of a patch-input model (ViT); `vocabSize` is then the number of labels. */
+export interface VisionSpec {
+  imageSize: number;
+  patchSize: number;
+  numChannels: number;
+  /** Label names by class index (config.json id2label). */
+  labels: string[];
 }
 
 export interface ArchSpec extends BlockStructure {
@@ -42,12 +60,16 @@ export interface ArchSpec extends BlockStructure {
   hiddenSize: number;
   /** Per-head width (head_dim); never assumed to be 128 or hiddenSize / heads when the config says otherwise. */
   headDim: number;
+  /** Output width: the vocabulary of an LM, the number of labels of a classifier. */
   vocabSize: number;
+  /** Learned positions: rows of positionEmbedding (a ViT: patches + 1 for the CLS token). */
   maxPositions: number;
   normEps: number;
   activation: Activation;
   ropeTheta?: number;
   tiedEmbeddings: boolean;
+  /** Patch-input models only. */
+  vision?: VisionSpec;
 }
 
 /** Shape of one decoder block; pruning changes these per layer. */
@@ -87,14 +109,20 @@ export interface LayerWeights {
 }
 
 export interface ModelWeights {
-  /** [vocab, hidden] */
-  tokenEmbedding: Tensor;
+  /** [vocab, hidden]; token-input models only */
+  tokenEmbedding?: Tensor;
+  /** Patch-input models: weight [hidden, channels, patch, patch] (the Conv2d layout), bias [hidden]. */
+  patchEmbedding?: Linear;
+  /** Patch-input models: the CLS token [hidden], prepended to the patch sequence. */
+  clsToken?: Tensor;
   /** [maxPositions, hidden], learned positions only */
   positionEmbedding?: Tensor;
   layers: LayerWeights[];
   finalNorm: Norm;
-  /** [vocab, hidden]; absent when tied to tokenEmbedding */
+  /** [vocab, hidden]; absent when tied to tokenEmbedding (a classifier's weight [labels, hidden]) */
   lmHead?: Tensor;
+  /** [vocab]: the output head's bias (classifiers). */
+  lmHeadBias?: Tensor;
 }
 
 export interface ModelIR {
@@ -117,6 +145,10 @@ export function parameterCount(ir: ModelIR): number {
   add(w.tokenEmbedding);
   add(w.positionEmbedding);
   add(w.lmHead);
+  add(w.lmHeadBias);
+  add(w.patchEmbedding?.weight);
+  add(w.patchEmbedding?.bias);
+  add(w.clsToken);
   add(w.finalNorm.weight);
   add(w.finalNorm.bias);
   for (const l of w.layers) {
@@ -135,4 +167,12 @@ export function parameterCount(ir: ModelIR): number {
 export function isUniform(ir: ModelIR): boolean {
   const first = ir.layers[0];
   return ir.layers.every((l) => l.numHeads === first?.numHeads && l.numKvHeads === first.numKvHeads && l.ffnSize === first.ffnSize);
+}
+
+/** The token embedding of a token-input model (every decoder); a named error for a patch-input one (ViT). */
+export function tokenEmbeddingOf(ir: Pick<ModelIR, 'name' | 'weights'>): Tensor {
+  const t = ir.weights.tokenEmbedding;
+  if (!t)
+    throw new UnsupportedModelError(`${ir.name} reads images, not tokens: it has no token embedding.`, 'This step needs a language model.');
+  return t;
 }

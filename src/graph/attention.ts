@@ -47,7 +47,8 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
     vh = b.op('Unsqueeze', [vh, b.constInt64([2])], undefined, `${name}/v_group`);
   }
   const mask = ctx.kvCache && group > 1 ? ctx.kvCache.groupedMask : ctx.attentionMask;
-  const scores = b.op('Add', [b.op('MatMul', [qh, kT], undefined, `${name}/scores`), mask], undefined, `${name}/scores_masked`);
+  const raw = b.op('MatMul', [qh, kT], undefined, `${name}/scores`);
+  const scores = mask ? b.op('Add', [raw, mask], undefined, `${name}/scores_masked`) : raw;
   const probs = b.op('Softmax', [scores], { axis: -1 }, `${name}/probs`);
   if (ctx.opts.attentionProbs && !ctx.kvCache) {
     // [b, K, G, s, s] -> [b, H, s, s] (query head h = kv group h / G, member h % G).

@@ -4,6 +4,7 @@
  * (each mask vs an IR edited by hand), token_nll, and the activation taps.
  */
 import { describe, expect, it } from 'vitest';
+import { tokenEmbeddingOf } from '../core/ir';
 import type { ModelIR } from '../core/ir';
 import { createNodeRunner } from '../runtime/ort-node';
 import { logProb, referenceForward } from '../test-util/forward';
@@ -97,7 +98,8 @@ describe('buildOnnx on a random GPT-2', () => {
       expect(out[`hidden.${l}`]?.dims).toEqual([2, S, d]);
     }
     expect(out['hidden.2']?.dims).toEqual([2, S, d]);
-    const { tokenEmbedding: te, positionEmbedding: pe } = ir.weights;
+    const { positionEmbedding: pe } = ir.weights;
+    const te = tokenEmbeddingOf(ir);
     const embeddings = SAMPLE_IDS.flatMap((row) =>
       row.flatMap((id, t) => Array.from({ length: d }, (_, i) => te.data[id * d + i]! + pe!.data[t * d + i]!)),
     );

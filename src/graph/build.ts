@@ -1,16 +1,18 @@
 /**
  * buildOnnx: ModelIR -> ONNX bytes (opset 17, float32, dynamic batch and sequence), following the
  * graph contract in options.ts: logits, optional mask inputs, activation taps and per-token loss.
+ * Patch-input classifiers (ViT) take pixel_values and give logits [batch, labels] (patches.ts, head.ts).
  * Works for dense and pruned models (layers may differ in heads / FFN width or lose a sublayer).
  * With `gradients`, the forward graph gets a scalar loss and src/graph/grad appends its reverse-mode
  * gradient (mask and/or weight gradients as extra outputs).
  */
-import type { ModelIR } from '../core/ir';
-import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
+import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
+import { encodeModel, OnnxGraphBuilder, type Dim, type ModelProto } from '../io/onnx';
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
 import { resolveOptions, weightInput, type GraphContext } from './context';
-import { lmHead, tokenNll } from './head';
+import { classifierHead, lmHead, tokenNll } from './head';
+import { addPixelInput, embedPatches } from './patches';
 import type { GraphOptions } from './options';
 import { rotaryTablesOf } from './rotary';
 import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
@@ -42,35 +44,43 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
   const opts = resolveOptions(options);
   const b = new OnnxGraphBuilder(ir.name);
   const { spec } = ir;
-  const inputIds = b.addInput('input_ids', 'int64', ['batch', 'seq']);
-  const labels = opts.tokenLoss || opts.gradients ? b.addInput('labels', 'int64', ['batch', 'seq']) : undefined;
-  const lossWeights = opts.gradients ? b.addInput(LOSS_WEIGHTS, 'float32', ['batch', 'seq']) : undefined;
+  const patches = spec.input === 'patches';
+  const classifier = spec.head === 'classifier';
+  const pixels = patches ? addPixelInput(b, ir) : undefined;
+  const inputIds = pixels?.pixels ?? b.addInput('input_ids', 'int64', ['batch', 'seq']);
+  // A classifier scores one label per image (sequence), an LM one per position.
+  const perItem: Dim[] = classifier ? ['batch'] : ['batch', 'seq'];
+  const labels = opts.tokenLoss || opts.gradients ? b.addInput('labels', 'int64', perItem) : undefined;
+  const lossWeights = opts.gradients ? b.addInput(LOSS_WEIGHTS, 'float32', perItem) : undefined;
   const masks = opts.masks ? addMaskInputs(b, ir) : undefined;
-  const positions = positionsOf(b, inputIds);
+  const positions = pixels ? '' : positionsOf(b, inputIds);
   const ctx: GraphContext = {
     b,
     ir,
     opts,
     inputIds,
     positions,
-    attentionMask: attentionMaskOf(b, positions, spec),
+    attentionMask: pixels ? undefined : attentionMaskOf(b, positions, spec),
     masks,
-    rotary: spec.positions === 'rotary' ? rotaryTablesOf(b, ir, positions) : undefined,
+    rotary: spec.positions === 'rotary' && !pixels ? rotaryTablesOf(b, ir, positions) : undefined,
+    ...(pixels ? { streamShape: pixels.streamShape } : {}),
     ...(opts.weights === 'inputs' ? { weightIndex: weightInputIndex(ir) } : {}),
   };
   const taps: TapRecord[] = [];
-  const tokenEmbedding = weightInput(ctx, ir.weights.tokenEmbedding) ?? b.addInitializer('token_embedding', ir.weights.tokenEmbedding);
-  let h = embed(ctx, tokenEmbedding);
+  const te = pixels ? undefined : tokenEmbeddingOf(ir);
+  const tokenEmbedding = te && (weightInput(ctx, te) ?? b.addInitializer('token_embedding', te));
+  let h = pixels ? embedPatches(ctx, pixels.batch) : embed(ctx, tokenEmbedding!);
   ir.layers.forEach((_, l) => {
     h = decoderBlock(ctx, taps, h, l);
   });
   tap(ctx, taps, h, tapNames.hidden(ir.layers.length), spec.hiddenSize);
   if (opts.logits || labels) {
-    const logits = lmHead(ctx, h, tokenEmbedding, opts.logits ? 'logits' : undefined);
-    if (opts.logits) b.addOutput('logits', 'float32', ['batch', 'seq', spec.vocabSize]);
+    const out = opts.logits ? 'logits' : undefined;
+    const logits = classifier ? classifierHead(ctx, h, out) : lmHead(ctx, h, tokenEmbedding!, out);
+    if (opts.logits) b.addOutput('logits', 'float32', [...perItem, spec.vocabSize]);
     if (labels) {
       const nll = tokenNll(ctx, logits, labels, 'token_nll');
-      if (opts.tokenLoss) b.addOutput(nll, 'float32', ['batch', 'seq']);
+      if (opts.tokenLoss) b.addOutput(nll, 'float32', perItem);
       if (lossWeights)
         b.addOutput(
           opts.distill ? distillLoss(ctx, logits, nll, lossWeights, opts.distill) : weightedMeanLoss(ctx, nll, lossWeights),
@@ -84,7 +94,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     opset: opts.opset,
     producer: PRODUCER,
     producerVersion: PRODUCER_VERSION,
-    docString: `${ir.name}: ${spec.modelType} decoder, ${ir.layers.length} layers, built by Prune Studio`,
+    docString: `${ir.name}: ${spec.modelType} ${spec.attention === 'causal' ? 'decoder' : 'encoder'}, ${ir.layers.length} layers, built by Prune Studio`,
     metadata: {
       'prune_studio.model': ir.name,
       'prune_studio.layers': JSON.stringify(ir.layers),

@@ -26,11 +26,17 @@ export interface GraphContext {
   readonly b: OnnxGraphBuilder;
   readonly ir: ModelIR;
   readonly opts: ResolvedOptions;
+  /** The model input: input_ids [batch, seq], or pixel_values [batch, C, H, W] for a patch-input model (then `streamShape` is set). */
   readonly inputIds: string;
-  /** int64 [seq]: 0..seq-1 */
+  /** int64 [seq]: 0..seq-1 (token-input models). */
   readonly positions: string;
-  /** float32 [seq, seq] added to the attention scores (causal: 0 on and below the diagonal, a large negative number above it). */
-  readonly attentionMask: string;
+  /**
+   * float32 [seq, seq] added to the attention scores (causal: 0 on and below the diagonal, a large
+   * negative number above it); undefined for bidirectional attention (nothing is added).
+   */
+  readonly attentionMask: string | undefined;
+  /** int64 [2] = [batch, seq] of the residual stream when it is not Shape(inputIds) (patch-input models). */
+  readonly streamShape?: string;
   readonly masks: MaskInputs | undefined;
   /** float32 [seq, headDim] cos / sin tables (rotary models only). */
   readonly rotary: { cos: string; sin: string } | undefined;
@@ -135,6 +141,11 @@ export function matmulBias(ctx: GraphContext, x: string, wT: string, bias: strin
   if (!bias) return out ? b.node('MatMul', [x, wT], { outputs: [out], name })[0]! : b.op('MatMul', [x, wT], undefined, name);
   const y = b.op('MatMul', [x, wT], undefined, name);
   return out ? b.node('Add', [y, bias], { outputs: [out], name: `${name}_bias` })[0]! : b.op('Add', [y, bias], undefined, `${name}_bias`);
+}
+
+/** int64 [2] = [batch, seq] of the residual stream (Shape(input_ids) for token-input models). */
+export function streamShapeOf(ctx: GraphContext, name: string): string {
+  return ctx.streamShape ?? ctx.b.op('Shape', [ctx.inputIds], undefined, name);
 }
 
 /** Row `index` of a stacked per-layer tensor (Gather on axis 0 with a scalar index). */

@@ -1,7 +1,7 @@
 /**
  * Sequence-level values built once per graph from the dynamic input shape: positions 0..seq-1,
- * the additive attention mask of the spec's attention kind (causal), and the token (+ learned
- * position) embedding.
+ * the additive attention mask of the spec's attention kind (causal; none when bidirectional), and
+ * the token (+ learned position) embedding. Patch-input models embed in patches.ts.
  */
 import type { ArchSpec } from '../core/ir';
 import type { OnnxGraphBuilder } from '../io/onnx';
@@ -23,9 +23,10 @@ export function causalMaskOf(b: OnnxGraphBuilder, positions: string): string {
   return b.op('Where', [future, b.constFloat([MASKED_SCORE], []), b.constFloat([0], [])], undefined, 'causal/mask');
 }
 
-/** float32 [seq, seq] additive mask on the attention scores, as `spec.attention` asks. */
-export function attentionMaskOf(b: OnnxGraphBuilder, positions: string, spec: ArchSpec): string {
+/** float32 [seq, seq] additive mask on the attention scores, as `spec.attention` asks (bidirectional: none). */
+export function attentionMaskOf(b: OnnxGraphBuilder, positions: string, spec: ArchSpec): string | undefined {
   if (spec.attention === 'causal') return causalMaskOf(b, positions);
+  if (spec.attention === 'bidirectional') return undefined;
   throw unsupportedStructure(spec, 'attention');
 }
 

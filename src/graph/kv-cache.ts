@@ -22,6 +22,7 @@
  * symbolic and each layer reads its first K_N heads, so a pruned model whose layers hold fewer (and
  * different numbers of) kv heads accepts those; from the first step on it is fed its own presents.
  */
+import { tokenEmbeddingOf } from '../core/ir';
 import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
 import { decoderBlock } from './block';
@@ -160,7 +161,7 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
     rotary: spec.positions === 'rotary' ? cacheRotary(b, ir, inputIds, positionIds) : undefined,
     kvCache: cacheHooks(b, ir, mask, options.widerEmptyPast ?? false),
   };
-  const tokenEmbedding = b.addInitializer('token_embedding', ir.weights.tokenEmbedding);
+  const tokenEmbedding = b.addInitializer('token_embedding', tokenEmbeddingOf(ir));
   let h = embed(ctx, tokenEmbedding);
   ir.layers.forEach((_, l) => {
     h = decoderBlock(ctx, [], h, l);

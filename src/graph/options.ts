@@ -26,6 +26,11 @@
  *            attn_probs.i [batch, numHeads, seq, seq] (only with `attentionProbs`, layers with heads):
  *              softmax attention probabilities per query head (rows: queries, columns: keys).
  * Masks require a model whose layers all have the same shape (the original model).
+ * Patch-input classifiers (ViT, spec.input 'patches', graph/patches.ts) differ only at the ends:
+ *   input    pixel_values float32 [batch, C, S, S] instead of input_ids (seq = 1 + (S/p)² below)
+ *            labels / loss_weights int64 / float32 [batch] (one label per image)
+ *   outputs  logits float32 [batch, labels]; token_nll [batch] (-log p(label | image))
+ * Masks, taps, grams, attention probabilities, weight inputs and gradients are as above.
  */
 export interface GradientOptions {
   /** Gradients with respect to head_mask, ffn_mask and layer_mask. */

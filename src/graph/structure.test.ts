@@ -17,9 +17,12 @@ describe('block-structure flags', () => {
   });
 
   it.each([
-    ['attention', 'bidirectional', /declares attention "bidirectional", .*implemented: causal/],
+    ['attention', 'sliding', /declares attention "sliding", .*implemented: causal, bidirectional/],
+    ['attention', 'bidirectional', /bidirectional attention with an LM head/],
     ['normPlacement', 'post', /declares normPlacement "post", .*implemented: pre/],
-    ['head', 'pooled', /declares head "pooled", .*implemented: lm/],
+    ['head', 'pooled', /declares head "pooled", .*implemented: lm, classifier/],
+    ['input', 'audio', /declares input "audio", .*implemented: tokens, patches/],
+    ['input', 'patches', /patch input is built only as a ViT/],
     ['norm', 'batchnorm', /declares norm "batchnorm", .*implemented: layernorm, rmsnorm/],
     ['positions', 'alibi', /declares positions "alibi", .*implemented: learned, rotary/],
   ] as const)('refuses %s %s with UnsupportedModelError', (flag, value, message) => {

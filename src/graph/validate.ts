@@ -47,6 +47,24 @@ function checkLayer(ir: ModelIR, shape: LayerShape, w: LayerWeights, i: number):
   if (w.down.bias) expectShape(w.down.bias, [d], `${at} down.bias`);
 }
 
+/** Image geometry, patch projection [d, C, p, p] + bias, CLS token and 1 + (S/p)² learned positions. */
+function checkPatchInput(ir: ModelIR): void {
+  const v = ir.spec.vision;
+  const d = ir.spec.hiddenSize;
+  if (!v) throw new ShapeMismatchError(`${ir.name} reads image patches but has no image geometry (spec.vision).`);
+  const { imageSize: S, patchSize: p, numChannels: C } = v;
+  if (![S, p, C].every((n) => Number.isInteger(n) && n > 0) || S % p !== 0)
+    throw new ShapeMismatchError(`Image size ${S} is not a whole number of ${p}-pixel patches (${C} channels).`);
+  const positions = (S / p) ** 2 + 1;
+  if (ir.spec.maxPositions !== positions)
+    throw new ShapeMismatchError(
+      `${ir.name} has ${ir.spec.maxPositions} positions; ${S}x${S} images in ${p}x${p} patches need ${positions} (CLS first).`,
+    );
+  expectShape(ir.weights.patchEmbedding?.weight, [d, C, p, p], 'patchEmbedding.weight');
+  if (ir.weights.patchEmbedding?.bias) expectShape(ir.weights.patchEmbedding.bias, [d], 'patchEmbedding.bias');
+  expectShape(ir.weights.clsToken, [d], 'clsToken');
+}
+
 export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   const { spec } = ir;
   checkStructure(spec);
@@ -56,8 +74,11 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   if (spec.positions === 'rotary' && spec.headDim % 2 !== 0)
     throw new UnsupportedModelError(`Rotary positions need an even head_dim, got ${spec.headDim}.`);
   if (spec.positions === 'learned') expectShape(ir.weights.positionEmbedding, [spec.maxPositions, spec.hiddenSize], 'positionEmbedding');
-  expectShape(ir.weights.tokenEmbedding, [spec.vocabSize, spec.hiddenSize], 'tokenEmbedding');
-  if (!spec.tiedEmbeddings || ir.weights.lmHead) expectShape(ir.weights.lmHead, [spec.vocabSize, spec.hiddenSize], 'lmHead');
+  if (spec.input === 'patches') checkPatchInput(ir);
+  else expectShape(ir.weights.tokenEmbedding, [spec.vocabSize, spec.hiddenSize], 'tokenEmbedding');
+  if (!spec.tiedEmbeddings || ir.weights.lmHead || spec.head === 'classifier')
+    expectShape(ir.weights.lmHead, [spec.vocabSize, spec.hiddenSize], spec.head === 'classifier' ? 'classifier weight (lmHead)' : 'lmHead');
+  if (ir.weights.lmHeadBias) expectShape(ir.weights.lmHeadBias, [spec.vocabSize], 'lmHeadBias');
   checkNorm(ir.weights.finalNorm, spec.hiddenSize, 'finalNorm', spec.norm === 'layernorm');
   ir.layers.forEach((shape, i) => checkLayer(ir, shape, ir.weights.layers[i]!, i));
   if (options.masks && !isUniform(ir)) {
@@ -73,6 +94,8 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   if (options.gradients?.weights && !options.weightInputs) {
     throw new InputError('Weight gradients need the projection weights as inputs.', 'Build with weightInputs: true.');
   }
+  if (options.distill && spec.head === 'classifier')
+    throw new InputError('Distillation is built for language models only (teacher probabilities per position).');
   if (options.distill && !options.gradients) throw new InputError('Distillation is a training loss: build with gradients.');
   if (options.logits === false && !options.tokenLoss && !options.taps && !options.gradients) {
     throw new InputError('The graph would have no outputs: enable logits, tokenLoss or taps.');

@@ -6,13 +6,14 @@
  * on the CPU. Names: weight.{kind}.{l} / bias.{kind}.{l} per layer (kind: attn_norm, q, k, v, o,
  * mlp_norm, up, gate, down; weight.o.l and weight.down.l are the `weightInputs` names, so a caller's
  * feed for them overrides the default) and weight.token_embedding, weight.position_embedding,
- * weight.lm_head, weight.final_norm, bias.final_norm.
+ * weight.lm_head, weight.final_norm, bias.final_norm; a ViT adds bias.lm_head (its classifier),
+ * weight.patch_embedding ([d, C, p, p]), bias.patch_embedding and weight.cls_token.
  */
 import type { Linear, ModelIR, Norm } from '../core/ir';
 import type { Feeds } from '../core/runner';
 import type { Tensor } from '../core/tensor';
 import { attr, type AttrValue } from '../io/onnx';
-import { weightInput, type GraphContext, type WeightInputIndex } from './context';
+import { streamShapeOf, weightInput, type GraphContext, type WeightInputIndex } from './context';
 
 /** [input name, tensor] for every weight of the IR, in a fixed order. */
 export function weightEntries(ir: ModelIR): [string, Tensor][] {
@@ -28,6 +29,9 @@ export function weightEntries(ir: ModelIR): [string, Tensor][] {
   add('weight.token_embedding', w.tokenEmbedding);
   add('weight.position_embedding', w.positionEmbedding);
   add('weight.lm_head', w.lmHead);
+  add('bias.lm_head', w.lmHeadBias);
+  pair('patch_embedding', '', w.patchEmbedding);
+  add('weight.cls_token', w.clsToken);
   pair('final_norm', '', w.finalNorm);
   w.layers.forEach((lw, l) => {
     const s = `.${l}`;
@@ -76,11 +80,6 @@ export function linearFromInputs(ctx: GraphContext, x: string, lin: Linear, name
   const flat = b.op('Reshape', [x, b.constInt64([-1, inDim])], undefined, `${name}/flat`);
   const scaled: Record<string, AttrValue> = scale === 1 ? {} : { alpha: attr.float(scale), beta: attr.float(scale) };
   const y2d = b.op('Gemm', bias ? [flat, w, bias] : [flat, w], { transB: 1, ...scaled }, name);
-  const shape = b.op(
-    'Concat',
-    [b.op('Shape', [ctx.inputIds], undefined, `${name}/ids_shape`), b.constInt64([outDim])],
-    { axis: 0 },
-    `${name}/shape`,
-  );
+  const shape = b.op('Concat', [streamShapeOf(ctx, `${name}/ids_shape`), b.constInt64([outDim])], { axis: 0 }, `${name}/shape`);
   return b.node('Reshape', [y2d, shape], { ...(out ? { outputs: [out] } : {}), name: `${name}/out` })[0]!;
 }

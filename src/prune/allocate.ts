@@ -9,7 +9,7 @@
 import type { ModelIR } from '../core/ir';
 import { emptyPlan, type PruningPlan } from '../core/plan';
 import type { UnitScores } from '../saliency/types';
-import { unitCosts } from './cost';
+import { defaultCostSeq, unitCosts } from './cost';
 import { getAllocation, type Allocation } from './allocation/registry';
 import { layerUnits, lowest } from './allocation/select';
 import type { AllocationTargets, Unit, UnitKind } from './allocation/types';
@@ -51,7 +51,7 @@ export function allocate(
   );
   const active = Array.from({ length: L }, (_, l) => l).filter((l) => !locked.has(l) && !removedLayers.has(l));
   const measured = req.unitCost;
-  const costs = measured ? { kvGroup: () => measured.kvGroup, neuron: measured.neuron } : unitCosts(ir, 128);
+  const costs = measured ? { kvGroup: () => measured.kvGroup, neuron: measured.neuron } : unitCosts(ir, defaultCostSeq(ir.spec));
   const units = (s: UnitScores | null, kind: UnitKind): Unit[] => {
     const arr = kind === 'head' ? s?.heads : s?.ffn;
     if (!arr) return [];

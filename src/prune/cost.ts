@@ -4,13 +4,16 @@
  * FLOPs of a ModelIR, and the FLOPs per prunable unit. Used by target solving (target.ts),
  * latency-aware allocation, the api's applied-model cost (which the bench reports) and the UI's
  * live numbers (ui/plan-cost.ts). FLOPs count 2 per multiply-add; attention scores and the
- * weighted sum add 4 · seq · headDim per head and token, halved for causality.
+ * weighted sum add 4 · seq · headDim per head and token, halved for causality (not for a
+ * bidirectional encoder). A ViT (`spec.vision`) adds its patch projection and applies its
+ * classifier to one pooled vector instead of every position; `seq` is then 1 + patches.
  */
 import { parameterCount, type ArchSpec, type LayerShape, type ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 
 /** The part of the spec the cost model reads. */
-export type CostSpec = Pick<ArchSpec, 'hiddenSize' | 'headDim' | 'vocabSize' | 'gatedMlp'>;
+export type CostSpec = Pick<ArchSpec, 'hiddenSize' | 'headDim' | 'vocabSize' | 'gatedMlp'> &
+  Partial<Pick<ArchSpec, 'attention' | 'head' | 'vision'>>;
 
 export interface ModelCost {
   parameters: number;
@@ -22,6 +25,11 @@ export interface ModelCost {
   weightBytes: number;
 }
 
+/** The sequence length FLOP targets and unit costs use: 128 tokens for a language model, an image's 1 + patches for a ViT. */
+export function defaultCostSeq(spec: Pick<ArchSpec, 'input' | 'maxPositions'>): number {
+  return spec.input === 'patches' ? spec.maxPositions : 128;
+}
+
 /** Weights of one block's linear layers (without biases). */
 function blockWeights(spec: CostSpec, l: LayerShape): { attn: number; mlp: number } {
   const { hiddenSize: d, headDim: dh, gatedMlp } = spec;
@@ -31,14 +39,18 @@ function blockWeights(spec: CostSpec, l: LayerShape): { attn: number; mlp: numbe
 /** FLOPs of one block over `seq` tokens. */
 export function layerFlops(spec: CostSpec, l: LayerShape, seq: number): number {
   const { attn, mlp } = blockWeights(spec, l);
-  return 2 * seq * (attn + mlp) + 4 * seq * seq * spec.headDim * l.numHeads * 0.5;
+  const causal = spec.attention !== 'bidirectional';
+  return 2 * seq * (attn + mlp) + 4 * seq * seq * spec.headDim * l.numHeads * (causal ? 0.5 : 1);
 }
 
-/** FLOPs of one forward pass over `seq` tokens (batch 1): the blocks and the LM head. */
+/** FLOPs of one forward pass over `seq` tokens (batch 1): the blocks and the LM head (a ViT: patch projection + classifier). */
 export function forwardFlops(spec: CostSpec, layers: readonly LayerShape[], seq: number): number {
   let flops = 0;
   for (const l of layers) flops += layerFlops(spec, l, seq);
-  return flops + 2 * seq * spec.hiddenSize * spec.vocabSize;
+  const v = spec.vision;
+  const patches = v ? 2 * (seq - 1) * v.numChannels * v.patchSize * v.patchSize * spec.hiddenSize : 0;
+  const headRows = spec.head === 'classifier' ? 1 : seq;
+  return flops + patches + 2 * headRows * spec.hiddenSize * spec.vocabSize;
 }
 
 /** Kv groups of a layer that keep at least one query head (slicing keeps exactly these). */

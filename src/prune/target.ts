@@ -5,7 +5,7 @@
  */
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
-import { forwardFlops, modelCost, shapesAfter } from './cost';
+import { defaultCostSeq, forwardFlops, modelCost, shapesAfter } from './cost';
 
 export const TARGET_METRICS = ['units', 'parameters', 'flops'] as const;
 export type TargetMetric = (typeof TARGET_METRICS)[number];
@@ -84,7 +84,7 @@ export function ratioForTarget(
   planFor: (ratio: number) => PruningPlan,
   metric: Exclude<TargetMetric, 'units'>,
   fraction: number,
-  seq = 128,
+  seq = defaultCostSeq(ir.spec),
   maxRatio = 0.99,
 ): { ratio: number; plan: PruningPlan; achieved: number } {
   const dense = modelCost(ir, seq);

@@ -4,8 +4,11 @@
  * Also provides the masked-loss oracle used by ablation. Both take the unit masks to collect
  * with (default: all ones, the dense model) and extra feeds (e.g. the o/down weights of a graph
  * built with `weightInputs`), so statistics can be taken on a partly pruned, recovered model.
+ * A calibration set holds token sequences or, for an image classifier, labelled images
+ * (`sampleFeeds`, `sampleLossWeights`: one label and one loss term per image).
  */
-import { InputError, throwIfAborted } from '../core/errors';
+import { InputError, throwIfAborted, UnsupportedModelError } from '../core/errors';
+import { imageBatch, type ImageDataset } from '../eval/image-dataset';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import type { JobOptions } from '../core/job';
@@ -18,8 +21,67 @@ export interface CalibrationSet {
   textName: string;
   samples: number;
   seq: number;
-  /** [samples][seq] token ids. */
+  /** [samples][seq] token ids (empty for an image set). */
   sequences: number[][];
+  /** Image classifiers: the calibration images (samples = images, seq = tokens per image, 1 + patches). */
+  images?: ImageDataset;
+}
+
+/** The first `samples` images of a labelled set as a calibration set (seq = the model's tokens per image). */
+export function makeImageCalibrationSet(ds: ImageDataset, name: string, samples: number, seq: number): CalibrationSet {
+  if (!Number.isInteger(samples) || samples < 1) throw new InputError(`Calibration needs at least 1 image, got ${samples}.`);
+  if (ds.count < samples) throw new InputError(`The calibration set has ${ds.count} images; ${samples} are needed.`, 'Use fewer samples.');
+  const per = ds.channels * ds.height * ds.width;
+  const images: ImageDataset = {
+    ...ds,
+    count: samples,
+    images: ds.images.subarray(0, samples * per),
+    labels: ds.labels.subarray(0, samples),
+  };
+  return { textName: name, samples, seq, sequences: [], images };
+}
+
+/** Inputs and labels of samples [from, from + n): token sequences (next-token labels) or images (their class). */
+export function sampleFeeds(set: CalibrationSet, from: number, n: number): { feeds: Feeds; size: number } {
+  if (!set.images) {
+    const batch = set.sequences.slice(from, from + n);
+    return { feeds: feedsFor(batch, set.seq), size: batch.length };
+  }
+  const b = imageBatch(set.images, from, n);
+  return {
+    feeds: { pixel_values: { type: 'float32', dims: b.dims, data: b.data }, labels: int64Tensor(b.labels, [b.labels.length]) },
+    size: b.labels.length,
+  };
+}
+
+/** loss_weights for `size` samples: the next-token positions of each sequence, or 1 per image. */
+export function sampleLossWeights(set: CalibrationSet, size: number): Feeds {
+  if (!set.images) {
+    const w = new Float32Array(size * set.seq);
+    for (let r = 0; r < size; r++) w.fill(1, r * set.seq, r * set.seq + set.seq - 1);
+    return { loss_weights: { type: 'float32', dims: [size, set.seq], data: w } };
+  }
+  return { loss_weights: { type: 'float32', dims: [size], data: new Float32Array(size).fill(1) } };
+}
+
+/** Scored predictions per sample: seq - 1 next tokens, or one label per image. */
+export function scoredPerSample(set: CalibrationSet): number {
+  return set.images ? 1 : set.seq - 1;
+}
+
+/** Sum of the scored NLL of a batch's token_nll ([size, seq] or [size]). */
+function scoredNll(set: CalibrationSet, nll: Float32Array, size: number): number {
+  if (!set.images) return sumNll(nll, size, set.seq);
+  let s = 0;
+  for (let r = 0; r < size; r++) s += nll[r]!;
+  return s;
+}
+
+/** [from, n] of each batch of `batchSize` samples. */
+function sampleRanges(set: CalibrationSet, batchSize: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let i = 0; i < set.samples; i += batchSize) out.push([i, Math.min(batchSize, set.samples - i)]);
+  return out;
 }
 
 /** Cuts the first samples*seq tokens into non-overlapping sequences. */
@@ -45,6 +107,8 @@ export function maskFeeds(m: MaskSet, L: number, H: number, F: number) {
 }
 
 export function batches(set: CalibrationSet, batchSize: number): number[][][] {
+  if (set.images)
+    throw new UnsupportedModelError('Training on image calibration sets is not built yet.', 'Use a language model for recovery training.');
   const out: number[][][] = [];
   for (let i = 0; i < set.samples; i += batchSize) out.push(set.sequences.slice(i, i + batchSize));
   return out;
@@ -91,12 +155,13 @@ export async function collectStats(
   const taps = Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat();
   const inGraph = graphGrams(stats, session);
   const outputs = ['token_nll', ...taps, `hidden.${L}`, ...[...inGraph].map((t) => `gram.${t}`)];
-  const all = batches(set, opts.batchSize ?? 4);
+  const all = sampleRanges(set, opts.batchSize ?? 4);
   let nll = 0;
-  for (const [bi, batch] of all.entries()) {
+  for (const [bi, [from, n]] of all.entries()) {
     throwIfAborted(opts.signal, 'Calibration');
-    const out = await session.run({ ...feedsFor(batch, set.seq), ...masks }, outputs);
-    const rows = batch.length * set.seq;
+    const { feeds, size } = sampleFeeds(set, from, n);
+    const out = await session.run({ ...feeds, ...masks }, outputs);
+    const rows = size * set.seq;
     const gramOf = (tap: string) => (inGraph.has(tap) ? asFloat32(out[`gram.${tap}`], `gram.${tap}`) : undefined);
     for (let l = 0; l < L; l++) {
       const st = stats.layers[l]!;
@@ -106,12 +171,12 @@ export async function collectStats(
       const hOut = asFloat32(out[`hidden.${l + 1}`], `hidden.${l + 1}`);
       accumulateInfluence(st, hIn, hOut, rows, ir.spec.hiddenSize);
     }
-    nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
-    stats.numSequences += batch.length;
+    nll += scoredNll(set, asFloat32(out.token_nll, 'token_nll'), size);
+    stats.numSequences += size;
     stats.numTokens += rows;
     opts.onProgress?.({ stage: 'calibration', done: bi + 1, total: all.length, message: `Calibration batch ${bi + 1}/${all.length}` });
   }
-  stats.baseLoss = nll / (set.samples * (set.seq - 1));
+  stats.baseLoss = nll / (set.samples * scoredPerSample(set));
   return stats;
 }
 
@@ -138,10 +203,11 @@ export function maskedLossOracle(
       layers: times(m.layers, base.masks?.layers),
     };
     let nll = 0;
-    for (const batch of batches(set, batchSize)) {
-      const out = await session.run({ ...feedsFor(batch, set.seq), ...maskFeeds(masks, L, H, F), ...base.extraFeeds }, ['token_nll']);
-      nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
+    for (const [from, n] of sampleRanges(set, batchSize)) {
+      const { feeds, size } = sampleFeeds(set, from, n);
+      const out = await session.run({ ...feeds, ...maskFeeds(masks, L, H, F), ...base.extraFeeds }, ['token_nll']);
+      nll += scoredNll(set, asFloat32(out.token_nll, 'token_nll'), size);
     }
-    return nll / (set.samples * (set.seq - 1));
+    return nll / (set.samples * scoredPerSample(set));
   };
 }

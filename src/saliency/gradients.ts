@@ -12,7 +12,7 @@ import { throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, type Feeds, type RunnerSession } from '../core/runner';
 import type { JobOptions } from '../core/job';
-import { batches, feedsFor, maskFeeds, type CalibrationSet } from './calibrate';
+import { maskFeeds, sampleFeeds, sampleLossWeights, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
 import type { AbsSq, GradientStats } from '../core/stats';
 import type { MaskSet } from './types';
@@ -58,12 +58,12 @@ export async function collectMaskGradients(
   opts: GradientRunOptions = {},
 ): Promise<GradientStats> {
   const { L, H, F } = dims(ir);
-  const base = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...nextTokenWeights(1, set.seq), ...opts.extraFeeds };
+  const base = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...sampleLossWeights(set, 1), ...opts.extraFeeds };
   const stats: GradientStats = { numSequences: 0, meanLoss: 0, heads: absSq(L * H), ffn: absSq(L * F), layers: absSq(L) };
   let lossSum = 0;
-  for (const [s, sequence] of set.sequences.entries()) {
+  for (let s = 0; s < set.samples; s++) {
     throwIfAborted(opts.signal, 'Gradient calibration');
-    const out = await session.run({ ...base, ...feedsFor([sequence], set.seq) }, ['loss', ...MASK_GRADS]);
+    const out = await session.run({ ...base, ...sampleFeeds(set, s, 1).feeds }, ['loss', ...MASK_GRADS]);
     accumulate(stats.heads, asFloat32(out['grad.head_mask'], 'grad.head_mask'));
     accumulate(stats.ffn, asFloat32(out['grad.ffn_mask'], 'grad.ffn_mask'));
     accumulate(stats.layers, asFloat32(out['grad.layer_mask'], 'grad.layer_mask'));
@@ -97,13 +97,12 @@ export async function batchGradients(
   const masks = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
   const grads = new Map<string, Float64Array>();
   let loss = 0;
-  for (const batch of batches(set, opts.batchSize ?? 4)) {
+  const batchSize = opts.batchSize ?? 4;
+  for (let from = 0; from < set.samples; from += batchSize) {
     throwIfAborted(opts.signal, 'Gradient computation');
-    const out = await session.run({ ...masks, ...feedsFor(batch, set.seq), ...nextTokenWeights(batch.length, set.seq) }, [
-      'loss',
-      ...outputs,
-    ]);
-    const share = batch.length / set.samples;
+    const { feeds, size } = sampleFeeds(set, from, batchSize);
+    const out = await session.run({ ...masks, ...feeds, ...sampleLossWeights(set, size) }, ['loss', ...outputs]);
+    const share = size / set.samples;
     loss += share * asFloat32(out.loss, 'loss')[0]!;
     for (const name of outputs) {
       const g = asFloat32(out[name], name);

@@ -45,6 +45,11 @@ async function demoSliced(planName: 'golden-50' | 'golden-layer'): Promise<Model
   return sliceModel(await demoIR(), golden.plans[planName]!);
 }
 
+/** The tiny random ViT fixture (fixtures/hub/tiny/vit-tiny). */
+function vitIR(): Promise<ModelIR> {
+  return loadModelIR(dirSource('fixtures/hub/tiny/vit-tiny')).then((r) => r.ir);
+}
+
 export function checkerCases(): CheckerCase[] {
   return [
     // The graphs the studio builds for the demo model (api/studio.ts, api/evaluation.ts, saliency calibration, export).
@@ -96,5 +101,19 @@ export function checkerCases(): CheckerCase[] {
     withPast('random-gpt2 pruned (0-head and 0-FFN layers) with past (KV cache)', prunedGpt2),
     withPast('random-llama pruned (kv heads 1 / 2 / 0 per layer) with past (KV cache)', prunedLlama),
     withPast('random-llama pruned (kv heads 1 / 2 / 0 per layer) with past, wider empty pasts', prunedLlama, { widerEmptyPast: true }),
+    // ViT (graph/patches.ts, head.ts classifierHead): the api's eval session, the export and mask gradients.
+    fromIR('tiny-vit evaluation (masks+tokenLoss+logits)', vitIR, { masks: true, tokenLoss: true, logits: true }),
+    fromIR('tiny-vit export (logits)', vitIR, { logits: true }),
+    fromIR(
+      'tiny-vit mean pooling masks+taps+grams+tokenLoss',
+      async () => ({ ...(await vitIR()), spec: { ...(await vitIR()).spec, pooling: 'mean' } }),
+      {
+        masks: true,
+        taps: true,
+        grams: true,
+        tokenLoss: true,
+      },
+    ),
+    fromIR('tiny-vit gradients (masks+weightInputs, mask and weight gradients)', vitIR, grads),
   ];
 }

@@ -4,6 +4,7 @@
  * supports (LayerNorm/RMSNorm, learned/rotary positions, GQA, gated MLPs, pruned layers, masks),
  * so graph tests can compare onnxruntime output with an independent computation.
  */
+import { tokenEmbeddingOf } from '../core/ir';
 import type { Activation, Linear, ModelIR, Norm } from '../core/ir';
 
 export interface ForwardMasks {
@@ -140,12 +141,12 @@ function mlp(ir: ModelIR, l: number, x: number[], masks: ForwardMasks): { out: n
 export function referenceForward(ir: ModelIR, ids: readonly number[], masks: ForwardMasks = {}): ForwardResult {
   const { spec, weights } = ir;
   const d = spec.hiddenSize;
+  const te = tokenEmbeddingOf(ir);
   let xs = ids.map((id, t) =>
     Array.from(
       { length: d },
       (_, i) =>
-        weights.tokenEmbedding.data[id * d + i]! +
-        (spec.positions === 'learned' && weights.positionEmbedding ? weights.positionEmbedding.data[t * d + i]! : 0),
+        te.data[id * d + i]! + (spec.positions === 'learned' && weights.positionEmbedding ? weights.positionEmbedding.data[t * d + i]! : 0),
     ),
   );
   const hidden: number[][][] = [];
@@ -169,7 +170,7 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
     xs = xs.map((x, t) => x.map((xi, i) => xi + lm * m[t]!.out[i]!));
   });
   hidden.push(xs);
-  const head = weights.lmHead ?? weights.tokenEmbedding;
+  const head = weights.lmHead ?? te;
   const logits = xs.map((x) => linear(norm(x, weights.finalNorm, spec.norm, spec.normEps), { weight: head }));
   return { logits, hidden, attnIn, ffnIn, probs };
 }

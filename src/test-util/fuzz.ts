@@ -9,6 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { StudioError } from '../core/errors';
+import { tokenEmbeddingOf } from '../core/ir';
 import type { ModelIR } from '../core/ir';
 import type { Runner } from '../core/runner';
 import { emptyPlan, validatePlan } from '../core/plan';
@@ -163,7 +164,7 @@ class Finding extends Error {}
 
 function sameWeights(a: ModelIR, b: ModelIR): boolean {
   const flat = (ir: ModelIR) => [
-    ir.weights.tokenEmbedding.data,
+    tokenEmbeddingOf(ir).data,
     ...ir.weights.layers.flatMap((l) => [
       l.q.weight.data,
       l.k.weight.data,
