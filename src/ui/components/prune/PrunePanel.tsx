@@ -1,6 +1,6 @@
 /**
  * Right column: the live preview (kept in view while the controls scroll on wide screens),
- * pruning controls, apply, plan files and timeline, iterative prune-and-recover, SlimGPT, and the
+ * pruning controls, apply, quantize, plan files and timeline, iterative prune-and-recover, SlimGPT, and the
  * dense baseline (compact, after the pruning rail on wide screens).
  */
 import { useEffect, useRef } from 'react';
@@ -12,6 +12,7 @@ import { IterativeBlock } from './IterativeBlock';
 import { SlimGptBlock } from './SlimGptBlock';
 import { PruneControls } from './PruneControls';
 import { ApplyBlock, PreviewBlock } from './PreviewApply';
+import { QuantizeBlock } from './QuantizeBlock';
 
 function PlanFiles() {
   const plan = useStudio((s) => s.plan);
@@ -75,6 +76,7 @@ export function PrunePanel() {
         <PreviewBlock />
         <PruneControls />
         <ApplyBlock />
+        <QuantizeBlock />
         <PlanFiles />
         <IterativeBlock />
         <SlimGptBlock />
