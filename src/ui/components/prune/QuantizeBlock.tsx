@@ -76,11 +76,13 @@ function MeasuredVariants({ busy }: { busy: boolean }) {
             <tr key={q.variant} data-testid={`quantize-row-${q.variant}`}>
               <td>{q.variant}</td>
               <td title={`fp32 on the same ${q.perplexity.tokensScored} tokens: ${fixed(q.perplexity.session)}`}>
-                <span data-testid="quantize-ppl">{fixed(q.perplexity.perplexity)}</span> (
-                {pct(q.perplexity.perplexity / q.perplexity.session - 1)})
+                <span data-testid="quantize-ppl" data-ppl={q.perplexity.perplexity} data-fp32-ppl={q.perplexity.session}>
+                  {fixed(q.perplexity.perplexity)}
+                </span>{' '}
+                ({pct(q.perplexity.perplexity / q.perplexity.session - 1)})
               </td>
               <td title={`fp32 file: ${bytes(q.fp32Bytes)}`}>
-                <span data-testid="quantize-bytes" data-bytes={q.bytes}>
+                <span data-testid="quantize-bytes" data-bytes={q.bytes} data-fp32-bytes={q.fp32Bytes}>
                   {bytes(q.bytes)}
                 </span>{' '}
                 ({fixed(q.fp32Bytes / q.bytes, 1)}× smaller)
