@@ -33,14 +33,10 @@ export function machine() {
   return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
 }
 
-/** A stored result (without its machine record), or {} when there is none. */
+/** A stored result (with the machine record it was measured on: writeResult keeps it), or {} when there is none. */
 export function readResult(name: string): Record<string, unknown> {
   try {
-    const { machine: _machine, ...rest } = JSON.parse(readFileSync(join('bench/results', `${name}.json`), 'utf8')) as Record<
-      string,
-      unknown
-    >;
-    return rest;
+    return JSON.parse(readFileSync(join('bench/results', `${name}.json`), 'utf8')) as Record<string, unknown>;
   } catch {
     return {};
   }

@@ -20,7 +20,7 @@
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
-import { DEMO, openDemo, readResult, writeResult } from './common';
+import { DEMO, machine, openDemo, readResult, writeResult } from './common';
 import { benchImportance } from './importance';
 import { benchQuality } from './quality';
 import { benchLatency } from './latency';
@@ -83,7 +83,10 @@ async function main() {
       const log = (l: string) => console.log(l);
       const base = args.includes('--no-quantize-base') ? readResult(`quantize-${name}`) : await benchQuantize(api, runner, log);
       const sizeTarget = args.includes('--no-size-target') ? undefined : await benchSizeTargets(runner, DEMO, log);
-      console.log('wrote', writeResult(`quantize-${name}`, { ...base, ...(sizeTarget ? { sizeTarget } : {}) }));
+      console.log(
+        'wrote',
+        writeResult(`quantize-${name}`, { ...base, ...(sizeTarget ? { sizeTarget: { machine: machine(), ...sizeTarget } } : {}) }),
+      );
     }
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance') || want('preview'))) {
