@@ -8,7 +8,8 @@
  *   recovery-<backend>.json    distillation recovery training: one-shot, one-shot + recovery, iterative + recovery (held-out text)
  *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
  *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency;
- *                              sizeTarget: --target parameters 0.5 + int4 (demo, gpt2-124m); --no-quantize-base keeps the stored rows
+ *                              sizeTarget: --target parameters 0.5 + int4 (demo, gpt2-124m); --no-quantize-base keeps the stored rows,
+ *                              --size-target demo|gpt2-124m runs one of the two
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
@@ -20,7 +21,7 @@
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
-import { DEMO, machine, openDemo, readResult, writeResult } from './common';
+import { DEMO, openDemo, readResult, writeResult } from './common';
 import { benchImportance } from './importance';
 import { benchQuality } from './quality';
 import { benchLatency } from './latency';
@@ -82,11 +83,11 @@ async function main() {
       // --no-quantize-base keeps the stored variant rows and only adds the size-target runs (bench/quantize-target.ts).
       const log = (l: string) => console.log(l);
       const base = args.includes('--no-quantize-base') ? readResult(`quantize-${name}`) : await benchQuantize(api, runner, log);
-      const sizeTarget = args.includes('--no-size-target') ? undefined : await benchSizeTargets(runner, DEMO, log);
-      console.log(
-        'wrote',
-        writeResult(`quantize-${name}`, { ...base, ...(sizeTarget ? { sizeTarget: { machine: machine(), ...sizeTarget } } : {}) }),
-      );
+      // --size-target demo|gpt2-124m runs one of the two (the other keeps its stored result); --no-size-target skips both.
+      const which = (args.includes('--size-target') ? args[args.indexOf('--size-target') + 1] : 'all') as 'demo' | 'gpt2-124m' | 'all';
+      const stored = (readResult(`quantize-${name}`).sizeTarget ?? {}) as Record<string, unknown>;
+      const sizeTarget = args.includes('--no-size-target') ? undefined : await benchSizeTargets(runner, DEMO, log, which, stored);
+      console.log('wrote', writeResult(`quantize-${name}`, { ...base, ...(sizeTarget ? { sizeTarget } : {}) }));
     }
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance') || want('preview'))) {

@@ -114,6 +114,8 @@ test('quantize: apply, int8 and int4-rtn rows, export the int4 bundle, reload', 
   await session.release();
   expect(Math.abs(nodePpl / int4.ppl - 1)).toBeLessThan(2e-3);
 
+  if (process.env.E2E_SCREENSHOT) await page.screenshot({ path: process.env.E2E_SCREENSHOT, fullPage: true });
+
   // Reload: the variant rows persist with the applied plan's row.
   await page.reload();
   await expect(page.getByTestId('results-table').locator('tbody tr')).toHaveCount(3, { timeout: 120_000 });

@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'react';
 import { useStudio } from '../../../store';
-import { bytes, fixed } from '../../format';
+import { backendLabel, bytes, fixed } from '../../format';
 import { exportZip } from '../../plan-files';
 import { loadQuantVariants, QUANT_PLAIN, quantizeVariant } from '../../quantize-actions';
 import { Explain } from '../Explain';
@@ -55,57 +55,70 @@ function VariantPicker({ chosen, onChoose }: { chosen: string; onChoose: (v: str
 
 function MeasuredVariants({ busy }: { busy: boolean }) {
   const quantized = useStudio((s) => s.quantized);
-  if (quantized.length === 0)
-    return <p className="placeholder">Each quantized variant is measured against the fp32 file of the same plan.</p>;
+  const first = quantized[0];
+  if (!first) return <p className="placeholder">Each quantized variant is measured against the fp32 file of the same plan.</p>;
   return (
-    <div className="table-scroll">
-      <table className="compact-table" data-testid="quantize-results">
-        <thead>
-          <tr>
-            <th scope="col">Variant</th>
-            <th scope="col">Perplexity</th>
-            <th scope="col">Size</th>
-            <th scope="col">Latency (ms)</th>
-            <th scope="col">
-              <span className="visually-hidden">Export</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {quantized.map((q) => (
-            <tr key={q.variant} data-testid={`quantize-row-${q.variant}`}>
-              <td>{q.variant}</td>
-              <td title={`fp32 on the same ${q.perplexity.tokensScored} tokens: ${fixed(q.perplexity.session)}`}>
-                <span data-testid="quantize-ppl" data-ppl={q.perplexity.perplexity} data-fp32-ppl={q.perplexity.session}>
-                  {fixed(q.perplexity.perplexity)}
-                </span>{' '}
-                ({pct(q.perplexity.perplexity / q.perplexity.session - 1)})
-              </td>
-              <td title={`fp32 file: ${bytes(q.fp32Bytes)}`}>
-                <span data-testid="quantize-bytes" data-bytes={q.bytes} data-fp32-bytes={q.fp32Bytes}>
-                  {bytes(q.bytes)}
-                </span>{' '}
-                ({fixed(q.fp32Bytes / q.bytes, 1)}× smaller)
-              </td>
-              <td title={`fp32 file ${fixed(q.fp32Latency.medianMs)} ms, interleaved, batch 1 × ${q.latency.request.seq}`}>
-                {fixed(q.latency.medianMs)} ({fixed(q.fp32Latency.medianMs / q.latency.medianMs)}× vs fp32)
-              </td>
-              <td>
-                <button
-                  type="button"
-                  className="button secondary small"
-                  data-testid={`quantize-export-${q.variant}`}
-                  disabled={busy}
-                  onClick={() => void exportZip(q.variant)}
-                >
-                  Export
-                </button>
-              </td>
+    <>
+      <div className="table-scroll">
+        <table className="compact-table" data-testid="quantize-results">
+          <thead>
+            <tr>
+              <th scope="col">Variant</th>
+              <th scope="col">Perplexity</th>
+              <th scope="col">Size</th>
+              <th scope="col">Latency</th>
+              <th scope="col">
+                <span className="visually-hidden">Export</span>
+              </th>
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {quantized.map((q) => (
+              <tr key={q.variant} data-testid={`quantize-row-${q.variant}`}>
+                <th scope="row">{q.variant}</th>
+                <td>
+                  <span data-testid="quantize-ppl" data-ppl={q.perplexity.perplexity} data-fp32-ppl={q.perplexity.session}>
+                    {fixed(q.perplexity.perplexity)}
+                  </span>
+                  <br />
+                  <small>{pct(q.perplexity.perplexity / q.perplexity.session - 1)}</small>
+                </td>
+                <td>
+                  <span data-testid="quantize-bytes" data-bytes={q.bytes} data-fp32-bytes={q.fp32Bytes}>
+                    {bytes(q.bytes)}
+                  </span>
+                  <br />
+                  <small>{fixed(q.fp32Bytes / q.bytes, 1)}× smaller</small>
+                </td>
+                <td>
+                  {fixed(q.latency.medianMs, 1)} ms
+                  <br />
+                  <small>{fixed(q.fp32Latency.medianMs / q.latency.medianMs)}× fp32 speed</small>
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    className="button secondary small"
+                    data-testid={`quantize-export-${q.variant}`}
+                    disabled={busy}
+                    title={`Download the bundle with ${q.file}`}
+                    onClick={() => void exportZip(q.variant)}
+                  >
+                    Export
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <p className="hint">
+        Against the fp32 file of {first.plan}: perplexity {fixed(first.perplexity.session)} on the same{' '}
+        {first.perplexity.tokensScored.toLocaleString('en-US')} tokens ({first.perplexity.textName}, ctx {first.perplexity.context}, stride{' '}
+        {first.perplexity.stride}); {bytes(first.fp32Bytes)}. Latency: batch 1 × {first.latency.request.seq} tokens on{' '}
+        {backendLabel(first.latency.backend)}, each variant timed in turn with the fp32 file.
+      </p>
+    </>
   );
 }
 
