@@ -67,15 +67,25 @@ function MeasuredVariants({ busy }: { busy: boolean }) {
               <th scope="col">Perplexity</th>
               <th scope="col">Size</th>
               <th scope="col">Latency</th>
-              <th scope="col">
-                <span className="visually-hidden">Export</span>
-              </th>
             </tr>
           </thead>
           <tbody>
             {quantized.map((q) => (
               <tr key={q.variant} data-testid={`quantize-row-${q.variant}`}>
-                <th scope="row">{q.variant}</th>
+                <th scope="row">
+                  {q.variant}
+                  <br />
+                  <button
+                    type="button"
+                    className="button secondary small"
+                    data-testid={`quantize-export-${q.variant}`}
+                    disabled={busy}
+                    title={`Download the bundle with ${q.file}`}
+                    onClick={() => void exportZip(q.variant)}
+                  >
+                    Export
+                  </button>
+                </th>
                 <td>
                   <span data-testid="quantize-ppl" data-ppl={q.perplexity.perplexity} data-fp32-ppl={q.perplexity.session}>
                     {fixed(q.perplexity.perplexity)}
@@ -94,18 +104,6 @@ function MeasuredVariants({ busy }: { busy: boolean }) {
                   {fixed(q.latency.medianMs, 1)} ms
                   <br />
                   <small>{fixed(q.fp32Latency.medianMs / q.latency.medianMs)}× fp32 speed</small>
-                </td>
-                <td>
-                  <button
-                    type="button"
-                    className="button secondary small"
-                    data-testid={`quantize-export-${q.variant}`}
-                    disabled={busy}
-                    title={`Download the bundle with ${q.file}`}
-                    onClick={() => void exportZip(q.variant)}
-                  >
-                    Export
-                  </button>
                 </td>
               </tr>
             ))}
