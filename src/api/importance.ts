@@ -22,7 +22,7 @@ export async function calibrate(
   const set = makeCalibrationSet(ids, req.textName, req.samples, seq);
   options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
   // The tap session lives for this calibration only (its activation arena is released with it).
-  const graph = { masks: true, taps: true, grams: true, tokenLoss: true, logits: false };
+  const graph = { masks: true, taps: true, grams: 'packed' as const, tokenLoss: true, logits: false };
   const stats = await withModelSession(state.deps.runner, m.ir, graph, (taps) =>
     collectStats(m.ir, taps, set, { ...options, withGram: req.withHessians }),
   );

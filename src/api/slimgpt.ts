@@ -31,7 +31,7 @@ export async function slimGptPrune(
     logits: false,
     weightInputs: true,
     taps: true,
-    grams: true,
+    grams: 'packed',
     tokenLoss: true,
   });
   let result;
