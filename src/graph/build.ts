@@ -10,7 +10,7 @@ import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
 import { resolveOptions, weightInput, type GraphContext } from './context';
-import { lmHead, tokenNll } from './head';
+import { chunkedTokenNll, lmHead, tokenNll, usesChunkedLoss } from './head';
 import type { GraphOptions } from './options';
 import { rotaryTablesOf } from './rotary';
 import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
@@ -65,7 +65,9 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     h = decoderBlock(ctx, taps, h, l);
   });
   tap(ctx, taps, h, tapNames.hidden(ir.layers.length), spec.hiddenSize);
-  if (opts.logits || labels) {
+  if (labels && usesChunkedLoss(ctx)) {
+    b.addOutput(chunkedTokenNll(ctx, h, tokenEmbedding, labels, 'token_nll'), 'float32', ['batch', 'seq']);
+  } else if (opts.logits || labels) {
     const logits = lmHead(ctx, h, tokenEmbedding, opts.logits ? 'logits' : undefined);
     if (opts.logits) b.addOutput('logits', 'float32', ['batch', 'seq', spec.vocabSize]);
     if (labels) {
