@@ -1,11 +1,11 @@
 /** Api operations for importance: calibration and criteria. */
 import { InputError, ShapeMismatchError } from '../core/errors';
-import { collectStats, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
+import { collectStatsByLayer, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { checkTextSize, textWarnings } from './text-guard';
-import { withModelSession } from '../graph/model-session';
+import { openModelSession } from '../graph/model-session';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
@@ -21,11 +21,11 @@ export async function calibrate(
   const warnings = textWarnings(req.text, req.textName, ids.slice(0, req.samples * seq), m.tokenizer);
   const set = makeCalibrationSet(ids, req.textName, req.samples, seq);
   options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
-  // The tap session lives for this calibration only (its activation arena is released with it).
+  // One block at a time (SparseGPT's sequential scheme): each block's session reads only its own
+  // weights and lives for that block only; the residual stream of the calibration set is carried over.
   const graph = { masks: true, taps: true, grams: 'packed' as const, tokenLoss: true, logits: false };
-  const stats = await withModelSession(state.deps.runner, m.ir, graph, (taps) =>
-    collectStats(m.ir, taps, set, { ...options, withGram: req.withHessians }),
-  );
+  const openBlock = (l: number) => openModelSession(state.deps.runner, m.ir, { ...graph, layerRange: { from: l, to: l + 1 } });
+  const stats = await collectStatsByLayer(m.ir, openBlock, set, { ...options, withGram: req.withHessians });
   const summary: CalibrationSummary = {
     textName: req.textName,
     samples: set.samples,

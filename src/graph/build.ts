@@ -24,9 +24,10 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, weights, attentionProbs, distill, ...rest } = opts;
+  const { weightInputs, gradients, grams, weights, attentionProbs, distill, layerRange, ...rest } = opts;
   return {
     ...rest,
+    ...(layerRange ? { layerRange } : {}),
     ...(grams ? { grams } : {}),
     ...(attentionProbs ? { attentionProbs } : {}),
     ...(weightInputs ? { weightInputs } : {}),
@@ -42,8 +43,11 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
   const opts = resolveOptions(options);
   const b = new OnnxGraphBuilder(ir.name);
   const { spec } = ir;
+  const L = ir.layers.length;
+  const range = opts.layerRange ?? { from: 0, to: L };
+  const withHead = range.to === L;
   const inputIds = b.addInput('input_ids', 'int64', ['batch', 'seq']);
-  const labels = opts.tokenLoss || opts.gradients ? b.addInput('labels', 'int64', ['batch', 'seq']) : undefined;
+  const labels = withHead && (opts.tokenLoss || opts.gradients) ? b.addInput('labels', 'int64', ['batch', 'seq']) : undefined;
   const lossWeights = opts.gradients ? b.addInput(LOSS_WEIGHTS, 'float32', ['batch', 'seq']) : undefined;
   const masks = opts.masks ? addMaskInputs(b, ir) : undefined;
   const positions = positionsOf(b, inputIds);
@@ -59,15 +63,16 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     ...(opts.weights === 'inputs' ? { weightIndex: weightInputIndex(ir) } : {}),
   };
   const taps: TapRecord[] = [];
-  const tokenEmbedding = weightInput(ctx, ir.weights.tokenEmbedding) ?? b.addInitializer('token_embedding', ir.weights.tokenEmbedding);
-  let h = embed(ctx, tokenEmbedding);
-  ir.layers.forEach((_, l) => {
-    h = decoderBlock(ctx, taps, h, l);
-  });
-  tap(ctx, taps, h, tapNames.hidden(ir.layers.length), spec.hiddenSize);
-  if (labels && usesChunkedLoss(ctx)) {
+  // Declared where the embedding or the (tied) head first needs it, so a middle range of blocks holds no vocabulary matrix.
+  let embedding: string | undefined;
+  const tokenEmbedding = () =>
+    (embedding ??= weightInput(ctx, ir.weights.tokenEmbedding) ?? b.addInitializer('token_embedding', ir.weights.tokenEmbedding));
+  let h = range.from === 0 ? embed(ctx, tokenEmbedding()) : b.addInput('hidden_in', 'float32', ['batch', 'seq', spec.hiddenSize]);
+  for (let l = range.from; l < range.to; l++) h = decoderBlock(ctx, taps, h, l);
+  tap(ctx, taps, h, tapNames.hidden(range.to), spec.hiddenSize);
+  if (withHead && labels && usesChunkedLoss(ctx)) {
     b.addOutput(chunkedTokenNll(ctx, h, tokenEmbedding, labels, 'token_nll'), 'float32', ['batch', 'seq']);
-  } else if (opts.logits || labels) {
+  } else if (withHead && (opts.logits || labels)) {
     const logits = lmHead(ctx, h, tokenEmbedding, opts.logits ? 'logits' : undefined);
     if (opts.logits) b.addOutput('logits', 'float32', ['batch', 'seq', spec.vocabSize]);
     if (labels) {

@@ -10,18 +10,22 @@ import { applyNorm } from './norms';
 import { unsupportedStructure } from './structure';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
 
+/** The token embedding's value, or a function that declares it on first use (a graph that never reads it holds none). */
+export type EmbeddingRef = string | (() => string);
+
 /** The final-normed stream flattened to [batch·seq, d] and the head weight [vocab, d]. */
-function headInputs(ctx: GraphContext, h: string, tokenEmbedding: string): { flat: string; head: string } {
+function headInputs(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef): { flat: string; head: string } {
   const { b, ir } = ctx;
   if (ir.spec.head !== 'lm') throw unsupportedStructure(ir.spec, 'head');
   const hn = applyNorm(ctx, h, ir.weights.finalNorm, 'final_norm');
-  const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tokenEmbedding;
+  const tied = () => (typeof tokenEmbedding === 'string' ? tokenEmbedding : tokenEmbedding());
+  const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tied();
   const flat = b.op('Reshape', [hn, b.constInt64([-1, ir.spec.hiddenSize])], undefined, 'lm_head/flat');
   return { flat, head };
 }
 
 /** logits [batch, seq, vocab], named `out` when given. */
-export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: string, out: string | undefined): string {
+export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, out: string | undefined): string {
   const { b, ir } = ctx;
   const { flat, head } = headInputs(ctx, h, tokenEmbedding);
   const logits2d = b.op('Gemm', [flat, head], { transB: 1 }, 'lm_head');
@@ -50,7 +54,7 @@ export function usesChunkedLoss(ctx: GraphContext): boolean {
  * (the log-sum-exp regrouped: equal within float32 rounding). Each chunk's two reductions read its
  * logits together, so the runtime frees them before the next chunk.
  */
-export function chunkedTokenNll(ctx: GraphContext, h: string, tokenEmbedding: string, labels: string, out: string): string {
+export function chunkedTokenNll(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, labels: string, out: string): string {
   const { b, ir } = ctx;
   const V = ir.spec.vocabSize;
   const { flat, head } = headInputs(ctx, h, tokenEmbedding);
