@@ -174,18 +174,30 @@ function calibrationParts(
     (l) => F32 * (packed ? packedGramLength(attnW(l)) + packedGramLength(l.ffnSize) : attnW(l) ** 2 + l.ffnSize ** 2),
   );
   const rows = Math.min(cal.samples, cal.batchSize ?? 4) * cal.seq;
-  const tapWidth = layers.reduce((s, l) => s + attnW(l) + l.ffnSize + spec.hiddenSize, spec.hiddenSize);
-  const gramOut = cal.withHessians ? out1.reduce((s, g) => s + g, 0) : 0;
+  // Sequential calibration (saliency/calibrate.ts collectStatsByLayer): one block's session at a time,
+  // reading that block's weights (the first also the embeddings, the last also the head).
+  const vocabMatrix = spec.vocabSize * spec.hiddenSize * (spec.tiedEmbeddings ? 1 : 2);
+  const blockWeights = F32 * (Math.max(0, ...layers.map((l) => layerParameters(spec, l))) + vocabMatrix);
+  const tapWidth = Math.max(0, ...layers.map((l) => attnW(l) + l.ffnSize + 2 * spec.hiddenSize));
+  const gramOut = cal.withHessians ? Math.max(0, ...out1) : 0;
   const kept = c.hessianLayers === 'all' ? kept1.reduce((s, g) => s + g, 0) : Math.max(0, ...kept1);
   const widest = Math.max(0, ...layers.map((l) => Math.max(attnW(l), l.ffnSize)));
   const channelSums = layers.reduce((s, l) => s + 2 * (attnW(l) + l.ffnSize), 0);
   const keptLabel = packed ? 'packed float32' : 'float64';
   return [
-    part('tapSession', 'Calibration session weights', weights * c.sessionWeightCopies, 'wasm', after),
-    part('tapGraph', 'Calibration graph bytes (while the session opens)', weights, 'js', ['calibration']),
+    part('tapSession', 'Calibration block session weights (one block + embeddings or head)', blockWeights * c.sessionWeightCopies, 'wasm', [
+      'calibration',
+    ]),
+    part(
+      'residualStream',
+      `Residual stream of the calibration set (${cal.samples} x ${cal.seq} tokens)`,
+      F32 * cal.samples * cal.seq * spec.hiddenSize,
+      'js',
+      ['calibration'],
+    ),
     part(
       'calibrationTaps',
-      `Calibration taps + in-graph Grams, one batch (${rows} tokens)`,
+      `One block's taps + in-graph Grams, one batch (${rows} tokens)`,
       c.tapCopies * (F32 * rows * tapWidth + gramOut) +
         forwardActivationBytes(spec, layers, rows / cal.seq, cal.seq, c.logitCopies, lossColumns(spec, c)),
       'wasm',
