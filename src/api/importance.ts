@@ -1,6 +1,7 @@
 /** Api operations for importance: calibration and criteria. */
 import { InputError, ShapeMismatchError } from '../core/errors';
-import { collectStatsByLayer, makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
+import { makeCalibrationSet, maskedLossOracle } from '../saliency/calibrate';
+import { collectStatsByLayer } from '../saliency/calibrate-by-layer';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';

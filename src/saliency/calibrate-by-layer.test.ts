@@ -12,7 +12,8 @@ import type { GraphOptions } from '../graph/options';
 import { createNodeRunner } from '../runtime/ort-node';
 import { randomIR, seededRandom } from '../test-util/random-ir';
 import { randomLlamaIR } from '../test-util/random-llama';
-import { collectStats, collectStatsByLayer, type CalibrationSet } from './calibrate';
+import { collectStats, type CalibrationSet } from './calibrate';
+import { collectStatsByLayer } from './calibrate-by-layer';
 import { onesMasks } from './criteria/ablation';
 
 const runner = createNodeRunner({ threads: 1 });

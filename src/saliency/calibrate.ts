@@ -4,13 +4,11 @@
  * Also provides the masked-loss oracle used by ablation. Both take the unit masks to collect
  * with (default: all ones, the dense model) and extra feeds (e.g. the o/down weights of a graph
  * built with `weightInputs`), so statistics can be taken on a partly pruned, recovered model.
- * `collectStatsByLayer` gives the same statistics running one block at a time (SparseGPT's
- * sequential scheme): each block's session reads only that block's weights, and only the residual
- * stream of the calibration set is carried from one block to the next.
+ * calibrate-by-layer.ts gives the same statistics one block at a time.
  */
 import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
-import { asFloat32, float32Tensor, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import type { JobOptions } from '../core/job';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
 import type { MaskSet } from './types';
@@ -54,7 +52,7 @@ export function batches(set: CalibrationSet, batchSize: number): number[][][] {
 }
 
 /** Mean next-token NLL over positions 0..seq-2 of each sequence, from token_nll [b, seq]. */
-function sumNll(nll: Float32Array, b: number, seq: number): number {
+export function sumNll(nll: Float32Array, b: number, seq: number): number {
   let s = 0;
   for (let r = 0; r < b; r++) for (let p = 0; p < seq - 1; p++) s += nll[r * seq + p]!;
   return s;
@@ -67,7 +65,7 @@ export function feedsFor(batch: number[][], seq: number) {
 }
 
 /** Taps whose X^T X the stats want and the session computes itself (a graph built with `grams`). */
-function graphGrams(stats: CalibrationStats, session: RunnerSession): Set<string> {
+export function graphGrams(stats: CalibrationStats, session: RunnerSession): Set<string> {
   const out = new Set<string>();
   stats.layers.forEach((st, l) => {
     for (const [s, tap] of [
@@ -114,88 +112,6 @@ export async function collectStats(
     stats.numTokens += rows;
     opts.onProgress?.({ stage: 'calibration', done: bi + 1, total: all.length, message: `Calibration batch ${bi + 1}/${all.length}` });
   }
-  stats.baseLoss = nll / (set.samples * (set.seq - 1));
-  return stats;
-}
-
-/** Opens the graph of block `layer` alone (layerRange layer..layer+1) with taps, packed grams and, for the last block, the token loss. */
-export type BlockSessionOpener = (layer: number) => Promise<RunnerSession>;
-
-/** The feeds `session` declares (a block's graph reads only its own weights). */
-function declaredFeeds(session: RunnerSession, feeds: Feeds): Feeds {
-  return Object.fromEntries(Object.entries(feeds).filter(([name]) => session.inputNames.includes(name)));
-}
-
-/**
- * collectStats one block at a time: for block l, every batch runs through block l's session from the
- * residual stream block l-1 left (the embedding for l = 0), its statistics are accumulated and its
- * output kept for block l+1; the session is released before the next block opens. Per layer the
- * batches are accumulated in the same order as collectStats, from the same activations.
- */
-export async function collectStatsByLayer(
-  ir: ModelIR,
-  openBlock: BlockSessionOpener,
-  set: CalibrationSet,
-  opts: JobOptions & { withGram: GramSelection; batchSize?: number; masks?: MaskSet; extraFeeds?: Feeds },
-): Promise<CalibrationStats> {
-  const L = ir.layers.length;
-  const H = ir.layers[0]?.numHeads ?? 0;
-  const F = ir.layers[0]?.ffnSize ?? 0;
-  const d = ir.spec.hiddenSize;
-  const stats = createStats(ir, opts.withGram);
-  const shared = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
-  const all = batches(set, opts.batchSize ?? 4);
-  const stream: Float32Array[] = [];
-  let nll = 0;
-  for (let l = 0; l < L; l++) {
-    const session = await openBlock(l);
-    try {
-      const st = stats.layers[l]!;
-      const inGraph = graphGrams(stats, session);
-      const gramOuts = [`attn_in.${l}`, `ffn_in.${l}`].filter((t) => inGraph.has(t)).map((t) => `gram.${t}`);
-      const last = l === L - 1;
-      const outputs = [
-        `attn_in.${l}`,
-        `ffn_in.${l}`,
-        `hidden.${l + 1}`,
-        ...(l === 0 ? ['hidden.0'] : []),
-        ...(last ? ['token_nll'] : []),
-        ...gramOuts,
-      ];
-      const fixed = declaredFeeds(session, shared);
-      for (const [bi, batch] of all.entries()) {
-        throwIfAborted(opts.signal, 'Calibration');
-        const rows = batch.length * set.seq;
-        const ids = feedsFor(batch, set.seq);
-        const feeds: Feeds = {
-          ...fixed,
-          input_ids: ids.input_ids,
-          ...(session.inputNames.includes('labels') ? { labels: ids.labels } : {}),
-          ...(l > 0 ? { hidden_in: float32Tensor(stream[bi]!, [batch.length, set.seq, d]) } : {}),
-        };
-        const out = await session.run(feeds, outputs);
-        const gramOf = (tap: string) => (inGraph.has(tap) ? asFloat32(out[`gram.${tap}`], `gram.${tap}`) : undefined);
-        accumulateChannels(st.attnIn, asFloat32(out[`attn_in.${l}`], `attn_in.${l}`), rows, gramOf(`attn_in.${l}`));
-        accumulateChannels(st.ffnIn, asFloat32(out[`ffn_in.${l}`], `ffn_in.${l}`), rows, gramOf(`ffn_in.${l}`));
-        const hIn = l === 0 ? asFloat32(out['hidden.0'], 'hidden.0') : stream[bi]!;
-        const hOut = asFloat32(out[`hidden.${l + 1}`], `hidden.${l + 1}`);
-        accumulateInfluence(st, hIn, hOut, rows, d);
-        stream[bi] = hOut;
-        if (last) nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
-        const done = l * all.length + bi + 1;
-        opts.onProgress?.({
-          stage: 'calibration',
-          done,
-          total: L * all.length,
-          message: `Calibration: block ${l + 1}/${L}, batch ${bi + 1}/${all.length}`,
-        });
-      }
-    } finally {
-      await session.release();
-    }
-  }
-  stats.numSequences = set.samples;
-  stats.numTokens = set.samples * set.seq;
   stats.baseLoss = nll / (set.samples * (set.seq - 1));
   return stats;
 }
