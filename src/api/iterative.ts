@@ -68,7 +68,7 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
     now: state.now,
     ...(distill ? { distill } : {}),
     async stats(ir, masks, withGram) {
-      if (!taps) sessions.push((taps = await open({ taps: true, grams: true, tokenLoss: true })));
+      if (!taps) sessions.push((taps = await open({ taps: true, grams: 'packed', tokenLoss: true })));
       return collectStats(ir, taps, cal.set, { withGram, masks, extraFeeds: feedsOf(ir), ...signal });
     },
     scores(ir, masks, stats) {
