@@ -10,10 +10,16 @@ import { redistribute, redistributeDistill } from './redistribute';
 import { sgd } from './sgd';
 import type { RecoveryMethod } from './types';
 
-export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd, distill, 'obs+distill': obsDistill, redistribute, 'redistribute+distill': redistributeDistill } satisfies Record<
-  string,
-  RecoveryMethod
->;
+export const RECOVERY_METHODS = {
+  none,
+  obs,
+  sgd,
+  'obs+sgd': obsSgd,
+  distill,
+  'obs+distill': obsDistill,
+  redistribute,
+  'redistribute+distill': redistributeDistill,
+} satisfies Record<string, RecoveryMethod>;
 
 export type Recovery = keyof typeof RECOVERY_METHODS;
 export const RECOVERIES = Object.keys(RECOVERY_METHODS) as readonly Recovery[];
