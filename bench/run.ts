@@ -17,17 +17,20 @@
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
  *                              after npm run scale-models; --model <dir> picks another folder)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
+ * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
  * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
-import { DEMO, openDemo, readResult, writeResult } from './common';
+import { CALIB_TEXT, DEMO, openDemo, readResult, writeResult } from './common';
 import { benchImportance } from './importance';
 import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
-import { benchRecovery } from './recovery';
+import { benchRecovery, both } from './recovery';
+import { benchRedistribution } from './redistribution';
+import { existsSync, readFileSync } from 'node:fs';
 import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
@@ -72,7 +75,23 @@ async function main() {
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api, undefined, (l) => console.log(l))));
     if (want('latency')) console.log('wrote', writeResult(`latency-${name}`, await benchLatency(api)));
     if (want('preview')) console.log('wrote', writeResult(`preview-${name}`, await benchPreview(api)));
-    if (want('recovery')) console.log('wrote', writeResult(`recovery-${name}`, await benchRecovery(api, { log: (l) => console.log(l) })));
+    if (want('recovery')) {
+      // --part redistribution: only the redistribution rows, merged into the existing recovery JSON
+      const path = `bench/results/recovery-${name}.json`;
+      const part = args.includes('--part') ? args[args.indexOf('--part') + 1] : undefined;
+      const prev = part === 'redistribution' && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+      const { machine: previousMachine, ...kept } = prev;
+      const main =
+        part === 'redistribution'
+          ? { ...kept, rowsMachine: prev.rowsMachine ?? previousMachine }
+          : await benchRecovery(api, { log: (l) => console.log(l) });
+      const redistribution = await benchRedistribution(api, {
+        log: (l) => console.log(l),
+        both,
+        calibrate: (a) => a.calibrate({ text: CALIB_TEXT, textName: 'calibration.txt', samples: 16, seq: 128, withHessians: true }),
+      });
+      console.log('wrote', writeResult(`recovery-${name}`, { ...main, redistribution }));
+    }
     if (want('iterative'))
       console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
     if (want('generate')) {

@@ -8,7 +8,7 @@
 import type { ArchSpec, LayerShape } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import type { PruningPlan } from '../core/plan';
-import type { Compensation } from '../prune/compensate';
+import type { Compensation, CompensationOptions } from '../prune/compensate';
 import type { ModelCost } from '../prune/cost';
 import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
@@ -223,6 +223,8 @@ export interface PreviewRequest {
 export interface ApplyRequest {
   plan: PruningPlan;
   compensation: Compensation;
+  /** Options of 'redistribute' (rank, default head_dim; ridge, default 0.01; intercept, default false). */
+  compensationOptions?: CompensationOptions;
 }
 
 /** A plan with its compensation, evaluated exactly on a copy (the applied model, if any, is left alone). */

@@ -11,6 +11,7 @@ import {
   type Allocation,
   type AppliedModel,
   type Compensation,
+  type CompensationOptions,
   type CriterionName,
   type PruningPlan,
   type StudioApi,
@@ -97,9 +98,18 @@ export async function recoverFromArgs(api: StudioApi, args: ParsedArgs) {
   return { training: r.applied.training, seconds: r.ms / 1000, curve: r.curve.map((p) => ({ step: p.step, loss: p.loss, kl: p.kl })) };
 }
 
+/** --redistribute-rank N, --redistribute-ridge x, --redistribute-intercept: options of --compensate redistribute. */
+export function compensationOptions(args: ParsedArgs): CompensationOptions {
+  return {
+    ...(args.flags.has('redistribute-rank') ? { rank: numberFlag(args, 'redistribute-rank', 0) } : {}),
+    ...(args.flags.has('redistribute-ridge') ? { ridge: numberFlag(args, 'redistribute-ridge', 0.01) } : {}),
+    ...(args.flags.has('redistribute-intercept') ? { intercept: true } : {}),
+  };
+}
+
 /** Applies, measures and writes the bundle; returns the JSON summary. */
 async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: PruningPlan, compensation: Compensation) {
-  return measureAndExport(api, args, await api.applyPlan({ plan, compensation }));
+  return measureAndExport(api, args, await api.applyPlan({ plan, compensation, compensationOptions: compensationOptions(args) }));
 }
 
 /** Perplexity dense and pruned, interleaved latency, the verified bundle written to --out; the JSON summary. */
