@@ -59,13 +59,21 @@ export function unpackGram(packed: ArrayLike<number>, c: number, block = GRAM_BL
   return full;
 }
 
-/** The packed layout of a full row-major c x c matrix (its upper block trapezoid). */
-export function packGram(full: ArrayLike<number>, c: number, block = GRAM_BLOCK): Float32Array {
-  const out = new Float32Array(packedGramLength(c, block));
+function packInto<T extends Float32Array | Float64Array>(out: T, full: ArrayLike<number>, c: number, block: number): T {
   for (const { from, height, width, offset } of gramBlocks(c, block)) {
     for (let r = 0; r < height; r++) {
       for (let k = 0; k < width; k++) out[offset + r * width + k] = full[(from + r) * c + from + k]!;
     }
   }
   return out;
+}
+
+/** The packed layout of a full row-major c x c matrix (its upper block trapezoid), float32 as calibration stores it. */
+export function packGram(full: ArrayLike<number>, c: number, block = GRAM_BLOCK): Float32Array {
+  return packInto(new Float32Array(packedGramLength(c, block)), full, c, block);
+}
+
+/** The same layout kept in float64 (statistics built from exact references, e.g. golden tests). */
+export function packGram64(full: ArrayLike<number>, c: number, block = GRAM_BLOCK): Float64Array {
+  return packInto(new Float64Array(packedGramLength(c, block)), full, c, block);
 }

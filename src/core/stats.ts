@@ -19,7 +19,7 @@ export interface ChannelStats {
    * Sum over tokens of x x^T, when requested: packed upper block trapezoid (core/packed-gram.ts),
    * float32, summed batch by batch; `gramMatrix` gives the full matrix.
    */
-  gram: Float32Array | null;
+  gram: Float32Array | Float64Array | null;
 }
 
 export interface LayerStats {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { packGram64 } from '../core/packed-gram';
 import type { ChannelStats } from '../core/stats';
 import { tensor } from '../core/tensor';
 import { obsCompensated } from './compensation/obs';
@@ -30,16 +31,17 @@ function statsOf(z: number[][]): ChannelStats {
     count: z.length,
     sum: new Float64Array(n),
     sumSq: new Float64Array(n),
-    gram: new Float64Array(n * n),
+    gram: null,
   };
+  const full = new Float64Array(n * n);
   for (const row of z) {
     for (let i = 0; i < n; i++) {
       s.sum[i] = s.sum[i]! + row[i]!;
       s.sumSq[i] = s.sumSq[i]! + row[i]! ** 2;
-      for (let j = 0; j < n; j++) s.gram![i * n + j] = s.gram![i * n + j]! + row[i]! * row[j]!;
+      for (let j = 0; j < n; j++) full[i * n + j] = full[i * n + j]! + row[i]! * row[j]!;
     }
   }
-  return s;
+  return { ...s, gram: packGram64(full, n) };
 }
 const stats = statsOf(golden.z);
 

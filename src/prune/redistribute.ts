@@ -16,7 +16,7 @@ import { InputError, NumericError } from '../core/errors';
 import { symmetricEigen } from '../core/eigen';
 import type { Linear } from '../core/ir';
 import { cholesky } from '../core/linalg';
-import type { ChannelStats } from '../core/stats';
+import { gramMatrix, type ChannelStats } from '../core/stats';
 import { tensor } from '../core/tensor';
 
 export interface RedistributeOptions {
@@ -46,8 +46,8 @@ export interface Redistribution {
 /** C = XᵀX/N (− μμᵀ when centred), with dead inputs (C_jj = 0) given a unit diagonal as OBS does; λ from its mean diagonal. */
 function moments(stats: ChannelStats, centred: boolean, ridge: number) {
   const n = stats.channels;
-  const gram = stats.gram;
-  if (!gram) throw new InputError('Redistribution needs the X^T X statistics; calibrate with Hessians enabled.');
+  if (!stats.gram) throw new InputError('Redistribution needs the X^T X statistics; calibrate with Hessians enabled.');
+  const gram = gramMatrix(stats);
   const N = stats.count;
   const mu = stats.sum.map((v) => v / N);
   const c = new Float64Array(n * n);

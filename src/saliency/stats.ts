@@ -64,7 +64,7 @@ export function accumulateChannels(s: ChannelStats, x: Float32Array, rows: numbe
 }
 
 /** packed += the upper block trapezoid of a full row-major c x c matrix. */
-function addFullGram(packed: Float32Array, full: Float32Array, c: number): void {
+function addFullGram(packed: Float32Array | Float64Array, full: Float32Array, c: number): void {
   for (const { from, height, width, offset } of gramBlocks(c)) {
     for (let r = 0; r < height; r++) {
       const src = (from + r) * c + from;
@@ -75,7 +75,7 @@ function addFullGram(packed: Float32Array, full: Float32Array, c: number): void 
 }
 
 /** packed += X^T X for X [rows, c] (float64 dot products over a column-major copy, packed layout). */
-function accumulateGram(packed: Float32Array, x: Float32Array, rows: number, c: number): void {
+function accumulateGram(packed: Float32Array | Float64Array, x: Float32Array, rows: number, c: number): void {
   const cols = new Float64Array(rows * c);
   for (let r = 0; r < rows; r++) for (let j = 0; j < c; j++) cols[j * rows + r] = x[r * c + j]!;
   for (const { from, height, width, offset } of gramBlocks(c)) {
