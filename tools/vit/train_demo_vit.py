@@ -184,6 +184,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=1, help="1 is much faster than 2 on a loaded shared machine")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (timing probe)")
+    ap.add_argument("--init", default="", help="start from these weights (a model.safetensors): a second stage")
     ap.add_argument("--cache", default=CACHE)
     ap.add_argument("--out", default=OUT)
     args = ap.parse_args()
@@ -202,6 +203,10 @@ def main():
 
     cfg = make_config(args)
     model = ViTForImageClassification(cfg)
+    if args.init:
+        from vit_common import load_safetensors
+        model.load_state_dict({k: torch.from_numpy(v) for k, v in load_safetensors(args.init).items()})
+        log(f"initialised from {args.init}", fh)
     n_params = sum(p.numel() for p in model.parameters())
     decay = [p for n, p in model.named_parameters() if p.ndim >= 2 and "position_embeddings" not in n and "cls_token" not in n]
     no_decay = [p for n, p in model.named_parameters() if not (p.ndim >= 2 and "position_embeddings" not in n and "cls_token" not in n)]
@@ -211,10 +216,11 @@ def main():
     total = steps_per_epoch * args.epochs
     warmup = int(args.warmup_epochs * steps_per_epoch)
     ckpt_path = os.path.join(args.cache, "ckpt.pt")
+    ckpt_args = {k: v for k, v in vars(args).items() if k != "threads" and not (k == "init" and not v)}
     start_epoch, history, train_seconds = 0, [], 0.0
     if os.path.exists(ckpt_path) and not args.max_steps:
         ck = torch.load(ckpt_path)
-        if ck["args"] == {k: v for k, v in vars(args).items() if k not in ("threads",)}:
+        if ck["args"] == ckpt_args:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["opt"])
             start_epoch, history, train_seconds = ck["epoch"], ck["history"], ck["train_seconds"]
@@ -261,7 +267,7 @@ def main():
             f"val loss {val_loss:.4f} acc {val_acc:.4f} | {time.time() - t0:.0f}s", fh)
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "epoch": epoch + 1, "history": history,
                     "train_seconds": train_seconds,
-                    "args": {k: v for k, v in vars(args).items() if k not in ("threads",)}}, ckpt_path + ".tmp")
+                    "args": ckpt_args}, ckpt_path + ".tmp")
         os.replace(ckpt_path + ".tmp", ckpt_path)
 
     test_acc, test_loss = evaluate(model, normalise(te_u8), torch.from_numpy(te_y.astype(np.int64)))
@@ -278,10 +284,14 @@ def main():
     with open(os.path.join(args.out, "preprocessor_config.json"), "w") as f:
         json.dump(pre, f, indent=2)
         f.write("\n")
-    train = {"args": {k: v for k, v in vars(args).items() if k not in ("cache", "out", "max_steps")},
+    train = {"args": {k: v for k, v in vars(args).items() if k not in ("cache", "out", "max_steps", "threads")},
              "params": n_params, "train_images": len(fit_u8), "val_images": N_VAL,
              "steps": total, "train_minutes": round(train_seconds / 60, 1),
              "test_acc_fp32": test_acc, "test_loss_fp32": test_loss, "history": history}
+    prev = os.path.join(os.path.dirname(os.path.abspath(args.init)), "training.json") if args.init else ""
+    if prev and os.path.exists(prev):
+        with open(prev) as f:
+            train["previous_stage"] = json.load(f)  # the stage these weights started from
     with open(os.path.join(args.out, "training.json"), "w") as f:
         json.dump(train, f, indent=2)
         f.write("\n")
