@@ -14,7 +14,7 @@ import { buildOnnx } from '../graph/build';
 import { dirSource } from '../cli/dir-source';
 import { createNodeRunner } from '../runtime/ort-node';
 import { createStudioApi } from './studio';
-import type { Compensation, ExportBundle, ImageDataset, StudioApi } from './index';
+import type { Compensation, ExportBundle, ImageDataset } from './index';
 
 const runner = createNodeRunner({ threads: 1 });
 const golden = JSON.parse(readFileSync('fixtures/golden/vit.json', 'utf8')) as { pixel_values: number[][][][]; labels: number[] };
@@ -52,7 +52,7 @@ function text(bundle: ExportBundle, name: string): string {
   return new TextDecoder().decode(f!.bytes);
 }
 
-async function prepared(compensation: Compensation | 'dense'): Promise<StudioApi> {
+async function prepared(compensation: Compensation | 'dense'): Promise<ReturnType<typeof createStudioApi>> {
   const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
   await api.loadModel({ kind: 'dir', path: 'fixtures/hub/tiny/vit-tiny' });
   await api.evaluateAccuracy({ dataset });
@@ -92,6 +92,9 @@ describe('ViT bundle round trip', () => {
     const files = bundle.files.map((f) => ({ path: `bundle/${f.name}`, file: new Blob([f.bytes as BlobPart]) }));
     await fresh.loadModel({ kind: 'files', files });
     const reloaded = await fresh.evaluateAccuracy({ dataset });
+    expect(fresh.state.loaded!.ir.spec.vision?.labels).toEqual(['circle', 'square', 'stripe']);
+    expect(fresh.state.loaded!.ir.layers).toEqual(api.state.loaded!.pruned!.ir.layers);
+    if (compensation !== 'dense') expect(fresh.state.loaded!.ir.layers.reduce((n, l) => n + l.numHeads, 0)).toBe(2);
     expect(reloaded.predictions).toEqual(session.predictions);
     expect(reloaded.correct).toBe(session.correct);
     expect(Math.abs(reloaded.meanLoss - session.meanLoss)).toBeLessThan(1e-4);
