@@ -49,4 +49,19 @@ describe('ONNX import of a torch-exported ViT', () => {
     const bundle = await api.exportModel({ format: 'onnx', dtype: 'fp32' });
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-4);
   });
+
+  it('without config.json: geometry from the graph, classes named LABEL_i, the reference predictions', async () => {
+    const api = createStudioApi({ runner, demoUrl: '' });
+    const files = ['model.onnx', 'preprocessor_config.json'].map((f) => ({
+      path: `vit/${f}`,
+      file: new Blob([readFileSync(`fixtures/hub/tiny/vit-tiny-onnx/${f}`)]),
+    }));
+    await api.loadModel({ kind: 'files', files });
+    const ir = api.state.loaded!.ir;
+    expect(ir.spec.vision).toEqual({ imageSize: 8, patchSize: 4, numChannels: 2, labels: ['LABEL_0', 'LABEL_1', 'LABEL_2'] });
+    const dataset = { images: pixels, count: 3, channels: 2, height: 8, width: 8, labels: Int32Array.from(golden.labels) };
+    const r = await api.evaluateAccuracy({ dataset });
+    const want = golden.logits.dense!.map((row) => row.indexOf(Math.max(...row)));
+    expect(r.predictions).toEqual(want);
+  });
 });
