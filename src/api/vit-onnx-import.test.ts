@@ -64,4 +64,31 @@ describe('ONNX import of a torch-exported ViT', () => {
     const want = golden.logits.dense!.map((row) => row.indexOf(Math.max(...row)));
     expect(r.predictions).toEqual(want);
   });
+
+  it("Prune Studio's own mean-pooled ViT graph imports with mean pooling and the reference's mean-pooling logits", async () => {
+    const base = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+    await base.loadModel({ kind: 'dir', path: 'fixtures/hub/tiny/vit-tiny' });
+    const dense = base.state.loaded!.ir;
+    const onnx = buildOnnx({ ...dense, spec: { ...dense.spec, pooling: 'mean' } }, { logits: true });
+    const config = {
+      ...JSON.parse(readFileSync('fixtures/hub/tiny/vit-tiny/config.json', 'utf8')),
+      prune_studio: { attention_scale_folded: true },
+    };
+    const api = createStudioApi({ runner, demoUrl: '' });
+    await api.loadModel({
+      kind: 'files',
+      files: [
+        { path: 'vit/model.onnx', file: new Blob([onnx as BlobPart]) },
+        { path: 'vit/config.json', file: new Blob([JSON.stringify(config)]) },
+      ],
+    });
+    const ir = api.state.loaded!.ir;
+    expect(ir.spec.pooling).toBe('mean');
+    const s = await runner.open(buildOnnx(ir, { logits: true }));
+    const got = asFloat32((await s.run({ pixel_values: float32Tensor(pixels, [3, 2, 8, 8]) }, ['logits'])).logits, 'logits');
+    await s.release();
+    let max = 0;
+    golden.logits.mean_pooling!.flat().forEach((w, i) => (max = Math.max(max, Math.abs(w - got[i]!))));
+    expect(max).toBeLessThan(1e-4);
+  });
 });

@@ -124,6 +124,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   const meta: { activation?: string; rotary?: number; tableRows?: number; headDim?: number } = {};
   let lmHead: LinearMatch | undefined;
   let finalNorm: NormMatch | undefined;
+  let pooling: 'cls' | 'mean' = 'cls';
   for (let i = 0; i <= MAX_LAYERS; i++) {
     const where = `layer ${i}`;
     const empty = hints.emptyBranches?.[i];
@@ -133,7 +134,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
       const n1 = matchNorm(g, h, d, i === 0 ? 'after the embedding' : `after layer ${i - 1}`);
       const classifier = vision ? classifierAfter(g, n1.out) : undefined;
       if (classifier) {
-        [finalNorm, lmHead] = [n1, classifier];
+        [finalNorm, lmHead, pooling] = [n1, classifier.head, classifier.pooling];
         break;
       }
       const projections = linearConsumers(g, n1.out);
@@ -176,7 +177,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   if (branches.length === 0) throw new OnnxStructureError('found no decoder layer between the embedding and the LM head.');
   norms.push(finalNorm);
   const { layers, weights } = layersOf(branches, d, finalNorm);
-  if (vision) return visionImport({ name, vision, norms, meta, layers, weights, finalNorm, head: lmHead, families, hidden });
+  if (vision) return visionImport({ name, vision, norms, meta, layers, weights, finalNorm, head: lmHead, pooling, families, hidden });
   if (!emb) throw new OnnxStructureError('the graph has no token embedding.');
   const spec = specOf({
     name,
@@ -219,6 +220,7 @@ function visionImport(v: {
   weights: LayerWeights[];
   finalNorm: NormMatch;
   head: LinearMatch;
+  pooling: 'cls' | 'mean';
   families: readonly ImportableFamily[];
   hidden: string[];
 }): ImportedGraph {
@@ -234,7 +236,7 @@ function visionImport(v: {
     gatedMlp: gated,
     head: 'classifier',
     input: 'patches',
-    pooling: 'cls',
+    pooling: v.pooling,
   };
   const family = v.families.find((f) => sameStructure(f.structure, structure) && f.structure.input === 'patches');
   if (!family)

@@ -5,8 +5,8 @@
  * Hugging Face's ViTPatchEmbeddings) or Prune Studio's Reshape [b, C, g, p, g, p] -> Transpose
  * (0, 2, 4, 1, 3, 5) -> Reshape -> MatMul by W^T [C·p·p, d] (graph/patches.ts), plus its bias; the
  * CLS token (a [d] constant, Expanded to the batch) concatenated first on the token axis; the
- * position table added. Head: the CLS row (Slice 0:1 or Gather 0 on axis 1) into one linear layer
- * that gives the logits. Tensor names are never consulted.
+ * position table added. Head: the CLS row (Slice 0:1 or Gather 0 on axis 1) or the mean of the patch
+ * tokens (Slice 1: -> ReduceMean) into one linear layer that gives the logits. Tensor names are never consulted.
  */
 import { tensor, type Tensor } from '../../core/tensor';
 import { OnnxStructureError } from './errors';
@@ -159,12 +159,39 @@ function picksCls(g: GraphIndex, n: GNode): boolean {
   return starts === 0 && ends === 1 && axes === 1;
 }
 
-/** After the final norm: the CLS row into one linear layer whose output is the graph's logits; undefined when `normOut` is not that. */
-export function classifierAfter(g: GraphIndex, normOut: string): LinearMatch | undefined {
-  const pick = dataUses(g, normOut).find((u) => u.slot === 0 && picksCls(g, u.node))?.node;
-  if (!pick) return undefined;
-  const heads = linearConsumers(g, pick.outputs[0]!);
+/** Whether node `n` is Slice(1:) on axis 1 (the patch tokens, CLS dropped). */
+function dropsCls(g: GraphIndex, n: GNode): boolean {
+  if (n.op !== 'Slice') return false;
+  const ends = g.scalar(n.inputs[2] ?? '');
+  return g.scalar(n.inputs[1] ?? '') === 1 && ends !== undefined && ends >= 2 ** 31 - 1 && g.scalar(n.inputs[3] ?? '') === 1;
+}
+
+/** ReduceMean over axis 1 without keepdims (attribute axes before opset 18, input after). */
+function meanOverTokens(g: GraphIndex, n: GNode | undefined): n is GNode {
+  if (n?.op !== 'ReduceMean' || g.attrInt(n, 'keepdims', 1) !== 0) return false;
+  const axes = g.attrInts(n, 'axes') ?? (n.inputs[1] ? [g.scalar(n.inputs[1])] : []);
+  return axes.length === 1 && axes[0] === 1;
+}
+
+export interface ClassifierMatch {
+  head: LinearMatch;
+  pooling: 'cls' | 'mean';
+}
+
+/**
+ * After the final norm: the pooled tokens (the CLS row, Slice 0:1 or Gather 0 on axis 1; or the
+ * mean of the patch tokens, Slice 1: -> ReduceMean) into one linear layer; undefined when
+ * `normOut` feeds neither.
+ */
+export function classifierAfter(g: GraphIndex, normOut: string): ClassifierMatch | undefined {
+  const uses = dataUses(g, normOut).filter((u) => u.slot === 0);
+  const cls = uses.find((u) => picksCls(g, u.node))?.node;
+  const patches = uses.find((u) => dropsCls(g, u.node))?.node;
+  const mean = patches ? onlyUse(g, patches.outputs[0]!) : undefined;
+  const pooled = cls ? cls.outputs[0]! : meanOverTokens(g, mean) ? mean.outputs[0]! : undefined;
+  if (!pooled) return undefined;
+  const heads = linearConsumers(g, pooled);
   const head = heads.length === 1 ? heads[0]! : undefined;
-  if (!head) throw new OnnxStructureError('the CLS token after the final norm does not feed exactly one classifier projection.');
-  return head;
+  if (!head) throw new OnnxStructureError('the pooled tokens after the final norm do not feed exactly one classifier projection.');
+  return { head, pooling: cls ? 'cls' : 'mean' };
 }
