@@ -73,7 +73,7 @@ export function isPatchInput(ir: ModelIR): boolean {
 
 /** The model-card line of onnx/model.onnx for an image classifier. */
 export const VISION_ONNX_CARD_LINE =
-  "`onnx/model.onnx`: the image classifier in Optimum's names: input `pixel_values` float32 [batch, num_channels, image_size, image_size] (batch symbolic, the rest fixed by config.json; preprocessed as `preprocessor_config.json` says), output `logits` float32 [batch_size, num_labels]; 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); per-layer head counts and FFN widths in `config.json` (`prune_studio.layers`).";
+  "`onnx/model.onnx`: the image classifier in Optimum's names: input `pixel_values` float32 [batch, num_channels, image_size, image_size] (batch symbolic, the rest fixed by config.json; preprocessed as `preprocessor_config.json` says), output `logits` float32 [batch, num_labels]; 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); per-layer head counts and FFN widths in `config.json` (`prune_studio.layers`).";
 
 /**
  * A quantized variant of the with-past graph. The tables are computed on the logits graph (GPTQ
