@@ -19,6 +19,7 @@ import {
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
 import { readJsonFile, readTextFile } from './files';
+import { pruneImagesCommand } from './prune-images';
 
 export const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
 export const DEFAULT_EVALUATION = 'public/data/evaluation.txt';
@@ -169,6 +170,15 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   ] as const) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
+  if (args.flags.has('images'))
+    return pruneImagesCommand(api, args, {
+      allocation,
+      heads,
+      ffn,
+      layers,
+      compensation,
+      ...(metric === 'units' ? {} : { target: { metric: metric as 'parameters' | 'flops', fraction: ratio } }),
+    });
   const needs = getCompensation(compensation).needs;
   const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration || quantizeNeedsCalibration(args);
   if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || needs.hessians);
