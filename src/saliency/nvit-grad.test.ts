@@ -67,36 +67,40 @@ function loss(ir: ModelIR, ids: readonly number[]): number {
 }
 
 describe('NViT embedding-channel saliency vs finite differences', () => {
-  it.each(['tiny/gpt2-sharded', 'tiny/llama-gqa-bf16'])('%s', async (repo) => {
-    const { ir } = await loadModelIR(dirSource(fixtureDir(repo)));
-    const set = makeCalibrationSet(IDS, 'ids', 2, SEQ);
-    const session = await runner.open(nvitGraph(ir));
-    try {
-      const L = ir.layers.length;
-      const H = ir.layers[0]!.numHeads;
-      const F = ir.layers[0]!.ffnSize;
-      const seq0 = set.sequences[0]!;
-      const out = await session.run({
-        ...maskFeeds(onesMasks(L, H, F), L, H, F),
-        ...weightFeeds(ir, session.inputNames),
-        ...feedsFor([seq0], SEQ),
-        ...nextTokenWeights(1, SEQ),
-      });
-      const sums = hiddenChannelSums(ir, out);
-      const eps = 1e-3;
-      const fd = Array.from({ length: ir.spec.hiddenSize }, (_, c) => {
-        return (loss(scaledChannel(ir, c, 1 + eps), seq0) - loss(scaledChannel(ir, c, 1 - eps), seq0)) / (2 * eps);
-      });
-      const scale = Math.max(...fd.map(Math.abs));
-      expect(scale).toBeGreaterThan(1e-3);
-      fd.forEach((e, c) => expect(Math.abs(sums[c]! - e), `channel ${c}: ${sums[c]} vs ${e}`).toBeLessThan(2e-3 * scale));
+  it.each(['tiny/gpt2-sharded', 'tiny/llama-gqa-bf16'])(
+    '%s',
+    async (repo) => {
+      const { ir } = await loadModelIR(dirSource(fixtureDir(repo)));
+      const set = makeCalibrationSet(IDS, 'ids', 2, SEQ);
+      const session = await runner.open(nvitGraph(ir));
+      try {
+        const L = ir.layers.length;
+        const H = ir.layers[0]!.numHeads;
+        const F = ir.layers[0]!.ffnSize;
+        const seq0 = set.sequences[0]!;
+        const out = await session.run({
+          ...maskFeeds(onesMasks(L, H, F), L, H, F),
+          ...weightFeeds(ir, session.inputNames),
+          ...feedsFor([seq0], SEQ),
+          ...nextTokenWeights(1, SEQ),
+        });
+        const sums = hiddenChannelSums(ir, out);
+        const eps = 1e-3;
+        const fd = Array.from({ length: ir.spec.hiddenSize }, (_, c) => {
+          return (loss(scaledChannel(ir, c, 1 + eps), seq0) - loss(scaledChannel(ir, c, 1 - eps), seq0)) / (2 * eps);
+        });
+        const scale = Math.max(...fd.map(Math.abs));
+        expect(scale).toBeGreaterThan(1e-3);
+        fd.forEach((e, c) => expect(Math.abs(sums[c]! - e), `channel ${c}: ${sums[c]} vs ${e}`).toBeLessThan(2e-3 * scale));
 
-      const acc = await collectNvitGradients(ir, session, set);
-      expect(acc.batches).toBe(2);
-      expect(acc.hidden[0]).toBeGreaterThanOrEqual(sums[0]! * sums[0]! * (1 - 1e-6));
-      expect(acc.heads.every((v) => v >= 0) && acc.heads.some((v) => v > 0)).toBe(true);
-    } finally {
-      await session.release();
-    }
-  }, 120_000);
+        const acc = await collectNvitGradients(ir, session, set);
+        expect(acc.batches).toBe(2);
+        expect(acc.hidden[0]).toBeGreaterThanOrEqual(sums[0]! * sums[0]! * (1 - 1e-6));
+        expect(acc.heads.every((v) => v >= 0) && acc.heads.some((v) => v > 0)).toBe(true);
+      } finally {
+        await session.release();
+      }
+    },
+    120_000,
+  );
 });

@@ -95,7 +95,12 @@ export async function collectNvitGradients(
   const H = ir.layers[0]?.numHeads ?? 0;
   const F = ir.layers[0]?.ffnSize ?? 0;
   const base = { ...maskFeeds(onesMasks(L, H, F), L, H, F), ...weightFeeds(ir, session.inputNames) };
-  const acc: NvitGradients = { batches: 0, heads: new Float64Array(L * H), ffn: new Float64Array(L * F), hidden: new Float64Array(ir.spec.hiddenSize) };
+  const acc: NvitGradients = {
+    batches: 0,
+    heads: new Float64Array(L * H),
+    ffn: new Float64Array(L * F),
+    hidden: new Float64Array(ir.spec.hiddenSize),
+  };
   const outputs = session.outputNames.filter((n) => n.startsWith('grad.'));
   const all = batches(set, opts.batchSize ?? 1);
   for (const [i, batch] of all.entries()) {
