@@ -23,7 +23,7 @@ const USAGE = `usage:
   prune-studio export --model <dir> --out <file.onnx>
   prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--target units|parameters|flops] [--heads r] [--ffn r] [--layers n]
-                     [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs] --out <dir>
+                     [--allocation uniform|global|incremental|sensitivity|latency|nvit-global (with --criterion nvit)] [--compensate none|bias|obs] --out <dir>
   prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>
 ${ITERATE_USAGE}
 ${SLIMGPT_USAGE}
