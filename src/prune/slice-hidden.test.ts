@@ -16,6 +16,7 @@ import { bundleConfig } from '../exporters/hub-config';
 import { createNodeRunner } from '../runtime/ort-node';
 import { floats, idsFeed, maxAbsDiff, runGraph } from '../test-util/graph-run';
 import { fixtureDir } from '../test-util/model-fixtures';
+import { planMasks } from './masks';
 import { sliceModel } from './slice';
 
 interface HiddenGolden {
@@ -77,5 +78,6 @@ describe('plan validation', () => {
     );
     expect(validatePlan({ ...emptyPlan(ir), removedHidden: [3, 1] }, ir).removedHidden).toEqual([1, 3]);
     expect(validatePlan(emptyPlan(ir), ir).removedHidden).toBeUndefined();
+    expect(() => planMasks({ ...emptyPlan(ir), removedHidden: [2] })).toThrow(/hidden channels/);
   });
 });
