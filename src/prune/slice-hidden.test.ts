@@ -18,6 +18,8 @@ import { floats, idsFeed, maxAbsDiff, runGraph } from '../test-util/graph-run';
 import { fixtureDir } from '../test-util/model-fixtures';
 import { planMasks } from './masks';
 import { sliceModel } from './slice';
+import { createStudioApi } from '../api/studio';
+import { dirname } from 'node:path';
 
 interface HiddenGolden {
   ids: number[];
@@ -80,4 +82,28 @@ describe('plan validation', () => {
     expect(validatePlan(emptyPlan(ir), ir).removedHidden).toBeUndefined();
     expect(() => planMasks({ ...emptyPlan(ir), removedHidden: [2] })).toThrow(/hidden channels/);
   });
+});
+
+describe('the ONNX bundle of a hidden-pruned model re-opens in the studio', () => {
+  it('tiny/llama-tied: same perplexity after export and re-import', async () => {
+    const text = 'the quick brown fox jumps over the lazy dog. '.repeat(30);
+    const ppl = { text, textName: 't', contextLength: 32, stride: 16, maxTokens: 256 };
+    const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+    await api.loadModel({ kind: 'dir', path: fixtureDir('tiny/llama-tied') });
+    const ir = api.state.loaded!.ir;
+    await api.applyPlan({ plan: { ...emptyPlan(ir), removedHidden: [0, 5, 9, 17, 30] }, compensation: 'none' });
+    const before = await api.evaluatePerplexity({ ...ppl, target: 'pruned' });
+    const bundle = await api.exportModel();
+    expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-4);
+    const dir = join(tmp, 'bundle-llama');
+    for (const f of bundle.files) {
+      mkdirSync(dirname(join(dir, f.name)), { recursive: true });
+      writeFileSync(join(dir, f.name), f.bytes);
+    }
+    const again = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+    await again.loadModel({ kind: 'dir', path: dir });
+    expect(again.state.loaded!.ir.spec.hiddenSize).toBe(27);
+    const after = await again.evaluatePerplexity({ ...ppl, target: 'dense' });
+    expect(Math.abs(after.perplexity / before.perplexity - 1)).toBeLessThan(1e-4);
+  }, 120_000);
 });
