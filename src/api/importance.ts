@@ -69,7 +69,7 @@ export async function computeImportance(
   m: LoadedModel,
   name: CriterionName,
   options: JobOptions,
-  extra: Pick<CriterionInput, 'gradients'> = {},
+  extra: Pick<CriterionInput, 'gradients' | 'nvitGradients'> = {},
 ): Promise<UnitScores> {
   const criterion = getCriterion(name);
   const cal = m.calibration;

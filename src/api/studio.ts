@@ -11,6 +11,7 @@ import { loadTokenizer } from '../io/tokenizer';
 import { criterionInfos } from '../saliency/registry';
 import { compareLatency, denseFeeds, generate, hasMaskInputs, measureLatency, streamPerplexity } from './evaluation';
 import { calibrate, computeImportance, restoreScores } from './importance';
+import { nvitGradients } from '../saliency/nvit-grad';
 import { modelFingerprint } from '../core/fingerprint';
 import { allocatePlan, applyPlan, previewCompensated, previewPlan, prunedPerplexity } from './pruning';
 import { exportModel } from './export';
@@ -114,7 +115,10 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     },
     restoreScores: async (scores) => restoreScores(model(), scores),
     computeImportance: (name, options = {}) =>
-      computeImportance(model(), name, options, { gradients: () => denseGradientStats(state, model(), options) }),
+      computeImportance(model(), name, options, {
+        gradients: () => denseGradientStats(state, model(), options),
+        nvitGradients: () => nvitGradients(model().ir, state.deps.runner, model().calibration!.set, options),
+      }),
     allocatePlan: async (req) => allocatePlan(model(), req),
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     previewCompensated: (req, options = {}) => previewCompensated(state, model(), req, options),

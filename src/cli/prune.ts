@@ -2,6 +2,8 @@
 import { quantMethod } from '../api';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors';
+import { nvitGlobalPlan } from '../prune/nvit-allocate';
+import type { StudioState } from '../api/state';
 import {
   ALLOCATIONS,
   asCompensation,
@@ -153,6 +155,7 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   const criterion = getCriterion(stringFlag(args, 'criterion'));
   const compensation = compensationFlag(args);
   const allocation = stringFlag(args, 'allocation', 'uniform') as Allocation;
+  if ((allocation as string) === NVIT_GLOBAL) return nvitGlobalCommand(api, args, criterion.name, compensation);
   if (!ALLOCATIONS.includes(allocation)) throw new InputError(`--allocation must be one of ${ALLOCATIONS.join(', ')}.`);
   const ratio = numberFlag(args, 'ratio', 0);
   const heads = numberFlag(args, 'heads', ratio);
@@ -197,6 +200,25 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
     ...(metric === 'units' ? {} : { target: { metric: metric as 'parameters' | 'flops', fraction: ratio } }),
   });
   if (plan.derivation) plan.derivation.compensation = compensation;
+  return applyMeasureExport(api, args, plan, compensation);
+}
+
+const NVIT_GLOBAL = 'nvit-global';
+
+/** --allocation nvit-global: one ranking over heads, FFN neurons and hidden channels (criterion nvit) to a parameter / FLOP target. */
+async function nvitGlobalCommand(api: StudioApi, args: ParsedArgs, criterion: string, compensation: Compensation) {
+  const metric = stringFlag(args, 'target', 'flops');
+  if (metric !== 'parameters' && metric !== 'flops')
+    throw new InputError(`--allocation ${NVIT_GLOBAL} needs --target parameters or flops, got "${metric}".`);
+  const needs = getCompensation(compensation).needs;
+  await calibrateFromArgs(api, args, needs.hessians);
+  const scores = await api.computeImportance(criterion as CriterionName);
+  const fraction = numberFlag(args, 'ratio', 0);
+  // The CLI's api is the in-process one (createStudioApi), which exposes its state.
+  const ir = (api as Partial<{ state: StudioState }>).state?.loaded?.ir;
+  if (!ir) throw new InputError(`--allocation ${NVIT_GLOBAL} needs the in-process studio with a loaded model.`);
+  const plan = nvitGlobalPlan(ir, scores, { metric, fraction }, `${criterion}-${NVIT_GLOBAL}-${metric}${fraction}`);
+  plan.derivation!.compensation = compensation;
   return applyMeasureExport(api, args, plan, compensation);
 }
 

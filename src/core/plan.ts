@@ -33,6 +33,11 @@ export interface PruningPlan {
   name: string;
   model: { name: string; numLayers: number; numHeads: number; numKvHeads: number; ffnSize: number; headDim: number };
   layers: PlanLayer[];
+  /**
+   * Hidden-size (residual-stream) channels removed from every block, the embeddings, every norm
+   * and the LM head together (NViT's embedding unit); absent or empty = d_model kept whole.
+   */
+  removedHidden?: number[];
   derivation?: PlanDerivation;
   createdAt?: string;
 }
@@ -157,7 +162,18 @@ export function validatePlan(raw: unknown, ir: ModelIR): PruningPlan {
     return { index: i, removed, removedHeads, removedFfn };
   });
   if (layers.every((l) => l.removed)) throw new InputError('Plan removes every layer.', 'Keep at least one layer.');
-  return { ...(p as PruningPlan), layers };
+  const { removedHidden: _raw, ...rest } = p as PruningPlan;
+  const removedHidden = validRemovedHidden(p.removedHidden, ir.spec.hiddenSize);
+  return { ...rest, layers, ...(removedHidden.length ? { removedHidden } : {}) };
+}
+
+/** removedHidden: indices of d_model, at least one channel kept. */
+function validRemovedHidden(raw: unknown, hiddenSize: number): number[] {
+  if (raw === undefined) return [];
+  const removed = intList(raw, 'removedHidden', hiddenSize);
+  if (removed.length === hiddenSize)
+    throw new InputError('Plan removes every hidden channel.', 'Keep at least one channel of the residual stream.');
+  return removed;
 }
 
 function checkKvGroups(removedHeads: number[], H: number, K: number, layer: number): void {

@@ -60,6 +60,7 @@ export function bundleConfig({ base, ir, pruneStudio, exporter }: BundleConfigIn
       ...pruneStudio,
       ...exporter?.pruneStudio,
       hub_layout: layout.ok,
+      hidden_size: ir.spec.hiddenSize,
       ...(layout.ok ? {} : { hub_layout_reason: layout.reason }),
       layers: ir.layers.map((l, i) => ({
         original_index: ir.originalLayerIndex[i],

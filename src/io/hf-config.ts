@@ -1,7 +1,8 @@
 /**
  * Hugging Face config.json: the family-independent part. Typed readers of config values (with the
  * errors a user can act on), the transformers activation names, and the per-layer shapes a config
- * written by Prune Studio for a pruned model carries under `prune_studio.layers`.
+ * written by Prune Studio for a pruned model carries under `prune_studio.layers` (and a pruned
+ * hidden size under `prune_studio.hidden_size`, which overrides the family's own key).
  * Each family's own keys are read by its adapter (src/arch/<family>.ts, `readConfig`); the
  * model_type dispatch is src/arch/config.ts (`normalizeConfig`).
  */
@@ -33,9 +34,13 @@ export type ConfigObject = Record<string, unknown>;
 export type FamilyConfig = Omit<NormalizedConfig, 'originalLayerIndex'>;
 
 /** Per-layer shapes of a pruned model (`prune_studio.layers`, written by api/model-card.ts). */
-export function withPrunedLayers(c: ConfigObject, base: FamilyConfig, groupedQuery: boolean): NormalizedConfig {
-  const identity = base.layers.map((_, i) => i);
+export function withPrunedLayers(c: ConfigObject, family: FamilyConfig, groupedQuery: boolean): NormalizedConfig {
   const ps = c.prune_studio;
+  const base =
+    isObject(ps) && ps.hidden_size !== undefined
+      ? { ...family, spec: { ...family.spec, hiddenSize: positiveInt(ps, 'hidden_size') } }
+      : family;
+  const identity = base.layers.map((_, i) => i);
   if (!isObject(ps) || ps.layers === undefined) return { ...base, originalLayerIndex: identity };
   if (!Array.isArray(ps.layers) || ps.layers.length !== base.spec.numLayers) {
     throw new ConfigError(`prune_studio.layers must list one entry per layer (${base.spec.numLayers}).`);

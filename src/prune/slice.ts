@@ -1,12 +1,14 @@
 /**
  * Physical slicing: builds a smaller ModelIR from a plan. A head takes its q/k/v rows (+ bias
  * entries) and its o-projection columns with it; an FFN neuron its up/gate row (+ bias) and its
- * down column; a removed layer disappears. Output biases (o, down) stay. Weights are copied, so
+ * down column; a removed layer disappears; removed hidden channels leave every tensor on the
+ * residual stream (slice-hidden.ts). Output biases (o, down) stay. Weights are copied, so
  * the dense model is untouched.
  */
 import type { LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor, type Tensor } from '../core/tensor';
+import { keptHidden, sliceHidden } from './slice-hidden';
 
 /** Keeps the listed rows of a [out, in] weight (and bias entries). */
 export function keepRows(lin: Linear, rows: readonly number[]): Linear {
@@ -86,11 +88,13 @@ export function sliceModel(ir: ModelIR, plan: PruningPlan): ModelIR {
     layerWeights.push(weights);
     originalLayerIndex.push(ir.originalLayerIndex[entry.index] ?? entry.index);
   }
-  return {
+  const sliced: ModelIR = {
     ...ir,
     spec: { ...ir.spec, numLayers: layers.length },
     layers,
     originalLayerIndex,
     weights: { ...ir.weights, layers: layerWeights },
   };
+  const removedHidden = plan.removedHidden ?? [];
+  return removedHidden.length ? sliceHidden(sliced, keptHidden(ir.spec.hiddenSize, removedHidden)) : sliced;
 }

@@ -12,6 +12,7 @@ import { obs } from './criteria/obs';
 import { blockInfluence } from './criteria/block-influence';
 import { taylor } from './criteria/taylor';
 import { fisher } from './criteria/fisher';
+import { nvit } from './criteria/nvit';
 import { InputError } from '../core/errors';
 
 export const CRITERIA = {
@@ -23,6 +24,7 @@ export const CRITERIA = {
   'block-influence': blockInfluence,
   taylor,
   fisher,
+  nvit,
 } satisfies Record<CriterionName, Criterion>;
 
 /** Every registered criterion name, in registry order. */

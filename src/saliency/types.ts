@@ -7,6 +7,7 @@
 import type { ModelIR } from '../core/ir';
 import type { ProgressCallback } from '../core/job';
 import type { CalibrationStats, GradientStats } from '../core/stats';
+import type { NvitGradients } from './nvit-grad';
 
 /** A criterion's registered name (the keys of CRITERIA in registry.ts; CRITERION_NAMES lists them). */
 export type CriterionName = string;
@@ -22,6 +23,8 @@ export interface UnitScores {
   ffn: Float64Array | null;
   /** [numLayers] or null. */
   layers: Float64Array | null;
+  /** [hiddenSize]: hidden (embedding / residual-stream) channels, scored by criteria that prune d_model (nvit). */
+  hidden?: Float64Array | null;
 }
 
 /** Masks for one ablation run: 1 keeps a unit, 0 removes it. Same shapes as UnitScores. */
@@ -38,6 +41,8 @@ export interface CriterionInput {
   maskedLoss?: (masks: MaskSet) => Promise<number>;
   /** Per-sequence mask-gradient accumulators (gradient criteria); computed once and shared. */
   gradients?: () => Promise<GradientStats>;
+  /** NViT's per-batch (Σ w·g)² sums for heads, FFN neurons and hidden channels (saliency/nvit-grad.ts). */
+  nvitGradients?: () => Promise<NvitGradients>;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }
