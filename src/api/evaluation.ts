@@ -1,6 +1,7 @@
 /** Api operations that evaluate a model: perplexity (dense, masked preview, pruned), latency, generation. */
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
+import { rowsPerRun } from '../core/run-size';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
 import { summarizeTimings } from '../eval/latency';
@@ -65,7 +66,8 @@ export async function streamPerplexity(
   const warnings = textWarnings(req.text, req.textName, ids, m.tokenizer);
   const context = Math.min(req.contextLength, maxPositions);
   const stride = Math.min(req.stride, context - 1);
-  const batches = batchWindows(planWindows(ids.length, context, stride), req.batchSize ?? 8);
+  // Windows per run sized to the FLOPs budget (core/run-size.ts): each run ends well within the cancel bound.
+  const batches = batchWindows(planWindows(ids.length, context, stride), rowsPerRun(m.ir, context, req.batchSize ?? 8));
   const acc = new NllAccumulator();
   for (const [i, batch] of batches.entries()) {
     throwIfAborted(options.signal, 'Perplexity evaluation');

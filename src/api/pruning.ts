@@ -6,6 +6,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
 import { compensate } from '../prune/compensate';
+import { stoppable } from '../core/job';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
 import type { LoadedModel, StudioState } from './state';
@@ -71,16 +72,19 @@ export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: 
 
 /** Compensates a copy of the dense weights for the plan (progress per layer, cancellable). */
 function compensatedCopy(m: LoadedModel, plan: PruningPlan, compensation: ApplyRequest['compensation'], options: JobOptions) {
-  return compensate(m.ir, plan, m.calibration?.stats, compensation, (layer, layers) => {
-    // The report polls the worker's cancel flag; OBS compensation takes seconds per layer on 124M.
-    options.onProgress?.({
-      stage: 'apply',
-      done: layer / layers,
-      total: 2,
-      message: `Compensating (${compensation}), layer ${layer + 1}/${layers}`,
-    });
-    throwIfAborted(options.signal, 'Compensating');
-  });
+  // stoppable: the OBS kernels inside a layer also stop within one block when the job is cancelled.
+  return stoppable(options, 'Compensating', () =>
+    compensate(m.ir, plan, m.calibration?.stats, compensation, (layer, layers) => {
+      // The report polls the worker's cancel flag; OBS compensation takes seconds per layer on 124M.
+      options.onProgress?.({
+        stage: 'apply',
+        done: layer / layers,
+        total: 2,
+        message: `Compensating (${compensation}), layer ${layer + 1}/${layers}`,
+      });
+      throwIfAborted(options.signal, 'Compensating');
+    }),
+  );
 }
 
 /** The plan with its compensation, sliced and evaluated on a temporary session (m.pruned untouched). */

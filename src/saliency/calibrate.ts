@@ -8,7 +8,8 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
-import type { JobOptions } from '../core/job';
+import { checkpoint, type JobOptions } from '../core/job';
+import { rowsPerRun } from '../core/run-size';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
 import type { MaskSet } from './types';
 import { onesMasks } from './criteria/ablation';
@@ -91,10 +92,11 @@ export async function collectStats(
   const taps = Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat();
   const inGraph = graphGrams(stats, session);
   const outputs = ['token_nll', ...taps, `hidden.${L}`, ...[...inGraph].map((t) => `gram.${t}`)];
-  const all = batches(set, opts.batchSize ?? 4);
+  // Runs are sized to the FLOPs budget (core/run-size.ts), so each one ends well within the cancel bound.
+  const all = batches(set, rowsPerRun(ir, set.seq, opts.batchSize ?? 4));
   let nll = 0;
   for (const [bi, batch] of all.entries()) {
-    throwIfAborted(opts.signal, 'Calibration');
+    await checkpoint(opts, 'Calibration');
     const out = await session.run({ ...feedsFor(batch, set.seq), ...masks }, outputs);
     const rows = batch.length * set.seq;
     const gramOf = (tap: string) => (inGraph.has(tap) ? asFloat32(out[`gram.${tap}`], `gram.${tap}`) : undefined);
@@ -125,7 +127,7 @@ export function maskedLossOracle(
   session: RunnerSession,
   set: CalibrationSet,
   batchSize = 8,
-  base: { masks?: MaskSet; extraFeeds?: Feeds } = {},
+  base: { masks?: MaskSet; extraFeeds?: Feeds; signal?: AbortSignal } = {},
 ) {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;
@@ -138,7 +140,8 @@ export function maskedLossOracle(
       layers: times(m.layers, base.masks?.layers),
     };
     let nll = 0;
-    for (const batch of batches(set, batchSize)) {
+    for (const batch of batches(set, rowsPerRun(ir, set.seq, batchSize))) {
+      throwIfAborted(base.signal, 'The masked-loss evaluation');
       const out = await session.run({ ...feedsFor(batch, set.seq), ...maskFeeds(masks, L, H, F), ...base.extraFeeds }, ['token_nll']);
       nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
     }
