@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createStudioApi } from '../src/api/studio';
 import { dirSource } from '../src/cli/dir-source';
 import { serializeError } from '../src/core/errors';
-import { setCancelPoll } from '../src/core/job';
+import { setCancelPoll, type Progress } from '../src/core/job';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { cancellableRunner, jobs, pollCancelFlags } from '../workers/cancel';
 
@@ -17,6 +17,12 @@ export interface JobMessage {
   job: CancelJob;
   id: number;
   flag: Int32Array;
+}
+/** A progress report of the running job, forwarded with its time (absolute ms). */
+export interface ProgressEvent {
+  id: number;
+  progress: string;
+  at: number;
 }
 export interface JobReply {
   id: number;
@@ -34,7 +40,7 @@ setCancelPoll(pollCancelFlags);
 const api = createStudioApi({ runner: cancellableRunner(createWebRunner()), demoUrl: '', openDir: dirSource });
 const calib = readFileSync('public/data/calibration.txt', 'utf8');
 
-async function run(job: CancelJob, options: { signal: AbortSignal; onProgress: () => void }): Promise<unknown> {
+async function run(job: CancelJob, options: { signal: AbortSignal; onProgress: (p: Progress) => void }): Promise<unknown> {
   if (job === 'load') return api.loadModel({ kind: 'dir', path: model }, options);
   if (job === 'calibrate') return api.calibrate({ text: calib, textName: 'calibration.txt', samples, seq, withHessians: true }, options);
   if (job === 'obs') return api.computeImportance('obs', options);
@@ -48,8 +54,10 @@ parentPort!.on('message', async ({ job, id, flag }: JobMessage) => {
   jobs.set(key, { controller, flag });
   let reports = 0;
   // As in the worker: every progress report polls the flags.
-  const onProgress = () => {
+  const onProgress = (p: Progress) => {
     reports++;
+    const progress = `${p.stage} ${+p.done.toFixed(2)}/${p.total}`;
+    parentPort!.postMessage({ id, progress, at: performance.timeOrigin + performance.now() } satisfies ProgressEvent);
     pollCancelFlags();
   };
   const reply = (r: Omit<JobReply, 'id' | 'at' | 'reports'>) =>

@@ -5,12 +5,12 @@
  * and records how long the job takes to stop (flag set -> the job's CancelledError arrives).
  * Jobs: calibration with Hessians, the OBS criterion, apply with OBS compensation. Each is first
  * run to completion (its full time), then cancelled `trials` times at uniform random times in 5-60 % of it.
- *   npm run bench -- --only cancel [--model <dir>] [--trials 3] [--samples 4] [--seq 128]
+ *   npm run bench -- --only cancel [--model <dir>] [--trials 3] [--samples 4] [--seq 128] [--jobs calibrate,obs,apply-obs]
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { CancelJob, JobReply } from './cancel-worker';
+import type { CancelJob, JobReply, ProgressEvent } from './cancel-worker';
 import { MEMORY_MODEL } from './memory';
 
 export interface CancelBenchOptions {
@@ -19,6 +19,8 @@ export interface CancelBenchOptions {
   samples?: number;
   seq?: number;
   seed?: number;
+  /** Jobs to measure (default all three; obs and apply-obs need calibrate before them). */
+  jobs?: readonly CancelJob[];
   log?: (line: string) => void;
 }
 
@@ -28,6 +30,8 @@ interface Trial {
   /** Flag set -> job settled (ms); null when the job finished before the cancel. */
   stopMs: number | null;
   outcome: string;
+  /** The last progress report before the cancel (what was running). */
+  runningAt: string | null;
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -57,10 +61,12 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
   const boot = `import('tsx/esm/api').then((t) => { t.register(); return import(${JSON.stringify(entry)}); })`;
   const worker = new Worker(boot, { eval: true, workerData: { model, samples, seq } });
   const replies = new Map<number, (r: JobReply) => void>();
+  const events: ProgressEvent[] = [];
   await new Promise<void>((resolve, reject) => {
     worker.once('error', reject);
-    worker.on('message', (m: JobReply | { ready: true }) => {
+    worker.on('message', (m: JobReply | ProgressEvent | { ready: true }) => {
       if ('ready' in m) return resolve();
+      if ('progress' in m) return void events.push(m);
       replies.get(m.id)?.(m);
     });
   });
@@ -83,22 +89,26 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
     const r = await done;
     clearTimeout(timer);
     replies.delete(id);
+    const mine = events.filter((e) => e.id === id);
+    const before = cancelAt === undefined ? [] : mine.filter((e) => e.at <= cancelAt!);
     return {
+      timeline: mine.map((e) => `${Math.round(e.at - start)} ms: ${e.progress}`),
+      runningAt: before.length ? before[before.length - 1]!.progress : null,
       reply: r,
       ms: r.at - start,
       cancelAtMs: cancelAt === undefined ? null : cancelAt - start,
       stopMs: cancelAt === undefined ? null : r.at - cancelAt,
     };
   };
-  const results: Record<string, { fullMs: number; trials: Trial[]; maxStopMs: number | null }> = {};
+  const results: Record<string, { fullMs: number; progress: string[]; trials: Trial[]; maxStopMs: number | null }> = {};
   try {
     const load = await run('load');
     if (!load.reply.ok) throw new Error(`load failed: ${load.reply.message}`);
     log(`load: ${Math.round(load.ms)} ms`);
-    for (const job of ['calibrate', 'obs', 'apply-obs'] as const) {
+    for (const job of opts.jobs ?? (['calibrate', 'obs', 'apply-obs'] as const)) {
       const full = await run(job);
       if (!full.reply.ok) throw new Error(`${job} failed: ${full.reply.message}`);
-      log(`${job}: full run ${Math.round(full.ms)} ms`);
+      log(`${job}: full run ${Math.round(full.ms)} ms; progress: ${full.timeline.join(', ')}`);
       const list: Trial[] = [];
       for (let t = 0; t < trials; t++) {
         const at = Math.round((0.05 + 0.55 * random()) * full.ms);
@@ -107,12 +117,18 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
           cancelAtMs: Math.round(r.cancelAtMs ?? at),
           stopMs: r.reply.ok || r.stopMs === null ? null : Math.round(r.stopMs),
           outcome: r.reply.ok ? 'finished before the cancel' : (r.reply.code ?? 'error'),
+          runningAt: r.runningAt,
         };
-        log(`${job}: cancel at ${trial.cancelAtMs} ms -> ${trial.outcome}, stopped after ${trial.stopMs} ms`);
+        log(`${job}: cancel at ${trial.cancelAtMs} ms (during ${trial.runningAt}) -> ${trial.outcome}, stopped after ${trial.stopMs} ms`);
         list.push(trial);
       }
       const stops = list.flatMap((t) => (t.stopMs === null ? [] : [t.stopMs]));
-      results[job] = { fullMs: Math.round(full.ms), trials: list, maxStopMs: stops.length ? Math.max(...stops) : null };
+      results[job] = {
+        fullMs: Math.round(full.ms),
+        progress: full.timeline,
+        trials: list,
+        maxStopMs: stops.length ? Math.max(...stops) : null,
+      };
     }
   } finally {
     await worker.terminate();

@@ -34,6 +34,7 @@ import { benchQuantize } from './quantize';
 import { benchFuzz } from './fuzz';
 import { benchMemory } from './memory';
 import { benchCancel } from './cancel';
+import type { CancelJob } from './cancel-worker';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -51,7 +52,8 @@ async function main() {
   }
   if (only === 'cancel') {
     const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
-    const o = { model, trials: flagValue('--trials', 3), samples: flagValue('--samples', 4), seq: flagValue('--seq', 128) };
+    const jobs = args.includes('--jobs') ? (args[args.indexOf('--jobs') + 1]!.split(',') as CancelJob[]) : undefined;
+    const o = { model, jobs, trials: flagValue('--trials', 3), samples: flagValue('--samples', 4), seq: flagValue('--seq', 128) };
     console.log('wrote', writeResult('cancel-node-wasm', await benchCancel({ ...o, log: (l) => console.log(l) })));
     return;
   }
