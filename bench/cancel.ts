@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { CancelJob, JobReply, ProgressEvent } from './cancel-worker';
 import { MEMORY_MODEL } from './memory';
@@ -77,6 +78,7 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
     const flag = new Int32Array(new SharedArrayBuffer(4));
     const done = new Promise<JobReply>((resolve) => replies.set(id, resolve));
     const start = now();
+    const cpu0 = process.cpuUsage();
     worker.postMessage({ job, id, flag });
     let cancelAt: number | undefined;
     const timer =
@@ -96,11 +98,13 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
       runningAt: before.length ? before[before.length - 1]!.progress : null,
       reply: r,
       ms: r.at - start,
+      /** CPU seconds of the whole process (engine + onnxruntime threads; this thread idles). */
+      cpuS: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpu0)),
       cancelAtMs: cancelAt === undefined ? null : cancelAt - start,
       stopMs: cancelAt === undefined ? null : r.at - cancelAt,
     };
   };
-  const results: Record<string, { fullMs: number; progress: string[]; trials: Trial[]; maxStopMs: number | null }> = {};
+  const results: Record<string, { fullMs: number; fullCpuS: number; progress: string[]; trials: Trial[]; maxStopMs: number | null }> = {};
   try {
     const load = await run('load');
     if (!load.reply.ok) throw new Error(`load failed: ${load.reply.message}`);
@@ -108,7 +112,7 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
     for (const job of opts.jobs ?? (['calibrate', 'obs', 'apply-obs'] as const)) {
       const full = await run(job);
       if (!full.reply.ok) throw new Error(`${job} failed: ${full.reply.message}`);
-      log(`${job}: full run ${Math.round(full.ms)} ms; progress: ${full.timeline.join(', ')}`);
+      log(`${job}: full run ${Math.round(full.ms)} ms, ${full.cpuS.toFixed(1)} CPU-s; progress: ${full.timeline.join(', ')}`);
       const list: Trial[] = [];
       for (let t = 0; t < trials; t++) {
         const at = Math.round((0.05 + 0.55 * random()) * full.ms);
@@ -125,6 +129,7 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
       const stops = list.flatMap((t) => (t.stopMs === null ? [] : [t.stopMs]));
       results[job] = {
         fullMs: Math.round(full.ms),
+        fullCpuS: +full.cpuS.toFixed(1),
         progress: full.timeline,
         trials: list,
         maxStopMs: stops.length ? Math.max(...stops) : null,
@@ -136,6 +141,7 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
   const all = Object.values(results).flatMap((r) => r.trials.flatMap((t) => (t.stopMs === null ? [] : [t.stopMs])));
   return {
     model,
+    loadAverage: loadavg().map((x) => +x.toFixed(1)),
     backend: 'wasm (onnxruntime-web in Node, default threads)',
     protocol: {
       calibration: { samples, seq, withHessians: true },
