@@ -16,9 +16,10 @@
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
  *                              after npm run scale-models; --model <dir> picks another folder)
+ *   cancel-node-wasm.json      cancel latency of calibration / OBS / apply-obs on gpt2-124m (opt-in: --only cancel)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
  * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
- * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -38,6 +39,8 @@ import { benchQuantize } from './quantize';
 import { benchSizeTargets } from './quantize-target';
 import { benchFuzz } from './fuzz';
 import { benchMemory } from './memory';
+import { benchCancel } from './cancel';
+import type { CancelJob } from './cancel-worker';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -51,6 +54,13 @@ async function main() {
       console.log(l),
     );
     console.log('wrote', writeResult('fuzz', result));
+    return;
+  }
+  if (only === 'cancel') {
+    const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
+    const jobs = args.includes('--jobs') ? (args[args.indexOf('--jobs') + 1]!.split(',') as CancelJob[]) : undefined;
+    const o = { model, jobs, trials: flagValue('--trials', 3), samples: flagValue('--samples', 4), seq: flagValue('--seq', 128) };
+    console.log('wrote', writeResult('cancel-node-wasm', await benchCancel({ ...o, log: (l) => console.log(l) })));
     return;
   }
   if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)

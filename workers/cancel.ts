@@ -2,8 +2,9 @@
  * Cancellation that reaches a busy worker. While a job runs, onnxruntime-web keeps the worker's
  * thread busy (session.run resolves through microtasks only), so a `cancel(jobId)` message waits
  * until the job ends. When the page is cross-origin isolated the UI therefore also passes a shared
- * Int32Array flag per job; the worker checks the flags before every session.run and on every
- * progress report, and aborts the job's AbortController, which the engine checks at its own safe points.
+ * Int32Array flag per job; the worker checks the flags before every session.run, on every
+ * progress report and at every stopPoint of the blocked linear algebra (core/job.ts
+ * setCancelPoll), and aborts the job's AbortController, which the engine checks at its own safe points.
  */
 import type { Runner, RunnerSession } from '../src/core/runner';
 

@@ -7,11 +7,15 @@ import * as Comlink from 'comlink';
 import { createStudioApi } from '../src/api/studio';
 import type { ProgressCallback, StudioApi } from '../src/api/types';
 import { serializeError } from '../src/core/errors';
+import { setCancelPoll } from '../src/core/job';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
 import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
 import { browserHubDeps } from './hub-deps';
 import type { UnitScores } from '../src/saliency/types';
+
+// Long synchronous kernels (stopPoint) and checkpoints read the UI's shared cancel flags.
+setCancelPoll(pollCancelFlags);
 
 const base = new URL(import.meta.env.BASE_URL, self.location.origin);
 const api: StudioApi = createStudioApi({

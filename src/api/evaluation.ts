@@ -1,6 +1,7 @@
 /** Api operations that evaluate a model: perplexity (dense, masked preview, pruned), latency, generation. */
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
+import { rowsPerRun } from '../core/run-size';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
 import { windowsPerBatch } from '../core/memory-model';
@@ -66,8 +67,9 @@ export async function streamPerplexity(
   const warnings = textWarnings(req.text, req.textName, ids, m.tokenizer);
   const context = Math.min(req.contextLength, maxPositions);
   const stride = Math.min(req.stride, context - 1);
-  // Windows per batch capped by their logits (one 1024-token window of a 50k vocabulary is 206 MB).
-  const perBatch = windowsPerBatch(req.batchSize ?? 8, context, m.ir.spec.vocabSize);
+  // Windows per run: capped by their logits (one 1024-token window of a 50k vocabulary is 206 MB) and
+  // sized to the FLOPs budget (core/run-size.ts), so each run ends well within the cancel bound.
+  const perBatch = Math.min(windowsPerBatch(req.batchSize ?? 8, context, m.ir.spec.vocabSize), rowsPerRun(m.ir, context, req.batchSize ?? 8));
   const batches = batchWindows(planWindows(ids.length, context, stride), perBatch);
   const acc = new NllAccumulator();
   for (const [i, batch] of batches.entries()) {

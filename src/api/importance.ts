@@ -81,7 +81,12 @@ export async function computeImportance(
   }
   const scores = await criterion.compute({
     ir: m.ir,
-    ...(cal ? { stats: cal.stats, maskedLoss: maskedLossOracle(m.ir, m.evalSession, cal.set) } : {}),
+    ...(cal
+      ? {
+          stats: cal.stats,
+          maskedLoss: maskedLossOracle(m.ir, m.evalSession, cal.set, 8, options.signal ? { signal: options.signal } : {}),
+        }
+      : {}),
     ...(cal && criterion.needs.gradients ? extra : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),

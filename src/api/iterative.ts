@@ -76,13 +76,13 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
       return criterion.compute({
         ir,
         ...(stats ? { stats } : {}),
-        maskedLoss: maskedLossOracle(ir, evalW, cal.set, 8, base),
+        maskedLoss: maskedLossOracle(ir, evalW, cal.set, 8, { ...base, ...signal }),
         gradients: () => collectMaskGradients(ir, grad, cal.set, { ...base, ...signal }),
         ...signal,
       });
     },
     loss(ir, masks) {
-      return maskedLossOracle(ir, evalW, cal.set, 8, { masks, extraFeeds: feedsOf(ir) })(onesMaskSet(ir));
+      return maskedLossOracle(ir, evalW, cal.set, 8, { masks, extraFeeds: feedsOf(ir), ...signal })(onesMaskSet(ir));
     },
     weightGradients(ir, masks) {
       return batchGradients(ir, grad, cal.set, projectionGradNames(ir), { masks, extraFeeds: feedsOf(ir), ...signal });

@@ -6,6 +6,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
 import { compensate } from '../prune/compensate';
+import { stoppable } from '../core/job';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
 import type { LoadedModel, StudioState } from './state';
@@ -87,7 +88,8 @@ function compensatedCopy(
     });
     throwIfAborted(options.signal, 'Compensating');
   };
-  return compensate(m.ir, plan, m.calibration?.stats, compensation, check, methodOptions);
+  // stoppable: the OBS kernels inside a layer also stop within one block when the job is cancelled.
+  return stoppable(options, 'Compensating', () => compensate(m.ir, plan, m.calibration?.stats, compensation, check, methodOptions));
 }
 
 /** The plan with its compensation, sliced and evaluated on a temporary session (m.pruned untouched). */

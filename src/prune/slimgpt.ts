@@ -14,7 +14,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor } from '../core/tensor';
-import type { ProgressCallback } from '../core/job';
+import { stoppable, type ProgressCallback } from '../core/job';
 import type { MaskSet } from '../saliency/types';
 import { getAllocation, removalCount, type Allocation } from './allocate';
 import { floorCount, ratioCap } from './allocation/select';
@@ -135,12 +135,15 @@ export async function slimGptPrune(
     if (counts.groups[l]! > 0) {
       throwIfAborted(hooks.signal, 'SlimGPT');
       step(`heads (${counts.groups[l]} of ${shape.numKvHeads} groups)`, 0);
-      const st = stateOf(ir.weights.layers[l]!.o, await engine.hessian(ir, masks, l, 'attn'));
+      const hA = await engine.hessian(ir, masks, l, 'attn');
+      const st = stoppable(hooks, 'SlimGPT', () => stateOf(ir.weights.layers[l]!.o, hA));
       const g = shape.numHeads / shape.numKvHeads;
-      const picked = removeGroupsGreedy(st, g * ir0.spec.headDim, counts.groups[l]!, () => {
-        step(`heads (${counts.groups[l]} of ${shape.numKvHeads} groups)`, 0);
-        throwIfAborted(hooks.signal, 'SlimGPT');
-      });
+      const picked = stoppable(hooks, 'SlimGPT', () =>
+        removeGroupsGreedy(st, g * ir0.spec.headDim, counts.groups[l]!, () => {
+          step(`heads (${counts.groups[l]} of ${shape.numKvHeads} groups)`, 0);
+          throwIfAborted(hooks.signal, 'SlimGPT');
+        }),
+      );
       record.headOrder = picked.order.flatMap((k) => Array.from({ length: g }, (_, j) => k * g + j));
       record.headErrors = picked.errors;
       record.removedHeads = [...record.headOrder].sort((a, b) => a - b);
@@ -151,11 +154,14 @@ export async function slimGptPrune(
     if (counts.ffn[l]! > 0) {
       throwIfAborted(hooks.signal, 'SlimGPT');
       step(`FFN channels (${counts.ffn[l]} of ${shape.ffnSize})`, 1);
-      const st = stateOf(ir.weights.layers[l]!.down, await engine.hessian(ir, masks, l, 'ffn'));
-      const removed = removeChannelsDynamic(st, counts.ffn[l]!, () => {
-        step(`FFN channels (${counts.ffn[l]} of ${shape.ffnSize})`, 1);
-        throwIfAborted(hooks.signal, 'SlimGPT');
-      });
+      const hF = await engine.hessian(ir, masks, l, 'ffn');
+      const st = stoppable(hooks, 'SlimGPT', () => stateOf(ir.weights.layers[l]!.down, hF));
+      const removed = stoppable(hooks, 'SlimGPT', () =>
+        removeChannelsDynamic(st, counts.ffn[l]!, () => {
+          step(`FFN channels (${counts.ffn[l]} of ${shape.ffnSize})`, 1);
+          throwIfAborted(hooks.signal, 'SlimGPT');
+        }),
+      );
       record.removedFfn = removed.removed;
       record.ffnGroups = removed.groups;
       record.ffnDamping = st.damping;

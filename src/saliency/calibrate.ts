@@ -12,7 +12,8 @@ import { InputError, throwIfAborted, UnsupportedModelError } from '../core/error
 import { imageBatch, type ImageDataset } from '../eval/image-dataset';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
-import type { JobOptions } from '../core/job';
+import { checkpoint, type JobOptions } from '../core/job';
+import { rowsPerRun } from '../core/run-size';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
 import type { MaskSet } from './types';
 import { onesMasks } from './criteria/ablation';
@@ -156,10 +157,11 @@ export async function collectStats(
   const taps = Array.from({ length: L }, (_, i) => [`attn_in.${i}`, `ffn_in.${i}`, `hidden.${i}`]).flat();
   const inGraph = graphGrams(stats, session);
   const outputs = ['token_nll', ...taps, `hidden.${L}`, ...[...inGraph].map((t) => `gram.${t}`)];
-  const all = sampleRanges(set, opts.batchSize ?? 4);
+  // Runs are sized to the FLOPs budget (core/run-size.ts), so each one ends well within the cancel bound.
+  const all = sampleRanges(set, rowsPerRun(ir, set.seq, opts.batchSize ?? 4));
   let nll = 0;
   for (const [bi, [from, n]] of all.entries()) {
-    throwIfAborted(opts.signal, 'Calibration');
+    await checkpoint(opts, 'Calibration');
     const { feeds, size } = sampleFeeds(set, from, n);
     const out = await session.run({ ...feeds, ...masks }, outputs);
     const rows = size * set.seq;
@@ -191,7 +193,7 @@ export function maskedLossOracle(
   session: RunnerSession,
   set: CalibrationSet,
   batchSize = 8,
-  base: { masks?: MaskSet; extraFeeds?: Feeds } = {},
+  base: { masks?: MaskSet; extraFeeds?: Feeds; signal?: AbortSignal } = {},
 ) {
   const L = ir.layers.length;
   const H = ir.layers[0]?.numHeads ?? 0;
@@ -204,7 +206,8 @@ export function maskedLossOracle(
       layers: times(m.layers, base.masks?.layers),
     };
     let nll = 0;
-    for (const [from, n] of sampleRanges(set, batchSize)) {
+    for (const [from, n] of sampleRanges(set, rowsPerRun(ir, set.seq, batchSize))) {
+      throwIfAborted(base.signal, 'The masked-loss evaluation');
       const { feeds, size } = sampleFeeds(set, from, n);
       const out = await session.run({ ...feeds, ...maskFeeds(masks, L, H, F), ...base.extraFeeds }, ['token_nll']);
       nll += scoredNll(set, asFloat32(out.token_nll, 'token_nll'), size);

@@ -12,6 +12,7 @@ import { throwIfAborted } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import { asFloat32, type Feeds, type RunnerSession } from '../core/runner';
 import type { JobOptions } from '../core/job';
+import { rowsPerRun } from '../core/run-size';
 import { maskFeeds, sampleFeeds, sampleLossWeights, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
 import type { AbsSq, GradientStats } from '../core/stats';
@@ -97,7 +98,7 @@ export async function batchGradients(
   const masks = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
   const grads = new Map<string, Float64Array>();
   let loss = 0;
-  const batchSize = opts.batchSize ?? 4;
+  const batchSize = rowsPerRun(ir, set.seq, opts.batchSize ?? 4);
   for (let from = 0; from < set.samples; from += batchSize) {
     throwIfAborted(opts.signal, 'Gradient computation');
     const { feeds, size } = sampleFeeds(set, from, batchSize);

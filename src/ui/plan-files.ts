@@ -1,9 +1,8 @@
 /**
  * Plan and model files, and text compare: save / load plan.json (the engine validates a loaded
  * plan through previewPlan, so its typed errors are shown), export the pruned bundle as
- * `<model>-pruned.zip` or `<model>-pruned-<dtype>.zip` with a quantized variant (fflate), generate dense vs pruned.
+ * `<model>-pruned.zip` or `<model>-pruned-<dtype>.zip` with a quantized variant (fflate, in a worker: ui/zip.ts), generate dense vs pruned.
  */
-import { zipSync } from 'fflate';
 import type { GenerateRequest } from '../api/types';
 import { InputError } from '../core/errors';
 import type { PruningPlan } from '../core/plan';
@@ -13,6 +12,7 @@ import { download } from './download';
 import { engine, job, report } from './jobs';
 import { PREVIEW_PROTOCOL, quiet } from './prune-actions';
 import { parseJsonText } from '../io/json';
+import { zipInWorker } from './zip';
 
 export function savePlan(): void {
   const plan = useStudio.getState().plan;
@@ -47,8 +47,13 @@ export async function exportZip(dtype = 'fp32'): Promise<void> {
   const bundle = await job(label, 'exportModel', [{ format: 'onnx', dtype }]);
   if (!bundle) return;
   useStudio.getState().setExportVerification(bundle.verification);
-  const files = Object.fromEntries(bundle.files.map((f) => [f.name, f.bytes]));
-  const zip = zipSync(files, { level: 6 });
+  let zip: Uint8Array;
+  try {
+    zip = await zipInWorker(bundle.files);
+  } catch (e) {
+    report('Exporting the pruned model', e);
+    return;
+  }
   const suffix = dtype === 'fp32' ? '' : `-${dtype}`;
   download(`${model.name.replace(/[^\w.-]+/g, '_')}-pruned${suffix}.zip`, new Blob([zip as BlobPart], { type: 'application/zip' }));
 }

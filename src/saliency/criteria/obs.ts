@@ -12,7 +12,7 @@ import { InputError } from '../../core/errors';
 import { block, cholesky, dampedCholesky } from '../../core/linalg';
 import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-blocked';
 import type { Linear } from '../../core/ir';
-import { checkpoint } from '../../core/job';
+import { checkpoint, stoppable } from '../../core/job';
 import { hessian } from '../../core/stats';
 import type { Criterion } from '../types';
 import { columnSums, emptyScores, square } from '../units';
@@ -81,13 +81,15 @@ export const obs: Criterion = {
     const s = emptyScores(ir, 'obs', { heads: true, ffn: true });
     const job = { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) };
     const total = ir.layers.length;
-    // One unit per layer (the blocked kernels take seconds at n = 3,072): cancellation waits for at most one layer.
+    // One unit per layer; inside it the blocked kernels stop within one block (stoppable).
     for (const [l, lw] of ir.weights.layers.entries()) {
       const { numHeads: H, ffnSize: F } = ir.layers[l]!;
       const st = stats.layers[l]!;
       const n = stats.numSequences;
       await checkpoint(job, 'OBS errors', { stage: 'obs', done: l, total, message: `OBS errors, layer ${l + 1}` });
-      const e = obsLayerErrors(lw.o, lw.down, hessian(st.attnIn, n), hessian(st.ffnIn, n), ir.spec.headDim);
+      const e = stoppable(job, 'OBS errors', () =>
+        obsLayerErrors(lw.o, lw.down, hessian(st.attnIn, n), hessian(st.ffnIn, n), ir.spec.headDim),
+      );
       s.heads!.set(e.heads, l * H);
       s.ffn!.set(e.ffn, l * F);
     }

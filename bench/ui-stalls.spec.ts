@@ -1,0 +1,111 @@
+/**
+ * Benchmark (not a test: no assertion on time): main-thread long tasks in Chromium while the demo
+ * model goes through load, dense perplexity + latency, calibration with Hessians, the OBS
+ * criterion, apply with OBS compensation and export. A PerformanceObserver('longtask') installed
+ * before the page's scripts records every task > 50 ms; each is attributed to the step whose
+ * window contains its start. Writes bench/results/ui-stalls-chromium.json (count and max of tasks
+ * > 100 ms per step). Run (after `npx vite build`):
+ *   E2E_PORT=4393 npx playwright test -c bench/playwright.stalls.config.ts
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { expect, test, type Page } from '@playwright/test';
+
+const NUMBER = /^\d+(\.\d+)?$/;
+const STALL_MS = 100;
+
+interface LongTask {
+  start: number;
+  duration: number;
+  name: string;
+}
+
+declare global {
+  interface Window {
+    __longTasks: LongTask[];
+  }
+}
+
+const pageNow = (page: Page) => page.evaluate(() => performance.now());
+const idle = (page: Page) => expect(page.getByTestId('progress')).toHaveCount(0, { timeout: 540_000 });
+
+test('main-thread long tasks per step (demo model)', async ({ page }) => {
+  await page.addInitScript(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, duration: e.duration, name: e.name });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  const steps: { step: string; from: number; to: number }[] = [];
+  const step = async (name: string, body: () => Promise<void>) => {
+    const from = steps.length ? steps[steps.length - 1]!.to : 0;
+    await body();
+    steps.push({ step: name, from, to: await pageNow(page) });
+  };
+
+  await page.goto('/');
+  await step('load', () => expect(page.getByTestId('model-name')).toHaveText('demo-gpt2', { timeout: 300_000 }));
+  await step('perplexity + latency', async () => {
+    await expect(page.getByTestId('ppl-value')).toHaveText(NUMBER, { timeout: 540_000 });
+    await expect(page.getByTestId('latency-median')).toHaveText(NUMBER, { timeout: 300_000 });
+    await idle(page);
+  });
+  await step('calibration (16 x 128, Hessians)', async () => {
+    await page.getByTestId('calibration-samples').fill('16');
+    await page.getByTestId('calibration-seq').fill('128');
+    await page.getByLabel('Accumulate Hessians (needed by OBS)').setChecked(true);
+    await page.getByTestId('calibrate').click();
+    await expect(page.getByTestId('calibration-summary')).toContainText('Hessians ready', { timeout: 300_000 });
+    await idle(page);
+  });
+  await step('OBS criterion', async () => {
+    await page.getByTestId('criterion-compute-obs').click();
+    await expect(page.getByTestId('criterion-compute-obs')).toHaveText('Recompute', { timeout: 300_000 });
+    await idle(page);
+  });
+  await step('preview (slider, OBS compensation)', async () => {
+    await page.getByTestId('prune-criterion').selectOption('obs');
+    await page.getByTestId('global-slider').fill('30');
+    await page.getByTestId('compensation').selectOption('obs');
+    await expect(page.getByTestId('preview-compensated-ppl')).toHaveText(NUMBER, { timeout: 300_000 });
+    await idle(page);
+  });
+  await step('apply (OBS)', async () => {
+    await page.getByTestId('apply').click();
+    await expect(page.getByTestId('pruned-ppl')).toHaveText(NUMBER, { timeout: 540_000 });
+    await expect(page.getByTestId('pruned-latency')).toHaveText(NUMBER, { timeout: 300_000 });
+    await idle(page);
+  });
+  await step('export', async () => {
+    await Promise.all([page.waitForEvent('download', { timeout: 300_000 }), page.getByTestId('export').click()]);
+    await expect(page.getByTestId('export-verification')).toContainText('max |Δlogit|', { timeout: 300_000 });
+    await idle(page);
+  });
+  // Let the observer deliver the last entries.
+  await page.waitForTimeout(500);
+  const tasks = await page.evaluate(() => window.__longTasks);
+  const perStep = steps.map(({ step: name, from, to }) => {
+    const mine = tasks.filter((t) => t.start >= from && t.start < to);
+    const stalls = mine.filter((t) => t.duration > STALL_MS);
+    return {
+      step: name,
+      ms: Math.round(to - from),
+      longTasksOver50ms: mine.length,
+      stallsOver100ms: stalls.length,
+      maxTaskMs: Math.round(Math.max(0, ...mine.map((t) => t.duration))),
+      stalls: stalls.map((t) => ({ atMs: Math.round(t.start - from), ms: Math.round(t.duration) })),
+    };
+  });
+  const browserVersion = page.context().browser()?.version() ?? 'unknown';
+  const result = {
+    browser: `chromium ${browserVersion}`,
+    model: 'demo-gpt2',
+    threshold: { stallMs: STALL_MS, observer: 'PerformanceObserver longtask (> 50 ms)' },
+    date: new Date().toISOString(),
+    maxTaskMs: Math.max(0, ...perStep.map((s) => s.maxTaskMs)),
+    stallsOver100ms: perStep.reduce((s, x) => s + x.stallsOver100ms, 0),
+    steps: perStep,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(process.env.STALLS_OUT ?? 'bench/results/ui-stalls-chromium.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+});
