@@ -69,7 +69,10 @@ export async function streamPerplexity(
   const stride = Math.min(req.stride, context - 1);
   // Windows per run: capped by their logits (one 1024-token window of a 50k vocabulary is 206 MB) and
   // sized to the FLOPs budget (core/run-size.ts), so each run ends well within the cancel bound.
-  const perBatch = Math.min(windowsPerBatch(req.batchSize ?? 8, context, m.ir.spec.vocabSize), rowsPerRun(m.ir, context, req.batchSize ?? 8));
+  const perBatch = Math.min(
+    windowsPerBatch(req.batchSize ?? 8, context, m.ir.spec.vocabSize),
+    rowsPerRun(m.ir, context, req.batchSize ?? 8),
+  );
   const batches = batchWindows(planWindows(ids.length, context, stride), perBatch);
   const acc = new NllAccumulator();
   for (const [i, batch] of batches.entries()) {

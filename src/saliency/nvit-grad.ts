@@ -21,9 +21,8 @@ import { appendGradients } from '../graph/grad/autodiff';
 import { LOSS } from '../graph/grad/loss';
 import { weightEntries, weightFeeds } from '../graph/weight-inputs';
 import { encodeModel } from '../io/onnx';
-import { batches, feedsFor, maskFeeds, type CalibrationSet } from './calibrate';
+import { maskFeeds, sampleFeeds, sampleLossWeights, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
-import { nextTokenWeights } from './gradients';
 
 export interface NvitGradients {
   batches: number;
@@ -40,8 +39,14 @@ const gradName = (input: string) => `grad.${input}`;
 /** How a weight tensor's entries map to hidden channels: column index, row index, or entry index. */
 export function channelAxis(name: string): 'columns' | 'rows' | 'entries' | null {
   if (/^weight\.(token_embedding|position_embedding|lm_head|q|k|v|up|gate)(\.|$)/.test(name)) return 'columns';
-  if (/^weight\.(o|down)\./.test(name)) return 'rows';
-  if (/^(weight|bias)\.(final_norm|attn_norm|mlp_norm)(\.|$)/.test(name) || /^bias\.(o|down)\./.test(name)) return 'entries';
+  if (/^weight\.(o|down)\./.test(name) || name === 'weight.patch_embedding') return 'rows';
+  if (
+    /^(weight|bias)\.(final_norm|attn_norm|mlp_norm)(\.|$)/.test(name) ||
+    /^bias\.(o|down)\./.test(name) ||
+    name === 'bias.patch_embedding' ||
+    name === 'weight.cls_token'
+  )
+    return 'entries';
   return null; // q/k/v/up/gate biases live in the head / FFN space
 }
 
@@ -49,7 +54,8 @@ export function channelAxis(name: string): 'columns' | 'rows' | 'entries' | null
 export function addChannelProducts(out: Float64Array, name: string, w: Tensor, g: Float32Array): void {
   const axis = channelAxis(name);
   if (!axis) return;
-  const cols = w.shape[1] ?? 1;
+  // Entries per leading index: a [rows, cols] matrix's columns, a patch embedding's C·p·p.
+  const cols = w.shape.slice(1).reduce((a, b) => a * b, 1);
   for (let i = 0; i < w.data.length; i++) {
     const c = axis === 'columns' ? i % cols : axis === 'rows' ? Math.floor(i / cols) : i;
     out[c] = out[c]! + w.data[i]! * g[i]!;
@@ -102,15 +108,17 @@ export async function collectNvitGradients(
     hidden: new Float64Array(ir.spec.hiddenSize),
   };
   const outputs = session.outputNames.filter((n) => n.startsWith('grad.'));
-  const all = batches(set, opts.batchSize ?? 1);
-  for (const [i, batch] of all.entries()) {
+  const batchSize = opts.batchSize ?? 1;
+  const total = Math.ceil(set.samples / batchSize);
+  for (let i = 0; i < total; i++) {
     throwIfAborted(opts.signal, 'NViT saliency');
-    const out = await session.run({ ...base, ...feedsFor(batch, set.seq), ...nextTokenWeights(batch.length, set.seq) }, outputs);
+    const { feeds, size } = sampleFeeds(set, i * batchSize, batchSize);
+    const out = await session.run({ ...base, ...feeds, ...sampleLossWeights(set, size) }, outputs);
     addSquares(acc.heads, asFloat32(out['grad.head_mask'], 'grad.head_mask'));
     addSquares(acc.ffn, asFloat32(out['grad.ffn_mask'], 'grad.ffn_mask'));
     addSquares(acc.hidden, hiddenChannelSums(ir, out));
     acc.batches++;
-    opts.onProgress?.({ stage: 'gradients', done: i + 1, total: all.length, message: `NViT backward pass ${i + 1}/${all.length}` });
+    opts.onProgress?.({ stage: 'gradients', done: i + 1, total, message: `NViT backward pass ${i + 1}/${total}` });
   }
   return acc;
 }
