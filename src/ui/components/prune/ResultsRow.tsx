@@ -14,6 +14,9 @@ import { resultsCsv, resultsJson } from '../../results-file';
 
 const r2 = (v: number) => fixed(v);
 import { TextCompare } from './TextCompare';
+import { isClassifier } from '../../vision-actions';
+import { VisionCompare } from '../vision/VisionCompare';
+import { pct } from '../vision/AccuracyFigure';
 
 /** This model's rows (name + fingerprint); rows of other models stay stored, unseen. */
 function useModelRows(): { rows: ResultRow[]; others: number } {
@@ -29,6 +32,8 @@ function ResultsTable() {
   const remove = useStudio((s) => s.removeResult);
   const dense = useStudio((s) => s.densePerplexity);
   const denseHeldOut = useStudio((s) => s.denseHeldOut);
+  const classifier = isClassifier(model);
+  const denseAcc = useStudio((s) => s.denseAccuracy);
   const base = `${(model?.name ?? 'model').replace(/[^\w.-]+/g, '_')}-results`;
   return (
     <section className="card results" aria-labelledby="results-title">
@@ -64,6 +69,12 @@ function ResultsTable() {
           {denseHeldOut.protocol.textName} (e-mails: a kind of text the model never saw).
         </p>
       ) : null}
+      {classifier && denseAcc ? (
+        <p className="hint" data-testid="results-dense-accuracy">
+          Dense model: {pct(denseAcc.accuracy)} top-1 (95% CI {pct(denseAcc.interval95[0])} – {pct(denseAcc.interval95[1])}), mean loss{' '}
+          {fixed(denseAcc.meanLoss, 3)} on {denseAcc.images} {denseAcc.protocol.dataset} images.
+        </p>
+      ) : null}
       {rows.length === 0 ? (
         <p className="placeholder">Each applied plan adds a row here.</p>
       ) : (
@@ -76,12 +87,28 @@ function ResultsTable() {
                 <th scope="col">Allocation</th>
                 <th scope="col">Compensation</th>
                 <th scope="col">Params</th>
-                <th scope="col" title="Perplexity on evaluation.txt (same domain as the demo model's training text)">
-                  Perplexity
-                </th>
-                <th scope="col" title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">
-                  Held-out
-                </th>
+                {classifier ? (
+                  <>
+                    <th scope="col" title="Top-1 accuracy on the test images, with its Wilson 95% confidence interval">
+                      Top-1 (95% CI)
+                    </th>
+                    <th scope="col" title="Mean cross-entropy of the true label over the test images">
+                      Mean loss
+                    </th>
+                  </>
+                ) : (
+                  <>
+                    <th scope="col" title="Perplexity on evaluation.txt (same domain as the demo model's training text)">
+                      Perplexity
+                    </th>
+                    <th
+                      scope="col"
+                      title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration"
+                    >
+                      Held-out
+                    </th>
+                  </>
+                )}
                 <th scope="col">Latency (ms)</th>
                 <th scope="col">
                   <span className="visually-hidden">Remove</span>
@@ -96,8 +123,19 @@ function ResultsTable() {
                   <td>{r.allocation}</td>
                   <td>{r.compensation}</td>
                   <td>{compactCount(r.parameters)}</td>
-                  <td>{fixed(r.perplexity)}</td>
-                  <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
+                  {classifier ? (
+                    <>
+                      <td data-testid="result-accuracy">
+                        {r.accuracy ? `${pct(r.accuracy.top1)} (${pct(r.accuracy.ci[0])} – ${pct(r.accuracy.ci[1])})` : '—'}
+                      </td>
+                      <td>{r.accuracy ? fixed(r.accuracy.meanLoss, 3) : '—'}</td>
+                    </>
+                  ) : (
+                    <>
+                      <td>{fixed(r.perplexity)}</td>
+                      <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
+                    </>
+                  )}
                   <td>{Number.isFinite(r.latencyMs) ? fixed(r.latencyMs) : '—'}</td>
                   <td>
                     <button type="button" className="link" aria-label={`Remove result ${r.plan}`} onClick={() => remove(r.id)}>
@@ -119,16 +157,25 @@ function Pareto() {
   const dense = useStudio((s) => s.densePerplexity);
   const denseLat = useStudio((s) => s.denseLatency);
   const model = useStudio((s) => s.model);
+  const denseAcc = useStudio((s) => s.denseAccuracy);
+  const classifier = isClassifier(model);
+  const metric = classifier ? 'top-1 accuracy (%)' : 'perplexity';
   const [axis, setAxis] = useState<'parameters' | 'latency'>('parameters');
   const x = (r: { parameters: number; latencyMs: number }) => (axis === 'parameters' ? r.parameters / 1e6 : r.latencyMs);
-  const points = rows.filter((r) => Number.isFinite(x(r))).map((r, i) => ({ x: x(r), y: r.perplexity, name: r.plan, label: `${i + 1}` }));
+  const y = (r: ResultRow) => (classifier ? (r.accuracy ? r.accuracy.top1 * 100 : NaN) : r.perplexity);
+  const points = rows
+    .filter((r) => Number.isFinite(x(r)) && Number.isFinite(y(r)))
+    .map((r, i) => ({ x: x(r), y: y(r), name: r.plan, label: `${i + 1}` }));
+  const denseY = classifier ? (denseAcc ? denseAcc.accuracy * 100 : null) : (dense?.perplexity ?? null);
   const densePoint =
-    dense && model && (axis === 'parameters' || denseLat)
-      ? [{ x: axis === 'parameters' ? model.parameters / 1e6 : (denseLat?.medianMs ?? 0), y: dense.perplexity, name: 'dense' }]
+    denseY !== null && model && (axis === 'parameters' || denseLat)
+      ? [{ x: axis === 'parameters' ? model.parameters / 1e6 : (denseLat?.medianMs ?? 0), y: denseY, name: 'dense' }]
       : [];
   return (
     <section className="card pareto" aria-labelledby="pareto-title">
-      <h3 id="pareto-title">Pareto: perplexity vs {axis}</h3>
+      <h3 id="pareto-title">
+        Pareto: {classifier ? 'accuracy' : 'perplexity'} vs {axis}
+      </h3>
       <div className="field inline">
         <label htmlFor="pareto-axis">x axis</label>
         <select
@@ -145,7 +192,7 @@ function Pareto() {
         className="chart"
         data-testid="pareto-chart"
         role="img"
-        aria-label={`Scatter of ${points.length} applied plans: perplexity against ${axis}`}
+        aria-label={`Scatter of ${points.length} applied plans: ${metric} against ${axis}`}
       >
         <ResponsiveContainer width="100%" height={220}>
           <ScatterChart margin={{ top: 8, right: 12, bottom: 24, left: 8 }}>
@@ -158,7 +205,14 @@ function Pareto() {
               domain={['auto', 'auto']}
               label={{ value: axis === 'parameters' ? 'parameters (M)' : 'latency (ms)', position: 'bottom' }}
             />
-            <YAxis type="number" dataKey="y" name="perplexity" domain={['auto', 'auto']} width={48} />
+            <YAxis
+              type="number"
+              dataKey="y"
+              name={metric}
+              domain={['auto', 'auto']}
+              width={48}
+              label={{ value: metric, angle: -90, position: 'insideLeft' }}
+            />
             <Tooltip formatter={(v) => (typeof v === 'number' ? fixed(v) : String(v))} labelFormatter={() => ''} />
             <Scatter name="dense" data={densePoint} fill="#E69F00" shape="diamond">
               <LabelList dataKey="name" position="top" className="point-label" />
@@ -169,7 +223,10 @@ function Pareto() {
           </ScatterChart>
         </ResponsiveContainer>
       </div>
-      <p className="hint">Orange diamond: dense model. Blue: applied plans, numbered as in the list below (lower-left is better).</p>
+      <p className="hint">
+        Orange diamond: dense model. Blue: applied plans, numbered as in the list below ({classifier ? 'upper-left' : 'lower-left'} is
+        better; y is {metric}).
+      </p>
       {points.length > 0 ? (
         <ol className="point-legend" data-testid="pareto-labels">
           {points.map((p) => (
@@ -183,12 +240,18 @@ function Pareto() {
   );
 }
 
+/** Dense vs pruned: generated text for language models, the image grid and confusion matrix for classifiers. */
+function CompareByKind() {
+  const classifier = useStudio((s) => isClassifier(s.model));
+  return classifier ? <VisionCompare /> : <TextCompare />;
+}
+
 export function ResultsRow() {
   return (
     <section className="bottom-row" aria-label="Results and comparison">
       <ResultsTable />
       <Pareto />
-      <TextCompare />
+      <CompareByKind />
     </section>
   );
 }
