@@ -32,6 +32,8 @@ test('ViT: baseline accuracy, text panels off, 30% heads applied, accuracy row a
   test.setTimeout(600_000);
   await page.goto('/');
   await expect(page.getByTestId('model-name')).toHaveText('demo-gpt2', { timeout: 300_000 });
+  // The demo's whole baseline (perplexity, then latency) is done: the source controls are free.
+  await expect(page.getByTestId('latency-median')).not.toBeEmpty({ timeout: 300_000 });
   await idle(page);
 
   if (DEMO) {
