@@ -33,6 +33,15 @@ export function machine() {
   return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
 }
 
+/** A stored result (with the machine record it was measured on: writeResult keeps it), or {} when there is none. */
+export function readResult(name: string): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(join('bench/results', `${name}.json`), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 export function writeResult(name: string, data: unknown): string {
   mkdirSync('bench/results', { recursive: true });
   const path = join('bench/results', `${name}.json`);

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { createStudioApi } from '../src/api/studio';
 import type { CurvePoint } from '../src/prune/distill';
 import { defaultRounds } from '../src/prune/iterative';
+import type { Recovery } from '../src/prune/recovery/registry';
 import { CALIB_TEXT, EVAL_TEXT } from './common';
 
 type Api = ReturnType<typeof createStudioApi>;
@@ -26,10 +27,12 @@ export interface RecoveryBenchOptions {
   steps?: number;
   learningRate?: number;
   trainSamples?: number;
+  /** Recoveries between iterative rounds (default: distill, obs+distill, redistribute+distill). */
+  recoveries?: readonly Recovery[];
   log?: (line: string) => void;
 }
 
-async function both(api: Api, target: 'dense' | 'pruned') {
+export async function both(api: Api, target: 'dense' | 'pruned') {
   const e = (await api.evaluatePerplexity({ ...EVAL, target })).perplexity;
   const h = (await api.evaluatePerplexity({ ...HELDOUT, target })).perplexity;
   return { evaluation: e, heldOut: h };
@@ -62,7 +65,7 @@ export async function benchRecovery(api: Api, o: RecoveryBenchOptions = {}) {
     const rounds = defaultRounds(ratio);
     const stepsPerRound = Math.max(1, Math.round(steps / rounds));
     const iterative: Record<string, unknown> = {};
-    for (const recovery of ['distill', 'obs+distill'] as const) {
+    for (const recovery of o.recoveries ?? (['distill', 'obs+distill', 'redistribute+distill'] as const)) {
       t0 = performance.now();
       const it = await api.iterativePrune({
         criterion: 'taylor',

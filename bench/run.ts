@@ -7,7 +7,9 @@
  *   iterative-<backend>.json   iterative prune-and-recover vs one-shot (Taylor, 50% / 70%)
  *   recovery-<backend>.json    distillation recovery training: one-shot, one-shot + recovery, iterative + recovery (held-out text)
  *   generate-<backend>.json    generation tokens/s without / with the KV cache (demo; + GPT-2-124M shape with --scale)
- *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency
+ *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency;
+ *                              sizeTarget: --target parameters 0.5 + int4 (demo, gpt2-124m); --no-quantize-base keeps the stored rows,
+ *                              --size-target demo|gpt2-124m runs one of the two
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
@@ -15,21 +17,25 @@
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
  *                              after npm run scale-models; --model <dir> picks another folder)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
+ * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
  * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
-import { openDemo, writeResult } from './common';
+import { CALIB_TEXT, DEMO, openDemo, readResult, writeResult } from './common';
 import { benchImportance } from './importance';
 import { benchQuality } from './quality';
 import { benchLatency } from './latency';
 import { benchPreview } from './preview';
 import { benchIterative } from './iterative';
-import { benchRecovery } from './recovery';
+import { benchRecovery, both } from './recovery';
+import { benchRedistribution } from './redistribution';
+import { existsSync, readFileSync } from 'node:fs';
 import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
 import { benchQuantize } from './quantize';
+import { benchSizeTargets } from './quantize-target';
 import { benchFuzz } from './fuzz';
 import { benchMemory } from './memory';
 
@@ -69,14 +75,39 @@ async function main() {
     if (want('quality')) console.log('wrote', writeResult(`quality-${name}`, await benchQuality(api, undefined, (l) => console.log(l))));
     if (want('latency')) console.log('wrote', writeResult(`latency-${name}`, await benchLatency(api)));
     if (want('preview')) console.log('wrote', writeResult(`preview-${name}`, await benchPreview(api)));
-    if (want('recovery')) console.log('wrote', writeResult(`recovery-${name}`, await benchRecovery(api, { log: (l) => console.log(l) })));
+    if (want('recovery')) {
+      // --part redistribution: only the redistribution rows, merged into the existing recovery JSON
+      const path = `bench/results/recovery-${name}.json`;
+      const part = args.includes('--part') ? args[args.indexOf('--part') + 1] : undefined;
+      const prev = part === 'redistribution' && existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+      const { machine: previousMachine, ...kept } = prev;
+      const main =
+        part === 'redistribution'
+          ? { ...kept, rowsMachine: prev.rowsMachine ?? previousMachine }
+          : await benchRecovery(api, { log: (l) => console.log(l) });
+      const redistribution = await benchRedistribution(api, {
+        log: (l) => console.log(l),
+        both,
+        calibrate: (a) => a.calibrate({ text: CALIB_TEXT, textName: 'calibration.txt', samples: 16, seq: 128, withHessians: true }),
+      });
+      console.log('wrote', writeResult(`recovery-${name}`, { ...main, redistribution }));
+    }
     if (want('iterative'))
       console.log('wrote', writeResult(`iterative-${name}`, await benchIterative(api, { log: (l) => console.log(l) })));
     if (want('generate')) {
       const o = { promptTokens: 32, newTokens: 32, rounds: 5, scale: args.includes('--scale'), log: (l: string) => console.log(l) };
       console.log('wrote', writeResult(`generate-${name}`, await benchGenerate(runner, api.state.loaded!.ir, o)));
     }
-    if (want('quantize')) console.log('wrote', writeResult(`quantize-${name}`, await benchQuantize(api, runner, (l) => console.log(l))));
+    if (want('quantize')) {
+      // --no-quantize-base keeps the stored variant rows and only adds the size-target runs (bench/quantize-target.ts).
+      const log = (l: string) => console.log(l);
+      const base = args.includes('--no-quantize-base') ? readResult(`quantize-${name}`) : await benchQuantize(api, runner, log);
+      // --size-target demo|gpt2-124m runs one of the two (the other keeps its stored result); --no-size-target skips both.
+      const which = (args.includes('--size-target') ? args[args.indexOf('--size-target') + 1] : 'all') as 'demo' | 'gpt2-124m' | 'all';
+      const stored = (readResult(`quantize-${name}`).sizeTarget ?? {}) as Record<string, unknown>;
+      const sizeTarget = args.includes('--no-size-target') ? undefined : await benchSizeTargets(runner, DEMO, log, which, stored);
+      console.log('wrote', writeResult(`quantize-${name}`, { ...base, ...(sizeTarget ? { sizeTarget } : {}) }));
+    }
   }
   if (!args.includes('--no-browser') && (want('latency') || want('importance') || want('preview'))) {
     const { benchBrowser } = await import('./browser');

@@ -98,5 +98,6 @@ export async function evaluateAccuracy(m: LoadedModel, req: AccuracyRequest, opt
     },
   };
   if (target === 'dense' && !req.plan) m.denseResults.accuracy = report;
+  if (target === 'pruned') requirePruned(m).accuracy = { report, dataset: ds };
   return report;
 }

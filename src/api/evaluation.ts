@@ -3,6 +3,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
+import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
 import { createKvDecoder, type KvDecoder } from '../eval/kv-decoder';
@@ -65,7 +66,9 @@ export async function streamPerplexity(
   const warnings = textWarnings(req.text, req.textName, ids, m.tokenizer);
   const context = Math.min(req.contextLength, maxPositions);
   const stride = Math.min(req.stride, context - 1);
-  const batches = batchWindows(planWindows(ids.length, context, stride), req.batchSize ?? 8);
+  // Windows per batch capped by their logits (one 1024-token window of a 50k vocabulary is 206 MB).
+  const perBatch = windowsPerBatch(req.batchSize ?? 8, context, m.ir.spec.vocabSize);
+  const batches = batchWindows(planWindows(ids.length, context, stride), perBatch);
   const acc = new NllAccumulator();
   for (const [i, batch] of batches.entries()) {
     throwIfAborted(options.signal, 'Perplexity evaluation');

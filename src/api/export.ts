@@ -9,7 +9,13 @@
  * (loadModel on the folder or its files): src/api/roundtrip.test.ts.
  */
 import { InputError } from '../core/errors';
-import { DEFAULT_EXPORT_OPTIONS, type ExportOptions, type ExportSubject } from '../exporters/types';
+import { DEFAULT_EXPORT_OPTIONS, type ExportFile, type ExportOptions, type ExportSubject, type ProbeImages } from '../exporters/types';
+import { VISION_ONNX_CARD_LINE } from '../exporters/onnx';
+import { isImageClassifier } from './accuracy';
+import { writtenAccuracy } from './bundle-accuracy';
+import { visionModelCard } from './model-card-vision';
+import type { Exporter } from '../exporters/types';
+import type { ExportVerification } from '../exporters/types';
 import { generationConfig, tokenizerConfig } from '../exporters/metadata';
 import { writeVerified } from '../exporters/registry';
 import { readJson, type FileSource } from '../io/source';
@@ -22,9 +28,22 @@ import type { ExportBundle, JobOptions } from './types';
 
 /** Fixed probe input for export verification: the first tokens of the calibration set, or a ramp. */
 function probeIds(m: LoadedModel): number[] {
+  if (isImageClassifier(m.ir)) return [];
   const n = Math.min(64, m.ir.spec.maxPositions);
   const cal = m.calibration?.set.sequences[0];
   return cal && cal.length >= n ? cal.slice(0, n) : Array.from({ length: n }, (_, i) => (i * 31 + 7) % m.ir.spec.vocabSize);
+}
+
+/** Probe images for an image classifier: the first calibration images, else the applied model's accuracy images, else a fixed ramp. */
+function probeImagesOf(m: LoadedModel): ProbeImages {
+  const v = m.ir.spec.vision!;
+  const dims = [0, v.numChannels, v.imageSize, v.imageSize];
+  const per = v.numChannels * v.imageSize * v.imageSize;
+  const ds = m.calibration?.set.images ?? m.pruned?.accuracy?.dataset;
+  const n = Math.min(8, ds?.count ?? 4);
+  dims[0] = n;
+  const data = ds ? ds.images.slice(0, n * per) : Float32Array.from({ length: n * per }, (_, i) => ((i * 37 + 11) % 101) / 50 - 1);
+  return { data, dims };
 }
 
 /** The applied model and the reference it must reproduce: the masked preview on the (compensated) full-size model. */
@@ -37,7 +56,7 @@ function prunedSubject(m: LoadedModel, p: PrunedModel): ExportSubject {
       feeds: maskFeeds(p.compensatedIr, planMasks(p.summary.plan)),
       label: 'masked preview of the same plan on the (compensated) full-size model',
     },
-    probe: probeIds(m),
+    ...(isImageClassifier(m.ir) ? { probe: [], probeImages: probeImagesOf(m) } : { probe: probeIds(m) }),
     ...(m.calibration ? { calibration: m.calibration.set.sequences } : {}),
   };
 }
@@ -64,6 +83,7 @@ export async function exportModel(
   const p = requirePruned(m);
   const chosen = exportOptions(request);
   const { exporter, files, verification } = await writeVerified(chosen, prunedSubject(m, p), state.deps.runner, options.onProgress);
+  if (isImageClassifier(m.ir)) return visionBundle(state, m, p, { exporter, files, verification, chosen }, options);
   const model = files[0]!;
   options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${model.name}` });
   const perplexity = exporter.format === 'onnx' ? await writtenPerplexity(state.deps.runner, m, p, model.bytes) : undefined;
@@ -79,6 +99,38 @@ export async function exportModel(
     json('tokenizer_config.json', tokenizerConfig(p.ir, config, m.tokenizerJson, await optionalJson(m.source, 'tokenizer_config.json'))),
     json('plan.json', p.summary.plan),
     { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter, written)) },
+  ];
+  options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
+  return { files: bundle, verification };
+}
+
+/**
+ * An image classifier's bundle: the model file, config.json, preprocessor_config.json (copied),
+ * plan.json and the model card with the written ONNX file's own accuracy (no tokenizer or
+ * generation files: a classifier reads images).
+ */
+async function visionBundle(
+  state: StudioState,
+  m: LoadedModel,
+  p: PrunedModel,
+  w: { exporter: Exporter; files: ExportFile[]; verification: ExportVerification; chosen: ExportOptions },
+  options: JobOptions,
+): Promise<ExportBundle> {
+  const { exporter, files, verification, chosen } = w;
+  const model = files[0]!;
+  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the accuracy of ${model.name}` });
+  const accuracy = exporter.format === 'onnx' ? await writtenAccuracy(state.deps.runner, p, model.bytes) : undefined;
+  const enc = new TextEncoder();
+  const json = (name: string, value: unknown) => ({ name, bytes: enc.encode(JSON.stringify(value, null, 2)) });
+  const preprocessor = await optionalJson(m.source, 'preprocessor_config.json');
+  const cardLine = exporter.format === 'onnx' ? VISION_ONNX_CARD_LINE : exporter.cardLine;
+  const written = { name: model.name, bytes: model.bytes.length, dtype: chosen.dtype };
+  const bundle = [
+    ...files,
+    json('config.json', prunedConfig(m, p, exporter, chosen)),
+    ...(preprocessor === undefined ? [] : [json('preprocessor_config.json', preprocessor)]),
+    json('plan.json', p.summary.plan),
+    { name: 'README.md', bytes: enc.encode(visionModelCard(m, p, verification, exporter, cardLine, written, accuracy)) },
   ];
   options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
   return { files: bundle, verification };

@@ -1,13 +1,14 @@
 /** Api operations for importance: calibration and criteria. */
 import { InputError, ShapeMismatchError } from '../core/errors';
 import { collectStats, makeCalibrationSet, makeImageCalibrationSet, maskedLossOracle, type CalibrationSet } from '../saliency/calibrate';
+import { collectStatsByLayer } from '../saliency/calibrate-by-layer';
 import { checkImageDataset } from '../eval/image-dataset';
 import { isImageClassifier } from './accuracy';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { checkTextSize, textWarnings } from './text-guard';
-import { withModelSession } from '../graph/model-session';
+import { openModelSession, withModelSession } from '../graph/model-session';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
@@ -37,11 +38,15 @@ export async function calibrate(
   const { set, warnings } = calibrationSet(m, req);
   const seq = set.seq;
   options.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the calibration graph' });
-  // The tap session lives for this calibration only (its activation arena is released with it).
-  const graph = { masks: true, taps: true, grams: true, tokenLoss: true, logits: false };
-  const stats = await withModelSession(state.deps.runner, m.ir, graph, (taps) =>
-    collectStats(m.ir, taps, set, { ...options, withGram: req.withHessians }),
-  );
+  // One block at a time (SparseGPT's sequential scheme): each block's session reads only its own
+  // weights and lives for that block only; the residual stream of the calibration set is carried over.
+  const graph = { masks: true, taps: true, grams: 'packed' as const, tokenLoss: true, logits: false };
+  const openBlock = (l: number) => openModelSession(state.deps.runner, m.ir, { ...graph, layerRange: { from: l, to: l + 1 } });
+  const collect = { ...options, withGram: req.withHessians };
+  // An image classifier's patch input runs as one graph (layerRange is built for token inputs).
+  const stats = set.images
+    ? await withModelSession(state.deps.runner, m.ir, graph, (taps) => collectStats(m.ir, taps, set, collect))
+    : await collectStatsByLayer(m.ir, openBlock, set, collect);
   const summary: CalibrationSummary = {
     textName: set.textName,
     samples: set.samples,

@@ -12,7 +12,7 @@ import { type buildOnnx } from '../graph/build';
 import { allWeightFeeds, weightFeeds } from '../graph/grad/loss';
 import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
 import { projectionGradNames } from '../prune/recover';
-import { usesObs, usesSgd, usesTraining } from '../prune/recovery/registry';
+import { recoveryCompensation, usesSgd, usesTraining } from '../prune/recovery/registry';
 import { collectStats, maskedLossOracle } from '../saliency/calibrate';
 import { batchGradients, collectMaskGradients } from '../saliency/gradients';
 import { getCriterion } from '../saliency/registry';
@@ -68,7 +68,7 @@ async function engineFor(state: StudioState, m: LoadedModel, req: IterativeReque
     now: state.now,
     ...(distill ? { distill } : {}),
     async stats(ir, masks, withGram) {
-      if (!taps) sessions.push((taps = await open({ taps: true, grams: true, tokenLoss: true })));
+      if (!taps) sessions.push((taps = await open({ taps: true, grams: 'packed', tokenLoss: true })));
       return collectStats(ir, taps, cal.set, { withGram, masks, extraFeeds: feedsOf(ir), ...signal });
     },
     scores(ir, masks, stats) {
@@ -147,7 +147,7 @@ export async function iterativePrune(
     allocation: `iterative-uniform (${opts.rounds} rounds, recovery ${opts.recovery}${usesSgd(opts.recovery) ? `: ${opts.sgdSteps} steps, lr ${opts.sgdLearningRate}` : ''})`,
     targets: { heads: req.heads, ffn: req.ffn, layers: 0 },
     calibration: { textName: m.calibration!.summary.textName, samples: m.calibration!.summary.samples, seq: m.calibration!.summary.seq },
-    ...(usesSgd(opts.recovery) ? {} : { compensation: usesObs(opts.recovery) ? 'obs' : 'none' }),
+    ...(usesSgd(opts.recovery) ? {} : { compensation: recoveryCompensation(opts.recovery) }),
   };
   plan.createdAt = new Date().toISOString();
   const applied = await installApplied(
@@ -155,7 +155,7 @@ export async function iterativePrune(
     m,
     plan,
     result.ir,
-    usesObs(opts.recovery) ? 'obs' : 'none',
+    recoveryCompensation(opts.recovery),
     {
       method: opts.recovery,
       rounds: opts.rounds,

@@ -8,7 +8,7 @@ export { criterionInfos, getCriterion } from '../saliency/registry';
 export { CRITERION_NAMES } from '../saliency/registry';
 export type { CriterionName } from '../saliency/types';
 export { ALLOCATIONS, type Allocation } from '../prune/allocate';
-export { asCompensation, COMPENSATIONS, getCompensation, type Compensation } from '../prune/compensate';
+export { asCompensation, COMPENSATIONS, getCompensation, type Compensation, type CompensationOptions } from '../prune/compensate';
 export { getRecovery, RECOVERIES, type Recovery } from '../prune/recovery/registry';
 export { SLIMGPT_ALLOCATIONS, type SlimGptAllocation } from '../prune/slimgpt';
 export { EXPORT_FORMATS } from '../exporters/registry';

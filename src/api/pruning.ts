@@ -70,8 +70,14 @@ export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: 
 }
 
 /** Compensates a copy of the dense weights for the plan (progress per layer, cancellable). */
-function compensatedCopy(m: LoadedModel, plan: PruningPlan, compensation: ApplyRequest['compensation'], options: JobOptions) {
-  return compensate(m.ir, plan, m.calibration?.stats, compensation, (layer, layers) => {
+function compensatedCopy(
+  m: LoadedModel,
+  plan: PruningPlan,
+  compensation: ApplyRequest['compensation'],
+  options: JobOptions,
+  methodOptions?: ApplyRequest['compensationOptions'],
+) {
+  const check = (layer: number, layers: number) => {
     // The report polls the worker's cancel flag; OBS compensation takes seconds per layer on 124M.
     options.onProgress?.({
       stage: 'apply',
@@ -80,7 +86,8 @@ function compensatedCopy(m: LoadedModel, plan: PruningPlan, compensation: ApplyR
       message: `Compensating (${compensation}), layer ${layer + 1}/${layers}`,
     });
     throwIfAborted(options.signal, 'Compensating');
-  });
+  };
+  return compensate(m.ir, plan, m.calibration?.stats, compensation, check, methodOptions);
 }
 
 /** The plan with its compensation, sliced and evaluated on a temporary session (m.pruned untouched). */
@@ -91,7 +98,7 @@ export async function previewCompensated(
   options: JobOptions,
 ): Promise<PerplexityResult> {
   const plan = validatePlan(req.plan, m.ir);
-  const ir = sliceModel(compensatedCopy(m, plan, req.compensation, options), plan);
+  const ir = sliceModel(compensatedCopy(m, plan, req.compensation, options, req.compensationOptions), plan);
   throwIfAborted(options.signal, 'Compensated preview');
   const session = await openModelSession(state.deps.runner, ir, { logits: false, tokenLoss: true });
   try {
@@ -104,7 +111,7 @@ export async function previewCompensated(
 export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
   const plan = validatePlan(req.plan, m.ir);
   options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
-  const compensatedIr = compensatedCopy(m, plan, req.compensation, options);
+  const compensatedIr = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions);
   options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
   const summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
   options.onProgress?.({ stage: 'apply', done: 2, total: 2, message: 'Pruned model ready' });

@@ -1,20 +1,68 @@
 /**
- * Api operation `slimGptPrune`: runs src/prune/slimgpt.ts with an engine over one tap graph of the
- * full-size model whose o / down projections are graph inputs (the compensated weights of the
- * layers done so far are fed, nothing is rebuilt). Each Hessian is one calibration pass that
- * accumulates X^T X for the one projection being pruned. The result is sliced and installed as the
- * applied model, exactly like applyPlan.
+ * Api operation `slimGptPrune`: runs src/prune/slimgpt.ts with an engine that calibrates one block
+ * at a time (saliency/calibrate-by-layer.ts): block l's graph (layerRange, its o / down projections as
+ * inputs, fed the compensated weights) gives the Hessian of the projection being pruned from the
+ * residual stream that the blocks already pruned leave; once layer l is done the stream is carried
+ * through it. One pass over the model in all (three runs of each block at most) instead of a
+ * whole-model pass per Hessian, and only one block's weights in a run. The result is sliced and
+ * installed as the applied model, exactly like applyPlan.
  */
 import { InputError } from '../core/errors';
+import type { ModelIR } from '../core/ir';
+import type { RunnerSession } from '../core/runner';
+import { hessian } from '../core/stats';
 import { weightFeeds } from '../graph/grad/loss';
-import { slimGptPrune as runLayers } from '../prune/slimgpt';
-import { collectStats } from '../saliency/calibrate';
-import { hessian } from '../saliency/criteria/obs';
+import { openModelSession } from '../graph/model-session';
+import { slimGptPrune as runLayers, type SlimGptEngine } from '../prune/slimgpt';
+import type { CalibrationSet } from '../saliency/calibrate';
+import { runBlock } from '../saliency/calibrate-by-layer';
+import { createStats } from '../saliency/stats';
 import { installApplied } from './install';
 import { prunedPerplexity } from './pruning';
 import type { LoadedModel, StudioState } from './state';
-import { openModelSession } from '../graph/model-session';
 import type { SlimGptJobOptions, SlimGptRequest, SlimGptResult } from './types';
+
+/**
+ * The engine: block sessions opened on demand (one at a time) and the residual stream entering
+ * block `at`. SlimGPT asks for layers in order and never changes a layer below the one it asks for,
+ * so the stream is advanced through finished blocks only (a request for an earlier layer restarts).
+ */
+function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet, signal: { signal?: AbortSignal }) {
+  let open: { layer: number; session: RunnerSession } | undefined;
+  let stream: Float32Array[] = [];
+  let at = 0;
+  const block = async (l: number): Promise<RunnerSession> => {
+    if (open?.layer === l) return open.session;
+    await open?.session.release();
+    open = undefined;
+    const session = await openModelSession(state.deps.runner, ir0, {
+      masks: true,
+      logits: false,
+      weightInputs: true,
+      taps: true,
+      grams: 'packed',
+      layerRange: { from: l, to: l + 1 },
+    });
+    open = { layer: l, session };
+    return session;
+  };
+  const engine: SlimGptEngine = {
+    now: state.now,
+    async hessian(ir, masks, layer, kind) {
+      if (layer < at) [stream, at] = [[], 0];
+      const feeds = { masks, extraFeeds: weightFeeds(ir), ...signal };
+      for (; at < layer; at++) {
+        const pass = createStats(ir, false);
+        stream = (await runBlock(ir, await block(at), at, set, stream, pass, feeds)).stream;
+      }
+      const which = kind === 'attn' ? 'attnIn' : 'ffnIn';
+      const stats = createStats(ir, (l, k) => l === layer && k === which);
+      await runBlock(ir, await block(layer), layer, set, stream, stats, feeds);
+      return hessian(stats.layers[layer]![which], set.samples);
+    },
+  };
+  return { engine, release: async () => open?.session.release() };
+}
 
 export async function slimGptPrune(
   state: StudioState,
@@ -26,32 +74,13 @@ export async function slimGptPrune(
   if (!cal) throw new InputError('SlimGPT needs calibration data.', 'Run calibration (step 2) first.');
   const t0 = state.now();
   const signal = options.signal ? { signal: options.signal } : {};
-  const taps = await openModelSession(state.deps.runner, m.ir, {
-    masks: true,
-    logits: false,
-    weightInputs: true,
-    taps: true,
-    grams: true,
-    tokenLoss: true,
-  });
+  const { engine, release } = sequentialEngine(state, m.ir, cal.set, signal);
   let result;
   try {
     result = await runLayers(
       m.ir,
       { heads: req.heads, ffn: req.ffn, allocation: req.allocation, ...(req.locked ? { locked: req.locked } : {}) },
-      {
-        now: state.now,
-        async hessian(ir, masks, layer, kind) {
-          const which = kind === 'attn' ? 'attnIn' : 'ffnIn';
-          const stats = await collectStats(ir, taps, cal.set, {
-            withGram: (l, k) => l === layer && k === which,
-            masks,
-            extraFeeds: weightFeeds(ir),
-            ...signal,
-          });
-          return hessian(stats.layers[layer]![which], stats.numSequences);
-        },
-      },
+      engine,
       {
         ...signal,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -59,7 +88,7 @@ export async function slimGptPrune(
       },
     );
   } finally {
-    await taps.release();
+    await release();
   }
   const plan = {
     ...result.plan,

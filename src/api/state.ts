@@ -10,6 +10,7 @@ import type { CalibrationSet } from '../saliency/calibrate';
 import type { CalibrationStats } from '../saliency/stats';
 import type { CriterionName, UnitScores } from '../saliency/types';
 import type { ImagePreprocess } from '../io/image-preprocess';
+import type { ImageDataset } from '../eval/image-dataset';
 import type { AccuracyReport } from './vision-types';
 import type { AppliedModel, CalibrationSummary, LatencyResult, PerplexityResult, UnitLatency } from './types';
 
@@ -48,6 +49,8 @@ export interface PrunedModel {
   /** Perplexity on the held-out text (PerplexityRequest.role 'heldOut'). */
   heldOut?: PerplexityResult;
   latency?: LatencyResult;
+  /** Image classifiers: the latest accuracy of the applied model, and the images it was measured on (the export re-measures the written file on them). */
+  accuracy?: { report: AccuracyReport; dataset: ImageDataset };
 }
 
 export interface LoadedModel {

@@ -22,6 +22,7 @@ import { sweep } from './sweep';
 import { attentionPatterns, nextTokens, tokenLosses } from './teach';
 import { recover } from './recovery';
 import { modelFilePerplexity } from './model-file';
+import { quantizeApplied, quantVariantInfos } from './quantize-variant';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
 import { checkStep, estimateMemory } from './memory';
@@ -125,6 +126,8 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       return exportModel(state, m, request, options);
     },
     modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
+    quantVariants: async () => quantVariantInfos(),
+    quantizeApplied: (req, options = {}) => quantizeApplied(state, model(), req, options),
     iterativePrune: (req, options = {}) => iterativePrune(state, model(), req, options),
     slimGptPrune: (req, options = {}) => slimGptPrune(state, model(), req, options),
     sweep: (req, options = {}) => sweep(state, model(), req, options),

@@ -8,7 +8,7 @@
 import type { ArchSpec, LayerShape } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import type { PruningPlan } from '../core/plan';
-import type { Compensation } from '../prune/compensate';
+import type { Compensation, CompensationOptions } from '../prune/compensate';
 import type { ModelCost } from '../prune/cost';
 import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
@@ -223,6 +223,8 @@ export interface PreviewRequest {
 export interface ApplyRequest {
   plan: PruningPlan;
   compensation: Compensation;
+  /** Options of 'redistribute' (rank, default head_dim; ridge, default 0.01; intercept, default false). */
+  compensationOptions?: CompensationOptions;
 }
 
 /** A plan with its compensation, evaluated exactly on a copy (the applied model, if any, is left alone). */
@@ -516,6 +518,41 @@ export interface MemoryReport {
 
 export type { MemoryEstimate, MemoryPart, MemoryPhase, MemorySettings } from '../core/memory-model';
 
+/** A quantization variant the engine offers (src/quantize/registry.ts), for lists and tooltips. */
+export interface QuantVariantInfo {
+  name: string;
+  /** One line for users. */
+  what: string;
+  source: string;
+  /** GPTQ: needs calibration sequences (its Hessians are collected on the applied model). */
+  needsCalibration: boolean;
+  /** Bundle file name under onnx/ (transformers.js names). */
+  file: string;
+}
+
+export interface QuantizeRequest {
+  variant: string;
+  /** Prefill timed for the latency (default seq 128, 2 warm-up, 10 runs). */
+  latency?: { seq?: number; warmup?: number; runs?: number };
+}
+
+/** quantizeApplied: one variant of the applied model's bundle file, measured like an applied plan. */
+export interface QuantizedVariant {
+  variant: string;
+  /** The applied plan's name. */
+  plan: string;
+  /** Path in the bundle, e.g. onnx/model_q4.onnx. */
+  file: string;
+  bytes: number;
+  /** Bytes of the fp32 onnx/model.onnx of the same plan. */
+  fp32Bytes: number;
+  /** The file's perplexity on the tokens of the applied model's last perplexity (session: the fp32 number on them). */
+  perplexity: { perplexity: number; session: number; tokensScored: number; textName: string; context: number; stride: number };
+  /** The variant's and the fp32 file's latency, runs interleaved. */
+  latency: LatencyResult;
+  fp32Latency: LatencyResult;
+}
+
 export interface StudioApi extends VisionApi {
   /**
    * Predicted peak memory, by named part and phase, from the shapes alone (a source's config.json,
@@ -565,6 +602,13 @@ export interface StudioApi extends VisionApi {
   exportModel(request?: Partial<ExportOptions>, options?: JobOptions): Promise<ExportBundle>;
   /** Perplexity of a written model file (e.g. a quantized variant) and of the loaded fp32 model on the same tokens. */
   modelFilePerplexity(file: Uint8Array, request: PerplexityRequest): Promise<ModelFilePerplexity>;
+  /** The quantization variants (fp16, int8, int4-rtn, int4-gptq) with one line each. */
+  quantVariants(): Promise<QuantVariantInfo[]>;
+  /**
+   * One quantization variant of the applied model (src/api/quantize-variant.ts): the bundle file
+   * exportModel({ dtype: variant }) writes, with its perplexity, bytes and latency against fp32.
+   */
+  quantizeApplied(request: QuantizeRequest, options?: JobOptions): Promise<QuantizedVariant>;
   /**
    * Iterative prune-and-recover on the calibration set (calibrate first); the result becomes the
    * applied model (as applyPlan), so exportModel and target 'pruned' work on it.

@@ -1,13 +1,13 @@
 /**
  * The numeric check of an ONNX import: the original file and the model rebuilt from what the
- * importer matched run on a few seeded random token sequences; logits that differ beyond a float32
+ * importer matched run on a few seeded random token sequences (image classifiers: seeded random images); logits that differ beyond a float32
  * tolerance refuse the import (OnnxImportMismatchError with the largest difference and, located by
  * the residual stream the importer matched, the first layer whose output differs). Pattern matchers
  * recognise structure; this check makes sure the structure they did not look at computes the same.
  */
 import { OnnxFormatError, OnnxImportMismatchError, RuntimeFailure, StudioError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
-import { asFloat32, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { buildOnnx } from '../graph/build';
 import { encodeModel, type ModelProto } from '../io/onnx';
 import { decoderFeeds, withOutputs, type OnnxImportSource } from '../io/onnx-import/source-model';
@@ -20,16 +20,43 @@ export interface ImportCheck {
   tolerance: number;
 }
 
-/** Seeded token sequences: [batch, seq] pairs within the model's context. */
-function sequences(ir: ModelIR, seed = 0x5eed): number[][][] {
+/** One probe: token sequences [batch][seq], or (image classifiers) pixel_values [batch, C, S, S]. */
+type Probe = number[][] | { pixels: Float32Array; dims: number[] };
+
+const isPixels = (p: Probe): p is { pixels: Float32Array; dims: number[] } => !Array.isArray(p);
+
+/** The probe as the rebuilt model's feeds. */
+function rebuiltFeeds(p: Probe): Feeds {
+  return isPixels(p) ? { pixel_values: float32Tensor(p.pixels, p.dims) } : { input_ids: int64Tensor(p.flat(), [p.length, p[0]!.length]) };
+}
+
+/** Seeded probes: token sequences within the model's context, or seeded images in [-1, 1) for an image classifier. */
+function sequences(ir: ModelIR, seed = 0x5eed): Probe[] {
+  const v = ir.spec.vision;
+  if (ir.spec.input === 'patches' && v) {
+    const rand = seeded(seed);
+    return [2, 1].map((B) => {
+      const dims = [B, v.numChannels, v.imageSize, v.imageSize];
+      return { pixels: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => 2 * rand() - 1), dims };
+    });
+  }
+  return tokenSequences(ir, seed);
+}
+
+function seeded(seed: number): () => number {
   let s = seed >>> 0;
-  const next = () => {
+  return () => {
     s = (s + 0x6d2b79f5) >>> 0;
     let t = s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** Seeded token sequences: [batch, seq] pairs within the model's context. */
+function tokenSequences(ir: ModelIR, seed: number): number[][][] {
+  const next = seeded(seed);
   const P = Math.max(1, ir.spec.maxPositions);
   const shapes: [number, number][] = [
     [2, Math.min(16, P)],
@@ -72,7 +99,8 @@ async function withSession<T>(runner: Runner, bytes: Uint8Array, f: (s: RunnerSe
   }
 }
 
-function originalFeeds(source: OnnxImportSource, session: RunnerSession, ids: number[][], ir: ModelIR): Feeds {
+function originalFeeds(source: OnnxImportSource, session: RunnerSession, ids: Probe, ir: ModelIR): Feeds {
+  if (isPixels(ids)) return rebuiltFeeds(ids);
   const inputs = source.model.graph.input.filter((i) => session.inputNames.includes(i.name));
   return decoderFeeds(inputs, ids, pastDims(ir));
 }
@@ -103,7 +131,7 @@ export async function verifyOnnxImport(runner: Runner, ir: ModelIR, source: Onnx
 }
 
 /** Logits of a decoder file on the seeded sequences. */
-async function fileLogits(runner: Runner, model: ModelProto, batches: number[][][], ir: ModelIR): Promise<Float32Array[]> {
+async function fileLogits(runner: Runner, model: ModelProto, batches: Probe[], ir: ModelIR): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   await withSession(runner, encodeModel(model), async (s) => {
     const logits = s.outputNames.includes('logits') ? 'logits' : s.outputNames[0]!;
@@ -123,10 +151,7 @@ async function compareWith(runner: Runner, ir: ModelIR, source: OnnxImportSource
   let worst = { maxAbsDiff: 0, tolerance: relTolerance };
   await withSession(runner, buildOnnx(ir, { logits: true }), async (s) => {
     for (const [k, ids] of batches.entries()) {
-      const got = asFloat32(
-        (await runChecked(s, { input_ids: int64Tensor(ids.flat(), [ids.length, ids[0]!.length]) }, ['logits'])).logits,
-        'logits',
-      );
+      const got = asFloat32((await runChecked(s, rebuiltFeeds(ids), ['logits'])).logits, 'logits');
       const d = diff(got, original[k]!);
       const tolerance = relTolerance * d.scale;
       if (k === 0 || d.maxAbsDiff / tolerance > worst.maxAbsDiff / worst.tolerance) worst = { maxAbsDiff: d.maxAbsDiff, tolerance };
@@ -163,7 +188,7 @@ async function firstDivergingLayer(
   runner: Runner,
   ir: ModelIR,
   source: OnnxImportSource,
-  ids: number[][],
+  ids: Probe,
   relTolerance: number,
 ): Promise<number | undefined> {
   const L = ir.layers.length;
@@ -175,7 +200,7 @@ async function firstDivergingLayer(
   });
   const names = Array.from({ length: L + 1 }, (_, i) => `hidden.${i}`);
   return withSession(runner, buildOnnx(ir, { logits: true, taps: true }), async (s) => {
-    const out = await s.run({ input_ids: int64Tensor(ids.flat(), [ids.length, ids[0]!.length]) }, names);
+    const out = await s.run(rebuiltFeeds(ids), names);
     for (let i = 0; i <= L; i++) {
       const d = diff(asFloat32(out[names[i]!], names[i]!), theirs[i]!);
       if (d.maxAbsDiff > relTolerance * d.scale) return i - 1;

@@ -26,8 +26,10 @@ ${IMAGES_USAGE}
   prune-studio export --model <dir> --out <file.onnx>
   prune-studio importance --model <dir> --criterion <${CRITERION_NAMES.join('|')}> [--calib <file>] [--samples 8] [--seq 128] [--json]
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--target units|parameters|flops] [--heads r] [--ffn r] [--layers n]
-                     [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs] --out <dir>
-  prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs] --out <dir>
+                     [--allocation uniform|global|incremental|sensitivity|latency] [--compensate none|bias|obs|redistribute] --out <dir>
+                     image classifiers: --images <set.json | idx[.gz] --labels idx[.gz]> [--limit N] [--samples 64] (calibration and accuracy)
+  prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs|redistribute] --out <dir>
+  --compensate redistribute takes [--redistribute-rank N (default head_dim)] [--redistribute-ridge 0.01] [--redistribute-intercept]
 ${ITERATE_USAGE}
 ${SLIMGPT_USAGE}
 ${QUANTIZE_USAGE}

@@ -11,6 +11,7 @@ import {
   type Allocation,
   type AppliedModel,
   type Compensation,
+  type CompensationOptions,
   type CriterionName,
   type PruningPlan,
   type StudioApi,
@@ -18,6 +19,7 @@ import {
 import { numberFlag, stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
 import { readJsonFile, readTextFile } from './files';
+import { pruneImagesCommand } from './prune-images';
 
 export const DEFAULT_CALIBRATION = 'public/data/calibration.txt';
 export const DEFAULT_EVALUATION = 'public/data/evaluation.txt';
@@ -97,9 +99,18 @@ export async function recoverFromArgs(api: StudioApi, args: ParsedArgs) {
   return { training: r.applied.training, seconds: r.ms / 1000, curve: r.curve.map((p) => ({ step: p.step, loss: p.loss, kl: p.kl })) };
 }
 
+/** --redistribute-rank N, --redistribute-ridge x, --redistribute-intercept: options of --compensate redistribute. */
+export function compensationOptions(args: ParsedArgs): CompensationOptions {
+  return {
+    ...(args.flags.has('redistribute-rank') ? { rank: numberFlag(args, 'redistribute-rank', 0) } : {}),
+    ...(args.flags.has('redistribute-ridge') ? { ridge: numberFlag(args, 'redistribute-ridge', 0.01) } : {}),
+    ...(args.flags.has('redistribute-intercept') ? { intercept: true } : {}),
+  };
+}
+
 /** Applies, measures and writes the bundle; returns the JSON summary. */
 async function applyMeasureExport(api: StudioApi, args: ParsedArgs, plan: PruningPlan, compensation: Compensation) {
-  return measureAndExport(api, args, await api.applyPlan({ plan, compensation }));
+  return measureAndExport(api, args, await api.applyPlan({ plan, compensation, compensationOptions: compensationOptions(args) }));
 }
 
 /** Perplexity dense and pruned, interleaved latency, the verified bundle written to --out; the JSON summary. */
@@ -159,6 +170,15 @@ export async function pruneCommand(api: StudioApi, args: ParsedArgs) {
   ] as const) {
     if (v < 0 || v >= 1) throw new InputError(`--${name} must be a fraction in [0, 1), got ${v}.`);
   }
+  if (args.flags.has('images'))
+    return pruneImagesCommand(api, args, {
+      allocation,
+      heads,
+      ffn,
+      layers,
+      compensation,
+      ...(metric === 'units' ? {} : { target: { metric: metric as 'parameters' | 'flops', fraction: ratio } }),
+    });
   const needs = getCompensation(compensation).needs;
   const needsStats = criterion.needs.stats || criterion.needs.maskedLoss || needs.calibration || quantizeNeedsCalibration(args);
   if (needsStats) await calibrateFromArgs(api, args, criterion.needs.gram || needs.hessians);

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { shapeFromConfig } from '../arch/config';
 import { ModelTooLargeError } from './errors';
-import { DEFAULT_MEMORY_CONSTANTS, estimateMemory, type MemoryEstimate } from './memory-model';
+import { DEFAULT_MEMORY_CONSTANTS, estimateMemory, windowsPerBatch, type MemoryEstimate } from './memory-model';
 import { browserMemoryBudget, GiB } from '../io/memory-budget';
 import { checkMemory } from '../io/memory-preflight';
 
@@ -64,25 +64,33 @@ describe('memory model: parameter counts from the shapes', () => {
 });
 
 describe('memory model: the named parts', () => {
-  it('GPT-2: Hessians of every layer are 963 MB; one layer at a time 80 MB', () => {
+  it('GPT-2: Hessians of every layer, packed float32, are 264 MB (963 MB as full float64); one layer at a time 22 MB', () => {
     const settings = {
       perplexity: { contextLength: 1024, batchSize: 1 },
       calibration: { samples: 8, seq: 128, withHessians: true },
     };
     const shape = shapeFromConfig(GPT2);
-    // 12 * (768^2 + 3072^2) float64, plus sum and sum of squares per channel: 12 * 2 * (768 + 3072) float64
+    // Sum and sum of squares per channel: 12 * 2 * (768 + 3072) float64
     const channelSums = 12 * 2 * (768 + 3072) * 8;
-    expect(partBytes(estimateMemory(shape, settings), 'hessians')).toBe(12 * (768 ** 2 + 3072 ** 2) * 8 + channelSums);
+    // Upper block trapezoids, 256-row blocks: 768 -> 256 x (768 + 512 + 256); 3072 -> 256 x 256 x (12 + 11 + ... + 1 = 78)
+    const packedLayer = 256 * (768 + 512 + 256) + 256 * 256 * 78;
+    expect(packedLayer).toBe(5_505_024);
+    expect(partBytes(estimateMemory(shape, settings), 'hessians')).toBe(12 * packedLayer * 4 + channelSums);
+    const full = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, gramStorage: 'full-f64' });
+    expect(partBytes(full, 'hessians')).toBe(12 * (768 ** 2 + 3072 ** 2) * 8 + channelSums);
     expect(12 * (768 ** 2 + 3072 ** 2) * 8).toBe(962_592_768);
     const one = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, hessianLayers: 'one' });
-    expect(partBytes(one, 'hessians')).toBe((768 ** 2 + 3072 ** 2) * 8 + channelSums);
+    expect(partBytes(one, 'hessians')).toBe(packedLayer * 4 + channelSums);
+    // The consumer expands one projection at a time: the 3072 x 3072 float64 FFN Hessian, 75 MB.
+    expect(partBytes(one, 'hessianExpansion')).toBe(3072 ** 2 * 8);
     const off = estimateMemory(shape, { ...settings, calibration: { ...settings.calibration, withHessians: false } });
     expect(partBytes(off, 'hessians')).toBe(channelSums);
+    expect(partBytes(off, 'hessianExpansion')).toBeUndefined();
   });
 
-  it('GPT-2: a 1024-token perplexity window is dominated by its float32 logits', () => {
+  it('GPT-2: a 1024-token perplexity window holds one 8,192-token chunk of its logits (chunked loss)', () => {
     const e = estimateMemory(shapeFromConfig(GPT2), { perplexity: { contextLength: 1024, batchSize: 1 } });
-    const logits = 2 * 1024 * 50257 * 4; // logits + log-softmax, 206 MB each
+    const logits = 1024 * 8192 * 4; // one vocabulary chunk, 34 MB (the whole vocabulary would be 206 MB)
     const scores = 2 * 12 * 1024 * 1024 * 4; // attention scores + probabilities
     const hidden = 4 * 1024 * 768 * 4;
     const mlp = 1024 * 3072 * 4;
@@ -91,6 +99,17 @@ describe('memory model: the named parts', () => {
     // Every phase holds the IR and the session: 2 x 498 MB; load adds the download and the graph bytes.
     expect(e.phases.find((p) => p.phase === 'load')?.bytes).toBe(4 * 124_439_808 * 4);
     expect(e.phases.find((p) => p.phase === 'perplexity')?.bytes).toBe(2 * 124_439_808 * 4 + logits + scores + hidden + mlp);
+    // Batch 8 of 1024-token windows runs one window at a time: 8 x 1024 x 50,257 float32 would be 1.6 GB.
+    const eight = estimateMemory(shapeFromConfig(GPT2), { perplexity: { contextLength: 1024, batchSize: 8 } });
+    expect(partBytes(eight, 'perplexityActivations')).toBe(logits + scores + hidden + mlp);
+  });
+
+  it('perplexity batches are capped by their logits (128 MiB): 5 windows of 128 GPT-2 tokens, never fewer than 1', () => {
+    expect(windowsPerBatch(8, 128, 50257)).toBe(5); // 128 x 50,257 x 4 = 25.7 MB a window
+    expect(windowsPerBatch(8, 1024, 50257)).toBe(1);
+    expect(windowsPerBatch(8, 4096, 151936)).toBe(1);
+    expect(windowsPerBatch(8, 128, 4096)).toBe(8); // the demo model: 2 MB a window
+    expect(windowsPerBatch(3, 16, 100)).toBe(3);
   });
 
   it('Qwen2.5-0.5B: KV cache of 1024 tokens is 2 x 24 x 2 kv heads x 64 x 1024 float32', () => {
@@ -141,12 +160,17 @@ describe('memory preflight', () => {
 
   it('names the setting that fits: batch 1 for perplexity, per-layer Hessians for calibration', () => {
     const gpt2 = shapeFromConfig(GPT2);
-    const budget = { bytes: 3 * GiB, source: 'test' };
-    expect(() => checkMemory('gpt2', gpt2, { perplexity: { contextLength: 1024, batchSize: 8 } }, budget, ['perplexity'])).toThrow(
+    const weights = 124_439_808 * 4;
+    // Perplexity, 128-token windows: IR + session (2 x 498 MB) + 5 windows (capped) of activations, 44.6 MB;
+    // one window's are 8.9 MB. A budget of 2 x 498 MB + 20 MB fits only batch 1.
+    const budget = { bytes: 2 * weights + 20e6, source: 'test' };
+    expect(() => checkMemory('gpt2', gpt2, { perplexity: { contextLength: 128, batchSize: 8 } }, budget, ['perplexity'])).toThrow(
       expect.objectContaining({ hint: expect.stringMatching(/^A perplexity batch size of 1 would fit/) }),
     );
+    // Calibration 16 x 128 with Hessians, one block's session at a time: 1.55 GB with every layer's packed Grams
+    // (264 MB), 1.31 GB with one layer's (22 MB).
     const cal = { perplexity: { contextLength: 128, batchSize: 8 }, calibration: { samples: 16, seq: 128, withHessians: true } };
-    expect(() => checkMemory('gpt2', gpt2, cal, { bytes: 3.5 * GiB, source: 'test' }, ['calibration'])).toThrow(
+    expect(() => checkMemory('gpt2', gpt2, cal, { bytes: 1.45e9, source: 'test' }, ['calibration'])).toThrow(
       expect.objectContaining({ hint: expect.stringMatching(/^Hessians kept for one layer at a time/) }),
     );
   });

@@ -3,10 +3,13 @@
  * export) predicted from the shapes alone (config.json), before any weight is downloaded. Pure:
  * named parts, each with its size, where it lives (JS heap or the wasm32 heap of onnxruntime) and
  * the phases in which it is alive; the peak is the largest phase total. The constants describe
- * today's engine (one weight copy per session, Hessians of every layer kept at once) and are
- * parameters so they can follow the engine (e.g. sessions sharing one weight copy: 0 copies).
+ * today's engine (the weights copied into the wasm heap for a run, the Grams of every layer kept
+ * packed in float32 and expanded to float64 one projection at a time, the token loss computed in
+ * vocabulary chunks, perplexity batches capped by their logits) and are parameters so they can
+ * follow the engine (e.g. sessions sharing one weight copy in the heap: 0 copies).
  */
 import type { ArchSpec, LayerShape } from './ir';
+import { packedGramLength } from './packed-gram';
 
 export type MemoryPhase = 'load' | 'perplexity' | 'calibration' | 'generation' | 'export';
 export const MEMORY_PHASES: readonly MemoryPhase[] = ['load', 'perplexity', 'calibration', 'generation', 'export'];
@@ -33,21 +36,45 @@ export interface MemorySettings {
   prunedFraction?: number;
 }
 
+/** Vocabulary entries per chunk of the token loss when the graph has no logits output (graph/head.ts). */
+export const LOSS_VOCAB_CHUNK = 8192;
+
+/** Float32 logits a perplexity batch may hold in the runtime (batch x window x vocab x 4 bytes). */
+export const LOGITS_BUDGET_BYTES = 128 * 2 ** 20;
+
+/**
+ * Windows per batch: the requested number, fewer when their logits would pass `budget` bytes (at
+ * least one). A token's NLL does not depend on the other rows of its batch, so results are the same.
+ */
+export function windowsPerBatch(requested: number, contextLength: number, vocabSize: number, budget = LOGITS_BUDGET_BYTES): number {
+  const perWindow = 4 * contextLength * vocabSize;
+  return Math.max(1, Math.min(requested, Math.floor(budget / perWindow)));
+}
+
 export interface MemoryConstants {
   /** Weight copies each onnxruntime session holds (1 today; 0 once sessions take the weights as inputs). */
   sessionWeightCopies: number;
-  /** Float32 [batch, seq, vocab] buffers alive while the token loss is computed (logits, log-softmax). */
+  /** Float32 [batch, seq, vocab] buffers alive while the token loss is computed (the logits: 1). */
   logitCopies: number;
+  /**
+   * Vocabulary columns of the token loss's logits at once (graph/head.ts chunkedTokenNll: 8,192);
+   * 0 = the whole vocabulary. Latency and generation graphs output full logits regardless.
+   */
+  lossVocabChunk: number;
   /** Hessians kept at once: 'all' layers (today) or 'one' (sequential, per-layer streaming). */
   hessianLayers: 'all' | 'one';
+  /** Kept Grams: 'packed-f32' (core/packed-gram.ts, today) or 'full-f64' (c x c float64 each). */
+  gramStorage: 'packed-f32' | 'full-f64';
   /** Tap outputs exist twice: in the wasm heap and copied out to JS. */
   tapCopies: number;
 }
 
 export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
   sessionWeightCopies: 1,
-  logitCopies: 2,
+  logitCopies: 1,
+  lossVocabChunk: LOSS_VOCAB_CHUNK,
   hessianLayers: 'all',
+  gramStorage: 'packed-f32',
   tapCopies: 2,
 };
 
@@ -109,18 +136,24 @@ export function forwardActivationBytes(
   batch: number,
   seq: number,
   logitCopies: number,
+  logitColumns = spec.vocabSize,
 ): number {
   const rows = batch * seq;
   const widest = Math.max(3 * spec.hiddenSize, ...layers.map((l) => (spec.gatedMlp ? 2 : 1) * l.ffnSize));
   const heads = Math.max(0, ...layers.map((l) => l.numHeads));
   const hidden = rows * spec.hiddenSize * 4; // residual stream, normed input, attention output, block output
   const scores = 2 * batch * heads * seq * seq; // scores and probabilities
-  const logits = logitCopies * rows * spec.vocabSize;
+  const logits = logitCopies * rows * logitColumns;
   return F32 * (hidden + rows * widest + scores + logits);
 }
 
 function part(name: string, label: string, bytes: number, heap: 'js' | 'wasm', phases: readonly MemoryPhase[]): MemoryPart {
   return { name, label, bytes: Math.max(0, Math.round(bytes)), heap, phases };
+}
+
+/** Logit columns the token loss holds at once (the vocabulary, or one chunk of it). */
+function lossColumns(spec: ArchSpec, c: MemoryConstants): number {
+  return c.lossVocabChunk > 0 ? Math.min(spec.vocabSize, c.lossVocabChunk) : spec.vocabSize;
 }
 
 function calibrationParts(
@@ -132,31 +165,56 @@ function calibrationParts(
   const { spec, layers } = model;
   const after: MemoryPhase[] = ['calibration', 'generation', 'export'];
   const attnW = (l: LayerShape) => l.numHeads * spec.headDim;
-  const grams = layers.map((l) => attnW(l) ** 2 + l.ffnSize ** 2);
+  const packed = c.gramStorage === 'packed-f32';
+  // Bytes of one layer's two Grams as kept, and as the graph outputs them (float32).
+  const kept1 = layers.map((l) =>
+    packed ? F32 * (packedGramLength(attnW(l)) + packedGramLength(l.ffnSize)) : F64 * (attnW(l) ** 2 + l.ffnSize ** 2),
+  );
+  const out1 = layers.map(
+    (l) => F32 * (packed ? packedGramLength(attnW(l)) + packedGramLength(l.ffnSize) : attnW(l) ** 2 + l.ffnSize ** 2),
+  );
   const rows = Math.min(cal.samples, cal.batchSize ?? 4) * cal.seq;
-  const tapWidth = layers.reduce((s, l) => s + attnW(l) + l.ffnSize + spec.hiddenSize, spec.hiddenSize);
-  const gramOut = cal.withHessians ? grams.reduce((s, g) => s + g, 0) : 0;
-  const kept = c.hessianLayers === 'all' ? grams.reduce((s, g) => s + g, 0) : Math.max(0, ...grams);
+  // Sequential calibration (saliency/calibrate.ts collectStatsByLayer): one block's session at a time,
+  // reading that block's weights (the first also the embeddings, the last also the head).
+  const vocabMatrix = spec.vocabSize * spec.hiddenSize * (spec.tiedEmbeddings ? 1 : 2);
+  const blockWeights = F32 * (Math.max(0, ...layers.map((l) => layerParameters(spec, l))) + vocabMatrix);
+  const tapWidth = Math.max(0, ...layers.map((l) => attnW(l) + l.ffnSize + 2 * spec.hiddenSize));
+  const gramOut = cal.withHessians ? Math.max(0, ...out1) : 0;
+  const kept = c.hessianLayers === 'all' ? kept1.reduce((s, g) => s + g, 0) : Math.max(0, ...kept1);
+  const widest = Math.max(0, ...layers.map((l) => Math.max(attnW(l), l.ffnSize)));
   const channelSums = layers.reduce((s, l) => s + 2 * (attnW(l) + l.ffnSize), 0);
+  const keptLabel = packed ? 'packed float32' : 'float64';
   return [
-    part('tapSession', 'Calibration session weights', weights * c.sessionWeightCopies, 'wasm', after),
-    part('tapGraph', 'Calibration graph bytes (while the session opens)', weights, 'js', ['calibration']),
+    part('tapSession', 'Calibration block session weights (one block + embeddings or head)', blockWeights * c.sessionWeightCopies, 'wasm', [
+      'calibration',
+    ]),
+    part(
+      'residualStream',
+      `Residual stream of the calibration set (${cal.samples} x ${cal.seq} tokens)`,
+      F32 * cal.samples * cal.seq * spec.hiddenSize,
+      'js',
+      ['calibration'],
+    ),
     part(
       'calibrationTaps',
-      `Calibration taps + in-graph Grams, one batch (${rows} tokens)`,
-      c.tapCopies * F32 * (rows * tapWidth + gramOut) + forwardActivationBytes(spec, layers, rows / cal.seq, cal.seq, 1),
+      `One block's taps + in-graph Grams, one batch (${rows} tokens)`,
+      c.tapCopies * (F32 * rows * tapWidth + gramOut) +
+        forwardActivationBytes(spec, layers, rows / cal.seq, cal.seq, c.logitCopies, lossColumns(spec, c)),
       'wasm',
       ['calibration'],
     ),
     part(
       'hessians',
       cal.withHessians
-        ? `Hessians X^T X, float64 (${c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})`
+        ? `Hessians X^T X, ${keptLabel} (${c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})`
         : 'Channel statistics',
-      F64 * ((cal.withHessians ? kept : 0) + channelSums),
+      (cal.withHessians ? kept : 0) + F64 * channelSums,
       'js',
       after,
     ),
+    ...(cal.withHessians && packed
+      ? [part('hessianExpansion', 'One projection’s float64 Hessian while OBS uses it', F64 * widest ** 2, 'js', ['export'])]
+      : []),
   ];
 }
 
@@ -170,7 +228,8 @@ export function estimateMemory(
   const parameters = shapeParameters(spec, layers);
   const weights = F32 * parameters;
   const ctx = Math.min(settings.perplexity.contextLength, spec.maxPositions);
-  const batch = settings.perplexity.batchSize;
+  const batch = windowsPerBatch(settings.perplexity.batchSize, ctx, spec.vocabSize);
+  const columns = lossColumns(spec, constants);
   const pruned = weights * (1 - (settings.prunedFraction ?? 0));
   const parts: MemoryPart[] = [
     part('download', 'Weight files as stored', parameters * model.storedBytesPerWeight, 'js', ['load']),
@@ -179,8 +238,8 @@ export function estimateMemory(
     part('evalSession', 'Inference session weights', weights * constants.sessionWeightCopies, 'wasm', MEMORY_PHASES),
     part(
       'perplexityActivations',
-      `Perplexity activations (${batch} x ${ctx} tokens, logits over ${spec.vocabSize})`,
-      forwardActivationBytes(spec, layers, batch, ctx, constants.logitCopies),
+      `Perplexity activations (${batch} x ${ctx} tokens, logits over ${columns} of ${spec.vocabSize} tokens at a time)`,
+      forwardActivationBytes(spec, layers, batch, ctx, constants.logitCopies, columns),
       'wasm',
       ['perplexity'],
     ),
@@ -209,7 +268,7 @@ export function estimateMemory(
   const buffers = [
     { label: 'ONNX graph bytes', bytes: weights },
     { label: 'token embedding tensor', bytes: F32 * spec.vocabSize * spec.hiddenSize },
-    { label: `perplexity logits (${batch} x ${ctx} x ${spec.vocabSize})`, bytes: F32 * batch * ctx * spec.vocabSize },
+    { label: `perplexity logits (${batch} x ${ctx} x ${columns})`, bytes: F32 * batch * ctx * columns },
   ];
   return {
     parameters,

@@ -59,8 +59,21 @@ export function logitsOnnx(ir: ModelIR): Uint8Array {
  * passes through the past Concat), so the round trip reads the very initializers written here.
  */
 export function decoderOnnx(ir: ModelIR): Uint8Array {
-  return buildKvCacheOnnx(ir);
+  return isPatchInput(ir) ? buildOnnx(ir, { logits: true }) : buildKvCacheOnnx(ir);
 }
+
+/**
+ * An image classifier (ViT) has no KV cache: its onnx/model.onnx is the logits graph, named as
+ * Optimum / transformers.js name ViT image-classification models: pixel_values float32
+ * [batch_size, num_channels, height, width] -> logits float32 [batch_size, num_labels].
+ */
+export function isPatchInput(ir: ModelIR): boolean {
+  return ir.spec.input === 'patches';
+}
+
+/** The model-card line of onnx/model.onnx for an image classifier. */
+export const VISION_ONNX_CARD_LINE =
+  "`onnx/model.onnx`: the image classifier in Optimum's names: input `pixel_values` float32 [batch, num_channels, image_size, image_size] (batch symbolic, the rest fixed by config.json; preprocessed as `preprocessor_config.json` says), output `logits` float32 [batch, num_labels]; 1/sqrt(head_dim) is folded into the query projection (`prune_studio.attention_scale_folded`); per-layer head counts and FFN widths in `config.json` (`prune_studio.layers`).";
 
 /**
  * A quantized variant of the with-past graph. The tables are computed on the logits graph (GPTQ
@@ -95,6 +108,8 @@ export const onnxExporter: Exporter = {
   },
   async writeAsync(subject, options, runner): Promise<ExportFile[]> {
     if (options.dtype === 'fp32') return [{ name: ONNX_MODEL_PATH, bytes: decoderOnnx(subject.ir) }];
+    if (isPatchInput(subject.ir))
+      throw new InputError(`A quantized (${options.dtype}) export of an image classifier is not supported yet.`, 'Export it as fp32.');
     const method = quantMethod(options.dtype);
     const bytes = await quantizedDecoderOnnx(subject.ir, method.name, subject.calibration, runner);
     return [{ name: quantizedModelPath(method.file), bytes }];

@@ -51,6 +51,14 @@ export interface ExportSubject {
   probe: readonly number[];
   /** Calibration sequences (token ids) for quantization variants that need Hessians (GPTQ). */
   calibration?: readonly (readonly number[])[];
+  /** Image classifiers: the probe is these preprocessed images (pixel_values [n, C, S, S]) instead of `probe`. */
+  probeImages?: ProbeImages;
+}
+
+/** Preprocessed images fed as pixel_values by the verification of an image classifier's export. */
+export interface ProbeImages {
+  data: Float32Array;
+  dims: readonly number[];
 }
 
 /** config.json entries an exporter contributes (docs/export-bundle.md lists them). */

@@ -10,6 +10,7 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { logProb, referenceForward } from '../test-util/forward';
 import { cloneIR, floats, idsFeed, maskFeeds, maxAbsDiff, nextTokenLabels, runGraph, SAMPLE_IDS } from '../test-util/graph-run';
 import { randomIR } from '../test-util/random-ir';
+import { packGram, packedGramLength } from '../core/packed-gram';
 
 const runner = createNodeRunner({ threads: 1 });
 const ir = randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 32, vocab: 50 });
@@ -143,6 +144,22 @@ describe('buildOnnx on a random GPT-2', () => {
       }
     }
     expect(Object.keys(out).filter((k) => k.startsWith('gram.hidden'))).toEqual([]);
+  });
+
+  it("packed grams are the full grams' upper block trapezoids, bitwise (FFN of 600: three row blocks)", async () => {
+    const wide = randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 600, vocab: 50 });
+    const feeds = { ...ids, ...maskFeeds(wide) };
+    const full = await runGraph(runner, wide, { taps: true, grams: true, masks: true }, feeds);
+    const packed = await runGraph(runner, wide, { taps: true, grams: 'packed', masks: true }, feeds);
+    for (let l = 0; l < 2; l++) {
+      for (const [name, width] of [
+        [`attn_in.${l}`, 16],
+        [`ffn_in.${l}`, 600],
+      ] as const) {
+        expect(packed[`gram.${name}`]?.dims).toEqual([packedGramLength(width)]);
+        expect(floats(packed[`gram.${name}`])).toEqual(packGram(floats(full[`gram.${name}`]), width));
+      }
+    }
   });
 
   it('batch rows are independent and positions restart at 0 for every sequence length', async () => {

@@ -11,9 +11,10 @@ import { encodeModel, OnnxGraphBuilder, type Dim, type ModelProto } from '../io/
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
 import { resolveOptions, weightInput, type GraphContext } from './context';
-import { classifierHead, lmHead, tokenNll } from './head';
+import { chunkedTokenNll, classifierHead, lmHead, tokenNll, usesChunkedLoss } from './head';
 import { addPixelInput, embedPatches } from './patches';
 import type { GraphOptions } from './options';
+import { unsupportedStructure } from './structure';
 import { rotaryTablesOf } from './rotary';
 import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
 import { validateForGraph } from './validate';
@@ -26,9 +27,10 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, weights, attentionProbs, distill, ...rest } = opts;
+  const { weightInputs, gradients, grams, weights, attentionProbs, distill, layerRange, ...rest } = opts;
   return {
     ...rest,
+    ...(layerRange ? { layerRange } : {}),
     ...(grams ? { grams } : {}),
     ...(attentionProbs ? { attentionProbs } : {}),
     ...(weightInputs ? { weightInputs } : {}),
@@ -46,11 +48,15 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
   const { spec } = ir;
   const patches = spec.input === 'patches';
   const classifier = spec.head === 'classifier';
+  const L = ir.layers.length;
+  const range = opts.layerRange ?? { from: 0, to: L };
+  if (patches && (range.from !== 0 || range.to !== L)) throw unsupportedStructure(spec, 'input');
+  const withHead = range.to === L;
   const pixels = patches ? addPixelInput(b, ir) : undefined;
   const inputIds = pixels?.pixels ?? b.addInput('input_ids', 'int64', ['batch', 'seq']);
   // A classifier scores one label per image (sequence), an LM one per position.
   const perItem: Dim[] = classifier ? ['batch'] : ['batch', 'seq'];
-  const labels = opts.tokenLoss || opts.gradients ? b.addInput('labels', 'int64', perItem) : undefined;
+  const labels = withHead && (opts.tokenLoss || opts.gradients) ? b.addInput('labels', 'int64', perItem) : undefined;
   const lossWeights = opts.gradients ? b.addInput(LOSS_WEIGHTS, 'float32', perItem) : undefined;
   const masks = opts.masks ? addMaskInputs(b, ir) : undefined;
   const positions = pixels ? '' : positionsOf(b, inputIds);
@@ -67,16 +73,27 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
     ...(opts.weights === 'inputs' ? { weightIndex: weightInputIndex(ir) } : {}),
   };
   const taps: TapRecord[] = [];
-  const te = pixels ? undefined : tokenEmbeddingOf(ir);
-  const tokenEmbedding = te && (weightInput(ctx, te) ?? b.addInitializer('token_embedding', te));
-  let h = pixels ? embedPatches(ctx, pixels.batch) : embed(ctx, tokenEmbedding!);
-  ir.layers.forEach((_, l) => {
-    h = decoderBlock(ctx, taps, h, l);
-  });
-  tap(ctx, taps, h, tapNames.hidden(ir.layers.length), spec.hiddenSize);
-  if (opts.logits || labels) {
+  // Declared where the embedding or the (tied) head first needs it, so a middle range of blocks holds no vocabulary matrix.
+  let embedding: string | undefined;
+  const tokenEmbedding = () => {
+    if (embedding === undefined) {
+      const te = tokenEmbeddingOf(ir);
+      embedding = weightInput(ctx, te) ?? b.addInitializer('token_embedding', te);
+    }
+    return embedding;
+  };
+  let h = pixels
+    ? embedPatches(ctx, pixels.batch)
+    : range.from === 0
+      ? embed(ctx, tokenEmbedding())
+      : b.addInput('hidden_in', 'float32', ['batch', 'seq', spec.hiddenSize]);
+  for (let l = range.from; l < range.to; l++) h = decoderBlock(ctx, taps, h, l);
+  tap(ctx, taps, h, tapNames.hidden(range.to), spec.hiddenSize);
+  if (withHead && labels && !classifier && usesChunkedLoss(ctx)) {
+    b.addOutput(chunkedTokenNll(ctx, h, tokenEmbedding, labels, 'token_nll'), 'float32', ['batch', 'seq']);
+  } else if (withHead && (opts.logits || labels)) {
     const out = opts.logits ? 'logits' : undefined;
-    const logits = classifier ? classifierHead(ctx, h, out) : lmHead(ctx, h, tokenEmbedding!, out);
+    const logits = classifier ? classifierHead(ctx, h, out) : lmHead(ctx, h, tokenEmbedding, out);
     if (opts.logits) b.addOutput('logits', 'float32', [...perItem, spec.vocabSize]);
     if (labels) {
       const nll = tokenNll(ctx, logits, labels, 'token_nll');

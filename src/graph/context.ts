@@ -8,9 +8,10 @@ import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 import { fusedTranspose } from './weights';
 
-export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients' | 'distill'>> & {
+export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients' | 'distill' | 'layerRange'>> & {
   gradients: GradientOptions | undefined;
   distill: GraphOptions['distill'];
+  layerRange: GraphOptions['layerRange'];
 };
 
 export interface MaskInputs {
@@ -87,6 +88,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     gradients: o.gradients,
     attentionProbs: o.attentionProbs ?? false,
     distill: o.distill,
+    layerRange: o.layerRange,
   };
 }
 

@@ -1,24 +1,97 @@
 /**
  * Final norm, LM head (or classifier head) and per-token (per-image) loss. The LM head is Gemm(h, E, transB=1) on the flattened
  * stream, so a tied head reads the token-embedding initializer itself (stored once, no Transpose).
- * token_nll = ReduceLogSumExp(logits) - logits[label], stable for any logit scale.
+ * token_nll = ReduceLogSumExp(logits) - logits[label], stable for any logit scale. Without a
+ * logits output (and with the weights as inputs), a large vocabulary's loss runs in vocabulary
+ * chunks so the runtime never holds [batch, seq, vocab] at once (`chunkedTokenNll`).
  */
 import { ShapeMismatchError } from '../core/errors';
 import { reduceLast, streamShapeOf, weight, type GraphContext } from './context';
 import { applyNorm } from './norms';
 import { unsupportedStructure } from './structure';
+import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
 
-/** logits [batch, seq, vocab], named `out` when given. */
-export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: string, out: string | undefined): string {
+/** The token embedding's value, or a function that declares it on first use (a graph that never reads it holds none). */
+export type EmbeddingRef = string | (() => string);
+
+/** The final-normed stream flattened to [batch·seq, d] and the head weight [vocab, d]. */
+function headInputs(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef): { flat: string; head: string } {
   const { b, ir } = ctx;
   if (ir.spec.head !== 'lm') throw unsupportedStructure(ir.spec, 'head');
-  const d = ir.spec.hiddenSize;
   const hn = applyNorm(ctx, h, ir.weights.finalNorm, 'final_norm');
-  const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tokenEmbedding;
-  const flat = b.op('Reshape', [hn, b.constInt64([-1, d])], undefined, 'lm_head/flat');
+  const tied = () => (typeof tokenEmbedding === 'string' ? tokenEmbedding : tokenEmbedding());
+  const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tied();
+  const flat = b.op('Reshape', [hn, b.constInt64([-1, ir.spec.hiddenSize])], undefined, 'lm_head/flat');
+  return { flat, head };
+}
+
+/** logits [batch, seq, vocab], named `out` when given. */
+export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, out: string | undefined): string {
+  const { b, ir } = ctx;
+  const { flat, head } = headInputs(ctx, h, tokenEmbedding);
   const logits2d = b.op('Gemm', [flat, head], { transB: 1 }, 'lm_head');
   const shape = b.op('Concat', [streamShapeOf(ctx, 'lm_head/ids_shape'), b.constInt64([ir.spec.vocabSize])], { axis: 0 }, 'lm_head/shape');
   return b.node('Reshape', [logits2d, shape], { ...(out ? { outputs: [out] } : {}), name: 'lm_head/logits' })[0]!;
+}
+
+/** Vocabulary entries per chunk of the chunked loss (a 1024-token window: 32 MB of logits per chunk). */
+export { LOSS_VOCAB_CHUNK };
+
+/** Whether the graph computes token_nll in vocabulary chunks (see chunkedTokenNll). */
+export function usesChunkedLoss(ctx: GraphContext): boolean {
+  const { opts, ir } = ctx;
+  return opts.tokenLoss && !opts.logits && !opts.gradients && opts.weights === 'inputs' && ir.spec.vocabSize > LOSS_VOCAB_CHUNK;
+}
+
+/**
+ * token_nll [batch, seq] without the full logits: per chunk c of the vocabulary, logits_c =
+ * Gemm(h, W_c) (each value bitwise the full head's), lse_c = ReduceLogSumExp(logits_c) and the label's
+ * logit where the label falls in c (else 0); then nll = ReduceLogSumExp(lse_c over c) − Σ_c picked_c
+ * (the log-sum-exp regrouped: equal within float32 rounding). Each chunk's two reductions read its
+ * logits together, so the runtime frees them before the next chunk.
+ */
+export function chunkedTokenNll(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, labels: string, out: string): string {
+  const { b, ir } = ctx;
+  const V = ir.spec.vocabSize;
+  const { flat, head } = headInputs(ctx, h, tokenEmbedding);
+  const label = b.op('Reshape', [labels, b.constInt64([-1, 1])], undefined, 'loss/labels');
+  const zero = b.constFloat([0], []);
+  const parts: string[] = [];
+  for (let v0 = 0; v0 < V; v0 += LOSS_VOCAB_CHUNK) {
+    const v1 = Math.min(V, v0 + LOSS_VOCAB_CHUNK);
+    const n = `loss/chunk${v0}`;
+    const w = b.op('Slice', [head, b.constInt64([v0]), b.constInt64([v1]), b.constInt64([0])], undefined, `${n}/weight`);
+    const logits = b.op('Gemm', [flat, w], { transB: 1 }, `${n}/logits`);
+    const lse = reduceLast(ctx, 'ReduceLogSumExp', logits, `${n}/logsumexp`);
+    const local = b.op('Sub', [label, b.constInt64([v0], [])], undefined, `${n}/local`);
+    const index = b.op(
+      'Max',
+      [b.op('Min', [local, b.constInt64([v1 - v0 - 1], [])], undefined, `${n}/min`), b.constInt64([0], [])],
+      undefined,
+      `${n}/index`,
+    );
+    const picked = b.op('GatherElements', [logits, index], { axis: 1 }, `${n}/picked`);
+    const inside = b.op(
+      'And',
+      [
+        b.op('GreaterOrEqual', [local, b.constInt64([0], [])], undefined, `${n}/ge`),
+        b.op('Less', [local, b.constInt64([v1 - v0], [])], undefined, `${n}/lt`),
+      ],
+      undefined,
+      `${n}/inside`,
+    );
+    const own = b.op('Where', [inside, picked, zero], undefined, `${n}/own`);
+    parts.push(b.op('Concat', [lse, own], { axis: 1 }, `${n}/part`));
+  }
+  const k = parts.length;
+  const all = b.op('Reshape', [b.op('Concat', parts, { axis: 1 }, 'loss/parts'), b.constInt64([-1, k, 2])], undefined, 'loss/parts3');
+  const lses = b.op('Gather', [all, b.constInt64([0], [])], { axis: 2 }, 'loss/lses');
+  const picks = b.op('Gather', [all, b.constInt64([1], [])], { axis: 2 }, 'loss/picks');
+  const lse = reduceLast(ctx, 'ReduceLogSumExp', lses, 'loss/logsumexp');
+  const picked = b.op('ReduceSum', [picks, b.constInt64([-1])], { keepdims: 1 }, 'loss/picked');
+  const nll = b.op('Sub', [lse, picked], undefined, 'loss/nll');
+  const shape = b.op('Shape', [ctx.inputIds], undefined, 'loss/ids_shape');
+  return b.node('Reshape', [nll, shape], { outputs: [out], name: 'loss' })[0]!;
 }
 
 /**

@@ -22,7 +22,8 @@
  *              gram.attn_in.i  [numHeads*headDim, numHeads*headDim]  Σ over batch and seq of x xᵀ of attn_in.i
  *              gram.ffn_in.i   [ffnSize, ffnSize]                    Σ over batch and seq of x xᵀ of ffn_in.i
  *            (float32 MatMul in the graph: onnxruntime's threads instead of a JS loop; callers fetch
- *            only the ones they need).
+ *            only the ones they need). With `grams: 'packed'` each is 1-D, the upper block trapezoid
+ *            of the same matrix (core/packed-gram.ts: about half the values and half the products).
  *            attn_probs.i [batch, numHeads, seq, seq] (only with `attentionProbs`, layers with heads):
  *              softmax attention probabilities per query head (rows: queries, columns: keys).
  * Masks require a model whose layers all have the same shape (the original model).
@@ -42,8 +43,11 @@ export interface GradientOptions {
 export interface GraphOptions {
   masks?: boolean;
   taps?: boolean;
-  /** With taps: X^T X of each attn_in / ffn_in tap as extra outputs (gram.attn_in.i, gram.ffn_in.i). */
-  grams?: boolean;
+  /**
+   * With taps: X^T X of each attn_in / ffn_in tap as extra outputs (gram.attn_in.i, gram.ffn_in.i);
+   * 'packed': their upper block trapezoids (core/packed-gram.ts), as calibration stores them.
+   */
+  grams?: boolean | 'packed';
   tokenLoss?: boolean;
   logits?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */
@@ -74,4 +78,11 @@ export interface GraphOptions {
    * weighted means are also outputs `loss.lm` and `loss.cross`.
    */
   distill?: { lm: number; kl: number };
+  /**
+   * Only blocks from..to-1 (sequential calibration, one block at a time): with from > 0 the graph
+   * reads the residual stream entering block `from` as the input `hidden_in` float32 [batch, seq,
+   * hidden] instead of embedding input_ids (still an input: it gives the positions); the head (logits,
+   * token_nll) only when to = numLayers; the taps of those blocks and hidden.to. Not with gradients.
+   */
+  layerRange?: { from: number; to: number };
 }

@@ -4,6 +4,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Dim, OnnxGraphBuilder } from '../io/onnx';
+import { gramBlocks, packedGramLength } from '../core/packed-gram';
 import { layerSlice, type GraphContext, type MaskInputs } from './context';
 
 export interface TapRecord {
@@ -45,14 +46,34 @@ export function tap(ctx: GraphContext, taps: TapRecord[], value: string, name: s
   if (ctx.opts.grams && !name.startsWith('hidden.')) gramTap(ctx, taps, value, name, width);
 }
 
-/** gram.<tap> = Xᵀ X with X = the tap flattened to [batch·seq, width]. */
+/**
+ * gram.<tap> = Xᵀ X with X = the tap flattened to [batch·seq, width]; with `grams: 'packed'` only
+ * its upper block trapezoid (core/packed-gram.ts), one MatMul per row block, flattened and concatenated.
+ */
 function gramTap(ctx: GraphContext, taps: TapRecord[], value: string, name: string, width: number): void {
   const { b } = ctx;
   const x = b.op('Reshape', [value, b.constInt64([-1, width])], undefined, `gram/${name}/rows`);
+  if (ctx.opts.grams === 'packed') return packedGramTap(ctx, taps, x, name, width);
   const xt = b.op('Transpose', [x], { perm: [1, 0] }, `gram/${name}/transpose`);
   const gram = tapNames.gram(name);
   b.node('MatMul', [xt, x], { outputs: [gram], name: `gram/${name}` });
   taps.push({ name: gram, dims: [width, width] });
+}
+
+function packedGramTap(ctx: GraphContext, taps: TapRecord[], x: string, name: string, width: number): void {
+  const { b } = ctx;
+  const cols = (from: number, to: number, hint: string) =>
+    b.op('Slice', [x, b.constInt64([from]), b.constInt64([to]), b.constInt64([1])], undefined, hint);
+  const parts = gramBlocks(width).map(({ from, height }) => {
+    const hint = `gram/${name}/rows${from}`;
+    const xt = b.op('Transpose', [cols(from, from + height, `${hint}/x`)], { perm: [1, 0] }, `${hint}/transpose`);
+    const block = b.op('MatMul', [xt, from === 0 ? x : cols(from, width, `${hint}/right`)], undefined, hint);
+    return b.op('Reshape', [block, b.constInt64([-1])], undefined, `${hint}/flat`);
+  });
+  const gram = tapNames.gram(name);
+  if (parts.length === 1) b.node('Identity', parts, { outputs: [gram], name: `gram/${name}` });
+  else b.node('Concat', parts, { outputs: [gram], attrs: { axis: 0 }, name: `gram/${name}` });
+  taps.push({ name: gram, dims: [packedGramLength(width)] });
 }
 
 /** A [batch, seq, 0] tap for a sublayer that pruning removed entirely. */

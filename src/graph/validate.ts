@@ -88,6 +88,11 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   if (!Number.isInteger(opset) || opset < 17 || opset > 21) {
     throw new InputError(`ONNX opset ${opset} is not supported; use 17 (default) to 21.`, 'LayerNormalization needs opset 17 or newer.');
   }
+  const range = options.layerRange;
+  if (range && !(Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 0 && range.from < range.to && range.to <= L)) {
+    throw new InputError(`Layer range ${range.from}..${range.to} is not within the model's ${L} layers.`);
+  }
+  if (range && options.gradients) throw new InputError('Gradients need the whole model, not a layer range.');
   if (options.gradients?.masks && !options.masks) {
     throw new InputError('Mask gradients need the mask inputs.', 'Build with masks: true.');
   }

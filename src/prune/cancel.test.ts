@@ -7,6 +7,7 @@ import { CancelledError } from '../core/errors';
 import type { Progress } from '../core/job';
 import { emptyPlan } from '../core/plan';
 import { accumulateChannels, createStats } from '../saliency/stats';
+import { hessian } from '../core/stats';
 import { obs } from '../saliency/criteria/obs';
 import { randomIR, seededRandom } from '../test-util/random-ir';
 import { compensate } from './compensate';
@@ -62,9 +63,8 @@ describe('cancellation within one unit of work', () => {
 
   it('SlimGPT removals: the check runs before every head group and FFN group', () => {
     const { ir, stats } = calibrated(1);
-    const hess = (g: Float64Array) => g.map((v) => (2 * v) / stats.numSequences);
     const lw = ir.weights.layers[0]!;
-    const heads = obsState(lw.o.weight.data, 16, 16, hess(stats.layers[0]!.attnIn.gram!));
+    const heads = obsState(lw.o.weight.data, 16, 16, hessian(stats.layers[0]!.attnIn, stats.numSequences));
     let calls = 0;
     const stopAt = (n: number) => () => {
       if (++calls === n) throw new CancelledError('SlimGPT');
@@ -72,7 +72,7 @@ describe('cancellation within one unit of work', () => {
     expect(() => removeGroupsGreedy(heads, 4, 3, stopAt(2))).toThrow(CancelledError);
     expect(heads.removed.filter(Boolean).length).toBe(4); // one group of 4 columns, then stopped
     calls = 0;
-    const ffn = obsState(lw.down.weight.data, 16, 32, hess(stats.layers[0]!.ffnIn.gram!));
+    const ffn = obsState(lw.down.weight.data, 16, 32, hessian(stats.layers[0]!.ffnIn, stats.numSequences));
     expect(() => removeChannelsDynamic(ffn, 8, stopAt(1))).toThrow(CancelledError);
     expect(ffn.removed.some(Boolean)).toBe(false);
   });

@@ -3,6 +3,8 @@ import { biasCompensated, obsCompensated } from './compensate';
 import { cholesky, inverseFromCholesky, prepareHessian } from '../core/linalg';
 import { tensor } from '../core/tensor';
 import { accumulateChannels, type ChannelStats } from '../saliency/stats';
+import { gramMatrix } from '../core/stats';
+import { packedGramLength } from '../core/packed-gram';
 import { seededRandom } from '../test-util/random-ir';
 
 describe('bias compensation (FLAP)', () => {
@@ -26,7 +28,7 @@ describe('OBS compensation', () => {
       count: 0,
       sum: new Float64Array(n),
       sumSq: new Float64Array(n),
-      gram: new Float64Array(n * n),
+      gram: new Float32Array(packedGramLength(n)),
     };
     accumulateChannels(stats, x, tokens);
     const w = tensor(
@@ -38,7 +40,7 @@ describe('OBS compensation', () => {
 
     // Independent: W'_K = W H_{:,K} (H_KK)^-1 with the same damped H = 2 X^T X / 4
     const h = prepareHessian(
-      stats.gram!.map((v) => (2 * v) / 4),
+      gramMatrix(stats).map((v) => (2 * v) / 4),
       n,
       0.01,
     ).h;

@@ -9,7 +9,8 @@ import type { PruningPlan } from '../core/plan';
 import type { CalibrationStats } from '../core/stats';
 import { requireNeeds } from './method';
 import { getCompensation, type Compensation } from './compensation/registry';
-import type { CompensationInput } from './compensation/types';
+import type { CompensationInput, CompensationOptions } from './compensation/types';
+export type { CompensationOptions } from './compensation/types';
 
 export { biasCompensated } from './compensation/bias';
 export { obsCompensated } from './compensation/obs';
@@ -25,8 +26,9 @@ export function compensate(
   stats: CalibrationStats | undefined,
   mode: Compensation,
   check?: CompensationInput['check'],
+  options?: CompensationOptions,
 ): ModelIR {
   const method = getCompensation(mode);
   requireNeeds(`${method.label} compensation`, method.needs, stats);
-  return method.apply({ ir, plan, ...(stats ? { stats } : {}), ...(check ? { check } : {}) });
+  return method.apply({ ir, plan, ...(stats ? { stats } : {}), ...(check ? { check } : {}), ...(options ? { options } : {}) });
 }

@@ -7,7 +7,7 @@ import { emptyPlan } from '../core/plan';
 import { randomIR, seededRandom } from '../test-util/random-ir';
 import { createStats, accumulateChannels } from '../saliency/stats';
 import { compensate } from './compensate';
-import { gradientNorm, gradientStep, obsRecover, withOwnProjections } from './recover';
+import { compensateRound, gradientNorm, gradientStep, obsRecover, withOwnProjections } from './recover';
 
 describe('gradient step and copies', () => {
   it('withOwnProjections copies only the o / down weights', () => {
@@ -48,5 +48,48 @@ describe('OBS recovery of a round', () => {
     const b = compensate(ir, plan, stats, 'obs');
     expect(a.weights.layers[0]!.o.weight.data).toEqual(b.weights.layers[0]!.o.weight.data);
     expect(a.weights.layers[1]!.down.weight.data).toEqual(b.weights.layers[1]!.down.weight.data);
+  });
+});
+
+describe('redistribution through the registries', () => {
+  function setup() {
+    const ir = randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 32 });
+    const stats = createStats(ir, true);
+    const rnd = seededRandom(9);
+    for (const l of stats.layers) {
+      const x = Float32Array.from({ length: 60 * 16 }, rnd);
+      for (let t = 0; t < 60; t++) for (let j = 4; j < 8; j++) x[t * 16 + j] = x[t * 16 + j - 4]! * 0.8 + x[t * 16 + j]! * 0.2; // head 1 ≈ head 0
+      accumulateChannels(l.attnIn, x, 60);
+      accumulateChannels(l.ffnIn, Float32Array.from({ length: 60 * 32 }, rnd), 60);
+    }
+    stats.numSequences = 3;
+    const removed = [
+      { removedHeads: [1, 2], removedFfn: [0, 5] },
+      { removedHeads: [3], removedFfn: [7] },
+    ];
+    const plan = emptyPlan(ir);
+    plan.layers = plan.layers.map((e, i) => ({ ...e, ...removed[i]! }));
+    return { ir, stats, removed, plan };
+  }
+  const maxDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+  it("compensate('redistribute') at full rank equals OBS; the default rank (head_dim) differs", () => {
+    const { ir, stats, plan } = setup();
+    const obs = compensate(ir, plan, stats, 'obs');
+    const full = compensate(ir, plan, stats, 'redistribute', undefined, { rank: 1e9 });
+    const low = compensate(ir, plan, stats, 'redistribute');
+    for (const l of [0, 1]) {
+      expect(maxDiff(full.weights.layers[l]!.o.weight.data, obs.weights.layers[l]!.o.weight.data)).toBeLessThan(1e-5);
+      expect(maxDiff(full.weights.layers[l]!.down.weight.data, obs.weights.layers[l]!.down.weight.data)).toBeLessThan(1e-5);
+    }
+    expect(maxDiff(low.weights.layers[0]!.o.weight.data, obs.weights.layers[0]!.o.weight.data)).toBeGreaterThan(1e-4);
+    expect(low.weights.layers[0]!.down.weight.data).toEqual(full.weights.layers[0]!.down.weight.data);
+  });
+
+  it('the redistribute recovery of a round equals compensate() with its removals', () => {
+    const { ir, stats, removed, plan } = setup();
+    const a = compensateRound(ir, removed, stats, 'redistribute');
+    const b = compensate(ir, plan, stats, 'redistribute');
+    expect(a.weights.layers[0]!.o.weight.data).toEqual(b.weights.layers[0]!.o.weight.data);
   });
 });

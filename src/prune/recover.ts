@@ -29,13 +29,23 @@ export function obsRecover(
   removed: readonly Pick<PlanLayer, 'removedHeads' | 'removedFfn'>[],
   stats: CalibrationStats,
 ): ModelIR {
+  return compensateRound(ir, removed, stats, 'obs');
+}
+
+/** Compensates (OBS or redistribution) the channels removed in this round, given statistics taken just before. */
+export function compensateRound(
+  ir: ModelIR,
+  removed: readonly Pick<PlanLayer, 'removedHeads' | 'removedFfn'>[],
+  stats: CalibrationStats,
+  mode: 'obs' | 'redistribute',
+): ModelIR {
   const plan = emptyPlan(ir, 'round');
   plan.layers = plan.layers.map((entry, l) => ({
     ...entry,
     removedHeads: [...(removed[l]?.removedHeads ?? [])],
     removedFfn: [...(removed[l]?.removedFfn ?? [])],
   }));
-  return compensate(ir, plan, stats, 'obs');
+  return compensate(ir, plan, stats, mode);
 }
 
 /** Names of the weight gradients a gradient step uses. */

@@ -6,6 +6,7 @@
  * built with `weightInputs`), so statistics can be taken on a partly pruned, recovered model.
  * A calibration set holds token sequences or, for an image classifier, labelled images
  * (`sampleFeeds`, `sampleLossWeights`: one label and one loss term per image).
+ * calibrate-by-layer.ts gives the same statistics one block at a time.
  */
 import { InputError, throwIfAborted, UnsupportedModelError } from '../core/errors';
 import { imageBatch, type ImageDataset } from '../eval/image-dataset';
@@ -115,7 +116,7 @@ export function batches(set: CalibrationSet, batchSize: number): number[][][] {
 }
 
 /** Mean next-token NLL over positions 0..seq-2 of each sequence, from token_nll [b, seq]. */
-function sumNll(nll: Float32Array, b: number, seq: number): number {
+export function sumNll(nll: Float32Array, b: number, seq: number): number {
   let s = 0;
   for (let r = 0; r < b; r++) for (let p = 0; p < seq - 1; p++) s += nll[r * seq + p]!;
   return s;
@@ -128,7 +129,7 @@ export function feedsFor(batch: number[][], seq: number) {
 }
 
 /** Taps whose X^T X the stats want and the session computes itself (a graph built with `grams`). */
-function graphGrams(stats: CalibrationStats, session: RunnerSession): Set<string> {
+export function graphGrams(stats: CalibrationStats, session: RunnerSession): Set<string> {
   const out = new Set<string>();
   stats.layers.forEach((st, l) => {
     for (const [s, tap] of [

@@ -2,12 +2,15 @@
  * Results slice: the live masked preview (streamed estimate + final), the applied (pruned) model
  * with its exact perplexity and measured latency, text comparisons, the export verification,
  * iterative rounds, SlimGPT per-layer records, the recovery curve of the training that runs (or ran
- * last), and the table of applied plans (persisted in localStorage; a recovered row keeps its curve).
+ * last), the quantized variants of the applied model, and the table of applied plans and their quantized
+ * variants (persisted in localStorage; a recovered row keeps its curve).
  */
 import type { StateCreator } from 'zustand';
 import type {
   AppliedModel,
   ExportBundle,
+  QuantizedVariant,
+  QuantVariantInfo,
   GenerateResult,
   IterativeRound,
   LatencyComparison,
@@ -36,6 +39,12 @@ export interface ResultRow {
   denseLatencyMs: number | null;
   flopRatio: number;
   at: string;
+  /** Weight precision of the measured file (a quantization variant); absent: the fp32 applied model. */
+  dtype?: string;
+  /** Bytes of the measured model file (quantized rows; the fp32 file's size is in fp32Bytes). */
+  bytes?: number;
+  /** Bytes of the fp32 onnx/model.onnx of the same plan (quantized rows). */
+  fp32Bytes?: number;
 }
 
 /** One point of a recovery curve: the training loss of a step's minibatch before its update. */
@@ -82,6 +91,13 @@ export interface ResultsSlice {
   recoveryCurve: RecoveryCurveView | null;
   results: ResultRow[];
   setRecoveryCurve: (c: RecoveryCurveView | null) => void;
+  /** The engine's quantization variants (listed once). */
+  quantVariants: QuantVariantInfo[];
+  /** Variants measured on the current applied model (the Quantize block), newest last. */
+  quantized: QuantizedVariant[];
+  setQuantVariants: (v: QuantVariantInfo[]) => void;
+  /** Adds (or replaces, same variant) a measured variant of the current applied model. */
+  addQuantized: (q: QuantizedVariant) => void;
   setLatencyComparison: (c: LatencyComparison | null) => void;
   /** A model was loaded: the previous model's preview, applied model and measurements no longer apply. */
   resetModelResults: () => void;
@@ -132,6 +148,10 @@ export const createResultsSlice: StateCreator<ResultsSlice> = (set, get) => ({
   recoveryCurve: null,
   results: loadRows(),
   setRecoveryCurve: (recoveryCurve) => set({ recoveryCurve }),
+  quantVariants: [],
+  quantized: [],
+  setQuantVariants: (quantVariants) => set({ quantVariants }),
+  addQuantized: (q) => set((s) => ({ quantized: [...s.quantized.filter((x) => x.variant !== q.variant), q] })),
   setLatencyComparison: (latencyComparison) => set({ latencyComparison }),
   resetModelResults: () =>
     set({
@@ -146,6 +166,7 @@ export const createResultsSlice: StateCreator<ResultsSlice> = (set, get) => ({
       iterativeRounds: [],
       slimGptLayers: [],
       recoveryCurve: null,
+      quantized: [],
     }),
   setPreview: (preview) => set({ preview }),
   setApplied: (applied) =>
@@ -156,6 +177,7 @@ export const createResultsSlice: StateCreator<ResultsSlice> = (set, get) => ({
       prunedLatency: null,
       latencyComparison: null,
       exportVerification: null,
+      quantized: [],
       generated: { ...get().generated, pruned: null },
     }),
   setPrunedPerplexity: (prunedPerplexity) => set({ prunedPerplexity }),

@@ -14,7 +14,7 @@ import { randomIR } from './random-ir';
 import { DEMO_DIR, readGolden } from './golden';
 import { randomLlamaIR } from './random-llama';
 import { sliceModel } from '../prune/slice';
-import type { PruningPlan } from '../core/plan';
+import { emptyPlan, type PruningPlan } from '../core/plan';
 
 export interface CheckerCase {
   name: string;
@@ -48,6 +48,18 @@ async function demoSliced(planName: 'golden-50' | 'golden-layer'): Promise<Model
 /** The tiny random ViT fixture (fixtures/hub/tiny/vit-tiny). */
 function vitIR(): Promise<ModelIR> {
   return loadModelIR(dirSource('fixtures/hub/tiny/vit-tiny')).then((r) => r.ir);
+}
+
+/** The tiny ViT with heads (0, 1) and (1, 0) and half of each layer's FFN removed: the pruned export's onnx/model.onnx. */
+async function vitSliced(): Promise<ModelIR> {
+  const ir = await vitIR();
+  const plan = emptyPlan(ir, 'checker: 50% heads and FFN');
+  plan.layers = plan.layers.map((l, i) => ({
+    ...l,
+    removedHeads: [i === 0 ? 1 : 0],
+    removedFfn: Array.from({ length: Math.floor(ir.layers[i]!.ffnSize / 2) }, (_, k) => 2 * k + i),
+  }));
+  return sliceModel(ir, plan);
 }
 
 export function checkerCases(): CheckerCase[] {
@@ -115,5 +127,7 @@ export function checkerCases(): CheckerCase[] {
       },
     ),
     fromIR('tiny-vit gradients (masks+weightInputs, mask and weight gradients)', vitIR, grads),
+    // The exact onnx/model.onnx the export writes for a pruned ViT (exporters/onnx.ts decoderOnnx: the logits graph, pixel_values -> logits).
+    fromIR('tiny-vit pruned export (1 head and half the FFN per layer), onnx/model.onnx', vitSliced, { logits: true }),
   ];
 }

@@ -1,7 +1,7 @@
 /**
  * Plan and model files, and text compare: save / load plan.json (the engine validates a loaded
  * plan through previewPlan, so its typed errors are shown), export the pruned bundle as
- * `<model>-pruned.zip` (fflate), generate dense vs pruned.
+ * `<model>-pruned.zip` or `<model>-pruned-<dtype>.zip` with a quantized variant (fflate), generate dense vs pruned.
  */
 import { zipSync } from 'fflate';
 import type { GenerateRequest } from '../api/types';
@@ -38,16 +38,19 @@ export async function loadPlanFile(file: File): Promise<void> {
   st.setPlan(plan, { ...st.controls, ...(criterion && st.scores[criterion] ? { criterion } : {}) });
 }
 
-export async function exportZip(): Promise<void> {
+/** The bundle with the fp32 model, or with one quantized variant (`<model>-pruned-<dtype>.zip`). */
+export async function exportZip(dtype = 'fp32'): Promise<void> {
   const { model, applied } = useStudio.getState();
   if (!model || !applied) return;
   await quiet();
-  const bundle = await job('Exporting the pruned model', 'exportModel', [{ format: 'onnx', dtype: 'fp32' }]);
+  const label = dtype === 'fp32' ? 'Exporting the pruned model' : `Exporting the pruned model (${dtype})`;
+  const bundle = await job(label, 'exportModel', [{ format: 'onnx', dtype }]);
   if (!bundle) return;
   useStudio.getState().setExportVerification(bundle.verification);
   const files = Object.fromEntries(bundle.files.map((f) => [f.name, f.bytes]));
   const zip = zipSync(files, { level: 6 });
-  download(`${model.name.replace(/[^\w.-]+/g, '_')}-pruned.zip`, new Blob([zip as BlobPart], { type: 'application/zip' }));
+  const suffix = dtype === 'fp32' ? '' : `-${dtype}`;
+  download(`${model.name.replace(/[^\w.-]+/g, '_')}-pruned${suffix}.zip`, new Blob([zip as BlobPart], { type: 'application/zip' }));
 }
 
 export async function generateCompare(req: Omit<GenerateRequest, 'target'>): Promise<void> {

@@ -67,4 +67,14 @@ describe('results files', () => {
     expect(json.model.name).toBe('demo');
     expect(json.results[0]).toMatchObject({ plan: 'p', perplexity: 7.5, parameters: 1234, denseLatencyMs: null });
   });
+
+  it('dtype: an applied plan reads fp32, a quantized variant keeps its dtype and file bytes', () => {
+    const parsed = parseCsv(resultsCsv([row('p', 10), { ...row('p', 10.5), dtype: 'int4-rtn', bytes: 4096 }]));
+    const dtype = RESULT_COLUMNS.indexOf('dtype');
+    const bytes = RESULT_COLUMNS.indexOf('bytes');
+    expect([parsed[1]![dtype], parsed[2]![dtype]]).toEqual(['fp32', 'int4-rtn']);
+    expect([parsed[1]![bytes], parsed[2]![bytes]]).toEqual(['', '4096']);
+    const json = JSON.parse(resultsJson([row('p', 10)], null)) as { results: Record<string, unknown>[] };
+    expect(json.results[0]).toMatchObject({ dtype: 'fp32', bytes: null });
+  });
 });

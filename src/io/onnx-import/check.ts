@@ -10,7 +10,7 @@ import { DataType, type GraphProto, type ModelProto, type TensorProto } from '..
 
 const CHECKER_HINT = 'The file is damaged or was edited by hand; re-export it (it must pass onnx.checker.check_model).';
 
-/** Operators of the default domain that exporters emit for gpt2 / llama decoders (incl. masks and rotary). */
+/** Operators of the default domain that exporters emit for gpt2 / llama decoders (incl. masks and rotary) and ViT classifiers. */
 export const SUPPORTED_OPS = new Set([
   'Add',
   'And',
@@ -19,6 +19,8 @@ export const SUPPORTED_OPS = new Set([
   'Concat',
   'Constant',
   'ConstantOfShape',
+  // ViT: the patch embedding (kernel = stride = patch; io/onnx-import/vision.ts), from torch.onnx.export of HF's ViT.
+  'Conv',
   'Cos',
   'Div',
   'Dropout',

@@ -62,10 +62,23 @@ export function reconcileConfig(ir: ModelIR, config: Pick<NormalizedConfig, 'spe
   for (const [what, a, b, where] of pairs) if (a !== b) throw mismatch(what, a, b, where);
   if (spec.activation !== ir.spec.activation) throw mismatch('the activation', spec.activation, ir.spec.activation);
   const out = { ...ir.spec, modelType: spec.modelType };
+  if (ir.spec.vision) out.vision = reconcileVision(ir.spec.vision, spec.vision, mismatch);
   if (close(spec.normEps, ir.spec.normEps, 1e-3)) out.normEps = spec.normEps;
   if (spec.ropeTheta !== undefined && ir.spec.ropeTheta !== undefined && close(spec.ropeTheta, ir.spec.ropeTheta, 1e-3))
     out.ropeTheta = spec.ropeTheta;
   if (ir.spec.positions === 'rotary') out.maxPositions = spec.maxPositions;
   else if (spec.maxPositions > ir.spec.maxPositions) throw mismatch('the number of positions', spec.maxPositions, ir.spec.maxPositions);
   return { ...ir, spec: out };
+}
+
+/** An image classifier: config.json's geometry must equal the graph's; its class names (id2label) replace LABEL_i. */
+function reconcileVision(
+  graph: NonNullable<ModelIR['spec']['vision']>,
+  config: ModelIR['spec']['vision'],
+  mismatch: (what: string, cfg: unknown, graph: unknown) => Error,
+): NonNullable<ModelIR['spec']['vision']> {
+  if (!config) throw mismatch('the model reads', 'no images', 'pixel_values');
+  for (const k of ['imageSize', 'patchSize', 'numChannels'] as const) if (config[k] !== graph[k]) throw mismatch(k, config[k], graph[k]);
+  if (config.labels.length !== graph.labels.length) throw mismatch('the number of labels', config.labels.length, graph.labels.length);
+  return { ...graph, labels: [...config.labels] };
 }

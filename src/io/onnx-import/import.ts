@@ -16,6 +16,7 @@ import { PASS_OPS, type GraphIndex } from './graph';
 import { dataUses, linearConsumers, type LinearMatch } from './linear';
 import { matchMlp, type MlpMatch } from './mlp';
 import { matchNorm, type NormMatch } from './norm';
+import { classifierAfter, PIXEL_VALUES, visionStem, type VisionStem } from './vision';
 
 export interface ImportedGraph {
   ir: ModelIR;
@@ -96,11 +97,25 @@ function isLmHead(g: GraphIndex, p: LinearMatch, vocab: number): boolean {
   return [...g.region([p.out], new Set(['MatMul', 'Gemm', 'Softmax'])).values].some((v) => g.outputs.has(v));
 }
 
-export function importDecoder(g: GraphIndex, name: string, families: readonly ImportableFamily[], hints: ImportHints = {}): ImportedGraph {
+/** The token stem (embedding Gather, learned positions) or, for pixel_values, the image stem (vision.ts). */
+function stem(g: GraphIndex): {
+  emb?: ReturnType<typeof embedding>;
+  pos: { h: string; table?: string; rows?: number };
+  vision?: VisionStem;
+  d: number;
+} {
+  if (g.inputs.has(PIXEL_VALUES) && !g.inputs.has('input_ids')) {
+    g.markStream(PIXEL_VALUES);
+    const vision = visionStem(g);
+    return { pos: { h: vision.h }, vision, d: vision.d };
+  }
   const emb = embedding(g);
   g.markStream(emb.gather);
-  const pos = positions(g, emb.gather, emb.hidden);
-  const d = emb.hidden;
+  return { emb, pos: positions(g, emb.gather, emb.hidden), d: emb.hidden };
+}
+
+export function importDecoder(g: GraphIndex, name: string, families: readonly ImportableFamily[], hints: ImportHints = {}): ImportedGraph {
+  const { emb, pos, vision, d } = stem(g);
   let h = pos.h;
   const hidden = [h];
   const branches: { attn: (AttentionMatch & { norm: NormMatch }) | EmptyBranch; mlp: (MlpMatch & { norm: NormMatch }) | EmptyBranch }[] =
@@ -109,6 +124,7 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   const meta: { activation?: string; rotary?: number; tableRows?: number; headDim?: number } = {};
   let lmHead: LinearMatch | undefined;
   let finalNorm: NormMatch | undefined;
+  let pooling: 'cls' | 'mean' = 'cls';
   for (let i = 0; i <= MAX_LAYERS; i++) {
     const where = `layer ${i}`;
     const empty = hints.emptyBranches?.[i];
@@ -116,8 +132,13 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
     if (empty?.attention) attn = emptyBranch(g, h, d);
     else {
       const n1 = matchNorm(g, h, d, i === 0 ? 'after the embedding' : `after layer ${i - 1}`);
+      const classifier = vision ? classifierAfter(g, n1.out) : undefined;
+      if (classifier) {
+        [finalNorm, lmHead, pooling] = [n1, classifier.head, classifier.pooling];
+        break;
+      }
       const projections = linearConsumers(g, n1.out);
-      if (projections.length === 1 && isLmHead(g, projections[0]!, emb.vocab)) {
+      if (emb && projections.length === 1 && isLmHead(g, projections[0]!, emb.vocab)) {
         [finalNorm, lmHead] = [n1, projections[0]];
         break;
       }
@@ -156,6 +177,8 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   if (branches.length === 0) throw new OnnxStructureError('found no decoder layer between the embedding and the LM head.');
   norms.push(finalNorm);
   const { layers, weights } = layersOf(branches, d, finalNorm);
+  if (vision) return visionImport({ name, vision, norms, meta, layers, weights, finalNorm, head: lmHead, pooling, families, hidden });
+  if (!emb) throw new OnnxStructureError('the graph has no token embedding.');
   const spec = specOf({
     name,
     d,
@@ -185,6 +208,73 @@ export function importDecoder(g: GraphIndex, name: string, families: readonly Im
   };
   const hasPast = [...g.inputs].some((i) => i.startsWith('past_key_values') || i.startsWith('past_'));
   return { ir, facts: { ...(meta.tableRows ? { rotaryTableRows: meta.tableRows } : {}), hasPast }, hidden };
+}
+
+/** An image classifier's IR: ViT structure (bidirectional pre-norm blocks, CLS pooling, classifier), geometry from the stem. */
+function visionImport(v: {
+  name: string;
+  vision: VisionStem;
+  norms: NormMatch[];
+  meta: { activation?: string; headDim?: number; rotary?: number };
+  layers: LayerShape[];
+  weights: LayerWeights[];
+  finalNorm: NormMatch;
+  head: LinearMatch;
+  pooling: 'cls' | 'mean';
+  families: readonly ImportableFamily[];
+  hidden: string[];
+}): ImportedGraph {
+  const kinds = new Set(v.norms.map((n) => n.kind));
+  if (kinds.size !== 1) throw new OnnxStructureError('the layers mix LayerNorm and RMSNorm.');
+  if (v.meta.rotary !== undefined) throw new OnnxStructureError('an image classifier with rotary positions is not supported.');
+  const gated = v.weights.some((w) => w.gate !== undefined);
+  const structure: BlockStructure = {
+    attention: 'bidirectional',
+    normPlacement: 'pre',
+    norm: v.norms[0]!.kind,
+    positions: 'learned',
+    gatedMlp: gated,
+    head: 'classifier',
+    input: 'patches',
+    pooling: v.pooling,
+  };
+  const family = v.families.find((f) => sameStructure(f.structure, structure) && f.structure.input === 'patches');
+  if (!family)
+    throw new UnsupportedModelError(
+      `The ONNX image classifier (${structure.norm}, ${gated ? 'gated' : 'plain'} MLP) is none of the families ${v.families.map((f) => f.family).join(', ')}.`,
+    );
+  const labels = v.head.outFeatures;
+  const { h: _h, d, patch, cls, positions: pos, geometry } = v.vision;
+  const headWeight = v.head.weight();
+  const ir: ModelIR = {
+    name: v.name,
+    spec: {
+      ...structure,
+      family: family.family,
+      modelType: family.modelTypes[0] ?? family.family,
+      numLayers: v.layers.length,
+      hiddenSize: d,
+      headDim: v.meta.headDim ?? 0,
+      vocabSize: labels,
+      maxPositions: pos.shape[0] ?? 0,
+      normEps: v.norms[0]!.eps,
+      activation: (v.meta.activation ?? 'gelu') as ArchSpec['activation'],
+      tiedEmbeddings: false,
+      vision: { ...geometry, labels: Array.from({ length: labels }, (_, i) => `LABEL_${i}`) },
+    },
+    layers: v.layers,
+    originalLayerIndex: v.layers.map((_, i) => i),
+    weights: {
+      patchEmbedding: patch,
+      clsToken: cls,
+      positionEmbedding: pos,
+      layers: v.weights,
+      finalNorm: norm(v.finalNorm),
+      lmHead: headWeight,
+      ...(v.head.bias ? { lmHeadBias: v.head.bias() } : {}),
+    },
+  };
+  return { ir, facts: { hasPast: false }, hidden: v.hidden };
 }
 
 interface SpecInput {

@@ -4,9 +4,10 @@ import type { MethodInfo } from '../method';
 import { bias } from './bias';
 import { none } from './none';
 import { obs } from './obs';
+import { redistribute } from './redistribute';
 import type { CompensationMethod } from './types';
 
-export const COMPENSATION_METHODS = { none, bias, obs } satisfies Record<string, CompensationMethod>;
+export const COMPENSATION_METHODS = { none, bias, obs, redistribute } satisfies Record<string, CompensationMethod>;
 
 export type Compensation = keyof typeof COMPENSATION_METHODS;
 export const COMPENSATIONS = Object.keys(COMPENSATION_METHODS) as readonly Compensation[];

@@ -14,8 +14,20 @@ export interface CompensationInput {
   plan: PruningPlan;
   /** Present whenever the method's `needs.calibration` (checked by compensate()). */
   stats?: CalibrationStats;
+  /** Method options (today only redistribution reads them: rank, ridge, intercept). */
+  options?: CompensationOptions;
   /** Called before each layer (a unit of work); may throw to cancel (e.g. CancelledError). */
   check?: (layer: number, layers: number) => void;
+}
+
+/** Options of the compensations that take any (redistribute); the others ignore them. */
+export interface CompensationOptions {
+  /** Rank of the folded head update (default: head_dim). */
+  rank?: number;
+  /** Ridge relative to the mean diagonal of the second moment (default 0.01, OBS's damping). */
+  ridge?: number;
+  /** Fit an intercept and fold it into the bias (default false). */
+  intercept?: boolean;
 }
 
 export interface CompensationMethod extends MethodInfo {

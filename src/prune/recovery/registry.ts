@@ -6,13 +6,20 @@ import { none } from './none';
 import { obs } from './obs';
 import { obsDistill } from './obs-distill';
 import { obsSgd } from './obs-sgd';
+import { redistribute, redistributeDistill } from './redistribute';
 import { sgd } from './sgd';
 import type { RecoveryMethod } from './types';
 
-export const RECOVERY_METHODS = { none, obs, sgd, 'obs+sgd': obsSgd, distill, 'obs+distill': obsDistill } satisfies Record<
-  string,
-  RecoveryMethod
->;
+export const RECOVERY_METHODS = {
+  none,
+  obs,
+  sgd,
+  'obs+sgd': obsSgd,
+  distill,
+  'obs+distill': obsDistill,
+  redistribute,
+  'redistribute+distill': redistributeDistill,
+} satisfies Record<string, RecoveryMethod>;
 
 export type Recovery = keyof typeof RECOVERY_METHODS;
 export const RECOVERIES = Object.keys(RECOVERY_METHODS) as readonly Recovery[];
@@ -26,6 +33,9 @@ export function getRecovery(name: string): RecoveryMethod {
 /** The recovery re-fits with OBS (needs Hessians) / takes gradient steps (needs gradients). */
 export const usesObs = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.hessians;
 export const usesSgd = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.gradients;
+/** The compensation a recovery's rounds apply (recorded on the applied model). */
+export const recoveryCompensation = (r: Recovery): 'redistribute' | 'obs' | 'none' =>
+  r.startsWith('redistribute') ? 'redistribute' : usesObs(r) ? 'obs' : 'none';
 /** The recovery trains every block linear weight (the engine then feeds all of them to every graph). */
 export const usesTraining = (r: Recovery) => !!(RECOVERY_METHODS as Record<string, RecoveryMethod>)[r]?.needs.training;
 

@@ -1,6 +1,6 @@
 /**
  * Right column: the live preview (kept in view while the controls scroll on wide screens),
- * pruning controls, apply, recovery training, plan files and timeline, iterative prune-and-recover, SlimGPT, and the
+ * pruning controls, apply, recovery training, quantize, plan files and timeline, iterative prune-and-recover, SlimGPT, and the
  * dense baseline (compact, after the pruning rail on wide screens).
  */
 import { useEffect, useRef } from 'react';
@@ -13,6 +13,7 @@ import { SlimGptBlock } from './SlimGptBlock';
 import { PruneControls } from './PruneControls';
 import { ApplyBlock, PreviewBlock } from './PreviewApply';
 import { RecoverBlock } from './RecoverBlock';
+import { QuantizeBlock } from './QuantizeBlock';
 
 function PlanFiles() {
   const plan = useStudio((s) => s.plan);
@@ -77,6 +78,7 @@ export function PrunePanel() {
         <PruneControls />
         <ApplyBlock />
         <RecoverBlock />
+        <QuantizeBlock />
         <PlanFiles />
         <IterativeBlock />
         <SlimGptBlock />

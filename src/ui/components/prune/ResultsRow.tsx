@@ -1,6 +1,7 @@
 /**
  * Bottom row: the table of applied plans of the loaded model (downloadable as CSV and JSON), a
- * Pareto chart (perplexity vs parameters or latency, recharts scatter, points numbered and listed)
+ * Pareto chart (perplexity vs parameters, latency or model size, recharts scatter, points numbered
+ * and listed, quantized variants marked by dtype)
  * and the dense vs pruned text compare.
  */
 import { useMemo, useState } from 'react';
@@ -8,7 +9,7 @@ import { CartesianGrid, LabelList, ResponsiveContainer, Scatter, ScatterChart, T
 import { useStudio } from '../../../store';
 import { modelKey } from '../../../store/model-key';
 import type { ResultRow } from '../../../store/results';
-import { compactCount, fixed } from '../../format';
+import { bytes, compactCount, fixed } from '../../format';
 import { download } from '../../download';
 import { resultsCsv, resultsJson } from '../../results-file';
 
@@ -86,7 +87,9 @@ function ResultsTable() {
                 <th scope="col">Criterion</th>
                 <th scope="col">Allocation</th>
                 <th scope="col">Compensation</th>
+                <th scope="col">dtype</th>
                 <th scope="col">Params</th>
+                <th scope="col">Size</th>
                 {classifier ? (
                   <>
                     <th scope="col" title="Top-1 accuracy on the test images, with its Wilson 95% confidence interval">
@@ -117,12 +120,16 @@ function ResultsTable() {
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.id}>
+                <tr key={r.id} data-testid="result-row" data-dtype={r.dtype ?? 'fp32'}>
                   <td>{r.plan}</td>
                   <td>{r.criterion}</td>
                   <td>{r.allocation}</td>
                   <td>{r.compensation}</td>
+                  <td>{r.dtype ?? 'fp32'}</td>
                   <td>{compactCount(r.parameters)}</td>
+                  <td title={r.bytes === undefined ? 'fp32 weights: 4 bytes per parameter' : 'the quantized model file'}>
+                    {r.bytes === undefined ? `≈${bytes(4 * r.parameters)}` : bytes(r.bytes)}
+                  </td>
                   {classifier ? (
                     <>
                       <td data-testid="result-accuracy">
@@ -152,6 +159,25 @@ function ResultsTable() {
   );
 }
 
+type Axis = 'parameters' | 'latency' | 'size';
+const AXIS_LABEL: Record<Axis, string> = { parameters: 'parameters (M)', latency: 'latency (ms)', size: 'model size (MB)' };
+
+/** Marker per weight precision (Okabe–Ito colours): fp32 rows are the applied plans themselves. */
+const DTYPE_MARK: Record<string, { fill: string; shape: 'circle' | 'square' | 'triangle' | 'cross' | 'star' | 'wye' }> = {
+  fp32: { fill: '#0072B2', shape: 'circle' },
+  fp16: { fill: '#56B4E9', shape: 'square' },
+  int8: { fill: '#009E73', shape: 'triangle' },
+  'int4-rtn': { fill: '#D55E00', shape: 'cross' },
+  'int4-gptq': { fill: '#CC79A7', shape: 'star' },
+};
+const markOf = (dtype: string) => DTYPE_MARK[dtype] ?? { fill: '#000000', shape: 'wye' as const };
+
+function xOf(axis: Axis, r: ResultRow): number {
+  if (axis === 'parameters') return r.parameters / 1e6;
+  if (axis === 'latency') return r.latencyMs;
+  return (r.bytes ?? 4 * r.parameters) / 1e6;
+}
+
 function Pareto() {
   const { rows } = useModelRows();
   const dense = useStudio((s) => s.densePerplexity);
@@ -160,17 +186,22 @@ function Pareto() {
   const denseAcc = useStudio((s) => s.denseAccuracy);
   const classifier = isClassifier(model);
   const metric = classifier ? 'top-1 accuracy (%)' : 'perplexity';
-  const [axis, setAxis] = useState<'parameters' | 'latency'>('parameters');
-  const x = (r: { parameters: number; latencyMs: number }) => (axis === 'parameters' ? r.parameters / 1e6 : r.latencyMs);
-  const y = (r: ResultRow) => (classifier ? (r.accuracy ? r.accuracy.top1 * 100 : NaN) : r.perplexity);
+  const yOf = (r: ResultRow) => (classifier ? (r.accuracy ? r.accuracy.top1 * 100 : NaN) : r.perplexity);
+  const [axis, setAxis] = useState<Axis>('parameters');
   const points = rows
-    .filter((r) => Number.isFinite(x(r)) && Number.isFinite(y(r)))
-    .map((r, i) => ({ x: x(r), y: y(r), name: r.plan, label: `${i + 1}` }));
+    .filter((r) => Number.isFinite(xOf(axis, r)))
+    .filter((r) => Number.isFinite(yOf(r)))
+    .map((r, i) => ({ x: xOf(axis, r), y: yOf(r), name: r.plan, dtype: r.dtype ?? 'fp32', label: `${i + 1}` }));
+  const dtypes = [...new Set(points.map((p) => p.dtype))];
+  const denseX = !model
+    ? null
+    : axis === 'parameters'
+      ? model.parameters / 1e6
+      : axis === 'size'
+        ? model.weightBytes / 1e6
+        : (denseLat?.medianMs ?? null);
   const denseY = classifier ? (denseAcc ? denseAcc.accuracy * 100 : null) : (dense?.perplexity ?? null);
-  const densePoint =
-    denseY !== null && model && (axis === 'parameters' || denseLat)
-      ? [{ x: axis === 'parameters' ? model.parameters / 1e6 : (denseLat?.medianMs ?? 0), y: denseY, name: 'dense' }]
-      : [];
+  const densePoint = denseY !== null && denseX !== null ? [{ x: denseX, y: denseY, name: 'dense' }] : [];
   return (
     <section className="card pareto" aria-labelledby="pareto-title">
       <h3 id="pareto-title">
@@ -178,21 +209,17 @@ function Pareto() {
       </h3>
       <div className="field inline">
         <label htmlFor="pareto-axis">x axis</label>
-        <select
-          id="pareto-axis"
-          data-testid="pareto-axis"
-          value={axis}
-          onChange={(e) => setAxis(e.target.value as 'parameters' | 'latency')}
-        >
+        <select id="pareto-axis" data-testid="pareto-axis" value={axis} onChange={(e) => setAxis(e.target.value as Axis)}>
           <option value="parameters">parameters (M)</option>
           <option value="latency">latency (ms)</option>
+          <option value="size">model size (MB)</option>
         </select>
       </div>
       <div
         className="chart"
         data-testid="pareto-chart"
         role="img"
-        aria-label={`Scatter of ${points.length} applied plans: ${metric} against ${axis}`}
+        aria-label={`Scatter of ${points.length} applied plans and quantized variants: ${metric} against ${axis}`}
       >
         <ResponsiveContainer width="100%" height={220}>
           <ScatterChart margin={{ top: 8, right: 12, bottom: 24, left: 8 }}>
@@ -201,9 +228,8 @@ function Pareto() {
               type="number"
               dataKey="x"
               name={axis}
-              unit={axis === 'parameters' ? ' M' : ' ms'}
               domain={['auto', 'auto']}
-              label={{ value: axis === 'parameters' ? 'parameters (M)' : 'latency (ms)', position: 'bottom' }}
+              label={{ value: AXIS_LABEL[axis], position: 'bottom' }}
             />
             <YAxis
               type="number"
@@ -217,21 +243,26 @@ function Pareto() {
             <Scatter name="dense" data={densePoint} fill="#E69F00" shape="diamond">
               <LabelList dataKey="name" position="top" className="point-label" />
             </Scatter>
-            <Scatter name="pruned" data={points} fill="#0072B2">
-              <LabelList dataKey="label" position="top" className="point-label" />
-            </Scatter>
+            {dtypes.map((d) => (
+              <Scatter key={d} name={d} data={points.filter((p) => p.dtype === d)} fill={markOf(d).fill} shape={markOf(d).shape}>
+                <LabelList dataKey="label" position="top" className="point-label" />
+              </Scatter>
+            ))}
           </ScatterChart>
         </ResponsiveContainer>
       </div>
-      <p className="hint">
-        Orange diamond: dense model. Blue: applied plans, numbered as in the list below ({classifier ? 'upper-left' : 'lower-left'} is
-        better; y is {metric}).
+      <p className="hint" data-testid="pareto-marks">
+        Orange diamond: dense model. {dtypes.map((d) => `${markOf(d).shape}: ${d === 'fp32' ? 'applied plans (fp32)' : d}`).join(' · ')}
+        {dtypes.length
+          ? '; numbered as in the list below (' + (classifier ? 'upper-left' : 'lower-left') + ' is better; y is ' + metric + ').'
+          : ''}
       </p>
       {points.length > 0 ? (
         <ol className="point-legend" data-testid="pareto-labels">
           {points.map((p) => (
-            <li key={p.label}>
-              {p.name} ({r2(p.x)}, {r2(p.y)})
+            <li key={p.label} data-dtype={p.dtype}>
+              {p.name}
+              {p.dtype === 'fp32' ? '' : ` [${p.dtype}]`} ({r2(p.x)}, {r2(p.y)})
             </li>
           ))}
         </ol>

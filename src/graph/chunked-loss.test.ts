@@ -1,0 +1,73 @@
+/**
+ * The chunked token loss (graph/head.ts `chunkedTokenNll`: vocabularies above LOSS_VOCAB_CHUNK,
+ * no logits output, weights as inputs) against the full-logits loss of the same model and against
+ * a float64 log-sum-exp of its logits, with labels on the chunk edges.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ModelIR } from '../core/ir';
+import type { Feeds } from '../core/runner';
+import { decodeModel } from '../io/onnx';
+import { createNodeRunner } from '../runtime/ort-node';
+import { floats, idsFeed } from '../test-util/graph-run';
+import { randomIR } from '../test-util/random-ir';
+import { randomLlamaIR } from '../test-util/random-llama';
+import { buildOnnx } from './build';
+import { LOSS_VOCAB_CHUNK } from './head';
+import type { GraphOptions } from './options';
+import { weightFeeds } from './weight-inputs';
+
+const runner = createNodeRunner({ threads: 1 });
+
+async function run(ir: ModelIR, options: GraphOptions, feeds: Feeds) {
+  const session = await runner.open(buildOnnx(ir, { ...options, weights: 'inputs' }));
+  try {
+    return await session.run({ ...weightFeeds(ir, session.inputNames), ...feeds });
+  } finally {
+    await session.release();
+  }
+}
+
+/** -log softmax(logits row)[label] in float64. */
+function nll64(logits: Float32Array, row: number, V: number, label: number): number {
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) max = Math.max(max, logits[row * V + v]!);
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += Math.exp(logits[row * V + v]! - max);
+  return Math.log(sum) + max - logits[row * V + label]!;
+}
+
+const MODELS: [string, () => ModelIR][] = [
+  ['random GPT-2 (tied head, vocab 20,000)', () => randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 32, vocab: 20_000 })],
+  ['random Llama (untied head, vocab 8,200)', () => randomLlamaIR({ vocab: 8200 })],
+];
+
+describe.each(MODELS)('chunked token loss: %s', (_, make) => {
+  const ir = make();
+  const V = ir.spec.vocabSize;
+  const edges = [0, LOSS_VOCAB_CHUNK - 1, LOSS_VOCAB_CHUNK, V - 1, 5, V - 2, 4097];
+  const ids = [
+    [3, 17, 42, 8, 0, 29, 11],
+    [49, 1, 1, 36, 20, 5, 44],
+  ];
+  const feeds = { ...idsFeed(ids), ...idsFeed([edges, [...edges].reverse()], 'labels') };
+
+  it('builds the chunked loss: one Gemm per vocabulary chunk, token_nll the only output', () => {
+    const graph = decodeModel(buildOnnx(ir, { tokenLoss: true, logits: false, weights: 'inputs' })).graph!;
+    const gemms = (graph.node ?? []).filter((n) => n.op_type === 'Gemm' && n.name?.startsWith('loss/chunk'));
+    expect(gemms.length).toBe(Math.ceil(V / LOSS_VOCAB_CHUNK));
+    expect((graph.output ?? []).map((o) => o.name)).toEqual(['token_nll']);
+  });
+
+  it('equals the full-logits token_nll within 1e-6 relative, and a float64 log-sum-exp of the logits', async () => {
+    const chunked = floats((await run(ir, { tokenLoss: true, logits: false }, feeds)).token_nll);
+    const full = await run(ir, { tokenLoss: true, logits: true }, feeds);
+    const current = floats(full.token_nll);
+    const logits = floats(full.logits);
+    expect(chunked.length).toBe(current.length);
+    const labels = [...edges, ...[...edges].reverse()];
+    chunked.forEach((v, i) => {
+      expect(Math.abs(v - current[i]!) / Math.abs(current[i]!), `token ${i}`).toBeLessThan(1e-6);
+      expect(Math.abs(v - nll64(logits, i, V, labels[i]!)), `token ${i} vs float64`).toBeLessThan(1e-5);
+    });
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * Attention redistribution (the pruning seed's step, issue 15): the removed heads' outputs are fitted
+ * from the surviving heads' outputs by a ridge, rank-r least-squares map on calibration data and the
+ * map is folded into the output projection (prune/redistribute.ts; METHODS.md). FFN channels get the
+ * same fit at full rank (then it is OBS, plus the intercept when asked).
+ */
+import { redistributed } from '../redistribute';
+import { compensateLayers, type CompensationMethod } from './types';
+
+export const redistribute: CompensationMethod = {
+  name: 'redistribute',
+  label: 'Redistribution',
+  plain: 'Let the surviving heads take over what the removed heads used to say, predicted from what the survivors say.',
+  what: 'Fit the removed heads’ outputs from the surviving heads’ outputs (ridge least squares, truncated to rank r, default head_dim) on calibration data and fold the map into the output projection; FFN channels get the full-rank fit (= OBS). Needs calibration with Hessians.',
+  source:
+    'The pruning seed’s "attention redistribution"; reduced-rank regression (Izenman, 1975); at full rank it is the OBS update (Hassibi & Stork, 1993).',
+  needs: { calibration: true, hessians: true },
+  apply: (input) => {
+    const ridge = input.options?.ridge ?? 0.01;
+    const intercept = input.options?.intercept ?? false;
+    const rank = input.options?.rank ?? input.ir.spec.headDim;
+    return compensateLayers(input, (lw, { attn, ffn, stats }) => ({
+      ...lw,
+      o: redistributed(lw.o, attn, stats.attnIn, { rank, ridge, intercept }),
+      down: redistributed(lw.down, ffn, stats.ffnIn, { rank: Infinity, ridge, intercept }),
+    }));
+  },
+};

@@ -1,0 +1,98 @@
+/**
+ * Sequential calibration (collectStatsByLayer: one block's session at a time, the residual stream
+ * carried over) gives the statistics of the whole-model tap graph (collectStats): channel sums,
+ * packed Grams, block influence and the base loss, with masks, on a random GPT-2 and a random Llama
+ * (GQA, untied head), batches of uneven size; and each block's graph declares only its own weights.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ModelIR } from '../core/ir';
+import type { RunnerSession } from '../core/runner';
+import { openModelSession } from '../graph/model-session';
+import type { GraphOptions } from '../graph/options';
+import { createNodeRunner } from '../runtime/ort-node';
+import { randomIR, seededRandom } from '../test-util/random-ir';
+import { randomLlamaIR } from '../test-util/random-llama';
+import { collectStats, type CalibrationSet } from './calibrate';
+import { collectStatsByLayer } from './calibrate-by-layer';
+import { onesMasks } from './criteria/ablation';
+
+const runner = createNodeRunner({ threads: 1 });
+const graph: GraphOptions = { masks: true, taps: true, grams: 'packed', tokenLoss: true, logits: false };
+
+function calibrationSet(vocab: number): CalibrationSet {
+  const rnd = seededRandom(11);
+  const sequences = Array.from({ length: 5 }, () => Array.from({ length: 9 }, () => Math.floor(rnd() * vocab)));
+  return { textName: 'random', samples: 5, seq: 9, sequences };
+}
+
+const MODELS: [string, () => ModelIR][] = [
+  ['random GPT-2 (3 layers)', () => randomIR({ layers: 3, hidden: 16, heads: 4, ffn: 300, vocab: 50 })],
+  ['random Llama (GQA, untied head)', () => randomLlamaIR({ vocab: 50 })],
+];
+
+describe.each(MODELS)('collectStatsByLayer: %s', (_, make) => {
+  const ir = make();
+  const L = ir.layers.length;
+  const H = ir.layers[0]!.numHeads;
+  const F = ir.layers[0]!.ffnSize;
+  const set = calibrationSet(ir.spec.vocabSize);
+  const masks = onesMasks(L, H, F);
+  masks.heads[1] = 0;
+  masks.ffn[F + 2] = 0.5;
+
+  it('equals the whole-model statistics (masks, batches of 2, 2 and 1)', async () => {
+    const opts = { withGram: true, batchSize: 2, masks };
+    const whole = await (async () => {
+      const s = await openModelSession(runner, ir, graph);
+      try {
+        return await collectStats(ir, s, set, opts);
+      } finally {
+        await s.release();
+      }
+    })();
+    const opened: RunnerSession[] = [];
+    const byLayer = await collectStatsByLayer(
+      ir,
+      async (l) => {
+        const s = await openModelSession(runner, ir, { ...graph, layerRange: { from: l, to: l + 1 } });
+        opened.push(s);
+        return s;
+      },
+      set,
+      opts,
+    );
+    expect(opened.length).toBe(L);
+    expect(byLayer.numSequences).toBe(whole.numSequences);
+    expect(byLayer.numTokens).toBe(whole.numTokens);
+    expect(Math.abs(byLayer.baseLoss - whole.baseLoss)).toBeLessThan(1e-6 * Math.abs(whole.baseLoss));
+    byLayer.layers.forEach((st, l) => {
+      const ref = whole.layers[l]!;
+      expect(Math.abs(st.influenceSum - ref.influenceSum), `influence ${l}`).toBeLessThan(1e-6 * Math.max(1, Math.abs(ref.influenceSum)));
+      for (const k of ['attnIn', 'ffnIn'] as const) {
+        expect(st[k].count).toBe(ref[k].count);
+        const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+          const scale = Math.max(1e-6, ...Array.from(b, Math.abs));
+          for (let i = 0; i < b.length; i++) expect(Math.abs(a[i]! - b[i]!) / scale, `${what} ${l} ${k}[${i}]`).toBeLessThan(1e-6);
+        };
+        close(st[k].sum, ref[k].sum, 'sum');
+        close(st[k].sumSq, ref[k].sumSq, 'sumSq');
+        close(st[k].gram!, ref[k].gram!, 'gram');
+      }
+    });
+  });
+
+  it("a middle block's graph reads hidden_in and only its own weights", async () => {
+    const s = await openModelSession(runner, ir, { ...graph, layerRange: { from: 1, to: 2 } });
+    try {
+      expect(s.inputNames).toContain('hidden_in');
+      const weights = s.inputNames.filter((n) => !['input_ids', 'labels', 'hidden_in', 'head_mask', 'ffn_mask', 'layer_mask'].includes(n));
+      expect(weights.length).toBeGreaterThan(0);
+      const head = ['weight.token_embedding', 'weight.lm_head', 'weight.final_norm', 'bias.final_norm'];
+      for (const n of weights) expect(n.endsWith('.1') || (L === 2 && head.includes(n)), n).toBe(true);
+      expect(weights.includes('weight.token_embedding')).toBe(L === 2 && ir.spec.tiedEmbeddings);
+      expect(s.inputNames.includes('labels')).toBe(L === 2);
+    } finally {
+      await s.release();
+    }
+  });
+});

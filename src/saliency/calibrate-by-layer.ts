@@ -1,0 +1,127 @@
+/**
+ * Calibration one block at a time (SparseGPT's sequential scheme): block l's session (a graph built
+ * with layerRange l..l+1, weights as inputs) reads only that block's weights; every batch runs
+ * through it from the residual stream block l-1 left (the embedding for l = 0), its statistics are
+ * accumulated and its output is carried to block l+1. Per layer the batches are accumulated in the
+ * same order as collectStats, from the same activations, so the statistics are those of the
+ * whole-model tap graph. `runBlock` is the step; `collectStatsByLayer` calibration; SlimGPT's engine
+ * (api/slimgpt.ts) advances the stream itself through the blocks it has pruned.
+ */
+import { throwIfAborted } from '../core/errors';
+import type { ModelIR } from '../core/ir';
+import type { JobOptions } from '../core/job';
+import { asFloat32, float32Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { batches, feedsFor, graphGrams, maskFeeds, sumNll, type CalibrationSet } from './calibrate';
+import { onesMasks } from './criteria/ablation';
+import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
+import type { MaskSet } from './types';
+
+/** Opens the graph of block `layer` alone (layerRange layer..layer+1): taps, packed grams and, for the last block, the token loss. */
+export type BlockSessionOpener = (layer: number) => Promise<RunnerSession>;
+
+export interface BlockRunOptions extends JobOptions {
+  batchSize?: number;
+  masks?: MaskSet;
+  /** Feeds such as recovered or compensated weights; only those the block's graph declares are passed. */
+  extraFeeds?: Feeds;
+  /** After each batch (done of all batches of this block). */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** The residual stream entering the next block, per batch, and Σ token NLL when the block has the head. */
+export interface BlockRun {
+  stream: Float32Array[];
+  nll: number;
+}
+
+/**
+ * Runs block l over the calibration set from `stream` (the residual stream entering it, per batch;
+ * ignored for l = 0) and adds its statistics (channel sums, the Grams `stats` asks for, influence)
+ * to stats.layers[l]. numSequences / numTokens / baseLoss are left to the caller.
+ */
+export async function runBlock(
+  ir: ModelIR,
+  session: RunnerSession,
+  l: number,
+  set: CalibrationSet,
+  stream: readonly Float32Array[],
+  stats: CalibrationStats,
+  opts: BlockRunOptions = {},
+): Promise<BlockRun> {
+  const L = ir.layers.length;
+  const H = ir.layers[0]?.numHeads ?? 0;
+  const F = ir.layers[0]?.ffnSize ?? 0;
+  const d = ir.spec.hiddenSize;
+  const shared: Feeds = { ...maskFeeds(opts.masks ?? onesMasks(L, H, F), L, H, F), ...opts.extraFeeds };
+  const fixed = Object.fromEntries(Object.entries(shared).filter(([name]) => session.inputNames.includes(name)));
+  const st = stats.layers[l]!;
+  const inGraph = graphGrams(stats, session);
+  const taps = [`attn_in.${l}`, `ffn_in.${l}`];
+  const withLoss = session.outputNames.includes('token_nll');
+  const outputs = [
+    ...taps,
+    `hidden.${l + 1}`,
+    ...(l === 0 ? ['hidden.0'] : []),
+    ...(withLoss ? ['token_nll'] : []),
+    ...taps.filter((t) => inGraph.has(t)).map((t) => `gram.${t}`),
+  ];
+  const all = batches(set, opts.batchSize ?? 4);
+  const next: Float32Array[] = [];
+  let nll = 0;
+  for (const [bi, batch] of all.entries()) {
+    throwIfAborted(opts.signal, 'Calibration');
+    const rows = batch.length * set.seq;
+    const ids = feedsFor(batch, set.seq);
+    const feeds: Feeds = {
+      ...fixed,
+      input_ids: ids.input_ids,
+      ...(session.inputNames.includes('labels') ? { labels: ids.labels } : {}),
+      ...(l > 0 ? { hidden_in: float32Tensor(stream[bi]!, [batch.length, set.seq, d]) } : {}),
+    };
+    const out = await session.run(feeds, outputs);
+    const gramOf = (tap: string) => (inGraph.has(tap) ? asFloat32(out[`gram.${tap}`], `gram.${tap}`) : undefined);
+    accumulateChannels(st.attnIn, asFloat32(out[taps[0]!], taps[0]!), rows, gramOf(taps[0]!));
+    accumulateChannels(st.ffnIn, asFloat32(out[taps[1]!], taps[1]!), rows, gramOf(taps[1]!));
+    const hIn = l === 0 ? asFloat32(out['hidden.0'], 'hidden.0') : stream[bi]!;
+    const hOut = asFloat32(out[`hidden.${l + 1}`], `hidden.${l + 1}`);
+    accumulateInfluence(st, hIn, hOut, rows, d);
+    next.push(hOut);
+    if (withLoss) nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
+    opts.onBatch?.(bi + 1, all.length);
+  }
+  return { stream: next, nll };
+}
+
+/** collectStats one block at a time; each block's session is released before the next opens. */
+export async function collectStatsByLayer(
+  ir: ModelIR,
+  openBlock: BlockSessionOpener,
+  set: CalibrationSet,
+  opts: BlockRunOptions & { withGram: GramSelection },
+): Promise<CalibrationStats> {
+  const L = ir.layers.length;
+  const stats = createStats(ir, opts.withGram);
+  let stream: Float32Array[] = [];
+  let nll = 0;
+  for (let l = 0; l < L; l++) {
+    const session = await openBlock(l);
+    try {
+      const onBatch = (done: number, total: number) =>
+        opts.onProgress?.({
+          stage: 'calibration',
+          done: l * total + done,
+          total: L * total,
+          message: `Calibration: block ${l + 1}/${L}, batch ${done}/${total}`,
+        });
+      const run = await runBlock(ir, session, l, set, stream, stats, { ...opts, onBatch });
+      stream = run.stream;
+      nll += run.nll;
+    } finally {
+      await session.release();
+    }
+  }
+  stats.numSequences = set.samples;
+  stats.numTokens = set.samples * set.seq;
+  stats.baseLoss = nll / (set.samples * (set.seq - 1));
+  return stats;
+}
