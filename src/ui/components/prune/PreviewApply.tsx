@@ -24,7 +24,7 @@ function AccuracyPreviewLines({ plan }: { plan: string }) {
       <p className="preview-kind" data-testid="preview-kind">
         Masked units on the dense model, scored on the test images: the number Apply gives without compensation.
       </p>
-      <p className="big-number" aria-live="polite">
+      <p className="accuracy-line" aria-live="polite">
         {current?.result ? (
           <AccuracyFigure r={current.result} testId="preview-accuracy" dense={dense} />
         ) : (

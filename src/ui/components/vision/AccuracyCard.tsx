@@ -16,7 +16,7 @@ export function AccuracyCard() {
       <h3 id="acc-title">Accuracy</h3>
       {acc ? (
         <>
-          <p className="big-number">
+          <p className="accuracy-line">
             <AccuracyFigure r={acc} testId="dense-accuracy" />
           </p>
           <p className="protocol-line" data-testid="accuracy-protocol">
