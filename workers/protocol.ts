@@ -11,7 +11,7 @@ import type { StudioApi } from '../src/api/types';
 export type StudioMethod = keyof StudioApi;
 
 /** Methods whose only parameter (if any) is the JobOptions. */
-type NoArgMethod = 'criteria' | 'exportOnnx' | 'quantVariants';
+type NoArgMethod = 'criteria' | 'exportOnnx' | 'quantVariants' | 'baselineMetric';
 
 export type ArgsOf<M extends StudioMethod> = M extends NoArgMethod ? [] : [Parameters<StudioApi[M]>[0]];
 

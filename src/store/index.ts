@@ -9,8 +9,9 @@ import { createUiSlice, type UiSlice } from './ui';
 import { createImportanceSlice, type ImportanceSlice } from './importance';
 import { createPlanSlice, type PlanSlice } from './plan';
 import { createResultsSlice, type ResultsSlice } from './results';
+import { createVisionSlice, type VisionSlice } from './vision';
 
-export type StudioStore = ModelSlice & EvaluationSlice & UiSlice & ImportanceSlice & PlanSlice & ResultsSlice;
+export type StudioStore = ModelSlice & EvaluationSlice & UiSlice & ImportanceSlice & PlanSlice & ResultsSlice & VisionSlice;
 
 export const useStudio = create<StudioStore>()((...a) => ({
   ...createModelSlice(...a),
@@ -19,6 +20,7 @@ export const useStudio = create<StudioStore>()((...a) => ({
   ...createImportanceSlice(...a),
   ...createPlanSlice(...a),
   ...createResultsSlice(...a),
+  ...createVisionSlice(...a),
 }));
 
 export type { SourceKind } from './model';

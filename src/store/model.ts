@@ -2,7 +2,8 @@
 import type { StateCreator } from 'zustand';
 import type { ModelSummary } from '../api/types';
 
-export type SourceKind = 'demo' | 'hub' | 'files';
+/** demo-vit: the demo image classifier (public/models/demo-vit, test images in public/data). */
+export type SourceKind = 'demo' | 'demo-vit' | 'hub' | 'files';
 
 export interface ModelSlice {
   sourceKind: SourceKind;

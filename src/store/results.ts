@@ -31,6 +31,8 @@ export interface ResultRow {
   perplexity: number;
   /** Perplexity on the held-out text (heldout.txt, same protocol); absent in rows saved before it existed. */
   heldOutPerplexity?: number | null;
+  /** Image classifiers: top-1 accuracy on the test images, its Wilson 95% interval and mean loss (perplexity is then NaN). */
+  accuracy?: { top1: number; ci: [number, number]; meanLoss: number; images: number };
   /** Recovery training of this row's model: its loss per step (the recovery curve). */
   curve?: LossPoint[];
   latencyMs: number;

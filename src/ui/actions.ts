@@ -12,6 +12,7 @@ import { useStudio } from '../store';
 import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from './defaults';
 import { job, type JobStartOptions } from './jobs';
 import { evaluationTextOrReport, latencyRequest } from './inputs';
+import { demoImagesAndAccuracy, demoVitSource, isClassifier } from './vision-actions';
 
 export { evaluationTextOrReport, fetchEvaluationText, latencyRequest } from './inputs';
 
@@ -40,6 +41,7 @@ async function loadSource(source: ModelSource): Promise<boolean> {
   cancelPreview();
   const st = useStudio.getState();
   st.resetModelResults();
+  st.resetVision();
   st.setModel(summary);
   st.setDensePerplexity(null);
   st.setDenseHeldOut(null);
@@ -55,14 +57,24 @@ async function loadSource(source: ModelSource): Promise<boolean> {
 }
 
 export async function loadSelectedModel(): Promise<boolean> {
-  if (useStudio.getState().sourceKind !== 'demo') return false;
+  const kind = useStudio.getState().sourceKind;
+  if (kind === 'demo-vit') return loadSource(demoVitSource());
+  if (kind !== 'demo') return false;
   return loadSource({ kind: 'demo' });
+}
+
+/** The dense quality after a load: perplexity (language models); a classifier's accuracy needs images (the demo's are fetched). */
+async function denseQuality(options: JobStartOptions): Promise<boolean> {
+  if (!isClassifier(useStudio.getState().model)) return runDensePerplexity(options);
+  if (useStudio.getState().sourceKind === 'demo-vit') return demoImagesAndAccuracy(options);
+  return true;
 }
 
 /** Loads a Hub or local-files model, then measures its dense baseline. */
 export async function loadModelFrom(source: ModelSource): Promise<void> {
   if (!(await loadSource(source))) return;
-  if (!(await runDensePerplexity(FOLLOWS_LOAD))) return;
+  if (!(await denseQuality(FOLLOWS_LOAD))) return;
+  if (isClassifier(useStudio.getState().model)) return; // latency feeds are token ids in the engine for now
   await runDenseLatency(FOLLOWS_LOAD);
 }
 
@@ -90,7 +102,8 @@ export async function runDenseLatency(options: JobStartOptions = {}): Promise<bo
 /** Load the selected model, then its dense perplexity, then its latency; stops at the first failure. */
 export async function loadAndMeasureBaseline(): Promise<void> {
   if (!(await loadSelectedModel())) return;
-  if (!(await runDensePerplexity(FOLLOWS_LOAD))) return;
+  if (!(await denseQuality(FOLLOWS_LOAD))) return;
+  if (isClassifier(useStudio.getState().model)) return; // latency feeds are token ids in the engine for now
   await runDenseLatency(FOLLOWS_LOAD);
 }
 

@@ -8,6 +8,7 @@ import { modelKey } from '../store/model-key';
 import type { CriterionName, UnitScores } from '../saliency/types';
 import { useStudio } from '../store';
 import { engine, job, report } from './jobs';
+import type { ImageDataset } from '../api/types';
 
 export interface CalibrationParams {
   text: string;
@@ -15,6 +16,8 @@ export interface CalibrationParams {
   samples: number;
   seq: number;
   withHessians: boolean;
+  /** Image classifiers: the prepared test images (text and seq are then not read). */
+  images?: ImageDataset;
 }
 
 const cacheKey = (model: string, calibration: string, criterion: string) => `prune-studio:scores:${model}|${calibration}|${criterion}`;

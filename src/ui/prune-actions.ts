@@ -4,6 +4,7 @@
  * progress, then the exact compensated number; apply with compensation -> exact perplexity +
  * dense vs pruned latency interleaved -> a results row of this model; one-click magnitude scores.
  */
+import { accuracyCell, accuracyPreview, isClassifier, prunedAccuracy } from './vision-actions';
 import type { AppliedModel, PerplexityRequest, PerplexityResult } from '../api/types';
 import type { PruningPlan } from '../core/plan';
 import { compensationInfos, type Compensation } from '../prune/compensate';
@@ -160,6 +161,10 @@ export async function runPreview(plan: PruningPlan): Promise<void> {
     await previous;
     await whenIdle();
     if (controller.signal.aborted) return;
+    if (isClassifier(useStudio.getState().model)) {
+      await previewJob('Preview accuracy', (id) => accuracyPreview(plan, controller.signal, id));
+      return;
+    }
     const text = await fetchEvaluationText();
     if (controller.signal.aborted) return;
     const cur = useStudio.getState().preview;
@@ -234,6 +239,7 @@ async function compensatedPreview(plan: PruningPlan, compensation: Compensation,
 export function resumePreview(): void {
   const s = useStudio.getState();
   if (!planIsCurrent(s) || !s.plan) return;
+  if (isClassifier(s.model) && s.previewAccuracy?.plan === s.plan.name && s.previewAccuracy.result) return;
   const p = s.preview;
   const compensated = s.controls.compensation === 'none' || !compensationReady(s.controls.compensation, s) || !!p?.compensated?.result;
   if (p?.plan === s.plan.name && p.final && compensated) return;
@@ -317,6 +323,7 @@ export async function measureApplied(
   const model = useStudio.getState().model;
   if (!model) return;
   useStudio.getState().setApplied(applied);
+  if (isClassifier(model)) return measureAppliedClassifier(applied, meta);
   let ppl = exact;
   if (!ppl) {
     const text = await evaluationTextOrReport();
@@ -352,6 +359,28 @@ export async function measureApplied(
     latencyMs: compared.pruned.medianMs,
     denseLatencyMs: compared.dense.medianMs,
     flopRatio: applied.cost.flops / applied.denseCost.flops || est.flopRatio,
+    at: new Date().toISOString(),
+  });
+}
+
+/** A classifier's applied model: accuracy on the test images and a results row (latency is not measured for image inputs yet). */
+async function measureAppliedClassifier(applied: AppliedModel, meta: Pick<ResultRow, 'criterion' | 'allocation' | 'compensation'>) {
+  const model = useStudio.getState().model;
+  const acc = await prunedAccuracy();
+  if (!model || !acc) return;
+  const key = modelKey(model);
+  rememberApplied(key, applied.plan.name, meta.compensation);
+  useStudio.getState().addResult({
+    id: `${Date.now()}`,
+    model: key,
+    plan: applied.plan.name,
+    ...meta,
+    parameters: applied.parameters,
+    perplexity: Number.NaN,
+    accuracy: accuracyCell(acc),
+    latencyMs: Number.NaN,
+    denseLatencyMs: null,
+    flopRatio: applied.cost.flops / applied.denseCost.flops || estimatePlan(model, applied.plan, null, latencyRequest().seq).flopRatio,
     at: new Date().toISOString(),
   });
 }

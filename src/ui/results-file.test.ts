@@ -77,4 +77,19 @@ describe('results files', () => {
     const json = JSON.parse(resultsJson([row('p', 10)], null)) as { results: Record<string, unknown>[] };
     expect(json.results[0]).toMatchObject({ dtype: 'fp32', bytes: null });
   });
+
+  it('classifier rows add top-1, its 95% interval and mean loss; language-model files keep their columns', () => {
+    const vit = {
+      ...row('heads30', Number.NaN),
+      accuracy: { top1: 0.875, ci: [0.84, 0.9] as [number, number], meanLoss: 0.3125, images: 500 },
+    };
+    const parsed = parseCsv(resultsCsv([vit]));
+    const header = parsed[0]!;
+    expect(header.slice(0, RESULT_COLUMNS.length)).toEqual([...RESULT_COLUMNS]);
+    expect(header.slice(RESULT_COLUMNS.length)).toEqual(['top1', 'top1Low95', 'top1High95', 'meanLoss']);
+    expect(parsed[1]!.slice(RESULT_COLUMNS.length)).toEqual(['0.875', '0.84', '0.9', '0.3125']);
+    const json = JSON.parse(resultsJson([vit], null)) as { results: Record<string, unknown>[] };
+    expect(json.results[0]).toMatchObject({ top1: 0.875, top1Low95: 0.84, top1High95: 0.9, meanLoss: 0.3125 });
+    expect(parseCsv(resultsCsv([row('lm', 9)]))[0]).toEqual([...RESULT_COLUMNS]);
+  });
 });

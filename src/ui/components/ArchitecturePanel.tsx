@@ -16,6 +16,32 @@ function uniformValue(layers: LayerShape[], pick: (l: LayerShape) => number): st
   return `${Math.min(...values)}–${Math.max(...values)}`;
 }
 
+/** Language models: vocabulary and context (tokens). */
+function textRows(spec: ArchSpec): { label: string; value: string; testId?: string; title?: string }[] {
+  return [
+    { label: 'Vocabulary', value: exactCount(spec.vocabSize), testId: 'arch-vocab' },
+    { label: 'Context', value: `${spec.maxPositions} tokens`, testId: 'arch-context' },
+  ];
+}
+
+/** Image classifiers (encoder blocks, no tokenizer): input geometry, tokens per image, classes. */
+function visionRows(
+  spec: ArchSpec,
+  v: NonNullable<ArchSpec['vision']>,
+): { label: string; value: string; testId?: string; title?: string }[] {
+  const patches = (v.imageSize / v.patchSize) ** 2;
+  return [
+    {
+      label: 'Input',
+      value: `${v.imageSize} × ${v.imageSize} × ${v.numChannels} image, ${v.patchSize} × ${v.patchSize} patches`,
+      testId: 'arch-input',
+      title: 'Bidirectional encoder blocks read the patch embeddings; no tokenizer',
+    },
+    { label: 'Tokens', value: `${patches} patches + ${spec.pooling === 'mean' ? 'mean pooling' : 'CLS'}`, testId: 'arch-context' },
+    { label: 'Classes', value: `${v.labels.length} (${v.labels.join(', ')})`, testId: 'arch-classes' },
+  ];
+}
+
 export function ArchitecturePanel() {
   const model = useStudio((s) => s.model);
   return (
@@ -57,8 +83,7 @@ function ArchitectureTables({
     { label: 'Head dim', value: String(spec.headDim), testId: 'arch-head-dim' },
     { label: 'd_model', value: String(spec.hiddenSize), testId: 'arch-hidden' },
     { label: 'FFN width', value: uniformValue(layers, (l) => l.ffnSize), testId: 'arch-ffn' },
-    { label: 'Vocabulary', value: exactCount(spec.vocabSize), testId: 'arch-vocab' },
-    { label: 'Context', value: `${spec.maxPositions} tokens`, testId: 'arch-context' },
+    ...(spec.vision ? visionRows(spec, spec.vision) : textRows(spec)),
   ];
   return (
     <>

@@ -9,16 +9,20 @@ import { LATENCY_DEFAULTS, PERPLEXITY_DEFAULTS } from '../defaults';
 import { backendLabel, exactCount, fixed } from '../format';
 import { Explain } from './Explain';
 import { SpreadWarning } from './SpreadWarning';
+import { AccuracyCard } from './vision/AccuracyCard';
+import { isClassifier } from '../vision-actions';
 
 export function BaselinePanel() {
   const perplexity = useStudio((s) => s.densePerplexity);
   const latency = useStudio((s) => s.denseLatency);
   const history = useStudio((s) => s.denseLatencyHistory);
   const canRun = useStudio((s) => s.job === null && s.model !== null);
+  const classifier = useStudio((s) => isClassifier(s.model));
   return (
     <aside className="rail rail-right" aria-labelledby="baseline-title">
       <h2 id="baseline-title">Dense baseline</h2>
-      <section className="card" aria-labelledby="ppl-title">
+      {classifier ? <AccuracyCard /> : null}
+      <section className="card" aria-labelledby="ppl-title" hidden={classifier}>
         <h3 id="ppl-title">Perplexity</h3>
         {perplexity ? <PerplexityView r={perplexity} /> : <p className="placeholder">Not measured yet.</p>}
         <button type="button" className="button secondary" disabled={!canRun} onClick={() => void runDensePerplexity()}>
@@ -31,7 +35,12 @@ export function BaselinePanel() {
           once, with as much context as its window gives. Lower is better. The ± band is one standard error of the mean.
         </Explain>
       </section>
-      <section className="card" aria-labelledby="latency-title">
+      {classifier ? (
+        <p className="hint" data-testid="latency-classifier">
+          Latency is measured on token inputs; the engine does not time image inputs yet, so it is not shown for this classifier.
+        </p>
+      ) : null}
+      <section className="card" aria-labelledby="latency-title" hidden={classifier}>
         <h3 id="latency-title">Latency</h3>
         {latency ? <LatencyView r={latency} /> : <p className="placeholder">Not measured yet.</p>}
         {latency ? (

@@ -8,6 +8,7 @@ import { Explain } from './Explain';
 
 const SOURCES: { kind: SourceKind; label: string; detail: string; available: boolean }[] = [
   { kind: 'demo', label: 'Demo model', detail: 'demo-gpt2: 4 layers, ships with the app', available: true },
+  { kind: 'demo-vit', label: 'Demo ViT (Fashion-MNIST)', detail: 'image classifier: 28 x 28 clothes, 10 classes', available: true },
   { kind: 'hub', label: 'Hugging Face Hub id', detail: 'repo id, @revision or URL', available: true },
   { kind: 'files', label: 'Local files', detail: 'safetensors + config + tokenizer, or .onnx', available: true },
 ];
@@ -47,7 +48,7 @@ export function WorkflowRail() {
           <p id="step-model-help" className="help">
             The demo model loads on start, with no network beyond this page.
           </p>
-          {sourceKind === 'demo' ? (
+          {sourceKind === 'demo' || sourceKind === 'demo-vit' ? (
             <button type="button" className="button" disabled={busy} onClick={() => void loadAndMeasureBaseline()}>
               {loaded ? 'Reload and re-measure' : 'Load model'}
             </button>

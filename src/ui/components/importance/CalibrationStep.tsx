@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useStudio } from '../../../store';
 import { fetchCalibrationText, runCalibration } from '../../importance-actions';
 import { Explain } from '../Explain';
+import { isClassifier } from '../../vision-actions';
 
 type TextSource = 'shipped' | 'pasted' | 'file';
 
@@ -18,7 +19,16 @@ export function CalibrationStep() {
   const [withHessians, setWithHessians] = useState(true);
   const maxSeq = model?.spec.maxPositions ?? 128;
 
+  const images = useStudio((s) => s.imageSet);
+  const classifier = isClassifier(model);
+
   const run = async () => {
+    if (classifier) {
+      if (!images) return;
+      const n = Math.min(samples, images.dataset.count);
+      await runCalibration({ text: '', textName: images.name, samples: n, seq: 0, withHessians, images: images.dataset });
+      return;
+    }
     const text = source === 'shipped' ? await fetchCalibrationText() : source === 'pasted' ? pasted : ((await file?.text()) ?? '');
     const textName = source === 'shipped' ? 'calibration.txt' : source === 'pasted' ? 'pasted text' : (file?.name ?? 'file');
     await runCalibration({ text, textName, samples, seq: Math.min(seq, maxSeq), withHessians });
@@ -26,7 +36,14 @@ export function CalibrationStep() {
 
   return (
     <div className="calibration">
-      <label>
+      {classifier ? (
+        <p className="help" data-testid="calibration-images">
+          {images
+            ? `Images: the first ${Math.min(samples, images.dataset.count)} of ${images.name} (${images.dataset.count}).`
+            : 'This model reads images: pick test images in the dense baseline first.'}
+        </p>
+      ) : null}
+      <label hidden={classifier}>
         Text
         <select data-testid="calibration-source" value={source} onChange={(e) => setSource(e.target.value as TextSource)}>
           <option value="shipped">Shipped calibration.txt</option>
@@ -34,10 +51,10 @@ export function CalibrationStep() {
           <option value="file">Upload a .txt file</option>
         </select>
       </label>
-      {source === 'pasted' ? (
+      {source === 'pasted' && !classifier ? (
         <textarea aria-label="Calibration text" rows={4} value={pasted} onChange={(e) => setPasted(e.target.value)} />
       ) : null}
-      {source === 'file' ? (
+      {source === 'file' && !classifier ? (
         <input
           aria-label="Calibration text file"
           type="file"
@@ -52,12 +69,12 @@ export function CalibrationStep() {
             data-testid="calibration-samples"
             type="number"
             min={1}
-            max={256}
+            max={classifier ? (images?.dataset.count ?? 256) : 256}
             value={samples}
             onChange={(e) => setSamples(Number(e.target.value))}
           />
         </label>
-        <label>
+        <label hidden={classifier}>
           Length
           <input
             data-testid="calibration-seq"
@@ -73,13 +90,21 @@ export function CalibrationStep() {
         <input type="checkbox" checked={withHessians} onChange={(e) => setWithHessians(e.target.checked)} /> Accumulate Hessians (needed by
         OBS)
       </label>
-      <button type="button" className="button" data-testid="calibrate" disabled={busy || !model} onClick={() => void run()}>
+      <button
+        type="button"
+        className="button"
+        data-testid="calibrate"
+        disabled={busy || !model || (classifier && !images)}
+        onClick={() => void run()}
+      >
         Run calibration
       </button>
       {calibration ? (
         <p className="help" data-testid="calibration-summary">
-          {calibration.tokens.toLocaleString()} tokens ({calibration.samples} × {calibration.seq}) of {calibration.textName}; dense loss{' '}
-          {calibration.baseLoss.toFixed(4)} nats{calibration.withHessians ? '; Hessians ready' : ''}.
+          {classifier
+            ? `${calibration.samples} images`
+            : `${calibration.tokens.toLocaleString()} tokens (${calibration.samples} × ${calibration.seq})`}{' '}
+          of {calibration.textName}; dense loss {calibration.baseLoss.toFixed(4)} nats{calibration.withHessians ? '; Hessians ready' : ''}.
         </p>
       ) : null}
       <Explain plain="Calibration lets the model read some sample text so the studio can see which parts actually do work.">

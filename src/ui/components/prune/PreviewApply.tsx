@@ -10,6 +10,30 @@ import { estimatePlan } from '../../plan-cost';
 import { applyCurrent, compensationReady, EXACT_PROTOCOL, planIsCurrent, PREVIEW_PROTOCOL, remeasureComparison } from '../../prune-actions';
 import { Explain } from '../Explain';
 import { SpreadWarning } from '../SpreadWarning';
+import { isClassifier } from '../../vision-actions';
+import { AccuracyFigure } from '../vision/AccuracyFigure';
+
+/** A classifier's live preview: the plan's masks on the dense model, top-1 accuracy on the test images. */
+function AccuracyPreviewLines({ plan }: { plan: string }) {
+  const p = useStudio((s) => s.previewAccuracy);
+  const dense = useStudio((s) => s.denseAccuracy);
+  const images = useStudio((s) => s.imageSet);
+  const current = p?.plan === plan ? p : null;
+  return (
+    <>
+      <p className="preview-kind" data-testid="preview-kind">
+        Masked units on the dense model, scored on the test images: the number Apply gives without compensation.
+      </p>
+      <p className="accuracy-line" aria-live="polite">
+        {current?.result ? (
+          <AccuracyFigure r={current.result} testId="preview-accuracy" dense={dense} />
+        ) : (
+          <span data-testid="preview-accuracy">{!images ? 'pick test images first' : current?.running ? 'scoring…' : '…'}</span>
+        )}
+      </p>
+    </>
+  );
+}
 
 export function PreviewBlock() {
   const model = useStudio((s) => s.model);
@@ -32,30 +56,33 @@ export function PreviewBlock() {
   return (
     <section className="card preview-card" aria-labelledby="preview-title" aria-busy={preview?.running ?? false}>
       <h3 id="preview-title">Live preview · {plan.name}</h3>
-      <p className="preview-kind" data-testid="preview-kind">
-        {compensation === 'none'
-          ? 'Masked units, no compensation: the same numbers Apply gives, on fewer tokens.'
-          : `Fast estimate: masked units, without ${compensation} compensation. The exact number with ${compensation} follows when the controls rest.`}
-      </p>
-      <p className="big-number" title="Masked perplexity on the dense session">
-        <span data-testid="preview-ppl">{shown ? fixed(shown.ppl) : '…'}</span>
-        {shown ? <span className="band"> ± {fixed(shown.band)}</span> : null}
-      </p>
-      <p className="spread" aria-live="polite">
-        {preview?.running
-          ? `estimating… ${shown ? `${exactCount(shown.tokens)} tokens so far` : ''}`
-          : preview?.final
-            ? `final over ${exactCount(preview.final.protocol.tokensScored)} tokens`
-            : shown
-              ? `stopped after ${exactCount(shown.tokens)} tokens`
-              : 'waiting'}
-        {dense ? ` · dense ${fixed(dense.perplexity)}` : ''}
-      </p>
-      <CompensatedLine compensation={compensation} />
-      <p className="protocol-line">
-        {PREVIEW_PROTOCOL.textName}, first {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens, ctx {PREVIEW_PROTOCOL.contextLength},
-        stride {PREVIEW_PROTOCOL.stride} (Apply scores {exactCount(EXACT_PROTOCOL.maxTokens ?? 0)})
-      </p>
+      {isClassifier(model) ? <AccuracyPreviewLines plan={plan.name} /> : null}
+      <div hidden={isClassifier(model)}>
+        <p className="preview-kind" data-testid="preview-kind">
+          {compensation === 'none'
+            ? 'Masked units, no compensation: the same numbers Apply gives, on fewer tokens.'
+            : `Fast estimate: masked units, without ${compensation} compensation. The exact number with ${compensation} follows when the controls rest.`}
+        </p>
+        <p className="big-number" title="Masked perplexity on the dense session">
+          <span data-testid="preview-ppl">{shown ? fixed(shown.ppl) : '…'}</span>
+          {shown ? <span className="band"> ± {fixed(shown.band)}</span> : null}
+        </p>
+        <p className="spread" aria-live="polite">
+          {preview?.running
+            ? `estimating… ${shown ? `${exactCount(shown.tokens)} tokens so far` : ''}`
+            : preview?.final
+              ? `final over ${exactCount(preview.final.protocol.tokensScored)} tokens`
+              : shown
+                ? `stopped after ${exactCount(shown.tokens)} tokens`
+                : 'waiting'}
+          {dense ? ` · dense ${fixed(dense.perplexity)}` : ''}
+        </p>
+        <CompensatedLine compensation={compensation} />
+        <p className="protocol-line">
+          {PREVIEW_PROTOCOL.textName}, first {exactCount(PREVIEW_PROTOCOL.maxTokens ?? 0)} tokens, ctx {PREVIEW_PROTOCOL.contextLength},
+          stride {PREVIEW_PROTOCOL.stride} (Apply scores {exactCount(EXACT_PROTOCOL.maxTokens ?? 0)})
+        </p>
+      </div>
       <dl className="protocol" aria-label="Plan counts">
         <dt>Heads removed</dt>
         <dd data-testid="heads-removed">
@@ -127,6 +154,9 @@ export function ApplyBlock() {
   const applied = useStudio((s) => s.applied);
   const ppl = useStudio((s) => s.prunedPerplexity);
   const heldOut = useStudio((s) => s.prunedHeldOut);
+  const classifier = useStudio((s) => isClassifier(s.model));
+  const acc = useStudio((s) => s.prunedAccuracy);
+  const denseAcc = useStudio((s) => s.denseAccuracy);
   const comparison = useStudio((s) => s.latencyComparison);
   const compensation = useStudio((s) => s.controls.compensation);
   const ready = useStudio((s) => compensationReady(s.controls.compensation, s));
@@ -160,18 +190,26 @@ export function ApplyBlock() {
           <dd data-testid="applied-plan">{applied.plan.name}</dd>
           <dt>Params</dt>
           <dd title={exactCount(applied.parameters)}>{compactCount(applied.parameters)}</dd>
-          <dt>Perplexity</dt>
-          <dd>
+          {classifier ? (
+            <>
+              <dt title="Top-1 accuracy of the applied model on the test images (Wilson 95% interval) and its mean loss">Accuracy</dt>
+              <dd data-testid="pruned-accuracy-row">{acc ? <AccuracyFigure r={acc} testId="pruned-accuracy" dense={denseAcc} /> : '…'}</dd>
+            </>
+          ) : null}
+          <dt hidden={classifier}>Perplexity</dt>
+          <dd hidden={classifier}>
             <span data-testid="pruned-ppl">{ppl ? fixed(ppl.perplexity) : '…'}</span>
             {ppl ? ` ± ${fixed(ppl.perplexity * ppl.nllStdError)} (${exactCount(ppl.protocol.tokensScored)} tokens scored)` : ''}
           </dd>
-          <dt title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">Held-out</dt>
-          <dd>
+          <dt hidden={classifier} title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">
+            Held-out
+          </dt>
+          <dd hidden={classifier}>
             <span data-testid="pruned-heldout-ppl">{heldOut ? fixed(heldOut.perplexity) : '…'}</span>
             {heldOut ? ` ± ${fixed(heldOut.perplexity * heldOut.nllStdError)} (${heldOut.protocol.textName})` : ''}
           </dd>
-          <dt>Latency</dt>
-          <dd>
+          <dt hidden={classifier}>Latency</dt>
+          <dd hidden={classifier}>
             <span data-testid="pruned-latency">{lat ? fixed(lat.medianMs) : '…'}</span> ms
             {denseLat ? (
               <>
@@ -181,8 +219,8 @@ export function ApplyBlock() {
               </>
             ) : null}
           </dd>
-          <dt>Speedup</dt>
-          <dd>
+          <dt hidden={classifier}>Speedup</dt>
+          <dd hidden={classifier}>
             <span data-testid="speedup">{lat && denseLat ? fixed(denseLat.medianMs / lat.medianMs) : '…'}</span>× measured
           </dd>
           <dt title="The speedup if latency followed the remaining FLOPs (compute-bound) or the remaining weight bytes (memory-bound)">

@@ -15,6 +15,9 @@ import { resultsCsv, resultsJson } from '../../results-file';
 
 const r2 = (v: number) => fixed(v);
 import { TextCompare } from './TextCompare';
+import { isClassifier } from '../../vision-actions';
+import { VisionCompare } from '../vision/VisionCompare';
+import { pct } from '../vision/AccuracyFigure';
 
 /** This model's rows (name + fingerprint); rows of other models stay stored, unseen. */
 function useModelRows(): { rows: ResultRow[]; others: number } {
@@ -30,6 +33,8 @@ function ResultsTable() {
   const remove = useStudio((s) => s.removeResult);
   const dense = useStudio((s) => s.densePerplexity);
   const denseHeldOut = useStudio((s) => s.denseHeldOut);
+  const classifier = isClassifier(model);
+  const denseAcc = useStudio((s) => s.denseAccuracy);
   const base = `${(model?.name ?? 'model').replace(/[^\w.-]+/g, '_')}-results`;
   return (
     <section className="card results" aria-labelledby="results-title">
@@ -65,6 +70,12 @@ function ResultsTable() {
           {denseHeldOut.protocol.textName} (e-mails: a kind of text the model never saw).
         </p>
       ) : null}
+      {classifier && denseAcc ? (
+        <p className="hint" data-testid="results-dense-accuracy">
+          Dense model: {pct(denseAcc.accuracy)} top-1 (95% CI {pct(denseAcc.interval95[0])} – {pct(denseAcc.interval95[1])}), mean loss{' '}
+          {fixed(denseAcc.meanLoss, 3)} on {denseAcc.images} {denseAcc.protocol.dataset} images.
+        </p>
+      ) : null}
       {rows.length === 0 ? (
         <p className="placeholder">Each applied plan adds a row here.</p>
       ) : (
@@ -79,12 +90,28 @@ function ResultsTable() {
                 <th scope="col">dtype</th>
                 <th scope="col">Params</th>
                 <th scope="col">Size</th>
-                <th scope="col" title="Perplexity on evaluation.txt (same domain as the demo model's training text)">
-                  Perplexity
-                </th>
-                <th scope="col" title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration">
-                  Held-out
-                </th>
+                {classifier ? (
+                  <>
+                    <th scope="col" title="Top-1 accuracy on the test images, with its Wilson 95% confidence interval">
+                      Top-1 (95% CI)
+                    </th>
+                    <th scope="col" title="Mean cross-entropy of the true label over the test images">
+                      Mean loss
+                    </th>
+                  </>
+                ) : (
+                  <>
+                    <th scope="col" title="Perplexity on evaluation.txt (same domain as the demo model's training text)">
+                      Perplexity
+                    </th>
+                    <th
+                      scope="col"
+                      title="Perplexity on heldout.txt: e-mails, a kind of text the model never saw in training or calibration"
+                    >
+                      Held-out
+                    </th>
+                  </>
+                )}
                 <th scope="col">Latency (ms)</th>
                 <th scope="col">
                   <span className="visually-hidden">Remove</span>
@@ -103,8 +130,19 @@ function ResultsTable() {
                   <td title={r.bytes === undefined ? 'fp32 weights: 4 bytes per parameter' : 'the quantized model file'}>
                     {r.bytes === undefined ? `≈${bytes(4 * r.parameters)}` : bytes(r.bytes)}
                   </td>
-                  <td>{fixed(r.perplexity)}</td>
-                  <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
+                  {classifier ? (
+                    <>
+                      <td data-testid="result-accuracy">
+                        {r.accuracy ? `${pct(r.accuracy.top1)} (${pct(r.accuracy.ci[0])} – ${pct(r.accuracy.ci[1])})` : '—'}
+                      </td>
+                      <td>{r.accuracy ? fixed(r.accuracy.meanLoss, 3) : '—'}</td>
+                    </>
+                  ) : (
+                    <>
+                      <td>{fixed(r.perplexity)}</td>
+                      <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
+                    </>
+                  )}
                   <td>{Number.isFinite(r.latencyMs) ? fixed(r.latencyMs) : '—'}</td>
                   <td>
                     <button type="button" className="link" aria-label={`Remove result ${r.plan}`} onClick={() => remove(r.id)}>
@@ -145,10 +183,15 @@ function Pareto() {
   const dense = useStudio((s) => s.densePerplexity);
   const denseLat = useStudio((s) => s.denseLatency);
   const model = useStudio((s) => s.model);
+  const denseAcc = useStudio((s) => s.denseAccuracy);
+  const classifier = isClassifier(model);
+  const metric = classifier ? 'top-1 accuracy (%)' : 'perplexity';
+  const yOf = (r: ResultRow) => (classifier ? (r.accuracy ? r.accuracy.top1 * 100 : NaN) : r.perplexity);
   const [axis, setAxis] = useState<Axis>('parameters');
   const points = rows
     .filter((r) => Number.isFinite(xOf(axis, r)))
-    .map((r, i) => ({ x: xOf(axis, r), y: r.perplexity, name: r.plan, dtype: r.dtype ?? 'fp32', label: `${i + 1}` }));
+    .filter((r) => Number.isFinite(yOf(r)))
+    .map((r, i) => ({ x: xOf(axis, r), y: yOf(r), name: r.plan, dtype: r.dtype ?? 'fp32', label: `${i + 1}` }));
   const dtypes = [...new Set(points.map((p) => p.dtype))];
   const denseX = !model
     ? null
@@ -157,10 +200,13 @@ function Pareto() {
       : axis === 'size'
         ? model.weightBytes / 1e6
         : (denseLat?.medianMs ?? null);
-  const densePoint = dense && denseX !== null ? [{ x: denseX, y: dense.perplexity, name: 'dense' }] : [];
+  const denseY = classifier ? (denseAcc ? denseAcc.accuracy * 100 : null) : (dense?.perplexity ?? null);
+  const densePoint = denseY !== null && denseX !== null ? [{ x: denseX, y: denseY, name: 'dense' }] : [];
   return (
     <section className="card pareto" aria-labelledby="pareto-title">
-      <h3 id="pareto-title">Pareto: perplexity vs {axis}</h3>
+      <h3 id="pareto-title">
+        Pareto: {classifier ? 'accuracy' : 'perplexity'} vs {axis}
+      </h3>
       <div className="field inline">
         <label htmlFor="pareto-axis">x axis</label>
         <select id="pareto-axis" data-testid="pareto-axis" value={axis} onChange={(e) => setAxis(e.target.value as Axis)}>
@@ -173,7 +219,7 @@ function Pareto() {
         className="chart"
         data-testid="pareto-chart"
         role="img"
-        aria-label={`Scatter of ${points.length} applied plans and quantized variants: perplexity against ${axis}`}
+        aria-label={`Scatter of ${points.length} applied plans and quantized variants: ${metric} against ${axis}`}
       >
         <ResponsiveContainer width="100%" height={220}>
           <ScatterChart margin={{ top: 8, right: 12, bottom: 24, left: 8 }}>
@@ -185,7 +231,14 @@ function Pareto() {
               domain={['auto', 'auto']}
               label={{ value: AXIS_LABEL[axis], position: 'bottom' }}
             />
-            <YAxis type="number" dataKey="y" name="perplexity" domain={['auto', 'auto']} width={48} />
+            <YAxis
+              type="number"
+              dataKey="y"
+              name={metric}
+              domain={['auto', 'auto']}
+              width={48}
+              label={{ value: metric, angle: -90, position: 'insideLeft' }}
+            />
             <Tooltip formatter={(v) => (typeof v === 'number' ? fixed(v) : String(v))} labelFormatter={() => ''} />
             <Scatter name="dense" data={densePoint} fill="#E69F00" shape="diamond">
               <LabelList dataKey="name" position="top" className="point-label" />
@@ -200,7 +253,9 @@ function Pareto() {
       </div>
       <p className="hint" data-testid="pareto-marks">
         Orange diamond: dense model. {dtypes.map((d) => `${markOf(d).shape}: ${d === 'fp32' ? 'applied plans (fp32)' : d}`).join(' · ')}
-        {dtypes.length ? '; numbered as in the list below (lower-left is better).' : ''}
+        {dtypes.length
+          ? '; numbered as in the list below (' + (classifier ? 'upper-left' : 'lower-left') + ' is better; y is ' + metric + ').'
+          : ''}
       </p>
       {points.length > 0 ? (
         <ol className="point-legend" data-testid="pareto-labels">
@@ -216,12 +271,18 @@ function Pareto() {
   );
 }
 
+/** Dense vs pruned: generated text for language models, the image grid and confusion matrix for classifiers. */
+function CompareByKind() {
+  const classifier = useStudio((s) => isClassifier(s.model));
+  return classifier ? <VisionCompare /> : <TextCompare />;
+}
+
 export function ResultsRow() {
   return (
     <section className="bottom-row" aria-label="Results and comparison">
       <ResultsTable />
       <Pareto />
-      <TextCompare />
+      <CompareByKind />
     </section>
   );
 }

@@ -6,6 +6,11 @@ import { SweepCurves } from './SweepCurves';
 import { restartGuide, useTeach, type CentreTab } from './teach-store';
 import { TokenDamage } from './TokenDamage';
 import './teach.css';
+import { useStudio } from '../../../store';
+import { textOnlyReason } from '../../vision-actions';
+
+/** Tabs that read text (token sequences): off for image classifiers. */
+const TEXT_ONLY: CentreTab[] = ['sweep', 'tokens', 'attention'];
 
 export const TEACH_TABS: { id: CentreTab; label: string }[] = [
   { id: 'map', label: 'Model map' },
@@ -17,8 +22,13 @@ export const TEACH_TABS: { id: CentreTab; label: string }[] = [
 
 export function TeachPanel({ tab }: { tab: CentreTab }) {
   const guide = useTeach((s) => s.guideStep);
+  const textOff = useStudio((s) => textOnlyReason(s.model));
   const body =
-    tab === 'map' ? (
+    textOff && TEXT_ONLY.includes(tab) ? (
+      <p className="placeholder" data-testid="text-only-reason">
+        {textOff}
+      </p>
+    ) : tab === 'map' ? (
       <ModelMap />
     ) : tab === 'sweep' ? (
       <SweepCurves />
