@@ -121,7 +121,24 @@ export async function logitsSession(
   return { session: m.latencySession, ir: m.ir };
 }
 
+/** A classifier times `batch` images of its own size (the request's seq is the image's token count, ignored). */
+function imageLatencyFeeds(session: RunnerSession, ir: ModelIR, batch: number): Feeds {
+  const v = ir.spec.vision!;
+  const n = batch * v.numChannels * v.imageSize * v.imageSize;
+  const data = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 255) / 255 - 0.5);
+  const labels = Array.from({ length: batch }, (_, i) => i % ir.spec.vocabSize);
+  return {
+    pixel_values: { type: 'float32', dims: [batch, v.numChannels, v.imageSize, v.imageSize], data },
+    ...(session.inputNames.includes('labels') ? { labels: int64Tensor(labels, [batch]) } : {}),
+  };
+}
+
 export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
+  if (ir.spec.input === 'patches' && ir.spec.vision) {
+    if (!(Number.isInteger(req.batch) && req.batch >= 1))
+      throw new InputError(`Latency batch ${req.batch} is not a positive whole number.`, 'Use a batch of at least 1 image.');
+    return imageLatencyFeeds(session, ir, req.batch);
+  }
   const max = ir.spec.maxPositions;
   if (!(Number.isInteger(req.seq) && req.seq >= 1 && req.seq <= max) || !(Number.isInteger(req.batch) && req.batch >= 1))
     throw new InputError(

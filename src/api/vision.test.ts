@@ -149,6 +149,12 @@ describe('api with the tiny ViT', () => {
     },
   );
 
+  it('times the dense model on images (pixel_values of its own size)', async () => {
+    const r = await api.measureLatency({ batch: 2, seq: 5, runs: 2, warmup: 1 });
+    expect(r.samplesMs).toHaveLength(2);
+    expect(r.samplesMs.every((ms) => Number.isFinite(ms) && ms >= 0)).toBe(true);
+  });
+
   it('refuses text steps and mismatched images by name', async () => {
     await expect(api.evaluatePerplexity({ text: 'hello', textName: 't', contextLength: 8, stride: 4 })).rejects.toThrow(/image classifier/);
     await expect(api.evaluateAccuracy({ dataset: { ...dataset, channels: 1, images: dataset.images.subarray(0, 192) } })).rejects.toThrow(
