@@ -16,3 +16,4 @@ export { quantMethod, QUANT_VARIANTS } from '../quantize/registry';
 export { emptyPlan } from '../core/plan';
 export { parseJsonText } from '../io/json';
 export { firstImages, parseIdx, rawImagesFromIdx, rawImagesFromImageSet } from '../io/image-set';
+export { nvitGlobalPlan } from '../prune/nvit-allocate';

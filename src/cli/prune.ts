@@ -2,7 +2,7 @@
 import { quantMethod } from '../api';
 import { basename } from 'node:path';
 import { InputError } from '../core/errors';
-import { nvitGlobalPlan } from '../prune/nvit-allocate';
+import { nvitGlobalPlan } from '../api/methods';
 import type { StudioState } from '../api/state';
 import {
   ALLOCATIONS,

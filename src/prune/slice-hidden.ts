@@ -9,7 +9,7 @@
  */
 import type { LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
-import { keepColumns, keepRows } from './slice';
+import { keepColumns, keepRows } from './keep';
 
 /** Keeps the listed columns of a [rows, cols] tensor (an embedding table). */
 function tableColumns(t: Tensor, cols: readonly number[]): Tensor {

@@ -8,35 +8,10 @@
 import type { LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor, type Tensor } from '../core/tensor';
+import { copy, keepColumns, keepRows } from './keep';
 import { keptHidden, sliceHidden } from './slice-hidden';
 
-/** Keeps the listed rows of a [out, in] weight (and bias entries). */
-export function keepRows(lin: Linear, rows: readonly number[]): Linear {
-  const cols = lin.weight.shape[1] ?? 0;
-  const w = new Float32Array(rows.length * cols);
-  rows.forEach((r, i) => w.set(lin.weight.data.subarray(r * cols, (r + 1) * cols), i * cols));
-  const out: Linear = { weight: tensor([rows.length, cols], w) };
-  if (lin.bias)
-    out.bias = tensor(
-      [rows.length],
-      Float32Array.from(rows, (r) => lin.bias!.data[r]!),
-    );
-  return out;
-}
-
-/** Keeps the listed input columns of a [out, in] weight (bias untouched). */
-export function keepColumns(lin: Linear, cols: readonly number[]): Linear {
-  const [rows = 0, inCols = 0] = lin.weight.shape;
-  const w = new Float32Array(rows * cols.length);
-  for (let r = 0; r < rows; r++) cols.forEach((c, j) => (w[r * cols.length + j] = lin.weight.data[r * inCols + c]!));
-  const out: Linear = { weight: tensor([rows, cols.length], w) };
-  if (lin.bias) out.bias = copy(lin.bias);
-  return out;
-}
-
-function copy(t: Tensor): Tensor {
-  return tensor(t.shape, t.data.slice());
-}
+export { keepColumns, keepRows };
 
 function keptIndices(total: number, removed: readonly number[]): number[] {
   const gone = new Set(removed);

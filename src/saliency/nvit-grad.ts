@@ -23,16 +23,9 @@ import { weightEntries, weightFeeds } from '../graph/weight-inputs';
 import { encodeModel } from '../io/onnx';
 import { maskFeeds, sampleFeeds, sampleLossWeights, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
+import type { NvitGradients } from './types';
 
-export interface NvitGradients {
-  batches: number;
-  /** Σ_b (∂L_b/∂m)², [numLayers * numHeads]. */
-  heads: Float64Array;
-  /** Σ_b (∂L_b/∂m)², [numLayers * ffnSize]. */
-  ffn: Float64Array;
-  /** Σ_b (Σ_{w touches c} w·∂L_b/∂w)², [hiddenSize]. */
-  hidden: Float64Array;
-}
+export type { NvitGradients } from './types';
 
 const gradName = (input: string) => `grad.${input}`;
 

@@ -7,7 +7,6 @@
 import type { ModelIR } from '../core/ir';
 import type { ProgressCallback } from '../core/job';
 import type { CalibrationStats, GradientStats } from '../core/stats';
-import type { NvitGradients } from './nvit-grad';
 
 /** A criterion's registered name (the keys of CRITERIA in registry.ts; CRITERION_NAMES lists them). */
 export type CriterionName = string;
@@ -63,4 +62,15 @@ export interface CriterionInfo {
 
 export interface Criterion extends CriterionInfo {
   compute(input: CriterionInput): Promise<UnitScores>;
+}
+
+/** NViT's per-batch sums (saliency/nvit-grad.ts). */
+export interface NvitGradients {
+  batches: number;
+  /** Σ_b (∂L_b/∂m)², [numLayers * numHeads]. */
+  heads: Float64Array;
+  /** Σ_b (∂L_b/∂m)², [numLayers * ffnSize]. */
+  ffn: Float64Array;
+  /** Σ_b (Σ_{w touches c} w·∂L_b/∂w)², [hiddenSize]. */
+  hidden: Float64Array;
 }
