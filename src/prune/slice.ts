@@ -5,9 +5,8 @@
  * residual stream (slice-hidden.ts). Output biases (o, down) stay. Weights are copied, so
  * the dense model is untouched.
  */
-import type { LayerShape, LayerWeights, Linear, ModelIR } from '../core/ir';
+import type { LayerShape, LayerWeights, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
-import { tensor, type Tensor } from '../core/tensor';
 import { copy, keepColumns, keepRows } from './keep';
 import { keptHidden, sliceHidden } from './slice-hidden';
 
