@@ -2,7 +2,8 @@
  * The shipped demo ViT (public/models/demo-vit, Fashion-MNIST) through the api from its local folder,
  * on the shipped 500 test images (public/data/fashion-mnist-test-500.*), against the independent
  * float64 reference (tools/vit/make_demo_vit_golden.py -> fixtures/golden/demo-vit-reference.json):
- * logits of the first 16 images, the prediction of every image, accuracy, interval, confusion, loss.
+ * logits of the first 16 images, the prediction of every image, accuracy, interval, confusion, loss;
+ * and the FLOPs target and latency comparison on a ViT (image feeds).
  */
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -67,5 +68,23 @@ describe('the demo ViT on the shipped Fashion-MNIST test images', () => {
     expect(r.confusion).toEqual(want.confusion);
     expect(Math.abs(r.meanLoss - want.mean_loss)).toBeLessThan(1e-5);
     expect(r.labels[9]).toBe('Ankle boot');
+  });
+
+  it('takes the FLOPs target and times the dense and pruned classifiers (pixel_values feeds)', async () => {
+    await api.computeImportance('magnitude');
+    const plan = await api.allocatePlan({
+      criterion: 'magnitude',
+      allocation: 'uniform',
+      heads: 0,
+      ffn: 0,
+      layers: 0,
+      target: { metric: 'flops', fraction: 0.5 },
+    });
+    const applied = await api.applyPlan({ plan, compensation: 'none' });
+    expect(Math.abs(1 - applied.cost.flops / applied.denseCost.flops - 0.5)).toBeLessThan(0.02);
+    const c = await api.compareLatency({ batch: 2, seq: 1, warmup: 0, runs: 1 });
+    expect(c.dense.samplesMs).toHaveLength(1);
+    expect(c.pruned.samplesMs).toHaveLength(1);
+    expect(Number.isFinite(c.speedup)).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 /** Api operations that evaluate a model: perplexity (dense, masked preview, pruned), latency, generation. */
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
-import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
 import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
@@ -123,6 +123,17 @@ export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRe
       `Latency input batch ${req.batch} × ${req.seq} tokens does not fit ${ir.name} (context ${max} tokens).`,
       `Use a batch of at least 1 and a sequence length from 1 to ${max}.`,
     );
+  const vision = ir.spec.input === 'patches' ? ir.spec.vision : undefined;
+  if (vision) {
+    // image classifiers: `batch` deterministic images (the sequence is fixed by the patch grid; seq is not read)
+    const { numChannels: c, imageSize: s } = vision;
+    const pixels = Float32Array.from({ length: req.batch * c * s * s }, (_, i) => (((i * 7919) % 255) - 127) / 128);
+    const labels = Array.from({ length: req.batch }, (_, i) => i % ir.spec.vocabSize);
+    return {
+      pixel_values: float32Tensor(pixels, [req.batch, c, s, s]),
+      ...(session.inputNames.includes('labels') ? { labels: int64Tensor(labels, [req.batch]) } : {}),
+    };
+  }
   const ids = Array.from({ length: req.batch * req.seq }, (_, i) => (i * 7919) % ir.spec.vocabSize);
   const shape = [req.batch, req.seq];
   return { input_ids: int64Tensor(ids, shape), ...(session.inputNames.includes('labels') ? { labels: int64Tensor(ids, shape) } : {}) };
