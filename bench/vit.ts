@@ -10,6 +10,7 @@
  * images: the settings are fixed here.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createStudioApi } from '../src/api/studio';
 import type { ImageDataset, RawImages } from '../src/api/types';
@@ -85,6 +86,7 @@ export async function benchVit(runner: Runner, log: (line: string) => void = () 
     const r = await api.evaluateAccuracy({ dataset: evalSet, batchSize: 100, target });
     return { accuracy: r.accuracy, interval95: r.interval95, meanLoss: r.meanLoss, correct: r.correct, images: r.images };
   };
+  const loadAverageAtStart = loadavg();
   const dense = await accuracy('dense');
   log(`dense top-1 ${points(dense.accuracy)}% on ${dense.images} images`);
   const calib = await api.calibrate({
@@ -152,9 +154,29 @@ export async function benchVit(runner: Runner, log: (line: string) => void = () 
       rows.push(row);
     }
   }
+  const best = rows.reduce((a, b) => (b.accuracy > a.accuracy ? b : a));
+  const nvitRows = rows.filter((r) => r.criterion === 'nvit');
+  const magnitude = rows.filter((r) => r.criterion === 'magnitude');
+  const summary = {
+    best: `${best.criterion} ${best.allocation} ${best.compensation}`,
+    bestDropPoints: best.dropPoints,
+    dropTargetMet: best.dropPoints <= 2,
+    efficiencyBatch32: rows.map((r) => Number(r.latency[1]!.efficiency.toFixed(3))),
+    nvitBeatsMagnitude: nvitRows.length
+      ? Math.max(...nvitRows.map((r) => r.accuracy)) > Math.max(...magnitude.map((r) => r.accuracy))
+      : 'nvit not registered',
+    loadAverageAtEnd: loadavg(),
+  };
   return {
     model: MODEL,
-    protocol: { ...protocol, calibrationImages: calib.samples, flopsTarget: FLOPS_FRACTION, backend: 'onnxruntime-web (wasm) in Node' },
+    summary,
+    protocol: {
+      ...protocol,
+      calibrationImages: calib.samples,
+      flopsTarget: FLOPS_FRACTION,
+      backend: 'onnxruntime-web (wasm) in Node',
+      loadAverageAtStart,
+    },
     dense,
     rows,
     nvit: nvit ? 'included in rows' : "not registered at run time (getCriterion('nvit') failed): slot left for the NViT criterion",
