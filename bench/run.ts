@@ -17,9 +17,10 @@
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
  *                              after npm run scale-models; --model <dir> picks another folder)
  *   cancel-node-wasm.json      cancel latency of calibration / OBS / apply-obs on gpt2-124m (opt-in: --only cancel)
+ *   vit-node-wasm.json         demo ViT (Fashion-MNIST) at 50% FLOPs removed: accuracy, drop, measured vs FLOP-bound speedup (bench/vit.ts)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
  * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
- * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel|vit; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -41,6 +42,7 @@ import { benchFuzz } from './fuzz';
 import { benchMemory } from './memory';
 import { benchCancel } from './cancel';
 import type { CancelJob } from './cancel-worker';
+import { benchVit } from './vit';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -70,6 +72,8 @@ async function main() {
     console.log('wrote', writeResult(simd ? 'linalg-node' : 'linalg-node-scalar', result));
   }
   if (only === 'linalg') return;
+  if (want('vit')) console.log('wrote', writeResult('vit-node-wasm', await benchVit(createWebRunner(), (l) => console.log(l))));
+  if (only === 'vit') return;
   const backends = [
     { name: 'node-wasm', runner: createWebRunner() },
     ...(args.includes('--cpu') ? [{ name: 'node-cpu', runner: createNodeRunner() }] : []),

@@ -2,7 +2,7 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { rowsPerRun } from '../core/run-size';
-import { asFloat32, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
 import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
@@ -121,30 +121,24 @@ export async function logitsSession(
   return { session: m.latencySession, ir: m.ir };
 }
 
-/** A classifier times `batch` images of its own size (the request's seq is the image's token count, ignored). */
-function imageLatencyFeeds(session: RunnerSession, ir: ModelIR, batch: number): Feeds {
-  const v = ir.spec.vision!;
-  const n = batch * v.numChannels * v.imageSize * v.imageSize;
-  const data = Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 255) / 255 - 0.5);
-  const labels = Array.from({ length: batch }, (_, i) => i % ir.spec.vocabSize);
-  return {
-    pixel_values: { type: 'float32', dims: [batch, v.numChannels, v.imageSize, v.imageSize], data },
-    ...(session.inputNames.includes('labels') ? { labels: int64Tensor(labels, [batch]) } : {}),
-  };
-}
-
 export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
-  if (ir.spec.input === 'patches' && ir.spec.vision) {
-    if (!(Number.isInteger(req.batch) && req.batch >= 1))
-      throw new InputError(`Latency batch ${req.batch} is not a positive whole number.`, 'Use a batch of at least 1 image.');
-    return imageLatencyFeeds(session, ir, req.batch);
-  }
   const max = ir.spec.maxPositions;
   if (!(Number.isInteger(req.seq) && req.seq >= 1 && req.seq <= max) || !(Number.isInteger(req.batch) && req.batch >= 1))
     throw new InputError(
       `Latency input batch ${req.batch} × ${req.seq} tokens does not fit ${ir.name} (context ${max} tokens).`,
       `Use a batch of at least 1 and a sequence length from 1 to ${max}.`,
     );
+  const vision = ir.spec.input === 'patches' ? ir.spec.vision : undefined;
+  if (vision) {
+    // image classifiers: `batch` deterministic images (the sequence is fixed by the patch grid; seq is not read)
+    const { numChannels: c, imageSize: s } = vision;
+    const pixels = Float32Array.from({ length: req.batch * c * s * s }, (_, i) => (((i * 7919) % 255) - 127) / 128);
+    const labels = Array.from({ length: req.batch }, (_, i) => i % ir.spec.vocabSize);
+    return {
+      pixel_values: float32Tensor(pixels, [req.batch, c, s, s]),
+      ...(session.inputNames.includes('labels') ? { labels: int64Tensor(labels, [req.batch]) } : {}),
+    };
+  }
   const ids = Array.from({ length: req.batch * req.seq }, (_, i) => (i * 7919) % ir.spec.vocabSize);
   const shape = [req.batch, req.seq];
   return { input_ids: int64Tensor(ids, shape), ...(session.inputNames.includes('labels') ? { labels: int64Tensor(ids, shape) } : {}) };

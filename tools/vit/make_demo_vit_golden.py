@@ -203,6 +203,21 @@ apt-get install python3-torch libopenblas0-openmp dataset-fashion-mnist
 /usr/bin/python3 tools/vit/export_fashion_mnist.py    # full test split for the CLI/bench (tools/.cache/fashion-mnist)
 ```
 
+## Evaluate in the studio's CLI and bench
+
+```
+npm run cli -- eval --model public/models/demo-vit --images public/data/fashion-mnist-test-500.json   # shipped 500: 89.00% (85.95-91.45%)
+/usr/bin/python3 tools/vit/export_fashion_mnist.py                          # full test split -> tools/.cache/fashion-mnist/
+npm run cli -- eval --model public/models/demo-vit --images tools/.cache/fashion-mnist/fashion-mnist-test-10000.json
+/usr/bin/python3 tools/vit/export_fashion_mnist.py --split train --count 1024   # calibration images for the bench
+npm run bench -- --only vit                                                 # bench/results/vit-node-wasm.json
+```
+
+The CLI prints top-1 accuracy with its Wilson 95% interval, mean loss and the confusion matrix (JSON).
+The bench evaluates on the full test split when exported (else on shipped images 250..499) and
+calibrates on training images (else on shipped images 0..249), never on the evaluation images.
+`src/api/demo-vit.test.ts` checks the api against the float64 reference on the shipped 500 images.
+
 ## Licence
 
 Weights: same licence as the studio. Training and test data: Fashion-MNIST, MIT licence,
