@@ -87,6 +87,25 @@ describe('quantized bundles round-trip (demo model, global 40% + OBS)', () => {
   }, 900_000);
 });
 
+describe('symmetric int4-gptq bundle round-trips (demo model, global 40% + OBS)', () => {
+  it('MatMulNBits without zero points re-loads with the README perplexity within 1e-3', async () => {
+    const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+    await api.loadModel({ kind: 'dir', path: DEMO_DIR });
+    await api.calibrate({ text: calibration, textName: 'calibration.txt', samples: 2, seq: 64, withHessians: true });
+    await api.computeImportance('wanda');
+    const plan = await api.allocatePlan({ criterion: 'wanda', allocation: 'global', heads: 0.4, ffn: 0.4, layers: 0, name: 'q' });
+    await api.applyPlan({ plan, compensation: 'obs' });
+    const bundle = await api.exportModel({ format: 'onnx', dtype: 'int4-gptq', int4Symmetric: true });
+    expect(bundle.files[0]!.name).toBe('onnx/model_q4.onnx');
+    const graph = decodeModel(bundle.files[0]!.bytes).graph;
+    expect(graph.node.filter((n) => n.op_type === 'MatMulNBits').every((n) => n.input.length === 3)).toBe(true);
+    expect((graph.initializer ?? []).some((t) => t.name?.endsWith('.zp'))).toBe(false);
+    const written = readmePerplexity(bundle);
+    const got = await reload(filesOf(bundle));
+    expect(Math.abs(got / written - 1), `re-loaded ${got} vs written ${written}`).toBeLessThan(1e-3 + 0.0005 / written);
+  }, 600_000);
+});
+
 describe('quantized files re-import (tiny Llama, GQA, rotary, untied embedding: gather-only quantized tables)', () => {
   // The files are written by the exporter's quantizer directly: on these random weights int8 / int4
   // miss the export verification's logit bound (|Δlogit| 1.5 / 9.4), so exportModel writes no bundle.

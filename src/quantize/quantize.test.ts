@@ -75,25 +75,26 @@ describe('int4 packed format', () => {
 });
 
 describe('symmetric int4 (zero point 8, no zero_points input)', () => {
-  it('rounds a hand-computed block: scale = absmax / 8, codes q - 8 in -8..7, padding = 8', () => {
-    expect(SYM_DIVISOR).toBe(8);
-    // row 0: absmax 1.6 -> scale 0.2; 1.6 -> 8 clamps to 7 (code 15), -0.8 -> -4 (4), 0.25 -> 1.25 -> 1 (9),
-    // -0.45 -> -2.25 -> -2 (6), -1.5 -> -7.5 -> -7 (Math.round rounds half up: 1), 0 -> 8. Row 1: all zero -> scale 1.
+  it('rounds a hand-computed block: scale = absmax / 7, codes q - 8 in -7..7, padding = 8', () => {
+    expect(SYM_DIVISOR).toBe(7);
+    // row 0: absmax 1.4 -> scale 0.2; 1.4 -> 7 (code 15), -0.8 -> -4 (4), 0.25 -> 1.25 -> 1 (9),
+    // -0.45 -> -2.25 -> -2 (6), -1.22 -> -6.1 -> -6 (2), 0 -> 8. Row 1: all zero -> scale 1.
     const k = 40; // two blocks of 32, the second padded
     const w = new Float32Array(2 * k);
-    w.set([1.6, -0.8, 0.25, -0.45, -1.5], 0);
-    w[33] = -0.3; // block 2 of row 0: absmax 0.3 -> scale 0.0375, -0.3 -> -8 (code 0)
+    w.set([1.4, -0.8, 0.25, -0.45, -1.22], 0);
+    w[33] = -0.35; // block 2 of row 0: absmax 0.35 -> scale 0.05, -0.35 -> -7 (code 1)
     const q = quantizeRtn(w, 2, k, 32, true);
     expect(q.symmetric).toBe(true);
-    expect(Array.from(q.scales)).toEqual([Math.fround(0.2), Math.fround(0.0375), 1, 1]);
+    expect(Array.from(q.scales)).toEqual([Math.fround(Math.fround(1.4) / 7), Math.fround(Math.fround(0.35) / 7), 1, 1]);
     expect(Array.from(q.zeros)).toEqual([8, 8, 8, 8]);
-    expect(Array.from(q.codes.slice(0, 6))).toEqual([15, 4, 9, 6, 1, 8]);
-    expect(q.codes[33]).toBe(0);
+    expect(Array.from(q.codes.slice(0, 6))).toEqual([15, 4, 9, 6, 2, 8]);
+    expect(q.codes[33]).toBe(1);
     expect(Array.from(q.codes.slice(40, 64))).toEqual(new Array(24).fill(8)); // padding of row 0, block 2
     expect(Array.from(q.codes.slice(64))).toEqual(new Array(64).fill(8));
     const d = dequantizeInt4(q);
-    expect(d[0]).toBeCloseTo(7 * 0.2, 6);
-    expect(d[33]).toBeCloseTo(-0.3, 6);
+    expect(d[0]).toBeCloseTo(1.4, 6);
+    expect(d[4]).toBeCloseTo(-1.2, 6);
+    expect(d[33]).toBeCloseTo(-0.35, 6);
     // the packed codes read back with the default zero point 8
     const ref = referenceDequant(packInt4(q).b, q.scales, new Uint8Array(2).fill(0x88), 2, k, 32);
     for (let i = 0; i < d.length; i++) expect(d[i]).toBeCloseTo(ref[i]!, 6);
