@@ -95,6 +95,7 @@ describe('symmetric int4-gptq bundle round-trips (demo model, global 40% + OBS)'
     await api.computeImportance('wanda');
     const plan = await api.allocatePlan({ criterion: 'wanda', allocation: 'global', heads: 0.4, ffn: 0.4, layers: 0, name: 'q' });
     await api.applyPlan({ plan, compensation: 'obs' });
+    await api.evaluatePerplexity({ ...request, target: 'pruned' }); // the README states the written file's perplexity on these tokens
     const bundle = await api.exportModel({ format: 'onnx', dtype: 'int4-gptq', int4Symmetric: true });
     expect(bundle.files[0]!.name).toBe('onnx/model_q4.onnx');
     const graph = decodeModel(bundle.files[0]!.bytes).graph;
