@@ -1,7 +1,8 @@
 /**
  * Benchmark: the size target of issue 12 (item 5). A plan removing 50% of the model's parameters
  * (`--target parameters 0.5`: wanda scores, uniform allocation at the shared ratio that removes half
- * the parameters, OBS compensation), then the bundle written as fp32, int4-rtn and int4-gptq through
+ * the parameters, OBS compensation), then the bundle written as fp32, int4-rtn and int4-gptq (asymmetric,
+ * and symmetric: zero point 8, no zero_points input) through
  * StudioApi.exportModel (write, re-load, compare with the fp32 preview). Each written file is scored
  * itself (evaluation.txt, first `maxTokens` tokens, context 128, stride 64). Targets: int4-gptq
  * bundle file <= 1/12 of the dense fp32 weight bytes, perplexity within 5% of the fp32 pruned file.
@@ -19,7 +20,14 @@ import type { ExportDtype } from '../src/exporters/types';
 import { CALIB_TEXT, EVAL_TEXT, machine } from './common';
 
 export const GPT2_124M = 'tools/.cache/scale-models/gpt2-124m';
-const DTYPES: ExportDtype[] = ['fp32', 'int4-rtn', 'int4-gptq'];
+/** The variants written: fp32, then int4 asymmetric (zero points) and symmetric (zero point 8, no zero_points input). */
+const VARIANTS: { dtype: ExportDtype; int4Symmetric?: boolean }[] = [
+  { dtype: 'fp32' },
+  { dtype: 'int4-rtn' },
+  { dtype: 'int4-gptq' },
+  { dtype: 'int4-rtn', int4Symmetric: true },
+  { dtype: 'int4-gptq', int4Symmetric: true },
+];
 
 export interface TargetOptions {
   /** Model folder (Hugging Face layout). */
@@ -36,6 +44,8 @@ export interface TargetOptions {
 
 interface TargetRow {
   dtype: ExportDtype;
+  /** int4 rows: symmetric blocks (no zero points). */
+  int4Symmetric?: boolean;
   file: string;
   bytes: number;
   ratioToDenseFp32Weights: number;
@@ -121,15 +131,16 @@ export async function benchQuantizeTarget(runner: Runner, o: TargetOptions) {
   log(`${summary.name}: ${applied.parameters} of ${summary.parameters} parameters kept`);
   const rows: TargetRow[] = [];
   let fp32Ppl = NaN;
-  for (const dtype of DTYPES) {
+  for (const { dtype, int4Symmetric } of VARIANTS) {
     const t0 = performance.now();
-    const bundle = await api.exportModel({ format: 'onnx', dtype });
+    const bundle = await api.exportModel({ format: 'onnx', dtype, ...(int4Symmetric ? { int4Symmetric } : {}) });
     const exportMs = performance.now() - t0;
     const file = bundle.files[0]!;
     const { perplexity } = await logitsModelPerplexity(runner, file.bytes, ids, m.ir.spec.vocabSize);
     if (dtype === 'fp32') fp32Ppl = perplexity;
     const row: TargetRow = {
       dtype,
+      ...(int4Symmetric ? { int4Symmetric } : {}),
       file: file.name,
       bytes: file.bytes.length,
       ratioToDenseFp32Weights: file.bytes.length / summary.weightBytes,
@@ -144,8 +155,8 @@ export async function benchQuantizeTarget(runner: Runner, o: TargetOptions) {
   }
   const byFraction = o.fractions ? await bytesByFraction(api, summary, o.fractions) : undefined;
   if (byFraction) log(JSON.stringify(byFraction));
-  const gptq = rows.find((r) => r.dtype === 'int4-gptq')!;
-  const rtn = rows.find((r) => r.dtype === 'int4-rtn')!;
+  const row = (dtype: string, sym: boolean) => rows.find((r) => r.dtype === dtype && !!r.int4Symmetric === sym)!;
+  const [gptq, rtn, gptqSym, rtnSym] = [row('int4-gptq', false), row('int4-rtn', false), row('int4-gptq', true), row('int4-rtn', true)];
   return {
     machine: machine(),
     model: summary.name,
@@ -162,6 +173,9 @@ export async function benchQuantizeTarget(runner: Runner, o: TargetOptions) {
       int4GptqBytesAtMostTwelfth: gptq.ratioToDenseFp32Weights <= 1 / 12,
       int4GptqPerplexityWithin5Percent: gptq.perplexityVsFp32Pruned <= 0.05,
       gptqBeatsRtn: gptq.perplexity < rtn.perplexity,
+      int4GptqSymmetricBytesAtMostTwelfth: gptqSym.ratioToDenseFp32Weights <= 1 / 12,
+      int4GptqSymmetricPerplexityWithin5Percent: gptqSym.perplexityVsFp32Pruned <= 0.05,
+      gptqBeatsRtnSymmetric: gptqSym.perplexity < rtnSym.perplexity,
     },
   };
 }

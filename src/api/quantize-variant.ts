@@ -73,7 +73,7 @@ export async function quantizeApplied(
   const step = (done: number, message: string) => options.onProgress?.({ stage: 'quantize', done, total: 3, message });
   step(0, `Quantizing the applied model (${method.name})`);
   const fp32 = decoderOnnx(p.ir);
-  const bytes = await quantizedDecoderOnnx(p.ir, method.name, calibration, state.deps.runner);
+  const bytes = await quantizedDecoderOnnx(p.ir, method.name, calibration, state.deps.runner, req.int4Symmetric);
   throwIfAborted(options.signal, 'Quantizing');
   step(1, `Perplexity of ${method.file}`);
   const perplexity = await writtenPerplexity(state.deps.runner, m, p, bytes);

@@ -87,22 +87,50 @@ describe('quantized bundles round-trip (demo model, global 40% + OBS)', () => {
   }, 900_000);
 });
 
+describe('symmetric int4-gptq bundle round-trips (demo model, global 40% + OBS)', () => {
+  it('MatMulNBits without zero points re-loads with the README perplexity within 1e-3', async () => {
+    const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+    await api.loadModel({ kind: 'dir', path: DEMO_DIR });
+    await api.calibrate({ text: calibration, textName: 'calibration.txt', samples: 2, seq: 64, withHessians: true });
+    await api.computeImportance('wanda');
+    const plan = await api.allocatePlan({ criterion: 'wanda', allocation: 'global', heads: 0.4, ffn: 0.4, layers: 0, name: 'q' });
+    await api.applyPlan({ plan, compensation: 'obs' });
+    await api.evaluatePerplexity({ ...request, target: 'pruned' }); // the README states the written file's perplexity on these tokens
+    const bundle = await api.exportModel({ format: 'onnx', dtype: 'int4-gptq', int4Symmetric: true });
+    expect(bundle.files[0]!.name).toBe('onnx/model_q4.onnx');
+    const graph = decodeModel(bundle.files[0]!.bytes).graph;
+    expect(graph.node.filter((n) => n.op_type === 'MatMulNBits').every((n) => n.input.length === 3)).toBe(true);
+    expect((graph.initializer ?? []).some((t) => t.name?.endsWith('.zp'))).toBe(false);
+    const written = readmePerplexity(bundle);
+    const got = await reload(filesOf(bundle));
+    expect(Math.abs(got / written - 1), `re-loaded ${got} vs written ${written}`).toBeLessThan(1e-3 + 0.0005 / written);
+  }, 600_000);
+});
+
 describe('quantized files re-import (tiny Llama, GQA, rotary, untied embedding: gather-only quantized tables)', () => {
   // The files are written by the exporter's quantizer directly: on these random weights int8 / int4
   // miss the export verification's logit bound (|Δlogit| 1.5 / 9.4), so exportModel writes no bundle.
   it.each([
-    ['fp16', 'onnx/model_fp16.onnx', 1e-4],
+    ['fp16', 'onnx/model_fp16.onnx', 1e-4, false],
     // int8: the import checks run (exact against the dequantized graph, and the file against it with its
     // activation quantization kept), but no perplexity bound: the re-imported model does not quantize
     // activations, which on these random weights moves perplexity by 1.8% (the trained demo: 2.6e-4, above).
-    ['int8', 'onnx/model_quantized.onnx', undefined],
-    ['int4-rtn', 'onnx/model_q4.onnx', 1e-3],
+    ['int8', 'onnx/model_quantized.onnx', undefined, false],
+    ['int4-rtn', 'onnx/model_q4.onnx', 1e-3, false],
+    // symmetric int4: MatMulNBits without zero_points (default 8), gathers subtract a constant 8
+    ['int4-rtn', 'onnx/model_q4.onnx', 1e-3, true],
   ] as const)(
-    "%s re-imports through both import checks; perplexity = the file's (fp16 1e-4, int4 1e-3); rotary tables stay float32",
-    async (dtype, file, rel) => {
+    "%s (%s, rel %s, symmetric %s) re-imports through both import checks; perplexity = the file's (fp16 1e-4, int4 1e-3); rotary tables stay float32",
+    async (dtype, file, rel, symmetric) => {
       const dir = fixtureDir('tiny/llama-gqa-bf16');
       const { ir } = await loadModelIR(dirSource(dir));
-      const bytes = await quantizedDecoderOnnx(ir, dtype, undefined, runner);
+      const bytes = await quantizedDecoderOnnx(ir, dtype, undefined, runner, symmetric);
+      if (symmetric)
+        expect(
+          decodeModel(bytes)
+            .graph.node.filter((n) => n.op_type === 'MatMulNBits')
+            .every((n) => n.input.length === 3),
+        ).toBe(true);
       const inits = decodeModel(bytes).graph.initializer ?? [];
       expect(inits.filter((t) => /rope/.test(t.name ?? '')).every((t) => t.data_type === 1)).toBe(true);
       const source = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;

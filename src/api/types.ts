@@ -532,6 +532,8 @@ export interface QuantVariantInfo {
 
 export interface QuantizeRequest {
   variant: string;
+  /** int4 variants: symmetric blocks (zero point 8, no zero_points input); default asymmetric. */
+  int4Symmetric?: boolean;
   /** Prefill timed for the latency (default seq 128, 2 warm-up, 10 runs). */
   latency?: { seq?: number; warmup?: number; runs?: number };
 }

@@ -6,7 +6,7 @@ import { EXPORT_FORMATS, type ExportFormat, type ExportOptions, type StudioApi }
 import { quantMethod } from '../api';
 import { stringFlag, type ParsedArgs } from './args';
 
-/** --format onnx (default) | safetensors; --quantize fp16|int8|int4-rtn|int4-gptq (ONNX only; default fp32). */
+/** --format onnx (default) | safetensors; --quantize fp16|int8|int4-rtn|int4-gptq (ONNX only; default fp32); --int4-symmetric (int4: zero point 8). */
 export function exportRequest(args: ParsedArgs): ExportOptions {
   const format = stringFlag(args, 'format', 'onnx') as ExportFormat;
   if (!EXPORT_FORMATS.includes(format)) throw new InputError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${format}".`);
@@ -17,7 +17,10 @@ export function exportRequest(args: ParsedArgs): ExportOptions {
       `--quantize ${quantize} writes ONNX (MatMulNBits / MatMulInteger); ${format} is written in fp32 only.`,
       'Drop --format or --quantize.',
     );
-  return { format, dtype: quantize as ExportOptions['dtype'] };
+  const int4Symmetric = args.flags.get('int4-symmetric') === true;
+  if (int4Symmetric && !quantize.startsWith('int4'))
+    throw new InputError(`--int4-symmetric applies to int4-rtn / int4-gptq, not --quantize ${quantize}.`, 'Drop --int4-symmetric.');
+  return { format, dtype: quantize as ExportOptions['dtype'], ...(int4Symmetric ? { int4Symmetric } : {}) };
 }
 
 export async function writeBundle(api: StudioApi, out: string, request: ExportOptions) {

@@ -8,7 +8,7 @@ import { stringFlag, type ParsedArgs } from './args';
 import { exportRequest, writeBundle } from './bundle';
 import { calibrateFromArgs, perplexityRequest } from './prune';
 
-export const QUANTIZE_USAGE = `  prune-studio quantize --model <dir> --quantize <fp16|int8|int4-rtn|int4-gptq> [--calib <file>] [--text <file>] --out <dir>
+export const QUANTIZE_USAGE = `  prune-studio quantize --model <dir> --quantize <fp16|int8|int4-rtn|int4-gptq> [--int4-symmetric] [--calib <file>] [--text <file>] --out <dir>
   (prune, apply, iterate and slimgpt take --quantize too: the bundle holds the quantized model)`;
 
 export async function quantizeCommand(api: ReturnType<typeof createStudioApi>, args: ParsedArgs) {

@@ -85,8 +85,14 @@ export async function quantizedDecoderOnnx(
   variant: QuantVariant,
   calibration: readonly (readonly number[])[] | undefined,
   runner: Runner,
+  int4Symmetric = false,
 ): Promise<Uint8Array> {
-  const tables = await quantizeTables(decodeModel(logitsOnnx(ir)), { variant, ...(calibration ? { calibration } : {}), runner });
+  const tables = await quantizeTables(decodeModel(logitsOnnx(ir)), {
+    variant,
+    int4Symmetric,
+    ...(calibration ? { calibration } : {}),
+    runner,
+  });
   const withPast = decodeModel(decoderOnnx(ir));
   const names = new Set((withPast.graph.initializer ?? []).map((t) => t.name));
   const missing = [...tables.tables.keys()].filter((n) => !names.has(n));
@@ -111,7 +117,7 @@ export const onnxExporter: Exporter = {
     if (isPatchInput(subject.ir))
       throw new InputError(`A quantized (${options.dtype}) export of an image classifier is not supported yet.`, 'Export it as fp32.');
     const method = quantMethod(options.dtype);
-    const bytes = await quantizedDecoderOnnx(subject.ir, method.name, subject.calibration, runner);
+    const bytes = await quantizedDecoderOnnx(subject.ir, method.name, subject.calibration, runner, options.int4Symmetric);
     return [{ name: quantizedModelPath(method.file), bytes }];
   },
   verify: (files, subject, runner) => compareWithReference(files[0]!.bytes, subject, runner),

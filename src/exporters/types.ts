@@ -16,6 +16,8 @@ export type ExportDtype = string;
 export interface ExportOptions {
   format: ExportFormat;
   dtype: ExportDtype;
+  /** int4 dtypes: symmetric blocks (zero point 8, no zero_points input); default asymmetric. */
+  int4Symmetric?: boolean;
 }
 
 export const DEFAULT_EXPORT_OPTIONS: ExportOptions = { format: 'onnx', dtype: 'fp32' };

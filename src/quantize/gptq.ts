@@ -12,10 +12,11 @@
  * `blockSize` columns are found from the block's current (already error-updated) weights when
  * quantization reaches its first column (the paper's grouping; the official code reads them
  * from W before the in-block updates, which differs only inside a 128-column block).
+ * `symmetric`: blocks.ts symBlockParams (zero point 8) instead of the min/max quantizer.
  */
 import { cholesky, prepareHessian, type Matrix } from '../core/linalg';
 import { NumericError } from '../core/errors';
-import { blockParams, emptyInt4, quantizeValue, rowRange, type Int4Matrix } from './blocks';
+import { emptyInt4, paramsOf, quantizeValue, rowRange, type Int4Matrix } from './blocks';
 
 export const GPTQ_LAZY_BLOCK = 128;
 export const GPTQ_DAMPING = 0.01;
@@ -60,8 +61,16 @@ function lowerInverseTransposed(l: Matrix, n: number): Matrix {
 }
 
 /** GPTQ-quantized W [N, K] (row-major) with the Gram Σ x xᵀ [K, K] of its inputs over `tokens` tokens. */
-export function quantizeGptq(weight: ArrayLike<number>, n: number, k: number, gram: Matrix, tokens: number, blockSize: number): Int4Matrix {
-  const q = emptyInt4(n, k, blockSize);
+export function quantizeGptq(
+  weight: ArrayLike<number>,
+  n: number,
+  k: number,
+  gram: Matrix,
+  tokens: number,
+  blockSize: number,
+  symmetric = false,
+): Int4Matrix {
+  const q = emptyInt4(n, k, blockSize, symmetric);
   const { u, dead } = inverseHessianFactor(gram, k, tokens);
   const w = Float64Array.from(weight as ArrayLike<number>);
   for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) if (dead[c]) w[r * k + c] = 0;
@@ -98,7 +107,7 @@ function setBlockParams(q: Int4Matrix, w: Float64Array, n: number, k: number, fr
   const blk = from / q.blockSize;
   for (let r = 0; r < n; r++) {
     const { min, max } = rowRange(w, r * k, from, to);
-    const p = blockParams(min, max);
+    const p = paramsOf(q.symmetric ?? false)(min, max);
     scale[r] = p.scale;
     zero[r] = p.zero;
     q.scales[r * q.nBlocks + blk] = p.scale;

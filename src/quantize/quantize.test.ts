@@ -7,15 +7,16 @@ import { describe, expect, it } from 'vitest';
 import { NumericError } from '../core/errors';
 import { asFloat32, int64Tensor } from '../core/runner';
 import { buildOnnx } from '../graph/build';
-import { decodeModel, encodeModel } from '../io/onnx';
+import { decodeModel, encodeModel, floatTensorProto } from '../io/onnx';
 import { createNodeRunner } from '../runtime/ort-node';
 import { mulberry32 } from '../eval/generate';
 import { randomIR } from '../test-util/random-ir';
 import { randomLlamaIR } from '../test-util/random-llama';
-import { checkBlockSize, dequantizeInt4, packInt4, quantizeRtn } from './blocks';
+import { checkBlockSize, dequantizeInt4, packInt4, quantizeRtn, SYM_DIVISOR } from './blocks';
 import { quantizeGptq } from './gptq';
 import { fromHalfBits, toHalfBits } from './scalar';
-import { quantizeOnnx } from './quantize';
+import { applyTables, quantizeOnnx, quantizeTables } from './quantize';
+import { findTargets, transpose } from './targets';
 import { QUANT_VARIANTS, quantMethod } from './registry';
 
 const runner = createNodeRunner({ threads: 1 });
@@ -42,6 +43,11 @@ function randomMatrix(n: number, k: number, seed: number): Float32Array {
   return Float32Array.from({ length: n * k }, () => (r() - 0.5) * (1 + 3 * r()));
 }
 
+const models = [
+  ['gpt2', () => randomIR({ layers: 2, hidden: 64, heads: 2, ffn: 80, vocab: 50, seed: 3 })],
+  ['llama', () => randomLlamaIR({ layers: 2, hidden: 64, heads: 2, kvHeads: 2, ffn: 96, vocab: 50, seed: 3 })],
+] as const;
+
 describe('int4 packed format', () => {
   it.each([
     [5, 64],
@@ -66,6 +72,84 @@ describe('int4 packed format', () => {
     expect(() => checkBlockSize(24)).toThrow(/power of two/);
     expect(() => checkBlockSize(8)).toThrow(/Block size 8/);
   });
+});
+
+describe('symmetric int4 (zero point 8, no zero_points input)', () => {
+  it('rounds a hand-computed block: scale = absmax / 7, codes q - 8 in -7..7, padding = 8', () => {
+    expect(SYM_DIVISOR).toBe(7);
+    // row 0: absmax 1.4 -> scale 0.2; 1.4 -> 7 (code 15), -0.8 -> -4 (4), 0.25 -> 1.25 -> 1 (9),
+    // -0.45 -> -2.25 -> -2 (6), -1.22 -> -6.1 -> -6 (2), 0 -> 8. Row 1: all zero -> scale 1.
+    const k = 40; // two blocks of 32, the second padded
+    const w = new Float32Array(2 * k);
+    w.set([1.4, -0.8, 0.25, -0.45, -1.22], 0);
+    w[33] = -0.35; // block 2 of row 0: absmax 0.35 -> scale 0.05, -0.35 -> -7 (code 1)
+    const q = quantizeRtn(w, 2, k, 32, true);
+    expect(q.symmetric).toBe(true);
+    expect(Array.from(q.scales)).toEqual([Math.fround(Math.fround(1.4) / 7), Math.fround(Math.fround(0.35) / 7), 1, 1]);
+    expect(Array.from(q.zeros)).toEqual([8, 8, 8, 8]);
+    expect(Array.from(q.codes.slice(0, 6))).toEqual([15, 4, 9, 6, 2, 8]);
+    expect(q.codes[33]).toBe(1);
+    expect(Array.from(q.codes.slice(40, 64))).toEqual(new Array(24).fill(8)); // padding of row 0, block 2
+    expect(Array.from(q.codes.slice(64))).toEqual(new Array(64).fill(8));
+    const d = dequantizeInt4(q);
+    expect(d[0]).toBeCloseTo(1.4, 6);
+    expect(d[4]).toBeCloseTo(-1.2, 6);
+    expect(d[33]).toBeCloseTo(-0.35, 6);
+    // the packed codes read back with the default zero point 8
+    const ref = referenceDequant(packInt4(q).b, q.scales, new Uint8Array(2).fill(0x88), 2, k, 32);
+    for (let i = 0; i < d.length; i++) expect(d[i]).toBeCloseTo(ref[i]!, 6);
+  });
+
+  it.each(models)(
+    '%s: GPTQ symmetric file has no zero points, runs in onnxruntime-node and matches its dequantized fp32 graph',
+    async (_family, make) => {
+      const fp32 = decodeModel(buildOnnx(make(), { logits: true }));
+      const calibration = [Array.from({ length: 16 }, (_, i) => (i * 7 + 1) % 50), Array.from({ length: 16 }, (_, i) => (i * 13 + 5) % 50)];
+      const tables = await quantizeTables(fp32, { variant: 'int4-gptq', int4Symmetric: true, calibration, runner });
+      const bytes = applyTables(encodeModel(fp32), tables);
+      const graph = decodeModel(bytes).graph;
+      const nbits = graph.node.filter((n) => n.op_type === 'MatMulNBits');
+      expect(nbits.length).toBeGreaterThan(0);
+      expect(nbits.every((n) => n.input.length === 3)).toBe(true);
+      expect((graph.initializer ?? []).some((t) => t.name?.endsWith('.zp'))).toBe(false);
+      // the same graph with every table's dequantized weights in float32 (a MatMul's B is Wᵀ)
+      const matmul = new Set(
+        findTargets(fp32)
+          .filter((t) => t.uses.includes('matmul'))
+          .map((t) => t.name),
+      );
+      const deq = {
+        ...fp32,
+        graph: {
+          ...fp32.graph,
+          initializer: (fp32.graph.initializer ?? []).map((t) => {
+            const table = tables.tables.get(t.name ?? '');
+            if (table?.kind !== 'int4') return t;
+            const w = dequantizeInt4(table.q);
+            const [d0, d1] = [t.dims![0]!, t.dims![1]!];
+            return floatTensorProto(t.name!, matmul.has(t.name!) ? transpose(w, d1, d0) : w, [d0, d1]);
+          }),
+        },
+      };
+      const probe = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8];
+      const run = async (b: Uint8Array) => {
+        const s = await runner.open(b);
+        try {
+          return asFloat32((await s.run({ input_ids: int64Tensor(probe, [1, probe.length]) }, ['logits'])).logits, 'logits');
+        } finally {
+          await s.release();
+        }
+      };
+      const [a, b] = [await run(encodeModel(deq)), await run(bytes)];
+      let diff = 0;
+      let maxAbs = 0;
+      for (let i = 0; i < a.length; i++) {
+        diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+        maxAbs = Math.max(maxAbs, Math.abs(a[i]!));
+      }
+      expect(diff).toBeLessThan(1e-4 * Math.max(1, maxAbs));
+    },
+  );
 });
 
 describe('GPTQ', () => {
@@ -102,11 +186,6 @@ describe('GPTQ', () => {
     expect(gptq).toBeLessThan(0.7 * rtn);
   });
 });
-
-const models = [
-  ['gpt2', () => randomIR({ layers: 2, hidden: 64, heads: 2, ffn: 80, vocab: 50, seed: 3 })],
-  ['llama', () => randomLlamaIR({ layers: 2, hidden: 64, heads: 2, kvHeads: 2, ffn: 96, vocab: 50, seed: 3 })],
-] as const;
 
 describe.each(models)('%s: every variant runs in onnxruntime-node', (_family, make) => {
   const ir = make();

@@ -17,6 +17,8 @@ import { DEFAULT_BLOCK_SIZE, type Gram, type QuantTable, type QuantVariant } fro
 export interface QuantizeOptions {
   variant: QuantVariant;
   blockSize?: number;
+  /** int4 variants: symmetric blocks (zero point 8, no zero_points input). */
+  int4Symmetric?: boolean;
   /** Calibration sequences (token ids, equal lengths) for methods that need Hessians. */
   calibration?: readonly (readonly number[])[];
   runner?: Runner;
@@ -44,7 +46,8 @@ export async function quantizeTables(model: ModelProto, options: QuantizeOptions
     grams = await collectGrams(model, targets, options.calibration, options.runner);
   }
   const tables = new Map<string, QuantTable>();
-  for (const t of targets) tables.set(t.name, method.quantize(t, { blockSize, ...(grams ? { grams } : {}) }));
+  for (const t of targets)
+    tables.set(t.name, method.quantize(t, { blockSize, int4Symmetric: options.int4Symmetric ?? false, ...(grams ? { grams } : {}) }));
   const calibrationTokens = grams ? Math.max(0, ...[...grams.values()].map((g) => g.tokens)) : 0;
   return { variant: method.name, tables, calibrationTokens };
 }

@@ -7,11 +7,12 @@
  *         axis 1, Transpose, Cast, × the rows' scales.
  *   int4  MatMul(A, B) / head Gemm -> com.microsoft MatMulNBits (bits 4, block_size, K, N); Gather
  *         rows of the packed table and unpack the nibbles in the graph (Floor / Sub on floats), so a
- *         tied embedding and head share one int4 table.
+ *         tied embedding and head share one int4 table. A symmetric table (zero point 8) has no
+ *         zero_points input: MatMulNBits then uses 8, and the gather subtracts a constant 8.
  */
 import { DataType, type AttributeProto, type ModelProto, type NodeProto, type TensorProto } from '../io/onnx';
 import { floatTensorProto, int64TensorProto } from '../io/onnx';
-import { packInt4 } from './blocks';
+import { INT4_SYM_ZERO, packInt4 } from './blocks';
 import { initializers, isConstMatMul, isHeadGemm, isTableGather } from './targets';
 import type { QuantTable } from './types';
 
@@ -79,7 +80,7 @@ class Rewriter {
       const { n, nBlocks, blockSize } = t.q;
       this.inits.push(rawTensor(`${t.name}.q4`, UINT8, [n, nBlocks, blockSize / 2], b));
       this.inits.push(floatTensorProto(`${t.name}.scales`, t.q.scales, [n * nBlocks]));
-      this.inits.push(rawTensor(`${t.name}.zp`, UINT8, [zeroPoints.length], zeroPoints));
+      if (!t.q.symmetric) this.inits.push(rawTensor(`${t.name}.zp`, UINT8, [zeroPoints.length], zeroPoints));
     }
   }
 
@@ -88,7 +89,7 @@ class Rewriter {
       const { k, n, blockSize } = t.q;
       this.op(
         'MatMulNBits',
-        [a, `${t.name}.q4`, `${t.name}.scales`, `${t.name}.zp`],
+        [a, `${t.name}.q4`, `${t.name}.scales`, ...(t.q.symmetric ? [] : [`${t.name}.zp`])],
         out,
         [int('K', k), int('N', n), int('bits', 4), int('block_size', blockSize)],
         MS,
@@ -146,6 +147,18 @@ class Rewriter {
     };
     const packedRows = this.op('Gather', [`${t.name}.q4`, ids], `${out}/q4_rows`);
     const codes = this.op('Reshape', [unpack(packedRows, 'codes'), this.i64([-1, nBlocks, blockSize])], `${out}/codes`);
+    const zeros = t.q.symmetric ? this.f32(INT4_SYM_ZERO) : this.gatherZeros(t, ids, out, unpack);
+    const sTable = this.op('Reshape', [`${t.name}.scales`, this.i64([n, nBlocks])], `${out}/scale_table`);
+    const scales = this.op('Gather', [sTable, ids], `${out}/scales`);
+    const centered = this.op('Sub', [codes, zeros], `${out}/centered`);
+    const deq = this.op('Mul', [centered, this.op('Unsqueeze', [scales, this.i64([-1])], `${out}/scales_1`)], `${out}/deq`);
+    const flat = this.op('Reshape', [deq, this.i64([-1, nBlocks * blockSize])], `${out}/flat`);
+    return this.op('Slice', [flat, this.i64([0]), this.i64([k]), this.i64([-1])], `${out}/rows_f`);
+  }
+  /** [M, nBlocks, 1] float zero points of rows `ids` from the packed zero_points table. */
+  private gatherZeros(t: QuantTable, ids: string, out: string, unpack: (packed: string, what: string) => string): string {
+    if (t.kind !== 'int4') throw new Error('int4 table expected');
+    const { n, nBlocks } = t.q;
     const zb = Math.ceil(nBlocks / 2);
     const zTable = this.op('Reshape', [`${t.name}.zp`, this.i64([n, zb])], `${out}/zp_table`);
     const zAll = this.op(
@@ -154,12 +167,7 @@ class Rewriter {
       `${out}/zp_all`,
     );
     const zeros = this.op('Slice', [zAll, this.i64([0]), this.i64([nBlocks]), this.i64([-1])], `${out}/zp`);
-    const sTable = this.op('Reshape', [`${t.name}.scales`, this.i64([n, nBlocks])], `${out}/scale_table`);
-    const scales = this.op('Gather', [sTable, ids], `${out}/scales`);
-    const centered = this.op('Sub', [codes, this.op('Unsqueeze', [zeros, this.i64([-1])], `${out}/zp_1`)], `${out}/centered`);
-    const deq = this.op('Mul', [centered, this.op('Unsqueeze', [scales, this.i64([-1])], `${out}/scales_1`)], `${out}/deq`);
-    const flat = this.op('Reshape', [deq, this.i64([-1, nBlocks * blockSize])], `${out}/flat`);
-    return this.op('Slice', [flat, this.i64([0]), this.i64([k]), this.i64([-1])], `${out}/rows_f`);
+    return this.op('Unsqueeze', [zeros, this.i64([-1])], `${out}/zp_1`);
   }
 }
 

@@ -42,6 +42,8 @@ export interface Gram {
 
 export interface QuantContext {
   blockSize: number;
+  /** int4: symmetric blocks (zero point 8, no zero_points input; blocks.ts symBlockParams). */
+  int4Symmetric?: boolean;
   /** Input tensor name -> Gram (GPTQ). */
   grams?: ReadonlyMap<string, Gram>;
 }

@@ -17,7 +17,8 @@ export const int4Gptq: QuantMethod = {
   file: 'model_q4.onnx',
   tolerance: 8,
   quantize(t, ctx) {
-    if (t.uses.includes('gather') || !t.input) return { kind: 'int4', name: t.name, q: quantizeRtn(t.w, t.n, t.k, ctx.blockSize) };
+    if (t.uses.includes('gather') || !t.input)
+      return { kind: 'int4', name: t.name, q: quantizeRtn(t.w, t.n, t.k, ctx.blockSize, ctx.int4Symmetric) };
     const g = ctx.grams?.get(t.input);
     if (!g)
       throw new InputError(
@@ -26,6 +27,6 @@ export const int4Gptq: QuantMethod = {
       );
     if (g.gram.length !== t.k * t.k)
       throw new InputError(`The Hessian of "${t.input}" is ${Math.sqrt(g.gram.length)} wide; ${t.name} has ${t.k} inputs.`);
-    return { kind: 'int4', name: t.name, q: quantizeGptq(t.w, t.n, t.k, g.gram, g.tokens, ctx.blockSize) };
+    return { kind: 'int4', name: t.name, q: quantizeGptq(t.w, t.n, t.k, g.gram, g.tokens, ctx.blockSize, ctx.int4Symmetric) };
   },
 };
