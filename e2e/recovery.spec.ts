@@ -13,8 +13,7 @@ async function cellNumber(page: Page, row: number, testId: string): Promise<numb
 }
 
 async function rowPerplexity(page: Page, row: number): Promise<number> {
-  // columns: plan, criterion, allocation, compensation, params, perplexity, held-out, ...
-  return Number(await page.getByTestId('results-table').locator('tbody tr').nth(row).locator('td').nth(5).textContent());
+  return cellNumber(page, row, 'result-ppl');
 }
 
 test('recovery: apply 50%, recover 10 steps, curve, both perplexities, cancel, reload', async ({ page }) => {

@@ -81,7 +81,7 @@ test('state follows the model; preview matches apply; latency you can trust; rel
   const lines = readFileSync(await csv.path(), 'utf8')
     .trim()
     .split(/\r\n/);
-  expect(lines[0]).toMatch(/^plan,criterion,allocation,compensation,parameters,perplexity,latencyMs/);
+  expect(lines[0]).toMatch(/^plan,criterion,allocation,compensation,parameters,perplexity,heldOutPerplexity,latencyMs/);
   expect(lines).toHaveLength(2);
   expect(lines[1]).toContain(params30);
   const [json] = await Promise.all([page.waitForEvent('download'), page.getByTestId('results-json').click()]);

@@ -139,7 +139,7 @@ function ResultsTable() {
                     </>
                   ) : (
                     <>
-                      <td>{fixed(r.perplexity)}</td>
+                      <td data-testid="result-ppl">{fixed(r.perplexity)}</td>
                       <td data-testid="heldout-ppl">{typeof r.heldOutPerplexity === 'number' ? fixed(r.heldOutPerplexity) : '—'}</td>
                     </>
                   )}
