@@ -20,7 +20,7 @@
  *   vit-node-wasm.json         demo ViT (Fashion-MNIST) at 50% FLOPs removed: accuracy, drop, measured vs FLOP-bound speedup (bench/vit.ts)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
  * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
- * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel|vit; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel|vit|torch-ratio; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -43,6 +43,7 @@ import { benchMemory } from './memory';
 import { benchCancel } from './cancel';
 import type { CancelJob } from './cancel-worker';
 import { benchVit } from './vit';
+import { benchTorchRatio } from './torch-ratio';
 
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
@@ -63,6 +64,12 @@ async function main() {
     const jobs = args.includes('--jobs') ? (args[args.indexOf('--jobs') + 1]!.split(',') as CancelJob[]) : undefined;
     const o = { model, jobs, trials: flagValue('--trials', 3), samples: flagValue('--samples', 4), seq: flagValue('--seq', 128) };
     console.log('wrote', writeResult('cancel-node-wasm', await benchCancel({ ...o, log: (l) => console.log(l) })));
+    return;
+  }
+  if (only === 'torch-ratio') {
+    const runner = createWebRunner();
+    const result = await benchTorchRatio(await openDemo(runner), runner, (l) => console.log(l));
+    console.log('wrote', writeResult('torch-ratio-node-wasm', result));
     return;
   }
   if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
