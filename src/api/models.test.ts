@@ -326,4 +326,27 @@ describe('bad input', () => {
     }
     await expectDemoLoads();
   });
+
+  it('generation that would not fit is refused before it runs, with the numbers and a number of tokens that fits', async () => {
+    await expectDemoLoads();
+    const prompt = 'The old man';
+    const tokens = 200;
+    const planned = await api.estimateMemory({ generation: { tokens } });
+    const bytes = planned.estimate.phases.find((p) => p.phase === 'generation')!.bytes;
+    budget = { bytes: bytes - 1, source: 'test' };
+    try {
+      const e = await api.generate({ target: 'dense', prompt, maxNewTokens: tokens, temperature: 0, topK: 0, seed: 1 }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(ModelTooLargeError);
+      expect((e as Error).message).toMatch(/^\S+ does not fit: generation needs about .+, but only about .+ is available \(test\)/);
+      // the plan counts the prompt's tokens as well: at least the estimate of the new tokens alone
+      expect((e as ModelTooLargeError).neededBytes).toBeGreaterThanOrEqual(bytes);
+      expect((e as ModelTooLargeError).availableBytes).toBe(bytes - 1);
+      expect((e as ModelTooLargeError).hint).toMatch(/^Generation of at most \d+ tokens would fit/);
+    } finally {
+      budget = undefined;
+    }
+  });
 });

@@ -123,7 +123,12 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     previewPlan: (req, options = {}) => previewPlan(model(), req, options),
     previewCompensated: (req, options = {}) => previewCompensated(state, model(), req, options),
     applyPlan: (req, options = {}) => applyPlan(state, model(), req, options),
-    generate: (req, options = {}) => generate(state, model(), req, options),
+    generate: async (req, options = {}) => {
+      const m = model();
+      // prompt + new tokens: the KV cache and the prefill logits (the with-past session's weights)
+      checkStep(state, m, 'generation', { generation: { tokens: m.tokenizer.encode(req.prompt).length + req.maxNewTokens } });
+      return generate(state, m, req, options);
+    },
     exportModel: async (request, options = {}) => {
       const m = model();
       if (m.pruned) checkStep(state, m, 'export', { prunedFraction: 1 - m.pruned.summary.parameters / parameterCount(m.ir) });
