@@ -14,6 +14,7 @@ import { randomIR, seededRandom } from '../test-util/random-ir';
 import { randomLlamaIR } from '../test-util/random-llama';
 import { collectStats, type CalibrationSet } from './calibrate';
 import { collectStatsByLayer } from './calibrate-by-layer';
+import { blockRowFlops } from '../core/run-size';
 import { onesMasks } from './criteria/ablation';
 
 const runner = createNodeRunner({ threads: 1 });
@@ -40,7 +41,13 @@ describe.each(MODELS)('collectStatsByLayer: %s', (_, make) => {
   masks.heads[1] = 0;
   masks.ffn[F + 2] = 0.5;
 
-  it('equals the whole-model statistics (masks, batches of 2, 2 and 1)', async () => {
+  it.each([
+    ['batches of 2, 2 and 1', () => undefined],
+    // a FLOPs budget of two rows of block 0: the last block (with the head) runs one row at a time
+    ['the last block one row per run (FLOPs budget)', () => 2 * blockRowFlops(ir, 0, set.seq, true)],
+  ])('equals the whole-model statistics (masks, %s)', async (_, budget) => {
+    const flopsBudget = budget();
+    if (flopsBudget !== undefined) expect(blockRowFlops(ir, L - 1, set.seq, true)).toBeGreaterThan(flopsBudget / 2);
     const opts = { withGram: true, batchSize: 2, masks };
     const whole = await (async () => {
       const s = await openModelSession(runner, ir, graph);
@@ -59,7 +66,7 @@ describe.each(MODELS)('collectStatsByLayer: %s', (_, make) => {
         return s;
       },
       set,
-      opts,
+      { ...opts, ...(flopsBudget !== undefined ? { flopsBudget } : {}) },
     );
     expect(opened.length).toBe(L);
     expect(byLayer.numSequences).toBe(whole.numSequences);

@@ -8,6 +8,7 @@
  * (api/slimgpt.ts) advances the stream itself through the blocks it has pruned.
  */
 import { throwIfAborted } from '../core/errors';
+import { blockRowsPerRun } from '../core/run-size';
 import type { ModelIR } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import { asFloat32, float32Tensor, type Feeds, type RunnerSession } from '../core/runner';
@@ -24,6 +25,8 @@ export interface BlockRunOptions extends JobOptions {
   masks?: MaskSet;
   /** Feeds such as recovered or compensated weights; only those the block's graph declares are passed. */
   extraFeeds?: Feeds;
+  /** FLOPs one run may cost (core/run-size.ts RUN_FLOPS_BUDGET unless given): sizes each block's batches. */
+  flopsBudget?: number;
   /** After each batch (done of all batches of this block). */
   onBatch?: (done: number, total: number) => void;
 }
@@ -32,6 +35,20 @@ export interface BlockRunOptions extends JobOptions {
 export interface BlockRun {
   stream: Float32Array[];
   nll: number;
+}
+
+/** The stream's per-sample views (`width` = seq·d values each), in sample order, without copying. */
+function sampleViews(stream: readonly Float32Array[], width: number): Float32Array[] {
+  return stream.flatMap((batch) => Array.from({ length: batch.length / width }, (_, i) => batch.subarray(i * width, (i + 1) * width)));
+}
+
+/** Samples from..from+n as one array (the view itself for one sample). */
+function joined(samples: readonly Float32Array[], from: number, n: number): Float32Array {
+  if (n === 1) return samples[from]!;
+  const width = samples[from]!.length;
+  const out = new Float32Array(n * width);
+  for (let i = 0; i < n; i++) out.set(samples[from + i]!, i * width);
+  return out;
 }
 
 /**
@@ -65,24 +82,29 @@ export async function runBlock(
     ...(withLoss ? ['token_nll'] : []),
     ...taps.filter((t) => inGraph.has(t)).map((t) => `gram.${t}`),
   ];
-  const all = batches(set, opts.batchSize ?? 4);
+  // Rows per run sized by this block's FLOPs (the last block carries the LM head): each run stays
+  // well under the 2 s cancel bound; the stream is re-cut per sample, so blocks may batch differently.
+  const size = blockRowsPerRun(ir, l, set.seq, inGraph.size > 0, opts.batchSize ?? 4, opts.flopsBudget);
+  const all = batches(set, size);
+  const samples = l > 0 ? sampleViews(stream, set.seq * d) : [];
   const next: Float32Array[] = [];
   let nll = 0;
   for (const [bi, batch] of all.entries()) {
     throwIfAborted(opts.signal, 'Calibration');
     const rows = batch.length * set.seq;
     const ids = feedsFor(batch, set.seq);
+    const input = l > 0 ? joined(samples, bi * size, batch.length) : undefined;
     const feeds: Feeds = {
       ...fixed,
       input_ids: ids.input_ids,
       ...(session.inputNames.includes('labels') ? { labels: ids.labels } : {}),
-      ...(l > 0 ? { hidden_in: float32Tensor(stream[bi]!, [batch.length, set.seq, d]) } : {}),
+      ...(input ? { hidden_in: float32Tensor(input, [batch.length, set.seq, d]) } : {}),
     };
     const out = await session.run(feeds, outputs);
     const gramOf = (tap: string) => (inGraph.has(tap) ? asFloat32(out[`gram.${tap}`], `gram.${tap}`) : undefined);
     accumulateChannels(st.attnIn, asFloat32(out[taps[0]!], taps[0]!), rows, gramOf(taps[0]!));
     accumulateChannels(st.ffnIn, asFloat32(out[taps[1]!], taps[1]!), rows, gramOf(taps[1]!));
-    const hIn = l === 0 ? asFloat32(out['hidden.0'], 'hidden.0') : stream[bi]!;
+    const hIn = input ?? asFloat32(out['hidden.0'], 'hidden.0');
     const hOut = asFloat32(out[`hidden.${l + 1}`], `hidden.${l + 1}`);
     accumulateInfluence(st, hIn, hOut, rows, d);
     next.push(hOut);
