@@ -30,6 +30,8 @@ interface Trial {
   cancelAtMs: number;
   /** Flag set -> job settled (ms); null when the job finished before the cancel. */
   stopMs: number | null;
+  /** CPU ms of the process (engine + onnxruntime threads) in that interval: less inflated by other load than stopMs. */
+  stopCpuMs: number | null;
   outcome: string;
   /** The last progress report before the cancel (what was running). */
   runningAt: string | null;
@@ -81,14 +83,17 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
     const cpu0 = process.cpuUsage();
     worker.postMessage({ job, id, flag });
     let cancelAt: number | undefined;
+    let cancelCpu: NodeJS.CpuUsage | undefined;
     const timer =
       cancelAfterMs === undefined
         ? undefined
         : setTimeout(() => {
             cancelAt = now();
+            cancelCpu = process.cpuUsage();
             Atomics.store(flag, 0, 1);
           }, cancelAfterMs);
     const r = await done;
+    const stopCpu = cancelCpu && process.cpuUsage(cancelCpu);
     clearTimeout(timer);
     replies.delete(id);
     const mine = events.filter((e) => e.id === id);
@@ -102,9 +107,13 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
       cpuS: ((c) => (c.user + c.system) / 1e6)(process.cpuUsage(cpu0)),
       cancelAtMs: cancelAt === undefined ? null : cancelAt - start,
       stopMs: cancelAt === undefined ? null : r.at - cancelAt,
+      stopCpuMs: stopCpu ? (stopCpu.user + stopCpu.system) / 1000 : null,
     };
   };
-  const results: Record<string, { fullMs: number; fullCpuS: number; progress: string[]; trials: Trial[]; maxStopMs: number | null }> = {};
+  const results: Record<
+    string,
+    { fullMs: number; fullCpuS: number; progress: string[]; trials: Trial[]; maxStopMs: number | null; loadAverage?: number[] }
+  > = {};
   try {
     const load = await run('load');
     if (!load.reply.ok) throw new Error(`load failed: ${load.reply.message}`);
@@ -120,10 +129,13 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
         const trial: Trial = {
           cancelAtMs: Math.round(r.cancelAtMs ?? at),
           stopMs: r.reply.ok || r.stopMs === null ? null : Math.round(r.stopMs),
+          stopCpuMs: r.reply.ok || r.stopCpuMs === null ? null : Math.round(r.stopCpuMs),
           outcome: r.reply.ok ? 'finished before the cancel' : (r.reply.code ?? 'error'),
           runningAt: r.runningAt,
         };
-        log(`${job}: cancel at ${trial.cancelAtMs} ms (during ${trial.runningAt}) -> ${trial.outcome}, stopped after ${trial.stopMs} ms`);
+        log(
+          `${job}: cancel at ${trial.cancelAtMs} ms (during ${trial.runningAt}) -> ${trial.outcome}, stopped after ${trial.stopMs} ms (${trial.stopCpuMs} CPU-ms)`,
+        );
         list.push(trial);
       }
       const stops = list.flatMap((t) => (t.stopMs === null ? [] : [t.stopMs]));
@@ -133,6 +145,7 @@ export async function benchCancel(opts: CancelBenchOptions = {}) {
         progress: full.timeline,
         trials: list,
         maxStopMs: stops.length ? Math.max(...stops) : null,
+        loadAverage: loadavg().map((x) => +x.toFixed(1)),
       };
     }
   } finally {

@@ -63,7 +63,10 @@ async function main() {
     const model = args.includes('--model') ? args[args.indexOf('--model') + 1] : undefined;
     const jobs = args.includes('--jobs') ? (args[args.indexOf('--jobs') + 1]!.split(',') as CancelJob[]) : undefined;
     const o = { model, jobs, trials: flagValue('--trials', 3), samples: flagValue('--samples', 4), seq: flagValue('--seq', 128) };
-    console.log('wrote', writeResult('cancel-node-wasm', await benchCancel({ ...o, log: (l) => console.log(l) })));
+    const result = await benchCancel({ ...o, log: (l) => console.log(l) });
+    // --jobs a,b: the other jobs' stored rows stay (each job row carries its own load average)
+    const kept = jobs ? ((readResult('cancel-node-wasm').jobs as Record<string, unknown> | undefined) ?? {}) : {};
+    console.log('wrote', writeResult('cancel-node-wasm', 'jobs' in result ? { ...result, jobs: { ...kept, ...result.jobs } } : result));
     return;
   }
   if (only === 'torch-ratio') {

@@ -6,9 +6,14 @@
  * window contains its start. Writes bench/results/ui-stalls-chromium.json (count and max of tasks
  * > 100 ms per step). Run (after `npx vite build`):
  *   E2E_PORT=4393 npx playwright test -c bench/playwright.stalls.config.ts
+ * STALLS_PROFILE=1 also samples the page's main thread with the CDP profiler (1 ms) and names the
+ * source of every task > 100 ms (bench/cpu-profile.ts: top self functions, heaviest call path);
+ * build with `npx vite build --minify false` so the names are readable. The profiler adds some
+ * overhead to every task: compare task counts only between runs with the same setting.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
+import { attributeTasks, type CpuProfile } from './cpu-profile';
 
 const NUMBER = /^\d+(\.\d+)?$/;
 const STALL_MS = 100;
@@ -42,7 +47,16 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
     steps.push({ step: name, from, to: await pageNow(page) });
   };
 
+  const profiling = process.env.STALLS_PROFILE === '1';
+  const cdp = profiling ? await page.context().newCDPSession(page) : undefined;
   await page.goto('/');
+  let pageAtProfileStart = 0;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 1000 });
+    await cdp.send('Profiler.start');
+    pageAtProfileStart = await pageNow(page);
+  }
   await step('load', () => expect(page.getByTestId('model-name')).toHaveText('demo-gpt2', { timeout: 300_000 }));
   await step('perplexity + latency', async () => {
     await expect(page.getByTestId('ppl-value')).toHaveText(NUMBER, { timeout: 540_000 });
@@ -83,6 +97,7 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
   // Let the observer deliver the last entries.
   await page.waitForTimeout(500);
   const tasks = await page.evaluate(() => window.__longTasks);
+  const profile = cdp ? ((await cdp.send('Profiler.stop')) as unknown as { profile: CpuProfile }).profile : undefined;
   const perStep = steps.map(({ step: name, from, to }) => {
     const mine = tasks.filter((t) => t.start >= from && t.start < to);
     const stalls = mine.filter((t) => t.duration > STALL_MS);
@@ -93,6 +108,7 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
       stallsOver100ms: stalls.length,
       maxTaskMs: Math.round(Math.max(0, ...mine.map((t) => t.duration))),
       stalls: stalls.map((t) => ({ atMs: Math.round(t.start - from), ms: Math.round(t.duration) })),
+      ...(profile ? { sources: attributeTasks(profile, stalls, pageAtProfileStart) } : {}),
     };
   });
   const browserVersion = page.context().browser()?.version() ?? 'unknown';
@@ -100,6 +116,7 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
     browser: `chromium ${browserVersion}`,
     model: 'demo-gpt2',
     threshold: { stallMs: STALL_MS, observer: 'PerformanceObserver longtask (> 50 ms)' },
+    profiled: profiling,
     date: new Date().toISOString(),
     maxTaskMs: Math.max(0, ...perStep.map((s) => s.maxTaskMs)),
     stallsOver100ms: perStep.reduce((s, x) => s + x.stallsOver100ms, 0),

@@ -8,7 +8,7 @@
  * (api/slimgpt.ts) advances the stream itself through the blocks it has pruned.
  */
 import { throwIfAborted } from '../core/errors';
-import { blockRowsPerRun } from '../core/run-size';
+import { blockRowFlops, blockRowsPerRun } from '../core/run-size';
 import type { ModelIR } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import { asFloat32, float32Tensor, type Feeds, type RunnerSession } from '../core/runner';
@@ -27,7 +27,7 @@ export interface BlockRunOptions extends JobOptions {
   extraFeeds?: Feeds;
   /** FLOPs one run may cost (core/run-size.ts RUN_FLOPS_BUDGET unless given): sizes each block's batches. */
   flopsBudget?: number;
-  /** After each batch (done of all batches of this block). */
+  /** After each batch: samples done of all samples of this block (batches differ in size between blocks). */
   onBatch?: (done: number, total: number) => void;
 }
 
@@ -109,7 +109,7 @@ export async function runBlock(
     accumulateInfluence(st, hIn, hOut, rows, d);
     next.push(hOut);
     if (withLoss) nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
-    opts.onBatch?.(bi + 1, all.length);
+    opts.onBatch?.(Math.min(set.samples, (bi + 1) * size), set.samples);
   }
   return { stream: next, nll };
 }
@@ -125,15 +125,23 @@ export async function collectStatsByLayer(
   const stats = createStats(ir, opts.withGram);
   let stream: Float32Array[] = [];
   let nll = 0;
+  // Progress in percent of the FLOPs (the last block, with the head, weighs several middle ones), so the ETA is linear.
+  const gram = (l: number) => (typeof opts.withGram === 'function' ? opts.withGram(l, 'ffnIn') : opts.withGram);
+  const cost = ir.layers.map((_, l) => blockRowFlops(ir, l, set.seq, gram(l)));
+  const before = cost.map((_, l) => cost.slice(0, l).reduce((a, b) => a + b, 0));
+  const all = Math.max(
+    1,
+    cost.reduce((a, b) => a + b, 0),
+  );
   for (let l = 0; l < L; l++) {
     const session = await openBlock(l);
     try {
       const onBatch = (done: number, total: number) =>
         opts.onProgress?.({
           stage: 'calibration',
-          done: l * total + done,
-          total: L * total,
-          message: `Calibration: block ${l + 1}/${L}, batch ${done}/${total}`,
+          done: (100 * (before[l]! + (cost[l]! * done) / total)) / all,
+          total: 100,
+          message: `Calibration: block ${l + 1}/${L}, sample ${done}/${total}`,
         });
       const run = await runBlock(ir, session, l, set, stream, stats, { ...opts, onBatch });
       stream = run.stream;
