@@ -41,9 +41,16 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
     }).observe({ type: 'longtask', buffered: true });
   });
   const steps: { step: string; from: number; to: number }[] = [];
+  // A failing step ends the walk but the tasks so far are still written (then the test fails).
+  let failure: string | undefined;
   const step = async (name: string, body: () => Promise<void>) => {
+    if (failure) return;
     const from = steps.length ? steps[steps.length - 1]!.to : 0;
-    await body();
+    try {
+      await body();
+    } catch (e) {
+      failure = `${name}: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`;
+    }
     steps.push({ step: name, from, to: await pageNow(page) });
   };
 
@@ -117,6 +124,7 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
     model: 'demo-gpt2',
     threshold: { stallMs: STALL_MS, observer: 'PerformanceObserver longtask (> 50 ms)' },
     profiled: profiling,
+    ...(failure ? { failure } : {}),
     date: new Date().toISOString(),
     maxTaskMs: Math.max(0, ...perStep.map((s) => s.maxTaskMs)),
     stallsOver100ms: perStep.reduce((s, x) => s + x.stallsOver100ms, 0),
@@ -125,4 +133,5 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
   mkdirSync('bench/results', { recursive: true });
   writeFileSync(process.env.STALLS_OUT ?? 'bench/results/ui-stalls-chromium.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
+  if (failure) throw new Error(failure);
 });

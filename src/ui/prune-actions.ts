@@ -70,8 +70,10 @@ let controlsVersion = 0;
 export function changeControls(patch: Partial<PruneControls>): void {
   const st = useStudio.getState();
   st.setControls(patch);
+  // a slider moved less than the debounce ago: its allocation is still to come (cancelPreview drops the timer)
+  const allocationPending = timer !== undefined;
   cancelPreview();
-  if (Object.keys(patch).every((k) => k === 'compensation')) {
+  if (!allocationPending && Object.keys(patch).every((k) => k === 'compensation')) {
     // The plan does not depend on the compensation: same timeline entry (its controls follow), new preview.
     if (st.plan) st.setPlan(st.plan, useStudio.getState().controls);
     const plan = useStudio.getState().plan;
@@ -79,7 +81,10 @@ export function changeControls(patch: Partial<PruneControls>): void {
     return;
   }
   controlsVersion++;
-  timer = setTimeout(() => void allocateFromControls(), 150);
+  timer = setTimeout(() => {
+    timer = undefined;
+    void allocateFromControls();
+  }, 150);
 }
 
 /** The criterion a plan is made with: the chosen one if computed, else the one shown, else the first computed. */
