@@ -31,6 +31,8 @@ export interface TaskSource {
   start: number;
   duration: number;
   samples: number;
+  /** Time of the samples in which the thread ran (not "(idle)"): the task's own work, less inflated by a loaded machine. */
+  busyMs: number;
   /** "name file:line  n%" for the functions with the most self samples. */
   self: string[];
   /** The heaviest call path, root first (idle / program / root frames left out). */
@@ -57,8 +59,11 @@ export function attributeTasks(profile: CpuProfile, tasks: readonly TaskWindow[]
   const times: number[] = [];
   let t = profile.startTime;
   for (const d of profile.timeDeltas) times.push(pageAtProfileStart + ((t += d) - profile.startTime) / 1000);
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
   return tasks.map((task) => {
-    const ids = profile.samples.filter((_, i) => times[i]! >= task.start && times[i]! < task.start + task.duration);
+    const inside = (i: number) => times[i]! >= task.start && times[i]! < task.start + task.duration;
+    const ids = profile.samples.filter((_, i) => inside(i));
+    const busyUs = profile.samples.reduce((s, id, i) => (inside(i) && !idle.has(id) ? s + (profile.timeDeltas[i + 1] ?? 0) : s), 0);
     const self = new Map<string, number>();
     const inclusive = new Map<number, number>();
     for (const id of ids) {
@@ -81,6 +86,36 @@ export function attributeTasks(profile: CpuProfile, tasks: readonly TaskWindow[]
         .sort((a, b) => (inclusive.get(b) ?? 0) - (inclusive.get(a) ?? 0))[0];
       n = next === undefined ? undefined : byId.get(next);
     }
-    return { start: Math.round(task.start), duration: Math.round(task.duration), samples: ids.length, self: selfTop, path };
+    return {
+      start: Math.round(task.start),
+      duration: Math.round(task.duration),
+      samples: ids.length,
+      busyMs: Math.round(busyUs / 1000),
+      self: selfTop,
+      path,
+    };
   });
+}
+
+/**
+ * Spans in which the thread ran without an idle sample for longer than `minMs` (the main thread's
+ * own long work, JS or native "(program)", whether or not a longtask entry covers it), longest first.
+ */
+export function busySpans(profile: CpuProfile, pageAtProfileStart: number, minMs = 50): TaskWindow[] {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const spans: TaskWindow[] = [];
+  let t = profile.startTime;
+  let from: number | undefined;
+  const close = (end: number) => {
+    if (from !== undefined && (end - from) / 1000 > minMs)
+      spans.push({ start: pageAtProfileStart + (from - profile.startTime) / 1000, duration: (end - from) / 1000 });
+    from = undefined;
+  };
+  profile.samples.forEach((id, i) => {
+    t += profile.timeDeltas[i] ?? 0;
+    if (idle.has(id)) close(t);
+    else from ??= t;
+  });
+  close(t);
+  return spans.sort((a, b) => b.duration - a.duration);
 }

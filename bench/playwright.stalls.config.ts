@@ -11,5 +11,7 @@ export default defineConfig({
   testMatch: 'ui-stalls.spec.ts',
   outputDir: `${root}test-results/stalls`,
   reporter: [['list']],
+  // No trace: its DOM snapshots run on the page's main thread and showed up as long tasks of their own.
+  use: { ...base.use, trace: 'off' },
   webServer: { ...(base.webServer as object), cwd: root } as typeof base.webServer,
 });

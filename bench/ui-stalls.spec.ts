@@ -13,7 +13,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { expect, test, type Page } from '@playwright/test';
-import { attributeTasks, type CpuProfile } from './cpu-profile';
+import { attributeTasks, busySpans, type CpuProfile } from './cpu-profile';
 
 const NUMBER = /^\d+(\.\d+)?$/;
 const STALL_MS = 100;
@@ -125,12 +125,18 @@ test('main-thread long tasks per step (demo model)', async ({ page }) => {
     threshold: { stallMs: STALL_MS, observer: 'PerformanceObserver longtask (> 50 ms)' },
     profiled: profiling,
     ...(failure ? { failure } : {}),
+    // the longest spans of main-thread work in the profile (JS without an idle or native-only sample), named
+    ...(profile ? { busySpans: attributeTasks(profile, busySpans(profile, pageAtProfileStart).slice(0, 20), pageAtProfileStart) } : {}),
     date: new Date().toISOString(),
     maxTaskMs: Math.max(0, ...perStep.map((s) => s.maxTaskMs)),
     stallsOver100ms: perStep.reduce((s, x) => s + x.stallsOver100ms, 0),
     steps: perStep,
   };
   mkdirSync('bench/results', { recursive: true });
+  if (profile) {
+    mkdirSync('test-results/stalls', { recursive: true });
+    writeFileSync('test-results/stalls/main-thread.cpuprofile', JSON.stringify(profile));
+  }
   writeFileSync(process.env.STALLS_OUT ?? 'bench/results/ui-stalls-chromium.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
   if (failure) throw new Error(failure);
