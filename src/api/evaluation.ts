@@ -223,13 +223,25 @@ async function generationDecoder(
 
 /** Prefill of the prompt, then one token per step from the KV cache (a full window re-prefills as it slides). */
 export async function generate(state: StudioState, m: LoadedModel, req: GenerateRequest, options: JobOptions): Promise<GenerateResult> {
+  const what = `Generating (${req.target})`;
+  // opening the with-past session (first use) takes seconds on a real-size model: say so
+  options.onProgress?.({ stage: 'generation', done: 0, total: req.maxNewTokens, message: `${what}: preparing the model` });
   const { ir, decoder } = await generationDecoder(state, m, req.target);
+  throwIfAborted(options.signal, what);
   const t0 = state.now();
   const prompt = m.tokenizer.encode(req.prompt);
+  let done = 0;
+  // one call per new token: progress (and an ETA) per token
+  const lastLogits = async (ids: number[]) => {
+    const logits = await decoder.lastLogits(ids);
+    done++;
+    options.onProgress?.({ stage: 'generation', done, total: req.maxNewTokens, message: `${what}: token ${done}/${req.maxNewTokens}` });
+    return logits;
+  };
   const out = await generateIds(
     prompt.length ? prompt : [m.tokenizer.eosId ?? 0],
     ir.spec.maxPositions,
-    decoder.lastLogits,
+    lastLogits,
     { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },
     options.signal,
   );

@@ -15,7 +15,7 @@ import { modelFeeds } from '../io/onnx-import/source-model';
 import { createNodeRunner } from '../runtime/ort-node';
 import { DEMO_DIR } from '../test-util/golden';
 import { createStudioApi } from './studio';
-import type { GenerateRequest, StudioApi } from './types';
+import type { GenerateRequest, Progress, StudioApi } from './types';
 
 const inner = createNodeRunner({ threads: 1 });
 
@@ -95,7 +95,11 @@ describe('generate with the KV cache', () => {
     const sessionsAfterLoad = opened.length;
     const dense = await api.exportOnnx();
 
-    const first = await api.generate(SHORT);
+    const reports: Progress[] = [];
+    const first = await api.generate(SHORT, { onProgress: (p) => reports.push(p) });
+    // progress: 'preparing' (done 0), then one report per decoder run, each of maxNewTokens
+    expect(reports.map((p) => p.done)).toEqual(Array.from({ length: log.length + 1 }, (_, i) => i));
+    expect(reports.every((p) => p.stage === 'generation' && p.total === SHORT.maxNewTokens)).toBe(true);
     expect(opened.length).toBe(sessionsAfterLoad + 1);
     expect(opened.at(-1)?.slice(0, 4)).toEqual(['input_ids', 'attention_mask', 'position_ids', 'past_key_values.0.key']);
     const promptLength = Number(log[0]!.split(':')[1]);
