@@ -4,15 +4,8 @@ import { isUniform, type ModelIR } from '../core/ir';
 import { rowsPerRun } from '../core/run-size';
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds, type EvalWindow } from '../eval/perplexity';
-import {
-  BlockSessions,
-  groupTokenNll,
-  streamGroups,
-  useBlockwise,
-  type BlockSource,
-  type PerplexityPath,
-  type WindowRun,
-} from './block-perplexity';
+import { streamGroups, useBlockwise, type BlockSource, type PerplexityPath } from './block-perplexity';
+import { runByBlocks, type BlockInput } from '../graph/block-run';
 import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
@@ -122,7 +115,7 @@ export async function streamPerplexity(
   };
 }
 
-/** The batches of streamPerplexity run block by block (groups of windows, block sessions opened once), accumulated in order. */
+/** The batches of streamPerplexity run block by block (groups of windows; per group each block's session is opened, run and released), accumulated in order. */
 async function perplexityByBlocks(
   src: BlockSource,
   ids: readonly number[],
@@ -132,7 +125,7 @@ async function perplexityByBlocks(
   options: JobOptions,
   status: () => string,
 ): Promise<void> {
-  const runs: (WindowRun & { batch: EvalWindow[] })[] = batches.map((batch) => {
+  const runs: (BlockInput & { batch: EvalWindow[] })[] = batches.map((batch) => {
     const { inputIds, labels, len } = windowFeeds(ids, batch);
     const dims = [batch.length, len];
     return { batch, rows: batch.length, len, feeds: { input_ids: int64Tensor(inputIds, dims), labels: int64Tensor(labels, dims) } };
@@ -140,23 +133,18 @@ async function perplexityByBlocks(
   const L = src.ir.layers.length;
   const total = runs.length * L;
   let done = 0;
-  const sessions = new BlockSessions(src);
-  try {
-    for (const group of streamGroups(runs, src.ir.spec.hiddenSize, src.streamBytes)) {
-      const step = () => {
-        done++;
-        options.onProgress?.({
-          stage: 'perplexity',
-          done,
-          total,
-          message: acc.count > 0 ? status() : `block by block, ${done}/${total} runs`,
-        });
-      };
-      const nll = await groupTokenNll(sessions, src.ir, group, extraFeeds, options.signal, step);
-      group.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len));
-    }
-  } finally {
-    await sessions.release();
+  for (const group of streamGroups(runs, src.ir.spec.hiddenSize, src.streamBytes)) {
+    const step = () => {
+      done++;
+      options.onProgress?.({
+        stage: 'perplexity',
+        done,
+        total,
+        message: acc.count > 0 ? status() : `block by block, ${done}/${total} runs`,
+      });
+    };
+    const nll = await runByBlocks(src, group, extraFeeds, 'token_nll', options.signal, step);
+    group.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len));
   }
 }
 
