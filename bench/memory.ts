@@ -2,7 +2,8 @@
  * Benchmark: peak memory (Node RSS, sampled every 50 ms) of each step of the prune path on a
  * size-faithful model, as a multiple of its fp32 weight bytes: load (build + open the eval
  * session), dense perplexity, latency, calibration with Hessians, apply at 50% (no compensation),
- * export. Also the time of each step and of one perplexity window.
+ * export. Also the time of each step and of one perplexity window. The steps run in one process, in
+ * order, so each peak includes what earlier steps left (the wasm heap never shrinks): cumulative.
  *   npm run bench -- --only memory [--model tools/.cache/scale-models/gpt2-124m] [--tag after]
  * (also runs alone: node --import tsx bench/memory.ts --model <dir> --tag <name>).
  * The model folder comes from tools/scale-models (npm run scale-models); without it the step is skipped.

@@ -3,7 +3,9 @@ import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { rowsPerRun } from '../core/run-size';
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
-import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from '../eval/perplexity';
+import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds, type EvalWindow } from '../eval/perplexity';
+import { streamGroups, useBlockwise, type BlockSource, type PerplexityPath } from './block-perplexity';
+import { runByBlocks, type BlockInput } from '../graph/block-run';
 import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
@@ -52,7 +54,12 @@ export function denseFeeds(ir: ModelIR): Feeds {
   return hasMaskInputs(ir) ? maskFeeds(ir, denseMaskSet(ir)) : {};
 }
 
-/** Streams perplexity over `session` (a token-loss graph); `extraFeeds` carries masks when the graph has them. */
+/**
+ * Streams perplexity over `session` (a token-loss graph); `extraFeeds` carries masks when the graph has them.
+ * With `blocks` (the model and the options `session` was built with), a large model runs block by
+ * block instead (api/block-perplexity.ts: same windows, batches and numbers, one block's weights in
+ * the wasm heap at a time); `path` forces one way.
+ */
 export async function streamPerplexity(
   m: LoadedModel,
   session: RunnerSession,
@@ -60,6 +67,7 @@ export async function streamPerplexity(
   req: PerplexityRequest,
   extraFeeds: Feeds,
   options: JobOptions,
+  blocks?: BlockSource & { path?: PerplexityPath },
 ): Promise<PerplexityResult> {
   checkTextSize(req.text, req.textName, req.maxTokens || undefined, req.maxTextChars);
   const all = tokensOf(m, req.textName, req.text, req.maxTokens);
@@ -75,20 +83,20 @@ export async function streamPerplexity(
   );
   const batches = batchWindows(planWindows(ids.length, context, stride), perBatch);
   const acc = new NllAccumulator();
-  for (const [i, batch] of batches.entries()) {
-    throwIfAborted(options.signal, 'Perplexity evaluation');
-    const { inputIds, labels, len } = windowFeeds(ids, batch);
-    const out = await session.run(
-      { input_ids: int64Tensor(inputIds, [batch.length, len]), labels: int64Tensor(labels, [batch.length, len]), ...extraFeeds },
-      ['token_nll'],
-    );
-    accumulateScored(acc, batch, asFloat32(out.token_nll, 'token_nll'), len);
-    options.onProgress?.({
-      stage: 'perplexity',
-      done: i + 1,
-      total: batches.length,
-      message: `${Math.exp(acc.mean).toFixed(2)} ± ${(Math.exp(acc.mean) * acc.stdError).toFixed(2)} after ${acc.count} tokens`,
-    });
+  const status = () => `${Math.exp(acc.mean).toFixed(2)} ± ${(Math.exp(acc.mean) * acc.stdError).toFixed(2)} after ${acc.count} tokens`;
+  if (blocks && useBlockwise(blocks.ir, blocks.path)) {
+    await perplexityByBlocks(blocks, ids, batches, extraFeeds, acc, options, status);
+  } else {
+    for (const [i, batch] of batches.entries()) {
+      throwIfAborted(options.signal, 'Perplexity evaluation');
+      const { inputIds, labels, len } = windowFeeds(ids, batch);
+      const out = await session.run(
+        { input_ids: int64Tensor(inputIds, [batch.length, len]), labels: int64Tensor(labels, [batch.length, len]), ...extraFeeds },
+        ['token_nll'],
+      );
+      accumulateScored(acc, batch, asFloat32(out.token_nll, 'token_nll'), len);
+      options.onProgress?.({ stage: 'perplexity', done: i + 1, total: batches.length, message: status() });
+    }
   }
   return {
     perplexity: acc.perplexity,
@@ -105,6 +113,39 @@ export async function streamPerplexity(
     },
     ...(warnings.length > 0 ? { warnings } : {}),
   };
+}
+
+/** The batches of streamPerplexity run block by block (groups of windows; per group each block's session is opened, run and released), accumulated in order. */
+async function perplexityByBlocks(
+  src: BlockSource,
+  ids: readonly number[],
+  batches: readonly EvalWindow[][],
+  extraFeeds: Feeds,
+  acc: NllAccumulator,
+  options: JobOptions,
+  status: () => string,
+): Promise<void> {
+  const runs: (BlockInput & { batch: EvalWindow[] })[] = batches.map((batch) => {
+    const { inputIds, labels, len } = windowFeeds(ids, batch);
+    const dims = [batch.length, len];
+    return { batch, rows: batch.length, len, feeds: { input_ids: int64Tensor(inputIds, dims), labels: int64Tensor(labels, dims) } };
+  });
+  const L = src.ir.layers.length;
+  const total = runs.length * L;
+  let done = 0;
+  for (const group of streamGroups(runs, src.ir.spec.hiddenSize, src.streamBytes)) {
+    const step = () => {
+      done++;
+      options.onProgress?.({
+        stage: 'perplexity',
+        done,
+        total,
+        message: acc.count > 0 ? status() : `block by block, ${done}/${total} runs`,
+      });
+    };
+    const nll = await runByBlocks(src, group, extraFeeds, 'token_nll', options.signal, step);
+    group.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len));
+  }
 }
 
 export async function logitsSession(

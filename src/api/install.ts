@@ -35,6 +35,12 @@ export async function installApplied(
     cost: modelCost(ir, m.ir.spec.maxPositions),
     denseCost: modelCost(m.ir, m.ir.spec.maxPositions),
   };
-  m.pruned = { ir, compensatedIr, session, summary };
+  m.pruned = {
+    ir,
+    compensatedIr,
+    session,
+    summary,
+    evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } },
+  };
   return summary;
 }

@@ -67,7 +67,15 @@ export function allocatePlan(m: LoadedModel, req: PlanRequest): PruningPlan {
 
 export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: JobOptions): Promise<PerplexityResult> {
   const plan = validatePlan(req.plan, m.ir);
-  return streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, maskFeeds(m.ir, planMasks(plan)), options);
+  return streamPerplexity(
+    m,
+    m.evalSession,
+    m.ir.spec.maxPositions,
+    req.perplexity,
+    maskFeeds(m.ir, planMasks(plan)),
+    options,
+    m.evalBlocks,
+  );
 }
 
 /** Compensates a copy of the dense weights for the plan (progress per layer, cancellable). */
@@ -122,7 +130,7 @@ export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRe
 
 export async function prunedPerplexity(m: LoadedModel, req: PreviewRequest['perplexity'], options: JobOptions): Promise<PerplexityResult> {
   const p = requirePruned(m);
-  const result = await streamPerplexity(m, p.session, p.ir.spec.maxPositions, req, {}, options);
+  const result = await streamPerplexity(m, p.session, p.ir.spec.maxPositions, req, {}, options, p.evalBlocks);
   if (req.role === 'heldOut') p.heldOut = result;
   else p.perplexity = result;
   return result;

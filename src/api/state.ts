@@ -1,4 +1,5 @@
 /** Engine state shared by the api modules: the loaded model, its sessions and results. */
+import type { BlockSource } from './block-perplexity';
 import { InputError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import type { Runner, RunnerSession } from '../core/runner';
@@ -40,6 +41,8 @@ export interface PrunedModel {
   compensatedIr: ModelIR;
   /** Sliced graph with logits + token loss: perplexity. */
   session: RunnerSession;
+  /** What a large model's perplexity runs block by block on instead of `session` (api/block-perplexity.ts). */
+  evalBlocks?: BlockSource;
   /** Sliced graph with logits only (the exported graph): latency, opened on first use. */
   latencySession?: RunnerSession;
   /** Sliced with-past graph (graph/kv-cache.ts): generation, opened on first use. */
@@ -63,6 +66,8 @@ export interface LoadedModel {
   fingerprint: string;
   /** Dense graph with masks + token loss: perplexity, preview, ablation. */
   evalSession: RunnerSession;
+  /** What a large model's perplexity and preview run block by block on instead of `evalSession` (api/block-perplexity.ts). */
+  evalBlocks?: BlockSource;
   /** Dense graph with logits: latency. */
   latencySession?: RunnerSession;
   /** Dense with-past graph (graph/kv-cache.ts): generation, opened on first use. */

@@ -55,7 +55,8 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   const tokenizerJson = images ? undefined : await files.read('tokenizer.json');
   options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Building the graph and opening the inference session' });
   // A classifier's eval session also gives logits (accuracy needs the predictions, not only the loss).
-  const evalSession = await openModelSession(state.deps.runner, ir, { masks: hasMaskInputs(ir), tokenLoss: true, logits: images });
+  const evalGraph = { masks: hasMaskInputs(ir), tokenLoss: true, logits: images };
+  const evalSession = await openModelSession(state.deps.runner, ir, evalGraph);
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
   state.loaded = {
@@ -65,6 +66,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
     tokenizer,
     tokenizerJson,
     evalSession,
+    evalBlocks: { runner: state.deps.runner, ir, graph: evalGraph },
     fingerprint: modelFingerprint(ir),
     denseResults: {},
     scores: new Map(),
@@ -99,7 +101,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       const m = model();
       checkStep(state, m, 'perplexity', { perplexity: { contextLength: req.contextLength, batchSize: req.batchSize ?? 8 } });
       if (req.target === 'pruned') return prunedPerplexity(m, req, options);
-      const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, denseFeeds(m.ir), options);
+      const result = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req, denseFeeds(m.ir), options, m.evalBlocks);
       if (req.role === 'heldOut') m.denseResults.heldOut = result;
       else m.denseResults.perplexity = result;
       return result;

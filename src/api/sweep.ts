@@ -83,7 +83,7 @@ function scorePoint(
   const job = signal ? { signal } : {};
   const compensation = req.compensation ?? 'none';
   if (compensation !== 'none') return previewCompensated(state, m, { plan, compensation, perplexity: req.perplexity }, job);
-  return streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, maskFeeds(m.ir, planMasks(plan)), job);
+  return streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, req.perplexity, maskFeeds(m.ir, planMasks(plan)), job, m.evalBlocks);
 }
 
 export async function sweep(

@@ -30,6 +30,12 @@ export interface SessionOptions {
   /** Preferred execution providers in order, e.g. ['webgpu', 'wasm']. */
   preferredBackends?: readonly string[];
   threads?: number;
+  /**
+   * Files the model's external-data initializers name (location → bytes, not copied): the runner
+   * reads each tensor from them (onnxruntime-web copies it straight into the wasm heap;
+   * onnxruntime-node gets the data inlined). io/onnx/external-view.ts makes such a model from ONNX bytes.
+   */
+  externalData?: readonly { path: string; data: Uint8Array }[];
 }
 
 export interface Runner {

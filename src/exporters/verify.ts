@@ -4,10 +4,13 @@
  * Exporters whose file is not ONNX rebuild a graph from what they re-read first. A with-past graph
  * is fed as a first generation step: all-ones attention_mask, position_ids 0..T-1, empty
  * past_key_values of each layer's own kv-head count. An image classifier (ViT) is fed the probe
- * images as pixel_values (logits [images, labels]).
+ * images as pixel_values (logits [images, labels]). Large models are checked without a second copy
+ * of their weights in the runtime (reference block by block, the written bytes as external data).
  */
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner } from '../core/runner';
 import { openModelSession } from '../graph/model-session';
+import { runByBlocks, useBlockwise, type BlockPath } from '../graph/block-run';
+import { externalView } from '../io/onnx/external-view';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import type { ExportSubject, ExportVerification } from './types';
@@ -27,20 +30,58 @@ function probeFeeds(onnx: Uint8Array, subject: ExportSubject): { written: Feeds;
   };
 }
 
-export async function compareWithReference(onnx: Uint8Array, subject: ExportSubject, runner: Runner): Promise<ExportVerification> {
+/** The reference's logits on the probe: its whole graph, or block by block for a large model (graph/block-run.ts). */
+async function referenceLogits(
+  subject: ExportSubject,
+  feeds: Feeds,
+  positions: number,
+  runner: Runner,
+  byBlocks: boolean,
+): Promise<Float32Array> {
   const { reference } = subject;
-  const feeds = probeFeeds(onnx, subject);
-  const fresh = await runner.open(onnx);
+  if (byBlocks) {
+    const src = { runner, ir: reference.ir, graph: { masks: reference.masks, logits: true } };
+    const [logits] = await runByBlocks(src, [{ feeds, rows: 1, len: positions }], reference.feeds, 'logits');
+    return logits!;
+  }
   const expected = await openModelSession(runner, reference.ir, { masks: reference.masks, logits: true });
   try {
-    const a = asFloat32((await fresh.run(feeds.written, ['logits'])).logits, 'logits');
-    const b = asFloat32((await expected.run({ ...feeds.reference, ...reference.feeds }, ['logits'])).logits, 'logits');
-    if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
-    let maxAbsLogitDiff = 0;
-    for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));
-    return { maxAbsLogitDiff, positions: feeds.positions, reference: reference.label };
+    return asFloat32((await expected.run({ ...feeds, ...reference.feeds }, ['logits'])).logits, 'logits');
   } finally {
-    await fresh.release();
     await expected.release();
   }
+}
+
+/** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (io/onnx/external-view.ts). */
+async function writtenLogits(onnx: Uint8Array, feeds: Feeds, runner: Runner, viewed: boolean): Promise<Float32Array> {
+  const view = viewed ? externalView(onnx) : undefined;
+  const fresh = view ? await runner.open(view.skeleton, { externalData: view.externalData }) : await runner.open(onnx);
+  try {
+    return asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
+  } finally {
+    await fresh.release();
+  }
+}
+
+/**
+ * Compares the written model with its reference on the probe. The reference runs first and its
+ * session is gone before the written model's opens, so the two models' weights are never in the
+ * runtime together; a large model (graph/block-run.ts useBlockwise, or `path`) runs its reference
+ * block by block and opens the written bytes without a second copy.
+ */
+export async function compareWithReference(
+  onnx: Uint8Array,
+  subject: ExportSubject,
+  runner: Runner,
+  path: BlockPath = 'auto',
+): Promise<ExportVerification> {
+  const { reference } = subject;
+  const feeds = probeFeeds(onnx, subject);
+  const large = !subject.probeImages && useBlockwise(reference.ir, path);
+  const b = await referenceLogits(subject, feeds.reference, feeds.positions, runner, large);
+  const a = await writtenLogits(onnx, feeds.written, runner, large);
+  if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
+  let maxAbsLogitDiff = 0;
+  for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));
+  return { maxAbsLogitDiff, positions: feeds.positions, reference: reference.label };
 }

@@ -89,6 +89,11 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
       : b.addInput('hidden_in', 'float32', ['batch', 'seq', spec.hiddenSize]);
   for (let l = range.from; l < range.to; l++) h = decoderBlock(ctx, taps, h, l);
   tap(ctx, taps, h, tapNames.hidden(range.to), spec.hiddenSize);
+  // A range that stops before the head always gives the residual stream it leaves (block-by-block perplexity).
+  if (!withHead && !opts.taps) {
+    b.node('Identity', [h], { outputs: [tapNames.hidden(range.to)], name: `out/${tapNames.hidden(range.to)}` });
+    b.addOutput(tapNames.hidden(range.to), 'float32', ['batch', 'seq', spec.hiddenSize]);
+  }
   if (withHead && labels && !classifier && usesChunkedLoss(ctx)) {
     b.addOutput(chunkedTokenNll(ctx, h, tokenEmbedding, labels, 'token_nll'), 'float32', ['batch', 'seq']);
   } else if (withHead && (opts.logits || labels)) {

@@ -82,7 +82,8 @@ export interface GraphOptions {
    * Only blocks from..to-1 (sequential calibration, one block at a time): with from > 0 the graph
    * reads the residual stream entering block `from` as the input `hidden_in` float32 [batch, seq,
    * hidden] instead of embedding input_ids (still an input: it gives the positions); the head (logits,
-   * token_nll) only when to = numLayers; the taps of those blocks and hidden.to. Not with gradients.
+   * token_nll) only when to = numLayers; the taps of those blocks and hidden.to (hidden.to also without
+   * taps when to < numLayers: the stream handed to the next range). Not with gradients.
    */
   layerRange?: { from: number; to: number };
 }

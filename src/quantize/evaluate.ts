@@ -8,6 +8,9 @@ import { asFloat32, type Runner } from '../core/runner';
 import { accumulateScored, batchWindows, NllAccumulator, planWindows, windowFeeds } from '../eval/perplexity';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
+import { externalView } from '../io/onnx/external-view';
+import { windowsPerBatch } from '../core/memory-model';
+import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../graph/block-run';
 
 export interface FilePerplexity {
   perplexity: number;
@@ -38,10 +41,13 @@ export async function logitsModelPerplexity(
   stride = 64,
 ): Promise<FilePerplexity> {
   const model = decodeModel(bytes);
-  const session = await runner.open(bytes);
+  // A large file opens as an external-data view of its own bytes (no second copy in the runtime).
+  const view = bytes.byteLength >= BLOCKWISE_MIN_WEIGHT_BYTES ? externalView(bytes) : undefined;
+  const session = view ? await runner.open(view.skeleton, { externalData: view.externalData }) : await runner.open(bytes);
   const acc = new NllAccumulator();
   try {
-    for (const batch of batchWindows(planWindows(ids.length, context, stride), 8)) {
+    // Windows per run capped by their logits (8 windows of 1,024 tokens over 50k words would be 1.6 GB).
+    for (const batch of batchWindows(planWindows(ids.length, context, stride), windowsPerBatch(8, context, vocab))) {
       const { inputIds, labels, len } = windowFeeds(ids, batch);
       const rows = batch.map((_, r) => inputIds.slice(r * len, (r + 1) * len));
       // A with-past graph (the bundle's onnx/model.onnx) runs each window as a prefill: all-ones mask, empty pasts.

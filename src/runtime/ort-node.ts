@@ -5,10 +5,23 @@ import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Runner, SessionOptions } from '../core/runner';
 import { runtimeFailure, wrapSession, type OrtTensorClass } from './convert';
+import { decodeModel, encodeModel } from '../io/onnx';
+import { inlineExternalData } from '../io/onnx-import/source-model';
 
 export interface NodeRunnerOptions {
   /** Intra-op threads (default: all cores). */
   threads?: number;
+}
+
+/** onnxruntime-node opens a model from bytes without external files: the data goes inline (views, then one encode). */
+function inlined(model: Uint8Array, files: NonNullable<SessionOptions['externalData']>): Uint8Array {
+  const byPath = new Map(files.map((f) => [f.path, f.data]));
+  const read = (path: string) => {
+    const data = byPath.get(path);
+    if (!data) throw new Error(`external data file ${path} was not given`);
+    return data;
+  };
+  return encodeModel(inlineExternalData(decodeModel(model), read));
 }
 
 export function createNodeRunner(defaults: NodeRunnerOptions = {}): Runner {
@@ -17,7 +30,7 @@ export function createNodeRunner(defaults: NodeRunnerOptions = {}): Runner {
       const threads = options.threads ?? defaults.threads ?? availableParallelism();
       let session: ort.InferenceSession;
       try {
-        session = await ort.InferenceSession.create(model, {
+        session = await ort.InferenceSession.create(options.externalData ? inlined(model, options.externalData) : model, {
           executionProviders: ['cpu'],
           intraOpNumThreads: threads,
           graphOptimizationLevel: 'all',

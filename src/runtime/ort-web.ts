@@ -98,6 +98,7 @@ export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
             executionProviders: [name],
             graphOptimizationLevel: 'all',
             logSeverityLevel: 3,
+            ...(options.externalData ? { externalData: options.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
           });
           const backend: BackendInfo = {
             name,

@@ -1,0 +1,92 @@
+/**
+ * Running a model one block at a time (issue 11, memory): a whole-model graph fed its weights as
+ * inputs makes onnxruntime-web copy every weight into the wasm heap for each run, and that heap never
+ * shrinks. Here inputs run through the graph of block l alone (layerRange l..l+1, weights as inputs:
+ * only that block's weights, the embedding with block 0, the head with the last block), carrying
+ * their residual stream from block to block as float32, as the whole graph does inside. Each block's
+ * session is opened, run on every input and released before the next block opens. Used by
+ * perplexity (api/block-perplexity.ts) and export verification's reference (exporters/verify.ts);
+ * `useBlockwise` is the size rule (small models keep the whole graph: one run instead of L).
+ */
+import { throwIfAborted } from '../core/errors';
+import { parameterCount, type ModelIR } from '../core/ir';
+import { asFloat32, float32Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
+import { openModelSession } from './model-session';
+import type { GraphOptions } from './options';
+
+/** Models with at least this many fp32 weight bytes run block by block. */
+export const BLOCKWISE_MIN_WEIGHT_BYTES = 256 * 2 ** 20;
+
+/** 'auto': block by block from BLOCKWISE_MIN_WEIGHT_BYTES of fp32 weights; 'blocks' / 'whole' force one path. */
+export type BlockPath = 'auto' | 'blocks' | 'whole';
+
+/** What the block graphs are built from: the model and the options of its whole graph. */
+export interface BlockSource {
+  runner: Runner;
+  ir: ModelIR;
+  graph: GraphOptions;
+  /** Cap of the carried residual stream in bytes (perplexity; default api/block-perplexity.ts STREAM_BYTES). */
+  streamBytes?: number;
+}
+
+/** The size rule: token-input models of two or more layers whose fp32 weights reach the threshold. */
+export function useBlockwise(ir: ModelIR, path: BlockPath = 'auto'): boolean {
+  if (path !== 'auto') return path === 'blocks';
+  return ir.spec.input !== 'patches' && ir.layers.length > 1 && parameterCount(ir) * 4 >= BLOCKWISE_MIN_WEIGHT_BYTES;
+}
+
+/** One run: input_ids (and labels for a token loss) [rows, len]. */
+export interface BlockInput {
+  feeds: Feeds;
+  rows: number;
+  len: number;
+}
+
+/** Opens the graph of block l alone (weights as inputs, no taps; the head's outputs as `src.graph` asks, on the last block). */
+export function openBlock(src: BlockSource, l: number): Promise<RunnerSession> {
+  return openModelSession(src.runner, src.ir, { ...src.graph, taps: false, layerRange: { from: l, to: l + 1 } });
+}
+
+/**
+ * `output` ('token_nll' or 'logits') of each input, computed block by block: block 0 embeds
+ * input_ids, each later block reads hidden_in (the previous block's hidden.l), the last adds the
+ * head. `extra` (masks) is passed to the blocks that declare it. `onStep` after each run.
+ */
+export async function runByBlocks(
+  src: BlockSource,
+  inputs: readonly BlockInput[],
+  extra: Feeds,
+  output: string,
+  signal?: AbortSignal,
+  onStep?: () => void,
+): Promise<Float32Array[]> {
+  const L = src.ir.layers.length;
+  const d = src.ir.spec.hiddenSize;
+  let stream: Float32Array[] = [];
+  for (let l = 0; l < L; l++) {
+    const session = await openBlock(src, l);
+    try {
+      const fixed = Object.fromEntries(Object.entries(extra).filter(([name]) => session.inputNames.includes(name)));
+      const last = l === L - 1;
+      const name = last ? output : `hidden.${l + 1}`;
+      const next: Float32Array[] = [];
+      for (const [i, r] of inputs.entries()) {
+        throwIfAborted(signal, 'Running the model block by block');
+        const feeds: Feeds = {
+          ...fixed,
+          input_ids: r.feeds.input_ids!,
+          ...(last && r.feeds.labels && session.inputNames.includes('labels') ? { labels: r.feeds.labels } : {}),
+          ...(l > 0 ? { hidden_in: float32Tensor(stream[i]!, [r.rows, r.len, d]) } : {}),
+        };
+        const out = await session.run(feeds, [name]);
+        next.push(asFloat32(out[name], name));
+        stream[i] = new Float32Array(0); // the block's input is no longer needed
+        onStep?.();
+      }
+      stream = next;
+    } finally {
+      await session.release();
+    }
+  }
+  return stream;
+}

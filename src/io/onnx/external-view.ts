@@ -1,0 +1,49 @@
+/**
+ * An ONNX file opened without a second copy of its weights: `externalView(bytes)` decodes the file
+ * (raw_data fields are views of `bytes`) and re-encodes it as a skeleton whose large initializers
+ * are external data pointing at their own offsets inside `bytes`, mounted under one file name.
+ * onnxruntime-web then copies each tensor from the file straight into its buffer in the wasm heap,
+ * instead of copying the whole model into the heap, parsing it (another copy) and then creating the
+ * tensors. The graph, the names and every weight byte are the written file's own.
+ */
+import { decodeModel, encodeModel } from './proto';
+import type { TensorProto } from './types';
+
+/** The file name the skeleton's external data refers to. */
+export const EXTERNAL_VIEW_PATH = 'model.onnx.data';
+
+/** Initializers at least this large go external. */
+const MIN_EXTERNAL_BYTES = 1024;
+
+export interface ExternalView {
+  /** The model with its large initializers as external data (small). */
+  skeleton: Uint8Array;
+  /** The files to mount: the written bytes themselves (no copy). */
+  externalData: { path: string; data: Uint8Array }[];
+  /** How many initializers point into the file. */
+  external: number;
+}
+
+export function externalView(bytes: Uint8Array): ExternalView {
+  const model = decodeModel(bytes);
+  let external = 0;
+  const initializer = (model.graph.initializer ?? []).map((t): TensorProto => {
+    const raw = t.raw_data;
+    if (!raw || raw.byteLength < MIN_EXTERNAL_BYTES || raw.buffer !== bytes.buffer) return t;
+    const offset = raw.byteOffset - bytes.byteOffset;
+    if (offset < 0 || offset + raw.byteLength > bytes.byteLength) return t;
+    external++;
+    const { raw_data: _r, ...rest } = t;
+    return {
+      ...rest,
+      data_location: 1,
+      external_data: [
+        { key: 'location', value: EXTERNAL_VIEW_PATH },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(raw.byteLength) },
+      ],
+    };
+  });
+  const skeleton = encodeModel({ ...model, graph: { ...model.graph, initializer } });
+  return { skeleton, externalData: [{ path: EXTERNAL_VIEW_PATH, data: bytes }], external };
+}
