@@ -100,12 +100,11 @@ async function setup(runner: Runner) {
 async function applyRow(api: StudioApi, row: VitRow) {
   const { criterion, allocation } = ROWS[row];
   const scores = await api.computeImportance(criterion);
+  const ir = (api as unknown as { state: { loaded: { ir: Parameters<typeof nvitGlobalPlan>[0] } } }).state.loaded.ir;
+  // the FLOP target at the ViT's own token count (1 + patches), like the cost the rows report
   const plan =
     allocation === 'nvit-global'
-      ? nvitGlobalPlan((api as unknown as { state: { loaded: { ir: Parameters<typeof nvitGlobalPlan>[0] } } }).state.loaded.ir, scores, {
-          metric: 'flops',
-          fraction: FLOPS_FRACTION,
-        })
+      ? nvitGlobalPlan(ir, scores, { metric: 'flops', fraction: FLOPS_FRACTION, seq: ir.spec.maxPositions })
       : await api.allocatePlan({
           criterion,
           allocation: allocation as 'uniform' | 'global',
