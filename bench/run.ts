@@ -17,10 +17,12 @@
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
  *                              after npm run scale-models; --model <dir> picks another folder)
  *   cancel-node-wasm.json      cancel latency of calibration / OBS / apply-obs on gpt2-124m (opt-in: --only cancel)
- *   vit-node-wasm.json         demo ViT (Fashion-MNIST) at 50% FLOPs removed: accuracy, drop, measured vs FLOP-bound speedup (bench/vit.ts)
+ *   vit-node-wasm.json         demo ViT (Fashion-MNIST) at 50% FLOPs removed: accuracy, drop, measured vs FLOP-bound speedup (bench/vit.ts), + recovery rows
+ *   vit-recovery-node.json     demo ViT + OBS + recovery training at 50% FLOPs (bench/vit-recovery.ts; --only vit-recovery, --vit-rows a,b);
+ *                              vit-recovery-select-node.json: its steps / learning-rate choice on a validation split (--only vit-recovery-select)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
  * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
- * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel|vit|torch-ratio; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel|vit|vit-recovery|vit-recovery-select|torch-ratio; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -43,6 +45,7 @@ import { benchMemory } from './memory';
 import { benchCancel } from './cancel';
 import type { CancelJob } from './cancel-worker';
 import { benchVit } from './vit';
+import { benchVitRecovery, benchVitRecoverySelect, type VitRow } from './vit-recovery';
 import { benchTorchRatio } from './torch-ratio';
 
 const args = process.argv.slice(2);
@@ -82,7 +85,29 @@ async function main() {
     console.log('wrote', writeResult(simd ? 'linalg-node' : 'linalg-node-scalar', result));
   }
   if (only === 'linalg') return;
-  if (want('vit')) console.log('wrote', writeResult('vit-node-wasm', await benchVit(createWebRunner(), (l) => console.log(l))));
+  if (only === 'vit-recovery-select') {
+    console.log(
+      'wrote',
+      writeResult('vit-recovery-select-node', await benchVitRecoverySelect(createNodeRunner({ threads: 1 }), (l) => console.log(l))),
+    );
+    return;
+  }
+  if (only === 'vit-recovery') {
+    const rows = (args.includes('--vit-rows') ? args[args.indexOf('--vit-rows') + 1]! : 'magnitude,taylor,nvit,nvit-global').split(
+      ',',
+    ) as VitRow[];
+    const name = args.includes('--vit-rows') ? `vit-recovery-node-${rows.join('-')}` : 'vit-recovery-node';
+    console.log('wrote', writeResult(name, await benchVitRecovery(createNodeRunner({ threads: 1 }), rows, (l) => console.log(l))));
+    return;
+  }
+  if (want('vit')) {
+    const result = await benchVit(createWebRunner(), (l) => console.log(l));
+    // + recovery rows (bench/vit-recovery.ts): training in onnxruntime-node, the same test images
+    const recovery = await benchVitRecovery(createNodeRunner({ threads: 1 }), ['magnitude', 'taylor', 'nvit', 'nvit-global'], (l) =>
+      console.log(l),
+    );
+    console.log('wrote', writeResult('vit-node-wasm', { ...result, recovery }));
+  }
   if (only === 'vit') return;
   const backends = [
     { name: 'node-wasm', runner: createWebRunner() },

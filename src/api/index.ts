@@ -7,3 +7,4 @@ export * from './methods';
 export type * from './types';
 export type { PruningPlan } from '../core/plan';
 export type { FileSource } from '../io/source';
+export { IMAGE_RECOVERY_DEFAULTS } from './recovery-images';

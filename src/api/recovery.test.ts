@@ -48,7 +48,7 @@ describe('recover', () => {
     expect(res.curve.every((p) => Number.isFinite(p.loss) && p.kl >= -1e-3)).toBe(true);
     expect(res.applied.training).toMatchObject({ steps: 3, learningRate: 1e-4, textName: 'calibration.txt', samples: 4, seq: 64 });
     expect(res.applied.compensation).toBe('obs');
-    expect(res.perplexity.perplexity).not.toBe(before.perplexity);
+    expect(res.perplexity?.perplexity).not.toBe(before.perplexity);
     const bundle = await api.exportModel();
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
     const readme = new TextDecoder().decode(bundle.files.find((f) => f.name === 'README.md')!.bytes);

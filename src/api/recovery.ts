@@ -178,6 +178,8 @@ export function recoveryStepMessage(p: { step: number; loss: number; kl: number 
 /** Trains the applied model by distillation from the dense one and installs the result as the applied model. */
 export async function recover(state: StudioState, m: LoadedModel, req: RecoveryRequest, options: JobOptions): Promise<RecoveryResult> {
   const pruned = requirePruned(m);
+  const evaluation = req.perplexity;
+  if (!evaluation) throw new InputError('Recovery training of a language model needs the perplexity request of its result.');
   const o = recoveryOptions(req);
   const set = trainingSet(m, req);
   const t0 = state.now();
@@ -204,6 +206,6 @@ export async function recover(state: StudioState, m: LoadedModel, req: RecoveryR
   const prior = pruned.summary.recovery;
   const training = { steps: o.steps, learningRate: o.learningRate, ...o.mix, textName: set.textName, samples: set.samples, seq: set.seq };
   const applied = await installApplied(state, m, pruned.summary.plan, trained.ir, pruned.summary.compensation, prior, training);
-  const perplexity = await prunedPerplexity(m, req.perplexity, options.signal ? { signal: options.signal } : {});
+  const perplexity = await prunedPerplexity(m, evaluation, options.signal ? { signal: options.signal } : {});
   return { applied, curve: trained.curve, perplexity, ms, adamStateBytes: trained.adamStateBytes };
 }

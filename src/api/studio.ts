@@ -22,6 +22,7 @@ import { slimGptPrune } from './slimgpt';
 import { sweep } from './sweep';
 import { attentionPatterns, nextTokens, tokenLosses } from './teach';
 import { recover } from './recovery';
+import { recoverImages } from './recovery-images';
 import { modelFilePerplexity } from './model-file';
 import { quantizeApplied, quantVariantInfos } from './quantize-variant';
 import { measureUnitLatency } from './unit-latency';
@@ -145,7 +146,8 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     tokenLosses: (req, options = {}) => tokenLosses(model(), req, options),
     attentionPatterns: (req, options = {}) => attentionPatterns(state, model(), req, options),
     nextTokens: (req) => nextTokens(state, model(), req),
-    recover: (req, options = {}) => recover(state, model(), req, options),
+    recover: (req, options = {}) =>
+      isImageClassifier(model().ir) ? recoverImages(state, model(), req, options) : recover(state, model(), req, options),
     prepareImages: async (raw) => prepareImages(model(), raw),
     evaluateAccuracy: (req, options = {}) => evaluateAccuracy(model(), req, options),
     baselineMetric: async () => {

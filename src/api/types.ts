@@ -271,15 +271,38 @@ export interface RecoveryRequest {
   batchSize?: number;
   /** Training text (default: the calibration set). */
   training?: { text: string; textName: string; samples: number; seq?: number };
-  /** Perplexity of the result (evaluation protocol). */
-  perplexity: PerplexityRequest;
+  /** Perplexity of the result (evaluation protocol; required for a language model, not read for an image classifier). */
+  perplexity?: PerplexityRequest;
+  /** Image classifiers: labelled training images (default: the calibration images), validation and evaluation images. */
+  images?: RecoveryImages;
+}
+
+/** Images of an image classifier's recovery training (api/recovery-images.ts); keep the evaluation images out of training. */
+export interface RecoveryImages {
+  training?: ImageDataset;
+  /** Accuracy on these every `validateEvery` steps (and after the last): the validation curve. */
+  validation?: ImageDataset;
+  validateEvery?: number;
+  /** Accuracy of the result on these (e.g. the test images). */
+  evaluation?: ImageDataset;
+}
+
+/** Top-1 accuracy and mean loss of the model being trained after `step` steps (0: before training). */
+export interface ValidationPoint {
+  step: number;
+  accuracy: number;
+  meanLoss: number;
 }
 
 export interface RecoveryResult {
   applied: AppliedModel;
   /** Loss of each step's minibatch before its update: the recovery curve. */
   curve: CurvePoint[];
-  perplexity: PerplexityResult;
+  /** Language models: the result's perplexity (an image classifier reports `accuracy` instead). */
+  perplexity?: PerplexityResult;
+  /** Image classifiers: accuracy of the result on `images.evaluation`, and the validation curve. */
+  accuracy?: AccuracyReport;
+  validation?: ValidationPoint[];
   ms: number;
   /** Memory of Adam's moments (2 float64 per trained weight). */
   adamStateBytes: number;

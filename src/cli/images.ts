@@ -23,18 +23,18 @@ function readBytes(path: string, flag: string): Uint8Array {
 }
 
 /** The labelled images named by --images (and --labels for IDX). */
-export function readImages(args: ParsedArgs): RawImages {
-  const path = stringFlag(args, 'images');
+export function readImages(args: ParsedArgs, flag = 'images', labelsFlag = 'labels'): RawImages {
+  const path = stringFlag(args, flag);
   if (path.endsWith('.json')) {
-    const manifest = readJsonFile(path, 'images') as { file?: unknown };
+    const manifest = readJsonFile(path, flag) as { file?: unknown };
     const file = typeof manifest.file === 'string' ? manifest.file : basename(path).replace(/\.json$/, '.bin');
-    return rawImagesFromImageSet(manifest, readBytes(join(dirname(path), file), 'images'), basename(path));
+    return rawImagesFromImageSet(manifest, readBytes(join(dirname(path), file), flag), basename(path));
   }
-  if (!args.flags.has('labels'))
-    throw new InputError('--images names an IDX file; its labels are a second file.', 'Pass --labels <labels-idx1-ubyte[.gz]>.');
-  const labelsPath = stringFlag(args, 'labels');
+  if (!args.flags.has(labelsFlag))
+    throw new InputError(`--${flag} names an IDX file; its labels are a second file.`, `Pass --${labelsFlag} <labels-idx1-ubyte[.gz]>.`);
+  const labelsPath = stringFlag(args, labelsFlag);
   return rawImagesFromIdx(
-    parseIdx(readBytes(path, 'images'), basename(path)),
+    parseIdx(readBytes(path, flag), basename(path)),
     parseIdx(readBytes(labelsPath, 'labels'), basename(labelsPath)),
     basename(path),
   );

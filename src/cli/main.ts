@@ -28,6 +28,8 @@ ${IMAGES_USAGE}
   prune-studio prune --model <dir> --criterion <name> --ratio <r> [--target units|parameters|flops] [--heads r] [--ffn r] [--layers n]
                      [--allocation uniform|global|incremental|sensitivity|latency|nvit-global (with --criterion nvit)] [--compensate none|bias|obs|redistribute] --out <dir>
                      image classifiers: --images <set.json | idx[.gz] --labels idx[.gz]> [--limit N] [--samples 64] (calibration and accuracy)
+                     [--train-images <set.json | idx --train-labels idx>] (calibration and recovery training instead of --images)
+                     [--recover-steps N --recover-lr 3e-4 --recover-batch 64] (distillation from the dense classifier + CE on labels)
   prune-studio apply --model <dir> --plan <plan.json> [--compensate none|bias|obs|redistribute] --out <dir>
   --compensate redistribute takes [--redistribute-rank N (default head_dim)] [--redistribute-ridge 0.01] [--redistribute-intercept]
 ${ITERATE_USAGE}

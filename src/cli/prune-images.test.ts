@@ -84,4 +84,61 @@ describe('cli prune --images', () => {
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { prune_studio: { layers: { num_heads: number }[] } };
     expect(config.prune_studio.layers.reduce((n, l) => n + l.num_heads, 0)).toBe(2);
   });
+
+  it('--train-images + --recover-steps: calibrates and trains on the training images, reports on --images', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vit-recover-'));
+    const write = (name: string, count: number, seed: number) => {
+      const pixels = Array.from({ length: count * 128 }, (_, i) => (i * 89 + seed * 13 + Math.floor(i / 128) * 29) % 256);
+      writeFileSync(join(dir, `${name}-images`), idx([count, 8, 8, 2], pixels));
+      writeFileSync(
+        join(dir, `${name}-labels`),
+        idx(
+          [count],
+          Array.from({ length: count }, (_, i) => (i * 7 + seed) % 3),
+        ),
+      );
+    };
+    write('train', 32, 1);
+    write('test', 12, 2);
+    const out = join(dir, 'bundle');
+    const r = cli(
+      'prune',
+      '--model',
+      'fixtures/hub/tiny/vit-tiny',
+      '--criterion',
+      'magnitude',
+      '--heads',
+      '0.5',
+      '--ffn',
+      '0.5',
+      '--compensate',
+      'obs',
+      '--images',
+      join(dir, 'test-images'),
+      '--labels',
+      join(dir, 'test-labels'),
+      '--train-images',
+      join(dir, 'train-images'),
+      '--train-labels',
+      join(dir, 'train-labels'),
+      '--recover-steps',
+      '4',
+      '--recover-batch',
+      '8',
+      '--out',
+      out,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/Recovery step 4\/4/);
+    expect(r.stderr).not.toMatch(/warning/);
+    const rec = r.json.recoveryTraining as { training: { steps: number; samples: number }; curve: unknown[] };
+    expect(rec.training).toMatchObject({ steps: 4, samples: 32 });
+    expect(rec.curve).toHaveLength(4);
+    const acc = r.json.accuracy as { pruned: Brief };
+    expect(acc.pruned).toBeDefined();
+    const reloaded = cli('eval', '--model', out, '--images', join(dir, 'test-images'), '--labels', join(dir, 'test-labels'));
+    expect(reloaded.code, reloaded.stderr).toBe(0);
+    expect(reloaded.json.correct).toBe(acc.pruned.correct);
+    expect(Math.abs((reloaded.json.meanLoss as number) - acc.pruned.meanLoss)).toBeLessThan(1e-4);
+  });
 });

@@ -73,7 +73,7 @@ export interface GraphOptions {
   attentionProbs?: boolean;
   /**
    * With gradients: distillation. Adds the input teacher_probs float32 [batch, seq, vocab] (the dense
-   * model's next-token distribution) and makes the scalar loss
+   * model's next-token distribution; a classifier: [batch, labels], one per image) and makes the scalar loss
    * Σ w ⊙ (lm · nll + kl · cross) / Σ w with cross = −Σ_v p_v log q_v (= KL(p‖q) + H(p)); the two
    * weighted means are also outputs `loss.lm` and `loss.cross`.
    */

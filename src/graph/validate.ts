@@ -99,8 +99,6 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   if (options.gradients?.weights && !options.weightInputs) {
     throw new InputError('Weight gradients need the projection weights as inputs.', 'Build with weightInputs: true.');
   }
-  if (options.distill && spec.head === 'classifier')
-    throw new InputError('Distillation is built for language models only (teacher probabilities per position).');
   if (options.distill && !options.gradients) throw new InputError('Distillation is a training loss: build with gradients.');
   if (options.logits === false && !options.tokenLoss && !options.taps && !options.gradients) {
     throw new InputError('The graph would have no outputs: enable logits, tokenLoss or taps.');

@@ -53,6 +53,8 @@ export interface CurvePoint {
 export interface DistillHooks {
   signal?: AbortSignal;
   onStep?: (p: CurvePoint, steps: number) => void;
+  /** Called with the model being trained (its weights change in place) before the first step (0) and after each step. */
+  afterStep?: (ir: ModelIR, step: number) => Promise<void>;
 }
 
 /** The linear kinds present in layer l (none for an empty sublayer; gate only in gated MLPs). */
@@ -123,6 +125,7 @@ export async function distill(
   const params = linearParams(ir);
   const adam = createAdam();
   const curve: CurvePoint[] = [];
+  await hooks.afterStep?.(ir, 0);
   for (let t = 0; t < opts.steps; t++) {
     throwIfAborted(hooks.signal, 'Recovery training');
     const { loss, lm, kl, grads } = await engine.step(ir, masks, t % engine.batches);
@@ -132,6 +135,7 @@ export async function distill(
     const point = { step: t + 1, loss, lm, kl, lr };
     curve.push(point);
     hooks.onStep?.(point, opts.steps);
+    await hooks.afterStep?.(ir, t + 1);
   }
   return { ir, curve, adamStateBytes: adam.stateBytes };
 }

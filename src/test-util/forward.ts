@@ -110,7 +110,7 @@ function attention(
     for (let h = 0; h < H; h++) {
       const kv = Math.floor(h / (H / K));
       const scores = Array.from(
-        { length: t + 1 },
+        { length: ir.spec.attention === 'bidirectional' ? xs.length : t + 1 },
         (_, s) => proj[t]!.q[h]!.reduce((a, qi, i) => a + qi * proj[s]!.k[kv]![i]!, 0) / Math.sqrt(dh),
       );
       const m = Math.max(...scores);
@@ -142,13 +142,52 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
   const { spec, weights } = ir;
   const d = spec.hiddenSize;
   const te = tokenEmbeddingOf(ir);
-  let xs = ids.map((id, t) =>
+  const xs = ids.map((id, t) =>
     Array.from(
       { length: d },
       (_, i) =>
         te.data[id * d + i]! + (spec.positions === 'learned' && weights.positionEmbedding ? weights.positionEmbedding.data[t * d + i]! : 0),
     ),
   );
+  const r = referenceBlocks(ir, xs, masks);
+  const head = weights.lmHead ?? te;
+  const logits = r.xs.map((x) => linear(norm(x, weights.finalNorm, spec.norm, spec.normEps), { weight: head }));
+  return { logits, ...r };
+}
+
+/**
+ * An image classifier (ViT) on one image [C, S, S] (row-major): stride-p convolution patches (row-major
+ * over the grid), CLS first, learned positions, the blocks, final norm, CLS (or mean) pooling, the
+ * classifier with its bias: logits [labels].
+ */
+export function referenceVitForward(ir: ModelIR, image: ArrayLike<number>, masks: ForwardMasks = {}): number[] {
+  const { spec, weights } = ir;
+  const v = spec.vision!;
+  const d = spec.hiddenSize;
+  const [C, S, p] = [v.numChannels, v.imageSize, v.patchSize];
+  const g = S / p;
+  const pe = weights.patchEmbedding!;
+  const tokens: number[][] = [Array.from(weights.clsToken!.data)];
+  for (let gy = 0; gy < g; gy++)
+    for (let gx = 0; gx < g; gx++) {
+      const patch: number[] = [];
+      for (let c = 0; c < C; c++)
+        for (let y = 0; y < p; y++) for (let x = 0; x < p; x++) patch.push(image[c * S * S + (gy * p + y) * S + gx * p + x]!);
+      tokens.push(linear(patch, { weight: { shape: [d, C * p * p], data: pe.weight.data }, ...(pe.bias ? { bias: pe.bias } : {}) }));
+    }
+  const pos = weights.positionEmbedding!.data;
+  const xs = tokens.map((x, t) => x.map((xi, i) => xi + pos[t * d + i]!));
+  const out = referenceBlocks(ir, xs, masks).xs.map((x) => norm(x, weights.finalNorm, spec.norm, spec.normEps));
+  const pooled =
+    (spec.pooling ?? 'cls') === 'cls' ? out[0]! : out[0]!.map((_, i) => out.slice(1).reduce((a, x) => a + x[i]!, 0) / (out.length - 1));
+  return linear(pooled, { weight: weights.lmHead!, ...(weights.lmHeadBias ? { bias: weights.lmHeadBias } : {}) });
+}
+
+/** The blocks on a residual stream [seq][d]: the final stream and each block's taps. */
+function referenceBlocks(ir: ModelIR, x0: number[][], masks: ForwardMasks) {
+  const { weights } = ir;
+  const d = ir.spec.hiddenSize;
+  let xs = x0;
   const hidden: number[][][] = [];
   const attnIn: number[][][] = [];
   const ffnIn: number[][][] = [];
@@ -170,9 +209,7 @@ export function referenceForward(ir: ModelIR, ids: readonly number[], masks: For
     xs = xs.map((x, t) => x.map((xi, i) => xi + lm * m[t]!.out[i]!));
   });
   hidden.push(xs);
-  const head = weights.lmHead ?? te;
-  const logits = xs.map((x) => linear(norm(x, weights.finalNorm, spec.norm, spec.normEps), { weight: head }));
-  return { logits, hidden, attnIn, ffnIn, probs };
+  return { xs, hidden, attnIn, ffnIn, probs };
 }
 
 /** log_softmax(row)[label] in float64. */

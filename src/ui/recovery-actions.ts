@@ -4,7 +4,7 @@
  * model then becomes the applied one and is measured like any other (exact and held-out perplexity,
  * latency, a results row that keeps the curve, so the chart comes back after a reload).
  */
-import type { AppliedModel } from '../api/types';
+import type { AppliedModel, RecoveryRequest } from '../api/types';
 import { useStudio } from '../store';
 import { modelKey } from '../store/model-key';
 import type { ResultRow } from '../store/results';
@@ -12,20 +12,24 @@ import { fetchCalibrationText } from './importance-actions';
 import { evaluationTextOrReport } from './inputs';
 import { engine, multiJob } from './jobs';
 import { EXACT_PROTOCOL, measureApplied, quiet } from './prune-actions';
-import { parseRecoveryStep, recoveryRequest, withPoint, type RecoverySettings } from './recovery-params';
+import { lossWeights, parseRecoveryStep, recoveryRequest, withPoint, type RecoverySettings } from './recovery-params';
+import { fetchDemoTrainingImages, isClassifier } from './vision-actions';
 
 /** Trains the applied model with `settings`; the result joins the results table as a new row. */
 export async function runRecovery(settings: RecoverySettings): Promise<void> {
   const prior = useStudio.getState().applied;
   if (!prior) return;
   await quiet();
-  const text = await evaluationTextOrReport();
+  const classifier = isClassifier(useStudio.getState().model);
+  const text = classifier ? '' : await evaluationTextOrReport();
   if (text === undefined) return;
   const plan = prior.plan.name;
   const st = useStudio.getState();
   st.setRecoveryCurve({ plan, steps: settings.steps, running: true, points: [] });
   const result = await multiJob('Recovery training', async (signal, progress) => {
-    const request = recoveryRequest(settings, await fetchCalibrationText(), { ...EXACT_PROTOCOL, text });
+    const request = classifier
+      ? await imageRecoveryRequest(settings)
+      : recoveryRequest(settings, await fetchCalibrationText(), { ...EXACT_PROTOCOL, text });
     return engine().run('recover', [request], {
       signal,
       onProgress: (p) => {
@@ -51,6 +55,12 @@ export async function runRecovery(settings: RecoverySettings): Promise<void> {
     result.perplexity,
     curve,
   );
+}
+
+/** An image classifier trains on the demo's shipped training images (never the test images it reports on). */
+async function imageRecoveryRequest(settings: RecoverySettings): Promise<RecoveryRequest> {
+  const training = await engine().run('prepareImages', [await fetchDemoTrainingImages()]);
+  return { steps: settings.steps, learningRate: settings.learningRate, ...lossWeights(settings), images: { training } };
 }
 
 /** How the model before training was made: its results row (iterative, SlimGPT name themselves there), else its plan. */

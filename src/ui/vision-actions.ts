@@ -16,6 +16,9 @@ export const DEMO_VIT = {
   model: 'models/demo-vit/',
   manifest: 'data/fashion-mnist-test-500.json',
   bin: 'data/fashion-mnist-test-500.bin',
+  /** Recovery training images (the first 1,000 of the training split, disjoint from the test images shown). */
+  trainManifest: 'data/fashion-mnist-train-1000.json',
+  trainBin: 'data/fashion-mnist-train-1000.bin',
 };
 
 /** Images per engine run for accuracy. */
@@ -48,6 +51,12 @@ export async function fetchDemoImages(): Promise<{ raw: RawImages; name: string 
   const manifest: unknown = JSON.parse(new TextDecoder().decode(await fetchBytes(DEMO_VIT.manifest)));
   const bin = await fetchBytes(DEMO_VIT.bin);
   return { raw: rawImagesFromImageSet(manifest, bin, 'Fashion-MNIST test'), name: DEMO_VIT.manifest.split('/').pop()! };
+}
+
+/** The demo's shipped training images (recovery training never reads the test images it reports on). */
+export async function fetchDemoTrainingImages(): Promise<RawImages> {
+  const manifest: unknown = JSON.parse(new TextDecoder().decode(await fetchBytes(DEMO_VIT.trainManifest)));
+  return rawImagesFromImageSet(manifest, await fetchBytes(DEMO_VIT.trainBin), 'Fashion-MNIST train (1,000)');
 }
 
 async function gunzipIfNeeded(name: string, bytes: Uint8Array): Promise<Uint8Array> {

@@ -45,12 +45,14 @@ export function weightedMeanLoss(ctx: GraphContext, nll: string, weights: string
 }
 
 /**
- * Distillation token loss [batch, seq] = lm · nll + kl · cross, cross = logsumexp(z) − Σ_v p_v z_v
+ * Distillation token loss [batch, seq] ([batch] for a classifier) = lm · nll + kl · cross, cross = logsumexp(z) − Σ_v p_v z_v
  * (Σ p = 1), with the weighted means of nll and cross as extra outputs.
  */
 export function distillLoss(ctx: GraphContext, logits: string, nll: string, weights: string, mix: { lm: number; kl: number }): string {
   const { b } = ctx;
-  const teacher = b.addInput(TEACHER_PROBS, 'float32', ['batch', 'seq', ctx.ir.spec.vocabSize]);
+  // A classifier's logits are [batch, labels]: one teacher distribution per image.
+  const dims = ctx.ir.spec.head === 'classifier' ? ['batch'] : ['batch', 'seq'];
+  const teacher = b.addInput(TEACHER_PROBS, 'float32', [...dims, ctx.ir.spec.vocabSize]);
   const lse = reduceLast(ctx, 'ReduceLogSumExp', logits, 'distill/logsumexp');
   const dot = b.op(
     'ReduceSum',

@@ -1,0 +1,70 @@
+/**
+ * The inverse of slicing for the block linear weights: given the full-size model, its plan and a
+ * sliced model whose linear weights were changed (recovery training of the applied model), a copy
+ * of the full-size model with those weights written back at the kept rows and columns. Removed
+ * heads, neurons, layers and hidden channels keep their full-size values, so
+ * sliceModel(unsliceLinears(full, plan, s), plan) has exactly the linear weights of s, and the
+ * masked full-size model computes what the sliced one does.
+ */
+import type { LayerWeights, Linear, ModelIR } from '../core/ir';
+import type { PruningPlan } from '../core/plan';
+import { ShapeMismatchError } from '../core/errors';
+import { tensor } from '../core/tensor';
+import { headChannels } from './slice';
+import { keptHidden } from './slice-hidden';
+
+const kept = (total: number, removed: readonly number[]) => {
+  const gone = new Set(removed);
+  return Array.from({ length: total }, (_, i) => i).filter((i) => !gone.has(i));
+};
+
+/** A copy of the full-size `lin` with the sliced weight written at (rows × cols). */
+function scatter(lin: Linear, sliced: Linear, rows: readonly number[], cols: readonly number[]): Linear {
+  const inCols = lin.weight.shape[1] ?? 0;
+  if (sliced.weight.data.length !== rows.length * cols.length)
+    throw new ShapeMismatchError(`Unslice: ${sliced.weight.data.length} values for ${rows.length} x ${cols.length}.`);
+  const out = lin.weight.data.slice();
+  rows.forEach((r, i) => cols.forEach((c, j) => (out[r * inCols + c] = sliced.weight.data[i * cols.length + j]!)));
+  return { ...lin, weight: tensor(lin.weight.shape, out) };
+}
+
+/** Rows / columns of each linear kind of full-size layer `l` that the plan keeps. */
+function layerIndices(full: ModelIR, l: number, removedHeads: readonly number[], removedFfn: readonly number[], hidden: number[]) {
+  const shape = full.layers[l]!;
+  const heads = kept(shape.numHeads, removedHeads);
+  const group = shape.numHeads / shape.numKvHeads;
+  const kvHeads = kept(shape.numKvHeads, []).filter((g) => heads.some((h) => Math.floor(h / group) === g));
+  const qRows = headChannels(heads, full.spec.headDim);
+  const kvRows = headChannels(kvHeads, full.spec.headDim);
+  const ffn = kept(shape.ffnSize, removedFfn);
+  return {
+    q: [qRows, hidden],
+    k: [kvRows, hidden],
+    v: [kvRows, hidden],
+    o: [hidden, qRows],
+    gate: [ffn, hidden],
+    up: [ffn, hidden],
+    down: [hidden, ffn],
+  } as const;
+}
+
+export function unsliceLinears(full: ModelIR, plan: PruningPlan, sliced: ModelIR): ModelIR {
+  const hidden = keptHidden(full.spec.hiddenSize, plan.removedHidden ?? []);
+  const layers: LayerWeights[] = full.weights.layers.map((lw) => ({ ...lw }));
+  let s = 0;
+  for (const entry of plan.layers) {
+    if (entry.removed) continue;
+    const sw = sliced.weights.layers[s++];
+    if (!sw) throw new ShapeMismatchError(`Unslice: the sliced model has no layer for full-size layer ${entry.index}.`);
+    const idx = layerIndices(full, entry.index, entry.removedHeads, entry.removedFfn, hidden);
+    const out = layers[entry.index]!;
+    for (const kind of ['q', 'k', 'v', 'o', 'up', 'down'] as const) {
+      const [rows, cols] = idx[kind];
+      if (rows.length && cols.length) out[kind] = scatter(out[kind], sw[kind], rows, cols);
+    }
+    if (out.gate && sw.gate && idx.gate[0].length) out.gate = scatter(out.gate, sw.gate, idx.gate[0], idx.gate[1]);
+  }
+  if (s !== sliced.weights.layers.length)
+    throw new ShapeMismatchError(`Unslice: the sliced model has ${sliced.weights.layers.length} layers, the plan keeps ${s}.`);
+  return { ...full, weights: { ...full.weights, layers } };
+}
