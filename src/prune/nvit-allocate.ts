@@ -10,13 +10,13 @@ import { InputError } from '../core/errors';
 import type { LayerShape, ModelIR } from '../core/ir';
 import { emptyPlan, type PruningPlan } from '../core/plan';
 import type { UnitScores } from '../saliency/types';
-import { forwardFlops } from './cost';
+import { defaultCostSeq, forwardFlops } from './cost';
 
 export interface NvitTarget {
   metric: 'parameters' | 'flops';
   /** Fraction (0..1) of the metric to remove. */
   fraction: number;
-  /** Context length of the FLOP count (default 128). */
+  /** Context length of the FLOP count (default: 128 tokens, a ViT's 1 + patches; prune/cost.ts defaultCostSeq). */
   seq?: number;
 }
 
@@ -50,7 +50,7 @@ function rankedUnits(ir: ModelIR, s: UnitScores): Unit[] {
 export function nvitGlobalPlan(ir: ModelIR, scores: UnitScores, target: NvitTarget, name = 'nvit-global'): PruningPlan {
   if (!(target.fraction >= 0 && target.fraction < 1))
     throw new InputError(`The NViT target must be a fraction in [0, 1), got ${target.fraction}.`);
-  const seq = target.seq ?? 128;
+  const seq = target.seq ?? defaultCostSeq(ir.spec);
   const shapes = ir.layers.map((l) => ({ ...l }));
   let d = ir.spec.hiddenSize;
   const measure = () =>
