@@ -4,8 +4,11 @@
  * Hessians, OBS criterion, apply 50% with OBS, export — each step's wall time, CPU time (all
  * threads of the process) and peak RSS, against the model's float32 weight bytes.
  *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
- *     [--steps load,perplexity,latency,calibrate,obs,apply,export] [--tokens 8192] [--samples 16]
- *     [--seq 128] [--runs 10] [--threads N] [--cpu]
+ *     [--steps load,perplexity,latency,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
+ *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N]
+ * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
+ * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
+ * model's perplexity over --slimgpt-tokens, default --tokens).
  * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node) and, with --cpu,
  * scale-node-cpu.json (onnxruntime-node). Each model runs in its own child process so its memory
  * is measured from a clean start. Peak RSS per step: the kernel's high-water mark (VmHWM, reset
@@ -28,7 +31,7 @@ import { ensureModel } from '../tools/scale-models/write';
 import { MODEL_NAMES } from '../tools/scale-models/shapes';
 import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
 
-export const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export'] as const;
+export const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export', 'slimgpt'] as const;
 type Step = (typeof STEPS)[number];
 type Backend = 'node-wasm' | 'node-cpu';
 
@@ -41,6 +44,8 @@ interface Options {
   samples: number;
   seq: number;
   runs: number;
+  /** Tokens of the pruned-perplexity evaluation that ends the SlimGPT step (default: tokens). */
+  slimgptTokens?: number;
   threads?: number;
 }
 
@@ -202,6 +207,26 @@ async function runModel(o: Options) {
       }),
     );
   }
+  if (want('slimgpt') && haveHessians) {
+    steps.push(
+      await measure('slimgpt', fp32Bytes, async () => {
+        const t0 = performance.now();
+        let layersMs = 0;
+        const r = await api.slimGptPrune(
+          { heads: 0.5, ffn: 0.5, allocation: 'uniform', perplexity: { ...perplexity('pruned'), maxTokens: o.slimgptTokens ?? o.tokens } },
+          { onLayer: () => (layersMs = performance.now() - t0) },
+        );
+        return {
+          ratio: 0.5,
+          allocation: 'uniform',
+          layersMs: round(layersMs),
+          perplexity: r.perplexity.perplexity,
+          perplexityTokens: r.perplexity.protocol.tokensScored,
+          parameters: r.applied.parameters,
+        };
+      }),
+    );
+  }
   const peak = Math.max(...steps.map((s) => s.peakRssMb), baselineRssMb);
   return {
     model: o.model,
@@ -239,6 +264,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
     samples: Number(flag(args, 'samples') ?? 16),
     seq: Number(flag(args, 'seq') ?? 128),
     runs: Number(flag(args, 'runs') ?? 10),
+    ...(flag(args, 'slimgpt-tokens') ? { slimgptTokens: Number(flag(args, 'slimgpt-tokens')) } : {}),
     ...(flag(args, 'threads') ? { threads: Number(flag(args, 'threads')) } : {}),
   };
   const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));

@@ -32,7 +32,7 @@ export function obsState(weight: ArrayLike<number>, rows: number, n: number, hes
 }
 
 /** m[rowIdx, colIdx] gathered into a dense [rowIdx.length, colIdx.length] matrix. */
-function gather(m: Float64Array, n: number, rowIdx: ArrayLike<number>, colIdx: ArrayLike<number>): Float64Array {
+export function gather(m: Float64Array, n: number, rowIdx: ArrayLike<number>, colIdx: ArrayLike<number>): Float64Array {
   const c = colIdx.length;
   const out = new Float64Array(rowIdx.length * c);
   for (let i = 0; i < rowIdx.length; i++) {
