@@ -18,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createStudioApi } from '../src/api/studio';
@@ -58,6 +58,8 @@ interface StepRecord {
   rssAfterMb: number;
   /** Peak RSS / float32 weight bytes (issue 11 target: <= 2.5). */
   peakOverFp32: number;
+  /** The machine's 1-minute load average at the start and the end of the step (shared machines inflate wall time). */
+  loadAverage: [number, number];
   detail: Record<string, unknown>;
 }
 
@@ -92,6 +94,7 @@ const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** di
 
 async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
   const peak = new PeakRss();
+  const load0 = loadavg()[0]!;
   peak.start();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -106,6 +109,7 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
     peakRssMb: round(peakBytes / MB),
     rssAfterMb: round(process.memoryUsage().rss / MB),
     peakOverFp32: round(peakBytes / fp32Bytes, 2),
+    loadAverage: [round(load0, 1), round(loadavg()[0]!, 1)] as [number, number],
     detail,
   };
   console.log(
