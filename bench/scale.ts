@@ -4,8 +4,11 @@
  * Hessians, OBS criterion, apply 50% with OBS, export — each step's wall time, CPU time (all
  * threads of the process) and peak RSS, against the model's float32 weight bytes.
  *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
- *     [--steps load,perplexity,latency,calibrate,obs,apply,export] [--tokens 8192] [--samples 16]
- *     [--seq 128] [--runs 10] [--threads N] [--cpu]
+ *     [--steps load,perplexity,latency,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
+ *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N]
+ * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
+ * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
+ * model's perplexity over --slimgpt-tokens, default --tokens).
  * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node) and, with --cpu,
  * scale-node-cpu.json (onnxruntime-node). Each model runs in its own child process so its memory
  * is measured from a clean start. Peak RSS per step: the kernel's high-water mark (VmHWM, reset
@@ -15,7 +18,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createStudioApi } from '../src/api/studio';
@@ -28,7 +31,7 @@ import { ensureModel } from '../tools/scale-models/write';
 import { MODEL_NAMES } from '../tools/scale-models/shapes';
 import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
 
-export const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export'] as const;
+export const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export', 'slimgpt'] as const;
 type Step = (typeof STEPS)[number];
 type Backend = 'node-wasm' | 'node-cpu';
 
@@ -41,6 +44,8 @@ interface Options {
   samples: number;
   seq: number;
   runs: number;
+  /** Tokens of the pruned-perplexity evaluation that ends the SlimGPT step (default: tokens). */
+  slimgptTokens?: number;
   threads?: number;
 }
 
@@ -53,6 +58,8 @@ interface StepRecord {
   rssAfterMb: number;
   /** Peak RSS / float32 weight bytes (issue 11 target: <= 2.5). */
   peakOverFp32: number;
+  /** The machine's 1-minute load average at the start and the end of the step (shared machines inflate wall time). */
+  loadAverage: [number, number];
   detail: Record<string, unknown>;
 }
 
@@ -87,6 +94,7 @@ const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** di
 
 async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
   const peak = new PeakRss();
+  const load0 = loadavg()[0]!;
   peak.start();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
@@ -101,6 +109,7 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
     peakRssMb: round(peakBytes / MB),
     rssAfterMb: round(process.memoryUsage().rss / MB),
     peakOverFp32: round(peakBytes / fp32Bytes, 2),
+    loadAverage: [round(load0, 1), round(loadavg()[0]!, 1)] as [number, number],
     detail,
   };
   console.log(
@@ -202,6 +211,26 @@ async function runModel(o: Options) {
       }),
     );
   }
+  if (want('slimgpt') && haveHessians) {
+    steps.push(
+      await measure('slimgpt', fp32Bytes, async () => {
+        const t0 = performance.now();
+        let layersMs = 0;
+        const r = await api.slimGptPrune(
+          { heads: 0.5, ffn: 0.5, allocation: 'uniform', perplexity: { ...perplexity('pruned'), maxTokens: o.slimgptTokens ?? o.tokens } },
+          { onLayer: () => (layersMs = performance.now() - t0) },
+        );
+        return {
+          ratio: 0.5,
+          allocation: 'uniform',
+          layersMs: round(layersMs),
+          perplexity: r.perplexity.perplexity,
+          perplexityTokens: r.perplexity.protocol.tokensScored,
+          parameters: r.applied.parameters,
+        };
+      }),
+    );
+  }
   const peak = Math.max(...steps.map((s) => s.peakRssMb), baselineRssMb);
   return {
     model: o.model,
@@ -239,6 +268,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
     samples: Number(flag(args, 'samples') ?? 16),
     seq: Number(flag(args, 'seq') ?? 128),
     runs: Number(flag(args, 'runs') ?? 10),
+    ...(flag(args, 'slimgpt-tokens') ? { slimgptTokens: Number(flag(args, 'slimgpt-tokens')) } : {}),
     ...(flag(args, 'threads') ? { threads: Number(flag(args, 'threads')) } : {}),
   };
   const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));

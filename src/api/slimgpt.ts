@@ -4,7 +4,8 @@
  * inputs, fed the compensated weights) gives the Hessian of the projection being pruned from the
  * residual stream that the blocks already pruned leave; once layer l is done the stream is carried
  * through it. One pass over the model in all (three runs of each block at most) instead of a
- * whole-model pass per Hessian, and only one block's weights in a run. The result is sliced and
+ * whole-model pass per Hessian, and only one block's weights in a run; each run's graph computes
+ * only the Gram it is run for. The result is sliced and
  * installed as the applied model, exactly like applyPlan.
  */
 import { InputError } from '../core/errors';
@@ -23,27 +24,35 @@ import type { LoadedModel, StudioState } from './state';
 import type { SlimGptJobOptions, SlimGptRequest, SlimGptResult } from './types';
 
 /**
- * The engine: block sessions opened on demand (one at a time) and the residual stream entering
- * block `at`. SlimGPT asks for layers in order and never changes a layer below the one it asks for,
- * so the stream is advanced through finished blocks only (a request for an earlier layer restarts).
+ * The engine: block sessions opened on demand and the residual stream entering block `at`. A session
+ * computes the Gram of one kind of tap only (graph option gramsOf: onnxruntime runs every node, so an
+ * unread 3,072-wide FFN Gram would cost its MatMuls on every run); the attention one (a 768-wide Gram,
+ * cheap) also carries the stream forward. At most two sessions are open (the two used last). SlimGPT
+ * asks for layers in order and never changes a layer below the one it asks for, so the stream is
+ * advanced through finished blocks only (a request for an earlier layer restarts).
  */
 function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet, signal: { signal?: AbortSignal }) {
-  let open: { layer: number; session: RunnerSession } | undefined;
+  type Kind = 'attn' | 'ffn';
+  let open: { layer: number; kind: Kind; session: RunnerSession }[] = [];
   let stream: Float32Array[] = [];
   let at = 0;
-  const block = async (l: number): Promise<RunnerSession> => {
-    if (open?.layer === l) return open.session;
-    await open?.session.release();
-    open = undefined;
+  const block = async (layer: number, kind: Kind): Promise<RunnerSession> => {
+    const hit = open.find((s) => s.layer === layer && s.kind === kind);
+    if (hit) {
+      open = [...open.filter((s) => s !== hit), hit];
+      return hit.session;
+    }
+    while (open.length >= 2) await open.shift()!.session.release();
     const session = await openModelSession(state.deps.runner, ir0, {
       masks: true,
       logits: false,
       weightInputs: true,
       taps: true,
       grams: 'packed',
-      layerRange: { from: l, to: l + 1 },
+      gramsOf: kind === 'attn' ? 'attn_in' : 'ffn_in',
+      layerRange: { from: layer, to: layer + 1 },
     });
-    open = { layer: l, session };
+    open.push({ layer, kind, session });
     return session;
   };
   const engine: SlimGptEngine = {
@@ -53,15 +62,18 @@ function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet,
       const feeds = { masks, extraFeeds: weightFeeds(ir), ...signal };
       for (; at < layer; at++) {
         const pass = createStats(ir, false);
-        stream = (await runBlock(ir, await block(at), at, set, stream, pass, feeds)).stream;
+        stream = (await runBlock(ir, await block(at, 'attn'), at, set, stream, pass, feeds)).stream;
       }
       const which = kind === 'attn' ? 'attnIn' : 'ffnIn';
       const stats = createStats(ir, (l, k) => l === layer && k === which);
-      await runBlock(ir, await block(layer), layer, set, stream, stats, feeds);
+      await runBlock(ir, await block(layer, kind), layer, set, stream, stats, feeds);
       return hessian(stats.layers[layer]![which], set.samples);
     },
   };
-  return { engine, release: async () => open?.session.release() };
+  const release = async () => {
+    for (const s of open.splice(0)) await s.session.release();
+  };
+  return { engine, release };
 }
 
 export async function slimGptPrune(

@@ -179,6 +179,55 @@ export function gemmNT(
   }
 }
 
+/**
+ * c[ro[i] + co[j0 + j]] += alpha · mem[cBase + i·pp + j] for i < ro.length, j < pc: the kernel's
+ * output added into C, with the common cases (contiguous columns, alpha = ±1, where c ± v equals
+ * c + alpha·v exactly) on simpler loops.
+ */
+function addInto(
+  c: F64,
+  ro: Int32Array,
+  co: Int32Array,
+  j0: number,
+  pc: number,
+  contiguous: boolean,
+  alpha: number,
+  mem: F64,
+  cBase: number,
+  pp: number,
+): void {
+  const m = ro.length;
+  if (!contiguous) {
+    for (let i = 0; i < m; i++) {
+      const r = ro[i]!;
+      const ci = cBase + i * pp;
+      for (let j = 0; j < pc; j++) {
+        const x = r + co[j0 + j]!;
+        c[x] = c[x]! + alpha * mem[ci + j]!;
+      }
+    }
+    return;
+  }
+  const c0 = co[j0]!;
+  for (let i = 0; i < m; i++) {
+    const x = ro[i]! + c0;
+    const ci = cBase + i * pp;
+    if (alpha === -1) for (let j = 0; j < pc; j++) c[x + j] = c[x + j]! - mem[ci + j]!;
+    else if (alpha === 1) for (let j = 0; j < pc; j++) c[x + j] = c[x + j]! + mem[ci + j]!;
+    else for (let j = 0; j < pc; j++) c[x + j] = c[x + j]! + alpha * mem[ci + j]!;
+  }
+}
+
+/** rows x kc values of src (row stride ld) into dst at `at`, rows kp apart (kp = kc or kc + 1, the pad zeroed). */
+function packRows(dst: F64, at: number, src: F64, from: number, ld: number, rows: number, kc: number, kp: number): void {
+  for (let i = 0; i < rows; i++) {
+    const d = at + i * kp;
+    const o = from + i * ld;
+    dst.set(src.subarray(o, o + kc), d);
+    if (kp > kc) dst[d + kc] = 0;
+  }
+}
+
 /** gemmNT on the SIMD kernel: per k-slice, A's rows and each B panel are packed (zero-padded to the tile sizes) into its memory. */
 function gemmSimd(
   simd: SimdKernel,
@@ -202,29 +251,21 @@ function gemmSimd(
   const bBase = mPad * kMax;
   const cBase = bBase + pMax * kMax;
   const mem = simd.view(cBase + mPad * pMax);
+  let contiguous = true;
+  for (let j = 1; j < p && contiguous; j++) contiguous = co[j] === co[j - 1]! + 1;
   for (let t0 = 0; t0 < k; t0 += KC) {
     stopPoint();
     const kc = Math.min(KC, k - t0);
     const kp = kc + (kc & 1);
-    mem.fill(0, 0, mPad * kp);
-    for (let i = 0; i < m; i++) mem.set(a.subarray(aOff + i * lda + t0, aOff + i * lda + t0 + kc), i * kp);
+    packRows(mem, 0, a, aOff + t0, lda, m, kc, kp);
+    mem.fill(0, m * kp, mPad * kp);
     for (let j0 = 0; j0 < p; j0 += PC) {
       const pc = Math.min(PC, p - j0);
       const pp = pc + (pc & 1);
-      mem.fill(0, bBase, bBase + pp * kp);
-      for (let j = 0; j < pc; j++) {
-        const r = bOff + (j0 + j) * ldb + t0;
-        mem.set(b.subarray(r, r + kc), bBase + j * kp);
-      }
+      packRows(mem, bBase, b, bOff + j0 * ldb + t0, ldb, pc, kc, kp);
+      mem.fill(0, bBase + pc * kp, bBase + pp * kp);
       simd.gemm(0, bBase * 8, cBase * 8, mPad, pp, kp);
-      for (let i = 0; i < m; i++) {
-        const r = ro[i]!;
-        const ci = cBase + i * pp;
-        for (let j = 0; j < pc; j++) {
-          const x = r + co[j0 + j]!;
-          c[x] = c[x]! + alpha * mem[ci + j]!;
-        }
-      }
+      addInto(c, ro, co, j0, pc, contiguous, alpha, mem, cBase, pp);
     }
   }
 }

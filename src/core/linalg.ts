@@ -29,8 +29,13 @@ export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matr
   const out = new Float64Array(n * n);
   const dead: boolean[] = [];
   let diagMean = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) out[i * n + j] = 0.5 * (h[i * n + j]! + h[j * n + i]!);
+  // out_ij = (h_ij + h_ji) / 2 by 64 x 64 tiles, so the transposed reads stay in cache.
+  for (let i0 = 0; i0 < n; i0 += 64) {
+    for (let j0 = 0; j0 < n; j0 += 64) {
+      const i1 = Math.min(n, i0 + 64);
+      const j1 = Math.min(n, j0 + 64);
+      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[i * n + j] = 0.5 * (h[i * n + j]! + h[j * n + i]!);
+    }
   }
   for (let i = 0; i < n; i++) {
     const isDead = out[i * n + i] === 0;

@@ -41,18 +41,24 @@ export function packedGramLength(c: number, block = GRAM_BLOCK): number {
   return last ? last.offset + last.height * last.width : 0;
 }
 
+/** Side of the square tiles that transposed copies go through (both sides stay in cache). */
+const TILE = 64;
+
 /** The full row-major c x c matrix (float64) of a packed Gram; the lower part mirrors the stored upper part. */
 export function unpackGram(packed: ArrayLike<number>, c: number, block = GRAM_BLOCK): Float64Array {
   const full = new Float64Array(c * c);
   for (const { from, height, width, offset } of gramBlocks(c, block)) {
     for (let r = 0; r < height; r++) {
-      const row = from + r;
       const src = offset + r * width;
-      for (let k = 0; k < width; k++) {
-        const col = from + k;
-        const v = packed[src + k]!;
-        full[row * c + col] = v;
-        if (col >= from + height) full[col * c + row] = v;
+      const dst = (from + r) * c + from;
+      for (let k = 0; k < width; k++) full[dst + k] = packed[src + k]!;
+    }
+    // Columns right of the diagonal block: mirrored below it, tile by tile.
+    for (let c0 = from + height; c0 < c; c0 += TILE) {
+      const c1 = Math.min(c, c0 + TILE);
+      for (let r0 = from; r0 < from + height; r0 += TILE) {
+        const r1 = Math.min(from + height, r0 + TILE);
+        for (let col = c0; col < c1; col++) for (let row = r0; row < r1; row++) full[col * c + row] = full[row * c + col]!;
       }
     }
   }

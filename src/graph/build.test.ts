@@ -162,6 +162,22 @@ describe('buildOnnx on a random GPT-2', () => {
     }
   });
 
+  it('gramsOf keeps only that kind of Gram, bitwise equal to the both-kinds graph', async () => {
+    const feeds = { ...ids, ...maskFeeds(ir) };
+    const both = await runGraph(runner, ir, { taps: true, grams: 'packed', masks: true }, feeds);
+    for (const [kind, other] of [
+      ['attn_in', 'ffn_in'],
+      ['ffn_in', 'attn_in'],
+    ] as const) {
+      const one = await runGraph(runner, ir, { taps: true, grams: 'packed', gramsOf: kind, masks: true }, feeds);
+      for (let l = 0; l < 2; l++) {
+        expect(floats(one[`gram.${kind}.${l}`])).toEqual(floats(both[`gram.${kind}.${l}`]));
+        expect(one[`gram.${other}.${l}`]).toBeUndefined();
+        expect(floats(one[`hidden.${l + 1}`])).toEqual(floats(both[`hidden.${l + 1}`]));
+      }
+    }
+  });
+
   it('batch rows are independent and positions restart at 0 for every sequence length', async () => {
     const short = await runGraph(runner, ir, {}, idsFeed([SAMPLE_IDS[1]!.slice(0, 3)]));
     const full = await logitsOf(ir);

@@ -27,9 +27,10 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, weights, attentionProbs, distill, layerRange, ...rest } = opts;
+  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, ...rest } = opts;
   return {
     ...rest,
+    ...(gramsOf ? { gramsOf } : {}),
     ...(layerRange ? { layerRange } : {}),
     ...(grams ? { grams } : {}),
     ...(attentionProbs ? { attentionProbs } : {}),

@@ -8,7 +8,8 @@ import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 import { fusedTranspose } from './weights';
 
-export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients' | 'distill' | 'layerRange'>> & {
+export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients' | 'distill' | 'layerRange' | 'gramsOf'>> & {
+  gramsOf: GraphOptions['gramsOf'];
   gradients: GradientOptions | undefined;
   distill: GraphOptions['distill'];
   layerRange: GraphOptions['layerRange'];
@@ -80,6 +81,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     masks: o.masks ?? false,
     taps: o.taps ?? false,
     grams: o.grams ?? false,
+    gramsOf: o.gramsOf,
     tokenLoss: o.tokenLoss ?? false,
     logits: o.logits ?? true,
     opset: o.opset ?? 17,

@@ -48,6 +48,12 @@ export interface GraphOptions {
    * 'packed': their upper block trapezoids (core/packed-gram.ts), as calibration stores them.
    */
   grams?: boolean | 'packed';
+  /**
+   * With grams: only the Grams of this kind of tap (onnxruntime runs every node of a graph whatever
+   * outputs are fetched, so a Gram nobody reads still costs its MatMuls; SlimGPT's engine asks for one
+   * kind per run). Default: both.
+   */
+  gramsOf?: 'attn_in' | 'ffn_in';
   tokenLoss?: boolean;
   logits?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */

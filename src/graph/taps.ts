@@ -43,7 +43,8 @@ export function tap(ctx: GraphContext, taps: TapRecord[], value: string, name: s
   if (!ctx.opts.taps) return;
   ctx.b.node('Identity', [value], { outputs: [name], name: `tap/${name}` });
   taps.push({ name, dims: ['batch', 'seq', width] });
-  if (ctx.opts.grams && !name.startsWith('hidden.')) gramTap(ctx, taps, value, name, width);
+  const wanted = ctx.opts.gramsOf ? name.startsWith(`${ctx.opts.gramsOf}.`) : !name.startsWith('hidden.');
+  if (ctx.opts.grams && wanted) gramTap(ctx, taps, value, name, width);
 }
 
 /**

@@ -32,7 +32,7 @@ export function obsState(weight: ArrayLike<number>, rows: number, n: number, hes
 }
 
 /** m[rowIdx, colIdx] gathered into a dense [rowIdx.length, colIdx.length] matrix. */
-function gather(m: Float64Array, n: number, rowIdx: ArrayLike<number>, colIdx: ArrayLike<number>): Float64Array {
+export function gather(m: Float64Array, n: number, rowIdx: ArrayLike<number>, colIdx: ArrayLike<number>): Float64Array {
   const c = colIdx.length;
   const out = new Float64Array(rowIdx.length * c);
   for (let i = 0; i < rowIdx.length; i++) {
@@ -50,9 +50,16 @@ function downdateKept(hinv: Float64Array, n: number, K: Int32Array, y: Float64Ar
     const i1 = Math.min(k, i0 + NB);
     gemmNT(hinv, rowOff.subarray(i0, i1), K.subarray(0, i1), -1, y, i0 * s, s, y, 0, s, s);
   }
-  for (let i = 0; i < k; i++) {
-    const ri = K[i]! * n;
-    for (let j = 0; j < i; j++) hinv[K[j]! * n + K[i]!] = hinv[ri + K[j]!]!;
+  // Mirror by 64 x 64 tiles of (i, j), j < i, so the column-wise writes stay in cache.
+  for (let i0 = 0; i0 < k; i0 += NB) {
+    for (let j0 = 0; j0 <= i0; j0 += NB) {
+      const j1 = Math.min(k, j0 + NB);
+      for (let j = j0; j < j1; j++) {
+        const rj = K[j]! * n;
+        const cj = K[j]!;
+        for (let i = Math.max(i0, j + 1); i < Math.min(k, i0 + NB); i++) hinv[rj + K[i]!] = hinv[K[i]! * n + cj]!;
+      }
+    }
   }
 }
 

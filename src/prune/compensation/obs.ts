@@ -7,15 +7,15 @@
 import type { Linear } from '../../core/ir';
 import { hessian, type ChannelStats } from '../../core/stats';
 import { tensor } from '../../core/tensor';
-import { obsState, removeColumns } from '../obs-update';
+import { obsRefit } from '../obs-refit';
 import { compensateLayers, type CompensationMethod } from './types';
 
 export function obsCompensated(lin: Linear, removed: readonly number[], stats: ChannelStats, numSequences: number): Linear {
   const [rows = 0, n = 0] = lin.weight.shape;
   if (!removed.length) return lin;
-  const st = obsState(lin.weight.data, rows, n, hessian(stats, numSequences));
-  removeColumns(st, removed, 'the removed channels', false);
-  return { weight: tensor([rows, n], Float32Array.from(st.w)), ...(lin.bias ? { bias: lin.bias } : {}) };
+  // W_K += W_S H_SK H_KK⁻¹: the same update as obs-update.ts's removeColumns, without the full inverse.
+  const { w } = obsRefit(lin.weight.data, rows, n, hessian(stats, numSequences), removed);
+  return { weight: tensor([rows, n], Float32Array.from(w)), ...(lin.bias ? { bias: lin.bias } : {}) };
 }
 
 export const obs: CompensationMethod = {
