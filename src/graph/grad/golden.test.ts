@@ -108,7 +108,11 @@ describe('mask gradients match PyTorch autograd on the demo model', () => {
 
   const checkBatch = async (masks: MaskSet, loss: number, grad: Units) => {
     const { ir, calibration } = model();
-    const r = await batchGradients(ir, await gradSession(), calibration!.set, MASK_GRADS, { masks, extraFeeds: weightFeeds(ir), batchSize: 8 });
+    const r = await batchGradients(ir, await gradSession(), calibration!.set, MASK_GRADS, {
+      masks,
+      extraFeeds: weightFeeds(ir),
+      batchSize: 8,
+    });
     expect(Math.abs(r.loss / loss - 1)).toBeLessThan(1e-5);
     expect(relErr(r.grads.get('grad.head_mask')!, grad.heads.flat())).toBeLessThan(1e-3);
     expect(relErr(r.grads.get('grad.ffn_mask')!, grad.ffn.flat())).toBeLessThan(1e-3);
@@ -130,7 +134,10 @@ describe('mask gradients match PyTorch autograd on the demo model', () => {
 describe('weight gradients and gradient-descent recovery match PyTorch autograd', () => {
   it('dL/dW of the o and down projections ([out, in])', async () => {
     const { ir, calibration } = model();
-    const r = await batchGradients(ir, await gradSession(), calibration!.set, projectionGradNames(ir), { extraFeeds: weightFeeds(ir), batchSize: 8 });
+    const r = await batchGradients(ir, await gradSession(), calibration!.set, projectionGradNames(ir), {
+      extraFeeds: weightFeeds(ir),
+      batchSize: 8,
+    });
     for (const [layer, g] of Object.entries(golden.weight_grad)) {
       for (const kind of ['o', 'down'] as const) {
         const actual = r.grads.get(`grad.${kind}.${layer}`)!;
@@ -146,7 +153,11 @@ describe('weight gradients and gradient-descent recovery match PyTorch autograd'
     const { set } = model().calibration!;
     const H_ = ir.spec.headDim;
     for (let step = 0; step <= ref.steps; step++) {
-      const r = await batchGradients(ir, await gradSession(), set, projectionGradNames(ir), { masks, extraFeeds: weightFeeds(ir), batchSize: 8 });
+      const r = await batchGradients(ir, await gradSession(), set, projectionGradNames(ir), {
+        masks,
+        extraFeeds: weightFeeds(ir),
+        batchSize: 8,
+      });
       expect(Math.abs(r.loss / ref.losses[step]! - 1), `loss after ${step} steps`).toBeLessThan(1e-5);
       if (step === ref.steps) break;
       expect(Math.abs(gradientNorm(r.grads) / ref.grad_norms[step]! - 1)).toBeLessThan(1e-3);
