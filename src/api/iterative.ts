@@ -37,6 +37,8 @@ function optionsOf(req: IterativeRequest): IterativeOptions {
     sgdSteps: req.sgdSteps ?? SGD_DEFAULTS.steps,
     sgdLearningRate: req.sgdLearningRate ?? SGD_DEFAULTS.learningRate,
     ...(usesTraining(req.recovery) ? { training: recoveryOptions(req.training ?? {}) } : {}),
+    ...(req.finalSteps !== undefined ? { finalSteps: req.finalSteps } : {}),
+    ...(req.trainingSchedule ? { trainingSchedule: req.trainingSchedule } : {}),
     ...(req.locked ? { locked: req.locked } : {}),
   };
 }
@@ -144,7 +146,7 @@ export async function iterativePrune(
   };
   plan.derivation = {
     criterion: req.criterion,
-    allocation: `iterative-uniform (${opts.rounds} rounds, recovery ${opts.recovery}${usesSgd(opts.recovery) ? `: ${opts.sgdSteps} steps, lr ${opts.sgdLearningRate}` : ''})`,
+    allocation: `iterative-uniform (${opts.rounds} rounds, recovery ${opts.recovery}${usesSgd(opts.recovery) ? `: ${opts.sgdSteps} steps, lr ${opts.sgdLearningRate}` : ''}${opts.training ? `: ${opts.training.steps} steps/round + ${opts.finalSteps ?? 0} final, lr ${opts.training.learningRate}, schedule ${opts.trainingSchedule ?? 'run'}` : ''})`,
     targets: { heads: req.heads, ffn: req.ffn, layers: 0 },
     calibration: { textName: m.calibration!.summary.textName, samples: m.calibration!.summary.samples, seq: m.calibration!.summary.seq },
     ...(usesSgd(opts.recovery) ? {} : { compensation: recoveryCompensation(opts.recovery) }),
@@ -162,7 +164,7 @@ export async function iterativePrune(
       ...(usesSgd(opts.recovery) ? { sgdSteps: opts.sgdSteps, sgdLearningRate: opts.sgdLearningRate } : {}),
     },
     training && {
-      steps: training.steps * opts.rounds,
+      steps: training.steps * opts.rounds + (opts.finalSteps ?? 0),
       learningRate: training.learningRate,
       lm: training.lm,
       kl: training.kl,

@@ -304,6 +304,10 @@ export interface IterativeRequest {
   sgdLearningRate?: number;
   /** Distillation training per round ('distill'): steps per round (default 40), learning rate, loss weights, text. */
   training?: Omit<RecoveryRequest, 'perplexity'>;
+  /** Training steps on the final structure after the last round (training recoveries; default 0). */
+  finalSteps?: number;
+  /** 'run' (default): one Adam and one cosine decay over every round's steps and the final steps; 'round': fresh each round. */
+  trainingSchedule?: 'run' | 'round';
   /** Perplexity after every round and of the final model, on the same request (the studio: evaluation.txt, 8,192 tokens, ctx 128, stride 64). */
   perplexity: PerplexityRequest;
   locked?: number[];
