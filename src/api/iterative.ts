@@ -12,6 +12,7 @@ import { type buildOnnx } from '../graph/build';
 import { allWeightFeeds, weightFeeds } from '../graph/grad/loss';
 import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
 import { projectionGradNames } from '../prune/recover';
+import { redistributeSettings } from '../prune/compensation/redistribute';
 import { recoveryCompensation, usesSgd, usesTraining } from '../prune/recovery/registry';
 import { collectStats, maskedLossOracle } from '../saliency/calibrate';
 import { batchGradients, collectMaskGradients } from '../saliency/gradients';
@@ -173,6 +174,7 @@ export async function iterativePrune(
       seq: training.seq,
     },
   );
+  if (recoveryCompensation(opts.recovery) === 'redistribute') applied.compensationOptions = redistributeSettings(m.ir);
   const perplexity = await prunedPerplexity(m, req.perplexity, options.signal ? { signal: options.signal } : {});
   return { plan, applied, rounds, perplexity };
 }

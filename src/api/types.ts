@@ -237,6 +237,8 @@ export interface AppliedModel {
   compensation: Compensation;
   /** Set when the model came from iterative prune-and-recover. */
   recovery?: { method: Recovery; rounds: number; sgdSteps?: number; sgdLearningRate?: number };
+  /** The redistribution's settings (rank, ridge, intercept) when the compensation was 'redistribute'. */
+  compensationOptions?: { rank: number; ridge: number; intercept: boolean };
   /** Set when the model was fine-tuned by distillation from the dense model (api.recover or 'distill' rounds). */
   training?: RecoveryTraining;
   layers: LayerShape[];
