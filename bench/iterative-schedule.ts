@@ -6,6 +6,7 @@
  * column only; the held-out column is what the targets are read from.
  *   node --import tsx bench/iterative-schedule.ts --ratio 0.5 --recovery obs+distill --steps 10 --final 60 --schedule run
  *   node --import tsx bench/iterative-schedule.ts --ratio 0.5 --oneshot 60        (one-shot taylor + OBS + 60 steps)
+ *   node --import tsx bench/iterative-schedule.ts --ratio 0.5 --slimgpt uniform   (one-shot SlimGPT, no training)
  * CPU seconds (process.cpuUsage) and the load average are recorded with wall time.
  */
 import { appendFileSync, readFileSync } from 'node:fs';
@@ -38,7 +39,11 @@ async function main() {
   const t0 = performance.now();
   let config: Record<string, unknown>;
   let curves: unknown;
-  if (oneshot > 0 || process.argv.includes('--oneshot')) {
+  const slim = process.argv.includes('--slimgpt') ? (flag('slimgpt', 'uniform') as 'uniform' | 'incremental') : undefined;
+  if (slim) {
+    config = { method: `one-shot SlimGPT ${slim}`, steps: 0 };
+    await api.slimGptPrune({ heads: ratio, ffn: ratio, allocation: slim, perplexity: { ...TEXTS.evaluation, maxTokens: 512 } });
+  } else if (oneshot > 0 || process.argv.includes('--oneshot')) {
     await api.computeImportance('taylor');
     const plan = await api.allocatePlan({ criterion: 'taylor', allocation: 'uniform', heads: ratio, ffn: ratio, layers: 0 });
     await api.applyPlan({ plan, compensation: 'obs' });
