@@ -86,6 +86,9 @@ async function main() {
   const ppl: Record<string, number> = {};
   for (const [k, req] of Object.entries(TEXTS))
     ppl[k] = +(await api.evaluatePerplexity({ ...req, target: 'pruned' })).perplexity.toFixed(2);
+  if (process.argv.includes('--dense'))
+    for (const [k, req] of Object.entries(TEXTS))
+      ppl[`dense_${k}`] = +(await api.evaluatePerplexity({ ...req, target: 'dense' })).perplexity.toFixed(2);
   const row = {
     ratio,
     ...config,
