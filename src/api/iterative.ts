@@ -12,6 +12,7 @@ import { type buildOnnx } from '../graph/build';
 import { allWeightFeeds, weightFeeds } from '../graph/grad/loss';
 import { defaultRounds, iterativePrune as runRounds, onesMaskSet, type IterativeEngine, type IterativeOptions } from '../prune/iterative';
 import { projectionGradNames } from '../prune/recover';
+import { redistributeSettings } from '../prune/compensation/redistribute';
 import { recoveryCompensation, usesSgd, usesTraining } from '../prune/recovery/registry';
 import { collectStats, maskedLossOracle } from '../saliency/calibrate';
 import { batchGradients, collectMaskGradients } from '../saliency/gradients';
@@ -37,6 +38,8 @@ function optionsOf(req: IterativeRequest): IterativeOptions {
     sgdSteps: req.sgdSteps ?? SGD_DEFAULTS.steps,
     sgdLearningRate: req.sgdLearningRate ?? SGD_DEFAULTS.learningRate,
     ...(usesTraining(req.recovery) ? { training: recoveryOptions(req.training ?? {}) } : {}),
+    ...(req.finalSteps !== undefined ? { finalSteps: req.finalSteps } : {}),
+    ...(req.trainingSchedule ? { trainingSchedule: req.trainingSchedule } : {}),
     ...(req.locked ? { locked: req.locked } : {}),
   };
 }
@@ -144,7 +147,7 @@ export async function iterativePrune(
   };
   plan.derivation = {
     criterion: req.criterion,
-    allocation: `iterative-uniform (${opts.rounds} rounds, recovery ${opts.recovery}${usesSgd(opts.recovery) ? `: ${opts.sgdSteps} steps, lr ${opts.sgdLearningRate}` : ''})`,
+    allocation: `iterative-uniform (${opts.rounds} rounds, recovery ${opts.recovery}${usesSgd(opts.recovery) ? `: ${opts.sgdSteps} steps, lr ${opts.sgdLearningRate}` : ''}${opts.training ? `: ${opts.training.steps} steps/round + ${opts.finalSteps ?? 0} final, lr ${opts.training.learningRate}, schedule ${opts.trainingSchedule ?? 'run'}` : ''})`,
     targets: { heads: req.heads, ffn: req.ffn, layers: 0 },
     calibration: { textName: m.calibration!.summary.textName, samples: m.calibration!.summary.samples, seq: m.calibration!.summary.seq },
     ...(usesSgd(opts.recovery) ? {} : { compensation: recoveryCompensation(opts.recovery) }),
@@ -162,7 +165,7 @@ export async function iterativePrune(
       ...(usesSgd(opts.recovery) ? { sgdSteps: opts.sgdSteps, sgdLearningRate: opts.sgdLearningRate } : {}),
     },
     training && {
-      steps: training.steps * opts.rounds,
+      steps: training.steps * opts.rounds + (opts.finalSteps ?? 0),
       learningRate: training.learningRate,
       lm: training.lm,
       kl: training.kl,
@@ -171,6 +174,7 @@ export async function iterativePrune(
       seq: training.seq,
     },
   );
+  if (recoveryCompensation(opts.recovery) === 'redistribute') applied.compensationOptions = redistributeSettings(m.ir);
   const perplexity = await prunedPerplexity(m, req.perplexity, options.signal ? { signal: options.signal } : {});
   return { plan, applied, rounds, perplexity };
 }

@@ -21,6 +21,7 @@ export function prunedConfig(m: LoadedModel, p: PrunedModel, exporter: Exporter,
       dtype: options.dtype,
       source_model: m.ir.name,
       compensation: p.summary.compensation,
+      ...(p.summary.compensationOptions ? { compensation_options: p.summary.compensationOptions } : {}),
       ...(p.summary.recovery ? { recovery: p.summary.recovery } : {}),
     },
     ...(exporter.config ? { exporter: exporter.config(p.ir, options) } : {}),
@@ -50,6 +51,10 @@ function trainingText(p: PrunedModel): string {
   return t
     ? `; recovery training: ${t.steps} Adam steps (lr ${t.learningRate}, cosine), loss ${t.lm} · NLL + ${t.kl} · cross-entropy to the dense model, on ${t.samples} × ${t.seq} tokens of ${t.textName}`
     : '';
+}
+
+function compensationText(o: PrunedModel['summary']['compensationOptions']): string {
+  return o ? ` (rank ${o.rank}, ridge ${o.ridge}${o.intercept ? ', intercept' : ''})` : '';
 }
 
 function recoveryText(p: PrunedModel): string {
@@ -111,7 +116,7 @@ Structured pruning of \`${m.ir.name}\` (${m.ir.spec.family}). Plan: **${p.summar
 | parameters | ${p.summary.denseCost.parameters} | ${p.summary.parameters} |
 | FLOPs / forward (${m.ir.spec.maxPositions} tokens) | ${p.summary.denseCost.flops.toExponential(3)} | ${p.summary.cost.flops.toExponential(3)} |
 
-Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets heads ${d.targets.heads}, FFN ${d.targets.ffn}, layers ${d.targets.layers}` : 'manual plan'}; compensation: ${p.summary.compensation}${recoveryText(p)}.
+Derivation: ${d ? `criterion ${d.criterion}, allocation ${d.allocation}, targets heads ${d.targets.heads}, FFN ${d.targets.ffn}, layers ${d.targets.layers}` : 'manual plan'}; compensation: ${p.summary.compensation}${compensationText(p.summary.compensationOptions)}${recoveryText(p)}.
 
 ## Quality
 ${pplLine('dense perplexity', m.denseResults.perplexity)}

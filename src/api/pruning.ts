@@ -6,6 +6,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
 import { compensate } from '../prune/compensate';
+import { redistributeSettings } from '../prune/compensation/redistribute';
 import { stoppable } from '../core/job';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied } from './install';
@@ -124,6 +125,8 @@ export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRe
   const compensatedIr = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions);
   options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
   const summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
+  // the record of the applied model (and the model card) carries the redistribution's rank and ridge
+  if (req.compensation === 'redistribute') summary.compensationOptions = redistributeSettings(m.ir, req.compensationOptions);
   options.onProgress?.({ stage: 'apply', done: 2, total: 2, message: 'Pruned model ready' });
   return summary;
 }

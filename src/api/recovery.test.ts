@@ -61,7 +61,16 @@ describe('recover', () => {
     await expect(api.recover({ steps: 2, perplexity }, { signal: ac.signal })).rejects.toThrow(/cancel|abort/i);
   }, 300_000);
 
-  it("iterative 'distill' recovery: per-round curves, masked rounds equal the installed sliced model", async () => {
+  it('apply with redistribution records its rank and ridge (summary and model card)', async () => {
+    const plan = await api.allocatePlan({ criterion: 'taylor', allocation: 'uniform', heads: 0.5, ffn: 0, layers: 0 });
+    const applied = await api.applyPlan({ plan, compensation: 'redistribute', compensationOptions: { rank: 8 } });
+    expect(applied.compensationOptions).toEqual({ rank: 8, ridge: 0.01, intercept: false });
+    const bundle = await api.exportModel();
+    const readme = new TextDecoder().decode(bundle.files.find((f) => f.name === 'README.md')!.bytes);
+    expect(readme).toMatch(/compensation: redistribute \(rank 8, ridge 0\.01\)/);
+  }, 300_000);
+
+  it("iterative 'distill' recovery: per-round curves, final phase, masked rounds equal the installed sliced model", async () => {
     const res = await api.iterativePrune({
       criterion: 'taylor',
       heads: 0.25,
@@ -69,11 +78,13 @@ describe('recover', () => {
       rounds: 2,
       recovery: 'distill',
       training: { steps: 2, learningRate: 1e-4, batchSize: 2 },
+      finalSteps: 1,
       perplexity,
     });
-    expect(res.rounds.slice(1).map((r) => r.curve?.length)).toEqual([2, 2]);
-    expect(res.applied.training).toMatchObject({ steps: 4, learningRate: 1e-4 });
-    expect(Math.abs(res.perplexity.perplexity / res.rounds[2]!.perplexity - 1)).toBeLessThan(1e-3);
+    expect(res.rounds.slice(1).map((r) => r.curve?.length)).toEqual([2, 2, 1]);
+    expect(res.rounds[3]!.final).toBe(true);
+    expect(res.applied.training).toMatchObject({ steps: 5, learningRate: 1e-4 });
+    expect(Math.abs(res.perplexity.perplexity / res.rounds[3]!.perplexity - 1)).toBeLessThan(1e-3);
     const bundle = await api.exportModel();
     expect(bundle.verification.maxAbsLogitDiff).toBeLessThan(1e-3);
   }, 300_000);

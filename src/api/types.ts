@@ -237,6 +237,8 @@ export interface AppliedModel {
   compensation: Compensation;
   /** Set when the model came from iterative prune-and-recover. */
   recovery?: { method: Recovery; rounds: number; sgdSteps?: number; sgdLearningRate?: number };
+  /** The redistribution's settings (rank, ridge, intercept) when the compensation was 'redistribute'. */
+  compensationOptions?: { rank: number; ridge: number; intercept: boolean };
   /** Set when the model was fine-tuned by distillation from the dense model (api.recover or 'distill' rounds). */
   training?: RecoveryTraining;
   layers: LayerShape[];
@@ -327,6 +329,10 @@ export interface IterativeRequest {
   sgdLearningRate?: number;
   /** Distillation training per round ('distill'): steps per round (default 40), learning rate, loss weights, text. */
   training?: Omit<RecoveryRequest, 'perplexity'>;
+  /** Training steps on the final structure after the last round (training recoveries; default 0). */
+  finalSteps?: number;
+  /** 'run' (default): one Adam and one cosine decay over every round's steps and the final steps; 'round': fresh each round. */
+  trainingSchedule?: 'run' | 'round';
   /** Perplexity after every round and of the final model, on the same request (the studio: evaluation.txt, 8,192 tokens, ctx 128, stride 64). */
   perplexity: PerplexityRequest;
   locked?: number[];

@@ -2,7 +2,9 @@
  * Adam (Kingma & Ba, 2015) on named float32 parameter tensors, updated in place:
  * m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g², θ ← θ − lr · m̂ / (√v̂ + ε) with bias-corrected
  * m̂ = m / (1 − β1^t), v̂ = v / (1 − β2^t). Moments are float64. A parameter whose gradient is
- * exactly zero at every step (a masked unit's row or column) never moves.
+ * exactly zero at a step (a masked unit's row or column) does not move at that step and its moments
+ * are held, so one optimizer can carry on across pruning rounds: units masked in a later round freeze
+ * where they are, while the surviving weights keep their moment estimates.
  */
 export interface AdamOptions {
   beta1?: number;
@@ -48,10 +50,10 @@ export function createAdam(opts: AdamOptions = {}): Adam {
         const { m, v } = s;
         for (let i = 0; i < p.length; i++) {
           const gi = g[i]!;
+          if (gi === 0) continue;
           m[i] = b1 * m[i]! + (1 - b1) * gi;
           v[i] = b2 * v[i]! + (1 - b2) * gi * gi;
-          const mi = m[i]!;
-          if (mi !== 0) p[i] = p[i]! - (lr * (mi / c1)) / (Math.sqrt(v[i]! / c2) + eps);
+          p[i] = p[i]! - (lr * (m[i]! / c1)) / (Math.sqrt(v[i]! / c2) + eps);
         }
       }
     },

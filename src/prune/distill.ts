@@ -10,7 +10,7 @@ import { InputError, throwIfAborted } from '../core/errors';
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import { tensor } from '../core/tensor';
 import type { MaskSet } from '../saliency/types';
-import { createAdam } from './adam';
+import { createAdam, type Adam } from './adam';
 
 export const LINEAR_KINDS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 export type LinearKind = (typeof LINEAR_KINDS)[number];
@@ -55,6 +55,12 @@ export interface DistillHooks {
   onStep?: (p: CurvePoint, steps: number) => void;
   /** Called with the model being trained (its weights change in place) before the first step (0) and after each step. */
   afterStep?: (ir: ModelIR, step: number) => Promise<void>;
+  /** An optimizer to carry on (iterative rounds share one); default a fresh Adam. */
+  adam?: Adam;
+  /** Learning rate of local step t (overrides the options' schedule; iterative's run-wide schedule). */
+  lrAt?: (t: number) => number;
+  /** Minibatch index of local step 0 (iterative rounds keep cycling through the set). */
+  firstBatch?: number;
 }
 
 /** The linear kinds present in layer l (none for an empty sublayer; gate only in gated MLPs). */
@@ -123,14 +129,14 @@ export async function distill(
   if (!(engine.batches >= 1)) throw new InputError('Recovery training needs calibration sequences.', 'Run calibration first.');
   const ir = withOwnLinears(ir0);
   const params = linearParams(ir);
-  const adam = createAdam();
+  const adam = hooks.adam ?? createAdam();
   const curve: CurvePoint[] = [];
   await hooks.afterStep?.(ir, 0);
   for (let t = 0; t < opts.steps; t++) {
     throwIfAborted(hooks.signal, 'Recovery training');
-    const { loss, lm, kl, grads } = await engine.step(ir, masks, t % engine.batches);
+    const { loss, lm, kl, grads } = await engine.step(ir, masks, ((hooks.firstBatch ?? 0) + t) % engine.batches);
     if (!Number.isFinite(loss)) throw new InputError('Recovery training diverged (non-finite loss).', 'Lower the learning rate.');
-    const lr = learningRateAt(opts, t);
+    const lr = hooks.lrAt ? hooks.lrAt(t) : learningRateAt(opts, t);
     adam.step(params, grads, lr);
     const point = { step: t + 1, loss, lm, kl, lr };
     curve.push(point);

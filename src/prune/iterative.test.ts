@@ -17,10 +17,12 @@ import {
   masksToPlan,
   onesMaskSet,
   selectRound,
+  trainingPlan,
   type IterativeEngine,
   type IterativeOptions,
 } from './iterative';
 import { planMasks } from './masks';
+import type { DistillEngine } from './distill';
 
 const base: IterativeOptions = { heads: 0.5, ffn: 0.5, rounds: 3, recovery: 'none', sgdSteps: 2, sgdLearningRate: 0.1 };
 
@@ -159,5 +161,84 @@ describe('iterativePrune with a fake engine', () => {
     const { engine, ir } = fakeEngine(randomIR());
     engine.scores = async (model) => emptyScores(model, 'ablation', { heads: true, layers: true });
     await expect(iterativePrune(ir, base, engine, { needs: { stats: false, gram: false } })).rejects.toThrow(/does not score FFN/);
+  });
+
+  /** Distillation on the o projections only: loss Σ w², gradient 2w, zero on masked heads' columns. */
+  function fakeDistill(batchesSeen: number[]): DistillEngine {
+    return {
+      batches: 5,
+      async step(model, masks, batch) {
+        batchesSeen.push(batch);
+        const grads = new Map<string, Float32Array>();
+        let loss = 0;
+        model.weights.layers.forEach((lw, l) => {
+          const [rows, cols] = lw.o.weight.shape as [number, number];
+          const H = model.layers[l]!.numHeads;
+          const g = new Float32Array(rows * cols);
+          for (let r = 0; r < rows; r++)
+            for (let c = 0; c < cols; c++) {
+              const alive = masks!.heads[l * H + Math.floor(c / (cols / H))] !== 0;
+              const w = lw.o.weight.data[r * cols + c]!;
+              if (alive) {
+                g[r * cols + c] = 2 * w;
+                loss += w * w;
+              }
+            }
+          grads.set(`grad.o.${l}`, g);
+        });
+        return { loss, lm: loss, kl: 0, grads };
+      },
+    };
+  }
+
+  it('training recovery: one schedule over the run, batches cycle across rounds, masked units freeze, final phase recorded', async () => {
+    const { engine, ir } = fakeEngine(randomIR({ layers: 2, heads: 4, ffn: 16 }));
+    const seen: number[] = [];
+    engine.distill = fakeDistill(seen);
+    const opts = { ...base, rounds: 2, recovery: 'distill' as const, training: { steps: 3, learningRate: 1e-3 }, finalSteps: 4 };
+    const out = await iterativePrune(ir, opts, engine, { needs: { stats: false, gram: false } });
+    expect(seen).toEqual([0, 1, 2, 3, 4, 0, 1, 2, 3, 4]);
+    expect(out.rounds.map((r) => r.round)).toEqual([1, 2, 3]);
+    expect(out.rounds[2]!.final).toBe(true);
+    expect(out.rounds[2]!.curve!.length).toBe(4);
+    // the learning rate decays once over the run's 10 steps (no restart per round)
+    const lrs = out.rounds.flatMap((r) => r.curve!.map((p) => p.lr));
+    for (let i = 1; i < lrs.length; i++) expect(lrs[i]!).toBeLessThan(lrs[i - 1]!);
+    expect(lrs[0]).toBeCloseTo(1e-3, 12);
+    // head 0 goes in round 1, head 3 in round 2 (fake scores); a masked weight freezes where it was
+    // (the shared Adam's moments do not keep moving it): under constant-sign gradients each Adam
+    // step moves a live weight by about that step's lr
+    expect(Array.from(out.masks.heads.subarray(0, 4))).toEqual([0, 1, 1, 0]);
+    const [rows, cols] = out.ir.weights.layers[0]!.o.weight.shape as [number, number];
+    const dh = cols / 4;
+    const before = ir.weights.layers[0]!.o.weight.data;
+    const after = out.ir.weights.layers[0]!.o.weight.data;
+    const moved = (head: number) => {
+      const r = Array.from({ length: rows }, (_, i) => i).find((i) => Math.abs(before[i * cols + head * dh]!) > 0.05)!;
+      return Math.abs(after[r * cols + head * dh]! - before[r * cols + head * dh]!);
+    };
+    const sum = (a: number, b: number) => lrs.slice(a, b).reduce((x, y) => x + y, 0);
+    expect(moved(0)).toBe(0); // masked before round 1's training
+    expect(moved(3) / sum(0, 3)).toBeCloseTo(1, 2); // trained in round 1 only
+    expect(moved(1) / sum(0, 10)).toBeCloseTo(1, 2);
+  });
+
+  it('trainingPlan: run schedule shares Adam and continues the cosine; round schedule restarts', () => {
+    const opts = { ...base, recovery: 'distill' as const, training: { steps: 4, learningRate: 1 }, finalSteps: 4, rounds: 2 };
+    const run = trainingPlan(opts);
+    expect(run.total).toBe(12);
+    const a = run.next(4);
+    const b = run.next(4);
+    const c = run.next(4);
+    expect(a.adam).toBe(b.adam);
+    expect([a.firstBatch, b.firstBatch, c.firstBatch]).toEqual([0, 4, 8]);
+    expect(b.lrAt!(0)).toBeCloseTo((1 + Math.cos((Math.PI * 4) / 12)) / 2, 12);
+    expect(c.lrAt!(3)).toBeCloseTo((1 + Math.cos((Math.PI * 11) / 12)) / 2, 12);
+    const round = trainingPlan({ ...opts, trainingSchedule: 'round' });
+    const r1 = round.next(4);
+    const r2 = round.next(4);
+    expect(r1.adam).toBeUndefined();
+    expect(r1.lrAt).toBeUndefined();
+    expect(r2.firstBatch).toBe(4);
   });
 });

@@ -5,6 +5,10 @@
  * same share of what remains; the last round hits the target exactly, with the same rounding as
  * one-shot uniform allocation). Each round: statistics and importance on the current masked,
  * recovered model → select → recover (a method of recovery/registry.ts) → perplexity.
+ * Training recoveries ('distill', 'obs+distill', ...) share one training schedule over the run:
+ * the minibatches keep cycling through the training set across rounds, and with schedule 'run'
+ * (default) one Adam and one cosine learning-rate decay span every round's steps plus `finalSteps`
+ * steps on the final structure after the last round; 'round' restarts Adam and the cosine each round.
  * The engine (sessions, perplexity) is injected, so this module stays pure.
  */
 import { InputError, throwIfAborted } from '../core/errors';
@@ -18,7 +22,8 @@ import { floorCount } from './allocation/select';
 import { withOwnProjections } from './recover';
 import { getRecovery, type Recovery } from './recovery/registry';
 import type { RecoveryEngine } from './recovery/types';
-import { validateDistill, type CurvePoint, type DistillOptions } from './distill';
+import { distill, learningRateAt, validateDistill, type CurvePoint, type DistillHooks, type DistillOptions } from './distill';
+import { createAdam } from './adam';
 
 export interface IterativeOptions {
   heads: number;
@@ -28,8 +33,12 @@ export interface IterativeOptions {
   /** Gradient-descent steps per round and learning rate ('sgd', 'obs+sgd'). */
   sgdSteps: number;
   sgdLearningRate: number;
-  /** Distillation training per round ('distill'). */
+  /** Distillation training per round ('distill'): steps per round, peak learning rate. */
   training?: DistillOptions;
+  /** Training steps on the final structure after the last round (training recoveries; default 0). */
+  finalSteps?: number;
+  /** 'run' (default): one Adam and one cosine decay over all rounds' steps and the final steps; 'round': fresh each round. */
+  trainingSchedule?: 'run' | 'round';
   locked?: readonly number[];
   /** Floor: every layer keeps at least this fraction of its FFN neurons (default 0.05). */
   minFfnShare?: number;
@@ -49,6 +58,8 @@ export interface RoundRecord {
   ms: number;
   /** Training loss per step of this round's recovery ('distill'). */
   curve?: CurvePoint[];
+  /** The record of the final training phase (round = rounds + 1, no units removed in it). */
+  final?: boolean;
 }
 
 /** What the loop needs from an inference engine, always evaluated at (ir weights, masks). */
@@ -156,12 +167,37 @@ export function validateIterative(opts: IterativeOptions, scores?: Pick<UnitScor
     if (!opts.training) throw new InputError('Distillation recovery needs a step budget and a learning rate.');
     validateDistill(opts.training);
   }
+  const fin = opts.finalSteps ?? 0;
+  if (!Number.isInteger(fin) || fin < 0 || fin > 10_000) throw new InputError(`Final steps must be an integer in 0..10000, got ${fin}.`);
   if (scores && ((opts.heads > 0 && !scores.heads) || (opts.ffn > 0 && !scores.ffn))) {
     throw new InputError(
       `${scores.criterion} does not score ${opts.heads > 0 && !scores.heads ? 'heads' : 'FFN neurons'}.`,
       'Pick a criterion that scores the units you prune.',
     );
   }
+}
+
+/**
+ * The optimizer hooks of each training phase (rounds 1..R, then the final phase): minibatches keep
+ * cycling across phases; with schedule 'run' one Adam and one cosine over the run's total steps.
+ */
+export function trainingPlan(opts: IterativeOptions) {
+  const training = opts.training;
+  const perRound = training?.steps ?? 0;
+  const total = perRound * opts.rounds + (opts.finalSteps ?? 0);
+  const shared = (opts.trainingSchedule ?? 'run') === 'run';
+  const adam = shared ? createAdam() : undefined;
+  let offset = 0;
+  return {
+    total,
+    adam,
+    next(steps: number): Pick<DistillHooks, 'adam' | 'lrAt' | 'firstBatch'> {
+      const first = offset;
+      offset += steps;
+      if (!shared || !training || !adam) return { firstBatch: first };
+      return { adam, firstBatch: first, lrAt: (t) => learningRateAt({ ...training, steps: total }, first + t) };
+    },
+  };
 }
 
 /** Runs the rounds; returns the recovered full-size model (o / down changed), the final masks and the plan. */
@@ -172,6 +208,7 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
   const records: RoundRecord[] = [];
   const recovery = getRecovery(opts.recovery);
   const withGram = hooks.needs.gram || recovery.needs.hessians;
+  const plan = trainingPlan(opts);
   const progress = (round: number, step: string) =>
     hooks.onProgress?.({ stage: 'iterative', done: round - 1, total: opts.rounds, message: `Round ${round}/${opts.rounds}: ${step}` });
   for (let r = 1; r <= opts.rounds; r++) {
@@ -191,7 +228,7 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
       engine,
       sgdSteps: opts.sgdSteps,
       sgdLearningRate: opts.sgdLearningRate,
-      ...(opts.training ? { training: opts.training } : {}),
+      ...(opts.training ? { training: opts.training, optimizer: plan.next(opts.training.steps) } : {}),
       ...(hooks.signal ? { signal: hooks.signal } : {}),
       progress: (step) => progress(r, step),
     });
@@ -210,6 +247,38 @@ export async function iterativePrune(ir0: ModelIR, opts: IterativeOptions, engin
       perplexity,
       ms: engine.now() - t0,
       ...(recovered.curve ? { curve: recovered.curve } : {}),
+    };
+    records.push(record);
+    hooks.onRound?.(record);
+  }
+  const fin = opts.finalSteps ?? 0;
+  if (fin > 0 && recovery.needs.training && engine.distill && opts.training) {
+    const t0 = engine.now();
+    const out = await distill(
+      ir,
+      masks,
+      engine.distill,
+      { ...opts.training, steps: fin },
+      {
+        ...plan.next(fin),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+        onStep: (p) => progress(opts.rounds, `final training step ${p.step}/${fin} (loss ${p.loss.toFixed(3)})`),
+      },
+    );
+    ir = out.ir;
+    const record: RoundRecord = {
+      round: opts.rounds + 1,
+      rounds: opts.rounds,
+      headsRemoved: count(masks.heads),
+      headsTotal: masks.heads.length,
+      ffnRemoved: count(masks.ffn),
+      ffnTotal: masks.ffn.length,
+      lossBeforeRecovery: out.curve[0]?.loss ?? NaN,
+      lossAfterRecovery: out.curve.at(-1)?.loss ?? NaN,
+      perplexity: await engine.perplexity(ir, masks),
+      ms: engine.now() - t0,
+      curve: out.curve,
+      final: true,
     };
     records.push(record);
     hooks.onRound?.(record);

@@ -5,7 +5,13 @@
  * same fit at full rank (then it is OBS, plus the intercept when asked).
  */
 import { redistributed } from '../redistribute';
-import { compensateLayers, type CompensationMethod } from './types';
+import type { ModelIR } from '../../core/ir';
+import { compensateLayers, type CompensationMethod, type CompensationOptions } from './types';
+
+/** The rank, ridge and intercept a redistribution runs with (the options filled with their defaults). */
+export function redistributeSettings(ir: Pick<ModelIR, 'spec'>, options?: CompensationOptions): Required<CompensationOptions> {
+  return { rank: options?.rank ?? ir.spec.headDim, ridge: options?.ridge ?? 0.01, intercept: options?.intercept ?? false };
+}
 
 export const redistribute: CompensationMethod = {
   name: 'redistribute',
@@ -16,9 +22,7 @@ export const redistribute: CompensationMethod = {
     'The pruning seed’s "attention redistribution"; reduced-rank regression (Izenman, 1975); at full rank it is the OBS update (Hassibi & Stork, 1993).',
   needs: { calibration: true, hessians: true },
   apply: (input) => {
-    const ridge = input.options?.ridge ?? 0.01;
-    const intercept = input.options?.intercept ?? false;
-    const rank = input.options?.rank ?? input.ir.spec.headDim;
+    const { rank, ridge, intercept } = redistributeSettings(input.ir, input.options);
     return compensateLayers(input, (lw, { attn, ffn, stats }) => ({
       ...lw,
       o: redistributed(lw.o, attn, stats.attnIn, { rank, ridge, intercept }),

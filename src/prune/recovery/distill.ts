@@ -15,9 +15,10 @@ export const distill: RecoveryMethod = {
   source:
     'Hinton et al., 2015 (distillation); Kingma & Ba, 2015 (Adam); Ma et al., 2023, "LLM-Pruner" and Sanh et al., 2020 (recovery training after pruning).',
   needs: { calibration: true, hessians: false, gradients: false, training: true },
-  apply: async ({ ir, masks, engine, training, signal, progress }) => {
+  apply: async ({ ir, masks, engine, training, optimizer, signal, progress }) => {
     if (!engine.distill || !training) throw new InputError('Distillation recovery needs the training engine.');
     const out = await train(ir, masks, engine.distill, training, {
+      ...optimizer,
       ...(signal ? { signal } : {}),
       onStep: (p, steps) => progress(`training step ${p.step}/${steps} (loss ${p.loss.toFixed(3)})`),
     });

@@ -9,7 +9,7 @@ import type { PlanLayer } from '../../core/plan';
 import type { CalibrationStats } from '../../core/stats';
 import type { MaskSet } from '../../saliency/types';
 import type { MethodInfo } from '../method';
-import type { CurvePoint, DistillEngine, DistillOptions } from '../distill';
+import type { CurvePoint, DistillEngine, DistillHooks, DistillOptions } from '../distill';
 
 /** What recovery needs from the inference engine, evaluated at (ir weights, masks). */
 export interface RecoveryEngine {
@@ -35,6 +35,8 @@ export interface RecoveryInput {
   sgdLearningRate: number;
   /** Step budget and learning rate of distillation training ('distill'). */
   training?: DistillOptions;
+  /** The run's optimizer, learning rate of each local step and first minibatch (iterative's training schedule). */
+  optimizer?: Pick<DistillHooks, 'adam' | 'lrAt' | 'firstBatch'>;
   signal?: AbortSignal;
   /** Reports a step of the current round, e.g. 'gradient step 2/10'. */
   progress: (step: string) => void;

@@ -82,7 +82,7 @@ export function IterativeBlock() {
           <tbody>
             {rounds.map((r) => (
               <tr key={r.round}>
-                <td>{r.round}</td>
+                <td>{r.final ? 'final' : r.round}</td>
                 <td>
                   {r.headsRemoved}/{r.headsTotal}
                 </td>

@@ -1,7 +1,7 @@
 /**
  * Bottom row: the table of applied plans of the loaded model (downloadable as CSV and JSON), a
- * Pareto chart (perplexity vs parameters, latency or model size, recharts scatter, points numbered
- * and listed, quantized variants marked by dtype)
+ * Pareto chart (perplexity on the evaluation or the held-out text vs parameters, latency or model
+ * size, recharts scatter, points numbered and listed, quantized variants marked by dtype)
  * and the dense vs pruned text compare.
  */
 import { useMemo, useState } from 'react';
@@ -184,9 +184,13 @@ function Pareto() {
   const denseLat = useStudio((s) => s.denseLatency);
   const model = useStudio((s) => s.model);
   const denseAcc = useStudio((s) => s.denseAccuracy);
+  const denseHeldOut = useStudio((s) => s.denseHeldOut);
   const classifier = isClassifier(model);
-  const metric = classifier ? 'top-1 accuracy (%)' : 'perplexity';
-  const yOf = (r: ResultRow) => (classifier ? (r.accuracy ? r.accuracy.top1 * 100 : NaN) : r.perplexity);
+  const [text, setText] = useState<'evaluation' | 'heldOut'>('evaluation');
+  const heldOut = !classifier && text === 'heldOut';
+  const metric = classifier ? 'top-1 accuracy (%)' : heldOut ? 'held-out perplexity' : 'perplexity';
+  const yOf = (r: ResultRow) =>
+    classifier ? (r.accuracy ? r.accuracy.top1 * 100 : NaN) : heldOut ? (r.heldOutPerplexity ?? NaN) : r.perplexity;
   const [axis, setAxis] = useState<Axis>('parameters');
   const points = rows
     .filter((r) => Number.isFinite(xOf(axis, r)))
@@ -200,12 +204,12 @@ function Pareto() {
       : axis === 'size'
         ? model.weightBytes / 1e6
         : (denseLat?.medianMs ?? null);
-  const denseY = classifier ? (denseAcc ? denseAcc.accuracy * 100 : null) : (dense?.perplexity ?? null);
+  const denseY = classifier ? (denseAcc ? denseAcc.accuracy * 100 : null) : ((heldOut ? denseHeldOut : dense)?.perplexity ?? null);
   const densePoint = denseY !== null && denseX !== null ? [{ x: denseX, y: denseY, name: 'dense' }] : [];
   return (
     <section className="card pareto" aria-labelledby="pareto-title">
       <h3 id="pareto-title">
-        Pareto: {classifier ? 'accuracy' : 'perplexity'} vs {axis}
+        Pareto: {classifier ? 'accuracy' : heldOut ? 'held-out perplexity' : 'perplexity'} vs {axis}
       </h3>
       <div className="field inline">
         <label htmlFor="pareto-axis">x axis</label>
@@ -214,6 +218,20 @@ function Pareto() {
           <option value="latency">latency (ms)</option>
           <option value="size">model size (MB)</option>
         </select>
+        {classifier ? null : (
+          <>
+            <label htmlFor="pareto-text">perplexity on</label>
+            <select
+              id="pareto-text"
+              data-testid="pareto-text"
+              value={text}
+              onChange={(e) => setText(e.target.value as 'evaluation' | 'heldOut')}
+            >
+              <option value="evaluation">evaluation text</option>
+              <option value="heldOut">held-out text</option>
+            </select>
+          </>
+        )}
       </div>
       <div
         className="chart"
