@@ -1,7 +1,7 @@
 /** Iterative prune-and-recover: target, rounds, criterion, recovery; perplexity after each round. */
 import { useState } from 'react';
 import { useStudio } from '../../../store';
-import { recoveryInfos, type Recovery } from '../../../prune/recovery/registry';
+import { recoveryInfos, usesTraining, type Recovery } from '../../../prune/recovery/registry';
 import type { CriterionName } from '../../../saliency/types';
 import { fixed } from '../../format';
 import { runIterative } from '../../method-actions';
@@ -20,6 +20,9 @@ export function IterativeBlock() {
   const [n, setN] = useState(3);
   const [criterion, setCriterion] = useState<CriterionName>('magnitude');
   const [recovery, setRecovery] = useState<Recovery>('none');
+  // training recoveries: steps on the final structure after the last round (the bench's schedule: 60)
+  const [finalSteps, setFinalSteps] = useState(60);
+  const trains = usesTraining(recovery);
   // every recovery re-collects what it needs each round on the calibration set (Hessians included)
   const chosen = RECOVERY.find((r) => r.name === recovery);
   const names = criteria.length ? criteria.map((c) => c.name) : (['magnitude'] as CriterionName[]);
@@ -60,12 +63,37 @@ export function IterativeBlock() {
         </select>
       </div>
       {chosen ? <p className="hint">{chosen.plain}</p> : null}
+      {trains ? (
+        <div
+          className="field"
+          title="Distillation steps on the final structure after the last round, on the same Adam and learning-rate schedule as the rounds."
+        >
+          <label htmlFor="it-final-steps">Final training steps</label>
+          <input
+            id="it-final-steps"
+            type="number"
+            min={0}
+            max={2000}
+            value={finalSteps}
+            onChange={(e) => setFinalSteps(Math.max(0, Math.min(2000, Math.round(Number(e.target.value)) || 0)))}
+          />
+        </div>
+      ) : null}
       <button
         type="button"
         className="button secondary"
         data-testid="iterative-run"
         disabled={busy || !calibration}
-        onClick={() => void runIterative({ criterion, heads: target / 100, ffn: target / 100, rounds: n, recovery })}
+        onClick={() =>
+          void runIterative({
+            criterion,
+            heads: target / 100,
+            ffn: target / 100,
+            rounds: n,
+            recovery,
+            ...(trains ? { finalSteps } : {}),
+          })
+        }
       >
         Run {n} rounds
       </button>
