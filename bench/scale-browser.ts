@@ -13,7 +13,9 @@
  * latency the run goes on, after any other step, a failed step or a crashed tab it ends; what
  * finished and the memory when it stopped are recorded.
  *   node --import tsx bench/scale-browser.ts [--models gpt2-124m,qwen2.5-0.5b] [--steps load,...]
- *     [--step-limit-min 15]        (or npm run bench -- --only scale --part chromium ...)
+ *     [--step-limit-min 15] [--no-budget]   (or npm run bench -- --only scale --part chromium ...)
+ * --no-budget runs the engine in the page without the host's memory budget (bench/scale-page-engine.ts),
+ * to measure a model the app's preflight refuses; its rows are kept apart from the app's.
  * Needs `npx vite build` and the models (npm run scale-models -- --models <name>).
  * Writes bench/results/scale-chromium-wasm.json (models of earlier runs not re-run here are kept).
  */
@@ -23,12 +25,13 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
+import { build } from 'esbuild';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
 import { DEFAULT_ROOT } from '../tools/scale-models/write';
 import { MemorySampler, cpuSeconds, type MemoryReading } from './chromium-procs';
 import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
 
-const PORT = 4397;
+const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
 const MB = 2 ** 20;
 const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export'] as const;
 type Step = (typeof STEPS)[number];
@@ -67,12 +70,13 @@ async function call(page: Page, method: string, args: unknown[]): Promise<unknow
         __benchFiles?: unknown;
       };
       // '$files' stands for the picked folder's LocalFile list (kept in the page)
-      const fill = (a: unknown): unknown => (a === '$files' ? w.__benchFiles : a);
-      const resolved = args.map((a) =>
-        a && typeof a === 'object' && !Array.isArray(a)
-          ? Object.fromEntries(Object.entries(a as Record<string, unknown>).map(([k, v]) => [k, fill(v)]))
-          : fill(a),
-      );
+      const fill = (a: unknown): unknown =>
+        a === '$files'
+          ? w.__benchFiles
+          : a && typeof a === 'object' && !Array.isArray(a)
+            ? Object.fromEntries(Object.entries(a as Record<string, unknown>).map(([k, v]) => [k, fill(v)]))
+            : a;
+      const resolved = args.map(fill);
       const small = (v: unknown, depth: number): unknown => {
         if (ArrayBuffer.isView(v)) return { bytes: v.byteLength };
         if (v instanceof ArrayBuffer) return { bytes: v.byteLength };
@@ -135,7 +139,7 @@ function stepBodies(page: Page): Record<Step, () => Promise<unknown>> {
         };
         return { criterion: 'obs', compensation: 'obs', ratio, parameters: a.parameters, denseParameters: a.denseCost.parameters };
       }, SETTINGS.ratio),
-    export: () => call(page, 'exportModel', []),
+    export: () => call(page, 'exportModel', [{}]),
   };
 }
 
@@ -167,6 +171,33 @@ function trimDetail(step: Step, v: unknown): unknown {
   return v;
 }
 
+/** The bench stops its browser when the machine has less than this available (shared machine). */
+const MIN_AVAILABLE = 1.5 * 2 ** 30;
+
+function memAvailableBytes(): number {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) * 1024 : Infinity;
+}
+
+const ENGINE_APP = "the app's engine Worker through window.__pruneStudio (the host's memory budget applies)";
+const ENGINE_NO_BUDGET =
+  "bench/scale-page-engine.ts: the Worker's engine code on the page's main thread with no memory budget (the preflight's refusals off), to measure what the path really takes";
+
+/** bench/scale-page-engine.ts bundled for injection (onnxruntime-web's wasm served by the app under /ort/). */
+async function pageEngineBundle(): Promise<string> {
+  const out = await build({
+    entryPoints: ['bench/scale-page-engine.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    conditions: ['onnxruntime-web-use-extern-wasm'],
+    logLevel: 'error',
+  });
+  return out.outputFiles[0]!.text;
+}
+
 async function settle(sampler: MemorySampler, ms = 3000): Promise<MemoryReading> {
   await new Promise((r) => setTimeout(r, ms));
   sampler.reset();
@@ -175,7 +206,7 @@ async function settle(sampler: MemorySampler, ms = 3000): Promise<MemoryReading>
 }
 
 /** One model in a fresh Chromium: empty page, the app (demo loaded), then the steps. */
-async function runModel(model: string, steps: Step[], limitMs: number, exclude: number[]) {
+async function runModel(model: string, steps: Step[], limitMs: number, exclude: number[], noBudget: boolean) {
   const dir = join(DEFAULT_ROOT, model);
   if (!existsSync(join(dir, 'scale-model.json'))) throw new Error(`${dir} is missing: npm run scale-models -- --models ${model}`);
   const written = JSON.parse(readFileSync(join(dir, 'scale-model.json'), 'utf8')) as { parameters: number; fileBytes: number };
@@ -183,18 +214,32 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   const sampler = new MemorySampler(exclude);
   const records: StepRecord[] = [];
+  const guards: ReturnType<typeof setInterval>[] = [];
   let stopped: string | undefined;
   let preflight: unknown;
   try {
     const page = await browser.newPage();
     let crashed = false;
     page.on('crash', () => (crashed = true));
+    // a shared machine: give the memory back before the kernel's OOM killer picks someone else's process
+    let starved: string | undefined;
+    const guard = setInterval(() => {
+      const available = memAvailableBytes();
+      if (available >= MIN_AVAILABLE || starved) return;
+      starved = `the machine's MemAvailable fell to ${round(available / MB)} MB with Chromium at ${round(sampler.last.pssBytes / MB)} MB Pss: browser closed by the bench`;
+      void browser.close().catch(() => undefined);
+    }, 500);
+    guards.push(guard);
     await page.goto('about:blank');
     const empty = await settle(sampler);
     await page.addInitScript('window.__name = (f) => f');
     await page.goto(`http://127.0.0.1:${PORT}/`);
     // the page loads the demo model and measures its baseline on its own: let that finish first
     await page.getByTestId('latency-median').filter({ hasText: /^\d/ }).waitFor({ timeout: 600_000 });
+    if (noBudget) {
+      await page.addScriptTag({ content: await pageEngineBundle(), type: 'module' });
+      await page.waitForFunction(() => 'cancel' in ((window as unknown as { __pruneStudio: object }).__pruneStudio ?? {}));
+    }
     const appIdle = await settle(sampler);
     const picked = await pickFolder(page, dir);
     try {
@@ -233,7 +278,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
         } else detail = trimDetail(step, out);
       } catch (e) {
         status = crashed ? 'crash' : 'error';
-        error = (e as Error).message.split('\n')[0];
+        error = starved ?? (e as Error).message.split('\n')[0];
       } finally {
         clearTimeout(timer);
       }
@@ -272,6 +317,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
     return {
       model,
       browser: `Chromium ${browser.version()}`,
+      engine: noBudget ? ENGINE_NO_BUDGET : ENGINE_APP,
       source: 'picked folder (webkitdirectory input, File objects) -> loadModel({ kind: "files" })',
       parameters: written.parameters,
       fp32WeightBytes: fp32,
@@ -287,6 +333,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
     };
   } finally {
     sampler.stop();
+    guards.forEach(clearInterval);
     await browser.close().catch(() => undefined);
   }
 }
@@ -304,21 +351,24 @@ export async function runScaleBrowserBench(args: string[]): Promise<void> {
   const limitMs = Number(flag(args, 'step-limit-min') ?? 15) * 60_000;
   if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: npx vite build');
   const server = spawn('node', ['tools/serve.mjs', 'dist', String(PORT)], { stdio: 'ignore' });
-  const previous = (readResult('scale-chromium-wasm').models ?? []) as { model: string }[];
+  const noBudget = args.includes('--no-budget');
+  const engine = noBudget ? ENGINE_NO_BUDGET : ENGINE_APP;
   const results: unknown[] = [];
   try {
     for (const model of models) {
       console.log(`scale chromium ${model} (${steps.join(', ')})`);
       try {
-        results.push(await runModel(model, steps, limitMs, [server.pid!]));
+        results.push(await runModel(model, steps, limitMs, [server.pid!], noBudget));
       } catch (e) {
-        results.push({ model, error: (e as Error).message.split('\n')[0] });
+        results.push({ model, engine, error: (e as Error).message.split('\n')[0] });
       }
     }
   } finally {
     server.kill();
   }
-  const kept = previous.filter((p) => !models.includes(p.model));
+  // read at the end: another run may have written meanwhile
+  const previous = (readResult('scale-chromium-wasm').models ?? []) as { model: string; engine?: string }[];
+  const kept = previous.filter((p) => !models.includes(p.model) || p.engine !== engine);
   const path = writeResult('scale-chromium-wasm', {
     settings: { ...SETTINGS, steps, stepLimitMinutes: limitMs / 60_000, cores: availableParallelism() },
     memory: 'Pss (smaps_rollup) summed over all Chromium processes, sampled every 200 ms, minus the same sum on about:blank; RSS beside it',
