@@ -15,7 +15,8 @@
  *   node --import tsx bench/scale-browser.ts [--models gpt2-124m,qwen2.5-0.5b] [--steps load,...]
  *     [--step-limit-min 15] [--no-budget]   (or npm run bench -- --only scale --part chromium ...)
  * --no-budget runs the engine in the page without the host's memory budget (bench/scale-page-engine.ts),
- * to measure a model the app's preflight refuses; its rows are kept apart from the app's.
+ * to measure a model the app's preflight refuses; its rows are kept apart from the app's. Re-running
+ * some steps of a model replaces only those steps in its row.
  * Needs `npx vite build` and the models (npm run scale-models -- --models <name>).
  * Writes bench/results/scale-chromium-wasm.json (models of earlier runs not re-run here are kept).
  */
@@ -27,6 +28,9 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { build } from 'esbuild';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
+import { createStudioApi } from '../src/api/studio';
+import { dirSource } from '../src/cli/dir-source';
+import { createWebRunner } from '../src/runtime/ort-web';
 import { DEFAULT_ROOT } from '../tools/scale-models/write';
 import { MemorySampler, cpuSeconds, type MemoryReading } from './chromium-procs';
 import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
@@ -52,6 +56,7 @@ interface StepRecord {
   pssAfterMb: number;
   peakOverFp32: number;
   loadAverage: { before: number; after: number };
+  measuredAt: string;
   detail?: unknown;
   error?: string;
 }
@@ -198,6 +203,28 @@ async function pageEngineBundle(): Promise<string> {
   return out.outputFiles[0]!.text;
 }
 
+/**
+ * The engine's own memory prediction (StudioApi.estimateMemory, core/memory-model.ts) for the bench's
+ * settings against a browser's 4 GiB budget, computed in Node from config.json: MB per phase
+ * (total and wasm heap), and the preflight's verdict.
+ */
+async function predictedMemory(dir: string) {
+  const budget = { bytes: 4 * 2 ** 30, source: 'WebAssembly 4 GiB limit', arrayBufferLimit: 2 * 2 ** 30, wasmHeapLimit: 4 * 2 ** 30 };
+  const api = createStudioApi({ runner: createWebRunner(), demoUrl: '', openDir: dirSource, memoryBudget: () => budget });
+  const r = await api.estimateMemory({
+    source: { kind: 'dir', path: dir },
+    perplexity: { contextLength: SETTINGS.contextLength, batchSize: 8 },
+    calibration: { samples: SETTINGS.samples, seq: SETTINGS.seq, withHessians: true },
+  });
+  return {
+    phasesMb: Object.fromEntries(r.estimate.phases.map((p) => [p.phase, { total: round(p.bytes / MB), wasm: round(p.wasmBytes / MB) }])),
+    peak: { phase: r.estimate.peak.phase, mb: round(r.estimate.peak.bytes / MB) },
+    dominant: r.estimate.dominant.label,
+    ...(r.problem ? { problem: r.problem } : {}),
+    ...(r.fit ? { fit: r.fit } : {}),
+  };
+}
+
 async function settle(sampler: MemorySampler, ms = 3000): Promise<MemoryReading> {
   await new Promise((r) => setTimeout(r, ms));
   sampler.reset();
@@ -216,7 +243,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
   const records: StepRecord[] = [];
   const guards: ReturnType<typeof setInterval>[] = [];
   let stopped: string | undefined;
-  let preflight: unknown;
+  let predicted: unknown;
   try {
     const page = await browser.newPage();
     let crashed = false;
@@ -242,18 +269,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
     }
     const appIdle = await settle(sampler);
     const picked = await pickFolder(page, dir);
-    try {
-      preflight = await call(page, 'estimateMemory', [
-        {
-          source: { kind: 'files', files: '$files' },
-          perplexity: { contextLength: 128, batchSize: 8 },
-          calibration: { samples: SETTINGS.samples, seq: SETTINGS.seq, withHessians: true },
-          prunedFraction: 0,
-        },
-      ]);
-    } catch (e) {
-      preflight = { error: (e as Error).message.split('\n')[0] };
-    }
+    predicted = await predictedMemory(dir);
     const bodies = stepBodies(page);
     console.log(`${model}: empty page ${round(empty.pssBytes / MB)} MB Pss, app idle ${round(appIdle.pssBytes / MB)} MB; ${picked} files`);
     sampler.start();
@@ -297,6 +313,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
         pssAfterMb: round((at.pssBytes - empty.pssBytes) / MB),
         peakOverFp32: round((peak.pssBytes - empty.pssBytes) / fp32, 2),
         loadAverage: { before: round(load0, 2), after: round(loadavg()[0]!, 2) },
+        measuredAt: new Date().toISOString(),
         ...(detail !== undefined ? { detail } : {}),
         ...(error ? { error } : {}),
       };
@@ -324,7 +341,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
       fileBytes: written.fileBytes,
       emptyPage: { pssMb: round(empty.pssBytes / MB), rssMb: round(empty.rssBytes / MB), processes: empty.processes },
       appIdle: { pssMb: round(appIdle.pssBytes / MB), rssMb: round(appIdle.rssBytes / MB), processes: appIdle.processes },
-      preflight,
+      predicted,
       peakPssMb: peakPss,
       peakOverFp32: round((peakPss * MB) / fp32, 2),
       completed: ok.map((r) => r.step),
@@ -336,6 +353,34 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
     guards.forEach(clearInterval);
     await browser.close().catch(() => undefined);
   }
+}
+
+interface Row {
+  model: string;
+  engine?: string;
+  fp32WeightBytes?: number;
+  steps?: StepRecord[];
+  [k: string]: unknown;
+}
+
+/**
+ * A re-run of some steps (e.g. --steps load,perplexity) keeps the earlier run's other steps: its
+ * records replace those steps only; the model's peak is recomputed over all of them.
+ */
+function mergeRows(old: Row, now: Row): Row {
+  if (!old.steps || !now.steps || !now.fp32WeightBytes) return now;
+  const redone = new Set(now.steps.map((s) => s.step));
+  const steps = [...old.steps.filter((s) => !redone.has(s.step)), ...now.steps].sort(
+    (a, b) => STEPS.indexOf(a.step) - STEPS.indexOf(b.step),
+  );
+  const peakPssMb = Math.max(0, ...steps.map((s) => s.peakPssMb));
+  return {
+    ...now,
+    peakPssMb,
+    peakOverFp32: round((peakPssMb * MB) / now.fp32WeightBytes, 2),
+    completed: steps.filter((s) => s.status === 'ok').map((s) => s.step),
+    steps,
+  };
 }
 
 function flag(args: string[], name: string): string | undefined {
@@ -367,13 +412,19 @@ export async function runScaleBrowserBench(args: string[]): Promise<void> {
     server.kill();
   }
   // read at the end: another run may have written meanwhile
-  const previous = (readResult('scale-chromium-wasm').models ?? []) as { model: string; engine?: string }[];
-  const kept = previous.filter((p) => !models.includes(p.model) || p.engine !== engine);
+  const previous = (readResult('scale-chromium-wasm').models ?? []) as Row[];
+  const same = (p: Row, r: Row) => p.model === r.model && p.engine === r.engine;
+  const rows = results as Row[];
+  const kept = previous.filter((p) => !rows.some((r) => same(p, r)));
+  const merged = rows.map((r) => {
+    const p = previous.find((x) => same(x, r));
+    return p ? mergeRows(p, r) : r;
+  });
   const path = writeResult('scale-chromium-wasm', {
     settings: { ...SETTINGS, steps, stepLimitMinutes: limitMs / 60_000, cores: availableParallelism() },
     memory: 'Pss (smaps_rollup) summed over all Chromium processes, sampled every 200 ms, minus the same sum on about:blank; RSS beside it',
     cpu: 'user + system CPU seconds of all Chromium processes (/proc), load-independent; onnxruntime-web runs 2 threads',
-    models: [...kept, ...results],
+    models: [...kept, ...merged],
   });
   console.log('wrote', path);
 }
