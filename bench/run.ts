@@ -12,6 +12,7 @@
  *                              --size-target demo|gpt2-124m runs one of the two
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
+ *   scale-chromium-wasm.json   the same steps in the built app in Chromium (--only scale --part chromium [--models a,b]; bench/scale-browser.ts)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
@@ -38,6 +39,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
+import { runScaleBrowserBench } from './scale-browser';
 import { benchQuantize } from './quantize';
 import { benchSizeTargets } from './quantize-target';
 import { benchFuzz } from './fuzz';
@@ -78,6 +80,7 @@ async function main() {
     console.log('wrote', writeResult('torch-ratio-node-wasm', result));
     return;
   }
+  if (only === 'scale' && args[args.indexOf('--part') + 1] === 'chromium') return runScaleBrowserBench(args); // bench/scale-browser.ts
   if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
   if (want('linalg')) {
     const simd = !args.includes('--scalar');

@@ -7,13 +7,25 @@ import { engine } from './ui/jobs';
 
 // Automation hook (benchmarks, debugging): the same worker client the UI uses. A benchmark that sets
 // `window.__pruneStudioProgress = []` gets every progress report appended with its time (performance.now()).
+// `cancel()` aborts every hook call still running (a benchmark's per-step time limit).
 type ProgressLog = { t: number; stage: string; done: number; total: number; message?: string }[];
 const hookWindow = window as unknown as { __pruneStudio: unknown; __pruneStudioProgress?: ProgressLog };
+const running = new Set<AbortController>();
 hookWindow.__pruneStudio = {
-  run: (method: string, args: unknown[]) => {
+  run: async (method: string, args: unknown[]) => {
     const log = hookWindow.__pruneStudioProgress;
-    return engine().run(method as never, args as never, log ? { onProgress: (p) => log.push({ t: performance.now(), ...p }) } : {});
+    const controller = new AbortController();
+    running.add(controller);
+    try {
+      return await engine().run(method as never, args as never, {
+        signal: controller.signal,
+        ...(log ? { onProgress: (p) => log.push({ t: performance.now(), ...p }) } : {}),
+      });
+    } finally {
+      running.delete(controller);
+    }
   },
+  cancel: () => running.forEach((c) => c.abort()),
 };
 
 const root = document.getElementById('root');

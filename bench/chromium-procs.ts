@@ -1,0 +1,120 @@
+/**
+ * /proc readings of the Chromium processes a benchmark launched (Linux only): every descendant of
+ * this Node process except the subtrees of excluded pids (the static server). CPU seconds (utime +
+ * stime) and memory — Pss from /proc/<pid>/smaps_rollup (shared pages split between the processes
+ * that map them, so the sum counts each page once) and RSS from /proc/<pid>/statm — summed over the
+ * processes, plus the largest single process (the renderer that hosts the page and its Worker).
+ * A MemorySampler polls every `everyMs` and keeps the peak since its last reset.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+
+interface Proc {
+  pid: number;
+  ppid: number;
+  ticks: number;
+}
+
+const PAGE = 4096;
+const TICKS = 100;
+
+function allProcs(): Proc[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((pid) => {
+      try {
+        // fields after the ")" of the command name: state ppid ... utime(14) stime(15)
+        const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
+        return [{ pid: Number(pid), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) }];
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** Descendants of this process, minus the subtrees rooted at `exclude`. */
+function descendants(procs: Proc[], exclude: readonly number[]): Proc[] {
+  const mine = new Set([process.pid]);
+  const skip = new Set(exclude);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of procs)
+      if (!mine.has(p.pid) && !skip.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
+  }
+  return procs.filter((p) => p.pid !== process.pid && mine.has(p.pid));
+}
+
+/** CPU seconds used so far by the launched processes (ones that exited are not counted). */
+export function cpuSeconds(exclude: readonly number[]): number {
+  return descendants(allProcs(), exclude).reduce((a, p) => a + p.ticks, 0) / TICKS;
+}
+
+export interface MemoryReading {
+  pssBytes: number;
+  rssBytes: number;
+  /** The largest process by RSS. */
+  topRssBytes: number;
+  processes: number;
+}
+
+function kb(text: string, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+export function readMemory(exclude: readonly number[]): MemoryReading {
+  const r: MemoryReading = { pssBytes: 0, rssBytes: 0, topRssBytes: 0, processes: 0 };
+  for (const p of descendants(allProcs(), exclude)) {
+    try {
+      const rss = Number(readFileSync(`/proc/${p.pid}/statm`, 'utf8').split(' ')[1]) * PAGE;
+      const pss = kb(readFileSync(`/proc/${p.pid}/smaps_rollup`, 'utf8'), 'Pss');
+      r.pssBytes += pss;
+      r.rssBytes += rss;
+      r.topRssBytes = Math.max(r.topRssBytes, rss);
+      r.processes++;
+    } catch {
+      // the process exited between the listing and the read
+    }
+  }
+  return r;
+}
+
+/** Polls readMemory; `peak` holds the per-field maxima since the last reset, `last` the latest reading. */
+export class MemorySampler {
+  peak: MemoryReading = { pssBytes: 0, rssBytes: 0, topRssBytes: 0, processes: 0 };
+  last: MemoryReading = { ...this.peak };
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly exclude: readonly number[],
+    private readonly everyMs = 200,
+  ) {}
+
+  sample(): MemoryReading {
+    const r = readMemory(this.exclude);
+    this.last = r;
+    this.peak = {
+      pssBytes: Math.max(this.peak.pssBytes, r.pssBytes),
+      rssBytes: Math.max(this.peak.rssBytes, r.rssBytes),
+      topRssBytes: Math.max(this.peak.topRssBytes, r.topRssBytes),
+      processes: Math.max(this.peak.processes, r.processes),
+    };
+    return r;
+  }
+
+  start(): void {
+    this.reset();
+    this.timer = setInterval(() => this.sample(), this.everyMs);
+  }
+
+  reset(): void {
+    this.peak = { pssBytes: 0, rssBytes: 0, topRssBytes: 0, processes: 0 };
+    this.sample();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

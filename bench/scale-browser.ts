@@ -1,0 +1,434 @@
+/**
+ * Chromium scale benchmark (issue 11, items 2 and 3): the steps of bench/scale.ts — load, dense
+ * perplexity (8,192 tokens), latency, calibration 16 x 128 with Hessians, OBS criterion, apply with
+ * OBS at 50%, verified export — on a size-faithful model (tools/scale-models) in the built app
+ * (dist/) in Debian Chromium, through the automation hook `window.__pruneStudio.run` and the real
+ * Worker (onnxruntime-web WASM). The model is loaded as a user's folder pick: the folder is set on a
+ * webkitdirectory <input> (Playwright hands Chromium the local paths, no copy) and its File objects
+ * go to loadModel({ kind: 'files' }), exactly what the app's "Pick folder" does.
+ * Per step: wall ms, CPU seconds of all Chromium processes (/proc utime + stime), and the peak of all
+ * Chromium processes' memory sampled every 200 ms (Pss from smaps_rollup, primary; RSS beside it),
+ * minus the same sum on an empty page (about:blank), over the model's float32 weight bytes (target
+ * <= 2.5). A step over the per-step limit is cancelled (the hook's cancel()); after perplexity or
+ * latency the run goes on, after any other step, a failed step or a crashed tab it ends; what
+ * finished and the memory when it stopped are recorded.
+ *   node --import tsx bench/scale-browser.ts [--models gpt2-124m,qwen2.5-0.5b] [--steps load,...]
+ *     [--step-limit-min 15] [--no-budget]   (or npm run bench -- --only scale --part chromium ...)
+ * --no-budget runs the engine in the page without the host's memory budget (bench/scale-page-engine.ts),
+ * to measure a model the app's preflight refuses; its rows are kept apart from the app's. Re-running
+ * some steps of a model replaces only those steps in its row.
+ * Needs `npx vite build` and the models (npm run scale-models -- --models <name>).
+ * Writes bench/results/scale-chromium-wasm.json (models of earlier runs not re-run here are kept).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Page } from '@playwright/test';
+import { build } from 'esbuild';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
+import { createStudioApi } from '../src/api/studio';
+import { dirSource } from '../src/cli/dir-source';
+import { createWebRunner } from '../src/runtime/ort-web';
+import { DEFAULT_ROOT } from '../tools/scale-models/write';
+import { MemorySampler, cpuSeconds, type MemoryReading } from './chromium-procs';
+import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
+
+const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
+const MB = 2 ** 20;
+const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export'] as const;
+type Step = (typeof STEPS)[number];
+const INDEPENDENT: readonly Step[] = ['perplexity', 'latency'];
+
+const SETTINGS = { tokens: 8192, contextLength: 128, stride: 64, samples: 16, seq: 128, runs: 10, warmup: 3, ratio: 0.5 };
+
+interface StepRecord {
+  step: Step;
+  status: 'ok' | 'error' | 'timeout' | 'crash';
+  wallMs: number;
+  cpuSeconds: number;
+  /** Peak over the step of the Pss summed over the Chromium processes, minus the empty page's. */
+  peakPssMb: number;
+  peakRssMb: number;
+  /** The largest single process (the renderer hosting the Worker and its wasm heap). */
+  peakTopProcessRssMb: number;
+  pssAfterMb: number;
+  peakOverFp32: number;
+  loadAverage: { before: number; after: number };
+  measuredAt: string;
+  detail?: unknown;
+  error?: string;
+}
+
+const round = (x: number, d = 0) => Math.round(x * 10 ** d) / 10 ** d;
+
+/**
+ * Runs one hook method in the page; the value is reduced there to small JSON (byte arrays become
+ * their length), so a 500 MB export never crosses into Node.
+ */
+async function call(page: Page, method: string, args: unknown[]): Promise<unknown> {
+  return page.evaluate(
+    async ({ method, args }) => {
+      const w = window as unknown as {
+        __pruneStudio: { run(m: string, a: unknown[]): Promise<unknown> };
+        __benchFiles?: unknown;
+      };
+      // '$files' stands for the picked folder's LocalFile list (kept in the page)
+      const fill = (a: unknown): unknown =>
+        a === '$files'
+          ? w.__benchFiles
+          : a && typeof a === 'object' && !Array.isArray(a)
+            ? Object.fromEntries(Object.entries(a as Record<string, unknown>).map(([k, v]) => [k, fill(v)]))
+            : a;
+      const resolved = args.map(fill);
+      const small = (v: unknown, depth: number): unknown => {
+        if (ArrayBuffer.isView(v)) return { bytes: v.byteLength };
+        if (v instanceof ArrayBuffer) return { bytes: v.byteLength };
+        if (Array.isArray(v)) return v.length > 64 ? { length: v.length } : v.map((x) => small(x, depth + 1));
+        if (v && typeof v === 'object') {
+          if (depth > 4) return '…';
+          return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, small(x, depth + 1)]));
+        }
+        return v;
+      };
+      return small(await w.__pruneStudio.run(method, resolved), 0);
+    },
+    { method, args },
+  );
+}
+
+/** Puts the model folder on a hidden webkitdirectory input and keeps its files as the page's LocalFile list. */
+async function pickFolder(page: Page, dir: string): Promise<number> {
+  await page.evaluate(() => {
+    const input = document.createElement('input');
+    input.type = 'file';
+    input.id = 'bench-files';
+    input.multiple = true;
+    input.setAttribute('webkitdirectory', '');
+    input.style.display = 'none';
+    document.body.append(input);
+  });
+  await page.setInputFiles('#bench-files', dir);
+  return page.evaluate(() => {
+    const input = document.getElementById('bench-files') as HTMLInputElement;
+    const files = [...(input.files ?? [])].map((f) => ({ path: f.webkitRelativePath || f.name, file: f }));
+    (window as unknown as { __benchFiles: unknown }).__benchFiles = files;
+    return files.length;
+  });
+}
+
+/** The steps, in order; each returns its detail. Later steps depend on the earlier ones. */
+function stepBodies(page: Page): Record<Step, () => Promise<unknown>> {
+  const perplexity = { text: EVAL_TEXT, textName: 'evaluation.txt', contextLength: 128, stride: 64, maxTokens: SETTINGS.tokens };
+  return {
+    load: () => call(page, 'loadModel', [{ kind: 'files', files: '$files' }]),
+    perplexity: () => call(page, 'evaluatePerplexity', [{ ...perplexity, target: 'dense' }]),
+    latency: () => call(page, 'measureLatency', [{ batch: 1, seq: 128, runs: SETTINGS.runs, warmup: SETTINGS.warmup }]),
+    calibrate: () =>
+      call(page, 'calibrate', [
+        { text: CALIB_TEXT, textName: 'calibration.txt', samples: SETTINGS.samples, seq: SETTINGS.seq, withHessians: true },
+      ]),
+    obs: async () => {
+      const s = (await call(page, 'computeImportance', ['obs'])) as { criterion: string; numLayers: number };
+      return { criterion: s.criterion, layers: s.numLayers };
+    },
+    apply: () =>
+      // allocate and apply in one page call: the plan stays in the page
+      page.evaluate(async (ratio) => {
+        const hook = (window as unknown as { __pruneStudio: { run(m: string, a: unknown[]): Promise<unknown> } }).__pruneStudio;
+        const plan = await hook.run('allocatePlan', [{ criterion: 'obs', allocation: 'uniform', heads: ratio, ffn: ratio, layers: 0 }]);
+        const a = (await hook.run('applyPlan', [{ plan, compensation: 'obs' }])) as {
+          parameters: number;
+          denseCost: { parameters: number };
+        };
+        return { criterion: 'obs', compensation: 'obs', ratio, parameters: a.parameters, denseParameters: a.denseCost.parameters };
+      }, SETTINGS.ratio),
+    export: () => call(page, 'exportModel', [{}]),
+  };
+}
+
+function trimDetail(step: Step, v: unknown): unknown {
+  if (step === 'load') {
+    const s = v as { name: string; parameters: number; weightBytes: number; backend: unknown };
+    return { name: s.name, parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend };
+  }
+  if (step === 'perplexity') {
+    const r = v as { perplexity: number; protocol: unknown };
+    return { perplexity: r.perplexity, protocol: r.protocol };
+  }
+  if (step === 'latency') {
+    const r = v as { medianMs: number; p10Ms: number; p90Ms: number; request: unknown };
+    return { medianMs: r.medianMs, p10Ms: r.p10Ms, p90Ms: r.p90Ms, request: r.request };
+  }
+  if (step === 'calibrate') {
+    const r = v as { samples: number; seq: number; tokens: number; baseLoss: number; withHessians: boolean };
+    return { samples: r.samples, seq: r.seq, tokens: r.tokens, baseLoss: r.baseLoss, withHessians: r.withHessians };
+  }
+  if (step === 'export') {
+    const b = v as { files: { name: string; bytes: { bytes: number } }[] | { length: number }; verification: unknown };
+    return {
+      what: 'pruned bundle, verified',
+      files: Array.isArray(b.files) ? b.files.map((f) => ({ name: f.name, bytes: f.bytes.bytes })) : b.files,
+      verification: b.verification,
+    };
+  }
+  return v;
+}
+
+/** The bench stops its browser when the machine has less than this available (shared machine). */
+const MIN_AVAILABLE = 1.5 * 2 ** 30;
+
+function memAvailableBytes(): number {
+  const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'));
+  return m ? Number(m[1]) * 1024 : Infinity;
+}
+
+const ENGINE_APP = "the app's engine Worker through window.__pruneStudio (the host's memory budget applies)";
+const ENGINE_NO_BUDGET =
+  "bench/scale-page-engine.ts: the Worker's engine code on the page's main thread with no memory budget (the preflight's refusals off), to measure what the path really takes";
+
+/** bench/scale-page-engine.ts bundled for injection (onnxruntime-web's wasm served by the app under /ort/). */
+async function pageEngineBundle(): Promise<string> {
+  const out = await build({
+    entryPoints: ['bench/scale-page-engine.ts'],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    conditions: ['onnxruntime-web-use-extern-wasm'],
+    logLevel: 'error',
+  });
+  return out.outputFiles[0]!.text;
+}
+
+/**
+ * The engine's own memory prediction (StudioApi.estimateMemory, core/memory-model.ts) for the bench's
+ * settings against a browser's 4 GiB budget, computed in Node from config.json: MB per phase
+ * (total and wasm heap), and the preflight's verdict.
+ */
+async function predictedMemory(dir: string) {
+  const budget = { bytes: 4 * 2 ** 30, source: 'WebAssembly 4 GiB limit', arrayBufferLimit: 2 * 2 ** 30, wasmHeapLimit: 4 * 2 ** 30 };
+  const api = createStudioApi({ runner: createWebRunner(), demoUrl: '', openDir: dirSource, memoryBudget: () => budget });
+  const r = await api.estimateMemory({
+    source: { kind: 'dir', path: dir },
+    perplexity: { contextLength: SETTINGS.contextLength, batchSize: 8 },
+    calibration: { samples: SETTINGS.samples, seq: SETTINGS.seq, withHessians: true },
+  });
+  return {
+    phasesMb: Object.fromEntries(r.estimate.phases.map((p) => [p.phase, { total: round(p.bytes / MB), wasm: round(p.wasmBytes / MB) }])),
+    peak: { phase: r.estimate.peak.phase, mb: round(r.estimate.peak.bytes / MB) },
+    dominant: r.estimate.dominant.label,
+    ...(r.problem ? { problem: r.problem } : {}),
+    ...(r.fit ? { fit: r.fit } : {}),
+  };
+}
+
+async function settle(sampler: MemorySampler, ms = 3000): Promise<MemoryReading> {
+  await new Promise((r) => setTimeout(r, ms));
+  sampler.reset();
+  await new Promise((r) => setTimeout(r, 1000));
+  return sampler.sample();
+}
+
+/** One model in a fresh Chromium: empty page, the app (demo loaded), then the steps. */
+async function runModel(model: string, steps: Step[], limitMs: number, exclude: number[], noBudget: boolean) {
+  const dir = join(DEFAULT_ROOT, model);
+  if (!existsSync(join(dir, 'scale-model.json'))) throw new Error(`${dir} is missing: npm run scale-models -- --models ${model}`);
+  const written = JSON.parse(readFileSync(join(dir, 'scale-model.json'), 'utf8')) as { parameters: number; fileBytes: number };
+  const fp32 = written.parameters * 4;
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const sampler = new MemorySampler(exclude);
+  const records: StepRecord[] = [];
+  const guards: ReturnType<typeof setInterval>[] = [];
+  let stopped: string | undefined;
+  let predicted: unknown;
+  try {
+    const page = await browser.newPage();
+    let crashed = false;
+    page.on('crash', () => (crashed = true));
+    // a shared machine: give the memory back before the kernel's OOM killer picks someone else's process
+    let starved: string | undefined;
+    const guard = setInterval(() => {
+      const available = memAvailableBytes();
+      if (available >= MIN_AVAILABLE || starved) return;
+      starved = `the machine's MemAvailable fell to ${round(available / MB)} MB with Chromium at ${round(sampler.last.pssBytes / MB)} MB Pss: browser closed by the bench`;
+      void browser.close().catch(() => undefined);
+    }, 500);
+    guards.push(guard);
+    await page.goto('about:blank');
+    const empty = await settle(sampler);
+    await page.addInitScript('window.__name = (f) => f');
+    await page.goto(`http://127.0.0.1:${PORT}/`);
+    // the page loads the demo model and measures its baseline on its own: let that finish first
+    await page.getByTestId('latency-median').filter({ hasText: /^\d/ }).waitFor({ timeout: 600_000 });
+    if (noBudget) {
+      await page.addScriptTag({ content: await pageEngineBundle(), type: 'module' });
+      await page.waitForFunction(() => 'cancel' in ((window as unknown as { __pruneStudio: object }).__pruneStudio ?? {}));
+    }
+    const appIdle = await settle(sampler);
+    const picked = await pickFolder(page, dir);
+    predicted = await predictedMemory(dir);
+    const bodies = stepBodies(page);
+    console.log(`${model}: empty page ${round(empty.pssBytes / MB)} MB Pss, app idle ${round(appIdle.pssBytes / MB)} MB; ${picked} files`);
+    sampler.start();
+    for (const step of steps) {
+      sampler.reset();
+      const load0 = loadavg()[0]!;
+      const cpu0 = cpuSeconds(exclude);
+      const t0 = performance.now();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const limit = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), limitMs)));
+      let status: StepRecord['status'] = 'ok';
+      let detail: unknown;
+      let error: string | undefined;
+      try {
+        const body = bodies[step]();
+        const out = await Promise.race([body, limit]);
+        if (out === 'timeout') {
+          status = 'timeout';
+          // cancel the job through the hook and let it wind down before the next step
+          await page.evaluate(() => (window as unknown as { __pruneStudio: { cancel(): void } }).__pruneStudio.cancel());
+          await Promise.race([body.catch(() => undefined), new Promise((r) => setTimeout(r, 120_000))]);
+        } else detail = trimDetail(step, out);
+      } catch (e) {
+        status = crashed ? 'crash' : 'error';
+        error = starved ?? (e as Error).message.split('\n')[0];
+      } finally {
+        clearTimeout(timer);
+      }
+      const wallMs = performance.now() - t0;
+      const cpu = cpuSeconds(exclude) - cpu0;
+      const at = sampler.sample();
+      const peak = sampler.peak;
+      const record: StepRecord = {
+        step,
+        status,
+        wallMs: round(wallMs),
+        cpuSeconds: round(cpu, 1),
+        peakPssMb: round((peak.pssBytes - empty.pssBytes) / MB),
+        peakRssMb: round((peak.rssBytes - empty.rssBytes) / MB),
+        peakTopProcessRssMb: round(peak.topRssBytes / MB),
+        pssAfterMb: round((at.pssBytes - empty.pssBytes) / MB),
+        peakOverFp32: round((peak.pssBytes - empty.pssBytes) / fp32, 2),
+        loadAverage: { before: round(load0, 2), after: round(loadavg()[0]!, 2) },
+        measuredAt: new Date().toISOString(),
+        ...(detail !== undefined ? { detail } : {}),
+        ...(error ? { error } : {}),
+      };
+      records.push(record);
+      console.log(
+        `  ${step}: ${status}, ${(wallMs / 1000).toFixed(1)} s wall, ${record.cpuSeconds} s cpu (Chromium), peak ${record.peakPssMb} MB Pss over the empty page (${record.peakOverFp32}x fp32 weights), largest process ${record.peakTopProcessRssMb} MB RSS${error ? `: ${error}` : ''}`,
+      );
+      if (status !== 'ok') {
+        const why = `${step}: ${status}${error ? ` (${error})` : ` (over ${limitMs / 60_000} min, cancelled)`}`;
+        stopped = stopped ? `${stopped}; ${why}` : why;
+        // perplexity and latency feed no later step: after their time limit the run goes on
+        if (!(status === 'timeout' && INDEPENDENT.includes(step))) break;
+      }
+    }
+    sampler.stop();
+    const ok = records.filter((r) => r.status === 'ok');
+    const peakPss = Math.max(0, ...records.map((r) => r.peakPssMb));
+    return {
+      model,
+      browser: `Chromium ${browser.version()}`,
+      engine: noBudget ? ENGINE_NO_BUDGET : ENGINE_APP,
+      source: 'picked folder (webkitdirectory input, File objects) -> loadModel({ kind: "files" })',
+      parameters: written.parameters,
+      fp32WeightBytes: fp32,
+      fileBytes: written.fileBytes,
+      emptyPage: { pssMb: round(empty.pssBytes / MB), rssMb: round(empty.rssBytes / MB), processes: empty.processes },
+      appIdle: { pssMb: round(appIdle.pssBytes / MB), rssMb: round(appIdle.rssBytes / MB), processes: appIdle.processes },
+      predicted,
+      peakPssMb: peakPss,
+      peakOverFp32: round((peakPss * MB) / fp32, 2),
+      completed: ok.map((r) => r.step),
+      ...(stopped ? { stopped } : {}),
+      steps: records,
+    };
+  } finally {
+    sampler.stop();
+    guards.forEach(clearInterval);
+    await browser.close().catch(() => undefined);
+  }
+}
+
+interface Row {
+  model: string;
+  engine?: string;
+  fp32WeightBytes?: number;
+  steps?: StepRecord[];
+  [k: string]: unknown;
+}
+
+/**
+ * A re-run of some steps (e.g. --steps load,perplexity) keeps the earlier run's other steps: its
+ * records replace those steps only; the model's peak is recomputed over all of them.
+ */
+function mergeRows(old: Row, now: Row): Row {
+  if (!old.steps || !now.steps || !now.fp32WeightBytes) return now;
+  const redone = new Set(now.steps.map((s) => s.step));
+  const steps = [...old.steps.filter((s) => !redone.has(s.step)), ...now.steps].sort(
+    (a, b) => STEPS.indexOf(a.step) - STEPS.indexOf(b.step),
+  );
+  const peakPssMb = Math.max(0, ...steps.map((s) => s.peakPssMb));
+  return {
+    ...now,
+    peakPssMb,
+    peakOverFp32: round((peakPssMb * MB) / now.fp32WeightBytes, 2),
+    completed: steps.filter((s) => s.status === 'ok').map((s) => s.step),
+    steps,
+  };
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** `--only scale --part chromium` / direct run: each model in its own Chromium; merges into the result file. */
+export async function runScaleBrowserBench(args: string[]): Promise<void> {
+  const models = (flag(args, 'models') ?? 'gpt2-124m').split(',').filter(Boolean);
+  const steps = (flag(args, 'steps') ?? STEPS.join(',')).split(',').filter(Boolean) as Step[];
+  for (const s of steps) if (!STEPS.includes(s)) throw new Error(`Unknown step "${s}"; known: ${STEPS.join(', ')}.`);
+  const limitMs = Number(flag(args, 'step-limit-min') ?? 15) * 60_000;
+  if (!existsSync('dist/index.html')) throw new Error('dist/ is missing: npx vite build');
+  const server = spawn('node', ['tools/serve.mjs', 'dist', String(PORT)], { stdio: 'ignore' });
+  const noBudget = args.includes('--no-budget');
+  const engine = noBudget ? ENGINE_NO_BUDGET : ENGINE_APP;
+  const results: unknown[] = [];
+  try {
+    for (const model of models) {
+      console.log(`scale chromium ${model} (${steps.join(', ')})`);
+      try {
+        results.push(await runModel(model, steps, limitMs, [server.pid!], noBudget));
+      } catch (e) {
+        results.push({ model, engine, error: (e as Error).message.split('\n')[0] });
+      }
+    }
+  } finally {
+    server.kill();
+  }
+  // read at the end: another run may have written meanwhile
+  const previous = (readResult('scale-chromium-wasm').models ?? []) as Row[];
+  const same = (p: Row, r: Row) => p.model === r.model && p.engine === r.engine;
+  const rows = results as Row[];
+  const kept = previous.filter((p) => !rows.some((r) => same(p, r)));
+  const merged = rows.map((r) => {
+    const p = previous.find((x) => same(x, r));
+    return p ? mergeRows(p, r) : r;
+  });
+  const path = writeResult('scale-chromium-wasm', {
+    settings: { ...SETTINGS, steps, stepLimitMinutes: limitMs / 60_000, cores: availableParallelism() },
+    memory: 'Pss (smaps_rollup) summed over all Chromium processes, sampled every 200 ms, minus the same sum on about:blank; RSS beside it',
+    cpu: 'user + system CPU seconds of all Chromium processes (/proc), load-independent; onnxruntime-web runs 2 threads',
+    models: [...kept, ...merged],
+  });
+  console.log('wrote', path);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await runScaleBrowserBench(process.argv.slice(2));
+}
