@@ -13,18 +13,18 @@
  */
 import { InputError } from '../../core/errors';
 import type { ModelIR } from '../../core/ir';
-import { forwardFlops, unitCosts } from '../../prune/cost';
+import { defaultCostSeq, forwardFlops, unitCosts } from '../../prune/cost';
 import type { NvitGradients } from '../nvit-grad';
 import type { Criterion, UnitScores } from '../types';
 import { emptyScores } from '../units';
 
 export const NVIT_DIVISORS = { head: 6, ffn: 1 } as const;
 export const NVIT_ETA = 5e-4;
-/** Context length at which the cost model prices units (attention scores grow with it). */
-const COST_SEQ = 128;
-
-/** Percent of the dense forward FLOPs per token that one unit of each type costs. */
-export function unitLatencyPercent(ir: ModelIR, seq = COST_SEQ) {
+/**
+ * Percent of the dense forward FLOPs per token that one unit of each type costs, priced at `seq`
+ * tokens (attention scores grow with it; default 128 tokens, a ViT's 1 + patches).
+ */
+export function unitLatencyPercent(ir: ModelIR, seq = defaultCostSeq(ir.spec)) {
   const dense = forwardFlops(ir.spec, ir.layers, seq) / seq;
   const costs = unitCosts(ir, seq);
   const narrower = forwardFlops({ ...ir.spec, hiddenSize: ir.spec.hiddenSize - 1 }, ir.layers, seq) / seq;
