@@ -88,6 +88,7 @@ export async function computeImportance(
         }
       : {}),
     ...(cal && criterion.needs.gradients ? extra : {}),
+    ...(m.unitLatency ? { measuredCost: m.unitLatency } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });

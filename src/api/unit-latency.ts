@@ -63,6 +63,8 @@ export async function measureUnitLatency(
       backend: dense.session.backend,
     };
     m.unitLatency = result;
+    // NViT prices units by this table: scores computed before it are stale
+    m.scores.delete('nvit');
     return result;
   } finally {
     await Promise.all(sessions.map((s) => s.release()));

@@ -33,6 +33,13 @@ export interface MaskSet {
   layers: Float32Array;
 }
 
+/** A latency table measured on this backend (api.measureUnitLatency): ms per unit and of the dense pass. */
+export interface MeasuredUnitCost {
+  kvGroupMs: number;
+  neuronMs: number;
+  denseMs: number;
+}
+
 export interface CriterionInput {
   ir: ModelIR;
   stats?: CalibrationStats;
@@ -42,6 +49,8 @@ export interface CriterionInput {
   gradients?: () => Promise<GradientStats>;
   /** NViT's per-batch (Σ w·g)² sums for heads, FFN neurons and hidden channels (saliency/nvit-grad.ts). */
   nvitGradients?: () => Promise<NvitGradients>;
+  /** Measured milliseconds per kv group and per FFN neuron, and of the dense pass (latency-aware criteria). */
+  measuredCost?: MeasuredUnitCost;
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
 }

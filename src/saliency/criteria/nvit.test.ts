@@ -45,6 +45,15 @@ describe('nvit scores', () => {
     expect(s.hidden![9]).toBeCloseTo(27 / 4 / L - NVIT_ETA * 100 * perChannel, 12);
     expect(s.layers).toBeNull();
     expect(() => nvitScores(ir, { ...g, batches: 0 })).toThrow(/batch/);
+
+    // a measured latency table (ms per kv group / neuron, dense ms) replaces the FLOP shares of heads
+    // and neurons: a head is its group's ms over the group's H/K heads; channels keep their FLOP share
+    const measured = { kvGroupMs: 0.3, neuronMs: 0.002, denseMs: 12 };
+    const m = nvitScores(ir, g, NVIT_ETA, measured);
+    expect(m.heads![5]).toBeCloseTo(6 / 4 / 6 - (NVIT_ETA * 100 * 0.3) / (H / K) / 12, 12);
+    expect(m.ffn![7]).toBeCloseTo(14 / 4 - (NVIT_ETA * 100 * 0.002) / 12, 12);
+    expect(m.hidden![9]).toBeCloseTo(27 / 4 / L - NVIT_ETA * 100 * perChannel, 12);
+    expect(() => nvitScores(ir, g, NVIT_ETA, { ...measured, denseMs: 0 })).toThrow(/dense latency/);
   });
 
   it('runs through the api: heads, FFN neurons and hidden channels, finite', async () => {

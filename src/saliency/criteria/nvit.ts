@@ -7,15 +7,16 @@
  *     hidden channel / numLayers (a channel's sum runs through every block; NViT's /12 is
  *     DeiT-Base's depth), head / 6 (NViT's fixed constant, kept), FFN neuron / 1;
  *  2. the latency-aware adjustment s' = s − η·ΔLat(unit), ΔLat = the unit's share of the dense
- *     forward FLOPs per token in percent (prune/cost.ts, the studio's cost model; NViT uses a
- *     measured latency table in ms with η = 5e−4); η defaults to 5e−4.
+ *     forward FLOPs per token in percent (prune/cost.ts, the studio's cost model), or, once the
+ *     person has measured unit latency (api.measureUnitLatency), the unit's share of the measured
+ *     dense time, as NViT's latency table (ms) does; η defaults to 5e−4.
  * Scores: heads, ffn and `hidden`; no layer scores.
  */
 import { InputError } from '../../core/errors';
 import type { ModelIR } from '../../core/ir';
 import { defaultCostSeq, forwardFlops, unitCosts } from '../../prune/cost';
 import type { NvitGradients } from '../nvit-grad';
-import type { Criterion, UnitScores } from '../types';
+import type { Criterion, MeasuredUnitCost, UnitScores } from '../types';
 import { emptyScores } from '../units';
 
 export const NVIT_DIVISORS = { head: 6, ffn: 1 } as const;
@@ -38,12 +39,29 @@ export function unitLatencyPercent(ir: ModelIR, seq = defaultCostSeq(ir.spec)) {
   };
 }
 
-/** NViT scores from the per-batch sums: normalised, latency-adjusted. */
-export function nvitScores(ir: ModelIR, g: NvitGradients, eta = NVIT_ETA): UnitScores {
+/**
+ * Percent of the dense pass's measured time one unit costs (NViT's latency table): heads and FFN
+ * neurons from the measurement; a hidden channel, which the measurement does not time, keeps its FLOP share.
+ */
+export function measuredLatencyPercent(ir: ModelIR, measured: MeasuredUnitCost) {
+  const flops = unitLatencyPercent(ir);
+  if (!(measured.denseMs > 0)) throw new InputError('The measured dense latency must be positive.', 'Measure unit latency again.');
+  return {
+    head: (layer: number) => {
+      const { numHeads: H, numKvHeads: K } = ir.layers[layer]!;
+      return (100 * Math.max(0, measured.kvGroupMs)) / (H / K) / measured.denseMs;
+    },
+    ffn: (100 * Math.max(0, measured.neuronMs)) / measured.denseMs,
+    hidden: flops.hidden,
+  };
+}
+
+/** NViT scores from the per-batch sums: normalised, latency-adjusted (measured table when given, else FLOP shares). */
+export function nvitScores(ir: ModelIR, g: NvitGradients, eta = NVIT_ETA, measured?: MeasuredUnitCost): UnitScores {
   if (g.batches === 0) throw new InputError('NViT saliency needs at least one calibration batch.');
   const s = emptyScores(ir, 'nvit', { heads: true, ffn: true });
   const H = s.numHeads;
-  const lat = unitLatencyPercent(ir);
+  const lat = measured ? measuredLatencyPercent(ir, measured) : unitLatencyPercent(ir);
   s.heads!.set(g.heads.map((v, i) => v / g.batches / NVIT_DIVISORS.head - eta * lat.head(Math.floor(i / H))));
   s.ffn!.set(g.ffn.map((v) => v / g.batches / NVIT_DIVISORS.ffn - eta * lat.ffn));
   const L = ir.layers.length;
@@ -61,8 +79,8 @@ export const nvit: Criterion = {
   source:
     'Yang et al., 2023, "Global Vision Transformer Pruning with Hessian-Aware Saliency" (NViT), NVlabs/NViT pruning_engine_general.py (method 23); Molchanov et al., 2019 (Taylor / Fisher gate importance).',
   needs: { stats: true, gram: false, maskedLoss: false, gradients: true },
-  async compute({ ir, nvitGradients }) {
+  async compute({ ir, nvitGradients, measuredCost }) {
     if (!nvitGradients) throw new InputError('NViT saliency needs gradients of the calibration loss.', 'Run calibration first.');
-    return nvitScores(ir, await nvitGradients());
+    return nvitScores(ir, await nvitGradients(), NVIT_ETA, measuredCost);
   },
 };
