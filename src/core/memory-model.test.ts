@@ -126,15 +126,16 @@ describe('memory model: the named parts', () => {
 });
 
 describe('memory preflight', () => {
-  const browser8 = browserMemoryBudget({ deviceMemory: 8 }); // 4 GiB, 2 GiB per buffer, 4 GiB wasm
+  const browser8 = browserMemoryBudget({ deviceMemory: 8 }); // 8 GiB, 2 GiB per buffer, 4 GiB wasm
+  const browser4 = browserMemoryBudget({ deviceMemory: 4 }); // 4 GiB
 
-  it('loads GPT-2 in an 8 GB browser; refuses Qwen2.5-0.5B there with the numbers and the dominant part', () => {
-    expect(() =>
-      checkMemory('gpt2', shapeFromConfig(GPT2), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load']),
-    ).not.toThrow();
+  it('loads GPT-2 and Qwen2.5-0.5B in an 8 GB browser; refuses Qwen2.5-0.5B in a 4 GB one with the numbers and the dominant part', () => {
+    const settings = { perplexity: { contextLength: 128, batchSize: 8 } };
+    expect(() => checkMemory('gpt2', shapeFromConfig(GPT2), settings, browser8, ['load'])).not.toThrow();
+    expect(() => checkMemory('qwen', shapeFromConfig(QWEN), settings, browser8, ['load'])).not.toThrow();
     let err: unknown;
     try {
-      checkMemory('qwen', shapeFromConfig(QWEN), { perplexity: { contextLength: 128, batchSize: 8 } }, browser8, ['load']);
+      checkMemory('qwen', shapeFromConfig(QWEN), settings, browser4, ['load']);
     } catch (e) {
       err = e;
     }

@@ -3,8 +3,8 @@
  * downloaded? The need is estimated from the weight files' sizes on disk and their element type:
  * the download itself, plus the float32 weights held three times (the ModelIR, the ONNX graph
  * built from it, and the inference session's copy). The budget comes from what the platform
- * reports (navigator.deviceMemory, performance.memory.jsHeapSizeLimit) capped by WebAssembly's
- * 4 GiB address space; the worker computes it with `browserMemoryBudget` and injects it.
+ * reports (navigator.deviceMemory), with the wasm32 heap (4 GiB) and the 2 GiB ArrayBuffer as
+ * separate hard limits; the worker computes it with `browserMemoryBudget` and injects it.
  */
 import { ModelTooLargeError } from '../core/errors';
 import { fmtBytes } from './download';
@@ -66,14 +66,18 @@ export interface PlatformMemory {
   jsHeapSizeLimit?: number;
 }
 
-/** The budget from what the browser reports: half the device memory, the JS heap limit, 4 GiB WASM. */
+/**
+ * The budget from what the browser reports. The total is the device memory navigator.deviceMemory
+ * reports: that number is rounded down and capped at 8 GB, so it is a lower bound of the RAM (a
+ * 16 GB laptop reports 8). The wasm32 heap (4 GiB) and the 2 GiB ArrayBuffer limit are hard limits
+ * checked on their own parts (memoryProblem), not caps on the total: the weights held in JS are
+ * ArrayBuffers outside both the wasm heap and V8's heap (performance.memory.jsHeapSizeLimit, which
+ * is therefore not a limit either). Without deviceMemory the total defaults to 4 GiB.
+ */
 export function browserMemoryBudget(p: PlatformMemory): MemoryBudget {
-  const limits: MemoryBudget[] = [{ bytes: WASM_LIMIT, source: 'WebAssembly 4 GiB limit' }];
-  if (p.deviceMemory && p.deviceMemory > 0) {
-    limits.push({ bytes: (p.deviceMemory * GiB) / 2, source: `navigator.deviceMemory = ${p.deviceMemory} GB, half of it usable` });
-  }
-  if (p.jsHeapSizeLimit && p.jsHeapSizeLimit > 0) {
-    limits.push({ bytes: p.jsHeapSizeLimit, source: `performance.memory.jsHeapSizeLimit = ${fmtBytes(p.jsHeapSizeLimit)}` });
-  }
-  return { ...limits.reduce((a, b) => (b.bytes < a.bytes ? b : a)), arrayBufferLimit: ARRAY_BUFFER_LIMIT, wasmHeapLimit: WASM_LIMIT };
+  const total: MemoryBudget =
+    p.deviceMemory && p.deviceMemory > 0
+      ? { bytes: p.deviceMemory * GiB, source: `navigator.deviceMemory = ${p.deviceMemory} GB (a lower bound: browsers cap it at 8)` }
+      : { bytes: 4 * GiB, source: 'no navigator.deviceMemory: 4 GiB assumed' };
+  return { ...total, arrayBufferLimit: ARRAY_BUFFER_LIMIT, wasmHeapLimit: WASM_LIMIT };
 }
