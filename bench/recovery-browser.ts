@@ -10,11 +10,12 @@
  * writes bench/results/recovery-chromium-wasm.json.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
+import { cpuSeconds } from './chromium-procs';
 import { writeResult } from './common';
 
 const PORT = 4393;
@@ -50,27 +51,7 @@ async function call<T>(page: Page, method: string, args: unknown[]): Promise<{ v
  */
 function childCpuSeconds(): number | null {
   try {
-    const stats = readdirSync('/proc')
-      .filter((d) => /^\d+$/.test(d))
-      .flatMap((pid) => {
-        try {
-          // fields after the ")" of the command name: state ppid ... utime(14) stime(15)
-          const rest = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').at(-1)!.split(' ');
-          return [{ pid: Number(pid), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) }];
-        } catch {
-          return [];
-        }
-      });
-    const mine = new Set([process.pid]);
-    for (let grew = true; grew;) {
-      grew = false;
-      for (const p of stats)
-        if (!mine.has(p.pid) && mine.has(p.ppid)) {
-          mine.add(p.pid);
-          grew = true;
-        }
-    }
-    return stats.filter((p) => p.pid !== process.pid && mine.has(p.pid)).reduce((a, p) => a + p.ticks, 0) / 100;
+    return cpuSeconds([]);
   } catch {
     return null;
   }
