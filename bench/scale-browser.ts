@@ -26,7 +26,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
-import { build } from 'esbuild';
+import { engineHarnessBundle } from '../e2e/harness/bundle';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
 import { createStudioApi } from '../src/api/studio';
 import { dirSource } from '../src/cli/dir-source';
@@ -189,19 +189,7 @@ const ENGINE_NO_BUDGET =
   "bench/scale-page-engine.ts: the Worker's engine code on the page's main thread with no memory budget (the preflight's refusals off), to measure what the path really takes";
 
 /** bench/scale-page-engine.ts bundled for injection (onnxruntime-web's wasm served by the app under /ort/). */
-async function pageEngineBundle(): Promise<string> {
-  const out = await build({
-    entryPoints: ['bench/scale-page-engine.ts'],
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    conditions: ['onnxruntime-web-use-extern-wasm'],
-    logLevel: 'error',
-  });
-  return out.outputFiles[0]!.text;
-}
+const pageEngineBundle = () => engineHarnessBundle('bench/scale-page-engine.ts');
 
 /**
  * The engine's own memory prediction (StudioApi.estimateMemory, core/memory-model.ts) for the bench's

@@ -1,9 +1,9 @@
-/** e2e/harness/engine.ts bundled for injection into a page of the built app (onnxruntime-web's wasm served by the app). */
+/** A script (default e2e/harness/engine.ts) bundled for injection into a page of the built app (onnxruntime-web's wasm served by the app). */
 import { build } from 'esbuild';
 
-export async function engineHarnessBundle(): Promise<string> {
+export async function engineHarnessBundle(entry = 'e2e/harness/engine.ts'): Promise<string> {
   const out = await build({
-    entryPoints: ['e2e/harness/engine.ts'],
+    entryPoints: [entry],
     bundle: true,
     format: 'esm',
     platform: 'browser',
