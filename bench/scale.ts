@@ -90,6 +90,16 @@ function vmHwmBytes(): number {
   return m ? Number(m[1]) * 1024 : 0;
 }
 
+/** Where the RSS after a step lives: V8's heap, ArrayBuffers (JS-held weights), other external memory (the wasm heap). */
+function heapBreakdown(): { v8: number; arrayBuffers: number; otherExternal: number } {
+  const m = process.memoryUsage();
+  return {
+    v8: Math.round(m.heapUsed / MB),
+    arrayBuffers: Math.round(m.arrayBuffers / MB),
+    otherExternal: Math.round((m.external - m.arrayBuffers) / MB),
+  };
+}
+
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
@@ -108,12 +118,13 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
     cpuMs: round((cpu.user + cpu.system) / 1000),
     peakRssMb: round(peakBytes / MB),
     rssAfterMb: round(process.memoryUsage().rss / MB),
+    heapAfterMb: heapBreakdown(),
     peakOverFp32: round(peakBytes / fp32Bytes, 2),
     loadAverage: [round(load0, 1), round(loadavg()[0]!, 1)] as [number, number],
     detail,
   };
   console.log(
-    `  ${step}: ${(wallMs / 1000).toFixed(1)} s wall, ${(record.cpuMs / 1000).toFixed(1)} s cpu, peak ${record.peakRssMb} MB (${record.peakOverFp32}x fp32 weights)`,
+    `  ${step}: ${(wallMs / 1000).toFixed(1)} s wall, ${(record.cpuMs / 1000).toFixed(1)} s cpu, peak ${record.peakRssMb} MB (${record.peakOverFp32}x fp32 weights), after: rss ${record.rssAfterMb} MB, ${JSON.stringify(record.heapAfterMb)}`,
   );
   return record;
 }
