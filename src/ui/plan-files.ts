@@ -38,6 +38,13 @@ export async function loadPlanFile(file: File): Promise<void> {
   st.setPlan(plan, { ...st.controls, ...(criterion && st.scores[criterion] ? { criterion } : {}) });
 }
 
+/** Large bundles are stored, not deflated: float32 weights shrink by a few percent at the cost of seconds per 100 MB. */
+export const STORE_ABOVE_BYTES = 64 * 2 ** 20;
+
+function zipLevel(files: readonly { bytes: Uint8Array }[]): 0 | 6 {
+  return files.reduce((n, f) => n + f.bytes.byteLength, 0) > STORE_ABOVE_BYTES ? 0 : 6;
+}
+
 /** The bundle with the fp32 model, or with one quantized variant (`<model>-pruned-<dtype>.zip`). */
 export async function exportZip(dtype = 'fp32'): Promise<void> {
   const { model, applied } = useStudio.getState();
@@ -49,7 +56,7 @@ export async function exportZip(dtype = 'fp32'): Promise<void> {
   useStudio.getState().setExportVerification(bundle.verification);
   let zip: Uint8Array;
   try {
-    zip = await zipInWorker(bundle.files);
+    zip = await zipInWorker(bundle.files, zipLevel(bundle.files));
   } catch (e) {
     report('Exporting the pruned model', e);
     return;
