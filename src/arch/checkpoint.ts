@@ -1,30 +1,21 @@
 /**
  * Reads the weights of a Hugging Face model folder: model.safetensors, or
- * model.safetensors.index.json + its shards. Exposes them as a lazy TensorGetter (each tensor is
- * converted to float32 only when an adapter asks for it) plus the list of names, so the loader can
- * tell which tensors config.json left unexplained.
+ * model.safetensors.index.json + its shards. Exposes them as a TensorGetter plus the list of names,
+ * so the loader can tell which tensors config.json left unexplained. A source that reads byte
+ * ranges (picked files, directories) is read one tensor at a time (checkpoint-ranged.ts: the file's
+ * bytes are never held whole); others are read whole and each tensor converted when asked for.
  */
-import { InputError, SafetensorsError, UnsupportedModelError, throwIfAborted } from '../core/errors';
-import { parseSafetensors, type SafetensorsFile } from '../io/safetensors';
+import { InputError, SafetensorsError, UnsupportedModelError } from '../core/errors';
+import type { SafetensorsFile } from '../io/safetensors';
+import { readShard, withFile, type ReadOptions } from './shard-read';
 import type { FileSource } from '../io/source';
 import { parseJsonBytes } from '../io/json';
 import type { TensorGetter } from './adapter';
 
+export type { LoadProgress, ReadOptions } from './shard-read';
+
 export const SINGLE_FILE = 'model.safetensors';
 export const INDEX_FILE = 'model.safetensors.index.json';
-
-export interface LoadProgress {
-  /** 'config' | 'download' | 'weights' */
-  stage: string;
-  done: number;
-  total: number;
-  message?: string;
-}
-
-export interface ReadOptions {
-  onProgress?: (p: LoadProgress) => void;
-  signal?: AbortSignal;
-}
 
 export interface Checkpoint {
   /** Where the tensors come from, for error messages, e.g. "/models/demo-gpt2/model.safetensors". */
@@ -133,18 +124,6 @@ export function parseIndex(bytes: Uint8Array): Map<string, string> {
   return out;
 }
 
-async function readShard(source: FileSource, path: string, options: ReadOptions, counter: string): Promise<SafetensorsFile> {
-  const message = `Downloading ${path}${counter}`;
-  options.onProgress?.({ stage: 'download', done: 0, total: 0, message });
-  const bytes = await source.read(
-    path,
-    (loaded, total) => options.onProgress?.({ stage: 'download', done: loaded, total: total || loaded, message }),
-    options.signal,
-  );
-  throwIfAborted(options.signal, 'Loading the model');
-  return withFile(path, () => parseSafetensors(bytes));
-}
-
 function getter(file: () => SafetensorsFile | undefined, path: string): TensorGetter {
   return (name) => {
     const f = file();
@@ -154,14 +133,4 @@ function getter(file: () => SafetensorsFile | undefined, path: string): TensorGe
 
 function join(location: string, path: string): string {
   return `${location.replace(/\/+$/, '')}/${path}`;
-}
-
-/** Prefixes SafetensorsError messages with the file they concern. */
-function withFile<T>(path: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (e instanceof SafetensorsError) throw new SafetensorsError(`${path}: ${e.message}`, e.hint);
-    throw e;
-  }
 }

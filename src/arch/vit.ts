@@ -135,7 +135,7 @@ function squeezed(t: Tensor, shape: readonly number[]): Tensor {
   return tensor([...shape], t.data);
 }
 
-function readLayer(req: Req, get: TensorGetter, spec: ArchSpec, shape: LayerShape, i: number): LayerWeights {
+function readLayer(req: Req, get: TensorGetter, spec: ArchSpec, shape: LayerShape, i: number, files?: string): LayerWeights {
   if (shape.numKvHeads !== shape.numHeads)
     throw new ShapeMismatchError(
       `ViT layer ${i} has ${shape.numHeads} query heads but ${shape.numKvHeads} key/value heads; ViT has no grouped-query attention.`,
@@ -146,7 +146,10 @@ function readLayer(req: Req, get: TensorGetter, spec: ArchSpec, shape: LayerShap
   const p = layerPrefix(i);
   const linear = (name: string, nOut: number, nIn: number, bias: 'required' | 'optional' = 'required'): Linear => {
     const weight = req(`${p}${name}.weight`, [nOut, nIn]);
-    const b = bias === 'optional' && !get(`${p}${name}.bias`) ? undefined : req(`${p}${name}.bias`, [nOut]);
+    // Asked for once: a checkpoint read tensor by tensor hands each tensor out once (arch/shard-read.ts).
+    const n = `${p}${name}.bias`;
+    const found = get(n);
+    const b = bias === 'optional' && !found ? undefined : checkTensor(found, n, [nOut], files);
     return b ? { weight, bias: b } : { weight };
   };
   const norm = (name: string): Norm => ({ weight: req(`${p}${name}.weight`, [d]), bias: req(`${p}${name}.bias`, [d]) });
@@ -173,7 +176,7 @@ function fromTensors(spec: ArchSpec, layers: readonly LayerShape[], get: TensorG
     },
     clsToken: squeezed(req(`${EMB}cls_token`, [1, 1, d]), [d]),
     positionEmbedding: squeezed(req(`${EMB}position_embeddings`, [1, spec.maxPositions, d]), [spec.maxPositions, d]),
-    layers: layers.map((shape, i) => readLayer(req, get, spec, shape, i)),
+    layers: layers.map((shape, i) => readLayer(req, get, spec, shape, i, files)),
     finalNorm: { weight: req(`${P}layernorm.weight`, [d]), bias: req(`${P}layernorm.bias`, [d]) },
     lmHead: req('classifier.weight', [spec.vocabSize, d]),
     lmHeadBias: req('classifier.bias', [spec.vocabSize]),

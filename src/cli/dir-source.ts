@@ -1,5 +1,6 @@
 /** FileSource over a local directory (Node only; used by the CLI, benchmarks and tests). */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { resolve, relative, isAbsolute, join, sep } from 'node:path';
 import { InputError } from '../core/errors';
 import type { FileSource } from '../api';
@@ -51,6 +52,21 @@ export function dirSource(dir: string): FileSource {
     async size(path) {
       const full = inside(path);
       return existsSync(full) ? statSync(full).size : undefined;
+    },
+    async readRange(path, start, end) {
+      const handle = await open(inside(path), 'r');
+      try {
+        const out = new Uint8Array(Math.max(0, end - start));
+        let done = 0;
+        while (done < out.length) {
+          const { bytesRead } = await handle.read(out, done, out.length - done, start + done);
+          if (bytesRead === 0) break;
+          done += bytesRead;
+        }
+        return done === out.length ? out : out.subarray(0, done);
+      } finally {
+        await handle.close();
+      }
     },
   };
 }

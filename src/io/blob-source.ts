@@ -75,5 +75,10 @@ export function blobSource(files: readonly LocalFile[], location = 'local files'
     async size(path) {
       return blob(path)?.size;
     },
+    async readRange(path, start, end) {
+      const b = blob(path);
+      if (!b) throw new FetchError(`${path} is not among the picked files.`, 404, 'Pick it together with the other model files.');
+      return new Uint8Array(await b.slice(start, end).arrayBuffer());
+    },
   };
 }

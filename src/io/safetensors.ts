@@ -40,37 +40,54 @@ interface Entry {
 }
 
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
-  const headerLength = readHeaderLength(bytes);
-  const json = decodeHeader(bytes.subarray(8, 8 + headerLength));
-  const metadata = readMetadata(json[METADATA_KEY]);
-  const entries = Object.entries(json)
-    .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, value]): Entry => ({ name, info: readTensorInfo(name, value) }));
-  entries.sort((a, b) => a.info.offsets[0] - b.info.offsets[0] || a.info.offsets[1] - b.info.offsets[1]);
-  const dataStart = 8 + headerLength;
-  checkLayout(entries, bytes.length - dataStart);
-  const header = new Map(entries.map((e) => [e.name, e.info]));
-  const data = bytes.subarray(dataStart);
+  const { header, metadata, headerLength } = parseSafetensorsHeader(bytes, bytes.length);
+  const data = bytes.subarray(8 + headerLength);
   return {
     header,
     metadata,
     headerLength,
     getFloat32(name) {
-      const info = header.get(name);
-      if (!info) throw new SafetensorsError(`There is no tensor "${name}" in this file.`);
-      if (!FLOAT_DTYPES.includes(info.dtype)) {
-        throw new SafetensorsError(
-          `Tensor "${name}" has dtype ${info.dtype}; only ${FLOAT_DTYPES.join(', ')} can be loaded as weights.`,
-          'Convert the checkpoint to float32, float16 or bfloat16 (quantized checkpoints are not supported).',
-        );
-      }
+      const info = floatInfo(header, name);
       const [begin, end] = info.offsets;
-      return tensor(info.shape, toFloat32(info.dtype, data.subarray(begin, end), elementCount(info.shape)));
+      return tensorFromBytes(info, data.subarray(begin, end));
     },
   };
 }
 
-function readHeaderLength(bytes: Uint8Array): number {
+/** The header of a safetensors file, validated against the file's size: `start` holds at least its first 8 + N bytes. */
+export function parseSafetensorsHeader(start: Uint8Array, fileSize: number): Pick<SafetensorsFile, 'header' | 'metadata' | 'headerLength'> {
+  const headerLength = readHeaderLength(start, fileSize);
+  if (8 + headerLength > start.length) throw new RangeError(`parseSafetensorsHeader: pass the first ${8 + headerLength} bytes`);
+  const json = decodeHeader(start.subarray(8, 8 + headerLength));
+  const metadata = readMetadata(json[METADATA_KEY]);
+  const entries = Object.entries(json)
+    .filter(([name]) => name !== METADATA_KEY)
+    .map(([name, value]): Entry => ({ name, info: readTensorInfo(name, value) }));
+  entries.sort((a, b) => a.info.offsets[0] - b.info.offsets[0] || a.info.offsets[1] - b.info.offsets[1]);
+  checkLayout(entries, fileSize - 8 - headerLength);
+  return { header: new Map(entries.map((e) => [e.name, e.info])), metadata, headerLength };
+}
+
+/** The entry of a float tensor; a missing or non-float one is a SafetensorsError. */
+export function floatInfo(header: ReadonlyMap<string, TensorInfo>, name: string): TensorInfo {
+  const info = header.get(name);
+  if (!info) throw new SafetensorsError(`There is no tensor "${name}" in this file.`);
+  if (!FLOAT_DTYPES.includes(info.dtype)) {
+    throw new SafetensorsError(
+      `Tensor "${name}" has dtype ${info.dtype}; only ${FLOAT_DTYPES.join(', ')} can be loaded as weights.`,
+      'Convert the checkpoint to float32, float16 or bfloat16 (quantized checkpoints are not supported).',
+    );
+  }
+  return info;
+}
+
+/** A tensor's bytes (exactly its data_offsets range) as a fresh float32 Tensor. */
+export function tensorFromBytes(info: TensorInfo, bytes: Uint8Array): Tensor {
+  return tensor(info.shape, toFloat32(info.dtype, bytes, elementCount(info.shape)));
+}
+
+/** N, the header's byte length, from a file's first 8 bytes, checked against the limit and the file's size. */
+export function readHeaderLength(bytes: Uint8Array, fileSize: number): number {
   if (bytes.length < 8) {
     throw new SafetensorsError(`File is too short: ${bytes.length} bytes, but a safetensors file starts with an 8-byte header length.`);
   }
@@ -79,9 +96,9 @@ function readHeaderLength(bytes: Uint8Array): number {
     throw new SafetensorsError(`Header length ${n} is too large (the limit is ${MAX_HEADER_SIZE} bytes).`);
   }
   const len = Number(n);
-  if (8 + len > bytes.length) {
+  if (8 + len > fileSize) {
     throw new SafetensorsError(
-      `Header length ${len} runs past the end of the file (${bytes.length} bytes): the file is truncated or not safetensors.`,
+      `Header length ${len} runs past the end of the file (${fileSize} bytes): the file is truncated or not safetensors.`,
     );
   }
   return len;

@@ -16,6 +16,11 @@ export interface FileSource {
   list?(): Promise<string[]>;
   /** A file's size in bytes without reading it, where known (size preflight); undefined = unknown. */
   size?(path: string): Promise<number | undefined>;
+  /**
+   * Bytes [start, end) of a file without reading the rest, where the source can (picked files,
+   * local directories): safetensors weights are then read one tensor at a time instead of whole.
+   */
+  readRange?(path: string, start: number, end: number, signal?: AbortSignal): Promise<Uint8Array>;
 }
 
 /** Reads and parses a JSON file of the folder; a syntax error is a JsonFileError with the file and line:column. */
