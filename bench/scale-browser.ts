@@ -1,7 +1,8 @@
 /**
- * Chromium scale benchmark (issue 11, items 2 and 3): the steps of bench/scale.ts — load, dense
- * perplexity (8,192 tokens), latency, calibration 16 x 128 with Hessians, OBS criterion, apply with
- * OBS at 50%, verified export — on a size-faithful model (tools/scale-models) in the built app
+ * Chromium scale benchmark (issue 11, items 2 to 5): the steps of bench/scale.ts — load, dense
+ * perplexity (8,192 tokens), latency, greedy generation with the KV cache (tokens/s), calibration
+ * cancelled at 2 / 5 / 8 s (time to stop), calibration 16 x 128 with Hessians, OBS criterion, apply
+ * with OBS at 50%, verified export — on a size-faithful model (tools/scale-models) in the built app
  * (dist/) in Debian Chromium, through the automation hook `window.__pruneStudio.run` and the real
  * Worker (onnxruntime-web WASM). The model is loaded as a user's folder pick: the folder is set on a
  * webkitdirectory <input> (Playwright hands Chromium the local paths, no copy) and its File objects
@@ -37,9 +38,14 @@ import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
 
 const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
 const MB = 2 ** 20;
-const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export'] as const;
+const STEPS = ['load', 'perplexity', 'latency', 'generate', 'cancel', 'calibrate', 'obs', 'apply', 'export'] as const;
 type Step = (typeof STEPS)[number];
-const INDEPENDENT: readonly Step[] = ['perplexity', 'latency'];
+const INDEPENDENT: readonly Step[] = ['perplexity', 'latency', 'generate', 'cancel'];
+
+/** Greedy dense generation of the compare-text card (KV cache): tokens per second in the Worker. */
+const GENERATE = { prompt: 'The history of the city begins', maxNewTokens: 32, temperature: 0, topK: 0, seed: 1, target: 'dense' };
+/** Calibration (the bench's settings) cancelled this many ms after it starts, once each: the UI's Cancel. */
+const CANCEL_AFTER_MS = [2000, 5000, 8000];
 
 const SETTINGS = { tokens: 8192, contextLength: 128, stride: 64, samples: 16, seq: 128, runs: 10, warmup: 3, ratio: 0.5 };
 
@@ -144,8 +150,47 @@ function stepBodies(page: Page): Record<Step, () => Promise<unknown>> {
         };
         return { criterion: 'obs', compensation: 'obs', ratio, parameters: a.parameters, denseParameters: a.denseCost.parameters };
       }, SETTINGS.ratio),
+    generate: async () => {
+      // the first call opens the with-past session; the second measures steady decoding
+      const rate = (r: { newTokens: number; ms: number }) => ({ ms: round(r.ms), tokensPerSecond: round((r.newTokens * 1000) / r.ms, 1) });
+      const first = (await call(page, 'generate', [GENERATE])) as { newTokens: number; ms: number; text: string };
+      const steady = (await call(page, 'generate', [GENERATE])) as { newTokens: number; ms: number };
+      return { newTokens: steady.newTokens, first: rate(first), steady: rate(steady), text: first.text.slice(0, 200), request: GENERATE };
+    },
+    cancel: () => cancelCalibration(page),
     export: () => call(page, 'exportModel', [{}]),
   };
+}
+
+/**
+ * Starts calibration through the hook, cancels it (the hook's cancel(): the UI's job abort, which
+ * reaches the Worker through comlink and the shared cancel flag) after each delay, and records how
+ * long the job took to stop (target: within 2 s).
+ */
+async function cancelCalibration(page: Page): Promise<unknown> {
+  const request = { text: CALIB_TEXT, textName: 'calibration.txt', samples: SETTINGS.samples, seq: SETTINGS.seq, withHessians: true };
+  const trials = [];
+  for (const after of CANCEL_AFTER_MS) {
+    trials.push(
+      await page.evaluate(
+        async ({ request, after }) => {
+          const hook = (window as unknown as { __pruneStudio: { run(m: string, a: unknown[]): Promise<unknown>; cancel(): void } })
+            .__pruneStudio;
+          const job = hook.run('calibrate', [request]).then(
+            () => 'finished',
+            (e: unknown) => (e instanceof Error ? `${(e as { code?: string }).code ?? e.name}: ${e.message}` : String(e)),
+          );
+          await new Promise((r) => setTimeout(r, after));
+          const t0 = performance.now();
+          hook.cancel();
+          const outcome = await job;
+          return { cancelAfterMs: after, stoppedInMs: Math.round(performance.now() - t0), outcome: outcome.slice(0, 120) };
+        },
+        { request, after },
+      ),
+    );
+  }
+  return { trials, maxStoppedInMs: Math.max(...trials.map((t) => t.stoppedInMs)) };
 }
 
 function trimDetail(step: Step, v: unknown): unknown {
