@@ -4,7 +4,7 @@
  * Hessians, OBS criterion, apply 50% with OBS, export — each step's wall time, CPU time (all
  * threads of the process) and peak RSS, against the model's float32 weight bytes.
  *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
- *     [--steps load,perplexity,latency,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
+ *     [--steps load,perplexity,latency,generate,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
  *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N]
  * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
  * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
@@ -31,7 +31,7 @@ import { ensureModel } from '../tools/scale-models/write';
 import { MODEL_NAMES } from '../tools/scale-models/shapes';
 import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
 
-export const STEPS = ['load', 'perplexity', 'latency', 'calibrate', 'obs', 'apply', 'export', 'slimgpt'] as const;
+export const STEPS = ['load', 'perplexity', 'latency', 'generate', 'calibrate', 'obs', 'apply', 'export', 'slimgpt'] as const;
 type Step = (typeof STEPS)[number];
 type Backend = 'node-wasm' | 'node-cpu';
 
@@ -169,6 +169,28 @@ async function runModel(o: Options) {
       await measure('latency', fp32Bytes, async () => {
         const r = await api.measureLatency({ batch: 1, seq: 128, runs: o.runs, warmup: 3 });
         return { medianMs: r.medianMs, p10Ms: r.p10Ms, p90Ms: r.p90Ms, request: r.request };
+      }),
+    );
+  }
+  if (want('generate')) {
+    steps.push(
+      await measure('generate', fp32Bytes, async () => {
+        // greedy, KV cache: the first call opens the with-past session, the second measures steady decoding
+        const request = {
+          prompt: 'The history of the city begins',
+          maxNewTokens: 32,
+          temperature: 0,
+          topK: 0,
+          seed: 1,
+          target: 'dense' as const,
+        };
+        const first = await api.generate(request);
+        const steady = await api.generate(request);
+        const rate = (r: { newTokens: number; ms: number }) => ({
+          ms: round(r.ms),
+          tokensPerSecond: round((r.newTokens * 1000) / r.ms, 1),
+        });
+        return { newTokens: steady.newTokens, first: rate(first), steady: rate(steady), request };
       }),
     );
   }
