@@ -41,9 +41,12 @@ export async function logitsModelPerplexity(
   stride = 64,
 ): Promise<FilePerplexity> {
   const model = decodeModel(bytes);
-  // A large file opens as an external-data view of its own bytes (no second copy in the runtime).
+  // A large file opens as an external-data view of its own bytes (no second copy in the runtime), its
+  // weights as loaded (no pre-packed copy: a few runs, each packs its GEMM operands itself).
   const view = bytes.byteLength >= BLOCKWISE_MIN_WEIGHT_BYTES ? externalView(bytes) : undefined;
-  const session = view ? await runner.open(view.skeleton, { externalData: view.externalData }) : await runner.open(bytes);
+  const session = view
+    ? await runner.open(view.skeleton, { externalData: view.externalData, prepack: false })
+    : await runner.open(bytes, { prepack: false });
   const acc = new NllAccumulator();
   try {
     // Windows per run capped by their logits (8 windows of 1,024 tokens over 50k words would be 1.6 GB).
