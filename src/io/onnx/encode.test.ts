@@ -2,13 +2,15 @@
  * The sized encoder (io/onnx/encode.ts) against protobufjs's encoder, the independent reference:
  * byte-for-byte equal output on small models that use every kind of field the project writes
  * (negative and 64-bit integers, floats, non-ASCII strings, empty and external tensors, nested
- * graphs), and decoded models that round-trip.
+ * graphs), decoded models that round-trip, and graphs whose fused / transposed weights are
+ * written from deferred recipes (OnnxGraphBuilder deferWeights) equal to the eagerly built ones.
  */
 import { describe, expect, it } from 'vitest';
 import { tensor } from '../../core/tensor';
-import { buildModelProto } from '../../graph/build';
-import { buildKvCacheProto } from '../../graph/kv-cache';
+import { buildModelProto, buildOnnx } from '../../graph/build';
+import { buildKvCacheOnnx, buildKvCacheProto } from '../../graph/kv-cache';
 import { randomIR } from '../../test-util/random-ir';
+import { randomLlamaIR } from '../../test-util/random-llama';
 import { encodeModelProtobufjs } from './proto';
 import { attr, AttributeType, DataType, decodeModel, encodeModel, OnnxGraphBuilder, readFloatTensor, type ModelProto } from './index';
 
@@ -109,5 +111,19 @@ describe('sized ONNX encoder', () => {
       { key: 'k', value: 'v' },
       { key: '', value: 'empty key' },
     ]);
+  });
+
+  it.each([
+    ['gpt2', tinyIr],
+    ['llama (gate/up, grouped kv heads)', randomLlamaIR({ vocab: 50 })],
+  ])("%s: deferred weights encode to the eagerly built graph's protobufjs bytes", (_, ir) => {
+    const b = new OnnxGraphBuilder(ir.name, { deferWeights: true });
+    const deferredModel = buildKvCacheProto(ir, {}, b);
+    expect(b.deferredWeights.size).toBeGreaterThanOrEqual(3 * ir.layers.length); // qkv, o, down (+ up or gate/up) per layer
+    expect(deferredModel.graph.initializer!.filter((t) => !t.raw_data)).toHaveLength(b.deferredWeights.size);
+    const eager = (bytes: Uint8Array, reference: Uint8Array) => expect(Buffer.from(bytes).equals(Buffer.from(reference))).toBe(true);
+    eager(buildKvCacheOnnx(ir), encodeModelProtobufjs(buildKvCacheProto(ir)));
+    eager(buildOnnx(ir, { logits: true }), encodeModelProtobufjs(buildModelProto(ir, { logits: true })));
+    eager(buildOnnx(ir, { masks: true, taps: true }), encodeModelProtobufjs(buildModelProto(ir, { masks: true, taps: true })));
   });
 });

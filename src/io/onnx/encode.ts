@@ -8,9 +8,19 @@
  * it writes the same bytes as protobufjs's encoder (io/onnx/encode.test.ts checks that).
  */
 import protobuf from 'protobufjs/light.js';
+import { writeDeferred, type DeferredFloats } from './deferred';
 import { scalarSize, varint32Size, wireType, writeScalar, writeVarint32 } from './wire';
 
 type Msg = Record<string, unknown>;
+
+/** Tensors whose raw_data is a deferred recipe (io/onnx/deferred.ts), keyed by their TensorProto object. */
+export type DeferredTensors = ReadonlyMap<object, DeferredFloats>;
+
+function deferredRaw(m: Msg, f: FieldPlan, deferred: DeferredTensors | undefined): DeferredFloats | undefined {
+  return deferred && f.name === 'raw_data' ? deferred.get(m) : undefined;
+}
+
+const deferredBytes = (d: DeferredFloats) => d.rows * d.rowLength * 4;
 
 interface FieldPlan {
   name: string;
@@ -66,12 +76,15 @@ function planOf(type: protobuf.Type): FieldPlan[] {
 }
 
 /** Body size of `m`; records every nested message's body size in `sizes`, in pre-order. */
-function measure(m: Msg, type: protobuf.Type, sizes: number[]): number {
+function measure(m: Msg, type: protobuf.Type, sizes: number[], deferred: DeferredTensors | undefined): number {
   const slot = sizes.length;
   sizes.push(0);
   let n = 0;
   for (const f of planOf(type)) {
-    if (f.repeated) {
+    const d = deferredRaw(m, f, deferred);
+    if (d) {
+      n += varint32Size(f.tag) + varint32Size(deferredBytes(d)) + deferredBytes(d);
+    } else if (f.repeated) {
       const list = m[f.name] as unknown[] | null | undefined;
       if (list == null || list.length === 0) continue;
       if (f.packed) {
@@ -80,17 +93,17 @@ function measure(m: Msg, type: protobuf.Type, sizes: number[]): number {
         n += varint32Size(f.tag) + varint32Size(body) + body;
         continue;
       }
-      for (const v of list) n += varint32Size(f.tag) + valueSize(f, v, sizes);
-    } else if (f.present(m)) n += varint32Size(f.tag) + valueSize(f, m[f.name], sizes);
+      for (const v of list) n += varint32Size(f.tag) + valueSize(f, v, sizes, deferred);
+    } else if (f.present(m)) n += varint32Size(f.tag) + valueSize(f, m[f.name], sizes, deferred);
   }
   for (const raw of unknowns(m)) n += raw.length;
   sizes[slot] = n;
   return n;
 }
 
-function valueSize(f: FieldPlan, v: unknown, sizes: number[]): number {
+function valueSize(f: FieldPlan, v: unknown, sizes: number[], deferred: DeferredTensors | undefined): number {
   if (!f.message) return scalarSize(f.scalar!, v);
-  const body = measure(v as Msg, f.message, sizes);
+  const body = measure(v as Msg, f.message, sizes, deferred);
   return varint32Size(body) + body;
 }
 
@@ -104,12 +117,17 @@ interface Cursor {
   /** Index of the next nested message's size in `sizes`. */
   next: number;
   sizes: number[];
+  deferred: DeferredTensors | undefined;
 }
 
 function write(m: Msg, type: protobuf.Type, c: Cursor): void {
   c.next++; // this message's own size was written by the caller
   for (const f of planOf(type)) {
-    if (f.repeated) {
+    const d = deferredRaw(m, f, c.deferred);
+    if (d) {
+      c.pos = writeVarint32(c.buf, writeVarint32(c.buf, c.pos, f.tag), deferredBytes(d));
+      c.pos = writeDeferred(d, c.buf, c.pos);
+    } else if (f.repeated) {
       const list = m[f.name] as unknown[] | null | undefined;
       if (list == null || list.length === 0) continue;
       if (f.packed) {
@@ -138,11 +156,14 @@ function writeField(f: FieldPlan, v: unknown, c: Cursor): void {
   write(v as Msg, f.message, c);
 }
 
-/** Encodes `message` (a plain object shaped as `type`) into one Uint8Array of exactly its size. */
-export function encodeSized(type: protobuf.Type, message: object): Uint8Array {
+/**
+ * Encodes `message` (a plain object shaped as `type`) into one Uint8Array of exactly its size;
+ * the raw_data of each TensorProto in `deferred` is computed from its recipe as it is written.
+ */
+export function encodeSized(type: protobuf.Type, message: object, deferred?: DeferredTensors): Uint8Array {
   const sizes: number[] = [];
-  const total = measure(message as Msg, type, sizes);
-  const c: Cursor = { buf: new Uint8Array(total), pos: 0, next: 0, sizes };
+  const total = measure(message as Msg, type, sizes, deferred);
+  const c: Cursor = { buf: new Uint8Array(total), pos: 0, next: 0, sizes, deferred };
   write(message as Msg, type, c);
   if (c.pos !== total) throw new Error(`sized encoder wrote ${c.pos} bytes of ${total}`);
   return c.buf;

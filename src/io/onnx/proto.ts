@@ -8,7 +8,7 @@
 import protobuf from 'protobufjs/light.js';
 import { OnnxFormatError } from '../../core/errors';
 import descriptor from './onnx-proto.json';
-import { encodeSized } from './encode';
+import { encodeSized, type DeferredTensors } from './encode';
 import type { ModelProto } from './types';
 
 let modelType: protobuf.Type | undefined;
@@ -26,9 +26,12 @@ function verified(model: ModelProto): protobuf.Type {
   return T;
 }
 
-/** Serialises a ModelProto to ONNX bytes: one Uint8Array of exactly the output's size, raw_data copied once into it. */
-export function encodeModel(model: ModelProto): Uint8Array {
-  return encodeSized(verified(model), model);
+/**
+ * Serialises a ModelProto to ONNX bytes: one Uint8Array of exactly the output's size, raw_data
+ * copied once into it; `deferred` weights (OnnxGraphBuilder.deferredWeights) are computed into it.
+ */
+export function encodeModel(model: ModelProto, deferred?: DeferredTensors): Uint8Array {
+  return encodeSized(verified(model), model, deferred);
 }
 
 /** The same bytes through protobufjs's Writer (about 3.4x the output at its peak): the reference of encode.test.ts. */
