@@ -85,8 +85,8 @@ await step('encode with-past graph (decoderOnnx)', () => `${(decoderOnnx(api.sta
 await step('exportModel', async () => {
   const b = await api.exportModel();
   const card = new TextDecoder().decode(b.files.find((f) => f.name === 'README.md')!.bytes);
-  const ppl = /perplexity[^\n]*?(\d+\.\d+)/i.exec(card)?.[1];
-  return `maxAbsLogitDiff ${b.verification.maxAbsLogitDiff}${ppl ? `; card perplexity ${ppl}` : ''}`;
+  const ppl = /measured after writing: \*\*([\d.]+)\*\*.*relative difference ([^)]+)\)/.exec(card);
+  return `maxAbsLogitDiff ${b.verification.maxAbsLogitDiff}${ppl ? `; written file's perplexity ${ppl[1]} (vs the session: ${ppl[2]})` : ''}`;
 });
 const result = {
   bench: 'export-memory',
