@@ -13,6 +13,7 @@ import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
 import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
 import { browserHubDeps } from './hub-deps';
 import type { UnitScores } from '../src/saliency/types';
+import type { ExportBundle } from '../src/api/types';
 
 // Long synchronous kernels (stopPoint) and checkpoints read the UI's shared cancel flags.
 setCancelPoll(pollCancelFlags);
@@ -29,6 +30,17 @@ function transferScores(s: UnitScores): UnitScores {
   const copy = { ...s, heads: s.heads?.slice() ?? null, ffn: s.ffn?.slice() ?? null, layers: s.layers?.slice() ?? null };
   const buffers = [copy.heads, copy.ffn, copy.layers].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
   return Comlink.transfer(copy, buffers);
+}
+
+/**
+ * The buffers of an export's model files (.onnx / .safetensors, freshly encoded for this export and
+ * each the whole of its buffer), moved to the UI instead of copied: one copy of the model fewer in
+ * the tab while it is zipped. Other files (tokenizer.json may be the engine's own) are copied.
+ */
+function modelFileBuffers(bundle: ExportBundle): ArrayBuffer[] {
+  return bundle.files
+    .filter((f) => /\.(onnx|safetensors)$/.test(f.name) && f.bytes.byteOffset === 0 && f.bytes.byteLength === f.bytes.buffer.byteLength)
+    .map((f) => f.bytes.buffer as ArrayBuffer);
 }
 
 const exposed = {
@@ -60,6 +72,7 @@ const exposed = {
           [scores.heads, scores.ffn, scores.layers].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : [])),
         );
       }
+      if (method === 'exportModel') return Comlink.transfer({ ok: true, value }, modelFileBuffers(value as ExportBundle));
       return { ok: true, value };
     } catch (e) {
       const error = serializeError(e);

@@ -25,7 +25,7 @@ export async function onnxAccuracy(
   numLabels: number,
   batchSize = 64,
 ): Promise<AccuracyResult> {
-  const session = await runner.open(onnx);
+  const session = await runner.open(onnx, { prepack: false });
   try {
     const acc = new AccuracyAccumulator(numLabels);
     for (let from = 0; from < ds.count; from += batchSize) {

@@ -36,6 +36,18 @@ export interface SessionOptions {
    * onnxruntime-node gets the data inlined). io/onnx/external-view.ts makes such a model from ONNX bytes.
    */
   externalData?: readonly { path: string; data: Uint8Array }[];
+  /**
+   * false: onnxruntime keeps each constant weight as loaded instead of also pre-packing the MatMul /
+   * Gemm weights into its kernel layout (session config `session.disable_prepacking`). For one-shot
+   * sessions (export verification, a written file's perplexity): a lower wasm-heap high water and
+   * no packing time, for slightly different float rounding (the same GEMM, packed per run).
+   */
+  prepack?: false;
+}
+
+/** onnxruntime session-config entries (SessionOptions.extra) that implement `options`. */
+export function sessionConfigEntries(options: SessionOptions): Record<string, Record<string, string>> | undefined {
+  return options.prepack === false ? { session: { disable_prepacking: '1' } } : undefined;
 }
 
 export interface Runner {

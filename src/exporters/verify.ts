@@ -55,7 +55,10 @@ async function referenceLogits(
 /** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (io/onnx/external-view.ts). */
 async function writtenLogits(onnx: Uint8Array, feeds: Feeds, runner: Runner, viewed: boolean): Promise<Float32Array> {
   const view = viewed ? externalView(onnx) : undefined;
-  const fresh = view ? await runner.open(view.skeleton, { externalData: view.externalData }) : await runner.open(onnx);
+  // One run: the weights stay as loaded (no pre-packed second copy of the MatMul weights).
+  const fresh = view
+    ? await runner.open(view.skeleton, { externalData: view.externalData, prepack: false })
+    : await runner.open(onnx, { prepack: false });
   try {
     return asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
   } finally {

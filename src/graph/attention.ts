@@ -10,7 +10,7 @@ import { fusedWeightT, matmulBias, projectionWeightT, reshape, weight, type Grap
 import { applyNorm } from './norms';
 import { applyRotary } from './rotary';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
-import { fusedBias, fusedTranspose } from './weights';
+import { fusedBias } from './weights';
 import { linearFromInputs } from './weight-inputs';
 
 /** Returns the branch output to add to the residual stream (or undefined when there is nothing to add). */
@@ -63,7 +63,7 @@ export function attentionBranch(ctx: GraphContext, taps: TapRecord[], x: string,
   tap(ctx, taps, merged, tapNames.attnIn(l), H * dh);
   if (ctx.weightIndex) return linearFromInputs(ctx, merged, w.o, `${name}/o`);
   const oBias = w.o.bias && weight(ctx, `${name}/o.bias`, w.o.bias);
-  const oT = projectionWeightT(ctx, 'o', l, w.o.weight, `${name}/o.weight_t`, () => fusedTranspose([w.o.weight]));
+  const oT = projectionWeightT(ctx, 'o', l, w.o.weight, `${name}/o.weight_t`);
   return matmulBias(ctx, merged, oT, oBias, `${name}/o`);
 }
 

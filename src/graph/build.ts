@@ -42,10 +42,9 @@ function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string
 }
 
 /** Builds the ModelProto (useful for inspection); `buildOnnx` encodes it. */
-export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelProto {
+export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new OnnxGraphBuilder(ir.name)): ModelProto {
   validateForGraph(ir, options);
   const opts = resolveOptions(options);
-  const b = new OnnxGraphBuilder(ir.name);
   const { spec } = ir;
   const patches = spec.input === 'patches';
   const classifier = spec.head === 'classifier';
@@ -128,6 +127,8 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}): ModelP
   return opts.gradients ? appendGradients(model, { loss: LOSS, wrt: gradientTargets(ir, opts.gradients, opts.weightInputs) }) : model;
 }
 
+/** The graph's bytes; its fused / transposed weights go straight into them (no whole copy held; not with gradients, which rewrite the model). */
 export function buildOnnx(ir: ModelIR, options: GraphOptions = {}): Uint8Array {
-  return encodeModel(buildModelProto(ir, options));
+  const b = new OnnxGraphBuilder(ir.name, { deferWeights: !options.gradients });
+  return encodeModel(buildModelProto(ir, options, b), b.deferredWeights);
 }

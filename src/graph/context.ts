@@ -6,7 +6,7 @@ import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
-import { fusedTranspose } from './weights';
+import { fusedTransposeRows } from './weights';
 
 export type ResolvedOptions = Required<Omit<GraphOptions, 'gradients' | 'distill' | 'layerRange' | 'gramsOf'>> & {
   gramsOf: GraphOptions['gramsOf'];
@@ -103,8 +103,8 @@ export function weight(ctx: GraphContext, name: string, t: Tensor): string {
  * W^T [in, out] of an output (o) or down projection of layer l: an initializer, or with
  * `weightInputs` the input `weight.{kind}.{l}` ([out, in], as in the IR) transposed in the graph.
  */
-export function projectionWeightT(ctx: GraphContext, kind: 'o' | 'down', l: number, w: Tensor, name: string, stored: () => Tensor): string {
-  if (!ctx.opts.weightInputs) return weight(ctx, name, stored());
+export function projectionWeightT(ctx: GraphContext, kind: 'o' | 'down', l: number, w: Tensor, name: string): string {
+  if (!ctx.opts.weightInputs) return ctx.b.addDeferredWeight(name, fusedTransposeRows([w]));
   const input = ctx.b.addInput(`weight.${kind}.${l}`, 'float32', [...w.shape]);
   return ctx.b.op('Transpose', [input], { perm: [1, 0] }, `${name}/t`);
 }
@@ -120,10 +120,9 @@ export function fusedWeightT(
   name: string,
 ): string {
   if (ctx.opts.weightInputs !== 'all')
-    return weight(
-      ctx,
+    return ctx.b.addDeferredWeight(
       name,
-      fusedTranspose(
+      fusedTransposeRows(
         parts.map((p) => p.w),
         parts.map((p) => p.scale ?? 1),
       ),

@@ -135,10 +135,9 @@ function emptyPresents(b: OnnxGraphBuilder, ir: ModelIR, l: number, inputIds: st
 }
 
 /** Builds the with-past ModelProto (see the header for the contract). */
-export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}): ModelProto {
+export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}, b = new OnnxGraphBuilder(ir.name)): ModelProto {
   validateForGraph(ir, { opset: options.opset });
   const opts = resolveOptions({ logits: true, opset: options.opset });
-  const b = new OnnxGraphBuilder(ir.name);
   const { spec } = ir;
   const dh = spec.headDim;
   const inputIds = b.addInput('input_ids', 'int64', [DIMS.batch, DIMS.seq]);
@@ -193,6 +192,8 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
   });
 }
 
+/** The with-past graph's bytes; its fused / transposed weights go straight into them (no whole copy held). */
 export function buildKvCacheOnnx(ir: ModelIR, options: KvCacheGraphOptions = {}): Uint8Array {
-  return encodeModel(buildKvCacheProto(ir, options));
+  const b = new OnnxGraphBuilder(ir.name, { deferWeights: true });
+  return encodeModel(buildKvCacheProto(ir, options, b), b.deferredWeights);
 }

@@ -8,7 +8,7 @@ import { fusedWeightT, matmulBias, projectionWeightT, weight, type GraphContext 
 import { activation } from './activations';
 import { applyNorm } from './norms';
 import { applyLayerMask, emptyTap, tap, tapNames, type TapRecord } from './taps';
-import { fusedBias, fusedTranspose } from './weights';
+import { fusedBias } from './weights';
 import { linearFromInputs } from './weight-inputs';
 
 export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: number): string | undefined {
@@ -66,6 +66,6 @@ export function mlpBranch(ctx: GraphContext, taps: TapRecord[], x: string, l: nu
   tap(ctx, taps, act, tapNames.ffnIn(l), F);
   if (ctx.weightIndex) return linearFromInputs(ctx, act, w.down, `${name}/down`);
   const downBias = w.down.bias && weight(ctx, `${name}/down.bias`, w.down.bias);
-  const downT = projectionWeightT(ctx, 'down', l, w.down.weight, `${name}/down.weight_t`, () => fusedTranspose([w.down.weight]));
+  const downT = projectionWeightT(ctx, 'down', l, w.down.weight, `${name}/down.weight_t`);
   return matmulBias(ctx, act, downT, downBias, `${name}/down`);
 }

@@ -5,28 +5,35 @@
 import { ShapeMismatchError } from '../core/errors';
 import type { Linear } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
+import type { DeferredFloats } from '../io/onnx';
 
-/** [in, sum(out_i)]: the transposes of W_i [out_i, in] side by side, each scaled by scales[i] (default 1). */
-export function fusedTranspose(weights: readonly Tensor[], scales: readonly number[] = []): Tensor {
+/**
+ * [in, sum(out_i)]: the transposes of W_i [out_i, in] side by side, each scaled by scales[i]
+ * (default 1), as a recipe computed one row (input channel) at a time: the graph builder writes it
+ * straight into the encoded model (io/onnx/deferred.ts) or computes it whole.
+ */
+export function fusedTransposeRows(weights: readonly Tensor[], scales: readonly number[] = []): DeferredFloats {
   const inDim = weights[0]?.shape[1] ?? 0;
   const outs = weights.map((w) => w.shape[0] ?? 0);
   const total = outs.reduce((a, b) => a + b, 0);
-  const out = new Float32Array(inDim * total);
-  let col = 0;
-  weights.forEach((w, wi) => {
-    const rows = outs[wi]!;
+  for (const w of weights)
     if (w.shape.length !== 2 || w.shape[1] !== inDim) {
       throw new ShapeMismatchError(`Fused linear expects [out, ${inDim}] weights, got [${w.shape.join(', ')}].`);
     }
-    const s = scales[wi] ?? 1;
-    const src = w.data;
-    for (let r = 0; r < rows; r++) {
-      const base = r * inDim;
-      for (let c = 0; c < inDim; c++) out[c * total + col + r] = src[base + c]! * s;
-    }
-    col += rows;
-  });
-  return tensor([inDim, total], out);
+  return {
+    dims: [inDim, total],
+    rows: inDim,
+    rowLength: total,
+    fill(c, out) {
+      let col = 0;
+      weights.forEach((w, wi) => {
+        const s = scales[wi] ?? 1;
+        const src = w.data;
+        for (let r = 0, rows = outs[wi]!; r < rows; r++) out[col + r] = src[r * inDim + c]! * s;
+        col += outs[wi]!;
+      });
+    },
+  };
 }
 
 /** Concatenated biases of the fused linears (zeros where one has none), or undefined when none has a bias. */

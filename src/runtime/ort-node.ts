@@ -3,7 +3,7 @@
  */
 import { availableParallelism } from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { Runner, SessionOptions } from '../core/runner';
+import { sessionConfigEntries, type Runner, type SessionOptions } from '../core/runner';
 import { runtimeFailure, wrapSession, type OrtTensorClass } from './convert';
 import { decodeModel, encodeModel } from '../io/onnx';
 import { inlineExternalData } from '../io/onnx-import/source-model';
@@ -28,6 +28,7 @@ export function createNodeRunner(defaults: NodeRunnerOptions = {}): Runner {
   return {
     async open(model: Uint8Array, options: SessionOptions = {}) {
       const threads = options.threads ?? defaults.threads ?? availableParallelism();
+      const extra = sessionConfigEntries(options);
       let session: ort.InferenceSession;
       try {
         session = await ort.InferenceSession.create(options.externalData ? inlined(model, options.externalData) : model, {
@@ -35,6 +36,7 @@ export function createNodeRunner(defaults: NodeRunnerOptions = {}): Runner {
           intraOpNumThreads: threads,
           graphOptimizationLevel: 'all',
           logSeverityLevel: 3,
+          ...(extra ? { extra } : {}),
         });
       } catch (e) {
         throw runtimeFailure('onnxruntime-node could not open the model', e);

@@ -6,7 +6,7 @@
  * fixed by the first session, so the first Runner to open a session decides them.
  */
 import * as ort from 'onnxruntime-web';
-import type { BackendInfo, Runner, SessionOptions } from '../core/runner';
+import { sessionConfigEntries, type BackendInfo, type Runner, type SessionOptions } from '../core/runner';
 import { runtimeFailure, wrapSession, type OrtTensorClass } from './convert';
 
 export interface WebRunnerOptions {
@@ -91,6 +91,7 @@ export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
       const threads = await configure({ ...defaults, ...(options.threads ? { threads: options.threads } : {}) });
       const backends = options.preferredBackends ?? (await defaultBackends(defaults));
       const errors: string[] = [];
+      const extra = sessionConfigEntries(options);
       // One execution provider per attempt, so BackendInfo names the one actually in use.
       for (const name of backends) {
         try {
@@ -98,6 +99,7 @@ export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
             executionProviders: [name],
             graphOptimizationLevel: 'all',
             logSeverityLevel: 3,
+            ...(extra ? { extra } : {}),
             ...(options.externalData ? { externalData: options.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
           });
           const backend: BackendInfo = {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RuntimeFailure } from '../core/errors';
-import { int64Tensor } from '../core/runner';
+import { int64Tensor, sessionConfigEntries } from '../core/runner';
 import { buildOnnx } from '../graph/build';
 import { floats, idsFeed, maskFeeds, maxAbsDiff, nextTokenLabels, SAMPLE_IDS } from '../test-util/graph-run';
 import { randomIR } from '../test-util/random-ir';
@@ -36,6 +36,22 @@ describe('onnxruntime-node and onnxruntime-web agree', () => {
 
 describe('Runner sessions', () => {
   const bytes = buildOnnx(randomIR(), { tokenLoss: true });
+
+  it("prepack: false maps to onnxruntime's session.disable_prepacking", () => {
+    expect(sessionConfigEntries({ prepack: false })).toEqual({ session: { disable_prepacking: '1' } });
+    expect(sessionConfigEntries({})).toBeUndefined();
+  });
+
+  it.each([
+    ['onnxruntime-node', node],
+    ['onnxruntime-web', web],
+  ])('%s: a session without pre-packed weights gives the same outputs within 1e-5', async (_name, runner) => {
+    const feeds = { ...idsFeed(SAMPLE_IDS), ...nextTokenLabels(SAMPLE_IDS) };
+    const [a, b] = [await runner.open(bytes), await runner.open(bytes, { prepack: false })];
+    const [outA, outB] = [await a.run(feeds), await b.run(feeds)];
+    for (const name of ['logits', 'token_nll']) expect(maxAbsDiff(floats(outA[name]), floats(outB[name])), name).toBeLessThan(1e-5);
+    await Promise.all([a.release(), b.release()]);
+  });
 
   it('report their backend, inputs and outputs', async () => {
     const [a, b] = await Promise.all([node.open(bytes), web.open(bytes)]);

@@ -2,11 +2,16 @@
  * OnnxGraphBuilder: a small, typed way to assemble an ONNX graph without hand-writing protobuf
  * objects. Every value name is unique (generated names get a counter; explicit names are checked),
  * scalar/vector constants are deduplicated, and `toModel` returns a ModelProto for encodeModel.
+ * A builder made with `deferWeights` keeps deferred weights (addDeferredWeight) as recipes: their
+ * TensorProtos have no raw_data and `encodeModel(model, b.deferredWeights)` computes them into the
+ * encoded bytes; any other builder computes them at once.
  */
 import type { Tensor } from '../../core/tensor';
+import { materialize, type DeferredFloats } from './deferred';
 import { floatTensorProto, int64TensorProto } from './tensor';
 import {
   AttributeType,
+  DataType,
   ELEM_TYPE_CODE,
   type AttributeProto,
   type Dimension,
@@ -89,8 +94,17 @@ export class OnnxGraphBuilder {
   private readonly initializers: TensorProto[] = [];
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
+  private readonly deferred = new Map<TensorProto, DeferredFloats>();
 
-  constructor(readonly graphName = 'main') {}
+  constructor(
+    readonly graphName = 'main',
+    private readonly options: { deferWeights?: boolean } = {},
+  ) {}
+
+  /** The deferred weights of `toModel()`'s initializers (empty unless the builder defers weights). */
+  get deferredWeights(): ReadonlyMap<TensorProto, DeferredFloats> {
+    return this.deferred;
+  }
 
   /** Reserves `name` exactly; throws if it is taken. */
   reserve(name: string): string {
@@ -143,6 +157,16 @@ export class OnnxGraphBuilder {
   /** Adds a float weight under a fresh name derived from `hint`; returns that name. */
   addWeight(hint: string, value: Tensor): string {
     return this.addInitializer(this.freshName(hint), value);
+  }
+
+  /** Adds a float weight computed row by row under a fresh name from `hint`: kept deferred or computed now (see the header). */
+  addDeferredWeight(hint: string, d: DeferredFloats): string {
+    if (!this.options.deferWeights) return this.addWeight(hint, { shape: d.dims, data: materialize(d) });
+    const name = this.reserve(this.freshName(hint));
+    const proto: TensorProto = { name, dims: [...d.dims], data_type: DataType.FLOAT };
+    this.initializers.push(proto);
+    this.deferred.set(proto, d);
+    return name;
   }
 
   /** A float32 constant (deduplicated by value); `dims` [] makes a scalar. */
