@@ -60,11 +60,6 @@ const exposed = {
         void onProgress?.(p);
       };
       const value = await fn.call(api, ...args, { onProgress: report, signal: controller.signal });
-      if (method === 'exportModel') {
-        // The model file is hundreds of MB on real models: move it to the UI instead of copying it.
-        const files = (value as ResultOf<'exportModel'>).files;
-        return Comlink.transfer({ ok: true, value }, [...new Set(files.map((f) => f.bytes.buffer as ArrayBuffer))]);
-      }
       if (method === 'computeImportance') {
         const scores = transferScores(value as UnitScores);
         return Comlink.transfer(
