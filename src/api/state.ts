@@ -33,6 +33,11 @@ export interface StudioDeps {
   stallMs?: number;
   /** Monotonic clock in ms (performance.now). */
   now?: () => number;
+  /**
+   * Latency and generation sessions in a disposable isolate of the runner (api/isolation.ts):
+   * 'auto' (default) for large models, 'always', 'never' (tests compare both ways).
+   */
+  isolateSessions?: 'auto' | 'always' | 'never';
 }
 
 export interface PrunedModel {
