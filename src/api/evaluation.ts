@@ -11,7 +11,7 @@ import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
 import { createKvDecoder, type KvDecoder } from '../eval/kv-decoder';
 import { buildKvCacheOnnx, buildKvCacheProto, cacheHeads } from '../graph/kv-cache';
-import { externalWeights } from '../graph/external-weights';
+import { weightInputsAsExternal } from '../graph/external-weights';
 import { isolatesSessions, withIsolate } from './isolation';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
@@ -283,9 +283,9 @@ function cacheShape(ir: ModelIR) {
 
 /**
  * Runs `use` on a decoder over the with-past session of the dense or pruned model: for a large
- * model opened in a disposable isolate from the IR's weights as external data (api/isolation.ts,
- * graph/external-weights.ts) and dropped afterwards, else the model's in-process session (opened
- * on first use, kept).
+ * model opened in a disposable isolate with the IR's arrays as its initializers' external data
+ * (api/isolation.ts, graph/external-weights.ts: no encoded copy of the weights) and dropped
+ * afterwards, else the model's in-process session (opened on first use, kept).
  */
 async function withGenerationDecoder<T>(
   state: StudioState,
@@ -300,7 +300,7 @@ async function withGenerationDecoder<T>(
     return use(ir, createKvDecoder(owner.generateSession, cacheShape(ir)));
   }
   return withIsolate(state.deps.runner, async (runner) => {
-    const { skeleton, externalData } = externalWeights(buildKvCacheProto(ir));
+    const { skeleton, externalData } = weightInputsAsExternal(buildKvCacheProto(ir, { weights: 'inputs' }), ir);
     const session = await runner.open(skeleton, { externalData });
     return use(ir, createKvDecoder(session, cacheShape(ir)));
   });

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { RuntimeFailure } from '../core/errors';
 import { shareWeights, isShared } from '../core/shared-weights';
 import { buildModelProto, buildOnnx } from '../graph/build';
-import { externalWeights } from '../graph/external-weights';
+import { weightInputsAsExternal } from '../graph/external-weights';
 import { openModelSession } from '../graph/model-session';
 import { weightEntries } from '../graph/weight-inputs';
 import { floats, idsFeed, maxAbsDiff, SAMPLE_IDS } from '../test-util/graph-run';
@@ -40,9 +40,11 @@ describe('isolated onnxruntime-web runner', () => {
       expect(weightEntries(ir).every(([, t]) => isShared(t.data))).toBe(true);
       const shared = await openModelSession(iso, ir, { logits: true });
       expect(maxAbsDiff(floats((await shared.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-6);
-      const { skeleton, externalData } = externalWeights(buildModelProto(ir, { logits: true }));
+      const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(ir, { logits: true, weights: 'inputs' }), ir);
       expect(skeleton.length).toBeLessThan(buildOnnx(ir, { logits: true }).length);
       const embedded = await iso.open(skeleton, { externalData });
+      expect(embedded.inputNames).toEqual(['input_ids']);
+      expect(externalData.every((f) => isShared(f.data))).toBe(true);
       expect(maxAbsDiff(floats((await embedded.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-5);
     } finally {
       await iso.dispose();
