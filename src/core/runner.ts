@@ -36,11 +36,6 @@ export interface SessionOptions {
    * onnxruntime-node gets the data inlined). io/onnx/external-view.ts makes such a model from ONNX bytes.
    */
   externalData?: readonly { path: string; data: Uint8Array }[];
-  /**
-   * Let the engine keep a re-laid-out ("pre-packed") copy of constant weights for faster matrix
-   * products (default true). false keeps one copy of each weight in the engine (memory over speed).
-   */
-  prepackWeights?: boolean;
 }
 
 export interface Runner {

@@ -134,7 +134,6 @@ export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
             graphOptimizationLevel: 'all',
             logSeverityLevel: 3,
             ...(options.externalData ? { externalData: options.externalData.map((f) => ({ path: f.path, data: f.data })) } : {}),
-            ...(options.prepackWeights === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
           });
           const backend: BackendInfo = {
             name,
