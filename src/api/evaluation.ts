@@ -10,7 +10,7 @@ import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
 import { createKvDecoder, type KvDecoder } from '../eval/kv-decoder';
-import { buildKvCacheOnnx, buildKvCacheProto, cacheHeads } from '../graph/kv-cache';
+import { buildKvCacheProto, cacheHeads } from '../graph/kv-cache';
 import { weightInputsAsExternal } from '../graph/external-weights';
 import { isolatesSessions, withIsolate } from './isolation';
 import type { MaskSet } from '../saliency/types';
@@ -282,10 +282,18 @@ function cacheShape(ir: ModelIR) {
 }
 
 /**
+ * Opens the with-past graph of `ir` with the IR's arrays as its initializers' external data
+ * (graph/external-weights.ts): no encoded copy of the weights, each copied once into the engine.
+ */
+async function openKvSession(runner: Runner, ir: ModelIR): Promise<RunnerSession> {
+  const { skeleton, externalData } = weightInputsAsExternal(buildKvCacheProto(ir, { weights: 'inputs' }), ir);
+  return runner.open(skeleton, { externalData });
+}
+
+/**
  * Runs `use` on a decoder over the with-past session of the dense or pruned model: for a large
- * model opened in a disposable isolate with the IR's arrays as its initializers' external data
- * (api/isolation.ts, graph/external-weights.ts: no encoded copy of the weights) and dropped
- * afterwards, else the model's in-process session (opened on first use, kept).
+ * model in a disposable isolate, dropped afterwards (api/isolation.ts), else the model's
+ * in-process session (opened on first use, kept).
  */
 async function withGenerationDecoder<T>(
   state: StudioState,
@@ -296,14 +304,10 @@ async function withGenerationDecoder<T>(
   const owner = target === 'pruned' ? requirePruned(m) : m;
   const { ir } = owner;
   if (!isolatesSessions(state, m.ir)) {
-    owner.generateSession ??= await state.deps.runner.open(buildKvCacheOnnx(ir));
+    owner.generateSession ??= await openKvSession(state.deps.runner, ir);
     return use(ir, createKvDecoder(owner.generateSession, cacheShape(ir)));
   }
-  return withIsolate(state.deps.runner, async (runner) => {
-    const { skeleton, externalData } = weightInputsAsExternal(buildKvCacheProto(ir, { weights: 'inputs' }), ir);
-    const session = await runner.open(skeleton, { externalData });
-    return use(ir, createKvDecoder(session, cacheShape(ir)));
-  });
+  return withIsolate(state.deps.runner, async (runner) => use(ir, createKvDecoder(await openKvSession(runner, ir), cacheShape(ir))));
 }
 
 /** Prefill of the prompt, then one token per step from the KV cache (a full window re-prefills as it slides). */
