@@ -5,12 +5,13 @@
  * threads of the process) and peak RSS, against the model's float32 weight bytes.
  *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
  *     [--steps load,perplexity,latency,generate,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
- *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N]
+ *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N] [--in-process]
  * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
  * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
  * model's perplexity over --slimgpt-tokens, default --tokens).
  * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node) and, with --cpu,
- * scale-node-cpu.json (onnxruntime-node). Each model runs in its own child process so its memory
+ * scale-node-cpu.json (onnxruntime-node); --in-process keeps latency and generation sessions in the
+ * engine's realm instead of a disposable isolate (api/isolation.ts) and writes *-in-process.json. Each model runs in its own child process so its memory
  * is measured from a clean start. Peak RSS per step: the kernel's high-water mark (VmHWM, reset
  * through /proc/self/clear_refs before the step), and a 50 ms sampler where /proc is unavailable.
  * Skipped steps degrade the later ones: apply without OBS scores uses magnitude, without Hessians
@@ -47,6 +48,8 @@ interface Options {
   /** Tokens of the pruned-perplexity evaluation that ends the SlimGPT step (default: tokens). */
   slimgptTokens?: number;
   threads?: number;
+  /** Keep latency and generation sessions in process (StudioDeps.isolateSessions 'never'), for comparison. */
+  inProcess?: boolean;
 }
 
 interface StepRecord {
@@ -132,7 +135,7 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
 /** Runs the requested steps on one model in this process. */
 async function runModel(o: Options) {
   const runner: Runner = o.backend === 'node-cpu' ? createNodeRunner() : createWebRunner(o.threads ? { threads: o.threads } : {});
-  const api: StudioApi = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+  const api: StudioApi = createStudioApi({ runner, demoUrl: '', openDir: dirSource, ...(o.inProcess ? { isolateSessions: 'never' } : {}) });
   const written = JSON.parse(readFileSync(join(o.dir, 'scale-model.json'), 'utf8')) as { parameters: number; fileBytes: number };
   const fp32Bytes = written.parameters * 4;
   const baselineRssMb = round(process.memoryUsage().rss / MB);
@@ -303,6 +306,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
     runs: Number(flag(args, 'runs') ?? 10),
     ...(flag(args, 'slimgpt-tokens') ? { slimgptTokens: Number(flag(args, 'slimgpt-tokens')) } : {}),
     ...(flag(args, 'threads') ? { threads: Number(flag(args, 'threads')) } : {}),
+    ...(args.includes('--in-process') ? { inProcess: true } : {}),
   };
   const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));
   for (const backend of backends) {
@@ -321,7 +325,8 @@ export async function runScaleBench(args: string[]): Promise<void> {
           : { model, backend, error: `child exited ${r.status ?? r.signal}` },
       );
     }
-    console.log('wrote', writeResult(`scale-${backend}`, { settings: { ...settings, steps }, models: results }));
+    const name = `scale-${backend}${settings.inProcess ? '-in-process' : ''}`;
+    console.log('wrote', writeResult(name, { settings: { ...settings, steps }, models: results }));
   }
 }
 

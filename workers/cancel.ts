@@ -6,7 +6,7 @@
  * progress report and at every stopPoint of the blocked linear algebra (core/job.ts
  * setCancelPoll), and aborts the job's AbortController, which the engine checks at its own safe points.
  */
-import type { Runner, RunnerSession } from '../src/core/runner';
+import type { IsolatedRunner, Runner, RunnerSession } from '../src/core/runner';
 
 export interface WorkerJob {
   controller: AbortController;
@@ -24,6 +24,7 @@ export function pollCancelFlags(): void {
 
 /** The same Runner, with its sessions polling the cancel flags before each run. */
 export function cancellableRunner(inner: Runner): Runner {
+  const isolate = inner.isolate?.bind(inner);
   return {
     async open(model, options) {
       const s = await inner.open(model, options);
@@ -39,5 +40,14 @@ export function cancellableRunner(inner: Runner): Runner {
       };
       return session;
     },
+    // sessions of an isolate (a nested Worker, api/isolation.ts) check the flags the same way
+    ...(isolate
+      ? {
+          async isolate(): Promise<IsolatedRunner> {
+            const iso = await isolate();
+            return { ...cancellableRunner(iso), dispose: () => iso.dispose() };
+          },
+        }
+      : {}),
   };
 }

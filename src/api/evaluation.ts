@@ -2,7 +2,7 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { rowsPerRun } from '../core/run-size';
-import { asFloat32, float32Tensor, int64Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds, type EvalWindow } from '../eval/perplexity';
 import { streamGroups, useBlockwise, type BlockSource, type PerplexityPath } from './block-perplexity';
 import { runByBlocks, type BlockInput } from '../graph/block-run';
@@ -10,7 +10,9 @@ import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
 import { createKvDecoder, type KvDecoder } from '../eval/kv-decoder';
-import { buildKvCacheOnnx, cacheHeads } from '../graph/kv-cache';
+import { buildKvCacheProto, cacheHeads } from '../graph/kv-cache';
+import { weightInputsAsExternal } from '../graph/external-weights';
+import { isolatesSessions, withIsolate } from './isolation';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
@@ -162,6 +164,32 @@ export async function logitsSession(
   return { session: m.latencySession, ir: m.ir };
 }
 
+/**
+ * Runs `use` on the logits sessions of `targets` and the runner they came from: for a large model
+ * in a disposable isolate (api/isolation.ts; sessions and isolate dropped afterwards), else the
+ * model's cached in-process sessions (opened on first use, kept).
+ */
+export async function withLogitsSessions<T>(
+  state: StudioState,
+  m: LoadedModel,
+  targets: readonly LatencyRequest['target'][],
+  use: (sessions: { session: RunnerSession; ir: ModelIR }[], runner: Runner) => Promise<T>,
+): Promise<T> {
+  if (!isolatesSessions(state, m.ir)) {
+    const sessions = [];
+    for (const target of targets) sessions.push(await logitsSession(state, m, target));
+    return use(sessions, state.deps.runner);
+  }
+  return withIsolate(state.deps.runner, async (runner) => {
+    const sessions = [];
+    for (const target of targets) {
+      const ir = target === 'pruned' ? requirePruned(m).ir : m.ir;
+      sessions.push({ session: await openModelSession(runner, ir, { logits: true }), ir });
+    }
+    return use(sessions, runner);
+  });
+}
+
 export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
   const max = ir.spec.maxPositions;
   if (!(Number.isInteger(req.seq) && req.seq >= 1 && req.seq <= max) || !(Number.isInteger(req.batch) && req.batch >= 1))
@@ -202,14 +230,15 @@ export function latencyResult(t: Timed, req: LatencyRequest): LatencyResult {
 }
 
 export async function measureLatency(state: StudioState, m: LoadedModel, req: LatencyRequest, options: JobOptions): Promise<LatencyResult> {
-  const { session, ir } = await logitsSession(state, m, req.target);
-  const t: Timed = { session, feeds: latencyFeeds(session, ir, req), samplesMs: [] };
-  for (let i = 0; i < req.warmup + req.runs; i++) {
-    throwIfAborted(options.signal, 'Latency measurement');
-    await timeOnce(state, t, i >= req.warmup);
-    options.onProgress?.({ stage: 'latency', done: i + 1, total: req.warmup + req.runs });
-  }
-  const result = latencyResult(t, req);
+  const result = await withLogitsSessions(state, m, [req.target], async ([s]) => {
+    const t: Timed = { session: s!.session, feeds: latencyFeeds(s!.session, s!.ir, req), samplesMs: [] };
+    for (let i = 0; i < req.warmup + req.runs; i++) {
+      throwIfAborted(options.signal, 'Latency measurement');
+      await timeOnce(state, t, i >= req.warmup);
+      options.onProgress?.({ stage: 'latency', done: i + 1, total: req.warmup + req.runs });
+    }
+    return latencyResult(t, req);
+  });
   if (req.target === 'pruned') requirePruned(m).latency = result;
   else m.denseResults.latency = result;
   return result;
@@ -236,30 +265,49 @@ export async function compareLatency(
   req: LatencyRequest,
   options: JobOptions,
 ): Promise<LatencyComparison> {
-  const pair: Timed[] = [];
-  for (const target of ['dense', 'pruned'] as const) {
-    const { session, ir } = await logitsSession(state, m, target);
-    pair.push({ session, feeds: latencyFeeds(session, ir, req), samplesMs: [] });
-  }
-  await timeInterleaved(state, pair, req, options, 'Dense and pruned');
-  const dense = latencyResult(pair[0]!, { ...req, target: 'dense' });
-  const pruned = latencyResult(pair[1]!, { ...req, target: 'pruned' });
+  requirePruned(m);
+  const [dense, pruned] = await withLogitsSessions(state, m, ['dense', 'pruned'], async (sessions) => {
+    const pair: Timed[] = sessions.map(({ session, ir }) => ({ session, feeds: latencyFeeds(session, ir, req), samplesMs: [] }));
+    await timeInterleaved(state, pair, req, options, 'Dense and pruned');
+    return [latencyResult(pair[0]!, { ...req, target: 'dense' }), latencyResult(pair[1]!, { ...req, target: 'pruned' })] as const;
+  });
   m.denseResults.latency = dense;
   requirePruned(m).latency = pruned;
   return { dense, pruned, speedup: dense.medianMs / pruned.medianMs };
 }
 
-/** The with-past session of the dense or pruned model (opened on first use) and the cache shape it needs. */
-async function generationDecoder(
+/** The with-past graph's cache shape. */
+function cacheShape(ir: ModelIR) {
+  return { kvHeads: ir.layers.map((_, l) => cacheHeads(ir, l)), headDim: ir.spec.headDim, vocabSize: ir.spec.vocabSize };
+}
+
+/**
+ * Opens the with-past graph of `ir` with the IR's arrays as its initializers' external data
+ * (graph/external-weights.ts): no encoded copy of the weights, each copied once into the engine.
+ */
+async function openKvSession(runner: Runner, ir: ModelIR): Promise<RunnerSession> {
+  const { skeleton, externalData } = weightInputsAsExternal(buildKvCacheProto(ir, { weights: 'inputs' }), ir);
+  return runner.open(skeleton, { externalData });
+}
+
+/**
+ * Runs `use` on a decoder over the with-past session of the dense or pruned model: for a large
+ * model in a disposable isolate, dropped afterwards (api/isolation.ts), else the model's
+ * in-process session (opened on first use, kept).
+ */
+async function withGenerationDecoder<T>(
   state: StudioState,
   m: LoadedModel,
   target: GenerateRequest['target'],
-): Promise<{ ir: ModelIR; decoder: KvDecoder }> {
+  use: (ir: ModelIR, decoder: KvDecoder) => Promise<T>,
+): Promise<T> {
   const owner = target === 'pruned' ? requirePruned(m) : m;
-  owner.generateSession ??= await state.deps.runner.open(buildKvCacheOnnx(owner.ir));
   const { ir } = owner;
-  const kvHeads = ir.layers.map((_, l) => cacheHeads(ir, l));
-  return { ir, decoder: createKvDecoder(owner.generateSession, { kvHeads, headDim: ir.spec.headDim, vocabSize: ir.spec.vocabSize }) };
+  if (!isolatesSessions(state, m.ir)) {
+    owner.generateSession ??= await openKvSession(state.deps.runner, ir);
+    return use(ir, createKvDecoder(owner.generateSession, cacheShape(ir)));
+  }
+  return withIsolate(state.deps.runner, async (runner) => use(ir, createKvDecoder(await openKvSession(runner, ir), cacheShape(ir))));
 }
 
 /** Prefill of the prompt, then one token per step from the KV cache (a full window re-prefills as it slides). */
@@ -267,32 +315,33 @@ export async function generate(state: StudioState, m: LoadedModel, req: Generate
   const what = `Generating (${req.target})`;
   // opening the with-past session (first use) takes seconds on a real-size model: say so
   options.onProgress?.({ stage: 'generation', done: 0, total: req.maxNewTokens, message: `${what}: preparing the model` });
-  const { ir, decoder } = await generationDecoder(state, m, req.target);
-  throwIfAborted(options.signal, what);
-  const t0 = state.now();
-  const prompt = m.tokenizer.encode(req.prompt);
-  let done = 0;
-  // one call per new token: progress (and an ETA) per token
-  const lastLogits = async (ids: number[]) => {
-    const logits = await decoder.lastLogits(ids);
-    done++;
-    options.onProgress?.({ stage: 'generation', done, total: req.maxNewTokens, message: `${what}: token ${done}/${req.maxNewTokens}` });
-    return logits;
-  };
-  const out = await generateIds(
-    prompt.length ? prompt : [m.tokenizer.eosId ?? 0],
-    ir.spec.maxPositions,
-    lastLogits,
-    { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },
-    options.signal,
-  );
-  const ms = state.now() - t0;
-  return {
-    target: req.target,
-    text: m.tokenizer.decode(out),
-    newTokens: out.length,
-    ms,
-    ids: out,
-    pieces: out.map((id) => m.tokenizer.decode([id])),
-  };
+  return withGenerationDecoder(state, m, req.target, async (ir, decoder) => {
+    throwIfAborted(options.signal, what);
+    const t0 = state.now();
+    const prompt = m.tokenizer.encode(req.prompt);
+    let done = 0;
+    // one call per new token: progress (and an ETA) per token
+    const lastLogits = async (ids: number[]) => {
+      const logits = await decoder.lastLogits(ids);
+      done++;
+      options.onProgress?.({ stage: 'generation', done, total: req.maxNewTokens, message: `${what}: token ${done}/${req.maxNewTokens}` });
+      return logits;
+    };
+    const out = await generateIds(
+      prompt.length ? prompt : [m.tokenizer.eosId ?? 0],
+      ir.spec.maxPositions,
+      lastLogits,
+      { maxNewTokens: req.maxNewTokens, temperature: req.temperature, topK: req.topK, seed: req.seed, stopId: m.tokenizer.eosId },
+      options.signal,
+    );
+    const ms = state.now() - t0;
+    return {
+      target: req.target,
+      text: m.tokenizer.decode(out),
+      newTokens: out.length,
+      ms,
+      ids: out,
+      pieces: out.map((id) => m.tokenizer.decode([id])),
+    };
+  });
 }

@@ -33,6 +33,11 @@ export interface StudioDeps {
   stallMs?: number;
   /** Monotonic clock in ms (performance.now). */
   now?: () => number;
+  /**
+   * Latency and generation sessions in a disposable isolate of the runner (api/isolation.ts):
+   * 'auto' (default) for large models, 'always', 'never' (tests compare both ways).
+   */
+  isolateSessions?: 'auto' | 'always' | 'never';
 }
 
 export interface PrunedModel {
@@ -43,9 +48,9 @@ export interface PrunedModel {
   session: RunnerSession;
   /** What a large model's perplexity runs block by block on instead of `session` (api/block-perplexity.ts). */
   evalBlocks?: BlockSource;
-  /** Sliced graph with logits only (the exported graph): latency, opened on first use. */
+  /** Sliced graph with logits only (the exported graph): latency, opened on first use (in process only: api/isolation.ts). */
   latencySession?: RunnerSession;
-  /** Sliced with-past graph (graph/kv-cache.ts): generation, opened on first use. */
+  /** Sliced with-past graph (graph/kv-cache.ts): generation, opened on first use (in process only). */
   generateSession?: RunnerSession;
   summary: AppliedModel;
   perplexity?: PerplexityResult;
@@ -68,9 +73,9 @@ export interface LoadedModel {
   evalSession: RunnerSession;
   /** What a large model's perplexity and preview run block by block on instead of `evalSession` (api/block-perplexity.ts). */
   evalBlocks?: BlockSource;
-  /** Dense graph with logits: latency. */
+  /** Dense graph with logits: latency (in process only: a large model's runs in a disposable isolate, api/isolation.ts). */
   latencySession?: RunnerSession;
-  /** Dense with-past graph (graph/kv-cache.ts): generation, opened on first use. */
+  /** Dense with-past graph (graph/kv-cache.ts): generation, opened on first use (in process only). */
   generateSession?: RunnerSession;
   /** Dense graph with masks, logits and attention probabilities: the attention view (api/teach.ts), opened on first use. */
   attentionSession?: RunnerSession;

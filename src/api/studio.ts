@@ -31,6 +31,9 @@ import { checkStep, estimateMemory } from './memory';
 import { verifyOnnxImport } from './verify-import';
 import { evaluateAccuracy, imageModelTokenizer, isImageClassifier, loadPreprocess, prepareImages } from './accuracy';
 import { openModelSession } from '../graph/model-session';
+import { shareWeights } from '../core/shared-weights';
+import { allocatingShared } from '../core/tensor';
+import { isolatesSessions, mayIsolate } from './isolation';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -38,8 +41,11 @@ export type { StudioDeps } from './state';
 
 async function loadModel(state: StudioState, source: ModelSource, options: JobOptions): Promise<ModelSummary> {
   const { files, options: loadOptions } = openSource(source, state.deps);
-  const { ir, config, onnxSource } = await loadModelIR(files, { ...options, ...loadOptions });
+  // isolated latency / generation sessions read the weights from shared memory (api/isolation.ts)
+  const load = () => loadModelIR(files, { ...options, ...loadOptions });
+  const { ir, config, onnxSource } = await (mayIsolate(state) ? allocatingShared(load) : load());
   throwIfAborted(options.signal, 'Loading the model');
+  if (isolatesSessions(state, ir)) shareWeights(ir);
   if (onnxSource) {
     options.onProgress?.({ stage: 'verify', done: 0, total: 1, message: 'Checking the ONNX import numerically' });
     await verifyOnnxImport(state.deps.runner, ir, onnxSource);

@@ -9,7 +9,7 @@
 import { emptyPlan } from '../core/plan';
 import { unitCosts } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
-import { latencyFeeds, latencyResult, logitsSession, timeInterleaved, type Timed } from './evaluation';
+import { latencyFeeds, latencyResult, timeInterleaved, withLogitsSessions, type Timed } from './evaluation';
 import type { LoadedModel, StudioState } from './state';
 import { openModelSession } from '../graph/model-session';
 import type { JobOptions, LatencyRequest, UnitLatency } from './types';
@@ -35,38 +35,40 @@ export async function measureUnitLatency(
   options: JobOptions,
 ): Promise<UnitLatency> {
   const request = { ...req, target: 'dense' as const };
-  const dense = await logitsSession(state, m, 'dense');
   const plans = [halfPlan(m, 'heads'), halfPlan(m, 'ffn')];
-  const sessions = await Promise.all(plans.map((p) => openModelSession(state.deps.runner, sliceModel(m.ir, p), { logits: true })));
-  try {
-    const timed: Timed[] = [dense.session, ...sessions].map((session) => ({
-      session,
-      feeds: latencyFeeds(session, m.ir, req),
-      samplesMs: [],
-    }));
-    await timeInterleaved(state, timed, request, options, 'Unit latency (dense, half heads, half FFN)');
-    const [d, h, f] = timed.map((t) => latencyResult(t, request).medianMs) as [number, number, number];
-    const groups = m.ir.layers.reduce((a, l) => a + Math.floor(l.numKvHeads / 2), 0);
-    const neurons = m.ir.layers.reduce((a, l) => a + Math.floor(l.ffnSize / 2), 0);
-    const flops = unitCosts(m.ir, req.seq);
-    let kvGroupMs = groups > 0 ? Math.max(0, (d - h) / groups) : NaN;
-    let neuronMs = neurons > 0 ? Math.max(0, (d - f) / neurons) : NaN;
-    if (Number.isNaN(kvGroupMs)) kvGroupMs = (neuronMs * flops.kvGroup(0)) / flops.neuron;
-    if (Number.isNaN(neuronMs)) neuronMs = (kvGroupMs * flops.neuron) / flops.kvGroup(0);
-    const result: UnitLatency = {
-      kvGroupMs,
-      neuronMs,
-      denseMs: d,
-      halfHeadsMs: h,
-      halfFfnMs: f,
-      request,
-      backend: dense.session.backend,
-    };
-    m.unitLatency = result;
-    // NViT prices units by this table: scores computed before it are stale
-    m.scores.delete('nvit');
-    return result;
-  } finally {
-    await Promise.all(sessions.map((s) => s.release()));
-  }
+  // the dense session and the two halved ones: in one disposable isolate for a large model (api/isolation.ts)
+  return withLogitsSessions(state, m, ['dense'], async ([dense], runner) => {
+    const sessions = await Promise.all(plans.map((p) => openModelSession(runner, sliceModel(m.ir, p), { logits: true })));
+    try {
+      const timed: Timed[] = [dense!.session, ...sessions].map((session) => ({
+        session,
+        feeds: latencyFeeds(session, m.ir, req),
+        samplesMs: [],
+      }));
+      await timeInterleaved(state, timed, request, options, 'Unit latency (dense, half heads, half FFN)');
+      const [d, h, f] = timed.map((t) => latencyResult(t, request).medianMs) as [number, number, number];
+      const groups = m.ir.layers.reduce((a, l) => a + Math.floor(l.numKvHeads / 2), 0);
+      const neurons = m.ir.layers.reduce((a, l) => a + Math.floor(l.ffnSize / 2), 0);
+      const flops = unitCosts(m.ir, req.seq);
+      let kvGroupMs = groups > 0 ? Math.max(0, (d - h) / groups) : NaN;
+      let neuronMs = neurons > 0 ? Math.max(0, (d - f) / neurons) : NaN;
+      if (Number.isNaN(kvGroupMs)) kvGroupMs = (neuronMs * flops.kvGroup(0)) / flops.neuron;
+      if (Number.isNaN(neuronMs)) neuronMs = (kvGroupMs * flops.neuron) / flops.kvGroup(0);
+      const result: UnitLatency = {
+        kvGroupMs,
+        neuronMs,
+        denseMs: d,
+        halfHeadsMs: h,
+        halfFfnMs: f,
+        request,
+        backend: dense!.session.backend,
+      };
+      m.unitLatency = result;
+      // NViT prices units by this table: scores computed before it are stale
+      m.scores.delete('nvit');
+      return result;
+    } finally {
+      await Promise.all(sessions.map((s) => s.release()));
+    }
+  });
 }

@@ -10,7 +10,7 @@
 import { ShapeMismatchError, UnsupportedModelError } from '../core/errors';
 import { tokenEmbeddingOf } from '../core/ir';
 import type { ArchSpec, BlockStructure, LayerShape, LayerWeights, Linear, ModelIR, Norm } from '../core/ir';
-import { tensor, type Tensor } from '../core/tensor';
+import { allocatingPlain, tensor, type Tensor } from '../core/tensor';
 import {
   activation,
   bool,
@@ -103,11 +103,16 @@ function readLayer(req: Req, spec: ArchSpec, shape: LayerShape, i: number): Laye
   const inner = shape.numHeads * spec.headDim;
   const f = shape.ffnSize;
   const p = `h.${i}.`;
-  const qkv = req(`${p}attn.c_attn.weight`, [d, 3 * inner]);
-  const qkvBias = req(`${p}attn.c_attn.bias`, [3 * inner]);
+  // transposed or sliced into the IR: read into plain memory (core/tensor.ts allocatingPlain)
+  const qkv = allocatingPlain(() => req(`${p}attn.c_attn.weight`, [d, 3 * inner]));
+  const qkvBias = allocatingPlain(() => req(`${p}attn.c_attn.bias`, [3 * inner]));
   const part = (k: number): Linear => ({ weight: transposeColumns(qkv, k * inner, inner), bias: slice1d(qkvBias, k * inner, inner) });
   const conv = (name: string, nIn: number, nOut: number): Linear => ({
-    weight: transposeColumns(req(`${p}${name}.weight`, [nIn, nOut]), 0, nOut),
+    weight: transposeColumns(
+      allocatingPlain(() => req(`${p}${name}.weight`, [nIn, nOut])),
+      0,
+      nOut,
+    ),
     bias: req(`${p}${name}.bias`, [nOut]),
   });
   const norm = (name: string): Norm => ({ weight: req(`${p}${name}.weight`, [d]), bias: req(`${p}${name}.bias`, [d]) });

@@ -3,7 +3,7 @@
  * config.json, finite values) and the 2-D layout moves between checkpoint and IR conventions.
  */
 import { NumericError, ShapeMismatchError } from '../core/errors';
-import { tensor, type Tensor } from '../core/tensor';
+import { allocFloat32, tensor, type Tensor } from '../core/tensor';
 import type { ArchSpec, LayerShape, ModelIR, ModelWeights } from '../core/ir';
 import type { TensorGetter } from './adapter';
 
@@ -41,7 +41,7 @@ export function sameData(a: Tensor, b: Tensor): boolean {
 /** Columns [from, from + count) of a 2-D [rows, cols] tensor, transposed: a [count, rows] tensor. */
 export function transposeColumns(t: Tensor, from: number, count: number): Tensor {
   const [rows = 0, cols = 0] = t.shape;
-  const out = new Float32Array(count * rows);
+  const out = allocFloat32(count * rows);
   for (let i = 0; i < rows; i++) {
     const row = i * cols + from;
     for (let j = 0; j < count; j++) out[j * rows + i] = t.data[row + j]!;
@@ -58,7 +58,7 @@ export function transpose(t: Tensor): Tensor {
 export function concatTransposed(parts: readonly Tensor[]): Tensor {
   const inner = parts[0]?.shape[1] ?? 0;
   const cols = parts.reduce((n, p) => n + (p.shape[0] ?? 0), 0);
-  const out = new Float32Array(inner * cols);
+  const out = allocFloat32(inner * cols);
   let at = 0;
   for (const p of parts) {
     const [n = 0, k = 0] = p.shape;
@@ -71,11 +71,13 @@ export function concatTransposed(parts: readonly Tensor[]): Tensor {
 
 /** Elements [from, from + count) of a 1-D tensor, copied. */
 export function slice1d(t: Tensor, from: number, count: number): Tensor {
-  return tensor([count], t.data.slice(from, from + count));
+  const out = allocFloat32(count);
+  out.set(t.data.subarray(from, from + count));
+  return tensor([count], out);
 }
 
 export function concat1d(parts: readonly Tensor[]): Tensor {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.data.length, 0));
+  const out = allocFloat32(parts.reduce((n, p) => n + p.data.length, 0));
   let at = 0;
   for (const p of parts) {
     out.set(p.data, at);

@@ -52,6 +52,17 @@ export function sessionConfigEntries(options: SessionOptions): Record<string, Re
 
 export interface Runner {
   open(model: Uint8Array, options?: SessionOptions): Promise<RunnerSession>;
+  /**
+   * A Runner in a fresh realm (its own engine instance, e.g. a worker with its own wasm heap) whose
+   * memory is returned to the system by `dispose` (which also releases its sessions). Absent where
+   * a released session already frees its memory (onnxruntime-node) or no such realm can be made.
+   * Float32 feeds on SharedArrayBuffers reach it without a copy (see core/shared-weights.ts).
+   */
+  isolate?(): Promise<IsolatedRunner>;
+}
+
+export interface IsolatedRunner extends Runner {
+  dispose(): Promise<void>;
 }
 
 export function int64Tensor(values: ArrayLike<number>, dims: readonly number[]): RunnerTensor {

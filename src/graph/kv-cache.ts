@@ -27,7 +27,8 @@ import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
 import { decoderBlock } from './block';
 import { PRODUCER, PRODUCER_VERSION } from './build';
-import { MASKED_SCORE, resolveOptions, type GraphContext, type KvCacheHooks } from './context';
+import { MASKED_SCORE, resolveOptions, weightInput, type GraphContext, type KvCacheHooks } from './context';
+import { weightInputIndex } from './weight-inputs';
 import { embed } from './embedding';
 import { lmHead } from './head';
 import { rotaryTablesOf } from './rotary';
@@ -57,6 +58,11 @@ export interface KvCacheGraphOptions {
   opset?: number;
   /** Past head axes symbolic (`past_kv_heads.N`), sliced to the layer's K_N: empty pasts may be wider (see header). */
   widerEmptyPast?: boolean;
+  /**
+   * 'inputs': the IR's weights as graph inputs (graph/weight-inputs.ts names and layout) instead of
+   * initializers, for sessions that supply them (graph/external-weights.ts); the exporters keep the default.
+   */
+  weights?: 'initializers' | 'inputs';
 }
 
 /** kv heads held in layer l's cache (0 when the layer has no attention). */
@@ -137,7 +143,7 @@ function emptyPresents(b: OnnxGraphBuilder, ir: ModelIR, l: number, inputIds: st
 /** Builds the with-past ModelProto (see the header for the contract). */
 export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}, b = new OnnxGraphBuilder(ir.name)): ModelProto {
   validateForGraph(ir, { opset: options.opset });
-  const opts = resolveOptions({ logits: true, opset: options.opset });
+  const opts = resolveOptions({ logits: true, opset: options.opset, ...(options.weights === 'inputs' ? { weights: 'inputs' } : {}) });
   const { spec } = ir;
   const dh = spec.headDim;
   const inputIds = b.addInput('input_ids', 'int64', [DIMS.batch, DIMS.seq]);
@@ -159,8 +165,10 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
     masks: undefined,
     rotary: spec.positions === 'rotary' ? cacheRotary(b, ir, inputIds, positionIds) : undefined,
     kvCache: cacheHooks(b, ir, mask, options.widerEmptyPast ?? false),
+    ...(options.weights === 'inputs' ? { weightIndex: weightInputIndex(ir) } : {}),
   };
-  const tokenEmbedding = b.addInitializer('token_embedding', tokenEmbeddingOf(ir));
+  const te = tokenEmbeddingOf(ir);
+  const tokenEmbedding = weightInput(ctx, te) ?? b.addInitializer('token_embedding', te);
   let h = embed(ctx, tokenEmbedding);
   ir.layers.forEach((_, l) => {
     h = decoderBlock(ctx, [], h, l);

@@ -3,6 +3,7 @@
  * (huggingface/safetensors `Dtype::bitsize`), and the conversions of the float types we accept
  * as weights (F32, F16, BF16, F64) into float32. Reads are little-endian whatever the platform.
  */
+import { allocFloat32 } from '../core/tensor';
 
 /** Bits per element, exactly as the reference (sub-byte types included so their files validate). */
 export const DTYPE_BITS = {
@@ -65,7 +66,7 @@ function halfLookup(): Float32Array {
  */
 export function toFloat32(dtype: Dtype, bytes: Uint8Array, count: number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Float32Array(count);
+  const out = allocFloat32(count);
   switch (dtype) {
     case 'F32':
       if (LITTLE_ENDIAN) new Uint8Array(out.buffer).set(bytes.subarray(0, count * 4));

@@ -6,8 +6,12 @@
  * fixed by the first session, so the first Runner to open a session decides them.
  */
 import * as ort from 'onnxruntime-web';
-import { sessionConfigEntries, type BackendInfo, type Runner, type SessionOptions } from '../core/runner';
+import { sessionConfigEntries, type BackendInfo, type IsolatedRunner, type Runner, type SessionOptions } from '../core/runner';
+import { canShareMemory } from '../core/shared-weights';
 import { runtimeFailure, wrapSession, type OrtTensorClass } from './convert';
+import { isolatedRunner } from './isolate-client';
+import type { ChildRunnerOptions, IsolateEndpoint, IsolateReply } from './isolate-protocol';
+import type * as IsolateNodeModule from './isolate-node';
 
 export interface WebRunnerOptions {
   /** Where ort-wasm-*.mjs/.wasm are served (the app serves them under `${base}ort/`). Node needs none. */
@@ -21,6 +25,11 @@ export interface WebRunnerOptions {
   allowSoftwareGpu?: boolean;
   /** WASM threads; default min(hardwareConcurrency, 4) where threads are allowed, else 1. */
   threads?: number;
+  /**
+   * Offer `isolate()` (default true where SharedArrayBuffer can be made): sessions in a child realm
+   * (Node worker thread / nested browser Worker) with its own wasm heap, freed on dispose.
+   */
+  isolate?: boolean;
 }
 
 const isNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';
@@ -85,8 +94,34 @@ async function defaultBackends(opts: WebRunnerOptions): Promise<string[]> {
   return (await gpuCheck) ? ['webgpu', 'wasm'] : ['wasm'];
 }
 
-export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
+/** A nested module Worker running isolate.worker.ts (browser; its first message is the runner options). */
+function browserIsolate(options: ChildRunnerOptions): IsolateEndpoint {
+  const worker = new Worker(new URL('./isolate.worker.ts', import.meta.url), { type: 'module', name: 'ort-isolate' });
+  worker.postMessage({ options });
   return {
+    post: (message, transfer) => worker.postMessage(message, transfer),
+    onMessage: (handler) => worker.addEventListener('message', (e: MessageEvent<IsolateReply>) => handler(e.data)),
+    onExit: (handler) =>
+      worker.addEventListener('error', (e) => handler(new Error(`the isolated runner's worker failed: ${e.message || 'no message'}`))),
+    terminate: async () => worker.terminate(),
+  };
+}
+
+async function openIsolate(defaults: WebRunnerOptions): Promise<IsolatedRunner> {
+  // the child runs with the threads this realm settled on (or was given)
+  const { isolate: _isolate, ...rest } = defaults;
+  const options: ChildRunnerOptions = { ...rest, threads: await configure(defaults) };
+  if (!isNode) return isolatedRunner(browserIsolate(options));
+  // hidden from bundlers: node:worker_threads never reaches a browser bundle
+  const specifier = './isolate-node.ts';
+  const { nodeIsolate } = (await import(/* @vite-ignore */ specifier)) as typeof IsolateNodeModule;
+  return isolatedRunner(nodeIsolate(options));
+}
+
+export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
+  const canIsolate = defaults.isolate !== false && canShareMemory() && (isNode || typeof Worker === 'function');
+  return {
+    ...(canIsolate ? { isolate: () => openIsolate(defaults) } : {}),
     async open(model: Uint8Array, options: SessionOptions = {}) {
       const threads = await configure({ ...defaults, ...(options.threads ? { threads: options.threads } : {}) });
       const backends = options.preferredBackends ?? (await defaultBackends(defaults));

@@ -1,0 +1,49 @@
+/**
+ * A graph opened with its weights embedded but never encoded: built with the weights as inputs
+ * (graph/weight-inputs.ts), those inputs become initializers whose external data are the IR's own
+ * arrays (one file per tensor, no copy, no re-layout). The runner copies each tensor once into its
+ * engine (SessionOptions.externalData) and the runs feed only the other inputs; with the IR on
+ * SharedArrayBuffers (core/shared-weights.ts) the views reach an isolated runner without a copy.
+ * The with-past graph (generation) opens this way in an isolate (api/evaluation.ts).
+ */
+import type { ModelIR } from '../core/ir';
+import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
+import { weightEntries } from './weight-inputs';
+
+export interface ExternalWeights {
+  /** The model with the weights as external data (small). */
+  skeleton: Uint8Array;
+  /** One file per weight: a view of the IR's array (little-endian, as on every supported platform). */
+  externalData: { path: string; data: Uint8Array }[];
+}
+
+/**
+ * A `weights: 'inputs'` graph of `ir` with those inputs turned into initializers whose external data
+ * are the IR's own arrays (one file per tensor, no copy, no re-layout): the weights enter the engine
+ * once, as constants, and the session's runs feed only the other inputs.
+ */
+export function weightInputsAsExternal(model: ModelProto, ir: ModelIR): ExternalWeights {
+  const byName = new Map(weightEntries(ir));
+  const externalData: ExternalWeights['externalData'] = [];
+  const initializers: TensorProto[] = [];
+  const inputs = (model.graph.input ?? []).filter((input) => {
+    const t = byName.get(input.name ?? '');
+    if (!t) return true;
+    const path = `weight-${externalData.length}.bin`;
+    externalData.push({ path, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+    initializers.push({
+      name: input.name,
+      dims: [...t.shape],
+      data_type: DataType.FLOAT,
+      data_location: 1,
+      external_data: [
+        { key: 'location', value: path },
+        { key: 'offset', value: '0' },
+        { key: 'length', value: String(t.data.byteLength) },
+      ],
+    });
+    return false;
+  });
+  const graph = { ...model.graph, input: inputs, initializer: [...(model.graph.initializer ?? []), ...initializers] };
+  return { skeleton: encodeModel({ ...model, graph }), externalData };
+}

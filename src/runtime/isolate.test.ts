@@ -1,0 +1,68 @@
+/**
+ * ort-web's isolated Runner (a worker thread with its own onnxruntime-web): the same outputs as the
+ * in-process Runner for a weights-as-inputs graph fed from shared and from plain weights, and for
+ * an embedded-weights graph opened as external data (graph/external-weights.ts); runtime errors
+ * arrive as RuntimeFailure; a disposed isolate refuses further runs.
+ */
+import { describe, expect, it } from 'vitest';
+import { RuntimeFailure } from '../core/errors';
+import { shareWeights, isShared } from '../core/shared-weights';
+import { buildModelProto, buildOnnx } from '../graph/build';
+import { weightInputsAsExternal } from '../graph/external-weights';
+import { openModelSession } from '../graph/model-session';
+import { weightEntries } from '../graph/weight-inputs';
+import { floats, idsFeed, maxAbsDiff, SAMPLE_IDS } from '../test-util/graph-run';
+import { randomIR } from '../test-util/random-ir';
+import { randomLlamaIR } from '../test-util/random-llama';
+import { createWebRunner } from './ort-web';
+
+const web = createWebRunner();
+
+describe('isolated onnxruntime-web runner', () => {
+  it('offers isolate() in Node and not when disabled', () => {
+    expect(web.isolate).toBeTypeOf('function');
+    expect(createWebRunner({ isolate: false }).isolate).toBeUndefined();
+  });
+
+  it.each([
+    ['gpt2', randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 32, vocab: 50 })],
+    ['llama', randomLlamaIR({ vocab: 50 })],
+  ])('%s: logits equal to in-process, weights plain and shared, as inputs and as external data', async (_name, ir) => {
+    const inProcess = await openModelSession(web, ir, { logits: true });
+    const want = floats((await inProcess.run(idsFeed(SAMPLE_IDS))).logits);
+    await inProcess.release();
+    const iso = await web.isolate!();
+    try {
+      const plain = await openModelSession(iso, ir, { logits: true });
+      expect(maxAbsDiff(floats((await plain.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-6);
+      await plain.release();
+      shareWeights(ir);
+      expect(weightEntries(ir).every(([, t]) => isShared(t.data))).toBe(true);
+      const shared = await openModelSession(iso, ir, { logits: true });
+      expect(maxAbsDiff(floats((await shared.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-6);
+      const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(ir, { logits: true, weights: 'inputs' }), ir);
+      expect(skeleton.length).toBeLessThan(buildOnnx(ir, { logits: true }).length);
+      const embedded = await iso.open(skeleton, { externalData });
+      expect(embedded.inputNames).toEqual(['input_ids']);
+      expect(externalData.every((f) => isShared(f.data))).toBe(true);
+      expect(maxAbsDiff(floats((await embedded.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-5);
+    } finally {
+      await iso.dispose();
+    }
+  });
+
+  it('reports runtime errors as RuntimeFailure and refuses runs once disposed', async () => {
+    const ir = randomIR();
+    const iso = await web.isolate!();
+    const session = await openModelSession(iso, ir, { logits: true });
+    await expect(session.run({ input_ids: { type: 'int64', dims: [1, 3], data: new BigInt64Array([1n, 2n]) } })).rejects.toBeInstanceOf(
+      RuntimeFailure,
+    );
+    await expect(session.run({ input_ids: { type: 'int64', dims: [1, 2], data: new BigInt64Array([1n, 99999n]) } })).rejects.toThrow(
+      /out of range|bounds|index/i,
+    );
+    expect((await session.run(idsFeed(SAMPLE_IDS))).logits?.dims).toEqual([SAMPLE_IDS.length, SAMPLE_IDS[0]!.length, ir.spec.vocabSize]);
+    await iso.dispose();
+    await expect(session.run(idsFeed(SAMPLE_IDS))).rejects.toThrow(/disposed/);
+  });
+});
