@@ -1,14 +1,19 @@
 /**
  * Installs a pruned model as the applied one: slices the (compensated) full-size model by the plan,
  * opens a session on the smaller model and records its summary. Used by applyPlan, iterativePrune
- * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each.
+ * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each. A large
+ * model does not keep the compensated full-size copy (its o / down weights alone are 142 MB on
+ * GPT-2 124M): `compensatedModel` rebuilds it from the sliced one (prune/unslice.ts) when export
+ * verification or recovery asks.
  */
 import { parameterCount, type ModelIR } from '../core/ir';
 import type { Compensation } from '../prune/compensate';
 import { modelCost } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
 import { openModelSession } from '../graph/model-session';
-import { releasePruned, type LoadedModel, type StudioState } from './state';
+import { unsliceModel } from '../prune/unslice';
+import { useBlockwise } from '../graph/block-run';
+import { releasePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
 import type { AppliedModel } from './types';
 
 export async function installApplied(
@@ -37,10 +42,21 @@ export async function installApplied(
   };
   m.pruned = {
     ir,
-    compensatedIr,
+    ...(keepsCompensated(state, m, plan) ? { compensatedIr } : {}),
     session,
     summary,
     evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } },
   };
   return summary;
+}
+
+/** Whether the applied model keeps its compensated full-size copy: small models, and plans that remove hidden channels (no rebuild). */
+export function keepsCompensated(state: StudioState, m: LoadedModel, plan: AppliedModel['plan']): boolean {
+  if ((plan.removedHidden ?? []).length) return true;
+  return state.deps.compensatedCopy !== 'rebuild' && !useBlockwise(m.ir);
+}
+
+/** The compensated full-size model of the applied one: the kept copy, else rebuilt from the sliced model (a fresh copy per call). */
+export function compensatedModel(m: LoadedModel, p: PrunedModel): ModelIR {
+  return p.compensatedIr ?? unsliceModel(m.ir, p.summary.plan, p.ir);
 }
