@@ -1,7 +1,8 @@
 /**
  * An applied model that does not keep its compensated full-size copy (StudioDeps.compensatedCopy
- * 'rebuild', the default for large models) rebuilds it from the sliced model (prune/unslice.ts
- * unsliceModel): for OBS and bias compensation the rebuilt model has the kept copy's weights at
+ * 'rebuild', the default for large models) is compensated and sliced layer by layer
+ * (prune/compensate.ts compensatedSlice: bitwise the slice of the whole compensated copy) and
+ * rebuilds the full-size model from the sliced one (prune/unslice.ts unsliceModel): for OBS and bias compensation the rebuilt model has the kept copy's weights at
  * every kept row / column and its biases, re-slicing it gives the applied model exactly, and the
  * export verified against the rebuilt reference passes as with the kept one.
  */
@@ -59,6 +60,8 @@ describe('compensated full-size model rebuilt from the slice', () => {
       // re-slicing the rebuilt model gives the applied model's weights and biases exactly
       const resliced = sliceModel(full, plan);
       const applied = linears(r.pruned!.ir);
+      // compensated and sliced layer by layer (no full-size copy) = sliced from the whole compensated copy
+      linears(k.pruned!.ir).forEach(([name, lin], i) => expect(lin.weight.data, name).toEqual(applied[i]![1].weight.data));
       linears(resliced).forEach(([name, lin], i) => {
         expect(Array.from(lin.weight.data), name).toEqual(Array.from(applied[i]![1].weight.data));
         expect(lin.bias && Array.from(lin.bias.data), name).toEqual(applied[i]![1].bias && Array.from(applied[i]![1].bias.data));

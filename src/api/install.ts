@@ -25,7 +25,21 @@ export async function installApplied(
   recovery?: AppliedModel['recovery'],
   training?: AppliedModel['training'],
 ): Promise<AppliedModel> {
-  const ir = sliceModel(compensatedIr, plan);
+  const kept = keepsCompensated(state, m, plan) ? compensatedIr : undefined;
+  return installSliced(state, m, plan, sliceModel(compensatedIr, plan), kept, compensation, recovery, training);
+}
+
+/** installApplied from the sliced model itself (`compensatedIr`: the full-size copy to keep, if any). */
+export async function installSliced(
+  state: StudioState,
+  m: LoadedModel,
+  plan: AppliedModel['plan'],
+  ir: ModelIR,
+  compensatedIr: ModelIR | undefined,
+  compensation: Compensation,
+  recovery?: AppliedModel['recovery'],
+  training?: AppliedModel['training'],
+): Promise<AppliedModel> {
   const session = await openModelSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
   if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
@@ -42,7 +56,7 @@ export async function installApplied(
   };
   m.pruned = {
     ir,
-    ...(keepsCompensated(state, m, plan) ? { compensatedIr } : {}),
+    ...(compensatedIr ? { compensatedIr } : {}),
     session,
     summary,
     evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } },
