@@ -31,6 +31,9 @@ describe('embedRows', () => {
     for (const ir of [gpt2, withoutPositions(gpt2)]) {
       const out = await runGraph(runner, ir, { taps: true }, ids);
       const embedded = embedRows(ir, ids.input_ids!, rows, len);
+      // negative ids count from the end, as Gather's indices do
+      const negative = idsFeed(SAMPLE_IDS.map((row) => row.map((id, t) => (t % 2 ? id - ir.spec.vocabSize : id))));
+      expect(Array.from(embedRows(ir, negative.input_ids!, rows, len))).toEqual(Array.from(embedded));
       expect(embedded.length).toBe(rows * len * ir.spec.hiddenSize);
       expect(Array.from(embedded)).toEqual(Array.from(floats(out['hidden.0'])));
     }
@@ -60,5 +63,6 @@ describe('embedRows', () => {
 
   it('names a token id outside the vocabulary', () => {
     expect(() => embedRows(gpt2, int64Tensor([1, 50], [1, 2]), 1, 2)).toThrow(InputError);
+    expect(() => embedRows(gpt2, int64Tensor([1, -51], [1, 2]), 1, 2)).toThrow(InputError);
   });
 });

@@ -2,7 +2,8 @@
  * The embedding of graph/embedding.ts `embed` computed in JS: the residual stream entering block 0
  * for input ids [rows, len] is the token embedding's rows (+ the learned position embedding's rows
  * 0..len-1 when the spec has learned positions: GPT-2; Llama/Qwen take the token rows alone). One
- * float32 addition per value, as the graph's Add does, so the result is bitwise the graph's. Block-wise
+ * float32 addition per value, as the graph's Add does, so the result is bitwise the graph's (negative
+ * ids count from the end, as Gather's indices do). Block-wise
  * runs (block-run.ts) feed it as hidden_in to block 0, so the vocabulary matrix is not copied into
  * onnxruntime-web's wasm heap for block 0 as well as for the head.
  */
@@ -20,10 +21,12 @@ export function embedRows(ir: ModelIR, ids: RunnerTensor, rows: number, len: num
   if (pe && pe.length < len * d) throw new ShapeMismatchError(`embedRows: ${len} positions exceed the position embedding.`);
   const out = new Float32Array(rows * len * d);
   for (let i = 0; i < rows * len; i++) {
-    const id = Number(ids.data[i]);
+    // ONNX Gather semantics: an index in [-vocab, 0) counts from the end.
+    const raw = Number(ids.data[i]);
+    const id = raw < 0 ? raw + vocab : raw;
     if (!(Number.isInteger(id) && id >= 0 && id < vocab))
       throw new InputError(
-        `Token id ${id} is outside the vocabulary of ${vocab} tokens.`,
+        `Token id ${raw} is outside the vocabulary of ${vocab} tokens.`,
         'Keep token ids below the vocabulary size (the tokenizer must match the model).',
       );
     const row = te.subarray(id * d, id * d + d);
