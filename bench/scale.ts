@@ -14,6 +14,7 @@
  * engine's realm instead of a disposable isolate (api/isolation.ts) and writes *-in-process.json. Each model runs in its own child process so its memory
  * is measured from a clean start. Peak RSS per step: the kernel's high-water mark (VmHWM, reset
  * through /proc/self/clear_refs before the step), and a 50 ms sampler where /proc is unavailable.
+ * The after-step RSS and its breakdown are read after full garbage collections (settled).
  * Skipped steps degrade the later ones: apply without OBS scores uses magnitude, without Hessians
  * no compensation; export without an applied plan exports the dense graph.
  */
@@ -103,6 +104,18 @@ function heapBreakdown(): { v8: number; arrayBuffers: number; otherExternal: num
   };
 }
 
+/**
+ * Full garbage collections (the child runs with --expose-gc) with a pause between them, so
+ * ArrayBuffers freed during the step (swept concurrently) no longer count in the after-step numbers.
+ */
+async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 2 && gc; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
@@ -115,6 +128,7 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const peakBytes = peak.stop();
+  await settle();
   const record = {
     step,
     wallMs: round(wallMs),
@@ -316,7 +330,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
       const options: Options = { model, dir, backend, steps, ...settings };
       const out = join(tmp, `${backend}-${model}.json`);
       console.log(`scale ${backend} ${model} (${steps.join(', ')})`);
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/scale.ts', '--child', JSON.stringify(options), out], {
+      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/scale.ts', '--child', JSON.stringify(options), out], {
         stdio: 'inherit',
       });
       results.push(

@@ -22,6 +22,7 @@ import { readJson, type FileSource } from '../io/source';
 import { planMasks } from '../prune/masks';
 import { writtenPerplexity } from './bundle-perplexity';
 import { maskFeeds } from './evaluation';
+import { compensatedModel } from './install';
 import { modelCard, prunedConfig } from './model-card';
 import { requirePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
 import type { ExportBundle, JobOptions } from './types';
@@ -50,14 +51,15 @@ function probeImagesOf(m: LoadedModel): ProbeImages {
 function prunedSubject(m: LoadedModel, p: PrunedModel): ExportSubject {
   // Masks cannot remove residual channels (the norms' statistics change): a hidden-pruned model is checked against itself in memory.
   const hidden = (p.summary.plan.removedHidden?.length ?? 0) > 0;
+  const compensated = hidden ? p.ir : compensatedModel(m, p);
   return {
     ir: p.ir,
     reference: hidden
       ? { ir: p.ir, masks: false, feeds: {}, label: 'the applied model in memory (hidden channels removed, which masks cannot express)' }
       : {
-          ir: p.compensatedIr,
+          ir: compensated,
           masks: true,
-          feeds: maskFeeds(p.compensatedIr, planMasks(p.summary.plan)),
+          feeds: maskFeeds(compensated, planMasks(p.summary.plan)),
           label: 'masked preview of the same plan on the (compensated) full-size model',
         },
     ...(isImageClassifier(m.ir) ? { probe: [], probeImages: probeImagesOf(m) } : { probe: probeIds(m) }),

@@ -41,7 +41,9 @@ export async function calibrate(
   // One block at a time (SparseGPT's sequential scheme): each block's session reads only its own
   // weights and lives for that block only; the residual stream of the calibration set is carried over.
   const graph = { masks: true, taps: true, grams: 'packed' as const, tokenLoss: true, logits: false };
-  const openBlock = (l: number) => openModelSession(state.deps.runner, m.ir, { ...graph, layerRange: { from: l, to: l + 1 } });
+  // embedded: block 0 is fed the embedding computed in JS, so only the (tied) head brings the vocabulary matrix into the runtime.
+  const openBlock = (l: number) =>
+    openModelSession(state.deps.runner, m.ir, { ...graph, layerRange: { from: l, to: l + 1, embedded: true } });
   const collect = { ...options, withGram: req.withHessians };
   // An image classifier's patch input runs as one graph (layerRange is built for token inputs).
   const stats = set.images

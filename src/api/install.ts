@@ -1,14 +1,19 @@
 /**
  * Installs a pruned model as the applied one: slices the (compensated) full-size model by the plan,
  * opens a session on the smaller model and records its summary. Used by applyPlan, iterativePrune
- * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each.
+ * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each. A large
+ * model does not keep the compensated full-size copy (its o / down weights alone are 142 MB on
+ * GPT-2 124M): `compensatedModel` rebuilds it from the sliced one (prune/unslice.ts) when export
+ * verification or recovery asks.
  */
 import { parameterCount, type ModelIR } from '../core/ir';
 import type { Compensation } from '../prune/compensate';
 import { modelCost } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
 import { openModelSession } from '../graph/model-session';
-import { releasePruned, type LoadedModel, type StudioState } from './state';
+import { unsliceModel } from '../prune/unslice';
+import { useBlockwise } from '../graph/block-run';
+import { releasePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
 import type { AppliedModel } from './types';
 
 export async function installApplied(
@@ -20,7 +25,21 @@ export async function installApplied(
   recovery?: AppliedModel['recovery'],
   training?: AppliedModel['training'],
 ): Promise<AppliedModel> {
-  const ir = sliceModel(compensatedIr, plan);
+  const kept = keepsCompensated(state, m, plan) ? compensatedIr : undefined;
+  return installSliced(state, m, plan, sliceModel(compensatedIr, plan), kept, compensation, recovery, training);
+}
+
+/** installApplied from the sliced model itself (`compensatedIr`: the full-size copy to keep, if any). */
+export async function installSliced(
+  state: StudioState,
+  m: LoadedModel,
+  plan: AppliedModel['plan'],
+  ir: ModelIR,
+  compensatedIr: ModelIR | undefined,
+  compensation: Compensation,
+  recovery?: AppliedModel['recovery'],
+  training?: AppliedModel['training'],
+): Promise<AppliedModel> {
   const session = await openModelSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
   if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
@@ -37,10 +56,21 @@ export async function installApplied(
   };
   m.pruned = {
     ir,
-    compensatedIr,
+    ...(compensatedIr ? { compensatedIr } : {}),
     session,
     summary,
     evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } },
   };
   return summary;
+}
+
+/** Whether the applied model keeps its compensated full-size copy: small models, and plans that remove hidden channels (no rebuild). */
+export function keepsCompensated(state: StudioState, m: LoadedModel, plan: AppliedModel['plan']): boolean {
+  if ((plan.removedHidden ?? []).length) return true;
+  return state.deps.compensatedCopy !== 'rebuild' && !useBlockwise(m.ir);
+}
+
+/** The compensated full-size model of the applied one: the kept copy, else rebuilt from the sliced model (a fresh copy per call). */
+export function compensatedModel(m: LoadedModel, p: PrunedModel): ModelIR {
+  return p.compensatedIr ?? unsliceModel(m.ir, p.summary.plan, p.ir);
 }

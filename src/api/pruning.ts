@@ -5,11 +5,11 @@
 import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
-import { compensate } from '../prune/compensate';
+import { compensate, compensatedSlice } from '../prune/compensate';
 import { redistributeSettings } from '../prune/compensation/redistribute';
 import { stoppable } from '../core/job';
 import { maskFeeds, streamPerplexity } from './evaluation';
-import { installApplied } from './install';
+import { installApplied, installSliced, keepsCompensated } from './install';
 import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
 import type {
@@ -21,7 +21,6 @@ import type {
   PlanRequest,
   PreviewRequest,
 } from './types';
-import { sliceModel } from '../prune/slice';
 import { openModelSession } from '../graph/model-session';
 import { allocate } from '../prune/allocate';
 import { ratioForTarget } from '../prune/target';
@@ -79,13 +78,17 @@ export async function previewPlan(m: LoadedModel, req: PreviewRequest, options: 
   );
 }
 
-/** Compensates a copy of the dense weights for the plan (progress per layer, cancellable). */
+/**
+ * Compensates a copy of the dense weights for the plan (progress per layer, cancellable); with
+ * `how` = compensatedSlice, the sliced model of that copy, made one layer at a time.
+ */
 function compensatedCopy(
   m: LoadedModel,
   plan: PruningPlan,
   compensation: ApplyRequest['compensation'],
   options: JobOptions,
   methodOptions?: ApplyRequest['compensationOptions'],
+  how: typeof compensate = compensate,
 ) {
   const check = (layer: number, layers: number) => {
     // The report polls the worker's cancel flag; OBS compensation takes seconds per layer on 124M.
@@ -98,7 +101,7 @@ function compensatedCopy(
     throwIfAborted(options.signal, 'Compensating');
   };
   // stoppable: the OBS kernels inside a layer also stop within one block when the job is cancelled.
-  return stoppable(options, 'Compensating', () => compensate(m.ir, plan, m.calibration?.stats, compensation, check, methodOptions));
+  return stoppable(options, 'Compensating', () => how(m.ir, plan, m.calibration?.stats, compensation, check, methodOptions));
 }
 
 /** The plan with its compensation, sliced and evaluated on a temporary session (m.pruned untouched). */
@@ -109,7 +112,7 @@ export async function previewCompensated(
   options: JobOptions,
 ): Promise<PerplexityResult> {
   const plan = validatePlan(req.plan, m.ir);
-  const ir = sliceModel(compensatedCopy(m, plan, req.compensation, options, req.compensationOptions), plan);
+  const ir = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, compensatedSlice);
   throwIfAborted(options.signal, 'Compensated preview');
   const session = await openModelSession(state.deps.runner, ir, { logits: false, tokenLoss: true });
   try {
@@ -122,9 +125,17 @@ export async function previewCompensated(
 export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
   const plan = validatePlan(req.plan, m.ir);
   options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
-  const compensatedIr = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions);
-  options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
-  const summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
+  let summary: AppliedModel;
+  if (keepsCompensated(state, m, plan)) {
+    const compensatedIr = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions);
+    options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Slicing and opening a session on the pruned model' });
+    summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
+  } else {
+    // Large models: compensated and sliced layer by layer, no full-size copy (install.ts compensatedModel rebuilds it on use).
+    const sliced = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, compensatedSlice);
+    options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Opening a session on the pruned model' });
+    summary = await installSliced(state, m, plan, sliced, undefined, req.compensation);
+  }
   // the record of the applied model (and the model card) carries the redistribution's rank and ridge
   if (req.compensation === 'redistribute') summary.compensationOptions = redistributeSettings(m.ir, req.compensationOptions);
   options.onProgress?.({ stage: 'apply', done: 2, total: 2, message: 'Pruned model ready' });

@@ -184,7 +184,7 @@ describe('api.recover on an image classifier', () => {
     const evalSet = images(16, 4);
     const p = plan(m.ir, hidden as number[]);
     await api.applyPlan({ plan: p, compensation: 'none' });
-    const before = m.pruned!.compensatedIr;
+    const before = m.pruned!.compensatedIr!;
     const steps: number[] = [];
     const res = await api.recover(
       {
@@ -207,7 +207,7 @@ describe('api.recover on an image classifier', () => {
     expect(res.accuracy!.meanLoss).not.toBeCloseTo(res.validation![0]!.meanLoss, 3);
     const pr = m.pruned!;
     // re-slicing the trained full-size model gives exactly the applied model's linear weights
-    const resliced = sliceModel(pr.compensatedIr, p);
+    const resliced = sliceModel(pr.compensatedIr!, p);
     pr.ir.layers.forEach((_, l) => {
       for (const kind of layerKinds(pr.ir, l)) expect(linearWeight(resliced, kind, l).data).toEqual(linearWeight(pr.ir, kind, l).data);
     });
@@ -215,17 +215,17 @@ describe('api.recover on an image classifier', () => {
     const dh = m.ir.spec.headDim;
     const d = m.ir.spec.hiddenSize;
     const q0 = (ir: ModelIR) => linearWeight(ir, 'q', 0).data.subarray(dh * d, 2 * dh * d);
-    expect(q0(pr.compensatedIr)).toEqual(q0(before));
-    expect(linearWeight(pr.compensatedIr, 'up', 0).data.subarray(0, d)).toEqual(linearWeight(before, 'up', 0).data.subarray(0, d));
-    expect(linearWeight(pr.compensatedIr, 'up', 0).data.subarray(d, 2 * d)).not.toEqual(
+    expect(q0(pr.compensatedIr!)).toEqual(q0(before));
+    expect(linearWeight(pr.compensatedIr!, 'up', 0).data.subarray(0, d)).toEqual(linearWeight(before, 'up', 0).data.subarray(0, d));
+    expect(linearWeight(pr.compensatedIr!, 'up', 0).data.subarray(d, 2 * d)).not.toEqual(
       linearWeight(before, 'up', 0).data.subarray(d, 2 * d),
     );
     // the masked full-size model computes what the sliced one does (masks cannot express hidden channels)
     if (!hidden.length) {
       const feeds = { pixel_values: { type: 'float32' as const, dims: [evalSet.count, 2, 8, 8], data: evalSet.images } };
-      const masked = await runner.open(buildOnnx(pr.compensatedIr, { masks: true }));
+      const masked = await runner.open(buildOnnx(pr.compensatedIr!, { masks: true }));
       const sliced = await runner.open(buildOnnx(pr.ir, {}));
-      const a = floats((await masked.run({ ...feeds, ...maskFeedsOf(pr.compensatedIr, planMasks(p)) })).logits);
+      const a = floats((await masked.run({ ...feeds, ...maskFeedsOf(pr.compensatedIr!, planMasks(p)) })).logits);
       const b = floats((await sliced.run(feeds)).logits);
       await masked.release();
       await sliced.release();

@@ -20,7 +20,7 @@ import { allWeightFeeds, LOSS_CROSS, LOSS_LM } from '../graph/grad/loss';
 import { distill, layerKinds, type DistillEngine } from '../prune/distill';
 import { unsliceLinears } from '../prune/unslice';
 import { evaluateAccuracy, isImageClassifier } from './accuracy';
-import { installApplied } from './install';
+import { compensatedModel, installApplied } from './install';
 import { recoveryOptions, recoveryStepMessage } from './recovery';
 import { requirePruned, type LoadedModel, type StudioState } from './state';
 import type { RecoveryRequest, RecoveryResult, ValidationPoint } from './types';
@@ -206,7 +206,7 @@ export async function recoverImages(
     await check?.release();
   }
   const ms = state.now() - t0;
-  const full = unsliceLinears(pruned.compensatedIr, pruned.summary.plan, trained.ir);
+  const full = unsliceLinears(compensatedModel(m, pruned), pruned.summary.plan, trained.ir);
   const info = {
     steps: o.steps,
     learningRate: o.learningRate,

@@ -17,7 +17,7 @@ import { batches, feedsFor, makeCalibrationSet, type CalibrationSet } from '../s
 import { nextTokenWeights } from '../saliency/gradients';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds } from './evaluation';
-import { installApplied } from './install';
+import { compensatedModel, installApplied } from './install';
 import { prunedPerplexity } from './pruning';
 import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
 import { checkTextSize } from './text-guard';
@@ -189,7 +189,7 @@ export async function recover(state: StudioState, m: LoadedModel, req: RecoveryR
   let trained;
   try {
     const engine = distillEngine(session, set, teacher, o.batchSize);
-    trained = await distill(pruned.compensatedIr, planMasks(pruned.summary.plan), engine, o, {
+    trained = await distill(compensatedModel(m, pruned), planMasks(pruned.summary.plan), engine, o, {
       ...(options.signal ? { signal: options.signal } : {}),
       onStep: (p, steps) =>
         options.onProgress?.({

@@ -38,12 +38,21 @@ export interface StudioDeps {
    * 'auto' (default) for large models, 'always', 'never' (tests compare both ways).
    */
   isolateSessions?: 'auto' | 'always' | 'never';
+  /**
+   * Whether an applied model keeps its compensated full-size copy (install.ts keepsCompensated):
+   * 'auto' (default) below BLOCKWISE_MIN_WEIGHT_BYTES of fp32 weights; 'rebuild' never (tests).
+   */
+  compensatedCopy?: 'auto' | 'rebuild';
 }
 
 export interface PrunedModel {
   ir: ModelIR;
-  /** The compensated (not sliced) model: the reference that export verification compares with. */
-  compensatedIr: ModelIR;
+  /**
+   * The compensated (not sliced) model: the reference that export verification compares with and
+   * what recovery trains. Absent when not kept (install.ts keepsCompensated: large models); then
+   * `compensatedModel` rebuilds it from the sliced model on use.
+   */
+  compensatedIr?: ModelIR;
   /** Sliced graph with logits + token loss: perplexity. */
   session: RunnerSession;
   /** What a large model's perplexity runs block by block on instead of `session` (api/block-perplexity.ts). */

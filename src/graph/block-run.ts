@@ -11,6 +11,7 @@
 import { throwIfAborted } from '../core/errors';
 import { parameterCount, type ModelIR } from '../core/ir';
 import { asFloat32, float32Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
+import { embedRows } from './embed-rows';
 import { openModelSession } from './model-session';
 import type { GraphOptions } from './options';
 
@@ -42,15 +43,20 @@ export interface BlockInput {
   len: number;
 }
 
-/** Opens the graph of block l alone (weights as inputs, no taps; the head's outputs as `src.graph` asks, on the last block). */
+/**
+ * Opens the graph of block l alone (weights as inputs, no taps; the head's outputs as `src.graph` asks,
+ * on the last block). Block 0 reads the embedded stream as hidden_in too (embed-rows.ts), so only a
+ * (tied) head brings the vocabulary matrix into the runtime.
+ */
 export function openBlock(src: BlockSource, l: number): Promise<RunnerSession> {
-  return openModelSession(src.runner, src.ir, { ...src.graph, taps: false, layerRange: { from: l, to: l + 1 } });
+  return openModelSession(src.runner, src.ir, { ...src.graph, taps: false, layerRange: { from: l, to: l + 1, embedded: true } });
 }
 
 /**
  * `output` ('token_nll' or 'logits') of each input, computed block by block: block 0 embeds
- * input_ids, each later block reads hidden_in (the previous block's hidden.l), the last adds the
+ * input_ids (in JS: embed-rows.ts), each later block reads hidden_in (the previous block's hidden.l), the last adds the
  * head. `extra` (masks) is passed to the blocks that declare it. `onStep` after each run.
+ * Block 0 gets the embedded stream from embedRows (the graph's embedding, computed in JS).
  */
 export async function runByBlocks(
   src: BlockSource,
@@ -76,7 +82,7 @@ export async function runByBlocks(
           ...fixed,
           input_ids: r.feeds.input_ids!,
           ...(last && r.feeds.labels && session.inputNames.includes('labels') ? { labels: r.feeds.labels } : {}),
-          ...(l > 0 ? { hidden_in: float32Tensor(stream[i]!, [r.rows, r.len, d]) } : {}),
+          hidden_in: float32Tensor(l > 0 ? stream[i]! : embedRows(src.ir, r.feeds.input_ids!, r.rows, r.len), [r.rows, r.len, d]),
         };
         const out = await session.run(feeds, [name]);
         next.push(asFloat32(out[name], name));

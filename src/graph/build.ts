@@ -84,7 +84,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
   };
   let h = pixels
     ? embedPatches(ctx, pixels.batch)
-    : range.from === 0
+    : range.from === 0 && !range.embedded
       ? embed(ctx, tokenEmbedding())
       : b.addInput('hidden_in', 'float32', ['batch', 'seq', spec.hiddenSize]);
   for (let l = range.from; l < range.to; l++) h = decoderBlock(ctx, taps, h, l);

@@ -1,7 +1,8 @@
 /**
  * The chunked token loss (graph/head.ts `chunkedTokenNll`: vocabularies above LOSS_VOCAB_CHUNK,
  * no logits output, weights as inputs) against the full-logits loss of the same model and against
- * a float64 log-sum-exp of its logits, with labels on the chunk edges.
+ * a float64 log-sum-exp of its logits, with labels on the chunk edges; the head's chunks are graph
+ * inputs fed as views of the IR's array.
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../core/ir';
@@ -56,6 +57,16 @@ describe.each(MODELS)('chunked token loss: %s', (_, make) => {
     const gemms = (graph.node ?? []).filter((n) => n.op_type === 'Gemm' && n.name?.startsWith('loss/chunk'));
     expect(gemms.length).toBe(Math.ceil(V / LOSS_VOCAB_CHUNK));
     expect((graph.output ?? []).map((o) => o.name)).toEqual(['token_nll']);
+    // each chunk of the head is its own input (a view of the IR's array), not a Slice of the head,
+    // which onnxruntime would materialise for all chunks at once (a second copy of the head)
+    expect((graph.node ?? []).filter((n) => n.op_type === 'Slice' && n.name?.startsWith('loss/chunk'))).toEqual([]);
+    const head = ir.weights.lmHead ? 'weight.lm_head' : 'weight.token_embedding';
+    const chunks = (graph.input ?? []).map((i) => i.name!).filter((n) => n.startsWith(`${head}.rows`));
+    expect(chunks).toEqual(gemms.map((_, c) => `${head}.rows${c * LOSS_VOCAB_CHUNK}_${Math.min(V, (c + 1) * LOSS_VOCAB_CHUNK)}`));
+    const fed = weightFeeds(ir, chunks);
+    const data = (ir.weights.lmHead ?? ir.weights.tokenEmbedding)!.data;
+    for (const name of chunks) expect(fed[name]!.data.buffer).toBe(data.buffer);
+    expect(fed[chunks.at(-1)!]!.dims).toEqual([V - (gemms.length - 1) * LOSS_VOCAB_CHUNK, ir.spec.hiddenSize]);
   });
 
   it('equals the full-logits token_nll within 1e-6 relative, and a float64 log-sum-exp of the logits', async () => {

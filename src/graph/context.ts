@@ -62,6 +62,21 @@ export function weightInput(ctx: GraphContext, t: Tensor): string | undefined {
   return entry.name;
 }
 
+/** Name of the graph input holding rows r0..r1-1 of the weight input `name` (weight-inputs.ts feeds it as a view). */
+export const rowsInputName = (name: string, r0: number, r1: number): string => `${name}.rows${r0}_${r1}`;
+
+/**
+ * The graph input holding rows r0..r1-1 of the IR tensor `t` (declared on first use; undefined when
+ * `t` is not an input): a row block read without an in-graph Slice, which would copy it in the runtime.
+ */
+export function weightRowsInput(ctx: GraphContext, t: Tensor, r0: number, r1: number): string | undefined {
+  const entry = ctx.weightIndex?.get(t.data);
+  if (!entry) return undefined;
+  const name = rowsInputName(entry.name, r0, r1);
+  if (!ctx.b.has(name)) ctx.b.addInput(name, 'float32', [r1 - r0, ...entry.tensor.shape.slice(1)]);
+  return name;
+}
+
 /** What attention.ts asks of the with-past graph (kv-cache.ts); absent in every other graph. */
 export interface KvCacheHooks {
   /**

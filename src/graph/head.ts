@@ -3,10 +3,13 @@
  * stream, so a tied head reads the token-embedding initializer itself (stored once, no Transpose).
  * token_nll = ReduceLogSumExp(logits) - logits[label], stable for any logit scale. Without a
  * logits output (and with the weights as inputs), a large vocabulary's loss runs in vocabulary
- * chunks so the runtime never holds [batch, seq, vocab] at once (`chunkedTokenNll`).
+ * chunks so the runtime never holds [batch, seq, vocab] at once (`chunkedTokenNll`); each chunk of
+ * the head is then its own input (a view), so the runtime holds the head once, not once more in Slices.
  */
 import { ShapeMismatchError } from '../core/errors';
-import { reduceLast, streamShapeOf, weight, type GraphContext } from './context';
+import { tokenEmbeddingOf } from '../core/ir';
+import type { Tensor } from '../core/tensor';
+import { reduceLast, streamShapeOf, weight, weightRowsInput, type GraphContext } from './context';
 import { applyNorm } from './norms';
 import { unsupportedStructure } from './structure';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
@@ -15,14 +18,23 @@ import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
 export type EmbeddingRef = string | (() => string);
 
 /** The final-normed stream flattened to [batch·seq, d] and the head weight [vocab, d]. */
-function headInputs(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef): { flat: string; head: string } {
+function headInputs(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef): { flat: string; head: string };
+/** The same with the head weight declared on first use (`head()`) and its IR tensor. */
+function headInputs(
+  ctx: GraphContext,
+  h: string,
+  tokenEmbedding: EmbeddingRef,
+  eager: false,
+): { flat: string; head: () => string; headTensor: Tensor };
+function headInputs(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, eager = true) {
   const { b, ir } = ctx;
   if (ir.spec.head !== 'lm') throw unsupportedStructure(ir.spec, 'head');
   const hn = applyNorm(ctx, h, ir.weights.finalNorm, 'final_norm');
   const tied = () => (typeof tokenEmbedding === 'string' ? tokenEmbedding : tokenEmbedding());
-  const head = ir.weights.lmHead ? weight(ctx, 'lm_head.weight', ir.weights.lmHead) : tied();
+  const lm = ir.weights.lmHead;
+  const head = () => (lm ? weight(ctx, 'lm_head.weight', lm) : tied());
   const flat = b.op('Reshape', [hn, b.constInt64([-1, ir.spec.hiddenSize])], undefined, 'lm_head/flat');
-  return { flat, head };
+  return eager ? { flat, head: head() } : { flat, head, headTensor: lm ?? tokenEmbeddingOf(ir) };
 }
 
 /** logits [batch, seq, vocab], named `out` when given. */
@@ -53,14 +65,18 @@ export function usesChunkedLoss(ctx: GraphContext): boolean {
 export function chunkedTokenNll(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, labels: string, out: string): string {
   const { b, ir } = ctx;
   const V = ir.spec.vocabSize;
-  const { flat, head } = headInputs(ctx, h, tokenEmbedding);
+  const { flat, head, headTensor } = headInputs(ctx, h, tokenEmbedding, false);
   const label = b.op('Reshape', [labels, b.constInt64([-1, 1])], undefined, 'loss/labels');
   const zero = b.constFloat([0], []);
   const parts: string[] = [];
   for (let v0 = 0; v0 < V; v0 += LOSS_VOCAB_CHUNK) {
     const v1 = Math.min(V, v0 + LOSS_VOCAB_CHUNK);
     const n = `loss/chunk${v0}`;
-    const w = b.op('Slice', [head, b.constInt64([v0]), b.constInt64([v1]), b.constInt64([0])], undefined, `${n}/weight`);
+    // Each chunk is its own input (a view of the head): an in-graph Slice per chunk would copy the
+    // whole head once more in the runtime, as onnxruntime computes all the Slices of the input first.
+    const w =
+      weightRowsInput(ctx, headTensor, v0, v1) ??
+      b.op('Slice', [head(), b.constInt64([v0]), b.constInt64([v1]), b.constInt64([0])], undefined, `${n}/weight`);
     const logits = b.op('Gemm', [flat, w], { transB: 1 }, `${n}/logits`);
     const lse = reduceLast(ctx, 'ReduceLogSumExp', logits, `${n}/logsumexp`);
     const local = b.op('Sub', [label, b.constInt64([v0], [])], undefined, `${n}/local`);

@@ -90,6 +90,9 @@ export interface GraphOptions {
    * hidden] instead of embedding input_ids (still an input: it gives the positions); the head (logits,
    * token_nll) only when to = numLayers; the taps of those blocks and hidden.to (hidden.to also without
    * taps when to < numLayers: the stream handed to the next range). Not with gradients.
+   * `embedded`: with from = 0, the graph also reads `hidden_in` (the embedded stream, computed by the
+   * caller with graph/embed-rows.ts) instead of embedding input_ids, so the token embedding enters
+   * the runtime only with a (tied) head (block-run.ts: one vocabulary matrix in the wasm heap, not two).
    */
-  layerRange?: { from: number; to: number };
+  layerRange?: { from: number; to: number; embedded?: boolean };
 }

@@ -7,7 +7,8 @@
  * mlp_norm, up, gate, down; weight.o.l and weight.down.l are the `weightInputs` names, so a caller's
  * feed for them overrides the default) and weight.token_embedding, weight.position_embedding,
  * weight.lm_head, weight.final_norm, bias.final_norm; a ViT adds bias.lm_head (its classifier),
- * weight.patch_embedding ([d, C, p, p]), bias.patch_embedding and weight.cls_token.
+ * weight.patch_embedding ([d, C, p, p]), bias.patch_embedding and weight.cls_token. A row block of
+ * a weight (the chunked loss's head chunks) is the input `{name}.rows{r0}_{r1}`, fed as a view.
  */
 import type { Linear, ModelIR, Norm } from '../core/ir';
 import type { Feeds } from '../core/runner';
@@ -55,11 +56,25 @@ export function weightEntries(ir: ModelIR): [string, Tensor][] {
 export function weightFeeds(ir: ModelIR, inputNames?: readonly string[]): Feeds {
   const wanted = inputNames && new Set(inputNames);
   const feeds: Feeds = {};
-  for (const [name, t] of weightEntries(ir)) {
+  const entries = weightEntries(ir);
+  for (const [name, t] of entries) {
     if (!wanted || wanted.has(name)) feeds[name] = { type: 'float32', dims: t.shape, data: t.data };
+  }
+  // Row blocks (context.ts weightRowsInput, e.g. the chunked loss's head chunks): views of the same array.
+  const byName = new Map(entries);
+  for (const input of inputNames ?? []) {
+    const m = ROWS_INPUT.exec(input);
+    const t = m && byName.get(m[1]!);
+    if (!m || !t) continue;
+    const [r0, r1] = [Number(m[2]), Number(m[3])];
+    const cols = t.shape.slice(1).reduce((a, b) => a * b, 1);
+    feeds[input] = { type: 'float32', dims: [r1 - r0, ...t.shape.slice(1)], data: t.data.subarray(r0 * cols, r1 * cols) };
   }
   return feeds;
 }
+
+/** `{name}.rows{r0}_{r1}` (context.ts rowsInputName). */
+const ROWS_INPUT = /^(.+)\.rows(\d+)_(\d+)$/;
 
 /** Input names by tensor data, built once per graph (the builder's lookup in `weight`). */
 export function weightInputIndex(ir: ModelIR): WeightInputIndex {

@@ -51,13 +51,17 @@ export function sliceLayer(
   return { shape: { numHeads: heads.length, numKvHeads: kvHeads.length, ffnSize: ffn.length }, weights };
 }
 
-export function sliceModel(ir: ModelIR, plan: PruningPlan): ModelIR {
+/**
+ * `ir` sliced by `plan`. `layerSource(l)` gives the model whose layer l is sliced (default `ir`):
+ * compensatedSlice (compensate.ts) passes one compensated layer at a time.
+ */
+export function sliceModel(ir: ModelIR, plan: PruningPlan, layerSource: (layer: number) => ModelIR = () => ir): ModelIR {
   const layers: LayerShape[] = [];
   const layerWeights: LayerWeights[] = [];
   const originalLayerIndex: number[] = [];
   for (const entry of plan.layers) {
     if (entry.removed) continue;
-    const { shape, weights } = sliceLayer(ir, entry.index, entry.removedHeads, entry.removedFfn);
+    const { shape, weights } = sliceLayer(layerSource(entry.index), entry.index, entry.removedHeads, entry.removedFfn);
     layers.push(shape);
     layerWeights.push(weights);
     originalLayerIndex.push(ir.originalLayerIndex[entry.index] ?? entry.index);

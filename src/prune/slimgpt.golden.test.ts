@@ -106,7 +106,7 @@ describe('SlimGPT matches the PyTorch reference', () => {
       });
 
       it('compensates the o and down projections like the reference', () => {
-        const ir = api.state.loaded!.pruned!.compensatedIr;
+        const ir = api.state.loaded!.pruned!.compensatedIr!;
         for (const ref of c.layers) {
           const lw = ir.weights.layers[ref.index]!;
           expect(Math.abs(frobenius(lw.o.weight.data) / ref.o_weight_fro - 1)).toBeLessThan(1e-5);

@@ -4,7 +4,9 @@
  * of the full-size model with those weights written back at the kept rows and columns. Removed
  * heads, neurons, layers and hidden channels keep their full-size values, so
  * sliceModel(unsliceLinears(full, plan, s), plan) has exactly the linear weights of s, and the
- * masked full-size model computes what the sliced one does.
+ * masked full-size model computes what the sliced one does. `unsliceModel` also writes back the
+ * biases and takes the norms, embeddings and head from the sliced model: the compensated full-size
+ * model an applied one was sliced from, rebuilt on use instead of kept (api/install.ts).
  */
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
@@ -67,4 +69,38 @@ export function unsliceLinears(full: ModelIR, plan: PruningPlan, sliced: ModelIR
   if (s !== sliced.weights.layers.length)
     throw new ShapeMismatchError(`Unslice: the sliced model has ${sliced.weights.layers.length} layers, the plan keeps ${s}.`);
   return { ...full, weights: { ...full.weights, layers } };
+}
+
+/** The full-size bias of `lin` (zeros where it had none) with the sliced bias written at `rows`. */
+function scatterBias(lin: Linear, sliced: Linear, rows: readonly number[]): Linear {
+  if (!sliced.bias) return lin;
+  if (sliced.bias.data.length !== rows.length)
+    throw new ShapeMismatchError(`Unslice: ${sliced.bias.data.length} bias values for ${rows.length} rows.`);
+  const out = lin.bias ? lin.bias.data.slice() : new Float32Array(lin.weight.shape[0] ?? 0);
+  rows.forEach((r, i) => (out[r] = sliced.bias!.data[i]!));
+  return { ...lin, bias: tensor([out.length], out) };
+}
+
+/**
+ * The full-size model `sliced` was cut from by `plan` (sliceModel), for plans that keep every hidden
+ * channel: the kept rows / columns of each linear weight and bias and every norm, embedding and head
+ * from `sliced`, the removed units' weights from `full` (masked, they do not count). So
+ * sliceModel(unsliceModel(full, plan, s), plan) has exactly the weights of s.
+ */
+export function unsliceModel(full: ModelIR, plan: PruningPlan, sliced: ModelIR): ModelIR {
+  if ((plan.removedHidden ?? []).length)
+    throw new ShapeMismatchError('Unslice: a plan that removes hidden channels has no full-size model to rebuild from its slice.');
+  const out = unsliceLinears(full, plan, sliced);
+  let s = 0;
+  for (const entry of plan.layers) {
+    if (entry.removed) continue;
+    const sw = sliced.weights.layers[s++]!;
+    const lw = out.weights.layers[entry.index]!;
+    const idx = layerIndices(full, entry.index, entry.removedHeads, entry.removedFfn, keptHidden(full.spec.hiddenSize, []));
+    lw.attnNorm = sw.attnNorm;
+    lw.mlpNorm = sw.mlpNorm;
+    for (const kind of ['q', 'k', 'v', 'o', 'up', 'down'] as const) lw[kind] = scatterBias(lw[kind], sw[kind], idx[kind][0]);
+    if (lw.gate && sw.gate) lw.gate = scatterBias(lw.gate, sw.gate, idx.gate[0]);
+  }
+  return { ...out, weights: { ...sliced.weights, layers: out.weights.layers } };
 }

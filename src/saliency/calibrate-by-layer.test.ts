@@ -2,7 +2,8 @@
  * Sequential calibration (collectStatsByLayer: one block's session at a time, the residual stream
  * carried over) gives the statistics of the whole-model tap graph (collectStats): channel sums,
  * packed Grams, block influence and the base loss, with masks, on a random GPT-2 and a random Llama
- * (GQA, untied head), batches of uneven size; and each block's graph declares only its own weights.
+ * (GQA, untied head), batches of uneven size, block 0 embedding input_ids or fed the embedding
+ * computed in JS; and each block's graph declares only its own weights.
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../core/ir';
@@ -41,11 +42,13 @@ describe.each(MODELS)('collectStatsByLayer: %s', (_, make) => {
   masks.heads[1] = 0;
   masks.ffn[F + 2] = 0.5;
 
-  it.each([
-    ['batches of 2, 2 and 1', () => undefined],
+  it.each<[string, () => number | undefined, boolean]>([
+    ['batches of 2, 2 and 1', () => undefined, false],
     // a FLOPs budget of two rows of block 0: the last block (with the head) runs one row at a time
-    ['the last block one row per run (FLOPs budget)', () => 2 * blockRowFlops(ir, 0, set.seq, true)],
-  ])('equals the whole-model statistics (masks, %s)', async (_, budget) => {
+    ['the last block one row per run (FLOPs budget)', () => 2 * blockRowFlops(ir, 0, set.seq, true), false],
+    // as api.calibrate: block 0 reads the embedding computed in JS (graph/embed-rows.ts) as hidden_in
+    ['block 0 fed the embedding as hidden_in', () => undefined, true],
+  ])('equals the whole-model statistics (masks, %s)', async (_, budget, embedded) => {
     const flopsBudget = budget();
     if (flopsBudget !== undefined) expect(blockRowFlops(ir, L - 1, set.seq, true)).toBeGreaterThan(flopsBudget / 2);
     const opts = { withGram: true, batchSize: 2, masks };
@@ -61,7 +64,8 @@ describe.each(MODELS)('collectStatsByLayer: %s', (_, make) => {
     const byLayer = await collectStatsByLayer(
       ir,
       async (l) => {
-        const s = await openModelSession(runner, ir, { ...graph, layerRange: { from: l, to: l + 1 } });
+        const s = await openModelSession(runner, ir, { ...graph, layerRange: { from: l, to: l + 1, embedded } });
+        expect(s.inputNames.includes('hidden_in')).toBe(l > 0 || embedded);
         opened.push(s);
         return s;
       },

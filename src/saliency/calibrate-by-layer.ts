@@ -12,6 +12,7 @@ import { blockRowFlops, blockRowsPerRun } from '../core/run-size';
 import type { ModelIR } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import { asFloat32, float32Tensor, type Feeds, type RunnerSession } from '../core/runner';
+import { embedRows } from '../graph/embed-rows';
 import { batches, feedsFor, graphGrams, maskFeeds, sumNll, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
@@ -53,7 +54,7 @@ function joined(samples: readonly Float32Array[], from: number, n: number): Floa
 
 /**
  * Runs block l over the calibration set from `stream` (the residual stream entering it, per batch;
- * ignored for l = 0) and adds its statistics (channel sums, the Grams `stats` asks for, influence)
+ * ignored for l = 0; block 0 gets the embedding from embed-rows.ts when its graph reads hidden_in) and adds its statistics (channel sums, the Grams `stats` asks for, influence)
  * to stats.layers[l]. numSequences / numTokens / baseLoss are left to the caller.
  */
 export async function runBlock(
@@ -75,10 +76,12 @@ export async function runBlock(
   const inGraph = graphGrams(stats, session);
   const taps = [`attn_in.${l}`, `ffn_in.${l}`];
   const withLoss = session.outputNames.includes('token_nll');
+  // Block 0 opened with layerRange `embedded` reads the embedding computed in JS (graph/embed-rows.ts).
+  const embedded = l === 0 && session.inputNames.includes('hidden_in');
   const outputs = [
     ...taps,
     `hidden.${l + 1}`,
-    ...(l === 0 ? ['hidden.0'] : []),
+    ...(l === 0 && !embedded ? ['hidden.0'] : []),
     ...(withLoss ? ['token_nll'] : []),
     ...taps.filter((t) => inGraph.has(t)).map((t) => `gram.${t}`),
   ];
@@ -93,7 +96,8 @@ export async function runBlock(
     throwIfAborted(opts.signal, 'Calibration');
     const rows = batch.length * set.seq;
     const ids = feedsFor(batch, set.seq);
-    const input = l > 0 ? joined(samples, bi * size, batch.length) : undefined;
+    const input =
+      l > 0 ? joined(samples, bi * size, batch.length) : embedded ? embedRows(ir, ids.input_ids!, batch.length, set.seq) : undefined;
     const feeds: Feeds = {
       ...fixed,
       input_ids: ids.input_ids,
