@@ -10,7 +10,7 @@ import { shapeFromConfig } from '../arch/config';
 import { bytesPerWeight, type MemoryBudget } from '../io/memory-budget';
 import { checkMemory, memoryProblem, suggestFit } from '../io/memory-preflight';
 import { estimateMemory as modelEstimate } from '../core/memory-model';
-import { openSource } from './sources';
+import { filesHeldWhole, openSource } from './sources';
 import { requireModel, type LoadedModel, type StudioState } from './state';
 import type { JobOptions, MemoryReport, MemoryRequest } from './types';
 import { readJson } from '../io/source';
@@ -64,7 +64,12 @@ export async function estimateMemory(state: StudioState, req: MemoryRequest, opt
     const { files, options: loadOptions } = openSource(req.source, state.deps);
     const config = await readJson(files, 'config.json', { error: ConfigError, ...(options.signal ? { signal: options.signal } : {}) });
     throwIfAborted(options.signal, 'Estimating memory');
-    return memoryReport(loadOptions.name ?? files.location, shapeFromConfig(config), req, budget);
+    return memoryReport(
+      loadOptions.name ?? files.location,
+      { ...shapeFromConfig(config), filesHeldWhole: filesHeldWhole(req.source) },
+      req,
+      budget,
+    );
   }
   const m = requireModel(state);
   return memoryReport(m.ir.name, loadedShape(m), req, budget);

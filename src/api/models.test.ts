@@ -317,9 +317,9 @@ describe('bad input', () => {
       );
       expect(e).toBeInstanceOf(ModelTooLargeError);
       expect((e as Error).message).toMatch(
-        /tiny\/llama-tied is too large for this browser: loading it needs about 775.1 KB \(193.8 KB download \+ 3 × 193.8 KB of float32 weights\), but only about 195.3 KB is available \(navigator.deviceMemory = test\)/,
+        /tiny\/llama-tied is too large for this browser: loading it needs about 581.3 KB \(193.8 KB download \+ 2 × 193.8 KB of float32 weights\), but only about 195.3 KB is available \(navigator.deviceMemory = test\)/,
       );
-      expect(e).toMatchObject({ neededBytes: 793_696, availableBytes: 200_000 });
+      expect(e).toMatchObject({ neededBytes: 3 * 198_424, availableBytes: 200_000 });
       expect(hub.requests.slice(start).some((r) => r.path.includes('model.safetensors'))).toBe(false);
     } finally {
       budget = undefined;

@@ -64,15 +64,22 @@ function hubFileSource(source: Extract<ModelSource, { kind: 'hub' }>, deps: Stud
   });
 }
 
+/** Whether loading holds the weight files whole: picked files and local folders are read tensor by tensor (FileSource.readRange). */
+export function filesHeldWhole(source: ModelSource): boolean {
+  return source.kind !== 'files' && source.kind !== 'dir';
+}
+
 /** Display name and size preflight for a source. */
 function loadOptionsFor(source: ModelSource, deps: StudioDeps): Pick<LoadOptions, 'name' | 'preflight'> {
   const name = displayName(source);
   const budget = deps.memoryBudget;
+  const heldWhole = filesHeldWhole(source);
   const preflight = (bytes: number, perWeight: number, config?: unknown) => {
     const b = budget?.();
-    checkFits(name ?? 'The model', estimateNeed(bytes, perWeight), b);
+    checkFits(name ?? 'The model', estimateNeed(bytes, perWeight, heldWhole), b);
     // From the shapes: the wasm32 heap and the largest buffer (ONNX bytes, embedding) as well.
-    if (config !== undefined && b) checkMemory(name ?? 'The model', shapeFromConfig(config), LOAD_SETTINGS, b, ['load']);
+    if (config !== undefined && b)
+      checkMemory(name ?? 'The model', { ...shapeFromConfig(config), filesHeldWhole: heldWhole }, LOAD_SETTINGS, b, ['load']);
   };
   return { ...(name ? { name } : {}), ...(budget ? { preflight } : {}) };
 }

@@ -2,11 +2,16 @@
  * The memory model: peak bytes of the whole path (load, dense perplexity, calibration, generation,
  * export) predicted from the shapes alone (config.json), before any weight is downloaded. Pure:
  * named parts, each with its size, where it lives (JS heap or the wasm32 heap of onnxruntime) and
- * the phases in which it is alive; the peak is the largest phase total. The constants describe
- * today's engine (the weights copied into the wasm heap for a run, the Grams of every layer kept
- * packed in float32 and expanded to float64 one projection at a time, the token loss computed in
- * vocabulary chunks, perplexity batches capped by their logits) and are parameters so they can
- * follow the engine (e.g. sessions sharing one weight copy in the heap: 0 copies).
+ * the phases in which it is alive; the peak is the largest phase total. The parts follow today's
+ * engine: the weights held once in JS (read tensor by tensor from local files, whole from HTTP);
+ * sessions read them as inputs, copied into the wasm heap for a run — for a large model
+ * (BLOCKWISE_MIN_WEIGHT_BYTES) one block and one vocabulary matrix at a time, the whole model only
+ * for latency and generation; the Grams of every layer kept packed in float32 and expanded to
+ * float64 one projection at a time; the token loss in vocabulary chunks; perplexity batches capped
+ * by their logits; apply and export holding the sliced copy (a large model keeps no compensated
+ * full-size one), the exported bytes and their verification session. The constants are parameters
+ * so the model can follow the engine. The wasm heap never shrinks, so a part put there by an
+ * earlier phase stays in the later ones.
  */
 import type { ArchSpec, LayerShape } from './ir';
 import { packedGramLength } from './packed-gram';
@@ -84,7 +89,23 @@ export interface ModelShape {
   layers: readonly LayerShape[];
   /** Bytes per weight element in the files (config torch_dtype): 2 for bf16/fp16, 4 for fp32. */
   storedBytesPerWeight: number;
+  /**
+   * Whether loading holds the weight files whole (HTTP and Hub downloads: default) or reads them one
+   * tensor at a time (picked files, local folders: FileSource.readRange).
+   */
+  filesHeldWhole?: boolean;
 }
+
+/** Models with at least this many fp32 weight bytes run block by block (graph/block-run.ts useBlockwise). */
+export const BLOCKWISE_MIN_WEIGHT_BYTES = 256 * 2 ** 20;
+
+/** The block-wise size rule from the shapes (graph/block-run.ts useBlockwise applies it to a loaded model). */
+export function runsBlockwise(spec: ArchSpec, layers: readonly LayerShape[]): boolean {
+  return spec.input !== 'patches' && layers.length > 1 && F32 * shapeParameters(spec, layers) >= BLOCKWISE_MIN_WEIGHT_BYTES;
+}
+
+/** float64 n x n matrices alive at once while OBS works on one projection: the Hessian, its damped copy, its Cholesky factor, the inverse factor. */
+export const OBS_FLOAT64_MATRICES = 4;
 
 export interface MemoryEstimate {
   parameters: number;
@@ -96,6 +117,8 @@ export interface MemoryEstimate {
   dominant: MemoryPart;
   /** The largest single buffer (a tensor, the ONNX bytes or a logits buffer), for the 2 GB ArrayBuffer limit. */
   largestBuffer: { label: string; bytes: number };
+  /** The single buffers checked against the per-ArrayBuffer limit, each with the phases it exists in. */
+  buffers: { label: string; bytes: number; phases: readonly MemoryPhase[] }[];
 }
 
 const F32 = 4;
@@ -185,9 +208,18 @@ function calibrationParts(
   const channelSums = layers.reduce((s, l) => s + 2 * (attnW(l) + l.ffnSize), 0);
   const keptLabel = packed ? 'packed float32' : 'float64';
   return [
-    part('tapSession', 'Calibration block session weights (one block + embeddings or head)', blockWeights * c.sessionWeightCopies, 'wasm', [
-      'calibration',
-    ]),
+    // a large model's block runs reuse the region of the evalSession part (one block + one vocabulary matrix)
+    ...(runsBlockwise(spec, layers)
+      ? []
+      : [
+          part(
+            'tapSession',
+            'Calibration block session weights (one block + embeddings or head)',
+            blockWeights * c.sessionWeightCopies,
+            'wasm',
+            ['calibration'],
+          ),
+        ]),
     part(
       'residualStream',
       `Residual stream of the calibration set (${cal.samples} x ${cal.seq} tokens)`,
@@ -213,7 +245,15 @@ function calibrationParts(
       after,
     ),
     ...(cal.withHessians && packed
-      ? [part('hessianExpansion', 'One projection’s float64 Hessian while OBS uses it', F64 * widest ** 2, 'js', ['export'])]
+      ? [
+          part(
+            'hessianExpansion',
+            'One projection’s float64 Hessian, damped copy and factors while OBS uses them',
+            OBS_FLOAT64_MATRICES * F64 * widest ** 2,
+            'js',
+            ['export'],
+          ),
+        ]
       : []),
   ];
 }
@@ -231,11 +271,28 @@ export function estimateMemory(
   const batch = windowsPerBatch(settings.perplexity.batchSize, ctx, spec.vocabSize);
   const columns = lossColumns(spec, constants);
   const pruned = weights * (1 - (settings.prunedFraction ?? 0));
+  const blockwise = runsBlockwise(spec, layers);
+  const vocabMatrix = F32 * spec.vocabSize * spec.hiddenSize;
+  const held = model.filesHeldWhole ?? true;
   const parts: MemoryPart[] = [
-    part('download', 'Weight files as stored', parameters * model.storedBytesPerWeight, 'js', ['load']),
+    part(
+      'download',
+      held ? 'Weight files as stored (held whole while loading)' : 'One tensor as stored (files read tensor by tensor)',
+      (held ? parameters : spec.vocabSize * spec.hiddenSize) * model.storedBytesPerWeight,
+      'js',
+      ['load'],
+    ),
     part('ir', 'Float32 weights (the model)', weights, 'js', MEMORY_PHASES),
-    part('graph', 'ONNX graph bytes (while the session opens)', weights, 'js', ['load']),
-    part('evalSession', 'Inference session weights', weights * constants.sessionWeightCopies, 'wasm', MEMORY_PHASES),
+    part(
+      'evalSession',
+      blockwise
+        ? 'Run weights in the runtime: one block and one vocabulary matrix (block-by-block runs)'
+        : 'Run weights in the runtime (every weight is copied in for a run)',
+      (blockwise ? F32 * Math.max(0, ...layers.map((l) => layerParameters(spec, l))) + vocabMatrix : weights) *
+        constants.sessionWeightCopies,
+      'wasm',
+      MEMORY_PHASES,
+    ),
     part(
       'perplexityActivations',
       `Perplexity activations (${batch} x ${ctx} tokens, logits over ${columns} of ${spec.vocabSize} tokens at a time)`,
@@ -249,12 +306,24 @@ export function estimateMemory(
     const t = Math.min(settings.generation.tokens, spec.maxPositions);
     const kv = layers.reduce((s, l) => s + 2 * l.numKvHeads * spec.headDim * t, 0);
     parts.push(
-      part('generateSession', 'Generation session weights', weights * constants.sessionWeightCopies, 'wasm', ['generation', 'export']),
+      part(
+        'generateSession',
+        'Latency / generation session weights (the whole model in the runtime)',
+        weights * constants.sessionWeightCopies,
+        'wasm',
+        ['generation', 'export'],
+      ),
       part('kvCache', `KV cache (${t} tokens) + prefill logits`, F32 * (kv + t * spec.vocabSize), 'wasm', ['generation']),
     );
   }
   parts.push(
-    part('prunedIr', 'Pruned weights (sliced + compensated copies)', 2 * pruned, 'js', ['export']),
+    part(
+      'prunedIr',
+      blockwise ? 'Pruned weights (the sliced copy)' : 'Pruned weights (sliced + compensated copies)',
+      (blockwise ? 1 : 2) * pruned,
+      'js',
+      ['export'],
+    ),
     part('exportBytes', 'Exported ONNX bytes', pruned, 'js', ['export']),
     part('verifySession', 'Export verification session weights', pruned * constants.sessionWeightCopies, 'wasm', ['export']),
   );
@@ -266,9 +335,10 @@ export function estimateMemory(
   const top = phases.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const dominant = parts.filter((p) => p.phases.includes(top.phase)).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const buffers = [
-    { label: 'ONNX graph bytes', bytes: weights },
-    { label: 'token embedding tensor', bytes: F32 * spec.vocabSize * spec.hiddenSize },
-    { label: `perplexity logits (${batch} x ${ctx} x ${columns})`, bytes: F32 * batch * ctx * columns },
+    // the export is written as one buffer (io/onnx/encode.ts); no other phase builds the whole model's bytes
+    { label: 'exported ONNX bytes', bytes: pruned, phases: ['export'] as const },
+    { label: 'token embedding tensor', bytes: F32 * spec.vocabSize * spec.hiddenSize, phases: MEMORY_PHASES },
+    { label: `perplexity logits (${batch} x ${ctx} x ${columns})`, bytes: F32 * batch * ctx * columns, phases: ['perplexity'] as const },
   ];
   return {
     parameters,
@@ -276,6 +346,7 @@ export function estimateMemory(
     phases,
     peak: { phase: top.phase, bytes: top.bytes },
     dominant,
-    largestBuffer: buffers.reduce((a, b) => (b.bytes > a.bytes ? b : a)),
+    largestBuffer: buffers.map(({ label, bytes }) => ({ label, bytes })).reduce((a, b) => (b.bytes > a.bytes ? b : a)),
+    buffers,
   };
 }

@@ -12,11 +12,12 @@ import { throwIfAborted } from '../core/errors';
 import { parameterCount, type ModelIR } from '../core/ir';
 import { asFloat32, float32Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { embedRows } from './embed-rows';
+import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/memory-model';
 import { openModelSession } from './model-session';
 import type { GraphOptions } from './options';
 
-/** Models with at least this many fp32 weight bytes run block by block. */
-export const BLOCKWISE_MIN_WEIGHT_BYTES = 256 * 2 ** 20;
+/** Models with at least this many fp32 weight bytes run block by block (the memory model's constant). */
+export { BLOCKWISE_MIN_WEIGHT_BYTES };
 
 /** 'auto': block by block from BLOCKWISE_MIN_WEIGHT_BYTES of fp32 weights; 'blocks' / 'whole' force one path. */
 export type BlockPath = 'auto' | 'blocks' | 'whole';

@@ -1,8 +1,9 @@
 /**
  * Size preflight: will a model fit in the memory this browser reports, before anything big is
  * downloaded? The need is estimated from the weight files' sizes on disk and their element type:
- * the download itself, plus the float32 weights held three times (the ModelIR, the ONNX graph
- * built from it, and the inference session's copy). The budget comes from what the platform
+ * the download itself while it is held whole (HTTP and Hub; picked files and local folders are read
+ * tensor by tensor), plus the float32 weights held twice (the ModelIR, and the copy a run makes in
+ * the runtime; sessions take the weights as inputs). The budget comes from what the platform
  * reports (navigator.deviceMemory), with the wasm32 heap (4 GiB) and the 2 GiB ArrayBuffer as
  * separate hard limits; the worker computes it with `browserMemoryBudget` and injects it.
  */
@@ -32,8 +33,8 @@ export const GiB = 1024 ** 3;
 export const WASM_LIMIT = 4 * GiB;
 /** Largest ArrayBuffer (and ONNX protobuf) a browser tab can hold. */
 export const ARRAY_BUFFER_LIMIT = 2 * GiB;
-/** Copies of the float32 weights alive at once while a model loads (IR, graph bytes, session). */
-export const FLOAT32_COPIES = 3;
+/** Copies of the float32 weights alive at once after a load (the IR, and a run's copy in the runtime). */
+export const FLOAT32_COPIES = 2;
 
 /** Bytes per element from config.json's torch_dtype (default float32). */
 export function bytesPerWeight(config: unknown): number {
@@ -43,16 +44,18 @@ export function bytesPerWeight(config: unknown): number {
   return 4;
 }
 
-export function estimateNeed(downloadBytes: number, bytesPerElement: number): MemoryNeed {
+/** `heldWhole`: the files are read whole (HTTP, Hub) rather than one tensor at a time (then the download is not held). */
+export function estimateNeed(downloadBytes: number, bytesPerElement: number, heldWhole = true): MemoryNeed {
   const float32 = Math.round((downloadBytes * 4) / bytesPerElement);
-  return { download: downloadBytes, float32, total: downloadBytes + FLOAT32_COPIES * float32 };
+  const download = heldWhole ? downloadBytes : 0;
+  return { download, float32, total: download + FLOAT32_COPIES * float32 };
 }
 
 export function checkFits(model: string, need: MemoryNeed, budget: MemoryBudget | undefined): void {
   if (!budget || need.total <= budget.bytes) return;
   throw new ModelTooLargeError(
     `${model} is too large for this browser: loading it needs about ${fmtBytes(need.total)} ` +
-      `(${fmtBytes(need.download)} download + ${FLOAT32_COPIES} × ${fmtBytes(need.float32)} of float32 weights), ` +
+      `(${need.download > 0 ? `${fmtBytes(need.download)} download + ` : ''}${FLOAT32_COPIES} × ${fmtBytes(need.float32)} of float32 weights), ` +
       `but only about ${fmtBytes(budget.bytes)} is available (${budget.source}).`,
     need.total,
     budget.bytes,

@@ -43,8 +43,9 @@ export function memoryProblem(est: MemoryEstimate, budget: MemoryBudget, phases:
       };
     }
   }
-  const big = est.largestBuffer;
-  if (budget.arrayBufferLimit !== undefined && big.bytes > budget.arrayBufferLimit) {
+  const alive = est.buffers.filter((b) => b.phases.some((p) => phases.includes(p)));
+  const big = alive.reduce<(typeof alive)[number] | undefined>((a, b) => (!a || b.bytes > a.bytes ? b : a), undefined);
+  if (big && budget.arrayBufferLimit !== undefined && big.bytes > budget.arrayBufferLimit) {
     return {
       needed: big.bytes,
       available: budget.arrayBufferLimit,
