@@ -1,8 +1,8 @@
 /**
  * Chromium scale benchmark (issue 11, items 2 to 5): the steps of bench/scale.ts — load, dense
  * perplexity (8,192 tokens), latency, greedy generation with the KV cache (tokens/s), calibration
- * cancelled at 2 / 5 / 8 s (time to stop), calibration 16 x 128 with Hessians, OBS criterion, apply
- * with OBS at 50%, verified export — on a size-faithful model (tools/scale-models) in the built app
+ * 16 x 128 with Hessians, OBS criterion, apply with OBS at 50%, verified export, and last calibration
+ * cancelled at 2 / 5 / 8 s (time to stop) — on a size-faithful model (tools/scale-models) in the built app
  * (dist/) in Debian Chromium, through the automation hook `window.__pruneStudio.run` and the real
  * Worker (onnxruntime-web WASM). The model is loaded as a user's folder pick: the folder is set on a
  * webkitdirectory <input> (Playwright hands Chromium the local paths, no copy) and its File objects
@@ -38,7 +38,8 @@ import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
 
 const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
 const MB = 2 ** 20;
-const STEPS = ['load', 'perplexity', 'latency', 'generate', 'cancel', 'calibrate', 'obs', 'apply', 'export'] as const;
+// cancel runs last: its aborted calibrations would otherwise weigh on the later steps' cumulative memory
+const STEPS = ['load', 'perplexity', 'latency', 'generate', 'calibrate', 'obs', 'apply', 'export', 'cancel'] as const;
 type Step = (typeof STEPS)[number];
 const INDEPENDENT: readonly Step[] = ['perplexity', 'latency', 'generate', 'cancel'];
 

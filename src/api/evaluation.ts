@@ -292,8 +292,8 @@ async function openKvSession(runner: Runner, ir: ModelIR): Promise<RunnerSession
 
 /**
  * Runs `use` on a decoder over the with-past session of the dense or pruned model: for a large
- * model in a disposable isolate, dropped afterwards (api/isolation.ts), else the model's
- * in-process session (opened on first use, kept).
+ * model in a disposable isolate, dropped afterwards (api/isolation.ts), else in process: a small
+ * model's session is opened on first use and kept, a large model's is opened for the call and released.
  */
 async function withGenerationDecoder<T>(
   state: StudioState,
@@ -304,8 +304,19 @@ async function withGenerationDecoder<T>(
   const owner = target === 'pruned' ? requirePruned(m) : m;
   const { ir } = owner;
   if (!isolatesSessions(state, m.ir)) {
-    owner.generateSession ??= await openKvSession(state.deps.runner, ir);
-    return use(ir, createKvDecoder(owner.generateSession, cacheShape(ir)));
+    if (!useBlockwise(m.ir)) {
+      owner.generateSession ??= await openKvSession(state.deps.runner, ir);
+      return use(ir, createKvDecoder(owner.generateSession, cacheShape(ir)));
+    }
+    // A large model's with-past session holds the whole model (and its pre-packed weights) in the wasm
+    // heap: released after the call, its region is reused by later runs instead of adding to them
+    // (measured in Chromium on gpt2-124m: calibration after generation 4.02x -> 3.88x, export 5.75x -> 5.18x).
+    const session = await openKvSession(state.deps.runner, ir);
+    try {
+      return await use(ir, createKvDecoder(session, cacheShape(ir)));
+    } finally {
+      await session.release();
+    }
   }
   return withIsolate(state.deps.runner, async (runner) => use(ir, createKvDecoder(await openKvSession(runner, ir), cacheShape(ir))));
 }
