@@ -6,12 +6,11 @@
  * every kept row / column and its biases, re-slicing it gives the applied model exactly, and the
  * export verified against the rebuilt reference passes as with the kept one.
  */
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Linear, ModelIR } from '../core/ir';
 import { dirSource } from '../cli/dir-source';
 import { createNodeRunner } from '../runtime/ort-node';
-import { DEMO_DIR } from '../test-util/golden';
+import { loadDemoCalibrated } from '../test-util/golden';
 import { sliceModel } from '../prune/slice';
 import { unsliceModel } from '../prune/unslice';
 import type { PruningPlan } from '../core/plan';
@@ -26,14 +25,7 @@ let plan: PruningPlan;
 
 beforeAll(async () => {
   for (const api of [kept, rebuilt]) {
-    await api.loadModel({ kind: 'dir', path: DEMO_DIR });
-    await api.calibrate({
-      text: readFileSync('public/data/calibration.txt', 'utf8'),
-      textName: 'calibration.txt',
-      samples: 4,
-      seq: 64,
-      withHessians: true,
-    });
+    await loadDemoCalibrated(api, { samples: 4, seq: 64 }, true);
     await api.computeImportance('magnitude');
   }
   plan = await kept.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });

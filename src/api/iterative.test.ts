@@ -10,7 +10,7 @@ import { createStudioApi } from './studio';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from '../cli/dir-source';
 import { planCounts } from '../core/plan';
-import { DEMO_DIR } from '../test-util/golden';
+import { loadDemoCalibrated } from '../test-util/golden';
 import type { IterativeRound } from './types';
 
 const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
@@ -23,14 +23,7 @@ const perplexity = {
 };
 
 beforeAll(async () => {
-  await api.loadModel({ kind: 'dir', path: DEMO_DIR });
-  await api.calibrate({
-    text: readFileSync('public/data/calibration.txt', 'utf8'),
-    textName: 'calibration.txt',
-    samples: 4,
-    seq: 64,
-    withHessians: true,
-  });
+  await loadDemoCalibrated(api, { samples: 4, seq: 64 }, true);
 }, 300_000);
 
 describe('iterativePrune', () => {

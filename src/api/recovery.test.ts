@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createStudioApi } from './studio';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from '../cli/dir-source';
-import { DEMO_DIR } from '../test-util/golden';
+import { loadDemoCalibrated } from '../test-util/golden';
 
 const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
 const perplexity = {
@@ -22,14 +22,7 @@ const perplexity = {
 };
 
 beforeAll(async () => {
-  await api.loadModel({ kind: 'dir', path: DEMO_DIR });
-  await api.calibrate({
-    text: readFileSync('public/data/calibration.txt', 'utf8'),
-    textName: 'calibration.txt',
-    samples: 4,
-    seq: 64,
-    withHessians: true,
-  });
+  await loadDemoCalibrated(api, { samples: 4, seq: 64 }, true);
   await api.computeImportance('taylor');
 }, 300_000);
 
