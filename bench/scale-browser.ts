@@ -34,6 +34,7 @@ import { dirSource } from '../src/cli/dir-source';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { DEFAULT_ROOT } from '../tools/scale-models/write';
 import { MemorySampler, cpuSeconds, type MemoryReading } from './chromium-procs';
+import { browserMemoryBudget } from '../src/io/memory-budget';
 import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
 
 const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
@@ -239,11 +240,12 @@ const pageEngineBundle = () => engineHarnessBundle('bench/scale-page-engine.ts')
 
 /**
  * The engine's own memory prediction (StudioApi.estimateMemory, core/memory-model.ts) for the bench's
- * settings against a browser's 4 GiB budget, computed in Node from config.json: MB per phase
+ * settings against an 8 GB browser's budget (the app's browserMemoryBudget), computed in Node from config.json: MB per phase
  * (total and wasm heap), and the preflight's verdict.
  */
 async function predictedMemory(dir: string) {
-  const budget = { bytes: 4 * 2 ** 30, source: 'WebAssembly 4 GiB limit', arrayBufferLimit: 2 * 2 ** 30, wasmHeapLimit: 4 * 2 ** 30 };
+  // what the app's Worker gets in a browser reporting navigator.deviceMemory = 8 (the cap)
+  const budget = browserMemoryBudget({ deviceMemory: 8 });
   const api = createStudioApi({ runner: createWebRunner(), demoUrl: '', openDir: dirSource, memoryBudget: () => budget });
   const r = await api.estimateMemory({
     source: { kind: 'dir', path: dir },

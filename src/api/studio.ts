@@ -140,7 +140,13 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     },
     exportModel: async (request, options = {}) => {
       const m = model();
-      if (m.pruned) checkStep(state, m, 'export', { prunedFraction: 1 - m.pruned.summary.parameters / parameterCount(m.ir) });
+      // the calibration's statistics (all layers' Grams) are still held while the export runs
+      const c = m.calibration?.summary;
+      if (m.pruned)
+        checkStep(state, m, 'export', {
+          prunedFraction: 1 - m.pruned.summary.parameters / parameterCount(m.ir),
+          ...(c ? { calibration: { samples: c.samples, seq: c.seq, withHessians: c.withHessians } } : {}),
+        });
       return exportModel(state, m, request, options);
     },
     modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
