@@ -327,6 +327,34 @@ describe('bad input', () => {
     await expectDemoLoads();
   });
 
+  it('export counts the calibration statistics still held: refused when only they push it over the budget', async () => {
+    await expectDemoLoads();
+    const text = readFileSync('public/data/calibration.txt', 'utf8');
+    const calibration = { samples: 8, seq: 64, withHessians: true };
+    await api.calibrate({ text, textName: 'calibration.txt', ...calibration });
+    await api.computeImportance('magnitude');
+    const plan = await api.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+    const applied = await api.applyPlan({ plan, compensation: 'none' });
+    const prunedFraction = 1 - applied.parameters / applied.denseCost.parameters;
+    const exportBytes = async (req: Parameters<typeof api.estimateMemory>[0]) =>
+      (await api.estimateMemory(req)).estimate.phases.find((p) => p.phase === 'export')!.bytes;
+    const without = await exportBytes({ prunedFraction });
+    const withStats = await exportBytes({ prunedFraction, calibration });
+    expect(withStats).toBeGreaterThan(without);
+    budget = { bytes: Math.round((without + withStats) / 2), source: 'test' };
+    try {
+      const e = await api.exportModel().then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(ModelTooLargeError);
+      expect((e as Error).message).toMatch(/export needs about .+, but only about .+ is available \(test\)/);
+      expect((e as ModelTooLargeError).neededBytes).toBe(withStats);
+    } finally {
+      budget = undefined;
+    }
+  });
+
   it('generation that would not fit is refused before it runs, with the numbers and a number of tokens that fits', async () => {
     await expectDemoLoads();
     const prompt = 'The old man';
