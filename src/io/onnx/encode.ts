@@ -88,8 +88,7 @@ function measure(m: Msg, type: protobuf.Type, sizes: number[], deferred: Deferre
       const list = m[f.name] as unknown[] | null | undefined;
       if (list == null || list.length === 0) continue;
       if (f.packed) {
-        let body = 0;
-        for (const v of list) body += scalarSize(f.scalar!, v);
+        const body = packedBodySize(f, list);
         n += varint32Size(f.tag) + varint32Size(body) + body;
         continue;
       }
@@ -99,6 +98,13 @@ function measure(m: Msg, type: protobuf.Type, sizes: number[], deferred: Deferre
   for (const raw of unknowns(m)) n += raw.length;
   sizes[slot] = n;
   return n;
+}
+
+/** Bytes of a packed repeated scalar field's body (its values back to back). */
+function packedBodySize(f: FieldPlan, list: readonly unknown[]): number {
+  let body = 0;
+  for (const v of list) body += scalarSize(f.scalar!, v);
+  return body;
 }
 
 function valueSize(f: FieldPlan, v: unknown, sizes: number[], deferred: DeferredTensors | undefined): number {
@@ -131,8 +137,7 @@ function write(m: Msg, type: protobuf.Type, c: Cursor): void {
       const list = m[f.name] as unknown[] | null | undefined;
       if (list == null || list.length === 0) continue;
       if (f.packed) {
-        let body = 0;
-        for (const v of list) body += scalarSize(f.scalar!, v);
+        const body = packedBodySize(f, list);
         c.pos = writeVarint32(c.buf, writeVarint32(c.buf, c.pos, f.tag), body);
         for (const v of list) c.pos = writeScalar(c.buf, c.pos, f.scalar!, v);
         continue;
