@@ -23,10 +23,6 @@ const api: StudioApi = createStudioApi({
   runner: cancellableRunner(createWebRunner({ wasmPaths: new URL('ort/', base).href })),
   demoUrl: new URL('models/demo-gpt2/', base).href,
   ...browserHubDeps(),
-  // Measured in Chromium (bench/scale-browser.ts, gpt2-124m): a nested isolate Worker did not give its
-  // memory back after latency and made generation peak higher than in process, so the tab keeps its
-  // sessions in process (the Node engine isolates: api/isolation.ts).
-  isolateSessions: 'never',
 });
 
 /** Importance scores move to the UI as transferred copies (the engine keeps its own for allocation). */

@@ -101,8 +101,7 @@ export async function exportModel(
     ...files,
     json('config.json', config),
     json('generation_config.json', generationConfig(config, await optionalJson(m.source, 'generation_config.json'))),
-    // A copy: every file of a bundle is the caller's own (the Worker transfers the buffers to the UI).
-    ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson.slice() }] : []),
+    ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson }] : []),
     json('tokenizer_config.json', tokenizerConfig(p.ir, config, m.tokenizerJson, await optionalJson(m.source, 'tokenizer_config.json'))),
     json('plan.json', p.summary.plan),
     { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter, written)) },

@@ -520,7 +520,6 @@ export type NextTokenResult = Partial<Record<ModelTarget, TopToken[]>>;
 export type { ExportFile, ExportFormat, ExportDtype, ExportOptions, ExportVerification } from '../exporters/types';
 
 export interface ExportBundle {
-  /** Each file's buffer is the caller's own (shared with nothing the engine keeps), so a Worker can transfer it. */
   files: ExportFile[];
   /** Re-loaded the written model in a fresh session and compared with the masked preview of the same plan. */
   verification: ExportVerification;

@@ -1,6 +1,6 @@
 /**
  * The parent side of an isolated Runner: a Runner whose sessions live in a child realm reached
- * through an IsolateEndpoint (isolate-node.ts, or a browser Worker in ort-web.ts). Float32 feeds on
+ * through an IsolateEndpoint (isolate-node.ts: a Node worker thread). Float32 feeds on
  * SharedArrayBuffers (core/shared-weights.ts) cross as they are; a large feed on a plain buffer (a
  * sliced model's weights) is copied onto one once per isolate and reused by later runs. `dispose`
  * terminates the child, which returns its whole memory (wasm heap included) to the system.

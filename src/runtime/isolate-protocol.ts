@@ -1,6 +1,6 @@
 /**
  * Messages between an isolated Runner (isolate-client.ts, in the caller's realm) and the Runner it
- * drives in a child realm (isolate-serve.ts, in a Node worker thread or a browser Worker). Float32
+ * drives in a child realm (isolate-serve.ts, in a Node worker thread). Float32
  * feeds on SharedArrayBuffers cross without a copy; outputs come back transferred.
  */
 import type { SerializedError } from '../core/errors';
