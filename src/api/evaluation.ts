@@ -3,7 +3,15 @@ import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { rowsPerRun } from '../core/run-size';
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
-import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds, type EvalWindow } from '../eval/perplexity';
+import {
+  NllAccumulator,
+  accumulateScored,
+  batchWindows,
+  firstScoredPosition,
+  planWindows,
+  windowFeeds,
+  type EvalWindow,
+} from '../eval/perplexity';
 import { streamGroups, useBlockwise, type BlockSource, type PerplexityPath } from './block-perplexity';
 import { runByBlocks, type BlockInput } from '../graph/block-run';
 import { windowsPerBatch } from '../core/memory-model';
@@ -130,7 +138,8 @@ async function perplexityByBlocks(
   const runs: (BlockInput & { batch: EvalWindow[] })[] = batches.map((batch) => {
     const { inputIds, labels, len } = windowFeeds(ids, batch);
     const dims = [batch.length, len];
-    return { batch, rows: batch.length, len, feeds: { input_ids: int64Tensor(inputIds, dims), labels: int64Tensor(labels, dims) } };
+    const feeds = { input_ids: int64Tensor(inputIds, dims), labels: int64Tensor(labels, dims) };
+    return { batch, rows: batch.length, len, lossFrom: firstScoredPosition(batch), feeds };
   });
   const L = src.ir.layers.length;
   const total = runs.length * L;
@@ -145,8 +154,8 @@ async function perplexityByBlocks(
         message: acc.count > 0 ? status() : `block by block, ${done}/${total} runs`,
       });
     };
-    const nll = await runByBlocks(src, group, extraFeeds, 'token_nll', options.signal, step);
-    group.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len));
+    const nll = await runByBlocks({ ...src, lossFrom: true }, group, extraFeeds, 'token_nll', options.signal, step);
+    group.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len, r.lossFrom));
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NllAccumulator, accumulateScored, batchWindows, planWindows, windowFeeds } from './perplexity';
+import { NllAccumulator, accumulateScored, batchWindows, firstScoredPosition, planWindows, windowFeeds } from './perplexity';
 
 describe('planWindows', () => {
   it.each([
@@ -55,5 +55,28 @@ describe('batching and accumulation', () => {
     expect(acc.count).toBe(5);
     expect(acc.mean).toBeCloseTo(3, 12);
     expect(acc.stdError).toBeCloseTo(Math.sqrt(2.5 / 5), 12);
+  });
+});
+
+describe('accumulateScored from the first scored position', () => {
+  it('reads token_nll [batch, len - from] and scores each token 1..N-1 once, as the full rows do', () => {
+    const windows = planWindows(40, 8, 3);
+    const full = new NllAccumulator();
+    const tail = new NllAccumulator();
+    const seen: number[] = [];
+    for (const batch of batchWindows(windows, 4)) {
+      const len = batch[0]!.end - batch[0]!.begin;
+      const from = firstScoredPosition(batch);
+      // position p of a window predicts token begin + p + 1: store that token's index as its "NLL"
+      const rows = (start: number) => batch.flatMap((w) => Array.from({ length: len - start }, (_, i) => w.begin + start + i + 1));
+      accumulateScored(full, batch, Float32Array.from(rows(0)), len);
+      accumulateScored(tail, batch, Float32Array.from(rows(from)), len, from);
+      for (const w of batch) for (let t = w.scoreFrom; t < w.end; t++) seen.push(t);
+    }
+    expect(firstScoredPosition(windows.slice(1, 3))).toBe(4); // later windows score their last stride (3) positions
+    expect(firstScoredPosition(windows.slice(0, 2))).toBe(0);
+    expect(tail.count).toBe(39);
+    expect(tail.mean).toBe(full.mean);
+    expect(tail.mean).toBe(seen.reduce((a, b) => a + b, 0) / 39);
   });
 });

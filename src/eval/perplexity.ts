@@ -100,9 +100,18 @@ export function windowFeeds(ids: readonly number[], batch: readonly EvalWindow[]
   return { inputIds, labels, len };
 }
 
-/** Adds the scored positions of each window from token_nll ([batch, len], position p predicts token begin+p+1). */
-export function accumulateScored(acc: NllAccumulator, batch: readonly EvalWindow[], tokenNll: Float32Array, len: number): void {
+/**
+ * Adds the scored positions of each window from token_nll ([batch, len - from]: positions from..len-1,
+ * position p predicts token begin+p+1).
+ */
+export function accumulateScored(acc: NllAccumulator, batch: readonly EvalWindow[], tokenNll: Float32Array, len: number, from = 0): void {
+  const width = len - from;
   batch.forEach((w, b) => {
-    for (let t = w.scoreFrom; t < w.end; t++) acc.add(tokenNll[b * len + (t - w.begin - 1)] ?? NaN);
+    for (let t = w.scoreFrom; t < w.end; t++) acc.add(tokenNll[b * width + (t - w.begin - 1 - from)] ?? NaN);
   });
+}
+
+/** The first position any window of the batch scores (the lossFrom graph computes token_nll from there). */
+export function firstScoredPosition(batch: readonly EvalWindow[]): number {
+  return Math.min(...batch.map((w) => w.scoreFrom - w.begin - 1));
 }

@@ -10,7 +10,7 @@
  */
 import { throwIfAborted } from '../core/errors';
 import { parameterCount, type ModelIR } from '../core/ir';
-import { asFloat32, float32Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { embedRows } from './embed-rows';
 import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/memory-model';
 import { openModelSession } from './model-session';
@@ -29,6 +29,8 @@ export interface BlockSource {
   graph: GraphOptions;
   /** Cap of the carried residual stream in bytes (perplexity; default api/block-perplexity.ts STREAM_BYTES). */
   streamBytes?: number;
+  /** The last block scores only positions from each input's `lossFrom` on (GraphOptions.lossFrom; token_nll [rows, len - lossFrom]). */
+  lossFrom?: boolean;
 }
 
 /** The size rule: token-input models of two or more layers whose fp32 weights reach the threshold. */
@@ -42,6 +44,8 @@ export interface BlockInput {
   feeds: Feeds;
   rows: number;
   len: number;
+  /** First position the last block scores, with BlockSource.lossFrom (default 0). */
+  lossFrom?: number;
 }
 
 /**
@@ -50,7 +54,13 @@ export interface BlockInput {
  * (tied) head brings the vocabulary matrix into the runtime.
  */
 export function openBlock(src: BlockSource, l: number): Promise<RunnerSession> {
-  return openModelSession(src.runner, src.ir, { ...src.graph, taps: false, layerRange: { from: l, to: l + 1, embedded: true } });
+  const lossFrom = !!src.lossFrom && l === src.ir.layers.length - 1;
+  return openModelSession(src.runner, src.ir, {
+    ...src.graph,
+    taps: false,
+    layerRange: { from: l, to: l + 1, embedded: true },
+    ...(lossFrom ? { lossFrom } : {}),
+  });
 }
 
 /**
@@ -83,6 +93,7 @@ export async function runByBlocks(
           ...fixed,
           input_ids: r.feeds.input_ids!,
           ...(last && r.feeds.labels && session.inputNames.includes('labels') ? { labels: r.feeds.labels } : {}),
+          ...(last && session.inputNames.includes('loss_from') ? { loss_from: int64Tensor([r.lossFrom ?? 0], [1]) } : {}),
           hidden_in: float32Tensor(l > 0 ? stream[i]! : embedRows(src.ir, r.feeds.input_ids!, r.rows, r.len), [r.rows, r.len, d]),
         };
         const out = await session.run(feeds, [name]);

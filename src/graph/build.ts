@@ -11,7 +11,7 @@ import { encodeModel, OnnxGraphBuilder, type Dim, type ModelProto } from '../io/
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
 import { resolveOptions, weightInput, type GraphContext } from './context';
-import { chunkedTokenNll, classifierHead, lmHead, tokenNll, usesChunkedLoss } from './head';
+import { chunkedTokenNll, classifierHead, lmHead, scoredTail, tokenNll, usesChunkedLoss } from './head';
 import { addPixelInput, embedPatches } from './patches';
 import type { GraphOptions } from './options';
 import { unsupportedStructure } from './structure';
@@ -94,7 +94,13 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
     b.node('Identity', [h], { outputs: [tapNames.hidden(range.to)], name: `out/${tapNames.hidden(range.to)}` });
     b.addOutput(tapNames.hidden(range.to), 'float32', ['batch', 'seq', spec.hiddenSize]);
   }
-  if (withHead && labels && !classifier && usesChunkedLoss(ctx)) {
+  if (withHead && labels && opts.lossFrom) {
+    const tail = scoredTail(ctx, h, labels);
+    const nll = usesChunkedLoss(ctx)
+      ? chunkedTokenNll(tail.ctx, tail.h, tokenEmbedding, tail.labels, 'token_nll')
+      : tokenNll(tail.ctx, lmHead(tail.ctx, tail.h, tokenEmbedding, undefined), tail.labels, 'token_nll');
+    b.addOutput(nll, 'float32', ['batch', 'scored']);
+  } else if (withHead && labels && !classifier && usesChunkedLoss(ctx)) {
     b.addOutput(chunkedTokenNll(ctx, h, tokenEmbedding, labels, 'token_nll'), 'float32', ['batch', 'seq']);
   } else if (withHead && (opts.logits || labels)) {
     const out = opts.logits ? 'logits' : undefined;

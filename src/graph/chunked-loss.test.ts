@@ -2,8 +2,10 @@
  * The chunked token loss (graph/head.ts `chunkedTokenNll`: vocabularies above LOSS_VOCAB_CHUNK,
  * no logits output, weights as inputs) against the full-logits loss of the same model and against
  * a float64 log-sum-exp of its logits, with labels on the chunk edges; the head's chunks are graph
- * inputs fed as views of the IR's array.
+ * inputs fed as views of the IR's array. The lossFrom option (only positions from loss_from on) against
+ * the float64 log-sum-exp of the full logits at the same positions, chunked and not.
  */
+import { int64Tensor } from '../core/runner';
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../core/ir';
 import type { Feeds } from '../core/runner';
@@ -80,5 +82,45 @@ describe.each(MODELS)('chunked token loss: %s', (_, make) => {
       expect(Math.abs(v - current[i]!) / Math.abs(current[i]!), `token ${i}`).toBeLessThan(1e-6);
       expect(Math.abs(v - nll64(logits, i, V, labels[i]!)), `token ${i} vs float64`).toBeLessThan(1e-5);
     });
+  });
+});
+
+const SCORED: [string, () => ModelIR][] = [
+  ...MODELS,
+  ['random GPT-2 (vocab 64: one head Gemm, no chunks)', () => randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 32, vocab: 64 })],
+];
+
+describe.each(SCORED)('token loss from loss_from on: %s', (_, make) => {
+  const ir = make();
+  const V = ir.spec.vocabSize;
+  const ids = [
+    [3, 17, 42, 8, 0, 29, 11],
+    [49, 1, 1, 36, 20, 5, 44],
+  ];
+  const labels = [
+    [5, 0, V - 1, 7, 3, V - 2, 1],
+    [2, 9, 4, V - 1, 0, 6, 8],
+  ];
+  const feeds = { ...idsFeed(ids), ...idsFeed(labels, 'labels') };
+
+  it.each([0, 3, 6])('loss_from %i: token_nll [2, 7 - from], each the float64 NLL of the full logits at its position', async (from) => {
+    const tail = floats(
+      (await run(ir, { tokenLoss: true, logits: false, lossFrom: true }, { ...feeds, loss_from: int64Tensor([from], [1]) })).token_nll,
+    );
+    const logits = floats((await run(ir, { logits: true }, idsFeed(ids))).logits);
+    const width = 7 - from;
+    expect(tail.length).toBe(2 * width);
+    for (let b = 0; b < 2; b++)
+      for (let p = from; p < 7; p++) {
+        const want = nll64(logits, b * 7 + p, V, labels[b]![p]!);
+        expect(Math.abs(tail[b * width + p - from]! - want), `row ${b} position ${p}`).toBeLessThan(1e-5);
+      }
+  });
+});
+
+describe('lossFrom option', () => {
+  it('is refused with logits, where the head would not cover every position', () => {
+    const ir = randomIR({ layers: 1, hidden: 8, heads: 2, ffn: 16, vocab: 32 });
+    expect(() => buildOnnx(ir, { tokenLoss: true, lossFrom: true })).toThrow(/loss_from needs a language-model token loss/);
   });
 });

@@ -106,6 +106,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     attentionProbs: o.attentionProbs ?? false,
     distill: o.distill,
     layerRange: o.layerRange,
+    lossFrom: o.lossFrom ?? false,
   };
 }
 

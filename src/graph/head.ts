@@ -46,6 +46,23 @@ export function lmHead(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRe
   return b.node('Reshape', [logits2d, shape], { ...(out ? { outputs: [out] } : {}), name: 'lm_head/logits' })[0]!;
 }
 
+/**
+ * The lossFrom option: the final stream and the labels from position `loss_from` (an int64 [1] input)
+ * on, with a context whose stream shape is theirs, so the head and the token loss run on those rows only.
+ */
+export function scoredTail(ctx: GraphContext, h: string, labels: string): { ctx: GraphContext; h: string; labels: string } {
+  const { b } = ctx;
+  const from = b.addInput('loss_from', 'int64', [1]);
+  const end = b.constInt64([2 ** 31 - 1]);
+  const axis = b.constInt64([1]);
+  const tailLabels = b.op('Slice', [labels, from, end, axis], undefined, 'loss_from/labels');
+  return {
+    ctx: { ...ctx, streamShape: b.op('Shape', [tailLabels], undefined, 'loss_from/shape') },
+    h: b.op('Slice', [h, from, end, axis], undefined, 'loss_from/hidden'),
+    labels: tailLabels,
+  };
+}
+
 /** Vocabulary entries per chunk of the chunked loss (a 1024-token window: 32 MB of logits per chunk). */
 export { LOSS_VOCAB_CHUNK };
 
@@ -106,7 +123,7 @@ export function chunkedTokenNll(ctx: GraphContext, h: string, tokenEmbedding: Em
   const lse = reduceLast(ctx, 'ReduceLogSumExp', lses, 'loss/logsumexp');
   const picked = b.op('ReduceSum', [picks, b.constInt64([-1])], { keepdims: 1 }, 'loss/picked');
   const nll = b.op('Sub', [lse, picked], undefined, 'loss/nll');
-  const shape = b.op('Shape', [ctx.inputIds], undefined, 'loss/ids_shape');
+  const shape = streamShapeOf(ctx, 'loss/ids_shape');
   return b.node('Reshape', [nll, shape], { outputs: [out], name: 'loss' })[0]!;
 }
 

@@ -95,4 +95,12 @@ export interface GraphOptions {
    * the runtime only with a (tied) head (block-run.ts: one vocabulary matrix in the wasm heap, not two).
    */
   layerRange?: { from: number; to: number; embedded?: boolean };
+  /**
+   * With tokenLoss and no logits (language models): adds the input `loss_from` int64 [1], and the head
+   * and token_nll cover only positions loss_from..seq-1 (token_nll [batch, seq - loss_from]). A
+   * perplexity window scores only its last stride positions, so the LM head (a third of GPT-2's
+   * FLOPs) runs on those rows alone (api/evaluation.ts, block by block). Each value is bitwise the
+   * full graph's at the same position.
+   */
+  lossFrom?: boolean;
 }

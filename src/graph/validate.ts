@@ -99,6 +99,11 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   if (options.gradients?.weights && !options.weightInputs) {
     throw new InputError('Weight gradients need the projection weights as inputs.', 'Build with weightInputs: true.');
   }
+  if (options.lossFrom && (!options.tokenLoss || options.logits !== false || options.gradients || ir.spec.head !== 'lm'))
+    throw new InputError(
+      'loss_from needs a language-model token loss without logits or gradients.',
+      'Build with tokenLoss: true and logits: false.',
+    );
   if (options.distill && !options.gradients) throw new InputError('Distillation is a training loss: build with gradients.');
   if (options.logits === false && !options.tokenLoss && !options.taps && !options.gradients) {
     throw new InputError('The graph would have no outputs: enable logits, tokenLoss or taps.');
