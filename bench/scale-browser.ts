@@ -1,7 +1,8 @@
 /**
  * Chromium scale benchmark (issue 11, items 2 to 5): the steps of bench/scale.ts — load, dense
  * perplexity (8,192 tokens), latency, greedy generation with the KV cache (tokens/s), calibration
- * 16 x 128 with Hessians, OBS criterion, apply with OBS at 50%, verified export, and last calibration
+ * 16 x 128 with Hessians, OBS criterion, apply with OBS at 50%, verified export, SlimGPT at 50% (heads +
+ * FFN, uniform, ending with the pruned model's perplexity over the same 8,192 tokens), and last calibration
  * cancelled at 2 / 5 / 8 s (time to stop) — on a size-faithful model (tools/scale-models) in the built app
  * (dist/) in Debian Chromium, through the automation hook `window.__pruneStudio.run` and the real
  * Worker (onnxruntime-web WASM). The model is loaded as a user's folder pick: the folder is set on a
@@ -40,7 +41,7 @@ import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
 const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
 const MB = 2 ** 20;
 // cancel runs last: its aborted calibrations would otherwise weigh on the later steps' cumulative memory
-const STEPS = ['load', 'perplexity', 'latency', 'generate', 'calibrate', 'obs', 'apply', 'export', 'cancel'] as const;
+const STEPS = ['load', 'perplexity', 'latency', 'generate', 'calibrate', 'obs', 'apply', 'export', 'slimgpt', 'cancel'] as const;
 type Step = (typeof STEPS)[number];
 const INDEPENDENT: readonly Step[] = ['perplexity', 'latency', 'generate', 'cancel'];
 
@@ -161,6 +162,18 @@ function stepBodies(page: Page): Record<Step, () => Promise<unknown>> {
     },
     cancel: () => cancelCalibration(page),
     export: () => call(page, 'exportModel', [{}]),
+    slimgpt: async () => {
+      const r = (await call(page, 'slimGptPrune', [
+        { heads: SETTINGS.ratio, ffn: SETTINGS.ratio, allocation: 'uniform', perplexity: { ...perplexity, target: 'pruned' } },
+      ])) as { perplexity: { perplexity: number; protocol: { tokensScored: number } }; applied: { parameters: number } };
+      return {
+        ratio: SETTINGS.ratio,
+        allocation: 'uniform',
+        perplexity: r.perplexity.perplexity,
+        perplexityTokens: r.perplexity.protocol.tokensScored,
+        parameters: r.applied.parameters,
+      };
+    },
   };
 }
 
