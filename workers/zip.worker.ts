@@ -1,9 +1,12 @@
 /**
  * Zips the exported bundle off the UI thread: deflating a model's bytes takes seconds for the
  * demo model and minutes for 124M, a main-thread stall (bench/ui-stalls.spec.ts). Receives the
- * files transferred, answers the zip transferred; one message per export.
+ * files transferred and answers the zip as a Blob (one message per export). A stored zip (level 0,
+ * large bundles) is streamed (src/io/zip-stored.ts): its parts are the headers and the files' own
+ * buffers, so the zip is never a second contiguous copy of the model in this worker.
  */
 import { zipSync } from 'fflate';
+import { storedZipParts } from '../src/io/zip-stored';
 
 export interface ZipRequest {
   files: { name: string; bytes: Uint8Array }[];
@@ -12,8 +15,12 @@ export interface ZipRequest {
 
 self.onmessage = (ev: MessageEvent<ZipRequest>) => {
   try {
-    const zip = zipSync(Object.fromEntries(ev.data.files.map((f) => [f.name, f.bytes])), { level: ev.data.level });
-    (self as unknown as Worker).postMessage({ zip }, [zip.buffer]);
+    const { files, level } = ev.data;
+    const parts: BlobPart[] =
+      level === 0
+        ? (storedZipParts(files) as BlobPart[])
+        : [zipSync(Object.fromEntries(files.map((f) => [f.name, f.bytes])), { level }) as BlobPart];
+    (self as unknown as Worker).postMessage({ zip: new Blob(parts, { type: 'application/zip' }) });
   } catch (e) {
     (self as unknown as Worker).postMessage({ error: e instanceof Error ? e.message : String(e) });
   }

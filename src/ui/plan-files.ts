@@ -54,7 +54,7 @@ export async function exportZip(dtype = 'fp32'): Promise<void> {
   const bundle = await job(label, 'exportModel', [{ format: 'onnx', dtype }]);
   if (!bundle) return;
   useStudio.getState().setExportVerification(bundle.verification);
-  let zip: Uint8Array;
+  let zip: Blob;
   try {
     zip = await zipInWorker(bundle.files, zipLevel(bundle.files));
   } catch (e) {
@@ -62,7 +62,7 @@ export async function exportZip(dtype = 'fp32'): Promise<void> {
     return;
   }
   const suffix = dtype === 'fp32' ? '' : `-${dtype}`;
-  download(`${model.name.replace(/[^\w.-]+/g, '_')}-pruned${suffix}.zip`, new Blob([zip as BlobPart], { type: 'application/zip' }));
+  download(`${model.name.replace(/[^\w.-]+/g, '_')}-pruned${suffix}.zip`, zip);
 }
 
 export async function generateCompare(req: Omit<GenerateRequest, 'target'>): Promise<void> {

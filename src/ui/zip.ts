@@ -1,13 +1,14 @@
 /**
  * The export zip, built in a short-lived worker (workers/zip.worker.ts) so the UI thread never
- * deflates model bytes; the files' buffers move to the worker (the UI does not keep them).
+ * deflates model bytes; the files' buffers move to the worker (the UI does not keep them) and the
+ * zip comes back as a Blob, ready to download.
  */
 import type { ZipRequest } from '../../workers/zip.worker';
 
-export function zipInWorker(files: ZipRequest['files'], level: ZipRequest['level'] = 6): Promise<Uint8Array> {
+export function zipInWorker(files: ZipRequest['files'], level: ZipRequest['level'] = 6): Promise<Blob> {
   const worker = new Worker(new URL('../../workers/zip.worker.ts', import.meta.url), { type: 'module', name: 'prune-studio-zip' });
-  return new Promise<Uint8Array>((resolve, reject) => {
-    worker.onmessage = (ev: MessageEvent<{ zip?: Uint8Array; error?: string }>) => {
+  return new Promise<Blob>((resolve, reject) => {
+    worker.onmessage = (ev: MessageEvent<{ zip?: Blob; error?: string }>) => {
       worker.terminate();
       if (ev.data.zip) resolve(ev.data.zip);
       else reject(new Error(`Zipping the export failed: ${ev.data.error ?? 'unknown error'}.`));
