@@ -75,7 +75,8 @@ export interface MemoryConstants {
   tapCopies: number;
   /**
    * Whether the host gives the engine storage for Grams (StudioDeps.gramStore): then a model that
-   * runs block by block keeps one layer's packed Grams in memory, every layer's in storage.
+   * runs block by block keeps one layer's packed Grams in memory, every layer's in storage. Default
+   * false; the api sets it from its host (api/memory.ts hostConstants).
    */
   gramStore: boolean;
 }
@@ -87,7 +88,7 @@ export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
   hessianLayers: 'all',
   gramStorage: 'packed-f32',
   tapCopies: 2,
-  gramStore: true,
+  gramStore: false,
 };
 
 /** What the model is: its shapes and how its weights are stored. */
