@@ -5,13 +5,14 @@ import { cpus } from 'node:os';
 import { createStudioApi } from '../src/api/studio';
 import type { Runner } from '../src/core/runner';
 import { dirSource } from '../src/cli/dir-source';
+import { fileGramStore } from '../src/cli/gram-file-store';
 
 export const DEMO = 'public/models/demo-gpt2';
 export const EVAL_TEXT = readFileSync('public/data/evaluation.txt', 'utf8');
 export const CALIB_TEXT = readFileSync('public/data/calibration.txt', 'utf8');
 
 export async function openDemo(runner: Runner) {
-  const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+  const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource, gramStore: fileGramStore });
   await api.loadModel({ kind: 'dir', path: DEMO });
   return api;
 }

@@ -32,6 +32,7 @@ import { engineHarnessBundle } from '../e2e/harness/bundle';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/harness/chromium';
 import { createStudioApi } from '../src/api/studio';
 import { dirSource } from '../src/cli/dir-source';
+import { fileGramStore } from '../src/cli/gram-file-store';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { DEFAULT_ROOT } from '../tools/scale-models/write';
 import { MemorySampler, cpuSeconds, type MemoryReading } from './chromium-procs';
@@ -259,7 +260,14 @@ const pageEngineBundle = () => engineHarnessBundle('bench/scale-page-engine.ts')
 async function predictedMemory(dir: string) {
   // what the app's Worker gets in a browser reporting navigator.deviceMemory = 8 (the cap)
   const budget = browserMemoryBudget({ deviceMemory: 8 });
-  const api = createStudioApi({ runner: createWebRunner(), demoUrl: '', openDir: dirSource, memoryBudget: () => budget });
+  // gramStore: the Worker keeps a large model's Grams in OPFS (only its presence counts for the prediction)
+  const api = createStudioApi({
+    runner: createWebRunner(),
+    demoUrl: '',
+    openDir: dirSource,
+    memoryBudget: () => budget,
+    gramStore: fileGramStore,
+  });
   const r = await api.estimateMemory({
     source: { kind: 'dir', path: dir },
     perplexity: { contextLength: SETTINGS.contextLength, batchSize: 8 },

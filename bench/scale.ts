@@ -5,13 +5,15 @@
  * threads of the process) and peak RSS, against the model's float32 weight bytes.
  *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
  *     [--steps load,perplexity,latency,generate,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
- *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N] [--in-process]
+ *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N] [--in-process] [--grams-in-ram]
  * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
  * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
  * model's perplexity over --slimgpt-tokens, default --tokens).
  * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node) and, with --cpu,
  * scale-node-cpu.json (onnxruntime-node); --in-process keeps latency and generation sessions in the
- * engine's realm instead of a disposable isolate (api/isolation.ts) and writes *-in-process.json. Each model runs in its own child process so its memory
+ * engine's realm instead of a disposable isolate (api/isolation.ts) and writes *-in-process.json;
+ * --grams-in-ram keeps the calibration Grams in memory (StudioDeps.gramStorage 'never') instead of
+ * the temp file a large model's go to (api/gram-storage.ts) and writes *-grams-in-ram.json. Each model runs in its own child process so its memory
  * is measured from a clean start. Peak RSS per step: the kernel's high-water mark (VmHWM, reset
  * through /proc/self/clear_refs before the step), and a 50 ms sampler where /proc is unavailable.
  * The after-step RSS and its breakdown are read after full garbage collections (settled).
@@ -26,6 +28,7 @@ import { pathToFileURL } from 'node:url';
 import { createStudioApi } from '../src/api/studio';
 import type { StudioApi } from '../src/api/types';
 import { dirSource } from '../src/cli/dir-source';
+import { fileGramStore } from '../src/cli/gram-file-store';
 import type { Runner } from '../src/core/runner';
 import { createNodeRunner } from '../src/runtime/ort-node';
 import { createWebRunner } from '../src/runtime/ort-web';
@@ -51,6 +54,8 @@ interface Options {
   threads?: number;
   /** Keep latency and generation sessions in process (StudioDeps.isolateSessions 'never'), for comparison. */
   inProcess?: boolean;
+  /** Keep the calibration Grams in memory (StudioDeps.gramStorage 'never'), for comparison. */
+  gramsInRam?: boolean;
 }
 
 interface StepRecord {
@@ -149,7 +154,14 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
 /** Runs the requested steps on one model in this process. */
 async function runModel(o: Options) {
   const runner: Runner = o.backend === 'node-cpu' ? createNodeRunner() : createWebRunner(o.threads ? { threads: o.threads } : {});
-  const api: StudioApi = createStudioApi({ runner, demoUrl: '', openDir: dirSource, ...(o.inProcess ? { isolateSessions: 'never' } : {}) });
+  const api: StudioApi = createStudioApi({
+    runner,
+    demoUrl: '',
+    openDir: dirSource,
+    gramStore: fileGramStore,
+    ...(o.inProcess ? { isolateSessions: 'never' } : {}),
+    ...(o.gramsInRam ? { gramStorage: 'never' } : {}),
+  });
   const written = JSON.parse(readFileSync(join(o.dir, 'scale-model.json'), 'utf8')) as { parameters: number; fileBytes: number };
   const fp32Bytes = written.parameters * 4;
   const baselineRssMb = round(process.memoryUsage().rss / MB);
@@ -222,7 +234,15 @@ async function runModel(o: Options) {
           withHessians: true,
         });
         haveHessians = true;
-        return { samples: r.samples, seq: r.seq, tokens: r.tokens, baseLoss: r.baseLoss, withHessians: r.withHessians };
+        return {
+          samples: r.samples,
+          seq: r.seq,
+          tokens: r.tokens,
+          baseLoss: r.baseLoss,
+          withHessians: r.withHessians,
+          grams: o.gramsInRam ? 'memory' : 'storage (temp file)',
+          ...(r.warnings ? { warnings: r.warnings } : {}),
+        };
       }),
     );
   }
@@ -321,6 +341,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
     ...(flag(args, 'slimgpt-tokens') ? { slimgptTokens: Number(flag(args, 'slimgpt-tokens')) } : {}),
     ...(flag(args, 'threads') ? { threads: Number(flag(args, 'threads')) } : {}),
     ...(args.includes('--in-process') ? { inProcess: true } : {}),
+    ...(args.includes('--grams-in-ram') ? { gramsInRam: true } : {}),
   };
   const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));
   for (const backend of backends) {
@@ -339,7 +360,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
           : { model, backend, error: `child exited ${r.status ?? r.signal}` },
       );
     }
-    const name = `scale-${backend}${settings.inProcess ? '-in-process' : ''}`;
+    const name = `scale-${backend}${settings.inProcess ? '-in-process' : ''}${settings.gramsInRam ? '-grams-in-ram' : ''}`;
     console.log('wrote', writeResult(name, { settings: { ...settings, steps }, models: results }));
   }
 }

@@ -12,6 +12,7 @@ import { createWebRunner } from '../src/runtime/ort-web';
 import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
 import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
 import { browserHubDeps } from './hub-deps';
+import { opfsGramStore } from './gram-store-opfs';
 import type { UnitScores } from '../src/saliency/types';
 import type { ExportBundle } from '../src/api/types';
 
@@ -23,6 +24,8 @@ const api: StudioApi = createStudioApi({
   runner: cancellableRunner(createWebRunner({ wasmPaths: new URL('ort/', base).href })),
   demoUrl: new URL('models/demo-gpt2/', base).href,
   ...browserHubDeps(),
+  // a large model's calibration Grams go to OPFS (synchronous access in this dedicated Worker)
+  gramStore: opfsGramStore,
 });
 
 /** Importance scores move to the UI as transferred copies (the engine keeps its own for allocation). */

@@ -1,7 +1,9 @@
 /** Api operations for importance: calibration and criteria. */
 import { InputError, ShapeMismatchError } from '../core/errors';
+import { hasHessians } from '../core/stats';
 import { collectStats, makeCalibrationSet, makeImageCalibrationSet, maskedLossOracle, type CalibrationSet } from '../saliency/calibrate';
 import { collectStatsByLayer } from '../saliency/calibrate-by-layer';
+import { openGramSpill } from './gram-storage';
 import { checkImageDataset } from '../eval/image-dataset';
 import { isImageClassifier } from './accuracy';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
@@ -44,11 +46,21 @@ export async function calibrate(
   // embedded: block 0 is fed the embedding computed in JS, so only the (tied) head brings the vocabulary matrix into the runtime.
   const openBlock = (l: number) =>
     openModelSession(state.deps.runner, m.ir, { ...graph, layerRange: { from: l, to: l + 1, embedded: true } });
-  const collect = { ...options, withGram: req.withHessians };
-  // An image classifier's patch input runs as one graph (layerRange is built for token inputs).
-  const stats = set.images
-    ? await withModelSession(state.deps.runner, m.ir, graph, (taps) => collectStats(m.ir, taps, set, collect))
-    : await collectStatsByLayer(m.ir, openBlock, set, collect);
+  // A large model's Grams go to the host's storage layer by layer (api/gram-storage.ts).
+  const spill = await openGramSpill(state.deps, m.ir, req.withHessians);
+  const collect = { ...options, withGram: req.withHessians, afterBlock: spill.afterBlock };
+  let stats;
+  try {
+    // An image classifier's patch input runs as one graph (layerRange is built for token inputs).
+    stats = set.images
+      ? await withModelSession(state.deps.runner, m.ir, graph, (taps) => collectStats(m.ir, taps, set, collect))
+      : await collectStatsByLayer(m.ir, openBlock, set, collect);
+    warnings.push(...spill.finish(stats));
+    assertFiniteLoss(stats.baseLoss, 'The calibration loss');
+  } catch (e) {
+    await spill.store?.dispose();
+    throw e;
+  }
   const summary: CalibrationSummary = {
     textName: set.textName,
     samples: set.samples,
@@ -61,9 +73,10 @@ export async function calibrate(
       : `${m.ir.name}|${req.textName}|${req.text.length}|${set.samples}x${seq}`,
     ...(warnings.length > 0 ? { warnings } : {}),
   };
-  assertFiniteLoss(stats.baseLoss, 'The calibration loss');
-  m.calibration = { set, stats, summary };
+  const replaced = m.calibration;
+  m.calibration = { set, stats, summary, ...(spill.store ? { store: spill.store } : {}) };
   m.scores.clear();
+  await replaced?.store?.dispose();
   return summary;
 }
 
@@ -78,7 +91,7 @@ export async function computeImportance(
   if ((criterion.needs.stats || criterion.needs.maskedLoss) && !cal) {
     throw new InputError(`${criterion.label} needs calibration data.`, 'Run calibration (step 2) first.');
   }
-  if (criterion.needs.gram && !cal?.stats.layers[0]?.attnIn.gram) {
+  if (criterion.needs.gram && !hasHessians(cal?.stats)) {
     throw new InputError(`${criterion.label} needs Hessians (X^T X).`, 'Re-run calibration with Hessians enabled.');
   }
   const scores = await criterion.compute({

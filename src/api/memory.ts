@@ -5,7 +5,13 @@
  * and export. The model itself is core/memory-model.ts; the limits and advice io/memory-preflight.ts.
  */
 import { ConfigError, throwIfAborted } from '../core/errors';
-import type { MemoryPhase, MemorySettings, ModelShape } from '../core/memory-model';
+import {
+  DEFAULT_MEMORY_CONSTANTS,
+  type MemoryConstants,
+  type MemoryPhase,
+  type MemorySettings,
+  type ModelShape,
+} from '../core/memory-model';
 import { shapeFromConfig } from '../arch/config';
 import { bytesPerWeight, type MemoryBudget } from '../io/memory-budget';
 import { checkMemory, memoryProblem, suggestFit } from '../io/memory-preflight';
@@ -17,6 +23,11 @@ import { readJson } from '../io/source';
 
 /** Perplexity settings the engine uses when a request names none (api/evaluation.ts: batch 8). */
 export const DEFAULT_PERPLEXITY_MEMORY = { contextLength: 128, batchSize: 8 } as const;
+
+/** The memory model's constants for this host: whether large models' Grams go to storage (api/gram-storage.ts). */
+export function hostConstants(state: StudioState): MemoryConstants {
+  return { ...DEFAULT_MEMORY_CONSTANTS, gramStore: !!state.deps.gramStore && state.deps.gramStorage !== 'never' };
+}
 
 function loadedShape(m: LoadedModel): ModelShape {
   return { spec: m.ir.spec, layers: m.ir.layers, storedBytesPerWeight: bytesPerWeight(m.config) };
@@ -42,12 +53,18 @@ function plannedPhases(s: MemorySettings): MemoryPhase[] {
   ];
 }
 
-export function memoryReport(name: string, shape: ModelShape, req: MemoryRequest, budget: MemoryBudget | undefined): MemoryReport {
+export function memoryReport(
+  name: string,
+  shape: ModelShape,
+  req: MemoryRequest,
+  budget: MemoryBudget | undefined,
+  constants: MemoryConstants = DEFAULT_MEMORY_CONSTANTS,
+): MemoryReport {
   const settings = settingsOf(req);
-  const estimate = modelEstimate(shape, settings);
+  const estimate = modelEstimate(shape, settings, constants);
   const phases = plannedPhases(settings);
   const problem = budget ? memoryProblem(estimate, budget, phases) : undefined;
-  const fit = budget && problem ? suggestFit(shape, settings, budget, phases) : undefined;
+  const fit = budget && problem ? suggestFit(shape, settings, budget, phases, constants) : undefined;
   return {
     name,
     estimate,
@@ -69,15 +86,16 @@ export async function estimateMemory(state: StudioState, req: MemoryRequest, opt
       { ...shapeFromConfig(config), filesHeldWhole: filesHeldWhole(req.source) },
       req,
       budget,
+      hostConstants(state),
     );
   }
   const m = requireModel(state);
-  return memoryReport(m.ir.name, loadedShape(m), req, budget);
+  return memoryReport(m.ir.name, loadedShape(m), req, budget, hostConstants(state));
 }
 
 /** Before a step allocates: throws ModelTooLargeError when its phase does not fit the host's budget. */
 export function checkStep(state: StudioState, m: LoadedModel, phase: MemoryPhase, req: MemoryRequest): void {
   const budget = state.deps.memoryBudget?.();
   if (!budget) return;
-  checkMemory(m.ir.name, loadedShape(m), settingsOf(req), budget, [phase]);
+  checkMemory(m.ir.name, loadedShape(m), settingsOf(req), budget, [phase], hostConstants(state));
 }

@@ -1,6 +1,7 @@
 /** Engine state shared by the api modules: the loaded model, its sessions and results. */
 import type { BlockSource } from './block-perplexity';
 import { InputError } from '../core/errors';
+import type { GramStore, GramStoreFactory } from '../core/gram-store';
 import type { ModelIR } from '../core/ir';
 import type { Runner, RunnerSession } from '../core/runner';
 import type { FileSource } from '../io/source';
@@ -43,6 +44,10 @@ export interface StudioDeps {
    * 'auto' (default) below BLOCKWISE_MIN_WEIGHT_BYTES of fp32 weights; 'rebuild' never (tests).
    */
   compensatedCopy?: 'auto' | 'rebuild';
+  /** Opens storage for a calibration's Grams (Node: a temp file, the engine Worker: OPFS); none = memory (api/gram-storage.ts). */
+  gramStore?: GramStoreFactory;
+  /** Which calibrations use `gramStore`: 'auto' (default) models that run block by block (runsBlockwise), 'always', 'never' (tests). */
+  gramStorage?: 'auto' | 'always' | 'never';
 }
 
 export interface PrunedModel {
@@ -92,7 +97,8 @@ export interface LoadedModel {
   tapSession?: RunnerSession;
   /** Gradient graph (masks, o/down weights as inputs, mask + weight gradients): Taylor, Fisher, recovery. */
   gradSession?: RunnerSession;
-  calibration?: { set: CalibrationSet; stats: CalibrationStats; summary: CalibrationSummary };
+  /** `store`: where its Grams are kept when not in memory (disposed with the statistics). */
+  calibration?: { set: CalibrationSet; stats: CalibrationStats; summary: CalibrationSummary; store?: GramStore };
   pruned?: PrunedModel;
   /** Latest scores per criterion (cleared when calibration changes). */
   scores: Map<CriterionName, UnitScores>;
@@ -150,6 +156,7 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.attentionSession?.release();
   await m.gradSession?.release();
   if (m.pruned) await releasePruned(m.pruned);
+  await m.calibration?.store?.dispose();
 }
 
 export async function releasePruned(p: PrunedModel): Promise<void> {

@@ -140,7 +140,7 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
     },
     exportModel: async (request, options = {}) => {
       const m = model();
-      // the calibration's statistics (all layers' Grams) are still held while the export runs
+      // the calibration's statistics are still held while the export runs (a large model's Grams in storage: api/gram-storage.ts)
       const c = m.calibration?.summary;
       if (m.pruned)
         checkStep(state, m, 'export', {

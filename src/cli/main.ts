@@ -12,6 +12,7 @@ import { serializeError } from '../core/errors';
 import { createStudioApi, CRITERION_NAMES, EXPORT_FORMATS, getCriterion, type CriterionName } from '../api';
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
+import { fileGramStore } from './gram-file-store';
 import { applyCommand, printWarnings, pruneCommand, textCap } from './prune';
 import { readTextFile } from './files';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
@@ -40,7 +41,8 @@ ${QUANTIZE_USAGE}
   prune, apply and slimgpt take --recover-steps N [--recover-lr 2e-4]: recovery training (distillation) before export.`;
 
 async function openStudio(args: ParsedArgs) {
-  const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource });
+  // a large model's calibration Grams go to a temp file (cli/gram-file-store.ts)
+  const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource, gramStore: fileGramStore });
   // --variant fp32|fp16|int8|q8|int4|q4: which weight file of an ONNX bundle (default: the float32 one, else the only one).
   const variant = args.flags.has('variant') ? { variant: stringFlag(args, 'variant') } : {};
   const summary = await api.loadModel({ kind: 'dir', path: stringFlag(args, 'model'), ...variant });

@@ -17,7 +17,8 @@ export type StudioErrorCode =
   | 'INPUT_INVALID'
   | 'RUNTIME_FAILED'
   | 'CANCELLED'
-  | 'NUMERIC_INVALID';
+  | 'NUMERIC_INVALID'
+  | 'STORAGE_FAILED';
 
 export class StudioError extends Error {
   readonly code: StudioErrorCode;
@@ -139,6 +140,13 @@ export class CancelledError extends StudioError {
 export class NumericError extends StudioError {
   constructor(message: string, hint = 'The model or statistics contain NaN or Inf values; check the weights.') {
     super('NUMERIC_INVALID', message, hint);
+  }
+}
+
+/** Calibration statistics kept in storage (core/gram-store.ts) could not be written or read back. */
+export class GramStoreError extends StudioError {
+  constructor(message: string, hint = 'Re-run calibration with Hessians (after freeing disk or browser storage).') {
+    super('STORAGE_FAILED', message, hint);
   }
 }
 

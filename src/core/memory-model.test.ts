@@ -95,6 +95,29 @@ describe('memory model: the named parts', () => {
     expect(partBytes(off, 'hessianExpansion')).toBeUndefined();
   });
 
+  it('GPT-2 with a store for Grams (host storage): one layer packed in memory, and one projection read back at export', () => {
+    const settings = {
+      perplexity: { contextLength: 1024, batchSize: 1 },
+      calibration: { samples: 8, seq: 128, withHessians: true },
+    };
+    const shape = shapeFromConfig(GPT2);
+    const channelSums = 12 * 2 * (768 + 3072) * 8;
+    const packedLayer = 256 * (768 + 512 + 256) + 256 * 256 * 78;
+    const packedFfn = 256 * 256 * 78; // the 3072-wide Gram alone
+    const stored = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, gramStore: true });
+    expect(partBytes(stored, 'hessians')).toBe(packedLayer * 4 + channelSums);
+    expect(partBytes(stored, 'hessianExpansion')).toBe(4 * 3072 ** 2 * 8 + packedFfn * 4);
+    const inRam = estimateMemory(shape, settings);
+    const drop = 11 * packedLayer * 4 - packedFfn * 4; // 11 layers' Grams leave memory; one projection's comes back at export
+    expect(inRam.phases.find((p) => p.phase === 'export')!.bytes - stored.phases.find((p) => p.phase === 'export')!.bytes).toBe(drop);
+    // a model below BLOCKWISE_MIN_WEIGHT_BYTES keeps its Grams in memory whatever the host offers
+    const small = shapeFromConfig({ ...GPT2, n_layer: 2, n_embd: 128, n_head: 2, vocab_size: 1000 });
+    const smallSettings = { ...settings, perplexity: { contextLength: 128, batchSize: 1 } };
+    expect(partBytes(estimateMemory(small, smallSettings, { ...DEFAULT_MEMORY_CONSTANTS, gramStore: true }), 'hessians')).toBe(
+      partBytes(estimateMemory(small, smallSettings), 'hessians'),
+    );
+  });
+
   it('GPT-2: a 1024-token perplexity window holds one 8,192-token chunk of its logits (chunked loss)', () => {
     const e = estimateMemory(shapeFromConfig(GPT2), { perplexity: { contextLength: 1024, batchSize: 1 } });
     const logits = 1024 * 8192 * 4; // one vocabulary chunk, 34 MB (the whole vocabulary would be 206 MB)

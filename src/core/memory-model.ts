@@ -6,8 +6,9 @@
  * engine: the weights held once in JS (read tensor by tensor from local files, whole from HTTP);
  * sessions read them as inputs, copied into the wasm heap for a run — for a large model
  * (BLOCKWISE_MIN_WEIGHT_BYTES) one block and one vocabulary matrix at a time, the whole model only
- * for latency and generation; the Grams of every layer kept packed in float32 and expanded to
- * float64 one projection at a time; the token loss in vocabulary chunks; perplexity batches capped
+ * for latency and generation; the Grams of every layer kept packed in float32 (a large model's in
+ * the host's storage, one layer in memory: api/gram-storage.ts) and expanded to float64 one
+ * projection at a time; the token loss in vocabulary chunks; perplexity batches capped
  * by their logits; apply and export holding the sliced copy (a large model keeps no compensated
  * full-size one), the exported bytes and their verification session. The constants are parameters
  * so the model can follow the engine. The wasm heap never shrinks, so a part put there by an
@@ -72,6 +73,12 @@ export interface MemoryConstants {
   gramStorage: 'packed-f32' | 'full-f64';
   /** Tap outputs exist twice: in the wasm heap and copied out to JS. */
   tapCopies: number;
+  /**
+   * Whether the host gives the engine storage for Grams (StudioDeps.gramStore): then a model that
+   * runs block by block keeps one layer's packed Grams in memory, every layer's in storage. Default
+   * false; the api sets it from its host (api/memory.ts hostConstants).
+   */
+  gramStore: boolean;
 }
 
 export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
@@ -81,6 +88,7 @@ export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
   hessianLayers: 'all',
   gramStorage: 'packed-f32',
   tapCopies: 2,
+  gramStore: false,
 };
 
 /** What the model is: its shapes and how its weights are stored. */
@@ -203,7 +211,10 @@ function calibrationParts(
   const blockWeights = F32 * (Math.max(0, ...layers.map((l) => layerParameters(spec, l))) + vocabMatrix);
   const tapWidth = Math.max(0, ...layers.map((l) => attnW(l) + l.ffnSize + 2 * spec.hiddenSize));
   const gramOut = cal.withHessians ? Math.max(0, ...out1) : 0;
-  const kept = c.hessianLayers === 'all' ? kept1.reduce((s, g) => s + g, 0) : Math.max(0, ...kept1);
+  // in storage (api/gram-storage.ts): the layer being calibrated in memory, then one projection read back at a time
+  const stored = packed && c.gramStore && runsBlockwise(spec, layers);
+  const all = kept1.reduce((s, g) => s + g, 0);
+  const kept = c.hessianLayers === 'all' && !stored ? all : Math.max(0, ...kept1);
   const widest = Math.max(0, ...layers.map((l) => Math.max(attnW(l), l.ffnSize)));
   const channelSums = layers.reduce((s, l) => s + 2 * (attnW(l) + l.ffnSize), 0);
   const keptLabel = packed ? 'packed float32' : 'float64';
@@ -238,7 +249,7 @@ function calibrationParts(
     part(
       'hessians',
       cal.withHessians
-        ? `Hessians X^T X, ${keptLabel} (${c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})`
+        ? `Hessians X^T X, ${keptLabel} (${stored ? `one layer in memory, every layer's ${Math.round(all / 2 ** 20)} MiB in storage` : c.hessianLayers === 'all' ? 'every layer' : 'one layer at a time'})`
         : 'Channel statistics',
       (cal.withHessians ? kept : 0) + F64 * channelSums,
       'js',
@@ -248,8 +259,8 @@ function calibrationParts(
       ? [
           part(
             'hessianExpansion',
-            'One projection’s float64 Hessian, damped copy and factors while OBS uses them',
-            OBS_FLOAT64_MATRICES * F64 * widest ** 2,
+            `One projection’s float64 Hessian, damped copy and factors while OBS uses them${stored ? ' (+ its packed Gram read back)' : ''}`,
+            OBS_FLOAT64_MATRICES * F64 * widest ** 2 + (stored ? F32 * packedGramLength(widest) : 0),
             'js',
             ['export'],
           ),

@@ -12,7 +12,7 @@
  * (−W_S [(H⁻¹)_SS]⁻¹ (H⁻¹)_SK = W_S H_SK H_KK⁻¹ by the block inverse). Pure float64, from the
  * o-projection's X^T X the calibration already collects (no new statistics).
  */
-import { InputError, NumericError } from '../core/errors';
+import { NumericError } from '../core/errors';
 import { symmetricEigen } from '../core/eigen';
 import type { Linear } from '../core/ir';
 import { cholesky } from '../core/linalg';
@@ -46,8 +46,7 @@ export interface Redistribution {
 /** C = XᵀX/N (− μμᵀ when centred), with dead inputs (C_jj = 0) given a unit diagonal as OBS does; λ from its mean diagonal. */
 function moments(stats: ChannelStats, centred: boolean, ridge: number) {
   const n = stats.channels;
-  if (!stats.gram) throw new InputError('Redistribution needs the X^T X statistics; calibrate with Hessians enabled.');
-  const gram = gramMatrix(stats);
+  const gram = gramMatrix(stats, 'Redistribution');
   const N = stats.count;
   const mu = stats.sum.map((v) => v / N);
   const c = new Float64Array(n * n);

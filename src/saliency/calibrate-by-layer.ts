@@ -118,12 +118,16 @@ export async function runBlock(
   return { stream: next, nll };
 }
 
-/** collectStats one block at a time; each block's session is released before the next opens. */
+/**
+ * collectStats one block at a time; each block's session is released before the next opens.
+ * `afterBlock(l, stats)` is called once block l's statistics are complete (the api moves its Grams
+ * to storage there, so only one layer's are in memory at a time).
+ */
 export async function collectStatsByLayer(
   ir: ModelIR,
   openBlock: BlockSessionOpener,
   set: CalibrationSet,
-  opts: BlockRunOptions & { withGram: GramSelection },
+  opts: BlockRunOptions & { withGram: GramSelection; afterBlock?: (layer: number, stats: CalibrationStats) => void },
 ): Promise<CalibrationStats> {
   const L = ir.layers.length;
   const stats = createStats(ir, opts.withGram);
@@ -150,6 +154,7 @@ export async function collectStatsByLayer(
       const run = await runBlock(ir, session, l, set, stream, stats, { ...opts, onBatch });
       stream = run.stream;
       nll += run.nll;
+      opts.afterBlock?.(l, stats);
     } finally {
       await session.release();
     }

@@ -1,0 +1,97 @@
+/**
+ * The engine Worker's GramStore (src/core/gram-store.ts) over the Origin Private File System: one
+ * file per calibration in the folder `prune-studio-grams`, opened once (async) with a
+ * FileSystemSyncAccessHandle, whose read / write are synchronous in a dedicated Worker (the studio's
+ * engine runs in one: src/ui/studio-client.ts). Files left by a closed tab are removed when the next
+ * store opens (a file another tab still holds is locked and skipped). Without OPFS or outside a
+ * dedicated Worker the factory rejects, and calibration keeps the Grams in memory with a warning.
+ */
+import type { GramStore, GramStoreFactory } from '../src/core/gram-store';
+
+const FOLDER = 'prune-studio-grams';
+
+/** The synchronous part of FileSystemSyncAccessHandle the store uses. */
+interface SyncHandle {
+  read(buffer: Uint8Array, options: { at: number }): number;
+  write(buffer: Uint8Array, options: { at: number }): number;
+  truncate(size: number): void;
+  close(): void;
+}
+
+type FileHandle = FileSystemFileHandle & { createSyncAccessHandle?: () => Promise<SyncHandle> };
+type Folder = FileSystemDirectoryHandle & { keys?: () => AsyncIterable<string> };
+
+/** Names of this realm's open stores (never removed as stale). */
+const open = new Set<string>();
+
+async function removeStale(folder: Folder): Promise<void> {
+  if (!folder.keys) return;
+  for await (const name of folder.keys()) {
+    if (open.has(name)) continue;
+    // a file another tab holds open is locked: removeEntry fails and it stays
+    await folder.removeEntry(name).catch(() => undefined);
+  }
+}
+
+function bytesOf(v: Float32Array): Uint8Array {
+  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+}
+
+async function openStore(): Promise<GramStore> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  if (!storage?.getDirectory) throw new Error('the Origin Private File System is not available here');
+  const root = await storage.getDirectory();
+  const folder = (await root.getDirectoryHandle(FOLDER, { create: true })) as Folder;
+  await removeStale(folder);
+  const name = `grams-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.bin`;
+  const file = (await folder.getFileHandle(name, { create: true })) as FileHandle;
+  if (!file.createSyncAccessHandle) {
+    await folder.removeEntry(name).catch(() => undefined);
+    throw new Error('OPFS synchronous access needs a dedicated Worker');
+  }
+  const handle = await file.createSyncAccessHandle();
+  open.add(name);
+  const where = `browser storage (OPFS ${FOLDER}/${name})`;
+  const index = new Map<string, { at: number; length: number }>();
+  let end = 0;
+  let closed = false;
+  const live = () => {
+    if (closed) throw new Error(`${where} is closed`);
+  };
+  return {
+    where,
+    put(key, values) {
+      live();
+      const bytes = bytesOf(values);
+      const n = handle.write(bytes, { at: end });
+      if (n !== bytes.length) throw new Error(`wrote ${n} of ${bytes.length} bytes (storage quota?)`);
+      index.set(key, { at: end, length: values.length });
+      end += bytes.length;
+    },
+    get(key) {
+      live();
+      const e = index.get(key);
+      if (!e) throw new Error(`no Gram "${key}" in ${where}`);
+      const out = new Float32Array(e.length);
+      const n = handle.read(bytesOf(out), { at: e.at });
+      if (n !== out.byteLength) throw new Error(`read ${n} of ${out.byteLength} bytes`);
+      return out;
+    },
+    drop: (key) => void index.delete(key),
+    async dispose() {
+      if (closed) return;
+      closed = true;
+      index.clear();
+      try {
+        handle.truncate(0);
+      } finally {
+        handle.close();
+        open.delete(name);
+        await folder.removeEntry(name).catch(() => undefined);
+      }
+    },
+  };
+}
+
+/** StudioDeps.gramStore for the engine Worker. */
+export const opfsGramStore: GramStoreFactory = openStore;
