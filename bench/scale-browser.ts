@@ -22,9 +22,9 @@
  * Needs `npx vite build` and the models (npm run scale-models -- --models <name>).
  * Writes bench/results/scale-chromium-wasm.json (models of earlier runs not re-run here are kept).
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { availableParallelism, loadavg } from 'node:os';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Page } from '@playwright/test';
@@ -295,14 +295,23 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
   if (!existsSync(join(dir, 'scale-model.json'))) throw new Error(`${dir} is missing: npm run scale-models -- --models ${model}`);
   const written = JSON.parse(readFileSync(join(dir, 'scale-model.json'), 'utf8')) as { parameters: number; fileBytes: number };
   const fp32 = written.parameters * 4;
-  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  // A persistent profile (a fresh temporary one), as a user's normal window: an incognito context
+  // keeps origin-private storage (the calibration Grams' OPFS file, core/gram-store.ts) in memory.
+  const profile = mkdtempSync(join(tmpdir(), 'scale-browser-profile-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
   const sampler = new MemorySampler(exclude);
   const records: StepRecord[] = [];
   const guards: ReturnType<typeof setInterval>[] = [];
   let stopped: string | undefined;
   let predicted: unknown;
   try {
-    const page = await browser.newPage();
+    const page = await context.newPage();
+    await Promise.all(
+      context
+        .pages()
+        .filter((p) => p !== page)
+        .map((p) => p.close()),
+    );
     let crashed = false;
     page.on('crash', () => (crashed = true));
     // a shared machine: give the memory back before the kernel's OOM killer picks someone else's process
@@ -311,7 +320,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
       const available = memAvailableBytes();
       if (available >= MIN_AVAILABLE || starved) return;
       starved = `the machine's MemAvailable fell to ${round(available / MB)} MB with Chromium at ${round(sampler.last.pssBytes / MB)} MB Pss: browser closed by the bench`;
-      void browser.close().catch(() => undefined);
+      void context.close().catch(() => undefined);
     }, 500);
     guards.push(guard);
     await page.goto('about:blank');
@@ -390,7 +399,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
     const peakPss = Math.max(0, ...records.map((r) => r.peakPssMb));
     return {
       model,
-      browser: `Chromium ${browser.version()}`,
+      browser: `${execFileSync(CHROMIUM_PATH, ['--version']).toString().trim()} (persistent profile)`,
       engine: noBudget ? ENGINE_NO_BUDGET : ENGINE_APP,
       source: 'picked folder (webkitdirectory input, File objects) -> loadModel({ kind: "files" })',
       parameters: written.parameters,
@@ -408,7 +417,8 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
   } finally {
     sampler.stop();
     guards.forEach(clearInterval);
-    await browser.close().catch(() => undefined);
+    await context.close().catch(() => undefined);
+    rmSync(profile, { recursive: true, force: true });
   }
 }
 
