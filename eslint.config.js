@@ -75,7 +75,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': 'off' },
   },
   {
-    files: ['tools/**/*.{js,mjs}', '*.config.{js,ts}'],
+    files: ['tools/**/*.{js,mjs}', 'src/cli/*.mjs', '*.config.{js,ts}'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
 );

@@ -353,6 +353,8 @@ export async function runScaleBench(args: string[]): Promise<void> {
       console.log(`scale ${backend} ${model} (${steps.join(', ')})`);
       const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/scale.ts', '--child', JSON.stringify(options), out], {
         stdio: 'inherit',
+        // glibc's mmap threshold fixed, as the CLI's launcher runs the engine (src/cli/launch.mjs)
+        env: { MALLOC_MMAP_THRESHOLD_: String(128 * 1024), ...process.env },
       });
       results.push(
         r.status === 0 && existsSync(out)
