@@ -4,7 +4,8 @@
  * (prune/compensate.ts compensatedSlice: bitwise the slice of the whole compensated copy) and
  * rebuilds the full-size model from the sliced one (prune/unslice.ts unsliceModel): for OBS and bias compensation the rebuilt model has the kept copy's weights at
  * every kept row / column and its biases, re-slicing it gives the applied model exactly, and the
- * export verified against the rebuilt reference passes as with the kept one.
+ * export verified against the rebuilt reference passes as with the kept one. Projections the
+ * compensation left unchanged are shared with the dense model, not copied.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Linear, ModelIR } from '../core/ir';
@@ -64,6 +65,15 @@ describe('compensated full-size model rebuilt from the slice', () => {
           expect(Array.from(full.weights.layers[l]![kind].bias?.data ?? []), `${kind}.${l}`).toEqual(Array.from(lw[kind].bias?.data ?? []));
       });
       expect(unsliceModel(k.ir, plan, k.pruned!.ir).weights.layers[1]!.o.weight.data).toEqual(full.weights.layers[1]!.o.weight.data);
+      // projections the compensation left unchanged are the dense model's own arrays (no copy); changed ones are copies
+      r.ir.weights.layers.forEach((lw, l) => {
+        for (const kind of KINDS) {
+          const changed = !copy.weights.layers[l]![kind].weight.data.every((v, i) => Object.is(v, lw[kind].weight.data[i]));
+          const shared = full.weights.layers[l]![kind].weight.data === lw[kind].weight.data;
+          expect(shared, `${kind}.${l} shared`).toBe(!changed);
+        }
+      });
+      expect(full.weights.layers[0]!.q.weight.data).toBe(r.ir.weights.layers[0]!.q.weight.data);
 
       const a = await kept.exportModel();
       const b = await rebuilt.exportModel();

@@ -1,7 +1,9 @@
 /**
  * The inverse of slicing for the block linear weights: given the full-size model, its plan and a
- * sliced model whose linear weights were changed (recovery training of the applied model), a copy
- * of the full-size model with those weights written back at the kept rows and columns. Removed
+ * sliced model whose linear weights were changed (recovery training of the applied model), the
+ * full-size model with those weights written back at the kept rows and columns: changed weights are
+ * copies, unchanged ones the full-size model's own tensors (shared: callers that write copy first,
+ * as prune/distill.ts does). Removed
  * heads, neurons, layers and hidden channels keep their full-size values, so
  * sliceModel(unsliceLinears(full, plan, s), plan) has exactly the linear weights of s, and the
  * masked full-size model computes what the sliced one does. `unsliceModel` also writes back the
@@ -20,11 +22,26 @@ const kept = (total: number, removed: readonly number[]) => {
   return Array.from({ length: total }, (_, i) => i).filter((i) => !gone.has(i));
 };
 
-/** A copy of the full-size `lin` with the sliced weight written at (rows × cols). */
+/** Whether the full-size weight already holds the sliced values at (rows × cols) (bit for bit). */
+function holdsSlice(full: Float32Array, inCols: number, sliced: Float32Array, rows: readonly number[], cols: readonly number[]): boolean {
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]! * inCols;
+    const s = i * cols.length;
+    for (let j = 0; j < cols.length; j++) if (!Object.is(full[r + cols[j]!], sliced[s + j])) return false;
+  }
+  return true;
+}
+
+/**
+ * The full-size `lin` with the sliced weight written at (rows × cols): a copy, or `lin` itself when it
+ * already holds those values (a projection that compensation or training left unchanged), so a
+ * rebuilt model shares the unchanged weights with the full-size one instead of copying them.
+ */
 function scatter(lin: Linear, sliced: Linear, rows: readonly number[], cols: readonly number[]): Linear {
   const inCols = lin.weight.shape[1] ?? 0;
   if (sliced.weight.data.length !== rows.length * cols.length)
     throw new ShapeMismatchError(`Unslice: ${sliced.weight.data.length} values for ${rows.length} x ${cols.length}.`);
+  if (holdsSlice(lin.weight.data, inCols, sliced.weight.data, rows, cols)) return lin;
   const out = lin.weight.data.slice();
   rows.forEach((r, i) => cols.forEach((c, j) => (out[r * inCols + c] = sliced.weight.data[i * cols.length + j]!)));
   return { ...lin, weight: tensor(lin.weight.shape, out) };
