@@ -1,5 +1,5 @@
 /** Browser entry point: mounts the React app. */
-import { StrictMode } from 'react';
+import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import './ui/styles.css';
@@ -30,8 +30,12 @@ hookWindow.__pruneStudio = {
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// A transition: React renders the page in slices of a few ms instead of one task (its first
+// render was a main-thread task of 100-200 ms in bench/ui-stalls.spec.ts).
+startTransition(() =>
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 );

@@ -15,7 +15,7 @@ import {
   type RecoverySettings,
 } from '../../recovery-params';
 import { Explain } from '../Explain';
-import { RecoveryCurve } from './RecoveryCurve';
+import { RecoveryCurve } from '../lazy-charts';
 
 interface NumberFieldProps {
   id: string;
