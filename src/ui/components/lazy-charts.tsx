@@ -27,5 +27,4 @@ function deferred<P extends object>(load: () => Promise<ComponentType<P>>): Comp
 export const LayerBars = deferred(() => import('./importance/Charts').then((m) => m.LayerBars));
 export const FfnCurves = deferred(() => import('./importance/Charts').then((m) => m.FfnCurves));
 export const RecoveryCurve = deferred(() => import('./prune/RecoveryCurve').then((m) => m.RecoveryCurve));
-export const ParetoScatter = deferred(() => import('./prune/ParetoScatter').then((m) => m.ParetoScatter));
 export const SweepCurves = deferred(() => import('./teach/SweepCurves').then((m) => m.SweepCurves));

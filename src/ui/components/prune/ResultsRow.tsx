@@ -1,7 +1,7 @@
 /**
  * Bottom row: the table of applied plans of the loaded model (downloadable as CSV and JSON), a
  * Pareto chart (perplexity on the evaluation or the held-out text vs parameters, latency or model
- * size, recharts scatter in ./ParetoScatter loaded on first use, points numbered and listed, quantized variants marked by dtype)
+ * size, an SVG scatter (./ParetoScatter), points numbered and listed, quantized variants marked by dtype)
  * and the dense vs pruned text compare.
  */
 import { useMemo, useState } from 'react';
@@ -11,7 +11,7 @@ import type { ResultRow } from '../../../store/results';
 import { bytes, compactCount, fixed } from '../../format';
 import { download } from '../../download';
 import { resultsCsv, resultsJson } from '../../results-file';
-import { ParetoScatter } from '../lazy-charts';
+import { ParetoScatter } from './ParetoScatter';
 import { markOf, type Axis } from './pareto-marks';
 
 const r2 = (v: number) => fixed(v);
