@@ -26,5 +26,5 @@ function deferred<P extends object>(load: () => Promise<ComponentType<P>>): Comp
 
 export const LayerBars = deferred(() => import('./importance/Charts').then((m) => m.LayerBars));
 export const FfnCurves = deferred(() => import('./importance/Charts').then((m) => m.FfnCurves));
-export const RecoveryCurve = deferred(() => import('./prune/RecoveryCurve').then((m) => m.RecoveryCurve));
+export const RecoveryChart = deferred(() => import('./prune/RecoveryChart').then((m) => m.RecoveryChart));
 export const SweepCurves = deferred(() => import('./teach/SweepCurves').then((m) => m.SweepCurves));

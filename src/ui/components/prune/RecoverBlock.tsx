@@ -15,7 +15,7 @@ import {
   type RecoverySettings,
 } from '../../recovery-params';
 import { Explain } from '../Explain';
-import { RecoveryCurve } from '../lazy-charts';
+import { RecoveryCurve } from './RecoveryCurve';
 
 interface NumberFieldProps {
   id: string;
