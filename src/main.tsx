@@ -1,9 +1,11 @@
 /** Browser entry point: mounts the React app. */
 import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './ui/App';
 import './ui/styles.css';
-import { engine } from './ui/jobs';
+
+// The app's modules come in a chunk of their own, evaluated in a task after React's: one module graph
+// was a single main-thread task of 100-140 ms at page load (bench/ui-stalls.spec.ts).
+const [{ App }, { engine }] = await Promise.all([import('./ui/App'), import('./ui/jobs')]);
 
 // Automation hook (benchmarks, debugging): the same worker client the UI uses. A benchmark that sets
 // `window.__pruneStudioProgress = []` gets every progress report appended with its time (performance.now()).
