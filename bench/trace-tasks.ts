@@ -27,7 +27,7 @@ export interface TaskWindow {
 export interface TaskOwner {
   start: number;
   duration: number;
-  /** 'app' | 'bench (playwright)' | 'native' (layout, style, font calls, GC without app JS) by the larger share of samples. */
+  /** By the largest share of samples: 'app', 'bench (playwright)' (other JS), 'gc', 'native' (layout, style, font calls) or 'unsampled'. */
   owner: string;
   /** ms of main-thread samples per kind. */
   samplesMs: { app: number; otherJs: number; gc: number; native: number };
@@ -71,7 +71,7 @@ function mainThread(events: readonly TraceEvent[], syncMark: string, syncAt: num
   const origin = mark.ts - syncAt * 1000;
   const profileIds = new Set(events.filter((e) => e.name === 'Profile' && e.pid === pid && e.tid === tid).map((e) => e.id));
   const nodes = new Map<number, CpuNode>();
-  const samples: MainThread['samples'] = [];
+  const all: { ts: number; dt: number; kind: MainThread['samples'][number]['kind'] | undefined }[] = [];
   const start = events.find((e) => e.name === 'Profile' && profileIds.has(e.id));
   let t = ((start?.args?.data as { startTime?: number } | undefined)?.startTime ?? 0) as number;
   const kindOf = (id: number): keyof TaskOwner['samplesMs'] => {
@@ -96,11 +96,13 @@ function mainThread(events: readonly TraceEvent[], syncMark: string, syncAt: num
       const dt = deltas[i] ?? 0;
       t += dt;
       const idle = nodes.get(id)?.callFrame.functionName === '(idle)';
-      if (!idle) samples.push({ ts: t, dt, kind: kindOf(id) });
+      all.push({ ts: t, dt, kind: idle ? undefined : kindOf(id) });
     });
   }
-  // a sample's weight is the gap to the next one
-  for (let i = 0; i + 1 < samples.length; i++) samples[i]!.dt = Math.max(0, Math.min(samples[i + 1]!.ts - samples[i]!.ts, 10_000));
+  // a sample's weight is the gap to the next one (idle or not); idle samples are left out after
+  all.sort((a, b) => a.ts - b.ts);
+  for (let i = 0; i + 1 < all.length; i++) all[i]!.dt = Math.min(all[i + 1]!.ts - all[i]!.ts, 10_000);
+  const samples = all.flatMap((x) => (x.kind ? [{ ts: x.ts, dt: x.dt, kind: x.kind }] : []));
   return { pid, tid, origin, samples };
 }
 
