@@ -1,9 +1,11 @@
 /** Browser entry point: mounts the React app. */
-import { StrictMode } from 'react';
+import { StrictMode, startTransition } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './ui/App';
 import './ui/styles.css';
-import { engine } from './ui/jobs';
+
+// The app's modules come in a chunk of their own, evaluated in a task after React's: one module graph
+// was a single main-thread task of 100-140 ms at page load (bench/ui-stalls.spec.ts).
+const [{ App }, { engine }] = await Promise.all([import('./ui/App'), import('./ui/jobs')]);
 
 // Automation hook (benchmarks, debugging): the same worker client the UI uses. A benchmark that sets
 // `window.__pruneStudioProgress = []` gets every progress report appended with its time (performance.now()).
@@ -30,8 +32,12 @@ hookWindow.__pruneStudio = {
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
-createRoot(root).render(
-  <StrictMode>
-    <App />
-  </StrictMode>,
+// A transition: React renders the page in slices of a few ms instead of one task (its first
+// render was a main-thread task of 100-200 ms in bench/ui-stalls.spec.ts).
+startTransition(() =>
+  createRoot(root).render(
+    <StrictMode>
+      <App />
+    </StrictMode>,
+  ),
 );

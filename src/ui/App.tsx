@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { startOnce } from './actions';
 import { ImportanceView } from './components/importance/ImportanceView';
 import { ErrorAlert } from './components/ErrorAlert';
+import { FontWarmup } from './components/FontWarmup';
 import { Header } from './components/Header';
 import { RestoreNote } from './components/RestoreNote';
 import { WorkflowRail } from './components/WorkflowRail';
@@ -32,6 +33,7 @@ export function App() {
         <PrunePanel />
       </div>
       <ResultsRow />
+      <FontWarmup />
     </div>
   );
 }

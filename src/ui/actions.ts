@@ -70,9 +70,29 @@ async function denseQuality(options: JobStartOptions): Promise<boolean> {
   return true;
 }
 
+/**
+ * Resolves once the browser has painted what the store holds now (at most 250 ms: a hidden tab paints
+ * no frame). The dense baseline waits for it after a load, so the loaded model's panels are laid out
+ * while the engine is idle: their first layout fetches new font sizes from the browser's font service,
+ * synchronously, and with the engine's threads on every core that wait was a 100-950 ms main-thread
+ * task (bench/ui-stalls.spec.ts, Chromium on Linux).
+ */
+function afterPaint(): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 250);
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0),
+    );
+  });
+}
+
 /** Loads a Hub or local-files model, then measures its dense baseline. */
 export async function loadModelFrom(source: ModelSource): Promise<void> {
   if (!(await loadSource(source))) return;
+  await afterPaint();
   if (!(await denseQuality(FOLLOWS_LOAD))) return;
   if (isClassifier(useStudio.getState().model)) return; // latency feeds are token ids in the engine for now
   await runDenseLatency(FOLLOWS_LOAD);
@@ -102,6 +122,7 @@ export async function runDenseLatency(options: JobStartOptions = {}): Promise<bo
 /** Load the selected model, then its dense perplexity, then its latency; stops at the first failure. */
 export async function loadAndMeasureBaseline(): Promise<void> {
   if (!(await loadSelectedModel())) return;
+  await afterPaint();
   if (!(await denseQuality(FOLLOWS_LOAD))) return;
   if (isClassifier(useStudio.getState().model)) return; // latency feeds are token ids in the engine for now
   await runDenseLatency(FOLLOWS_LOAD);

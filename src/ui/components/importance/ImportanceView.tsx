@@ -2,7 +2,7 @@
 import { useStudio } from '../../../store';
 import { ArchitecturePanel } from '../ArchitecturePanel';
 import { Agreement } from './Agreement';
-import { FfnCurves, LayerBars } from './Charts';
+import { FfnCurves, LayerBars } from '../lazy-charts';
 import { Heatmap } from './Heatmap';
 import { TeachPanel, TEACH_TABS } from '../teach/TeachPanel';
 import { useTeach } from '../teach/teach-store';

@@ -1,14 +1,14 @@
 /**
- * The recovery curve (recharts line): training loss per step, drawn live while api.recover runs,
+ * The recovery curve (a recharts line, ./RecoveryChart, loaded on first use): training loss per step, drawn live while api.recover runs,
  * then the finished curve; after a reload, the curve kept with the latest recovered results row of
  * this model.
  */
 import { useMemo } from 'react';
-import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../../../store';
 import { modelKey } from '../../../store/model-key';
 import type { LossPoint } from '../../../store/results';
 import { fixed } from '../../format';
+import { RecoveryChart } from '../lazy-charts';
 
 interface Shown {
   title: string;
@@ -47,21 +47,7 @@ export function RecoveryCurve() {
         role="img"
         aria-label={`Training loss over ${points.length} recovery steps${first !== undefined && last !== undefined ? `, from ${fixed(first, 3)} to ${fixed(last, 3)}` : ''}`}
       >
-        <ResponsiveContainer width="100%" height={160}>
-          <LineChart data={points} margin={{ top: 8, right: 12, bottom: 20, left: 4 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis
-              type="number"
-              dataKey="step"
-              domain={[1, Math.max(steps, 2)]}
-              allowDecimals={false}
-              label={{ value: 'step', position: 'bottom' }}
-            />
-            <YAxis domain={['auto', 'auto']} width={48} tickFormatter={(v: number) => v.toFixed(2)} />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? v.toFixed(4) : String(v))} labelFormatter={(s) => `step ${String(s)}`} />
-            <Line dataKey="loss" name="loss" stroke="#0072B2" dot={false} isAnimationActive={false} />
-          </LineChart>
-        </ResponsiveContainer>
+        <RecoveryChart points={points} steps={steps} />
       </div>
     </figure>
   );

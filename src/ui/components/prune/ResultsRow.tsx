@@ -1,17 +1,18 @@
 /**
  * Bottom row: the table of applied plans of the loaded model (downloadable as CSV and JSON), a
  * Pareto chart (perplexity on the evaluation or the held-out text vs parameters, latency or model
- * size, recharts scatter, points numbered and listed, quantized variants marked by dtype)
+ * size, an SVG scatter (./ParetoScatter), points numbered and listed, quantized variants marked by dtype)
  * and the dense vs pruned text compare.
  */
 import { useMemo, useState } from 'react';
-import { CartesianGrid, LabelList, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from 'recharts';
 import { useStudio } from '../../../store';
 import { modelKey } from '../../../store/model-key';
 import type { ResultRow } from '../../../store/results';
 import { bytes, compactCount, fixed } from '../../format';
 import { download } from '../../download';
 import { resultsCsv, resultsJson } from '../../results-file';
+import { ParetoScatter } from './ParetoScatter';
+import { markOf, type Axis } from './pareto-marks';
 
 const r2 = (v: number) => fixed(v);
 import { TextCompare } from './TextCompare';
@@ -159,19 +160,6 @@ function ResultsTable() {
   );
 }
 
-type Axis = 'parameters' | 'latency' | 'size';
-const AXIS_LABEL: Record<Axis, string> = { parameters: 'parameters (M)', latency: 'latency (ms)', size: 'model size (MB)' };
-
-/** Marker per weight precision (Okabe–Ito colours): fp32 rows are the applied plans themselves. */
-const DTYPE_MARK: Record<string, { fill: string; shape: 'circle' | 'square' | 'triangle' | 'cross' | 'star' | 'wye' }> = {
-  fp32: { fill: '#0072B2', shape: 'circle' },
-  fp16: { fill: '#56B4E9', shape: 'square' },
-  int8: { fill: '#009E73', shape: 'triangle' },
-  'int4-rtn': { fill: '#D55E00', shape: 'cross' },
-  'int4-gptq': { fill: '#CC79A7', shape: 'star' },
-};
-const markOf = (dtype: string) => DTYPE_MARK[dtype] ?? { fill: '#000000', shape: 'wye' as const };
-
 function xOf(axis: Axis, r: ResultRow): number {
   if (axis === 'parameters') return r.parameters / 1e6;
   if (axis === 'latency') return r.latencyMs;
@@ -239,35 +227,7 @@ function Pareto() {
         role="img"
         aria-label={`Scatter of ${points.length} applied plans and quantized variants: ${metric} against ${axis}`}
       >
-        <ResponsiveContainer width="100%" height={220}>
-          <ScatterChart margin={{ top: 8, right: 12, bottom: 24, left: 8 }}>
-            <CartesianGrid strokeDasharray="3 3" />
-            <XAxis
-              type="number"
-              dataKey="x"
-              name={axis}
-              domain={['auto', 'auto']}
-              label={{ value: AXIS_LABEL[axis], position: 'bottom' }}
-            />
-            <YAxis
-              type="number"
-              dataKey="y"
-              name={metric}
-              domain={['auto', 'auto']}
-              width={48}
-              label={{ value: metric, angle: -90, position: 'insideLeft' }}
-            />
-            <Tooltip formatter={(v) => (typeof v === 'number' ? fixed(v) : String(v))} labelFormatter={() => ''} />
-            <Scatter name="dense" data={densePoint} fill="#E69F00" shape="diamond">
-              <LabelList dataKey="name" position="top" className="point-label" />
-            </Scatter>
-            {dtypes.map((d) => (
-              <Scatter key={d} name={d} data={points.filter((p) => p.dtype === d)} fill={markOf(d).fill} shape={markOf(d).shape}>
-                <LabelList dataKey="label" position="top" className="point-label" />
-              </Scatter>
-            ))}
-          </ScatterChart>
-        </ResponsiveContainer>
+        <ParetoScatter axis={axis} metric={metric} points={points} densePoint={densePoint} dtypes={dtypes} />
       </div>
       <p className="hint" data-testid="pareto-marks">
         Orange diamond: dense model. {dtypes.map((d) => `${markOf(d).shape}: ${d === 'fp32' ? 'applied plans (fp32)' : d}`).join(' · ')}

@@ -2,7 +2,7 @@
 import { AttentionView } from './AttentionView';
 import { Glossary } from './Glossary';
 import { ModelMap } from './ModelMap';
-import { SweepCurves } from './SweepCurves';
+import { SweepCurves } from '../lazy-charts';
 import { restartGuide, useTeach, type CentreTab } from './teach-store';
 import { TokenDamage } from './TokenDamage';
 import './teach.css';
