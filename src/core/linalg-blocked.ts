@@ -315,9 +315,10 @@ function solveBlockRows(x: F64, xOff: number, ldx: number, rows: number, l: F64,
 /**
  * Lower Cholesky factor L (A = L Lᵀ) of an SPD matrix, left-looking by panels of NB columns;
  * null when a pivot is not positive (not PD) or not finite. Row-major, upper triangle zero.
+ * `inPlace`: L overwrites `a` (no second n x n array; `a` is lost, also when null is returned).
  */
-export function choleskyBlocked(a: F64, n: number): F64 | null {
-  const l = Float64Array.from(a.subarray(0, n * n));
+export function choleskyBlocked(a: F64, n: number, inPlace = false): F64 | null {
+  const l = inPlace ? a : Float64Array.from(a.subarray(0, n * n));
   const rows = strided(n, n);
   const cols = strided(n, 1);
   for (let j0 = 0; j0 < n; j0 += NB) {

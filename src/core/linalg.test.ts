@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { block, cholesky, dampedInverse, inverseFromCholesky } from './linalg';
+import { block, cholesky, dampedCholesky, dampedCholeskyOf, dampedInverse, inverseFromCholesky } from './linalg';
 
 function randomSpd(n: number, seed: number): Float64Array {
   let s = seed;
@@ -41,5 +41,35 @@ describe('linalg', () => {
     // H' = [[1+d,1,0],[1,1+d,0],[0,0,1+d]] with d = 0.01 * mean(diag [1,1,1]) = 0.01
     expect(inv[8]).toBeCloseTo(1 / 1.01, 12);
     expect(inv[0]).toBeCloseTo(1.01 / (1.01 * 1.01 - 1), 9);
+  });
+});
+
+describe('dampedCholeskyOf (in place)', () => {
+  it('gives the factor, damping and dead inputs of dampedCholesky bit for bit, also for a non-symmetric input with a dead channel', () => {
+    const n = 70;
+    const h = randomSpd(n, 5);
+    h[3 * n + 10] = h[3 * n + 10]! + 0.25; // not symmetric: both symmetrise it
+    for (let j = 0; j < n; j++) h[7 * n + j] = h[j * n + 7] = 0; // a dead input (zero row and column)
+    const want = dampedCholesky(h, n);
+    let calls = 0;
+    const got = dampedCholeskyOf(() => (calls++, h.slice()), n);
+    expect(calls).toBe(1);
+    expect(got.damping).toBe(want.damping);
+    expect(got.lambda).toBe(want.lambda);
+    expect(got.dead).toEqual(want.dead);
+    expect(got.dead[7]).toBe(true);
+    expect(Buffer.from(got.l.buffer).equals(Buffer.from(want.l.buffer))).toBe(true);
+  });
+
+  it('asks for a fresh Hessian on each retry with 10x the damping, as dampedCholesky retries', () => {
+    // indefinite: eigenvalues 1 and -0.05; damping 1% (+0.00475) and 10% (+0.0475) fail, 100% (+0.475) passes
+    const h = Float64Array.from([0.475, 0.525, 0.525, 0.475]);
+    const want = dampedCholesky(h, 2);
+    let calls = 0;
+    const got = dampedCholeskyOf(() => (calls++, h.slice()), 2);
+    expect(want.damping).toBeCloseTo(1, 12);
+    expect(calls).toBe(3);
+    expect(got.damping).toBe(want.damping);
+    expect([...got.l]).toEqual([...want.l]);
   });
 });

@@ -48,6 +48,48 @@ export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matr
   return { h: out, dead, lambda };
 }
 
+/** prepareHessian written over `h` itself (the same values bit for bit: each pair averaged once, in the same order of operands). */
+export function prepareHessianInPlace(h: Matrix, n: number, relDamp: number): { dead: boolean[]; lambda: number } {
+  for (let i = 0; i < n; i++) {
+    for (let j = i; j < n; j++) {
+      const v = 0.5 * (h[i * n + j]! + h[j * n + i]!);
+      h[i * n + j] = v;
+      h[j * n + i] = v;
+    }
+  }
+  const dead: boolean[] = [];
+  let diagMean = 0;
+  for (let i = 0; i < n; i++) {
+    const isDead = h[i * n + i] === 0;
+    dead.push(isDead);
+    if (isDead) h[i * n + i] = 1;
+    diagMean += h[i * n + i]! / n;
+  }
+  const lambda = relDamp * diagMean;
+  for (let i = 0; i < n; i++) h[i * n + i] = h[i * n + i]! + lambda;
+  return { dead, lambda };
+}
+
+/**
+ * dampedCholesky of the Hessian that `make` returns (a fresh array per call), computed in that array:
+ * one n x n array alive instead of three (the Hessian, its damped copy, the factor). A retry with 10x
+ * the damping asks `make` again. Same factor bit for bit.
+ */
+export function dampedCholeskyOf(
+  make: () => Matrix,
+  n: number,
+  relDamp = 0.01,
+): { l: Matrix; damping: number; lambda: number; dead: boolean[] } {
+  let damp = relDamp;
+  for (let attempt = 0; attempt < 4; attempt++, damp *= 10) {
+    const h = make();
+    const prepared = prepareHessianInPlace(h, n, damp);
+    const l = choleskyBlocked(h, n, true);
+    if (l) return { l, damping: damp, ...prepared };
+  }
+  throw new NumericError(`The ${n}x${n} Hessian is not positive definite even with damping ${damp}.`);
+}
+
 /**
  * Inverse of a damped Hessian; retries with 10x the damping (up to 3 times) when not positive
  * definite. `damping` is the relative damping used, `lambda` the amount added to the diagonal.

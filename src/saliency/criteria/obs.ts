@@ -9,7 +9,7 @@
  * dynamic-group-size removal with weight compensation (SlimGPT itself) is src/prune/slimgpt.ts.
  */
 import { InputError } from '../../core/errors';
-import { block, cholesky, dampedCholesky } from '../../core/linalg';
+import { block, cholesky, dampedCholesky, dampedCholeskyOf } from '../../core/linalg';
 import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-blocked';
 import type { Linear } from '../../core/ir';
 import { checkpoint, stoppable } from '../../core/job';
@@ -49,20 +49,24 @@ function headErrors(o: Linear, n: number, headDim: number, blockOf: (h: number) 
  * One layer's OBS errors: heads from the o projection's Hessian, FFN channels from the down
  * projection's. Only the parts of H⁻¹ that are read are formed: with L the damped Hessian's
  * Cholesky factor and T = L⁻ᵀ, H⁻¹ = T Tᵀ, so its diagonal is the row norms of T and a head's
- * block one small product (the full inverse would cost another n³/6 multiply-adds).
+ * block one small product (the full inverse would cost another n³/6 multiply-adds). A Hessian given
+ * as a function is made when needed and factored in place (core/linalg.ts dampedCholeskyOf): two
+ * n x n arrays alive per projection (the factor, then T) instead of four; the same numbers.
  */
 export function obsLayerErrors(
   o: Linear,
   down: Linear,
-  attnHessian: Float64Array,
-  ffnHessian: Float64Array,
+  attnHessian: Float64Array | (() => Float64Array),
+  ffnHessian: Float64Array | (() => Float64Array),
   headDim: number,
 ): { heads: Float64Array; ffn: Float64Array } {
   const nA = o.weight.shape[1] ?? 0;
   const nF = down.weight.shape[1] ?? 0;
-  const tA = inverseTransposedLower(dampedCholesky(attnHessian, nA).l, nA);
+  const factor = (h: Float64Array | (() => Float64Array), n: number) =>
+    typeof h === 'function' ? dampedCholeskyOf(h, n).l : dampedCholesky(h, n).l;
+  const tA = inverseTransposedLower(factor(attnHessian, nA), nA);
   const heads = headErrors(o, nA, headDim, (h) => inverseBlock(tA, nA, h * headDim, headDim));
-  const diag = inverseDiagonal(inverseTransposedLower(dampedCholesky(ffnHessian, nF).l, nF), nF);
+  const diag = inverseDiagonal(inverseTransposedLower(factor(ffnHessian, nF), nF), nF);
   const colSq = columnSums({ weight: down.weight }, square);
   return { heads, ffn: colSq.map((c, j) => c / diag[j]!) };
 }
@@ -88,7 +92,13 @@ export const obs: Criterion = {
       const n = stats.numSequences;
       await checkpoint(job, 'OBS errors', { stage: 'obs', done: l, total, message: `OBS errors, layer ${l + 1}` });
       const e = stoppable(job, 'OBS errors', () =>
-        obsLayerErrors(lw.o, lw.down, hessian(st.attnIn, n), hessian(st.ffnIn, n), ir.spec.headDim),
+        obsLayerErrors(
+          lw.o,
+          lw.down,
+          () => hessian(st.attnIn, n),
+          () => hessian(st.ffnIn, n),
+          ir.spec.headDim,
+        ),
       );
       s.heads!.set(e.heads, l * H);
       s.ffn!.set(e.ffn, l * F);
