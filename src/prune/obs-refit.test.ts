@@ -45,5 +45,11 @@ describe('obsRefit', () => {
     for (const v of st.w) scale = Math.max(scale, Math.abs(v));
     for (let i = 0; i < rows * n; i++) expect(Math.abs(fast.w[i]! - st.w[i]!)).toBeLessThan(1e-9 * scale);
     for (const c of S) for (let q = 0; q < rows; q++) expect(fast.w[q * n + c]).toBe(0);
+    // the Hessian made on demand and damped in place gives the same weights bit for bit, and leaves h as it was
+    const before = h.slice();
+    const inPlace = obsRefit(w, rows, n, () => h.slice(), S);
+    expect(inPlace.damping).toBe(fast.damping);
+    expect(Buffer.from(inPlace.w.buffer).equals(Buffer.from(fast.w.buffer))).toBe(true);
+    expect(Buffer.from(h.buffer).equals(Buffer.from(before.buffer))).toBe(true);
   });
 });

@@ -11,9 +11,16 @@
  * from dampedInverse's retry in the degenerate case where H_KK is PD and H is not).
  */
 import { NumericError } from '../core/errors';
-import { prepareHessian, type Matrix } from '../core/linalg';
+import { prepareHessian, prepareHessianInPlace, type Matrix } from '../core/linalg';
 import { choleskyBlocked, gemmNT, solveRightLowerT, strided } from '../core/linalg-blocked';
 import { gather } from './obs-update';
+
+/** prepareHessian of `hessian`, or of a fresh one made by it, in place. */
+function damped(hessian: Matrix | (() => Matrix), n: number, damp: number): { h: Matrix; lambda: number } {
+  if (typeof hessian !== 'function') return prepareHessian(hessian, n, damp);
+  const h = hessian();
+  return { h, lambda: prepareHessianInPlace(h, n, damp).lambda };
+}
 
 /** X ← X L⁻¹ (X [rows, k], L [k, k] lower), as X P ← (X P) (P Lᵀ P)⁻ᵀ with P the reversal (P L P is upper). */
 function solveRightLower(x: Float64Array, rows: number, k: number, l: Float64Array): void {
@@ -27,12 +34,14 @@ function solveRightLower(x: Float64Array, rows: number, k: number, l: Float64Arr
 /**
  * W (float32 or float64 [rows, n]) with the columns S removed and the others re-fitted;
  * `hessian` = 2XᵀX/N_seq (undamped). Returns the new weights in float64 and the damping added.
+ * A Hessian given as a function is made per attempt and damped in place (no n x n copy; the same
+ * numbers bit for bit, core/linalg.ts prepareHessianInPlace).
  */
 export function obsRefit(
   weight: ArrayLike<number>,
   rows: number,
   n: number,
-  hessian: Matrix,
+  hessian: Matrix | (() => Matrix),
   S: readonly number[],
   relDamp = 0.01,
 ): { w: Float64Array; damping: number } {
@@ -46,8 +55,8 @@ export function obsRefit(
   const s = Sx.length;
   let damp = relDamp;
   for (let attempt = 0; attempt < 4; attempt++, damp *= 10) {
-    const { h, lambda } = prepareHessian(hessian, n, damp);
-    const l = k ? choleskyBlocked(gather(h, n, K, K), k) : new Float64Array(0);
+    const { h, lambda } = damped(hessian, n, damp);
+    const l = k ? choleskyBlocked(gather(h, n, K, K), k, true) : new Float64Array(0);
     if (!l) continue;
     // B = W_S H_SK [rows, k] = W_S · (H_KS)ᵀ, then B ← B H_KK⁻¹ = B L⁻ᵀ L⁻¹.
     const b = new Float64Array(rows * k);

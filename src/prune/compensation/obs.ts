@@ -14,7 +14,7 @@ export function obsCompensated(lin: Linear, removed: readonly number[], stats: C
   const [rows = 0, n = 0] = lin.weight.shape;
   if (!removed.length) return lin;
   // W_K += W_S H_SK H_KK⁻¹: the same update as obs-update.ts's removeColumns, without the full inverse.
-  const { w } = obsRefit(lin.weight.data, rows, n, hessian(stats, numSequences), removed);
+  const { w } = obsRefit(lin.weight.data, rows, n, () => hessian(stats, numSequences), removed);
   return { weight: tensor([rows, n], Float32Array.from(w)), ...(lin.bias ? { bias: lin.bias } : {}) };
 }
 
