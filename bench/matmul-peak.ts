@@ -3,10 +3,12 @@
  * bounds dense perplexity). One graph Y = X·W with X [rows, in] and W [in, out] at GPT-2 124M's block
  * shapes, W either an initializer (pre-packed once by the runtime) or an input (as the block-wise
  * runs feed their weights: packed on every run). Reports GFLOP/s (2·rows·in·out per run, median of
- * the timed runs) and the CPU seconds beside wall time, for 1 and 2 threads.
+ * the timed runs) and the CPU seconds beside wall time, for 1 and 2 threads (each in its own child
+ * process: onnxruntime-web sets its thread count once per process).
  *   node --import tsx bench/matmul-peak.ts [--runs 12] [--rows 1024]
  * Writes bench/results/matmul-peak-node-wasm.json.
  */
+import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { float32Tensor } from '../src/core/runner';
 import { encodeModel, OnnxGraphBuilder } from '../src/io/onnx';
@@ -71,18 +73,30 @@ async function measure(threads: number, rows: number, k: number, n: number, weig
   };
 }
 
+/** One thread count, in this process: prints its rows as one JSON line. */
+async function child(threads: number, runs: number, rows: number): Promise<void> {
+  const results = [];
+  for (const [name, k, n] of SHAPES)
+    for (const asInput of [false, true]) {
+      const r = await measure(threads, rows, k, n, asInput, runs);
+      console.error(`${threads} thread(s) ${name} weight ${r.weight}: ${r.medianMs} ms, ${r.gflops} GFLOP/s`);
+      results.push({ shape: name, rows, k, n, ...r });
+    }
+  console.log(JSON.stringify(results));
+}
+
 async function main(): Promise<void> {
   const runs = arg('--runs', 12);
   const rows = arg('--rows', 1024);
+  if (process.argv.includes('--child')) return child(arg('--child', 1), runs, rows);
   const load = [loadavg()[0]!];
-  const results = [];
-  for (const threads of [1, 2])
-    for (const [name, k, n] of SHAPES)
-      for (const asInput of [false, true]) {
-        const r = await measure(threads, rows, k, n, asInput, runs);
-        console.log(`${threads} thread(s) ${name} weight ${r.weight}: ${r.medianMs} ms, ${r.gflops} GFLOP/s`);
-        results.push({ shape: name, rows, k, n, ...r });
-      }
+  const results: unknown[] = [];
+  for (const threads of [1, 2]) {
+    const args = ['--import', 'tsx', 'bench/matmul-peak.ts', '--child', String(threads), '--runs', String(runs), '--rows', String(rows)];
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (r.status !== 0) throw new Error(`the ${threads}-thread child exited ${r.status ?? r.signal}`);
+    results.push(...(JSON.parse(r.stdout.trim().split('\n').pop()!) as unknown[]));
+  }
   load.push(loadavg()[0]!);
   console.log('wrote', writeResult('matmul-peak-node-wasm', { loadAverage: load, runs, results }));
 }
