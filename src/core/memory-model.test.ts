@@ -70,16 +70,19 @@ describe('memory model: parameter counts from the shapes', () => {
 });
 
 describe('memory model: the named parts', () => {
+  /** GPT-2 calibrated 8 x 128 with Hessians, perplexity over one 1024-token window. */
+  const hessianSettings = {
+    perplexity: { contextLength: 1024, batchSize: 1 },
+    calibration: { samples: 8, seq: 128, withHessians: true },
+  };
+  // Sum and sum of squares per channel: 12 * 2 * (768 + 3072) float64
+  const channelSums = 12 * 2 * (768 + 3072) * 8;
+  // Upper block trapezoids, 256-row blocks: 768 -> 256 x (768 + 512 + 256); 3072 -> 256 x 256 x (12 + 11 + ... + 1 = 78)
+  const packedLayer = 256 * (768 + 512 + 256) + 256 * 256 * 78;
+
   it('GPT-2: Hessians of every layer, packed float32, are 264 MB (963 MB as full float64); one layer at a time 22 MB', () => {
-    const settings = {
-      perplexity: { contextLength: 1024, batchSize: 1 },
-      calibration: { samples: 8, seq: 128, withHessians: true },
-    };
+    const settings = hessianSettings;
     const shape = shapeFromConfig(GPT2);
-    // Sum and sum of squares per channel: 12 * 2 * (768 + 3072) float64
-    const channelSums = 12 * 2 * (768 + 3072) * 8;
-    // Upper block trapezoids, 256-row blocks: 768 -> 256 x (768 + 512 + 256); 3072 -> 256 x 256 x (12 + 11 + ... + 1 = 78)
-    const packedLayer = 256 * (768 + 512 + 256) + 256 * 256 * 78;
     expect(packedLayer).toBe(5_505_024);
     expect(partBytes(estimateMemory(shape, settings), 'hessians')).toBe(12 * packedLayer * 4 + channelSums);
     const full = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, gramStorage: 'full-f64' });
@@ -96,13 +99,8 @@ describe('memory model: the named parts', () => {
   });
 
   it('GPT-2 with a store for Grams (host storage): one layer packed in memory, and one projection read back at export', () => {
-    const settings = {
-      perplexity: { contextLength: 1024, batchSize: 1 },
-      calibration: { samples: 8, seq: 128, withHessians: true },
-    };
+    const settings = hessianSettings;
     const shape = shapeFromConfig(GPT2);
-    const channelSums = 12 * 2 * (768 + 3072) * 8;
-    const packedLayer = 256 * (768 + 512 + 256) + 256 * 256 * 78;
     const packedFfn = 256 * 256 * 78; // the 3072-wide Gram alone
     const stored = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, gramStore: true });
     expect(partBytes(stored, 'hessians')).toBe(packedLayer * 4 + channelSums);
