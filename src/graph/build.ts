@@ -27,7 +27,7 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, ...rest } = opts;
+  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, lossFrom, ...rest } = opts;
   return {
     ...rest,
     ...(gramsOf ? { gramsOf } : {}),
@@ -38,6 +38,7 @@ function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string
     ...(gradients ? { gradients } : {}),
     ...(weights === 'inputs' ? { weights } : {}),
     ...(distill ? { distill } : {}),
+    ...(lossFrom ? { lossFrom } : {}),
   };
 }
 

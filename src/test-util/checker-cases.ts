@@ -66,6 +66,15 @@ export function checkerCases(): CheckerCase[] {
   return [
     // The graphs the studio builds for the demo model (api/studio.ts, api/evaluation.ts, saliency calibration, export).
     fromIR('demo-gpt2 evaluation (masks+tokenLoss, no logits)', demoIR, { masks: true, tokenLoss: true, logits: false }),
+    // api/evaluation.ts block by block (a large model): the last block, weights as inputs, the loss from loss_from on.
+    fromIR('demo-gpt2 last block with loss_from (layerRange+masks+tokenLoss+lossFrom, weights as inputs)', demoIR, {
+      masks: true,
+      tokenLoss: true,
+      logits: false,
+      weights: 'inputs',
+      layerRange: { from: 3, to: 4, embedded: true },
+      lossFrom: true,
+    }),
     fromIR('demo-gpt2 calibration (masks+taps+grams+tokenLoss)', demoIR, {
       masks: true,
       taps: true,
