@@ -23,38 +23,28 @@ export function inverseFromCholesky(l: Matrix, n: number): Matrix {
 
 /**
  * Symmetrise, give dead inputs (H_jj = 0) a unit diagonal, and add `relDamp * mean(diag H)` to the
- * diagonal; `lambda` is that added amount.
+ * diagonal; `lambda` is that added amount. Works on a copy (prepareHessianInPlace on it).
  */
 export function prepareHessian(h: Matrix, n: number, relDamp: number): { h: Matrix; dead: boolean[]; lambda: number } {
-  const out = new Float64Array(n * n);
-  const dead: boolean[] = [];
-  let diagMean = 0;
-  // out_ij = (h_ij + h_ji) / 2 by 64 x 64 tiles, so the transposed reads stay in cache.
-  for (let i0 = 0; i0 < n; i0 += 64) {
-    for (let j0 = 0; j0 < n; j0 += 64) {
-      const i1 = Math.min(n, i0 + 64);
-      const j1 = Math.min(n, j0 + 64);
-      for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) out[i * n + j] = 0.5 * (h[i * n + j]! + h[j * n + i]!);
-    }
-  }
-  for (let i = 0; i < n; i++) {
-    const isDead = out[i * n + i] === 0;
-    dead.push(isDead);
-    if (isDead) out[i * n + i] = 1;
-    diagMean += out[i * n + i]! / n;
-  }
-  const lambda = relDamp * diagMean;
-  for (let i = 0; i < n; i++) out[i * n + i] = out[i * n + i]! + lambda;
-  return { h: out, dead, lambda };
+  const out = h.slice(0, n * n);
+  return { h: out, ...prepareHessianInPlace(out, n, relDamp) };
 }
 
-/** prepareHessian written over `h` itself (the same values bit for bit: each pair averaged once, in the same order of operands). */
+/** prepareHessian written over `h` itself (no n x n copy). */
 export function prepareHessianInPlace(h: Matrix, n: number, relDamp: number): { dead: boolean[]; lambda: number } {
-  for (let i = 0; i < n; i++) {
-    for (let j = i; j < n; j++) {
-      const v = 0.5 * (h[i * n + j]! + h[j * n + i]!);
-      h[i * n + j] = v;
-      h[j * n + i] = v;
+  // h_ij = h_ji = (h_ij + h_ji) / 2, each pair once, by 64 x 64 tiles of the upper triangle so the
+  // transposed reads stay in cache.
+  for (let i0 = 0; i0 < n; i0 += 64) {
+    for (let j0 = i0; j0 < n; j0 += 64) {
+      const i1 = Math.min(n, i0 + 64);
+      const j1 = Math.min(n, j0 + 64);
+      for (let i = i0; i < i1; i++) {
+        for (let j = Math.max(j0, i); j < j1; j++) {
+          const v = 0.5 * (h[i * n + j]! + h[j * n + i]!);
+          h[i * n + j] = v;
+          h[j * n + i] = v;
+        }
+      }
     }
   }
   const dead: boolean[] = [];
@@ -99,15 +89,12 @@ export function dampedInverse(h: Matrix, n: number, relDamp = 0.01): { inv: Matr
   return { inv: inverseFromCholesky(l, n), ...rest };
 }
 
-/** The Cholesky factor of the damped Hessian, with dampedInverse's damping and retries. */
+/**
+ * Cholesky factor of the damped Hessian (prepareHessian), retried with 10x the damping (up to 3
+ * times) when not positive definite; `h` is left as it was.
+ */
 export function dampedCholesky(h: Matrix, n: number, relDamp = 0.01): { l: Matrix; damping: number; lambda: number; dead: boolean[] } {
-  let damp = relDamp;
-  for (let attempt = 0; attempt < 4; attempt++, damp *= 10) {
-    const prepared = prepareHessian(h, n, damp);
-    const l = cholesky(prepared.h, n);
-    if (l) return { l, damping: damp, lambda: prepared.lambda, dead: prepared.dead };
-  }
-  throw new NumericError(`The ${n}x${n} Hessian is not positive definite even with damping ${damp}.`);
+  return dampedCholeskyOf(() => h.slice(0, n * n), n, relDamp);
 }
 
 /** Inverse of a symmetric positive-definite matrix; a NumericError naming `what` when it is not PD. */
