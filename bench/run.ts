@@ -13,6 +13,8 @@
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  *   scale-chromium-wasm.json   the same steps in the built app in Chromium (--only scale --part chromium [--models a,b]; bench/scale-browser.ts)
+ *   memory-prediction.json     the memory preflight replayed over the measured scale steps: predicted vs measured peak
+ *                              (after --only scale, or alone: --only memory-prediction; bench/memory-prediction.ts)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;
  * chromium-wasm via bench/browser.ts (needs the built app and Debian chromium) unless --no-browser.
  *   memory-<backend>.json      peak RSS per step on gpt2-124m (bench/memory.ts; only with --only memory,
@@ -23,7 +25,7 @@
  *                              vit-recovery-select-node.json: its steps / learning-rate choice on a validation split (--only vit-recovery-select)
  *   fuzz.json                  mutation fuzzing of every input format (--only fuzz; --fuzz-cases N, default 2000)
  * --only recovery --part redistribution: only the redistribution rows (heads-only 50%), merged into recovery-<backend>.json.
- * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|fuzz|memory|cancel|vit|vit-recovery|vit-recovery-select|torch-ratio; --scalar (linalg without WebAssembly SIMD)
+ * Flags: --only importance|quality|latency|preview|iterative|recovery|generate|quantize|linalg|scale|memory-prediction|fuzz|memory|cancel|vit|vit-recovery|vit-recovery-select|torch-ratio; --scalar (linalg without WebAssembly SIMD)
  */
 import { createWebRunner } from '../src/runtime/ort-web';
 import { createNodeRunner } from '../src/runtime/ort-node';
@@ -40,6 +42,7 @@ import { benchGenerate } from './generate';
 import { benchLinalg, withBefore } from './linalg';
 import { runScaleBench } from './scale';
 import { runScaleBrowserBench } from './scale-browser';
+import { runMemoryPrediction } from './memory-prediction';
 import { benchQuantize } from './quantize';
 import { benchSizeTargets } from './quantize-target';
 import { benchFuzz } from './fuzz';
@@ -80,8 +83,15 @@ async function main() {
     console.log('wrote', writeResult('torch-ratio-node-wasm', result));
     return;
   }
-  if (only === 'scale' && args[args.indexOf('--part') + 1] === 'chromium') return runScaleBrowserBench(args); // bench/scale-browser.ts
-  if (only === 'scale') return runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
+  if (only === 'scale' && args[args.indexOf('--part') + 1] === 'chromium') {
+    await runScaleBrowserBench(args); // bench/scale-browser.ts
+    return runMemoryPrediction();
+  }
+  if (only === 'scale') {
+    await runScaleBench(args); // opt-in only: tens of minutes (bench/scale.ts)
+    return runMemoryPrediction(); // the preflight's predictions replayed over what was measured
+  }
+  if (only === 'memory-prediction') return runMemoryPrediction();
   if (want('linalg')) {
     const simd = !args.includes('--scalar');
     const result = withBefore(benchLinalg({ simd, log: (l) => console.log(l) }));

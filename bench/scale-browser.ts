@@ -261,8 +261,9 @@ async function predictedMemory(dir: string) {
   // what the app's Worker gets in a browser reporting navigator.deviceMemory = 8 (the cap)
   const budget = browserMemoryBudget({ deviceMemory: 8 });
   // gramStore: the Worker keeps a large model's Grams in OPFS (only its presence counts for the prediction)
+  // isolate: false, as in a tab (a Node runner would offer disposable isolates: api/isolation.ts)
   const api = createStudioApi({
-    runner: createWebRunner(),
+    runner: createWebRunner({ isolate: false }),
     demoUrl: '',
     openDir: dirSource,
     memoryBudget: () => budget,
@@ -272,6 +273,8 @@ async function predictedMemory(dir: string) {
     source: { kind: 'dir', path: dir },
     perplexity: { contextLength: SETTINGS.contextLength, batchSize: 8 },
     calibration: { samples: SETTINGS.samples, seq: SETTINGS.seq, withHessians: true },
+    // the generate step: a 7-token prompt and 32 new tokens
+    generation: { tokens: 7 + GENERATE.maxNewTokens },
   });
   return {
     phasesMb: Object.fromEntries(r.estimate.phases.map((p) => [p.phase, { total: round(p.bytes / MB), wasm: round(p.wasmBytes / MB) }])),

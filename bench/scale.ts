@@ -9,7 +9,8 @@
  * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
  * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
  * model's perplexity over --slimgpt-tokens, default --tokens).
- * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node) and, with --cpu,
+ * Writes bench/results/scale-node-wasm.json (onnxruntime-web in Node; the records of models not in
+ * this run are kept from the file's earlier run, each with its own settings) and, with --cpu,
  * scale-node-cpu.json (onnxruntime-node); --in-process keeps latency and generation sessions in the
  * engine's realm instead of a disposable isolate (api/isolation.ts) and writes *-in-process.json;
  * --grams-in-ram keeps the calibration Grams in memory (StudioDeps.gramStorage 'never') instead of
@@ -363,8 +364,23 @@ export async function runScaleBench(args: string[]): Promise<void> {
       );
     }
     const name = `scale-${backend}${settings.inProcess ? '-in-process' : ''}${settings.gramsInRam ? '-grams-in-ram' : ''}`;
-    console.log('wrote', writeResult(name, { settings: { ...settings, steps }, models: results }));
+    const runSettings = { ...settings, steps };
+    const measured = results.map((r) => ({ ...(r as object), settings: runSettings }));
+    console.log('wrote', writeResult(name, { settings: runSettings, models: [...earlierModels(name, models), ...measured] }));
   }
+}
+
+/**
+ * The other models' records of an earlier run of the same file, each with the settings it ran under,
+ * so a run of one model shape does not drop the others' numbers.
+ */
+function earlierModels(name: string, models: readonly string[]): unknown[] {
+  const path = join('bench/results', `${name}.json`);
+  if (!existsSync(path)) return [];
+  const earlier = JSON.parse(readFileSync(path, 'utf8')) as { settings?: unknown; models?: { model?: string; settings?: unknown }[] };
+  return (earlier.models ?? [])
+    .filter((m) => !models.includes(m.model ?? ''))
+    .map((m) => ({ ...m, settings: m.settings ?? earlier.settings }));
 }
 
 async function child(args: string[]): Promise<void> {

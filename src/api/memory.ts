@@ -17,6 +17,7 @@ import { bytesPerWeight, type MemoryBudget } from '../io/memory-budget';
 import { checkMemory, memoryProblem, suggestFit } from '../io/memory-preflight';
 import { estimateMemory as modelEstimate } from '../core/memory-model';
 import { filesHeldWhole, openSource } from './sources';
+import { mayIsolate } from './isolation';
 import { requireModel, type LoadedModel, type StudioState } from './state';
 import type { JobOptions, MemoryReport, MemoryRequest } from './types';
 import { readJson } from '../io/source';
@@ -24,9 +25,16 @@ import { readJson } from '../io/source';
 /** Perplexity settings the engine uses when a request names none (api/evaluation.ts: batch 8). */
 export const DEFAULT_PERPLEXITY_MEMORY = { contextLength: 128, batchSize: 8 } as const;
 
-/** The memory model's constants for this host: whether large models' Grams go to storage (api/gram-storage.ts). */
+/**
+ * The memory model's constants for this host: whether large models' Grams go to storage
+ * (api/gram-storage.ts) and whether their whole-model sessions run in a disposable isolate (api/isolation.ts).
+ */
 export function hostConstants(state: StudioState): MemoryConstants {
-  return { ...DEFAULT_MEMORY_CONSTANTS, gramStore: !!state.deps.gramStore && state.deps.gramStorage !== 'never' };
+  return {
+    ...DEFAULT_MEMORY_CONSTANTS,
+    gramStore: !!state.deps.gramStore && state.deps.gramStorage !== 'never',
+    isolatedSessions: mayIsolate(state),
+  };
 }
 
 function loadedShape(m: LoadedModel): ModelShape {
@@ -39,6 +47,8 @@ export function settingsOf(req: MemoryRequest): MemorySettings {
     ...(req.calibration ? { calibration: req.calibration } : {}),
     ...(req.generation ? { generation: req.generation } : {}),
     ...(req.prunedFraction !== undefined ? { prunedFraction: req.prunedFraction } : {}),
+    ...(req.heapCarried ? { heapCarried: req.heapCarried } : {}),
+    ...(req.nextStep ? { nextStep: true } : {}),
   };
 }
 
@@ -49,6 +59,7 @@ function plannedPhases(s: MemorySettings): MemoryPhase[] {
     'perplexity',
     ...(s.calibration ? (['calibration'] as const) : []),
     ...(s.generation ? (['generation'] as const) : []),
+    'pruning',
     'export',
   ];
 }
@@ -90,12 +101,20 @@ export async function estimateMemory(state: StudioState, req: MemoryRequest, opt
     );
   }
   const m = requireModel(state);
-  return memoryReport(m.ir.name, loadedShape(m), req, budget, hostConstants(state));
+  // the loaded model's path goes on from the heap the steps so far left
+  const heapCarried = req.heapCarried ?? state.wasmHeapBytes ?? 0;
+  return memoryReport(m.ir.name, loadedShape(m), { ...req, heapCarried }, budget, hostConstants(state));
 }
 
-/** Before a step allocates: throws ModelTooLargeError when its phase does not fit the host's budget. */
+/**
+ * Before a step allocates: throws ModelTooLargeError when its phase does not fit the host's budget,
+ * counting the wasm heap the steps before it left (it never shrinks); a step that fits raises that
+ * high water to its own predicted heap.
+ */
 export function checkStep(state: StudioState, m: LoadedModel, phase: MemoryPhase, req: MemoryRequest): void {
-  const budget = state.deps.memoryBudget?.();
-  if (!budget) return;
-  checkMemory(m.ir.name, loadedShape(m), settingsOf(req), budget, [phase], hostConstants(state));
+  const settings = { ...settingsOf(req), heapCarried: state.wasmHeapBytes ?? 0, nextStep: true };
+  const est = checkMemory(m.ir.name, loadedShape(m), settings, state.deps.memoryBudget?.(), [phase], hostConstants(state));
+  const after = est.phases.find((p) => p.phase === phase)!.heapBytes;
+  // a malformed request (its own step rejects it next) leaves the high water as it was
+  if (Number.isFinite(after)) state.wasmHeapBytes = Math.max(state.wasmHeapBytes ?? 0, after);
 }

@@ -114,6 +114,11 @@ export interface StudioState {
   deps: StudioDeps;
   loaded: LoadedModel | undefined;
   now: () => number;
+  /**
+   * The engine's wasm heap as the memory model predicts it after the steps checked so far (it never
+   * shrinks, whatever model comes next): carried into the next step's check (api/memory.ts checkStep).
+   */
+  wasmHeapBytes?: number;
 }
 
 export function requireModel(state: StudioState): LoadedModel {

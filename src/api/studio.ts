@@ -113,8 +113,15 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       else m.denseResults.perplexity = result;
       return result;
     },
-    measureLatency: (req, options = {}) => measureLatency(state, model(), req, options),
-    compareLatency: (req, options = {}) => compareLatency(state, model(), req, options),
+    measureLatency: async (req, options = {}) => {
+      // a whole-model session like generation's, its logits over the request's tokens
+      checkStep(state, model(), 'generation', { generation: { tokens: req.batch * req.seq } });
+      return measureLatency(state, model(), req, options);
+    },
+    compareLatency: async (req, options = {}) => {
+      checkStep(state, model(), 'generation', { generation: { tokens: req.batch * req.seq } });
+      return compareLatency(state, model(), req, options);
+    },
     measureUnitLatency: (req, options = {}) => measureUnitLatency(state, model(), req, options),
     exportOnnx: async () => logitsOnnx(model().ir),
     criteria: async () => criterionInfos(),

@@ -37,6 +37,8 @@ const TINYLLAMA = {
 };
 
 const partBytes = (e: MemoryEstimate, name: string) => e.parts.find((p) => p.name === name)?.bytes;
+/** The studio's own memory before any model (DEFAULT_MEMORY_CONSTANTS.runtimeBytes), in every phase. */
+const RUNTIME = 200 * 2 ** 20;
 
 describe('memory model: parameter counts from the shapes', () => {
   it('GPT-2 124M: 124,439,808 parameters', () => {
@@ -98,7 +100,7 @@ describe('memory model: the named parts', () => {
     expect(partBytes(off, 'hessianExpansion')).toBeUndefined();
   });
 
-  it('GPT-2 with a store for Grams (host storage): one layer packed in memory, and one projection read back at export', () => {
+  it('GPT-2 with a store for Grams (host storage): one layer packed in memory, and one projection read back while pruning', () => {
     const settings = hessianSettings;
     const shape = shapeFromConfig(GPT2);
     const packedFfn = 256 * 256 * 78; // the 3072-wide Gram alone
@@ -106,8 +108,12 @@ describe('memory model: the named parts', () => {
     expect(partBytes(stored, 'hessians')).toBe(packedLayer * 4 + channelSums);
     expect(partBytes(stored, 'hessianExpansion')).toBe(4 * 3072 ** 2 * 8 + packedFfn * 4);
     const inRam = estimateMemory(shape, settings);
-    const drop = 11 * packedLayer * 4 - packedFfn * 4; // 11 layers' Grams leave memory; one projection's comes back at export
-    expect(inRam.phases.find((p) => p.phase === 'export')!.bytes - stored.phases.find((p) => p.phase === 'export')!.bytes).toBe(drop);
+    const drop = 11 * packedLayer * 4 - packedFfn * 4; // 11 layers' Grams leave memory; one projection's comes back while pruning
+    expect(inRam.phases.find((p) => p.phase === 'pruning')!.bytes - stored.phases.find((p) => p.phase === 'pruning')!.bytes).toBe(drop);
+    // at export only the layers' Grams differ (no Hessian is expanded)
+    expect(inRam.phases.find((p) => p.phase === 'export')!.bytes - stored.phases.find((p) => p.phase === 'export')!.bytes).toBe(
+      11 * packedLayer * 4,
+    );
     // a model below BLOCKWISE_MIN_WEIGHT_BYTES keeps its Grams in memory whatever the host offers
     const small = shapeFromConfig({ ...GPT2, n_layer: 2, n_embd: 128, n_head: 2, vocab_size: 1000 });
     const smallSettings = { ...settings, perplexity: { contextLength: 128, batchSize: 1 } };
@@ -127,10 +133,10 @@ describe('memory model: the named parts', () => {
     // 498 MB of fp32 weights: runs go block by block (>= 256 MiB), so the runtime holds one block's weights
     // (the layer of the parameter count above, 7,087,872) and one vocabulary matrix (wte, 50,257 x 768).
     const block = (7_087_872 + 50257 * 768) * 4;
-    // Every phase holds the IR and that block; load adds the download (an HTTP source holds the file whole).
+    // Every phase holds the studio itself, the IR and that block; load adds the download (an HTTP source holds the file whole).
     expect(partBytes(e, 'evalSession')).toBe(block);
-    expect(e.phases.find((p) => p.phase === 'load')?.bytes).toBe(2 * 124_439_808 * 4 + block);
-    expect(e.phases.find((p) => p.phase === 'perplexity')?.bytes).toBe(124_439_808 * 4 + block + logits + scores + hidden + mlp);
+    expect(e.phases.find((p) => p.phase === 'load')?.bytes).toBe(RUNTIME + 2 * 124_439_808 * 4 + block);
+    expect(e.phases.find((p) => p.phase === 'perplexity')?.bytes).toBe(RUNTIME + 124_439_808 * 4 + block + logits + scores + hidden + mlp);
     // Batch 8 of 1024-token windows runs one window at a time: 8 x 1024 x 50,257 float32 would be 1.6 GB.
     const eight = estimateMemory(shapeFromConfig(GPT2), { perplexity: { contextLength: 1024, batchSize: 8 } });
     expect(partBytes(eight, 'perplexityActivations')).toBe(logits + scores + hidden + mlp);
@@ -157,6 +163,54 @@ describe('memory model: the named parts', () => {
   });
 });
 
+describe('memory model: the wasm heap never shrinks', () => {
+  const gpt2 = shapeFromConfig(GPT2);
+  const weights = 124_439_808 * 4;
+  const block = (7_087_872 + 50257 * 768) * 4; // one layer + wte, a block-by-block run's weights
+  // 128 tokens: K and V of 12 layers x 12 heads x 64 + the prefill logits 128 x 50,257, float32
+  const kvCache = 4 * (12 * 2 * 12 * 64 * 128 + 128 * 50257);
+  const settings = {
+    perplexity: { contextLength: 128, batchSize: 8 },
+    calibration: { samples: 16, seq: 128, withHessians: true },
+    generation: { tokens: 128 },
+  };
+  const phase = (e: MemoryEstimate, name: string) => e.phases.find((p) => p.phase === name)!;
+
+  it('in a tab, calibration and export after text generation keep the whole-model session’s heap (715.7 MB)', () => {
+    expect(kvCache).toBe(35_168_768);
+    const e = estimateMemory(gpt2, settings);
+    const generationHeap = block + weights + kvCache;
+    expect(generationHeap).toBe(715_668_992);
+    expect(phase(e, 'generation').heapBytes).toBe(generationHeap);
+    expect(phase(e, 'calibration').heapBytes).toBe(generationHeap);
+    expect(phase(e, 'export').heapBytes).toBe(generationHeap);
+    // without generation in the plan, calibration's heap is its own: the block and its taps
+    const calibrationOwn = phase(estimateMemory(gpt2, { ...settings, generation: undefined }), 'calibration').heapBytes;
+    expect(calibrationOwn).toBeLessThan(generationHeap);
+    expect(phase(e, 'calibration').carriedWasmBytes).toBe(generationHeap - calibrationOwn);
+  });
+
+  it('in Node, the whole-model session runs in a disposable isolate: counted in generation only', () => {
+    const e = estimateMemory(gpt2, settings, { ...DEFAULT_MEMORY_CONSTANTS, isolatedSessions: true });
+    const alone = estimateMemory(gpt2, { ...settings, generation: undefined });
+    expect(phase(e, 'calibration').bytes).toBe(phase(alone, 'calibration').bytes);
+    const isolate = weights + kvCache + 250 * 2 ** 20; // + the isolate's own runtime (isolateRuntimeBytes)
+    expect(phase(e, 'generation').wasmBytes).toBe(isolate); // the isolate's heap
+    expect(phase(e, 'generation').bytes - phase(alone, 'generation').bytes).toBe(isolate);
+  });
+
+  it('a step checked next carries the heap the steps before it left, and only that', () => {
+    const carried = 1e9;
+    const next = estimateMemory(gpt2, { perplexity: settings.perplexity, heapCarried: carried, nextStep: true });
+    // the studio, the IR and the 1 GB heap (larger than perplexity's own block + activations)
+    expect(phase(next, 'perplexity').bytes).toBe(RUNTIME + weights + carried);
+    expect(phase(next, 'perplexity').heapBytes).toBe(carried);
+    // a fresh engine: generation planned but not run does not weigh on the next step
+    const fresh = estimateMemory(gpt2, { ...settings, heapCarried: 0, nextStep: true });
+    expect(phase(fresh, 'calibration').carriedWasmBytes).toBe(0);
+  });
+});
+
 describe('memory preflight', () => {
   const browser8 = browserMemoryBudget({ deviceMemory: 8 }); // 8 GiB, 2 GiB per buffer, 4 GiB wasm
   const browser4 = browserMemoryBudget({ deviceMemory: 4 }); // 4 GiB
@@ -175,15 +229,15 @@ describe('memory preflight', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ModelTooLargeError);
-    // bf16 download 988 MB (held whole from the Hub) + the float32 IR 1.98 GB + one block in the runtime:
-    // a layer (q 896x896+896, k/v 2 x (896x128+128), o 896x896, gate/up/down 3 x 896x4864, 2 norms x 896)
-    // and the tied vocabulary matrix 151,936 x 896
+    // the studio (200 MiB) + bf16 download 988 MB (held whole from the Hub) + the float32 IR 1.98 GB + one
+    // block in the runtime: a layer (q 896x896+896, k/v 2 x (896x128+128), o 896x896, gate/up/down
+    // 3 x 896x4864, 2 norms x 896) and the tied vocabulary matrix 151,936 x 896
     const layer = 896 * 896 + 896 + 2 * (896 * 128 + 128) + 896 * 896 + 3 * 896 * 4864 + 2 * 896;
-    const need = 494_032_768 * 2 + 494_032_768 * 4 + (layer + 151936 * 896) * 4;
-    expect(need).toBe(3_568_384_768);
+    const need = RUNTIME + 494_032_768 * 2 + 494_032_768 * 4 + (layer + 151936 * 896) * 4;
+    expect(need).toBe(3_778_099_968);
     expect(err).toMatchObject({ neededBytes: need, availableBytes: 2 * GiB });
     expect((err as Error).message).toMatch(
-      /load needs about 3\.32 GB, but only about 2\.00 GB is available .*largest part is Float32 weights/,
+      /load needs about 3\.52 GB, but only about 2\.00 GB is available .*largest part is Float32 weights/,
     );
   });
 
@@ -203,18 +257,19 @@ describe('memory preflight', () => {
   it('names the setting that fits: batch 1 for perplexity, per-layer Hessians for calibration', () => {
     const gpt2 = shapeFromConfig(GPT2);
     const weights = 124_439_808 * 4;
-    // Perplexity, 128-token windows: IR (498 MB) + one block and wte in the runtime (183 MB) + 5 windows
-    // (capped) of activations, 44.6 MB; one window's are 8.9 MB. A budget of IR + block + 20 MB fits only batch 1.
+    // Perplexity, 128-token windows: the studio (210 MB) + IR (498 MB) + one block and wte in the runtime
+    // (183 MB) + 5 windows (capped) of activations, 44.6 MB; one window's are 8.9 MB. A budget of studio +
+    // IR + block + 20 MB fits only batch 1.
     const block = (7_087_872 + 50257 * 768) * 4;
-    const budget = { bytes: weights + block + 20e6, source: 'test' };
+    const budget = { bytes: RUNTIME + weights + block + 20e6, source: 'test' };
     expect(() => checkMemory('gpt2', gpt2, { perplexity: { contextLength: 128, batchSize: 8 } }, budget, ['perplexity'])).toThrow(
       expect.objectContaining({ hint: expect.stringMatching(/^A perplexity batch size of 1 would fit/) }),
     );
     // Calibration 16 x 128 with Hessians, one block's session at a time (the same block region as perplexity):
-    // IR 498 MB + block 183 MB + residual stream 6.3 MB + taps and in-graph Grams of 4 sequences 102 MB, plus
-    // every layer's packed Grams and channel sums 265 MB (1.05 GB) or one layer's 22.8 MB (0.81 GB).
+    // studio 210 MB + IR 498 MB + block 183 MB + residual stream 6.3 MB + taps and in-graph Grams of 4 sequences
+    // 102 MB, plus every layer's packed Grams and channel sums 265 MB (1.26 GB) or one layer's 22.8 MB (1.02 GB).
     const cal = { perplexity: { contextLength: 128, batchSize: 8 }, calibration: { samples: 16, seq: 128, withHessians: true } };
-    expect(() => checkMemory('gpt2', gpt2, cal, { bytes: 0.95e9, source: 'test' }, ['calibration'])).toThrow(
+    expect(() => checkMemory('gpt2', gpt2, cal, { bytes: 1.15e9, source: 'test' }, ['calibration'])).toThrow(
       expect.objectContaining({ hint: expect.stringMatching(/^Hessians kept for one layer at a time/) }),
     );
   });

@@ -10,15 +10,23 @@
  * the host's storage, one layer in memory: api/gram-storage.ts) and expanded to float64 one
  * projection at a time; the token loss in vocabulary chunks; perplexity batches capped
  * by their logits; apply and export holding the sliced copy (a large model keeps no compensated
- * full-size one), the exported bytes and their verification session. The constants are parameters
- * so the model can follow the engine. The wasm heap never shrinks, so a part put there by an
- * earlier phase stays in the later ones.
+ * full-size one), the exported bytes and their verification session; and the studio's own memory
+ * (its code, the runtime's, the UI) before any model. The constants are parameters so the model can
+ * follow the engine. The wasm heap never shrinks: a later phase reuses an earlier one's freed region
+ * but never returns it, so each phase's heap is the largest of its own and every earlier phase's (in
+ * MEMORY_PHASES order, the path's, plus what steps already run left: MemorySettings.heapCarried).
+ * Whole-model sessions in a disposable isolate (Node: api/isolation.ts) live in their own heap,
+ * returned after the step, so they count in their phase only.
  */
 import type { ArchSpec, LayerShape } from './ir';
 import { packedGramLength } from './packed-gram';
 
-export type MemoryPhase = 'load' | 'perplexity' | 'calibration' | 'generation' | 'export';
-export const MEMORY_PHASES: readonly MemoryPhase[] = ['load', 'perplexity', 'calibration', 'generation', 'export'];
+export type MemoryPhase = 'load' | 'perplexity' | 'calibration' | 'generation' | 'pruning' | 'export';
+/**
+ * The path's order: latency and text comparison come before calibration; pruning (OBS scores, apply
+ * with compensation, SlimGPT) holds the Hessians expanded and the pruned copy; export last.
+ */
+export const MEMORY_PHASES: readonly MemoryPhase[] = ['load', 'perplexity', 'generation', 'calibration', 'pruning', 'export'];
 
 export interface MemoryPart {
   /** Stable id, e.g. 'hessians'. */
@@ -26,8 +34,11 @@ export interface MemoryPart {
   /** What it is, for the UI table and error messages. */
   label: string;
   bytes: number;
-  /** 'wasm': inside onnxruntime's wasm32 heap (4 GiB limit); 'js': JS heap. */
-  heap: 'js' | 'wasm';
+  /**
+   * 'wasm': inside onnxruntime's wasm32 heap (4 GiB limit, never shrinks); 'isolate': the wasm heap of a
+   * disposable isolate (its own 4 GiB, returned after the step); 'js': JS heap.
+   */
+  heap: 'js' | 'wasm' | 'isolate';
   phases: readonly MemoryPhase[];
 }
 
@@ -40,6 +51,13 @@ export interface MemorySettings {
   generation?: { tokens: number };
   /** Fraction of the parameters pruned before export (0: the dense size, an upper bound). */
   prunedFraction?: number;
+  /** Bytes the wasm heap already holds from steps run before (it never shrinks; 0 before any). */
+  heapCarried?: number;
+  /**
+   * Each phase as the next step after those already run (a step's own check): only `heapCarried`
+   * carries into it, not the other phases of the path, which may never run.
+   */
+  nextStep?: boolean;
 }
 
 /** Vocabulary entries per chunk of the token loss when the graph has no logits output (graph/head.ts). */
@@ -79,6 +97,23 @@ export interface MemoryConstants {
    * false; the api sets it from its host (api/memory.ts hostConstants).
    */
   gramStore: boolean;
+  /**
+   * Whether whole-model sessions (latency, generation) run in a disposable isolate with its own heap
+   * (api/isolation.ts: Node) instead of the engine's, which would keep their region. The api sets it.
+   */
+  isolatedSessions: boolean;
+  /**
+   * The studio's own memory before any model: its code, onnxruntime's module and threads, the UI.
+   * Measured on gpt2-124m's bench: the app idle in Chromium is 202 MB over an empty page, a Node
+   * process running the engine 117 MB RSS before loading (bench/results/scale-*.json).
+   */
+  runtimeBytes: number;
+  /**
+   * A disposable isolate's own runtime beyond the weights it holds: measured on gpt2-124m in Node, the
+   * worker and onnxruntime's module +30 MB, opening the whole model +115 MB over its 475 MB of
+   * weights, the runs' arena +100 MB.
+   */
+  isolateRuntimeBytes: number;
 }
 
 export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
@@ -89,6 +124,9 @@ export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
   gramStorage: 'packed-f32',
   tapCopies: 2,
   gramStore: false,
+  isolatedSessions: false,
+  runtimeBytes: 200 * 2 ** 20,
+  isolateRuntimeBytes: 250 * 2 ** 20,
 };
 
 /** What the model is: its shapes and how its weights are stored. */
@@ -118,8 +156,12 @@ export const OBS_FLOAT64_MATRICES = 4;
 export interface MemoryEstimate {
   parameters: number;
   parts: MemoryPart[];
-  /** Total of every phase, in MEMORY_PHASES order. */
-  phases: { phase: MemoryPhase; bytes: number; wasmBytes: number }[];
+  /**
+   * Total of every phase, in MEMORY_PHASES order: its parts plus `carriedWasmBytes`, the wasm heap kept
+   * beyond its own parts from earlier phases and steps. `heapBytes`: the engine's wasm heap after the
+   * phase (its high water so far); `wasmBytes`: the largest wasm32 heap it needs (that or an isolate's).
+   */
+  phases: { phase: MemoryPhase; bytes: number; wasmBytes: number; heapBytes: number; carriedWasmBytes: number }[];
   peak: { phase: MemoryPhase; bytes: number };
   /** The largest part alive in the peak phase. */
   dominant: MemoryPart;
@@ -178,7 +220,7 @@ export function forwardActivationBytes(
   return F32 * (hidden + rows * widest + scores + logits);
 }
 
-function part(name: string, label: string, bytes: number, heap: 'js' | 'wasm', phases: readonly MemoryPhase[]): MemoryPart {
+function part(name: string, label: string, bytes: number, heap: MemoryPart['heap'], phases: readonly MemoryPhase[]): MemoryPart {
   return { name, label, bytes: Math.max(0, Math.round(bytes)), heap, phases };
 }
 
@@ -194,7 +236,7 @@ function calibrationParts(
   c: MemoryConstants,
 ): MemoryPart[] {
   const { spec, layers } = model;
-  const after: MemoryPhase[] = ['calibration', 'generation', 'export'];
+  const after: MemoryPhase[] = ['calibration', 'generation', 'pruning', 'export'];
   const attnW = (l: LayerShape) => l.numHeads * spec.headDim;
   const packed = c.gramStorage === 'packed-f32';
   // Bytes of one layer's two Grams as kept, and as the graph outputs them (float32).
@@ -262,11 +304,30 @@ function calibrationParts(
             `One projection’s float64 Hessian, damped copy and factors while OBS uses them${stored ? ' (+ its packed Gram read back)' : ''}`,
             OBS_FLOAT64_MATRICES * F64 * widest ** 2 + (stored ? F32 * packedGramLength(widest) : 0),
             'js',
-            ['export'],
+            ['pruning'],
           ),
         ]
       : []),
   ];
+}
+
+/**
+ * Per-phase totals: the parts alive, plus the wasm heap a step already run (`carried`) or, `inOrder`, an
+ * earlier phase of the path left larger than the phase's own wasm parts; an isolate's heap is separate
+ * and counts only in its phase.
+ */
+function phaseTotals(parts: readonly MemoryPart[], carried: number, inOrder: boolean): MemoryEstimate['phases'] {
+  const sum = (ps: readonly MemoryPart[]) => ps.reduce((s, p) => s + p.bytes, 0);
+  let highWater = carried;
+  return MEMORY_PHASES.map((phase) => {
+    const alive = parts.filter((p) => p.phases.includes(phase));
+    const own = sum(alive.filter((p) => p.heap === 'wasm'));
+    const isolate = sum(alive.filter((p) => p.heap === 'isolate'));
+    const carriedWasmBytes = Math.max(0, highWater - own);
+    if (inOrder) highWater = Math.max(highWater, own);
+    const heapBytes = own + carriedWasmBytes;
+    return { phase, bytes: sum(alive) + carriedWasmBytes, wasmBytes: Math.max(heapBytes, isolate), heapBytes, carriedWasmBytes };
+  });
 }
 
 /** Predicted memory of the whole path: named parts, per-phase totals, the peak and what dominates it. */
@@ -286,6 +347,7 @@ export function estimateMemory(
   const vocabMatrix = F32 * spec.vocabSize * spec.hiddenSize;
   const held = model.filesHeldWhole ?? true;
   const parts: MemoryPart[] = [
+    part('runtime', 'The studio and its runtime (code, threads, UI) before any model', constants.runtimeBytes, 'js', MEMORY_PHASES),
     part(
       'download',
       held ? 'Weight files as stored (held whole while loading)' : 'One tensor as stored (files read tensor by tensor)',
@@ -316,15 +378,23 @@ export function estimateMemory(
   if (settings.generation) {
     const t = Math.min(settings.generation.tokens, spec.maxPositions);
     const kv = layers.reduce((s, l) => s + 2 * l.numKvHeads * spec.headDim * t, 0);
+    const heap = constants.isolatedSessions && blockwise ? 'isolate' : 'wasm';
     parts.push(
       part(
         'generateSession',
-        'Latency / generation session weights (the whole model in the runtime)',
+        `Latency / generation session weights (the whole model in the runtime${heap === 'isolate' ? ', a disposable isolate' : ''})`,
         weights * constants.sessionWeightCopies,
-        'wasm',
-        ['generation', 'export'],
+        heap,
+        ['generation'],
       ),
-      part('kvCache', `KV cache (${t} tokens) + prefill logits`, F32 * (kv + t * spec.vocabSize), 'wasm', ['generation']),
+      part('kvCache', `KV cache (${t} tokens) + prefill logits`, F32 * (kv + t * spec.vocabSize), heap, ['generation']),
+      ...(heap === 'isolate'
+        ? [
+            part('isolateRuntime', 'The isolate’s own runtime (code, threads, run arena)', constants.isolateRuntimeBytes, 'isolate', [
+              'generation',
+            ]),
+          ]
+        : []),
     );
   }
   parts.push(
@@ -333,16 +403,12 @@ export function estimateMemory(
       blockwise ? 'Pruned weights (the sliced copy)' : 'Pruned weights (sliced + compensated copies)',
       (blockwise ? 1 : 2) * pruned,
       'js',
-      ['export'],
+      ['pruning', 'export'],
     ),
     part('exportBytes', 'Exported ONNX bytes', pruned, 'js', ['export']),
     part('verifySession', 'Export verification session weights', pruned * constants.sessionWeightCopies, 'wasm', ['export']),
   );
-  const phases = MEMORY_PHASES.map((phase) => {
-    const alive = parts.filter((p) => p.phases.includes(phase));
-    const sum = (ps: MemoryPart[]) => ps.reduce((s, p) => s + p.bytes, 0);
-    return { phase, bytes: sum(alive), wasmBytes: sum(alive.filter((p) => p.heap === 'wasm')) };
-  });
+  const phases = phaseTotals(parts, settings.heapCarried ?? 0, !settings.nextStep);
   const top = phases.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const dominant = parts.filter((p) => p.phases.includes(top.phase)).reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const buffers = [

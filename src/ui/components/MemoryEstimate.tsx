@@ -25,6 +25,7 @@ export function MemoryEstimate({ fingerprint }: { fingerprint: string }) {
   if (!report) return null;
   const { estimate, budget } = report;
   const parts = estimate.parts.filter((p) => p.phases.includes(estimate.peak.phase) && p.bytes > 0);
+  const carried = estimate.phases.find((p) => p.phase === estimate.peak.phase)?.carriedWasmBytes ?? 0;
   return (
     <>
       <h3 id="memory-title">Memory (predicted from the shapes)</h3>
@@ -36,6 +37,14 @@ export function MemoryEstimate({ fingerprint }: { fingerprint: string }) {
               <td>{bytes(p.bytes)}</td>
             </tr>
           ))}
+          {carried > 0 ? (
+            <tr>
+              <th scope="row" title="onnxruntime's wasm heap never shrinks: a later step reuses the region an earlier one freed">
+                Runtime heap kept from earlier steps
+              </th>
+              <td>{bytes(carried)}</td>
+            </tr>
+          ) : null}
           <tr>
             <th scope="row">Peak ({estimate.peak.phase})</th>
             <td>
