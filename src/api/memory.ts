@@ -21,6 +21,9 @@ import { mayIsolate } from './isolation';
 import { requireModel, type LoadedModel, type StudioState } from './state';
 import type { JobOptions, MemoryReport, MemoryRequest } from './types';
 import { readJson } from '../io/source';
+import type { PruningPlan } from '../core/plan';
+import { modelCost } from '../prune/cost';
+import { planCost } from '../prune/target';
 
 /** Perplexity settings the engine uses when a request names none (api/evaluation.ts: batch 8). */
 export const DEFAULT_PERPLEXITY_MEMORY = { contextLength: 128, batchSize: 8 } as const;
@@ -117,4 +120,19 @@ export function checkStep(state: StudioState, m: LoadedModel, phase: MemoryPhase
   const after = est.phases.find((p) => p.phase === phase)!.heapBytes;
   // a malformed request (its own step rejects it next) leaves the high water as it was
   if (Number.isFinite(after)) state.wasmHeapBytes = Math.max(state.wasmHeapBytes ?? 0, after);
+}
+
+/**
+ * Before pruning (apply, SlimGPT): the pruning phase — a projection's Hessian expanded while OBS
+ * compensates, the pruned copy (of `plan`'s size; without a plan the dense size, an upper bound)
+ * and the calibration statistics still held.
+ */
+export function checkPruning(state: StudioState, m: LoadedModel, plan?: PruningPlan): void {
+  const c = m.calibration?.summary;
+  const seq = c?.seq ?? 128;
+  const prunedFraction = plan ? 1 - planCost(m.ir, plan, seq).parameters / modelCost(m.ir, seq).parameters : undefined;
+  checkStep(state, m, 'pruning', {
+    ...(prunedFraction !== undefined && Number.isFinite(prunedFraction) ? { prunedFraction } : {}),
+    ...(c ? { calibration: { samples: c.samples, seq: c.seq, withHessians: c.withHessians } } : {}),
+  });
 }

@@ -359,6 +359,34 @@ describe('bad input', () => {
     }
   });
 
+  it('apply is refused before it prunes when the pruning phase (expanded Hessian + pruned copy) does not fit', async () => {
+    await expectDemoLoads();
+    const text = readFileSync('public/data/calibration.txt', 'utf8');
+    const calibration = { samples: 8, seq: 64, withHessians: true };
+    await api.calibrate({ text, textName: 'calibration.txt', ...calibration });
+    await api.computeImportance('obs');
+    const plan = await api.allocatePlan({ criterion: 'obs', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+    const applied = await api.applyPlan({ plan, compensation: 'obs' });
+    const prunedFraction = 1 - applied.parameters / applied.denseCost.parameters;
+    const report = await api.estimateMemory({ prunedFraction, calibration, nextStep: true });
+    const needed = report.estimate.phases.find((p) => p.phase === 'pruning')!.bytes;
+    expect(report.estimate.parts.find((p) => p.name === 'hessianExpansion')?.phases).toEqual(['pruning']);
+    budget = { bytes: needed - 1, source: 'test' };
+    try {
+      const e = await api.applyPlan({ plan, compensation: 'obs' }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(e).toBeInstanceOf(ModelTooLargeError);
+      expect((e as Error).message).toMatch(/pruning needs about .+, but only about .+ is available \(test\)/);
+      expect((e as ModelTooLargeError).neededBytes).toBe(needed);
+      budget = { bytes: needed, source: 'test' };
+      await expect(api.applyPlan({ plan, compensation: 'obs' })).resolves.toMatchObject({ parameters: applied.parameters });
+    } finally {
+      budget = undefined;
+    }
+  });
+
   it('generation that would not fit is refused before it runs, with the numbers and a number of tokens that fits', async () => {
     // a fresh engine: no wasm heap left by earlier steps (which fewer tokens could not shrink)
     const shared = api;

@@ -10,6 +10,7 @@ import { redistributeSettings } from '../prune/compensation/redistribute';
 import { stoppable } from '../core/job';
 import { maskFeeds, streamPerplexity } from './evaluation';
 import { installApplied, installSliced, keepsCompensated } from './install';
+import { checkPruning } from './memory';
 import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
 import type {
@@ -124,6 +125,7 @@ export async function previewCompensated(
 
 export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRequest, options: JobOptions): Promise<AppliedModel> {
   const plan = validatePlan(req.plan, m.ir);
+  checkPruning(state, m, plan);
   options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
   let summary: AppliedModel;
   if (keepsCompensated(state, m, plan)) {

@@ -20,6 +20,7 @@ import { runBlock } from '../saliency/calibrate-by-layer';
 import { createStats } from '../saliency/stats';
 import { installApplied } from './install';
 import { prunedPerplexity } from './pruning';
+import { checkPruning } from './memory';
 import type { LoadedModel, StudioState } from './state';
 import type { SlimGptJobOptions, SlimGptRequest, SlimGptResult } from './types';
 
@@ -84,6 +85,7 @@ export async function slimGptPrune(
 ): Promise<SlimGptResult> {
   const cal = m.calibration;
   if (!cal) throw new InputError('SlimGPT needs calibration data.', 'Run calibration (step 2) first.');
+  checkPruning(state, m);
   const t0 = state.now();
   const signal = options.signal ? { signal: options.signal } : {};
   const { engine, release } = sequentialEngine(state, m.ir, cal.set, signal);
