@@ -82,6 +82,18 @@ async function expectDemoLoads(): Promise<void> {
   expect([demo.layers.length, demo.spec.hiddenSize, demo.spec.vocabSize]).toEqual([4, 256, 4096]);
 }
 
+/** The demo calibrated 8 x 64 with Hessians, scored by `criterion` and pruned 50% (heads + FFN) with `compensation`. */
+async function calibratedAndApplied(criterion: 'magnitude' | 'obs', compensation: 'none' | 'obs') {
+  await expectDemoLoads();
+  const text = readFileSync('public/data/calibration.txt', 'utf8');
+  const calibration = { samples: 8, seq: 64, withHessians: true };
+  await api.calibrate({ text, textName: 'calibration.txt', ...calibration });
+  await api.computeImportance(criterion);
+  const plan = await api.allocatePlan({ criterion, allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+  const applied = await api.applyPlan({ plan, compensation });
+  return { calibration, plan, applied, prunedFraction: 1 - applied.parameters / applied.denseCost.parameters };
+}
+
 async function failsThenDemoLoads(source: ModelSource, cls: new (...a: never[]) => Error, fragment: RegExp): Promise<Error> {
   const e = await api.loadModel(source).then(
     () => undefined,
@@ -331,14 +343,7 @@ describe('bad input', () => {
   });
 
   it('export counts the calibration statistics still held: refused when only they push it over the budget', async () => {
-    await expectDemoLoads();
-    const text = readFileSync('public/data/calibration.txt', 'utf8');
-    const calibration = { samples: 8, seq: 64, withHessians: true };
-    await api.calibrate({ text, textName: 'calibration.txt', ...calibration });
-    await api.computeImportance('magnitude');
-    const plan = await api.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
-    const applied = await api.applyPlan({ plan, compensation: 'none' });
-    const prunedFraction = 1 - applied.parameters / applied.denseCost.parameters;
+    const { calibration, prunedFraction } = await calibratedAndApplied('magnitude', 'none');
     const exportBytes = async (req: Parameters<typeof api.estimateMemory>[0]) =>
       (await api.estimateMemory(req)).estimate.phases.find((p) => p.phase === 'export')!.bytes;
     // what the export step itself needs next (nextStep: as its own check counts it)
@@ -360,14 +365,7 @@ describe('bad input', () => {
   });
 
   it('apply is refused before it prunes when the pruning phase (expanded Hessian + pruned copy) does not fit', async () => {
-    await expectDemoLoads();
-    const text = readFileSync('public/data/calibration.txt', 'utf8');
-    const calibration = { samples: 8, seq: 64, withHessians: true };
-    await api.calibrate({ text, textName: 'calibration.txt', ...calibration });
-    await api.computeImportance('obs');
-    const plan = await api.allocatePlan({ criterion: 'obs', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
-    const applied = await api.applyPlan({ plan, compensation: 'obs' });
-    const prunedFraction = 1 - applied.parameters / applied.denseCost.parameters;
+    const { calibration, plan, applied, prunedFraction } = await calibratedAndApplied('obs', 'obs');
     const report = await api.estimateMemory({ prunedFraction, calibration, nextStep: true });
     const needed = report.estimate.phases.find((p) => p.phase === 'pruning')!.bytes;
     expect(report.estimate.parts.find((p) => p.name === 'hessianExpansion')?.phases).toEqual(['pruning']);
