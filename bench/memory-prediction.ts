@@ -83,10 +83,16 @@ export function replay(model: MeasuredModel, constants: MemoryConstants, measure
     const phase = PHASE_OF[s.step];
     const mb = measured(s);
     if (!phase || mb === undefined || s.status === 'error' || s.status === 'crash') continue;
-    // apply and SlimGPT report the pruned model's parameters
-    if ((s.step === 'apply' || s.step === 'slimgpt') && s.detail?.parameters)
-      prunedFraction = 1 - s.detail.parameters / (s.detail.denseParameters ?? parameters);
-    const settings = { ...stepSettings(s.step, calibrated, prunedFraction), heapCarried: heap, nextStep: true };
+    // apply and SlimGPT report the pruned model's parameters; the one applied before stays until theirs replaces it
+    const makesPruned = s.step === 'apply' || s.step === 'slimgpt';
+    const held = makesPruned ? prunedFraction : undefined;
+    if (makesPruned && s.detail?.parameters) prunedFraction = 1 - s.detail.parameters / (s.detail.denseParameters ?? parameters);
+    const settings = {
+      ...stepSettings(s.step, calibrated, prunedFraction),
+      ...(held !== undefined ? { heldPrunedFraction: held } : {}),
+      heapCarried: heap,
+      nextStep: true,
+    };
     const p = estimateMemory(shape, settings, constants).phases.find((x) => x.phase === phase)!;
     heap = Math.max(heap, p.heapBytes);
     if (s.step === 'calibrate') calibrated = true;

@@ -52,6 +52,7 @@ export function settingsOf(req: MemoryRequest): MemorySettings {
     ...(req.prunedFraction !== undefined ? { prunedFraction: req.prunedFraction } : {}),
     ...(req.heapCarried ? { heapCarried: req.heapCarried } : {}),
     ...(req.nextStep ? { nextStep: true } : {}),
+    ...(req.heldPrunedFraction !== undefined ? { heldPrunedFraction: req.heldPrunedFraction } : {}),
   };
 }
 
@@ -124,15 +125,17 @@ export function checkStep(state: StudioState, m: LoadedModel, phase: MemoryPhase
 
 /**
  * Before pruning (apply, SlimGPT): the pruning phase — a projection's Hessian expanded while OBS
- * compensates, the pruned copy (of `plan`'s size; without a plan the dense size, an upper bound)
- * and the calibration statistics still held.
+ * compensates, the pruned copy (of `plan`'s size; without a plan the dense size, an upper bound),
+ * the applied model already held until the new one replaces it, and the calibration statistics.
  */
 export function checkPruning(state: StudioState, m: LoadedModel, plan?: PruningPlan): void {
   const c = m.calibration?.summary;
   const seq = c?.seq ?? 128;
-  const prunedFraction = plan ? 1 - planCost(m.ir, plan, seq).parameters / modelCost(m.ir, seq).parameters : undefined;
+  const dense = modelCost(m.ir, seq).parameters;
+  const prunedFraction = plan ? 1 - planCost(m.ir, plan, seq).parameters / dense : undefined;
   checkStep(state, m, 'pruning', {
     ...(prunedFraction !== undefined && Number.isFinite(prunedFraction) ? { prunedFraction } : {}),
+    ...(m.pruned ? { heldPrunedFraction: 1 - m.pruned.summary.parameters / dense } : {}),
     ...(c ? { calibration: { samples: c.samples, seq: c.seq, withHessians: c.withHessians } } : {}),
   });
 }

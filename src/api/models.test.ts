@@ -366,7 +366,9 @@ describe('bad input', () => {
 
   it('apply is refused before it prunes when the pruning phase (expanded Hessian + pruned copy) does not fit', async () => {
     const { calibration, plan, applied, prunedFraction } = await calibratedAndApplied('obs', 'obs');
-    const report = await api.estimateMemory({ prunedFraction, calibration, nextStep: true });
+    // the applied model just made is held until the next apply replaces it
+    const report = await api.estimateMemory({ prunedFraction, calibration, nextStep: true, heldPrunedFraction: prunedFraction });
+    expect(report.estimate.parts.find((p) => p.name === 'heldPrunedIr')?.bytes).toBe(applied.parameters * 4);
     const needed = report.estimate.phases.find((p) => p.phase === 'pruning')!.bytes;
     expect(report.estimate.parts.find((p) => p.name === 'hessianExpansion')?.phases).toEqual(['pruning']);
     budget = { bytes: needed - 1, source: 'test' };

@@ -211,6 +211,21 @@ describe('memory model: the wasm heap never shrinks', () => {
   });
 });
 
+describe('memory model: pruning', () => {
+  it('GPT-2 pruned 50% while a 30%-pruned model is still applied: both copies in the pruning phase, only the new one at export', () => {
+    const weights = 124_439_808 * 4;
+    const settings = { perplexity: { contextLength: 128, batchSize: 8 }, prunedFraction: 0.5 };
+    const alone = estimateMemory(shapeFromConfig(GPT2), settings);
+    const held = estimateMemory(shapeFromConfig(GPT2), { ...settings, heldPrunedFraction: 0.3 });
+    const pruning = (e: MemoryEstimate) => e.phases.find((p) => p.phase === 'pruning')!.bytes;
+    const exporting = (e: MemoryEstimate) => e.phases.find((p) => p.phase === 'export')!.bytes;
+    expect(partBytes(alone, 'prunedIr')).toBe(weights / 2); // the sliced copy of a block-wise model
+    expect(partBytes(held, 'heldPrunedIr')).toBe(Math.round(weights * 0.7));
+    expect(pruning(held) - pruning(alone)).toBe(Math.round(weights * 0.7));
+    expect(exporting(held)).toBe(exporting(alone));
+  });
+});
+
 describe('memory preflight', () => {
   const browser8 = browserMemoryBudget({ deviceMemory: 8 }); // 8 GiB, 2 GiB per buffer, 4 GiB wasm
   const browser4 = browserMemoryBudget({ deviceMemory: 4 }); // 4 GiB

@@ -51,6 +51,11 @@ export interface MemorySettings {
   generation?: { tokens: number };
   /** Fraction of the parameters pruned before export (0: the dense size, an upper bound). */
   prunedFraction?: number;
+  /**
+   * Fraction pruned of the applied model already held while a new one is made (apply, SlimGPT keep it
+   * until the new one replaces it; absent: none held).
+   */
+  heldPrunedFraction?: number;
   /** Bytes the wasm heap already holds from steps run before (it never shrinks; 0 before any). */
   heapCarried?: number;
   /**
@@ -405,6 +410,13 @@ export function estimateMemory(
       'js',
       ['pruning', 'export'],
     ),
+    ...(settings.heldPrunedFraction !== undefined
+      ? [
+          part('heldPrunedIr', 'The applied model held until the new one replaces it', weights * (1 - settings.heldPrunedFraction), 'js', [
+            'pruning',
+          ]),
+        ]
+      : []),
     part('exportBytes', 'Exported ONNX bytes', pruned, 'js', ['export']),
     part('verifySession', 'Export verification session weights', pruned * constants.sessionWeightCopies, 'wasm', ['export']),
   );
