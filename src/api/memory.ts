@@ -1,8 +1,9 @@
 /**
  * Memory preflight in the api: `estimateMemory(request)` (the UI's table of named parts, before
  * loading or calibrating), and the checks the operations run before they allocate: the whole
- * model at load (from config.json, before the weights download), a perplexity run, calibration
- * and export. The model itself is core/memory-model.ts; the limits and advice io/memory-preflight.ts.
+ * model at load (from config.json, before the weights download), a perplexity run, latency and
+ * generation, calibration, pruning (apply, SlimGPT) and export, each carrying the wasm heap the
+ * steps before it left. The model itself is core/memory-model.ts; the limits and advice io/memory-preflight.ts.
  */
 import { ConfigError, throwIfAborted } from '../core/errors';
 import {
@@ -18,11 +19,11 @@ import { checkMemory, memoryProblem, suggestFit } from '../io/memory-preflight';
 import { estimateMemory as modelEstimate } from '../core/memory-model';
 import { filesHeldWhole, openSource } from './sources';
 import { mayIsolate } from './isolation';
-import { requireModel, type LoadedModel, type StudioState } from './state';
+import { requireModel, type LoadedModel, type PrunedModel, type StudioState } from './state';
+import { parameterCount } from '../core/ir';
 import type { JobOptions, MemoryReport, MemoryRequest } from './types';
 import { readJson } from '../io/source';
 import type { PruningPlan } from '../core/plan';
-import { modelCost } from '../prune/cost';
 import { planCost } from '../prune/target';
 
 /** Perplexity settings the engine uses when a request names none (api/evaluation.ts: batch 8). */
@@ -45,15 +46,8 @@ function loadedShape(m: LoadedModel): ModelShape {
 }
 
 export function settingsOf(req: MemoryRequest): MemorySettings {
-  return {
-    perplexity: req.perplexity ?? DEFAULT_PERPLEXITY_MEMORY,
-    ...(req.calibration ? { calibration: req.calibration } : {}),
-    ...(req.generation ? { generation: req.generation } : {}),
-    ...(req.prunedFraction !== undefined ? { prunedFraction: req.prunedFraction } : {}),
-    ...(req.heapCarried ? { heapCarried: req.heapCarried } : {}),
-    ...(req.nextStep ? { nextStep: true } : {}),
-    ...(req.heldPrunedFraction !== undefined ? { heldPrunedFraction: req.heldPrunedFraction } : {}),
-  };
+  const { source: _source, perplexity, ...settings } = req;
+  return { ...settings, perplexity: perplexity ?? DEFAULT_PERPLEXITY_MEMORY };
 }
 
 /** The phases a request plans: always load and perplexity, the others when named. */
@@ -129,13 +123,31 @@ export function checkStep(state: StudioState, m: LoadedModel, phase: MemoryPhase
  * the applied model already held until the new one replaces it, and the calibration statistics.
  */
 export function checkPruning(state: StudioState, m: LoadedModel, plan?: PruningPlan): void {
-  const c = m.calibration?.summary;
-  const seq = c?.seq ?? 128;
-  const dense = modelCost(m.ir, seq).parameters;
-  const prunedFraction = plan ? 1 - planCost(m.ir, plan, seq).parameters / dense : undefined;
+  const prunedFraction = plan ? 1 - planCost(m.ir, plan, m.calibration?.summary.seq ?? 128).parameters / parameterCount(m.ir) : undefined;
   checkStep(state, m, 'pruning', {
     ...(prunedFraction !== undefined && Number.isFinite(prunedFraction) ? { prunedFraction } : {}),
-    ...(m.pruned ? { heldPrunedFraction: 1 - m.pruned.summary.parameters / dense } : {}),
-    ...(c ? { calibration: { samples: c.samples, seq: c.seq, withHessians: c.withHessians } } : {}),
+    ...(m.pruned ? { heldPrunedFraction: appliedFraction(m, m.pruned) } : {}),
+    ...heldCalibration(m),
   });
+}
+
+/** Before export of the applied model: its size, the exported bytes and their verification, the calibration statistics. */
+export function checkExport(state: StudioState, m: LoadedModel): void {
+  if (m.pruned) checkStep(state, m, 'export', { prunedFraction: appliedFraction(m, m.pruned), ...heldCalibration(m) });
+}
+
+/** Before latency: a whole-model session like generation's, its logits over the request's tokens. */
+export function checkLatency(state: StudioState, m: LoadedModel, req: { batch: number; seq: number }): void {
+  checkStep(state, m, 'generation', { generation: { tokens: req.batch * req.seq } });
+}
+
+/** The fraction of the parameters the applied model removed. */
+function appliedFraction(m: LoadedModel, pruned: PrunedModel): number {
+  return 1 - pruned.summary.parameters / parameterCount(m.ir);
+}
+
+/** The calibration still held (its statistics stay alive through pruning and export; a large model's Grams in storage). */
+function heldCalibration(m: LoadedModel): Pick<MemoryRequest, 'calibration'> {
+  const c = m.calibration?.summary;
+  return c ? { calibration: { samples: c.samples, seq: c.seq, withHessians: c.withHessians } } : {};
 }

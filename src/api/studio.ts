@@ -27,7 +27,7 @@ import { modelFilePerplexity } from './model-file';
 import { quantizeApplied, quantVariantInfos } from './quantize-variant';
 import { measureUnitLatency } from './unit-latency';
 import { openSource } from './sources';
-import { checkStep, estimateMemory } from './memory';
+import { checkExport, checkLatency, checkStep, estimateMemory } from './memory';
 import { verifyOnnxImport } from './verify-import';
 import { evaluateAccuracy, imageModelTokenizer, isImageClassifier, loadPreprocess, prepareImages } from './accuracy';
 import { openModelSession } from '../graph/model-session';
@@ -114,12 +114,11 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       return result;
     },
     measureLatency: async (req, options = {}) => {
-      // a whole-model session like generation's, its logits over the request's tokens
-      checkStep(state, model(), 'generation', { generation: { tokens: req.batch * req.seq } });
+      checkLatency(state, model(), req);
       return measureLatency(state, model(), req, options);
     },
     compareLatency: async (req, options = {}) => {
-      checkStep(state, model(), 'generation', { generation: { tokens: req.batch * req.seq } });
+      checkLatency(state, model(), req);
       return compareLatency(state, model(), req, options);
     },
     measureUnitLatency: (req, options = {}) => measureUnitLatency(state, model(), req, options),
@@ -146,15 +145,8 @@ export function createStudioApi(deps: StudioDeps): StudioApi & { state: StudioSt
       return generate(state, m, req, options);
     },
     exportModel: async (request, options = {}) => {
-      const m = model();
-      // the calibration's statistics are still held while the export runs (a large model's Grams in storage: api/gram-storage.ts)
-      const c = m.calibration?.summary;
-      if (m.pruned)
-        checkStep(state, m, 'export', {
-          prunedFraction: 1 - m.pruned.summary.parameters / parameterCount(m.ir),
-          ...(c ? { calibration: { samples: c.samples, seq: c.seq, withHessians: c.withHessians } } : {}),
-        });
-      return exportModel(state, m, request, options);
+      checkExport(state, model());
+      return exportModel(state, model(), request, options);
     },
     modelFilePerplexity: (file, req) => modelFilePerplexity(state, model(), file, req),
     quantVariants: async () => quantVariantInfos(),

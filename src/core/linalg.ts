@@ -60,6 +60,11 @@ export function prepareHessianInPlace(h: Matrix, n: number, relDamp: number): { 
   return { dead, lambda };
 }
 
+/** A Hessian, or a function that makes one, as a maker of fresh arrays (a given matrix is copied, never written). */
+export function hessianMaker(h: Matrix | (() => Matrix), n: number): () => Matrix {
+  return typeof h === 'function' ? h : () => h.slice(0, n * n);
+}
+
 /**
  * dampedCholesky of the Hessian that `make` returns (a fresh array per call), computed in that array:
  * one n x n array alive instead of three (the Hessian, its damped copy, the factor). A retry with 10x
@@ -94,7 +99,7 @@ export function dampedInverse(h: Matrix, n: number, relDamp = 0.01): { inv: Matr
  * times) when not positive definite; `h` is left as it was.
  */
 export function dampedCholesky(h: Matrix, n: number, relDamp = 0.01): { l: Matrix; damping: number; lambda: number; dead: boolean[] } {
-  return dampedCholeskyOf(() => h.slice(0, n * n), n, relDamp);
+  return dampedCholeskyOf(hessianMaker(h, n), n, relDamp);
 }
 
 /** Inverse of a symmetric positive-definite matrix; a NumericError naming `what` when it is not PD. */

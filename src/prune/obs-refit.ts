@@ -11,16 +11,9 @@
  * from dampedInverse's retry in the degenerate case where H_KK is PD and H is not).
  */
 import { NumericError } from '../core/errors';
-import { prepareHessian, prepareHessianInPlace, type Matrix } from '../core/linalg';
+import { hessianMaker, prepareHessianInPlace, type Matrix } from '../core/linalg';
 import { choleskyBlocked, gemmNT, solveRightLowerT, strided } from '../core/linalg-blocked';
 import { gather } from './obs-update';
-
-/** prepareHessian of `hessian`, or of a fresh one made by it, in place. */
-function damped(hessian: Matrix | (() => Matrix), n: number, damp: number): { h: Matrix; lambda: number } {
-  if (typeof hessian !== 'function') return prepareHessian(hessian, n, damp);
-  const h = hessian();
-  return { h, lambda: prepareHessianInPlace(h, n, damp).lambda };
-}
 
 /** X ← X L⁻¹ (X [rows, k], L [k, k] lower), as X P ← (X P) (P Lᵀ P)⁻ᵀ with P the reversal (P L P is upper). */
 function solveRightLower(x: Float64Array, rows: number, k: number, l: Float64Array): void {
@@ -53,9 +46,11 @@ export function obsRefit(
   const K = Int32Array.from({ length: n }, (_, j) => j).filter((j) => !inS[j]);
   const k = K.length;
   const s = Sx.length;
+  const make = hessianMaker(hessian, n);
   let damp = relDamp;
   for (let attempt = 0; attempt < 4; attempt++, damp *= 10) {
-    const { h, lambda } = damped(hessian, n, damp);
+    const h = make();
+    const { lambda } = prepareHessianInPlace(h, n, damp);
     const l = k ? choleskyBlocked(gather(h, n, K, K), k, true) : new Float64Array(0);
     if (!l) continue;
     // B = W_S H_SK [rows, k] = W_S · (H_KS)ᵀ, then B ← B H_KK⁻¹ = B L⁻ᵀ L⁻¹.

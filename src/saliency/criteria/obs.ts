@@ -9,7 +9,7 @@
  * dynamic-group-size removal with weight compensation (SlimGPT itself) is src/prune/slimgpt.ts.
  */
 import { InputError } from '../../core/errors';
-import { block, cholesky, dampedCholesky, dampedCholeskyOf } from '../../core/linalg';
+import { block, cholesky, dampedCholeskyOf, hessianMaker } from '../../core/linalg';
 import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-blocked';
 import type { Linear } from '../../core/ir';
 import { checkpoint, stoppable } from '../../core/job';
@@ -62,8 +62,7 @@ export function obsLayerErrors(
 ): { heads: Float64Array; ffn: Float64Array } {
   const nA = o.weight.shape[1] ?? 0;
   const nF = down.weight.shape[1] ?? 0;
-  const factor = (h: Float64Array | (() => Float64Array), n: number) =>
-    typeof h === 'function' ? dampedCholeskyOf(h, n).l : dampedCholesky(h, n).l;
+  const factor = (h: Float64Array | (() => Float64Array), n: number) => dampedCholeskyOf(hessianMaker(h, n), n).l;
   const tA = inverseTransposedLower(factor(attnHessian, nA), nA);
   const heads = headErrors(o, nA, headDim, (h) => inverseBlock(tA, nA, h * headDim, headDim));
   const diag = inverseDiagonal(inverseTransposedLower(factor(ffnHessian, nF), nF), nF);
