@@ -49,6 +49,14 @@ describe('block-by-block perplexity', () => {
     expect(rel(blocks.perplexity, whole.perplexity)).toBeLessThan(1e-6);
     expect(rel(blocks.meanNll, whole.meanNll)).toBeLessThan(1e-6);
     expect(rel(blocks.nllStdError, whole.nllStdError)).toBeLessThan(1e-5);
+    // the head apart from the last block, in vocabulary chunks (1,500 + 1,500 + 1,096 of 4,096)
+    const headApart = { ...m.evalBlocks!, path: 'blocks' as const, headChunk: 1500 };
+    const chunked = await streamPerplexity(m, m.evalSession, m.ir.spec.maxPositions, requestFor(m), denseFeeds(m.ir), {}, headApart);
+    expect(chunked.protocol.tokensScored).toBe(599);
+    // float64 log-sum-exp over the chunks against the graph's float32 reduction: the mean NLL within ~2 float32 ulps
+    expect(rel(chunked.meanNll, whole.meanNll)).toBeLessThan(1e-6);
+    expect(rel(chunked.perplexity, whole.perplexity)).toBeLessThan(1e-5);
+    expect(rel(chunked.nllStdError, whole.nllStdError)).toBeLessThan(1e-4);
 
     await api.computeImportance('magnitude');
     const plan = await api.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });

@@ -10,6 +10,7 @@ import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
 import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { checkTextSize, textWarnings } from './text-guard';
+import { chunkedHeadNll, splitsHead, type HeadInput } from '../graph/head-chunks';
 import { openModelSession, withModelSession } from '../graph/model-session';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
@@ -43,12 +44,19 @@ export async function calibrate(
   // One block at a time (SparseGPT's sequential scheme): each block's session reads only its own
   // weights and lives for that block only; the residual stream of the calibration set is carried over.
   const graph = { masks: true, taps: true, grams: 'packed' as const, tokenLoss: true, logits: false };
-  // embedded: block 0 is fed the embedding computed in JS, so only the (tied) head brings the vocabulary matrix into the runtime.
+  // embedded: block 0 is fed the embedding computed in JS, so only the (tied) head brings the vocabulary matrix into the runtime;
+  // a large vocabulary's head runs apart from the last block, in chunks (graph/head-chunks.ts), so not even that.
+  const headApart = splitsHead(m.ir);
+  const last = m.ir.layers.length - 1;
   const openBlock = (l: number) =>
-    openModelSession(state.deps.runner, m.ir, { ...graph, layerRange: { from: l, to: l + 1, embedded: true } });
+    openModelSession(state.deps.runner, m.ir, {
+      ...graph,
+      layerRange: { from: l, to: l + 1, embedded: true, ...(headApart && l === last ? { head: false } : {}) },
+    });
+  const separateHead = async (x: HeadInput) => (await chunkedHeadNll(state.deps.runner, m.ir, [x]))[0]!;
   // A large model's Grams go to the host's storage layer by layer (api/gram-storage.ts).
   const spill = await openGramSpill(state.deps, m.ir, req.withHessians);
-  const collect = { ...options, withGram: req.withHessians, afterBlock: spill.afterBlock };
+  const collect = { ...options, withGram: req.withHessians, afterBlock: spill.afterBlock, ...(headApart ? { separateHead } : {}) };
   let stats;
   try {
     // An image classifier's patch input runs as one graph (layerRange is built for token inputs).

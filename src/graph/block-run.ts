@@ -12,6 +12,7 @@ import { throwIfAborted } from '../core/errors';
 import { parameterCount, type ModelIR } from '../core/ir';
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { embedRows } from './embed-rows';
+import { chunkedHeadNll, splitsHead, type HeadInput } from './head-chunks';
 import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/memory-model';
 import { openModelSession } from './model-session';
 import type { GraphOptions } from './options';
@@ -31,6 +32,8 @@ export interface BlockSource {
   streamBytes?: number;
   /** The last block scores only positions from each input's `lossFrom` on (GraphOptions.lossFrom; token_nll [rows, len - lossFrom]). */
   lossFrom?: boolean;
+  /** Vocabulary entries per run of the separate head (head-chunks.ts; default LOSS_VOCAB_CHUNK); a larger vocabulary's token loss runs apart from the last block. */
+  headChunk?: number;
 }
 
 /** The size rule: token-input models of two or more layers whose fp32 weights reach the threshold. */
@@ -53,13 +56,36 @@ export interface BlockInput {
  * on the last block). Block 0 reads the embedded stream as hidden_in too (embed-rows.ts), so only a
  * (tied) head brings the vocabulary matrix into the runtime.
  */
-export function openBlock(src: BlockSource, l: number): Promise<RunnerSession> {
-  const lossFrom = !!src.lossFrom && l === src.ir.layers.length - 1;
+export function openBlock(src: BlockSource, l: number, head = true): Promise<RunnerSession> {
+  const lossFrom = head && !!src.lossFrom && l === src.ir.layers.length - 1;
   return openModelSession(src.runner, src.ir, {
     ...src.graph,
     taps: false,
-    layerRange: { from: l, to: l + 1, embedded: true },
+    layerRange: { from: l, to: l + 1, embedded: true, ...(head ? {} : { head: false }) },
     ...(lossFrom ? { lossFrom } : {}),
+  });
+}
+
+/** Whether the token loss is taken off the last block and run in vocabulary chunks (head-chunks.ts). */
+function separateHead(src: BlockSource, output: string): boolean {
+  const { tokenLoss, logits } = src.graph;
+  return output === 'token_nll' && !!src.lossFrom && tokenLoss === true && !logits && splitsHead(src.ir, src.headChunk);
+}
+
+/** The scored tail (positions lossFrom..len-1) of each input's final stream and labels. */
+function scoredTails(src: BlockSource, inputs: readonly BlockInput[], stream: readonly Float32Array[]): HeadInput[] {
+  const d = src.ir.spec.hiddenSize;
+  return inputs.map((r, i) => {
+    const from = r.lossFrom ?? 0;
+    const len = r.len - from;
+    const hidden = new Float32Array(r.rows * len * d);
+    const labels = new Float64Array(r.rows * len);
+    const all = r.feeds.labels!.data as BigInt64Array;
+    for (let row = 0; row < r.rows; row++) {
+      hidden.set(stream[i]!.subarray((row * r.len + from) * d, (row + 1) * r.len * d), row * len * d);
+      for (let p = 0; p < len; p++) labels[row * len + p] = Number(all[row * r.len + from + p]!);
+    }
+    return { hidden, labels, rows: r.rows, len };
   });
 }
 
@@ -79,12 +105,13 @@ export async function runByBlocks(
 ): Promise<Float32Array[]> {
   const L = src.ir.layers.length;
   const d = src.ir.spec.hiddenSize;
+  const headApart = separateHead(src, output);
   let stream: Float32Array[] = [];
   for (let l = 0; l < L; l++) {
-    const session = await openBlock(src, l);
+    const session = await openBlock(src, l, !headApart);
     try {
       const fixed = Object.fromEntries(Object.entries(extra).filter(([name]) => session.inputNames.includes(name)));
-      const last = l === L - 1;
+      const last = l === L - 1 && !headApart;
       const name = last ? output : `hidden.${l + 1}`;
       const next: Float32Array[] = [];
       for (const [i, r] of inputs.entries()) {
@@ -106,5 +133,7 @@ export async function runByBlocks(
       await session.release();
     }
   }
-  return stream;
+  if (!headApart) return stream;
+  throwIfAborted(signal, 'Running the model block by block');
+  return chunkedHeadNll(src.runner, src.ir, scoredTails(src, inputs, stream), src.headChunk);
 }

@@ -52,7 +52,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
   const L = ir.layers.length;
   const range = opts.layerRange ?? { from: 0, to: L };
   if (patches && (range.from !== 0 || range.to !== L)) throw unsupportedStructure(spec, 'input');
-  const withHead = range.to === L;
+  const withHead = range.to === L && range.head !== false;
   const pixels = patches ? addPixelInput(b, ir) : undefined;
   const inputIds = pixels?.pixels ?? b.addInput('input_ids', 'int64', ['batch', 'seq']);
   // A classifier scores one label per image (sequence), an LM one per position.

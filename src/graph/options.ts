@@ -93,8 +93,11 @@ export interface GraphOptions {
    * `embedded`: with from = 0, the graph also reads `hidden_in` (the embedded stream, computed by the
    * caller with graph/embed-rows.ts) instead of embedding input_ids, so the token embedding enters
    * the runtime only with a (tied) head (block-run.ts: one vocabulary matrix in the wasm heap, not two).
+   * `head: false`: a range ending at the last block stops before the final norm and the head, and gives
+   * hidden.to like a middle range (graph/head-chunks.ts then runs the head in vocabulary chunks). A range
+   * from = to = numLayers is the head alone (final norm + head on `hidden_in`).
    */
-  layerRange?: { from: number; to: number; embedded?: boolean };
+  layerRange?: { from: number; to: number; embedded?: boolean; head?: boolean };
   /**
    * With tokenLoss and no logits (language models): adds the input `loss_from` int64 [1], and the head
    * and token_nll cover only positions loss_from..seq-1 (token_nll [batch, seq - loss_from]). A

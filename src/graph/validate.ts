@@ -89,7 +89,16 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
     throw new InputError(`ONNX opset ${opset} is not supported; use 17 (default) to 21.`, 'LayerNormalization needs opset 17 or newer.');
   }
   const range = options.layerRange;
-  if (range && !(Number.isInteger(range.from) && Number.isInteger(range.to) && range.from >= 0 && range.from < range.to && range.to <= L)) {
+  if (
+    range &&
+    !(
+      Number.isInteger(range.from) &&
+      Number.isInteger(range.to) &&
+      range.from >= 0 &&
+      (range.from < range.to || (range.from === L && range.to === L && range.head !== false)) &&
+      range.to <= L
+    )
+  ) {
     throw new InputError(`Layer range ${range.from}..${range.to} is not within the model's ${L} layers.`);
   }
   if (range && options.gradients) throw new InputError('Gradients need the whole model, not a layer range.');

@@ -13,6 +13,7 @@ import type { ModelIR } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import { asFloat32, float32Tensor, type Feeds, type RunnerSession } from '../core/runner';
 import { embedRows } from '../graph/embed-rows';
+import type { HeadInput } from '../graph/head-chunks';
 import { batches, feedsFor, graphGrams, maskFeeds, sumNll, type CalibrationSet } from './calibrate';
 import { onesMasks } from './criteria/ablation';
 import { accumulateChannels, accumulateInfluence, createStats, type CalibrationStats, type GramSelection } from './stats';
@@ -30,6 +31,8 @@ export interface BlockRunOptions extends JobOptions {
   flopsBudget?: number;
   /** After each batch: samples done of all samples of this block (batches differ in size between blocks). */
   onBatch?: (done: number, total: number) => void;
+  /** The token loss of the last block's output when its graph stops before the head (graph/head-chunks.ts chunkedHeadNll). */
+  separateHead?: (input: HeadInput) => Promise<Float32Array>;
 }
 
 /** The residual stream entering the next block, per batch, and Σ token NLL when the block has the head. */
@@ -76,6 +79,7 @@ export async function runBlock(
   const inGraph = graphGrams(stats, session);
   const taps = [`attn_in.${l}`, `ffn_in.${l}`];
   const withLoss = session.outputNames.includes('token_nll');
+  const headApart = l === L - 1 && !withLoss ? opts.separateHead : undefined;
   // Block 0 opened with layerRange `embedded` reads the embedding computed in JS (graph/embed-rows.ts).
   const embedded = l === 0 && session.inputNames.includes('hidden_in');
   const outputs = [
@@ -113,6 +117,10 @@ export async function runBlock(
     accumulateInfluence(st, hIn, hOut, rows, d);
     next.push(hOut);
     if (withLoss) nll += sumNll(asFloat32(out.token_nll, 'token_nll'), batch.length, set.seq);
+    else if (headApart) {
+      const labels = ids.labels.data as BigInt64Array;
+      nll += sumNll(await headApart({ hidden: hOut, labels, rows: batch.length, len: set.seq }), batch.length, set.seq);
+    }
     opts.onBatch?.(Math.min(set.samples, (bi + 1) * size), set.samples);
   }
   return { stream: next, nll };
