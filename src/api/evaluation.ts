@@ -13,7 +13,8 @@ import {
   type EvalWindow,
 } from '../eval/perplexity';
 import { streamGroups, useBlockwise, type BlockSource, type PerplexityPath } from './block-perplexity';
-import { runByBlocks, type BlockInput } from '../graph/block-run';
+import { runByBlocks, runToHead, separateHead, type BlockInput } from '../graph/block-run';
+import { chunkedHeadNll, headRuns, type HeadInput } from '../graph/head-chunks';
 import { windowsPerBatch } from '../core/memory-model';
 import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
@@ -142,21 +143,33 @@ async function perplexityByBlocks(
     return { batch, rows: batch.length, len, lossFrom: firstScoredPosition(batch), feeds };
   });
   const L = src.ir.layers.length;
-  const total = runs.length * L;
+  const scored = { ...src, lossFrom: true };
+  // A large vocabulary's head runs once over every group's scored tails (graph/head-chunks.ts): one session per chunk in all.
+  const headApart = separateHead(scored);
+  const total = runs.length * L + (headApart ? headRuns(src.ir, runs.length, src.headChunk) : 0);
   let done = 0;
+  const step = () => {
+    done++;
+    options.onProgress?.({
+      stage: 'perplexity',
+      done,
+      total,
+      message: acc.count > 0 ? status() : `block by block, ${done}/${total} runs`,
+    });
+  };
+  const tails: HeadInput[] = [];
   for (const group of streamGroups(runs, src.ir.spec.hiddenSize, src.streamBytes)) {
-    const step = () => {
-      done++;
-      options.onProgress?.({
-        stage: 'perplexity',
-        done,
-        total,
-        message: acc.count > 0 ? status() : `block by block, ${done}/${total} runs`,
-      });
-    };
-    const nll = await runByBlocks({ ...src, lossFrom: true }, group, extraFeeds, 'token_nll', options.signal, step);
+    if (headApart) {
+      tails.push(...(await runToHead(scored, group, extraFeeds, options.signal, step)));
+      continue;
+    }
+    const nll = await runByBlocks(scored, group, extraFeeds, 'token_nll', options.signal, step);
     group.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len, r.lossFrom));
   }
+  if (!headApart) return;
+  const job = { onRun: step, ...(options.signal ? { signal: options.signal } : {}) };
+  const nll = await chunkedHeadNll(src.runner, src.ir, tails, src.headChunk, job);
+  runs.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len, r.lossFrom));
 }
 
 export async function logitsSession(

@@ -67,7 +67,7 @@ export function openBlock(src: BlockSource, l: number, head = true): Promise<Run
 }
 
 /** Whether the token loss is taken off the last block and run in vocabulary chunks (head-chunks.ts). */
-function separateHead(src: BlockSource, output: string): boolean {
+export function separateHead(src: BlockSource, output = 'token_nll'): boolean {
   const { tokenLoss, logits } = src.graph;
   return output === 'token_nll' && !!src.lossFrom && tokenLoss === true && !logits && splitsHead(src.ir, src.headChunk);
 }
@@ -103,15 +103,44 @@ export async function runByBlocks(
   signal?: AbortSignal,
   onStep?: () => void,
 ): Promise<Float32Array[]> {
+  if (!separateHead(src, output)) return runBlocks(src, inputs, extra, output, true, signal, onStep);
+  const tails = await runToHead(src, inputs, extra, signal, onStep);
+  return chunkedHeadNll(src.runner, src.ir, tails, src.headChunk, signal ? { signal } : {});
+}
+
+/**
+ * The blocks of runByBlocks without the head (the last block stops before it, layerRange head: false):
+ * each input's scored tail (positions lossFrom..len-1) of the final stream with its labels, for
+ * head-chunks.ts chunkedHeadNll (which may take the tails of several groups at once).
+ */
+export async function runToHead(
+  src: BlockSource,
+  inputs: readonly BlockInput[],
+  extra: Feeds,
+  signal?: AbortSignal,
+  onStep?: () => void,
+): Promise<HeadInput[]> {
+  const stream = await runBlocks(src, inputs, extra, `hidden.${src.ir.layers.length}`, false, signal, onStep);
+  return scoredTails(src, inputs, stream);
+}
+
+async function runBlocks(
+  src: BlockSource,
+  inputs: readonly BlockInput[],
+  extra: Feeds,
+  output: string,
+  head: boolean,
+  signal?: AbortSignal,
+  onStep?: () => void,
+): Promise<Float32Array[]> {
   const L = src.ir.layers.length;
   const d = src.ir.spec.hiddenSize;
-  const headApart = separateHead(src, output);
   let stream: Float32Array[] = [];
   for (let l = 0; l < L; l++) {
-    const session = await openBlock(src, l, !headApart);
+    const session = await openBlock(src, l, head);
     try {
       const fixed = Object.fromEntries(Object.entries(extra).filter(([name]) => session.inputNames.includes(name)));
-      const last = l === L - 1 && !headApart;
+      const last = l === L - 1 && head;
       const name = last ? output : `hidden.${l + 1}`;
       const next: Float32Array[] = [];
       for (const [i, r] of inputs.entries()) {
@@ -133,7 +162,5 @@ export async function runByBlocks(
       await session.release();
     }
   }
-  if (!headApart) return stream;
-  throwIfAborted(signal, 'Running the model block by block');
-  return chunkedHeadNll(src.runner, src.ir, scoredTails(src, inputs, stream), src.headChunk);
+  return stream;
 }

@@ -11,7 +11,7 @@ import { encodeModel, OnnxGraphBuilder, type Dim, type ModelProto } from '../io/
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
 import { resolveOptions, weightInput, type GraphContext } from './context';
-import { chunkedTokenNll, classifierHead, lmHead, scoredTail, tokenNll, usesChunkedLoss } from './head';
+import { chunkedTokenNll, classifierHead, lmHead, scoredTail, tokenLossParts, tokenNll, usesChunkedLoss } from './head';
 import { addPixelInput, embedPatches } from './patches';
 import type { GraphOptions } from './options';
 import { unsupportedStructure } from './structure';
@@ -27,7 +27,7 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, lossFrom, ...rest } = opts;
+  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, lossFrom, lossParts, ...rest } = opts;
   return {
     ...rest,
     ...(gramsOf ? { gramsOf } : {}),
@@ -39,6 +39,7 @@ function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string
     ...(weights === 'inputs' ? { weights } : {}),
     ...(distill ? { distill } : {}),
     ...(lossFrom ? { lossFrom } : {}),
+    ...(lossParts ? { lossParts } : {}),
   };
 }
 
@@ -101,6 +102,9 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
       ? chunkedTokenNll(tail.ctx, tail.h, tokenEmbedding, tail.labels, 'token_nll')
       : tokenNll(tail.ctx, lmHead(tail.ctx, tail.h, tokenEmbedding, undefined), tail.labels, 'token_nll');
     b.addOutput(nll, 'float32', ['batch', 'scored']);
+  } else if (withHead && labels && opts.lossParts) {
+    const parts = tokenLossParts(ctx, lmHead(ctx, h, tokenEmbedding, undefined), labels);
+    for (const name of parts) b.addOutput(name, 'float32', perItem);
   } else if (withHead && labels && !classifier && usesChunkedLoss(ctx)) {
     b.addOutput(chunkedTokenNll(ctx, h, tokenEmbedding, labels, 'token_nll'), 'float32', ['batch', 'seq']);
   } else if (withHead && (opts.logits || labels)) {

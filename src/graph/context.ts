@@ -107,6 +107,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     distill: o.distill,
     layerRange: o.layerRange,
     lossFrom: o.lossFrom ?? false,
+    lossParts: o.lossParts ?? false,
   };
 }
 

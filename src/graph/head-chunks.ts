@@ -3,15 +3,18 @@
  * (block-run.ts) the last block would otherwise take the whole head matrix into the wasm heap with
  * it (GPT-2: 154 MB), and that heap never shrinks, so every later step carried it. Here the last block
  * stops before the final norm (layerRange head: false) and the head runs alone (layerRange
- * numLayers..numLayers) on a view of rows v0..v1 of the head matrix per run, so the runtime holds one
- * chunk. The chunks' logits are combined in float64 (a running log-sum-exp, the label's logit from
- * its chunk): nll = log Σ_v exp(z_v) − z_label, each logit the full head's value.
+ * numLayers..numLayers) once per chunk v0..v1 of the head matrix (its rows as the session's
+ * initializers, a view), so the runtime holds one chunk. Each chunk's graph gives its log-sum-exp and
+ * the logit at the (clipped) label (GraphOptions.lossParts); they are combined in float64:
+ * nll = log Σ_c exp(lse_c) − z_label, each logit the full head's value.
  */
 import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
+import { throwIfAborted } from '../core/errors';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
 import { asFloat32, float32Tensor, int64Tensor, type Runner } from '../core/runner';
 import type { Tensor } from '../core/tensor';
-import { withModelSession } from './model-session';
+import { buildModelProto } from './build';
+import { weightInputsAsExternal } from './external-weights';
 
 /** One input's final stream and the labels of its positions (rows · len of each). */
 export interface HeadInput {
@@ -19,6 +22,11 @@ export interface HeadInput {
   labels: ArrayLike<number | bigint>;
   rows: number;
   len: number;
+}
+
+/** Runs of chunkedHeadNll over `inputs` inputs (one per input per chunk), for progress totals. */
+export function headRuns(ir: ModelIR, inputs: number, chunk = LOSS_VOCAB_CHUNK): number {
+  return inputs * Math.ceil(ir.spec.vocabSize / chunk);
 }
 
 /** Whether a language model's head is worth running in chunks (its vocabulary spans several). */
@@ -48,39 +56,47 @@ function chunkModel(ir: ModelIR, v0: number, v1: number): ModelIR {
   };
 }
 
-/** Running log-sum-exp per position plus the label's logit. */
+/** Per position: the log-sum-exp over the chunks seen so far and the label's logit (from its chunk). */
 class ChunkedLogSumExp {
-  readonly max: Float64Array;
-  readonly sum: Float64Array;
+  readonly lse: Float64Array;
   readonly picked: Float64Array;
 
   constructor(n: number) {
-    this.max = new Float64Array(n).fill(-Infinity);
-    this.sum = new Float64Array(n);
+    this.lse = new Float64Array(n).fill(-Infinity);
     this.picked = new Float64Array(n);
   }
 
-  /** Adds the logits [n, v1 - v0] of vocabulary entries v0..v1 (a negative label counts from the end, as GatherElements reads it). */
-  add(logits: Float32Array, v0: number, v1: number, labels: ArrayLike<number | bigint>, vocab: number): void {
-    const width = v1 - v0;
-    for (let i = 0; i < this.max.length; i++) {
-      const row = i * width;
-      let m = -Infinity;
-      for (let j = 0; j < width; j++) m = Math.max(m, logits[row + j]!);
-      let s = 0;
-      for (let j = 0; j < width; j++) s += Math.exp(logits[row + j]! - m);
-      const top = Math.max(this.max[i]!, m);
-      this.sum[i] = this.sum[i]! * Math.exp(this.max[i]! - top) + s * Math.exp(m - top);
-      this.max[i] = top;
-      const raw = Number(labels[i]!);
-      const label = raw < 0 ? raw + vocab : raw;
-      if (label >= v0 && label < v1) this.picked[i] = logits[row + label - v0]!;
+  /** Adds chunk v0..v1's log-sum-exp and logit at the clipped label of each position. */
+  add(lse: Float32Array, picked: Float32Array, v0: number, v1: number, labels: Float64Array): void {
+    for (let i = 0; i < this.lse.length; i++) {
+      const a = this.lse[i]!;
+      const b = lse[i]!;
+      const top = Math.max(a, b);
+      this.lse[i] = top + Math.log(Math.exp(a - top) + Math.exp(b - top));
+      const label = labels[i]!;
+      if (label >= v0 && label < v1) this.picked[i] = picked[i]!;
     }
   }
 
   nll(): Float32Array {
-    return Float32Array.from(this.max, (m, i) => Math.log(this.sum[i]!) + m - this.picked[i]!);
+    return Float32Array.from(this.lse, (l, i) => l - this.picked[i]!);
   }
+}
+
+/** Labels as vocabulary indices (a negative one counts from the end, as GatherElements reads it). */
+function vocabularyIndices(labels: ArrayLike<number | bigint>, vocab: number): Float64Array {
+  return Float64Array.from({ length: labels.length }, (_, i) => {
+    const raw = Number(labels[i]!);
+    return raw < 0 ? raw + vocab : raw;
+  });
+}
+
+/** Each label's index within chunk v0..v1, clipped to it (GatherElements needs one in range; ChunkedLogSumExp keeps only the inside ones). */
+function chunkLabels(labels: Float64Array, v0: number, v1: number, dims: number[]) {
+  return int64Tensor(
+    Array.from(labels, (l) => Math.min(v1 - v0 - 1, Math.max(0, l - v0))),
+    dims,
+  );
 }
 
 /**
@@ -92,26 +108,38 @@ export async function chunkedHeadNll(
   ir: ModelIR,
   inputs: readonly HeadInput[],
   chunk = LOSS_VOCAB_CHUNK,
+  job: { signal?: AbortSignal; onRun?: () => void } = {},
 ): Promise<Float32Array[]> {
   const L = ir.layers.length;
   const d = ir.spec.hiddenSize;
   const V = ir.spec.vocabSize;
   const sums = inputs.map((x) => new ChunkedLogSumExp(x.rows * x.len));
-  const graph = { logits: true, tokenLoss: false, layerRange: { from: L, to: L, embedded: true } };
+  const labels = inputs.map((x) => vocabularyIndices(x.labels, V));
+  const graph = { logits: false, tokenLoss: true, lossParts: true, layerRange: { from: L, to: L, embedded: true } };
   for (let v0 = 0; v0 < V; v0 += chunk) {
     const v1 = Math.min(V, v0 + chunk);
-    await withModelSession(runner, chunkModel(ir, v0, v1), graph, async (session) => {
+    // the chunk's rows enter the runtime once, as the session's initializers (external data: views, no
+    // copy), instead of with every run; not pre-packed (a second copy for a few runs)
+    const part = chunkModel(ir, v0, v1);
+    const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(part, { ...graph, weights: 'inputs' }), part);
+    const session = await runner.open(skeleton, { externalData, prepack: false });
+    try {
       for (const [i, x] of inputs.entries()) {
+        throwIfAborted(job.signal, 'Running the LM head');
         const dims = [x.rows, x.len];
         const feeds = {
           // the head reads no token ids; they give the stream's shape
           input_ids: int64Tensor(new Array<number>(x.rows * x.len).fill(0), dims),
+          labels: chunkLabels(labels[i]!, v0, v1, dims),
           hidden_in: float32Tensor(x.hidden, [x.rows, x.len, d]),
         };
-        const out = await session.run(feeds, ['logits']);
-        sums[i]!.add(asFloat32(out.logits, 'logits'), v0, v1, x.labels, V);
+        const out = await session.run(feeds, ['loss.lse', 'loss.picked']);
+        sums[i]!.add(asFloat32(out['loss.lse'], 'loss.lse'), asFloat32(out['loss.picked'], 'loss.picked'), v0, v1, labels[i]!);
+        job.onRun?.();
       }
-    });
+    } finally {
+      await session.release();
+    }
   }
   return sums.map((s) => s.nll());
 }

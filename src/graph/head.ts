@@ -154,6 +154,18 @@ export function classifierHead(ctx: GraphContext, h: string, out: string | undef
   return b.node('Gemm', inputs, { attrs: { transB: 1 }, ...(out ? { outputs: [out] } : {}), name: 'classifier' })[0]!;
 }
 
+/** loss.lse [batch, seq] = log Σ_v exp(logits) and loss.picked [batch, seq] = logits[labels] (GraphOptions.lossParts). */
+export function tokenLossParts(ctx: GraphContext, logits: string, labels: string): [string, string] {
+  const { b } = ctx;
+  const lse = reduceLast(ctx, 'ReduceLogSumExp', logits, 'loss/logsumexp');
+  const index = b.op('Unsqueeze', [labels, b.constInt64([-1])], undefined, 'loss/labels');
+  const picked = b.op('GatherElements', [logits, index], { axis: -1 }, 'loss/picked');
+  const last = b.constInt64([-1]);
+  b.node('Squeeze', [lse, last], { outputs: ['loss.lse'], name: 'loss/lse' });
+  b.node('Squeeze', [picked, last], { outputs: ['loss.picked'], name: 'loss/picked_out' });
+  return ['loss.lse', 'loss.picked'];
+}
+
 /** token_nll [batch, seq] = -log softmax(logits)[labels] (classifier: logits [batch, labels], labels and nll [batch]). */
 export function tokenNll(ctx: GraphContext, logits: string, labels: string, out: string): string {
   const { b } = ctx;

@@ -106,4 +106,11 @@ export interface GraphOptions {
    * full graph's at the same position.
    */
   lossFrom?: boolean;
+  /**
+   * With tokenLoss and no logits (a language model): instead of token_nll, the outputs loss.lse
+   * [batch, seq] (log Σ_v exp of the logits) and loss.picked [batch, seq] (the logit at each label; the
+   * labels must lie within the vocabulary), so token losses over vocabulary chunks run one chunk at a
+   * time combine outside the graph (graph/head-chunks.ts).
+   */
+  lossParts?: boolean;
 }

@@ -113,6 +113,14 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
       'loss_from needs a language-model token loss without logits or gradients.',
       'Build with tokenLoss: true and logits: false.',
     );
+  if (
+    options.lossParts &&
+    (!options.tokenLoss || options.logits !== false || options.gradients || options.lossFrom || ir.spec.head !== 'lm')
+  )
+    throw new InputError(
+      'Loss parts need a language-model token loss without logits, gradients or loss_from.',
+      'Build with tokenLoss: true and logits: false.',
+    );
   if (options.distill && !options.gradients) throw new InputError('Distillation is a training loss: build with gradients.');
   if (options.logits === false && !options.tokenLoss && !options.taps && !options.gradients) {
     throw new InputError('The graph would have no outputs: enable logits, tokenLoss or taps.');
