@@ -350,13 +350,15 @@ export function estimateMemory(
   const pruned = weights * (1 - (settings.prunedFraction ?? 0));
   const blockwise = runsBlockwise(spec, layers);
   const vocabMatrix = F32 * spec.vocabSize * spec.hiddenSize;
+  // block by block, a vocabulary over one loss chunk has its head run apart, one chunk of rows at a time (graph/head-chunks.ts)
+  const headInHeap = spec.head === 'lm' && spec.vocabSize > LOSS_VOCAB_CHUNK ? F32 * LOSS_VOCAB_CHUNK * spec.hiddenSize : vocabMatrix;
   const held = model.filesHeldWhole ?? true;
   const parts: MemoryPart[] = [
     part('runtime', 'The studio and its runtime (code, threads, UI) before any model', constants.runtimeBytes, 'js', MEMORY_PHASES),
     part(
       'download',
-      held ? 'Weight files as stored (held whole while loading)' : 'One tensor as stored (files read tensor by tensor)',
-      (held ? parameters : spec.vocabSize * spec.hiddenSize) * model.storedBytesPerWeight,
+      held ? 'Weight files as stored (held whole while loading)' : 'One tensor as stored and as float32 (files read tensor by tensor)',
+      held ? parameters * model.storedBytesPerWeight : spec.vocabSize * spec.hiddenSize * (model.storedBytesPerWeight + F32),
       'js',
       ['load'],
     ),
@@ -364,9 +366,9 @@ export function estimateMemory(
     part(
       'evalSession',
       blockwise
-        ? 'Run weights in the runtime: one block and one vocabulary matrix (block-by-block runs)'
+        ? `Run weights in the runtime: one block and ${headInHeap < vocabMatrix ? 'one chunk of the head' : 'one vocabulary matrix'} (block-by-block runs)`
         : 'Run weights in the runtime (every weight is copied in for a run)',
-      (blockwise ? F32 * Math.max(0, ...layers.map((l) => layerParameters(spec, l))) + vocabMatrix : weights) *
+      (blockwise ? F32 * Math.max(0, ...layers.map((l) => layerParameters(spec, l))) + headInHeap : weights) *
         constants.sessionWeightCopies,
       'wasm',
       MEMORY_PHASES,
