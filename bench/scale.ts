@@ -4,8 +4,12 @@
  * Hessians, OBS criterion, apply 50% with OBS, export — each step's wall time, CPU time (all
  * threads of the process) and peak RSS, against the model's float32 weight bytes.
  *   npm run bench -- --only scale [--models gpt2-124m,smollm2-135m,qwen2.5-0.5b]
- *     [--steps load,perplexity,latency,generate,calibrate,obs,apply,export,slimgpt] [--tokens 8192] [--samples 16]
- *     [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N] [--in-process] [--grams-in-ram]
+ *     [--steps load,perplexity,latency,generate,calibrate,obs,criteria,preview,apply,export,slimgpt] [--tokens 8192]
+ *     [--samples 16] [--seq 128] [--runs 10] [--threads N] [--cpu] [--slimgpt-tokens N] [--in-process] [--grams-in-ram]
+ *     [--criteria magnitude,wanda,...] [--suffix NAME]
+ * The criteria step measures every other text criterion one by one (`criterion:<name>` records; a
+ * criterion that fails records its error); preview is the live preview of a 50% plan (masks on the
+ * dense model) over the dense perplexity's protocol.
  * The slimgpt step (SlimGPT 50% heads + FFN, uniform, after export so export measures the OBS apply)
  * records layersMs (the layer-wise pruning) beside the whole step (which ends with the pruned
  * model's perplexity over --slimgpt-tokens, default --tokens).
@@ -28,6 +32,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createStudioApi } from '../src/api/studio';
 import type { StudioApi } from '../src/api/types';
+import type { CriterionName } from '../src/saliency/types';
 import { dirSource } from '../src/cli/dir-source';
 import { fileGramStore } from '../src/cli/gram-file-store';
 import type { Runner } from '../src/core/runner';
@@ -37,8 +42,30 @@ import { ensureModel } from '../tools/scale-models/write';
 import { MODEL_NAMES } from '../tools/scale-models/shapes';
 import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
 
-export const STEPS = ['load', 'perplexity', 'latency', 'generate', 'calibrate', 'obs', 'apply', 'export', 'slimgpt'] as const;
+export const STEPS = [
+  'load',
+  'perplexity',
+  'latency',
+  'generate',
+  'calibrate',
+  'obs',
+  'criteria',
+  'preview',
+  'apply',
+  'export',
+  'slimgpt',
+] as const;
 type Step = (typeof STEPS)[number];
+/** The criteria step's criteria (every text criterion other than OBS, which has its own step), each measured as `criterion:<name>`. */
+const OTHER_CRITERIA = [
+  'magnitude',
+  'wanda',
+  'flap',
+  'block-influence',
+  'ablation',
+  'taylor',
+  'fisher',
+] as const satisfies readonly CriterionName[];
 type Backend = 'node-wasm' | 'node-cpu';
 
 interface Options {
@@ -53,6 +80,10 @@ interface Options {
   /** Tokens of the pruned-perplexity evaluation that ends the SlimGPT step (default: tokens). */
   slimgptTokens?: number;
   threads?: number;
+  /** The criteria step's criteria (default OTHER_CRITERIA). */
+  criteria?: CriterionName[];
+  /** Appended to the results file's name (scale-node-wasm-<suffix>.json), for a partial run kept apart. */
+  suffix?: string;
   /** Keep latency and generation sessions in process (StudioDeps.isolateSessions 'never'), for comparison. */
   inProcess?: boolean;
   /** Keep the calibration Grams in memory (StudioDeps.gramStorage 'never'), for comparison. */
@@ -60,11 +91,14 @@ interface Options {
 }
 
 interface StepRecord {
-  step: Step;
+  /** A step, or `criterion:<name>` for each criterion of the criteria step. */
+  step: string;
   wallMs: number;
   /** User + system CPU time of the whole process (all threads) during the step. */
   cpuMs: number;
   peakRssMb: number;
+  /** At the largest sampled RSS: that RSS and heapBreakdown (the rest of the RSS is the wasm heaps and the runtime). */
+  atSampledPeakMb: { rss: number; v8: number; arrayBuffers: number; otherExternal: number };
   rssAfterMb: number;
   /** Peak RSS / float32 weight bytes (issue 11 target: <= 2.5). */
   peakOverFp32: number;
@@ -80,11 +114,17 @@ class PeakRss {
   private sampled = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   readonly kernel = existsSync('/proc/self/clear_refs');
+  /** process.memoryUsage() at the largest sampled RSS (where the step's memory was, at its sampled peak). */
+  atPeak: NodeJS.MemoryUsage = process.memoryUsage();
 
   start(): void {
     if (this.kernel) writeFileSync('/proc/self/clear_refs', '5');
-    this.sampled = process.memoryUsage().rss;
-    this.timer = setInterval(() => (this.sampled = Math.max(this.sampled, process.memoryUsage().rss)), 50);
+    this.atPeak = process.memoryUsage();
+    this.sampled = this.atPeak.rss;
+    this.timer = setInterval(() => {
+      const m = process.memoryUsage();
+      if (m.rss > this.sampled) [this.sampled, this.atPeak] = [m.rss, m];
+    }, 50);
   }
 
   stop(): number {
@@ -101,8 +141,7 @@ function vmHwmBytes(): number {
 }
 
 /** Where the RSS after a step lives: V8's heap, ArrayBuffers (JS-held weights), other external memory (the wasm heap). */
-function heapBreakdown(): { v8: number; arrayBuffers: number; otherExternal: number } {
-  const m = process.memoryUsage();
+function heapBreakdown(m = process.memoryUsage()): { v8: number; arrayBuffers: number; otherExternal: number } {
   return {
     v8: Math.round(m.heapUsed / MB),
     arrayBuffers: Math.round(m.arrayBuffers / MB),
@@ -124,7 +163,7 @@ async function settle(): Promise<void> {
 
 const round = (x: number, digits = 0) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
+async function measure(step: string, fp32Bytes: number, fn: () => Promise<Record<string, unknown>>): Promise<StepRecord> {
   const peak = new PeakRss();
   const load0 = loadavg()[0]!;
   peak.start();
@@ -140,6 +179,7 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
     wallMs: round(wallMs),
     cpuMs: round((cpu.user + cpu.system) / 1000),
     peakRssMb: round(peakBytes / MB),
+    atSampledPeakMb: { rss: round(peak.atPeak.rss / MB), ...heapBreakdown(peak.atPeak) },
     rssAfterMb: round(process.memoryUsage().rss / MB),
     heapAfterMb: heapBreakdown(),
     peakOverFp32: round(peakBytes / fp32Bytes, 2),
@@ -147,7 +187,7 @@ async function measure(step: Step, fp32Bytes: number, fn: () => Promise<Record<s
     detail,
   };
   console.log(
-    `  ${step}: ${(wallMs / 1000).toFixed(1)} s wall, ${(record.cpuMs / 1000).toFixed(1)} s cpu, peak ${record.peakRssMb} MB (${record.peakOverFp32}x fp32 weights), after: rss ${record.rssAfterMb} MB, ${JSON.stringify(record.heapAfterMb)}`,
+    `  ${step}: ${(wallMs / 1000).toFixed(1)} s wall, ${(record.cpuMs / 1000).toFixed(1)} s cpu, peak ${record.peakRssMb} MB (${record.peakOverFp32}x fp32 weights; at the sampled peak ${JSON.stringify(record.atSampledPeakMb)}), after: rss ${record.rssAfterMb} MB, ${JSON.stringify(record.heapAfterMb)}`,
   );
   return record;
 }
@@ -256,6 +296,32 @@ async function runModel(o: Options) {
       }),
     );
   }
+  if (want('criteria')) {
+    for (const criterion of o.criteria ?? OTHER_CRITERIA) {
+      steps.push(
+        await measure(`criterion:${criterion}`, fp32Bytes, async () => {
+          try {
+            const s = await api.computeImportance(criterion);
+            return { criterion: s.criterion, layers: s.numLayers };
+          } catch (e) {
+            return { criterion, error: e instanceof Error ? e.message : String(e) };
+          }
+        }),
+      );
+    }
+  }
+  if (want('preview')) {
+    steps.push(
+      await measure('preview', fp32Bytes, async () => {
+        // the live preview of a 50% plan: masks on the dense model, the same protocol as the dense perplexity
+        const criterion = haveObs ? 'obs' : 'magnitude';
+        if (!haveObs) await api.computeImportance('magnitude');
+        const plan = await api.allocatePlan({ criterion, allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+        const r = await api.previewPlan({ plan, perplexity: perplexity('dense') });
+        return { criterion, ratio: 0.5, perplexity: r.perplexity, protocol: r.protocol };
+      }),
+    );
+  }
   if (want('apply')) {
     steps.push(
       await measure('apply', fp32Bytes, async () => {
@@ -343,6 +409,8 @@ export async function runScaleBench(args: string[]): Promise<void> {
     ...(flag(args, 'threads') ? { threads: Number(flag(args, 'threads')) } : {}),
     ...(args.includes('--in-process') ? { inProcess: true } : {}),
     ...(args.includes('--grams-in-ram') ? { gramsInRam: true } : {}),
+    ...(flag(args, 'criteria') ? { criteria: list(flag(args, 'criteria'), OTHER_CRITERIA, 'criterion') } : {}),
+    ...(flag(args, 'suffix') ? { suffix: flag(args, 'suffix') } : {}),
   };
   const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));
   for (const backend of backends) {
@@ -363,7 +431,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
           : { model, backend, error: `child exited ${r.status ?? r.signal}` },
       );
     }
-    const name = `scale-${backend}${settings.inProcess ? '-in-process' : ''}${settings.gramsInRam ? '-grams-in-ram' : ''}`;
+    const name = `scale-${backend}${settings.inProcess ? '-in-process' : ''}${settings.gramsInRam ? '-grams-in-ram' : ''}${settings.suffix ? `-${settings.suffix}` : ''}`;
     const runSettings = { ...settings, steps };
     const measured = results.map((r) => ({ ...(r as object), settings: runSettings }));
     console.log('wrote', writeResult(name, { settings: runSettings, models: [...earlierModels(name, models), ...measured] }));

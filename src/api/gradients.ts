@@ -8,6 +8,8 @@ import type { RunnerSession } from '../core/runner';
 import { openModelSession } from '../graph/model-session';
 import { weightFeeds } from '../graph/grad/loss';
 import { collectMaskGradients, type GradientStats } from '../saliency/gradients';
+import { collectMaskGradientsByLayer } from '../saliency/gradients-by-layer';
+import { useBlockwise } from '../graph/block-run';
 import type { LoadedModel, StudioState } from './state';
 import type { JobOptions } from './types';
 
@@ -29,13 +31,18 @@ export async function releaseGradientSession(m: LoadedModel): Promise<void> {
 
 const cache = new WeakMap<object, Promise<GradientStats>>();
 
-/** Taylor / Fisher accumulators of the dense model on the current calibration set (cached per calibration). */
+/**
+ * Taylor / Fisher accumulators of the dense model on the current calibration set (cached per
+ * calibration); a large model's by block-by-block backpropagation (saliency/gradients-by-layer.ts).
+ */
 export function denseGradientStats(state: StudioState, m: LoadedModel, options: JobOptions): Promise<GradientStats> {
   const cal = m.calibration;
   if (!cal) throw new InputError('Gradient criteria need calibration data.', 'Run calibration (step 2) first.');
   let hit = cache.get(cal);
   if (!hit) {
     hit = (async () => {
+      // a large model backpropagates block by block (never the whole gradient graph in the wasm heap)
+      if (useBlockwise(m.ir) && !cal.set.images) return collectMaskGradientsByLayer(state.deps.runner, m.ir, cal.set, options);
       try {
         return await collectMaskGradients(m.ir, await gradientSession(state, m, options), cal.set, {
           ...options,

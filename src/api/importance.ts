@@ -7,7 +7,9 @@ import { openGramSpill } from './gram-storage';
 import { checkImageDataset } from '../eval/image-dataset';
 import { isImageClassifier } from './accuracy';
 import { CRITERION_NAMES, getCriterion } from '../saliency/registry';
-import type { CriterionInput, CriterionName, UnitScores } from '../saliency/types';
+import type { CriterionInput, CriterionName, MaskSet, UnitScores } from '../saliency/types';
+import { useBlockwise } from '../graph/block-run';
+import { maskedLossesByBlocks } from './masked-losses';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { checkTextSize, textWarnings } from './text-guard';
 import { chunkedHeadNll, splitsHead, type HeadInput } from '../graph/head-chunks';
@@ -108,6 +110,15 @@ export async function computeImportance(
       ? {
           stats: cal.stats,
           maskedLoss: maskedLossOracle(m.ir, m.evalSession, cal.set, 8, options.signal ? { signal: options.signal } : {}),
+          ...(m.evalBlocks && useBlockwise(m.ir) && !cal.set.images
+            ? {
+                maskedLosses: (sets: readonly MaskSet[], onDone?: (fraction: number) => void) =>
+                  maskedLossesByBlocks(m.evalBlocks!, cal.set, sets, {
+                    ...(options.signal ? { signal: options.signal } : {}),
+                    ...(onDone ? { onRun: (done: number, total: number) => onDone(done / total) } : {}),
+                  }),
+              }
+            : {}),
         }
       : {}),
     ...(cal && criterion.needs.gradients ? extra : {}),

@@ -73,7 +73,7 @@ export function separateHead(src: BlockSource, output = 'token_nll'): boolean {
 }
 
 /** The scored tail (positions lossFrom..len-1) of each input's final stream and labels. */
-function scoredTails(src: BlockSource, inputs: readonly BlockInput[], stream: readonly Float32Array[]): HeadInput[] {
+export function scoredTails(src: BlockSource, inputs: readonly BlockInput[], stream: readonly Float32Array[]): HeadInput[] {
   const d = src.ir.spec.hiddenSize;
   return inputs.map((r, i) => {
     const from = r.lossFrom ?? 0;
@@ -124,7 +124,7 @@ export async function runToHead(
   return scoredTails(src, inputs, stream);
 }
 
-async function runBlocks(
+function runBlocks(
   src: BlockSource,
   inputs: readonly BlockInput[],
   extra: Feeds,
@@ -133,34 +133,78 @@ async function runBlocks(
   signal?: AbortSignal,
   onStep?: () => void,
 ): Promise<Float32Array[]> {
+  return runVariants(src, { from: 0, inputs, start: [], variants: [extra], output, head }, signal, onStep).then((r) => r.outputs[0]!);
+}
+
+const EMPTY = new Float32Array(0);
+
+/** Blocks from..L-1 for several variants of the extra feeds (e.g. mask sets), each block opened once for all of them. */
+export interface VariantRequest {
+  /** First block run (0: block 0 embeds input_ids). */
+  from: number;
+  inputs: readonly BlockInput[];
+  /** Each input's stream entering block `from` (ignored for from = 0); shared by every variant. */
+  start: readonly Float32Array[];
+  /** The extra feeds (masks) of each variant; a block reads the ones it declares. */
+  variants: readonly Feeds[];
+  /** The output of the last block (with the head) or `hidden.L` (head false: the stream before the head). */
+  output: string;
+  head: boolean;
+  /** Also carry `start` through block `from` alone with these feeds (VariantRun.carried): the stream entering from + 1. */
+  carry?: Feeds;
+}
+
+export interface VariantRun {
+  /** [variant][input]: the last block's output. */
+  outputs: Float32Array[][];
+  /** The inputs' stream after block `from` with VariantRequest.carry (when asked). */
+  carried?: Float32Array[];
+}
+
+/**
+ * runByBlocks from block `from` on, for every variant of the extra feeds at once: each block's session
+ * is opened once and runs every variant's inputs (their streams held side by side, variants x inputs).
+ */
+export async function runVariants(src: BlockSource, req: VariantRequest, signal?: AbortSignal, onStep?: () => void): Promise<VariantRun> {
   const L = src.ir.layers.length;
   const d = src.ir.spec.hiddenSize;
-  let stream: Float32Array[] = [];
-  for (let l = 0; l < L; l++) {
+  const { inputs, head, output } = req;
+  let streams: Float32Array[][] = req.variants.map(() => [...req.start]);
+  let carried: Float32Array[] | undefined;
+  // with no variants, only the carry through block `from`
+  const to = req.variants.length > 0 ? L : Math.min(L, req.from + 1);
+  for (let l = req.from; l < to; l++) {
     const session = await openBlock(src, l, head);
     try {
-      const fixed = Object.fromEntries(Object.entries(extra).filter(([name]) => session.inputNames.includes(name)));
+      const fixedOf = (extra: Feeds) => Object.fromEntries(Object.entries(extra).filter(([name]) => session.inputNames.includes(name)));
       const last = l === L - 1 && head;
       const name = last ? output : `hidden.${l + 1}`;
-      const next: Float32Array[] = [];
-      for (const [i, r] of inputs.entries()) {
-        throwIfAborted(signal, 'Running the model block by block');
-        const feeds: Feeds = {
-          ...fixed,
-          input_ids: r.feeds.input_ids!,
-          ...(last && r.feeds.labels && session.inputNames.includes('labels') ? { labels: r.feeds.labels } : {}),
-          ...(last && session.inputNames.includes('loss_from') ? { loss_from: int64Tensor([r.lossFrom ?? 0], [1]) } : {}),
-          hidden_in: float32Tensor(l > 0 ? stream[i]! : embedRows(src.ir, r.feeds.input_ids!, r.rows, r.len), [r.rows, r.len, d]),
-        };
-        const out = await session.run(feeds, [name]);
-        next.push(asFloat32(out[name], name));
-        stream[i] = new Float32Array(0); // the block's input is no longer needed
-        onStep?.();
-      }
-      stream = next;
+      const run = async (extra: Feeds, stream: Float32Array[], out: string): Promise<Float32Array[]> => {
+        const fixed = fixedOf(extra);
+        const next: Float32Array[] = [];
+        for (const [i, r] of inputs.entries()) {
+          throwIfAborted(signal, 'Running the model block by block');
+          const feeds: Feeds = {
+            ...fixed,
+            input_ids: r.feeds.input_ids!,
+            ...(last && r.feeds.labels && session.inputNames.includes('labels') ? { labels: r.feeds.labels } : {}),
+            ...(last && session.inputNames.includes('loss_from') ? { loss_from: int64Tensor([r.lossFrom ?? 0], [1]) } : {}),
+            hidden_in: float32Tensor(l > 0 ? stream[i]! : embedRows(src.ir, r.feeds.input_ids!, r.rows, r.len), [r.rows, r.len, d]),
+          };
+          const result = await session.run(feeds, [out]);
+          next.push(asFloat32(result[out], out));
+          stream[i] = EMPTY; // this input's stream entering the block is no longer needed (`stream` is the variant's own array)
+          onStep?.();
+        }
+        return next;
+      };
+      if (l === req.from && req.carry && l < L - 1) carried = await run(req.carry, [...req.start], `hidden.${l + 1}`);
+      const next: Float32Array[][] = [];
+      for (const [v, extra] of req.variants.entries()) next.push(await run(extra, streams[v]!, name));
+      streams = next;
     } finally {
       await session.release();
     }
   }
-  return stream;
+  return { outputs: streams, ...(carried ? { carried } : {}) };
 }

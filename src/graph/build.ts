@@ -19,7 +19,7 @@ import { rotaryTablesOf } from './rotary';
 import { addMaskInputs, tap, tapNames, type TapRecord } from './taps';
 import { validateForGraph } from './validate';
 import { appendGradients } from './grad/autodiff';
-import { distillLoss, gradientTargets, LOSS, LOSS_WEIGHTS, weightedMeanLoss } from './grad/loss';
+import { distillLoss, gradientTargets, LOSS, LOSS_WEIGHTS, seededStreamLoss, weightedMeanLoss } from './grad/loss';
 import { weightInputIndex } from './weight-inputs';
 
 export const PRODUCER = 'prune-studio';
@@ -59,7 +59,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
   // A classifier scores one label per image (sequence), an LM one per position.
   const perItem: Dim[] = classifier ? ['batch'] : ['batch', 'seq'];
   const labels = withHead && (opts.tokenLoss || opts.gradients) ? b.addInput('labels', 'int64', perItem) : undefined;
-  const lossWeights = opts.gradients ? b.addInput(LOSS_WEIGHTS, 'float32', perItem) : undefined;
+  const lossWeights = opts.gradients && withHead ? b.addInput(LOSS_WEIGHTS, 'float32', perItem) : undefined;
   const masks = opts.masks ? addMaskInputs(b, ir) : undefined;
   const positions = pixels ? '' : positionsOf(b, inputIds);
   const ctx: GraphContext = {
@@ -96,6 +96,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
     b.node('Identity', [h], { outputs: [tapNames.hidden(range.to)], name: `out/${tapNames.hidden(range.to)}` });
     b.addOutput(tapNames.hidden(range.to), 'float32', ['batch', 'seq', spec.hiddenSize]);
   }
+  if (!withHead && opts.gradients) b.addOutput(seededStreamLoss(ctx, h), 'float32', []);
   if (withHead && labels && opts.lossFrom) {
     const tail = scoredTail(ctx, h, labels);
     const nll = usesChunkedLoss(ctx)

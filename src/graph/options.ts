@@ -38,6 +38,15 @@ export interface GradientOptions {
   masks?: boolean;
   /** Gradients with respect to every weight input (o / down, or all of them with weightInputs 'all'). */
   weights?: boolean;
+  /**
+   * Backpropagation block by block (a layer range that reads `hidden_in`): also the gradient with
+   * respect to hidden_in (output grad.hidden_in). With the head (a range ending at the last layer, or
+   * the head alone, L..L) the scalar is the graph's weighted mean token NLL; a range that stops before
+   * the head reads `grad_out` float32 [batch, seq, hidden] (the loss gradient of the stream it gives)
+   * and its scalar is Σ hidden.to ⊙ grad_out, so every gradient is the range's vector-Jacobian product
+   * with it (the chain rule through the following ranges).
+   */
+  stream?: boolean;
 }
 
 export interface GraphOptions {
@@ -89,7 +98,8 @@ export interface GraphOptions {
    * reads the residual stream entering block `from` as the input `hidden_in` float32 [batch, seq,
    * hidden] instead of embedding input_ids (still an input: it gives the positions); the head (logits,
    * token_nll) only when to = numLayers; the taps of those blocks and hidden.to (hidden.to also without
-   * taps when to < numLayers: the stream handed to the next range). Not with gradients.
+   * taps when to < numLayers: the stream handed to the next range). With gradients only as
+   * GradientOptions.stream (no weight gradients).
    * `embedded`: with from = 0, the graph also reads `hidden_in` (the embedded stream, computed by the
    * caller with graph/embed-rows.ts) instead of embedding input_ids, so the token embedding enters
    * the runtime only with a (tied) head (block-run.ts: one vocabulary matrix in the wasm heap, not two).

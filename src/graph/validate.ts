@@ -101,7 +101,13 @@ export function validateForGraph(ir: ModelIR, options: GraphOptions): void {
   ) {
     throw new InputError(`Layer range ${range.from}..${range.to} is not within the model's ${L} layers.`);
   }
-  if (range && options.gradients) throw new InputError('Gradients need the whole model, not a layer range.');
+  const g = options.gradients;
+  if (range && g && !(g.stream && !g.weights && !options.distill && (range.from > 0 || range.embedded)))
+    throw new InputError(
+      'Gradients of a layer range are its stream gradients (gradients.stream, from hidden_in), without weight gradients.',
+      'Build the whole model for weight gradients or distillation.',
+    );
+  if (g?.stream && !range) throw new InputError('Stream gradients need a layer range that reads hidden_in.');
   if (options.gradients?.masks && !options.masks) {
     throw new InputError('Mask gradients need the mask inputs.', 'Build with masks: true.');
   }

@@ -80,7 +80,7 @@ function scoredNll(set: CalibrationSet, nll: Float32Array, size: number): number
 }
 
 /** [from, n] of each batch of `batchSize` samples. */
-function sampleRanges(set: CalibrationSet, batchSize: number): [number, number][] {
+export function sampleRanges(set: CalibrationSet, batchSize: number): [number, number][] {
   const out: [number, number][] = [];
   for (let i = 0; i < set.samples; i += batchSize) out.push([i, Math.min(batchSize, set.samples - i)]);
   return out;

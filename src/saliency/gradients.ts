@@ -37,11 +37,12 @@ function dims(ir: ModelIR) {
   return { L: ir.layers.length, H: ir.layers[0]?.numHeads ?? 0, F: ir.layers[0]?.ffnSize ?? 0 };
 }
 
-function absSq(n: number): AbsSq {
+export function absSq(n: number): AbsSq {
   return { sumAbs: new Float64Array(n), sumSq: new Float64Array(n) };
 }
 
-function accumulate(acc: AbsSq, g: Float32Array): void {
+/** Σ |g| and Σ g² into `acc`. */
+export function accumulate(acc: AbsSq, g: Float32Array): void {
   for (let i = 0; i < g.length; i++) {
     const v = g[i]!;
     acc.sumAbs[i] = acc.sumAbs[i]! + Math.abs(v);

@@ -45,6 +45,12 @@ export interface CriterionInput {
   stats?: CalibrationStats;
   /** Mean calibration loss with the given masks (ablation criteria). */
   maskedLoss?: (masks: MaskSet) => Promise<number>;
+  /**
+   * The same loss for many mask sets at once, when the host evaluates them together (a large model:
+   * block by block, api/masked-losses.ts); `onDone(fraction)` as it goes. Criteria that know all their
+   * mask sets up front use it when present.
+   */
+  maskedLosses?: (sets: readonly MaskSet[], onDone?: (fraction: number) => void) => Promise<number[]>;
   /** Per-sequence mask-gradient accumulators (gradient criteria); computed once and shared. */
   gradients?: () => Promise<GradientStats>;
   /** NViT's per-batch (Σ w·g)² sums for heads, FFN neurons and hidden channels (saliency/nvit-grad.ts). */

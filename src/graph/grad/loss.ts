@@ -21,7 +21,11 @@ export const PROJECTION_KINDS = ['o', 'down'] as const;
 export const LINEAR_KINDS = ['q', 'k', 'v', 'o', 'gate', 'up', 'down'] as const;
 export type LinearKind = (typeof LINEAR_KINDS)[number];
 
+/** The input of a headless range's loss gradient (GradientOptions.stream). */
+export const GRAD_OUT = 'grad_out';
+
 export const gradNames = {
+  hiddenIn: 'grad.hidden_in',
   headMask: 'grad.head_mask',
   ffnMask: 'grad.ffn_mask',
   layerMask: 'grad.layer_mask',
@@ -35,6 +39,17 @@ export const weightInputNames = {
   down: (l: number) => `weight.down.${l}`,
   weight: (kind: LinearKind, l: number) => `weight.${kind}.${l}`,
 };
+
+/** Adds `loss` = Σ stream ⊙ grad_out (a scalar whose gradients are the VJPs with grad_out; GradientOptions.stream). */
+export function seededStreamLoss(ctx: GraphContext, stream: string): string {
+  const { b } = ctx;
+  const seed = b.addInput(GRAD_OUT, 'float32', ['batch', 'seq', ctx.ir.spec.hiddenSize]);
+  return b.node('ReduceSum', [b.op('Mul', [stream, seed], undefined, 'loss/seeded')], {
+    outputs: [LOSS],
+    name: 'loss/seed_sum',
+    attrs: { keepdims: 0 },
+  })[0]!;
+}
 
 /** Adds `loss` = ReduceSum(w ⊙ nll) / ReduceSum(w) (a scalar). */
 export function weightedMeanLoss(ctx: GraphContext, nll: string, weights: string): string {
@@ -97,6 +112,7 @@ export function gradientTargets(ir: ModelIR, g: GradientOptions, mode: GraphOpti
     wrt.push({ value: 'ffn_mask', output: gradNames.ffnMask });
     wrt.push({ value: 'layer_mask', output: gradNames.layerMask });
   }
+  if (g.stream) wrt.push({ value: 'hidden_in', output: gradNames.hiddenIn });
   if (g.weights) {
     ir.layers.forEach((_, l) => {
       for (const kind of inputKinds(ir, l, mode)) wrt.push({ value: weightInputNames.weight(kind, l), output: gradNames.weight(kind, l) });

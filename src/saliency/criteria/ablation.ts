@@ -14,6 +14,11 @@ export function onesMasks(L: number, H: number, F: number): MaskSet {
   };
 }
 
+function withZero(m: MaskSet, part: 'heads' | 'layers', i: number): MaskSet {
+  m[part][i] = 0;
+  return m;
+}
+
 export const ablation: Criterion = {
   name: 'ablation',
   label: 'Ablation (Δ loss)',
@@ -23,22 +28,35 @@ export const ablation: Criterion = {
   source:
     'Michel et al., 2019, "Are Sixteen Heads Really Better than One?" (head ablation); Men et al., 2024 (ShortGPT) for layer removal.',
   needs: { stats: true, gram: false, maskedLoss: true },
-  async compute({ ir, stats, maskedLoss, signal, onProgress }) {
+  async compute({ ir, stats, maskedLoss, maskedLosses, signal, onProgress }) {
     if (!maskedLoss || !stats) throw new InputError('Ablation needs the calibration set; run calibration first.');
     const s = emptyScores(ir, 'ablation', { heads: true, layers: true });
     const { numLayers: L, numHeads: H, ffnSize: F } = s;
-    const total = L * H + L;
-    let done = 0;
-    const step = async (apply: (m: MaskSet) => void) => {
-      throwIfAborted(signal, 'Ablation');
-      const masks = onesMasks(L, H, F);
-      apply(masks);
-      const delta = (await maskedLoss(masks)) - stats.baseLoss;
-      onProgress?.({ stage: 'ablation', done: ++done, total, message: `Ablation ${done}/${total}` });
-      return delta;
-    };
-    for (let i = 0; i < L * H; i++) s.heads![i] = await step((m) => (m.heads[i] = 0));
-    for (let l = 0; l < L; l++) s.layers![l] = await step((m) => (m.layers[l] = 0));
+    // one head off at a time, then one layer off at a time
+    const sets = [
+      ...Array.from({ length: L * H }, (_, i) => withZero(onesMasks(L, H, F), 'heads', i)),
+      ...Array.from({ length: L }, (_, l) => withZero(onesMasks(L, H, F), 'layers', l)),
+    ];
+    const total = sets.length;
+    const losses: number[] = [];
+    if (maskedLosses) {
+      const progress = (fraction: number) =>
+        onProgress?.({
+          stage: 'ablation',
+          done: Math.round(fraction * total),
+          total,
+          message: `Ablation ${Math.round(fraction * total)}/${total}`,
+        });
+      losses.push(...(await maskedLosses(sets, progress)));
+    } else {
+      for (const masks of sets) {
+        throwIfAborted(signal, 'Ablation');
+        losses.push(await maskedLoss(masks));
+        onProgress?.({ stage: 'ablation', done: losses.length, total, message: `Ablation ${losses.length}/${total}` });
+      }
+    }
+    for (let i = 0; i < L * H; i++) s.heads![i] = losses[i]! - stats.baseLoss;
+    for (let l = 0; l < L; l++) s.layers![l] = losses[L * H + l]! - stats.baseLoss;
     return s;
   },
 };
