@@ -9,21 +9,73 @@ import type { ArchSpec, LayerShape } from '../core/ir';
 import type { JobOptions } from '../core/job';
 import type { PruningPlan } from '../core/plan';
 import type { Compensation, CompensationOptions } from '../prune/compensate';
-import type { ModelCost } from '../prune/cost';
 import type { AllocationRequest } from '../prune/allocate';
 import type { BackendInfo } from '../core/runner';
 import type { CriterionInfo, CriterionName, UnitScores } from '../saliency/types';
 import type { LocalFile } from '../io/blob-source';
-import type { Recovery } from '../prune/recovery/registry';
-import type { CurvePoint } from '../prune/distill';
-import type { RoundRecord } from '../prune/iterative';
-import type { SlimGptAllocation, SlimGptLayerRecord } from '../prune/slimgpt';
 import type { ExportFile, ExportOptions, ExportVerification } from '../exporters/types';
 import type { MemoryEstimate, MemorySettings } from '../core/memory-model';
 import type { MemoryBudget } from '../io/memory-budget';
-import type { Allocation } from '../prune/allocation/registry';
 import type { AccuracyReport, AccuracyRequest, ImageDataset } from './vision-types';
 import type { RawImages } from '../io/image-preprocess';
+import type { PerplexityRequest, ModelTarget, PerplexityResult } from './perplexity-types';
+import type {
+  AppliedModel,
+  RecoveryRequest,
+  RecoveryResult,
+  IterativeRequest,
+  IterativeResult,
+  IterativeJobOptions,
+  SlimGptRequest,
+  SlimGptResult,
+  SlimGptJobOptions,
+  GenerateRequest,
+  GenerateResult,
+} from './job-types';
+import type {
+  SweepRequest,
+  SweepResult,
+  SweepJobOptions,
+  TokenLossRequest,
+  TokenLossResult,
+  AttentionRequest,
+  AttentionResult,
+  NextTokenRequest,
+  NextTokenResult,
+} from './teach-types';
+
+export type { PerplexityRequest, ModelTarget, PerplexityProtocol, PerplexityResult } from './perplexity-types';
+export type {
+  AppliedModel,
+  RecoveryTraining,
+  RecoveryRequest,
+  RecoveryImages,
+  ValidationPoint,
+  RecoveryResult,
+  IterativeRequest,
+  IterativeRound,
+  IterativeResult,
+  IterativeJobOptions,
+  SlimGptRequest,
+  SlimGptResult,
+  SlimGptJobOptions,
+  GenerateRequest,
+  GenerateResult,
+} from './job-types';
+export type {
+  SweepSeries,
+  SweepRequest,
+  SweepPoint,
+  SweepResult,
+  SweepJobOptions,
+  TokenLossRequest,
+  TokenLossResult,
+  TopToken,
+  AttentionRequest,
+  AttentionResult,
+  NextTokenRequest,
+  NextTokenResult,
+} from './teach-types';
 
 export type { AccuracyProtocol, AccuracyReport, AccuracyRequest, ImageDataset, RawImages } from './vision-types';
 
@@ -86,53 +138,6 @@ export interface ModelFilePerplexity {
   tokens: number;
   context: number;
   stride: number;
-}
-
-export interface PerplexityRequest {
-  /** The text to score; the UI passes the shipped evaluation text by default. */
-  text: string;
-  /** Name of the text shown in the protocol, e.g. 'evaluation.txt'. */
-  textName: string;
-  contextLength: number;
-  stride: number;
-  /** Score at most this many tokens of the text (after tokenisation). */
-  maxTokens?: number;
-  /** Raise the cap on a text tokenised whole (default 2 M characters, api/text-guard.ts). */
-  maxTextChars?: number;
-  batchSize?: number;
-  /** Which model: the dense one (default) or the applied (physically pruned) one. */
-  target?: ModelTarget;
-  /**
-   * 'evaluation' (default) or 'heldOut': a text of another domain that neither training nor
-   * calibration saw (public/data/heldout.txt); results are kept per role and both are reported.
-   */
-  role?: 'evaluation' | 'heldOut';
-}
-
-export type ModelTarget = 'dense' | 'pruned';
-
-/** Everything needed to reproduce a perplexity number; always shown next to it. */
-export interface PerplexityProtocol {
-  tokenizer: string;
-  textName: string;
-  /** Tokens of the text used (after maxTokens). */
-  totalTokens: number;
-  /** Tokens whose log-probability entered the mean: totalTokens - 1 (the first token has no context). */
-  tokensScored: number;
-  contextLength: number;
-  stride: number;
-  /** Whether a BOS token is prepended: always false here; the first token is never scored. */
-  bosPrepended: boolean;
-}
-
-export interface PerplexityResult {
-  perplexity: number;
-  meanNll: number;
-  /** Standard error of the mean NLL over scored tokens (for a ± band). */
-  nllStdError: number;
-  protocol: PerplexityProtocol;
-  /** Set when the text does not look like text (NUL bytes, mostly unknown / byte-fallback tokens). */
-  warnings?: string[];
 }
 
 export interface LatencyRequest {
@@ -231,291 +236,6 @@ export interface ApplyRequest {
 export interface CompensatedPreviewRequest extends ApplyRequest {
   perplexity: PerplexityRequest;
 }
-
-export interface AppliedModel {
-  plan: PruningPlan;
-  compensation: Compensation;
-  /** Set when the model came from iterative prune-and-recover. */
-  recovery?: { method: Recovery; rounds: number; sgdSteps?: number; sgdLearningRate?: number };
-  /** The redistribution's settings (rank, ridge, intercept) when the compensation was 'redistribute'. */
-  compensationOptions?: { rank: number; ridge: number; intercept: boolean };
-  /** Set when the model was fine-tuned by distillation from the dense model (api.recover or 'distill' rounds). */
-  training?: RecoveryTraining;
-  layers: LayerShape[];
-  parameters: number;
-  weightBytes: number;
-  cost: ModelCost;
-  denseCost: ModelCost;
-}
-
-/** How a model was trained by distillation (src/prune/distill.ts); per round for iterative 'distill'. */
-export interface RecoveryTraining {
-  steps: number;
-  learningRate: number;
-  /** Loss = lm · NLL + kl · cross-entropy to the dense model's distribution. */
-  lm: number;
-  kl: number;
-  textName: string;
-  samples: number;
-  seq: number;
-}
-
-/** Recovery training of the applied model: distillation from the dense model (calibrate or pass text first). */
-export interface RecoveryRequest {
-  /** Adam steps, one minibatch each (default 40). */
-  steps?: number;
-  /** Peak Adam learning rate, cosine-decayed to 0 over the steps (default 2e-4). */
-  learningRate?: number;
-  /** Loss weights: lm · NLL + kl · cross-entropy to the dense model (defaults: lm 0, kl 1). */
-  lmWeight?: number;
-  klWeight?: number;
-  /** Sequences per step (default 4). */
-  batchSize?: number;
-  /** Training text (default: the calibration set). */
-  training?: { text: string; textName: string; samples: number; seq?: number };
-  /** Perplexity of the result (evaluation protocol; required for a language model, not read for an image classifier). */
-  perplexity?: PerplexityRequest;
-  /** Image classifiers: labelled training images (default: the calibration images), validation and evaluation images. */
-  images?: RecoveryImages;
-}
-
-/** Images of an image classifier's recovery training (api/recovery-images.ts); keep the evaluation images out of training. */
-export interface RecoveryImages {
-  training?: ImageDataset;
-  /** Accuracy on these every `validateEvery` steps (and after the last): the validation curve. */
-  validation?: ImageDataset;
-  validateEvery?: number;
-  /** Accuracy of the result on these (e.g. the test images). */
-  evaluation?: ImageDataset;
-}
-
-/** Top-1 accuracy and mean loss of the model being trained after `step` steps (0: before training). */
-export interface ValidationPoint {
-  step: number;
-  accuracy: number;
-  meanLoss: number;
-}
-
-export interface RecoveryResult {
-  applied: AppliedModel;
-  /** Loss of each step's minibatch before its update: the recovery curve. */
-  curve: CurvePoint[];
-  /** Language models: the result's perplexity (an image classifier reports `accuracy` instead). */
-  perplexity?: PerplexityResult;
-  /** Image classifiers: accuracy of the result on `images.evaluation`, and the validation curve. */
-  accuracy?: AccuracyReport;
-  validation?: ValidationPoint[];
-  ms: number;
-  /** Memory of Adam's moments (2 float64 per trained weight). */
-  adamStateBytes: number;
-}
-
-/** Iterative prune-and-recover (src/prune/iterative.ts): reach the targets in rounds, recovering after each. */
-export interface IterativeRequest {
-  /** Criterion recomputed on the current (masked, recovered) model every round. */
-  criterion: CriterionName;
-  /** Target fractions of heads and FFN neurons removed (uniform across layers). */
-  heads: number;
-  ffn: number;
-  /**
-   * Rounds; each removes about 1 − (1 − target)^(1/rounds) of what remains. Default: enough rounds
-   * for about 12.5% per round (6 for 50%, 10 for 70%).
-   */
-  rounds?: number;
-  /** After each round: OBS compensation, gradient descent on the o / down projections, or nothing. */
-  recovery: Recovery;
-  /** Gradient-descent steps per round (default 10) and learning rate (default 0.05), for 'sgd'. */
-  sgdSteps?: number;
-  sgdLearningRate?: number;
-  /** Distillation training per round ('distill'): steps per round (default 40), learning rate, loss weights, text. */
-  training?: Omit<RecoveryRequest, 'perplexity'>;
-  /** Training steps on the final structure after the last round (training recoveries; default 0). */
-  finalSteps?: number;
-  /** 'run' (default): one Adam and one cosine decay over every round's steps and the final steps; 'round': fresh each round. */
-  trainingSchedule?: 'run' | 'round';
-  /** Perplexity after every round and of the final model, on the same request (the studio: evaluation.txt, 8,192 tokens, ctx 128, stride 64). */
-  perplexity: PerplexityRequest;
-  locked?: number[];
-  name?: string;
-}
-
-/** One point of the progress view: the state after a round (round 0 = the dense model). */
-export type IterativeRound = RoundRecord;
-
-export interface IterativeResult {
-  plan: PruningPlan;
-  applied: AppliedModel;
-  /** Round 0 (dense) then one record per round. */
-  rounds: IterativeRound[];
-  /** Perplexity of the final pruned model (sliced, as exported), with its protocol. */
-  perplexity: PerplexityResult;
-}
-
-export interface IterativeJobOptions extends JobOptions {
-  /** Called after each round (and once for the dense model) with the perplexity reached. */
-  onRound?: (round: IterativeRound) => void;
-}
-
-/** SlimGPT (src/prune/slimgpt.ts): layer-wise structured OBS, calibrated sequentially (calibrate first). */
-export interface SlimGptRequest {
-  /** Mean fractions of heads (kv groups) and FFN channels removed per layer. */
-  heads: number;
-  ffn: number;
-  /** uniform: the same fraction in every layer; incremental: SlimGPT's log-increase (fewer in early layers). */
-  allocation: SlimGptAllocation;
-  locked?: number[];
-  /** Perplexity of the result (the studio default: evaluation.txt, 8192 tokens, ctx 128, stride 64). */
-  perplexity: PerplexityRequest;
-  name?: string;
-}
-
-export interface SlimGptResult {
-  plan: PruningPlan;
-  applied: AppliedModel;
-  /** One record per layer: heads in pick order with their errors, FFN group sizes, time. */
-  layers: SlimGptLayerRecord[];
-  perplexity: PerplexityResult;
-  ms: number;
-}
-
-export interface SlimGptJobOptions extends JobOptions {
-  /** Called when a layer is done. */
-  onLayer?: (layer: SlimGptLayerRecord) => void;
-}
-
-export interface GenerateRequest {
-  prompt: string;
-  maxNewTokens: number;
-  /** 0 = greedy. */
-  temperature: number;
-  topK: number;
-  seed: number;
-  target: ModelTarget;
-}
-
-export interface GenerateResult {
-  target: ModelTarget;
-  text: string;
-  newTokens: number;
-  ms: number;
-  /** The generated token ids and each one decoded alone (compare-text finds the first divergence). */
-  ids?: number[];
-  pieces?: string[];
-}
-
-/** One series of a sweep: a computed criterion, or random selection with a seed. */
-export type SweepSeries = { criterion: CriterionName } | { random: number };
-
-/** api.sweep: perplexity against the fraction removed, from masks on the dense session (no compensation). */
-export interface SweepRequest {
-  series: SweepSeries[];
-  /** Fractions in [0, 1) of heads and / or FFN neurons removed (e.g. 0, 0.1, ..., 0.9). */
-  fractions: number[];
-  /** What a fraction removes: heads and FFN neurons alike (default), or only one kind. */
-  units?: 'both' | 'heads' | 'ffn';
-  /** Default uniform (every layer loses the fraction). */
-  allocation?: Allocation;
-  /** The tokens every point is scored on (fewer than the exact evaluation: a sweep is an estimate). */
-  perplexity: PerplexityRequest;
-  /**
-   * Default 'none': masks on the dense session (kind 'estimate'). 'bias' / 'obs': each point's plan is
-   * compensated and sliced as Apply does it and scored on a temporary session (kind 'exact'); needs
-   * the calibration the compensation names.
-   */
-  compensation?: Compensation;
-}
-
-export interface SweepPoint {
-  /** The criterion, or `random:<seed>`. */
-  series: string;
-  seed?: number;
-  fraction: number;
-  perplexity: number;
-  meanNll: number;
-  tokens: number;
-  /**
-   * 'estimate': masked dense model, no compensation; 'exact': the compensated, sliced model as Apply
-   * builds it. Either way on the sweep's tokens (not the 8192-token evaluation protocol).
-   */
-  kind: 'estimate' | 'exact';
-}
-
-export interface SweepResult {
-  points: SweepPoint[];
-  units: NonNullable<SweepRequest['units']>;
-  allocation: Allocation;
-  compensation: Compensation;
-}
-
-export interface SweepJobOptions extends JobOptions {
-  /** Called after every point. */
-  onPoint?: (point: SweepPoint) => void;
-}
-
-/** api.tokenLosses: per-token loss on a short text, dense and pruned. */
-export interface TokenLossRequest {
-  text: string;
-  /** At most this many tokens (default and cap 128, and the model's context). */
-  maxTokens?: number;
-  /** The pruned side: this plan's masks on the dense model; without it, the applied model. */
-  plan?: PruningPlan;
-}
-
-export interface TokenLossResult {
-  ids: number[];
-  /** Each token decoded alone. */
-  pieces: string[];
-  /** -log p(token t | tokens before t) in nats; index 0 is NaN (no context). */
-  dense: number[];
-  pruned: number[];
-  prunedFrom: 'plan' | 'applied';
-}
-
-export interface TopToken {
-  id: number;
-  text: string;
-  prob: number;
-}
-
-/** api.attentionPatterns: attention of every head on a short text; optionally heads knocked out. */
-export interface AttentionRequest {
-  text: string;
-  /** Default 48 tokens (cap 128). */
-  maxTokens?: number;
-  /** Heads masked to zero (head_mask) for the knocked-out next-token distribution. */
-  knockout?: { layer: number; head: number }[];
-  /** Next tokens listed (default 5). */
-  topK?: number;
-}
-
-export interface AttentionResult {
-  ids: number[];
-  pieces: string[];
-  /** Query heads per layer. */
-  heads: number[];
-  /** Per layer: row-major [heads, seq, seq] (query rows, key columns). */
-  probs: Float32Array[];
-  /** Dense next-token distribution after the text (top k). */
-  next: TopToken[];
-  knockedOut?: {
-    heads: { layer: number; head: number }[];
-    next: TopToken[];
-    /** The dense top tokens with their probability once the heads are knocked out. */
-    denseTopNow: TopToken[];
-    /** KL(dense || knocked out) of the next-token distribution, in nats. */
-    kl: number;
-  };
-}
-
-/** api.nextTokens: top next tokens after prompt + continuation ids (first divergence in compare-text). */
-export interface NextTokenRequest {
-  prompt: string;
-  continuation: number[];
-  targets: ModelTarget[];
-  k?: number;
-}
-
-export type NextTokenResult = Partial<Record<ModelTarget, TopToken[]>>;
 
 export type { ExportFile, ExportFormat, ExportDtype, ExportOptions, ExportVerification } from '../exporters/types';
 
