@@ -44,38 +44,9 @@ import type {
   NextTokenResult,
 } from './teach-types';
 
-export type { PerplexityRequest, ModelTarget, PerplexityProtocol, PerplexityResult } from './perplexity-types';
-export type {
-  AppliedModel,
-  RecoveryTraining,
-  RecoveryRequest,
-  RecoveryImages,
-  ValidationPoint,
-  RecoveryResult,
-  IterativeRequest,
-  IterativeRound,
-  IterativeResult,
-  IterativeJobOptions,
-  SlimGptRequest,
-  SlimGptResult,
-  SlimGptJobOptions,
-  GenerateRequest,
-  GenerateResult,
-} from './job-types';
-export type {
-  SweepSeries,
-  SweepRequest,
-  SweepPoint,
-  SweepResult,
-  SweepJobOptions,
-  TokenLossRequest,
-  TokenLossResult,
-  TopToken,
-  AttentionRequest,
-  AttentionResult,
-  NextTokenRequest,
-  NextTokenResult,
-} from './teach-types';
+export type * from './perplexity-types';
+export type * from './job-types';
+export type * from './teach-types';
 
 export type { AccuracyProtocol, AccuracyReport, AccuracyRequest, ImageDataset, RawImages } from './vision-types';
 
