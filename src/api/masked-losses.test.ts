@@ -6,14 +6,12 @@
  * ablation's scores are the same through either.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelIR } from '../core/ir';
 import { openModelSession } from '../graph/model-session';
 import type { GraphOptions } from '../graph/options';
 import { createNodeRunner } from '../runtime/ort-node';
-import { maskedLossOracle, type CalibrationSet } from '../saliency/calibrate';
+import { randomCalibrationSet, randomGpt2AndLlama } from '../test-util/random-models';
+import { maskedLossOracle } from '../saliency/calibrate';
 import { ablation, onesMasks } from '../saliency/criteria/ablation';
-import { randomIR, seededRandom } from '../test-util/random-ir';
-import { randomLlamaIR } from '../test-util/random-llama';
 import type { MaskSet } from '../saliency/types';
 import { createStats } from '../saliency/stats';
 import { firstMaskedLayer, maskedLossesByBlocks } from './masked-losses';
@@ -21,16 +19,7 @@ import { firstMaskedLayer, maskedLossesByBlocks } from './masked-losses';
 const runner = createNodeRunner({ threads: 1 });
 const graph: GraphOptions = { masks: true, tokenLoss: true, logits: false };
 
-function calibrationSet(vocab: number): CalibrationSet {
-  const rnd = seededRandom(5);
-  const sequences = Array.from({ length: 5 }, () => Array.from({ length: 9 }, () => Math.floor(rnd() * vocab)));
-  return { textName: 'random', samples: 5, seq: 9, sequences };
-}
-
-const MODELS: [string, () => ModelIR][] = [
-  ['random GPT-2 (3 layers)', () => randomIR({ layers: 3, hidden: 16, heads: 4, ffn: 40, vocab: 50 })],
-  ['random Llama (GQA, untied head)', () => randomLlamaIR({ vocab: 50 })],
-];
+const MODELS = randomGpt2AndLlama(40);
 
 function maskSets(L: number, H: number, F: number): MaskSet[] {
   const set = (edit: (m: MaskSet) => void) => {
@@ -57,7 +46,7 @@ describe.each(MODELS)('maskedLossesByBlocks: %s', (_, make) => {
   const L = ir.layers.length;
   const H = ir.layers[0]!.numHeads;
   const F = ir.layers[0]!.ffnSize;
-  const set = calibrationSet(ir.spec.vocabSize);
+  const set = randomCalibrationSet(ir.spec.vocabSize, 5, 9, 5);
 
   async function wholeLosses(sets: readonly MaskSet[]): Promise<number[]> {
     const s = await openModelSession(runner, ir, graph);

@@ -6,15 +6,13 @@
  * computed in JS; and each block's graph declares only its own weights.
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelIR } from '../core/ir';
 import type { RunnerSession } from '../core/runner';
 import { chunkedHeadNll, type HeadInput } from '../graph/head-chunks';
 import { openModelSession } from '../graph/model-session';
 import type { GraphOptions } from '../graph/options';
 import { createNodeRunner } from '../runtime/ort-node';
-import { randomIR, seededRandom } from '../test-util/random-ir';
-import { randomLlamaIR } from '../test-util/random-llama';
-import { collectStats, type CalibrationSet } from './calibrate';
+import { randomCalibrationSet, randomGpt2AndLlama } from '../test-util/random-models';
+import { collectStats } from './calibrate';
 import { collectStatsByLayer } from './calibrate-by-layer';
 import { blockRowFlops } from '../core/run-size';
 import { onesMasks } from './criteria/ablation';
@@ -22,23 +20,14 @@ import { onesMasks } from './criteria/ablation';
 const runner = createNodeRunner({ threads: 1 });
 const graph: GraphOptions = { masks: true, taps: true, grams: 'packed', tokenLoss: true, logits: false };
 
-function calibrationSet(vocab: number): CalibrationSet {
-  const rnd = seededRandom(11);
-  const sequences = Array.from({ length: 5 }, () => Array.from({ length: 9 }, () => Math.floor(rnd() * vocab)));
-  return { textName: 'random', samples: 5, seq: 9, sequences };
-}
-
-const MODELS: [string, () => ModelIR][] = [
-  ['random GPT-2 (3 layers)', () => randomIR({ layers: 3, hidden: 16, heads: 4, ffn: 300, vocab: 50 })],
-  ['random Llama (GQA, untied head)', () => randomLlamaIR({ vocab: 50 })],
-];
+const MODELS = randomGpt2AndLlama(300);
 
 describe.each(MODELS)('collectStatsByLayer: %s', (_, make) => {
   const ir = make();
   const L = ir.layers.length;
   const H = ir.layers[0]!.numHeads;
   const F = ir.layers[0]!.ffnSize;
-  const set = calibrationSet(ir.spec.vocabSize);
+  const set = randomCalibrationSet(ir.spec.vocabSize, 5, 9, 11);
   const masks = onesMasks(L, H, F);
   masks.heads[1] = 0;
   masks.ffn[F + 2] = 0.5;

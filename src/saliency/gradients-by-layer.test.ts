@@ -5,35 +5,23 @@
  * and a random Llama (GQA, untied head).
  */
 import { describe, expect, it } from 'vitest';
-import type { ModelIR } from '../core/ir';
 import { openModelSession } from '../graph/model-session';
 import { createNodeRunner } from '../runtime/ort-node';
-import { randomIR, seededRandom } from '../test-util/random-ir';
-import { randomLlamaIR } from '../test-util/random-llama';
-import type { CalibrationSet } from './calibrate';
+import { randomCalibrationSet, randomGpt2AndLlama } from '../test-util/random-models';
 import { onesMasks } from './criteria/ablation';
 import { collectMaskGradients } from './gradients';
 import { collectMaskGradientsByLayer } from './gradients-by-layer';
 
 const runner = createNodeRunner({ threads: 1 });
 
-function calibrationSet(vocab: number): CalibrationSet {
-  const rnd = seededRandom(21);
-  const sequences = Array.from({ length: 3 }, () => Array.from({ length: 7 }, () => Math.floor(rnd() * vocab)));
-  return { textName: 'random', samples: 3, seq: 7, sequences };
-}
-
-const MODELS: [string, () => ModelIR][] = [
-  ['random GPT-2 (3 layers)', () => randomIR({ layers: 3, hidden: 16, heads: 4, ffn: 24, vocab: 50 })],
-  ['random Llama (GQA, untied head)', () => randomLlamaIR({ vocab: 50 })],
-];
+const MODELS = randomGpt2AndLlama(24);
 
 describe.each(MODELS)('collectMaskGradientsByLayer: %s', (_, make) => {
   const ir = make();
   const L = ir.layers.length;
   const H = ir.layers[0]!.numHeads;
   const F = ir.layers[0]!.ffnSize;
-  const set = calibrationSet(ir.spec.vocabSize);
+  const set = randomCalibrationSet(ir.spec.vocabSize, 3, 7, 21);
 
   it('equals the whole gradient graph (Taylor and Fisher sums, mean loss; base masks)', async () => {
     const masks = onesMasks(L, H, F);
