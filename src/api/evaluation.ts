@@ -20,7 +20,8 @@ import { summarizeTimings } from '../eval/latency';
 import { generateIds } from '../eval/generate';
 import { createKvDecoder, type KvDecoder } from '../eval/kv-decoder';
 import { buildKvCacheProto, cacheHeads } from '../graph/kv-cache';
-import { weightInputsAsExternal } from '../graph/external-weights';
+import { openWithWeights } from '../graph/external-weights';
+import { buildModelProto } from '../graph/build';
 import { isolatesSessions, withIsolate } from './isolation';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
@@ -187,9 +188,10 @@ export async function logitsSession(
 }
 
 /**
- * Runs `use` on the logits sessions of `targets` and the runner they came from: for a large model
- * in a disposable isolate (api/isolation.ts; sessions and isolate dropped afterwards), else the
- * model's cached in-process sessions (opened on first use, kept).
+ * Runs `use` on the logits sessions of `targets` and the runner they came from: a small model's
+ * cached in-process sessions (opened on first use, kept); a large model's opened for the call with
+ * the weights embedded, in a disposable isolate where the runner has one (api/isolation.ts), else
+ * in process, and released after it.
  */
 export async function withLogitsSessions<T>(
   state: StudioState,
@@ -197,19 +199,37 @@ export async function withLogitsSessions<T>(
   targets: readonly LatencyRequest['target'][],
   use: (sessions: { session: RunnerSession; ir: ModelIR }[], runner: Runner) => Promise<T>,
 ): Promise<T> {
-  if (!isolatesSessions(state, m.ir)) {
+  if (!isolatesSessions(state, m.ir) && !useBlockwise(m.ir)) {
     const sessions = [];
     for (const target of targets) sessions.push(await logitsSession(state, m, target));
     return use(sessions, state.deps.runner);
   }
-  return withIsolate(state.deps.runner, async (runner) => {
-    const sessions = [];
+  if (!isolatesSessions(state, m.ir)) return withEmbeddedLogitsSessions(state.deps.runner, m, targets, use);
+  return withIsolate(state.deps.runner, (runner) => withEmbeddedLogitsSessions(runner, m, targets, use));
+}
+
+/**
+ * Logits sessions that embed their weights (one copy, in the engine; not pre-packed; spilled weights,
+ * core/weight-residency.ts, as copies that are not kept), released after `use`: in process the heap
+ * region is reused by later runs.
+ */
+async function withEmbeddedLogitsSessions<T>(
+  runner: Runner,
+  m: LoadedModel,
+  targets: readonly LatencyRequest['target'][],
+  use: (sessions: { session: RunnerSession; ir: ModelIR }[], runner: Runner) => Promise<T>,
+): Promise<T> {
+  const sessions: { session: RunnerSession; ir: ModelIR }[] = [];
+  try {
     for (const target of targets) {
       const ir = target === 'pruned' ? requirePruned(m).ir : m.ir;
-      sessions.push({ session: await openModelSession(runner, ir, { logits: true }), ir });
+      const graph = buildModelProto(ir, { logits: true, weights: 'inputs' });
+      sessions.push({ session: await openWithWeights(runner, graph, ir, { prepack: false }), ir });
     }
-    return use(sessions, runner);
-  });
+    return await use(sessions, runner);
+  } finally {
+    for (const s of sessions) await s.session.release();
+  }
 }
 
 export function latencyFeeds(session: RunnerSession, ir: ModelIR, req: LatencyRequest): Feeds {
@@ -312,8 +332,7 @@ function cacheShape(ir: ModelIR) {
  * each step packing its weights again).
  */
 async function openKvSession(runner: Runner, ir: ModelIR, prepack: boolean): Promise<RunnerSession> {
-  const { skeleton, externalData } = weightInputsAsExternal(buildKvCacheProto(ir, { weights: 'inputs' }), ir);
-  return runner.open(skeleton, prepack ? { externalData } : { externalData, prepack: false });
+  return openWithWeights(runner, buildKvCacheProto(ir, { weights: 'inputs' }), ir, prepack ? {} : { prepack: false });
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { BlockSource } from './block-perplexity';
 import { InputError } from '../core/errors';
 import type { GramStore, GramStoreFactory } from '../core/gram-store';
+import type { WeightResidency } from '../core/weight-residency';
 import type { ModelIR } from '../core/ir';
 import type { Runner, RunnerSession } from '../core/runner';
 import type { FileSource } from '../io/source';
@@ -46,6 +47,12 @@ export interface StudioDeps {
   compensatedCopy?: 'auto' | 'rebuild';
   /** Opens storage for a calibration's Grams (Node: a temp file, the engine Worker: OPFS); none = memory (api/gram-storage.ts). */
   gramStore?: GramStoreFactory;
+  /**
+   * Which models keep their weights in a `gramStore` store and in memory only while used
+   * (core/weight-residency.ts): 'auto' (default) models that run block by block, 'always', 'never'.
+   * Such a model's whole-model sessions embed the weights and run in process (no isolate).
+   */
+  weightSpill?: 'auto' | 'always' | 'never';
   /** Which calibrations use `gramStore`: 'auto' (default) models that run block by block (runsBlockwise), 'always', 'never' (tests). */
   gramStorage?: 'auto' | 'always' | 'never';
 }
@@ -83,6 +90,8 @@ export interface LoadedModel {
   tokenizerJson: Uint8Array | undefined;
   /** core/fingerprint.ts of the dense weights. */
   fingerprint: string;
+  /** Where the dense weights live when spilled (StudioDeps.weightSpill); disposed with the model. */
+  residency?: WeightResidency;
   /** Dense graph with masks + token loss: perplexity, preview, ablation. */
   evalSession: RunnerSession;
   /** What a large model's perplexity and preview run block by block on instead of `evalSession` (api/block-perplexity.ts). */
@@ -162,6 +171,7 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.gradSession?.release();
   if (m.pruned) await releasePruned(m.pruned);
   await m.calibration?.store?.dispose();
+  await m.residency?.dispose();
 }
 
 export async function releasePruned(p: PrunedModel): Promise<void> {

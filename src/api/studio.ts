@@ -34,6 +34,7 @@ import { openModelSession } from '../graph/model-session';
 import { shareWeights } from '../core/shared-weights';
 import { allocatingShared } from '../core/tensor';
 import { isolatesSessions, mayIsolate } from './isolation';
+import { maySpillWeights, openWeightSpill } from './weight-spill';
 import { releaseModel, requireModel, type LoadedModel, type StudioDeps, type StudioState } from './state';
 import type { JobOptions, ModelSource, ModelSummary, StudioApi } from './types';
 
@@ -43,8 +44,11 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   const { files, options: loadOptions } = openSource(source, state.deps);
   // isolated latency / generation sessions read the weights from shared memory (api/isolation.ts)
   const load = () => loadModelIR(files, { ...options, ...loadOptions });
-  const { ir, config, onnxSource } = await (mayIsolate(state) ? allocatingShared(load) : load());
+  const shared = mayIsolate(state) && !maySpillWeights(state.deps);
+  const { ir, config, onnxSource } = await (shared ? allocatingShared(load) : load());
   throwIfAborted(options.signal, 'Loading the model');
+  const fingerprint = modelFingerprint(ir);
+  const residency = await openWeightSpill(state.deps, ir);
   if (isolatesSessions(state, ir)) shareWeights(ir);
   if (onnxSource) {
     options.onProgress?.({ stage: 'verify', done: 0, total: 1, message: 'Checking the ONNX import numerically' });
@@ -74,7 +78,8 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
     tokenizerJson,
     evalSession,
     evalBlocks: { runner: state.deps.runner, ir, graph: evalGraph },
-    fingerprint: modelFingerprint(ir),
+    fingerprint,
+    ...(residency ? { residency } : {}),
     denseResults: {},
     scores: new Map(),
     tokenCache: new Map(),
@@ -94,6 +99,7 @@ function summarize(m: LoadedModel): ModelSummary {
     parameters,
     weightBytes: parameters * 4,
     backend: m.evalSession.backend,
+    ...(m.residency ? { weightStore: m.residency.where } : {}),
   };
 }
 

@@ -100,6 +100,8 @@ export interface ModelSummary {
   /** Bytes of the float32 weights. */
   weightBytes: number;
   backend: BackendInfo;
+  /** Where the weights are kept while not in use (api/weight-spill.ts), e.g. 'OPFS'; absent: all in memory. */
+  weightStore?: string;
 }
 
 /** modelFilePerplexity: the file's and the fp32 model's perplexity over the same windows. */

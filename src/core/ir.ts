@@ -10,6 +10,7 @@
  */
 import { UnsupportedModelError } from './errors';
 import type { Tensor } from './tensor';
+import { valueCount } from './weight-residency';
 
 /** A family id, owned by its adapter (src/arch/registry.ts lists them), e.g. "gpt2", "llama". */
 export type Family = string;
@@ -138,8 +139,8 @@ export interface ModelIR {
 
 export function parameterCount(ir: ModelIR): number {
   let n = 0;
-  const add = (t?: { data: Float32Array }) => {
-    if (t) n += t.data.length;
+  const add = (t?: Tensor) => {
+    if (t) n += valueCount(t);
   };
   const w = ir.weights;
   add(w.tokenEmbedding);

@@ -34,8 +34,10 @@ export interface SessionOptions {
    * Files the model's external-data initializers name (location → bytes, not copied): the runner
    * reads each tensor from them (onnxruntime-web copies it straight into the wasm heap;
    * onnxruntime-node gets the data inlined). io/onnx/external-view.ts makes such a model from ONNX bytes.
+   * `owned`: the bytes are a copy made for this call, which the runner may take (an isolated runner
+   * transfers their buffer to its thread instead of copying it).
    */
-  externalData?: readonly { path: string; data: Uint8Array }[];
+  externalData?: readonly { path: string; data: Uint8Array; owned?: boolean }[];
   /**
    * false: onnxruntime keeps each constant weight as loaded instead of also pre-packing the MatMul /
    * Gemm weights into its kernel layout (session config `session.disable_prepacking`). For one-shot

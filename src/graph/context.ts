@@ -4,6 +4,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
+import { storageIdentity } from '../core/weight-residency';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 import { fusedTransposeRows } from './weights';
@@ -48,15 +49,19 @@ export interface GraphContext {
   readonly weightIndex?: WeightInputIndex;
 }
 
-/** Graph input names by tensor data (graph/weight-inputs.ts weightInputIndex builds it). */
-export type WeightInputIndex = Map<Float32Array, { name: string; tensor: Tensor }>;
+/**
+ * Graph input names by the identity of the tensor's array (core/weight-residency.ts
+ * `storageIdentity`: the array, or a spilled tensor's slot, so building reads no spilled array;
+ * graph/weight-inputs.ts weightInputIndex builds it).
+ */
+export type WeightInputIndex = Map<object, { name: string; tensor: Tensor }>;
 
 /**
  * The graph input holding `t` (declared on first use), or undefined when `t` is not one of the
  * IR's own tensors (a derived constant, which stays an initializer).
  */
 export function weightInput(ctx: GraphContext, t: Tensor): string | undefined {
-  const entry = ctx.weightIndex?.get(t.data);
+  const entry = ctx.weightIndex?.get(storageIdentity(t));
   if (!entry) return undefined;
   if (!ctx.b.has(entry.name)) ctx.b.addInput(entry.name, 'float32', [...entry.tensor.shape]);
   return entry.name;
@@ -70,7 +75,7 @@ export const rowsInputName = (name: string, r0: number, r1: number): string => `
  * `t` is not an input): a row block read without an in-graph Slice, which would copy it in the runtime.
  */
 export function weightRowsInput(ctx: GraphContext, t: Tensor, r0: number, r1: number): string | undefined {
-  const entry = ctx.weightIndex?.get(t.data);
+  const entry = ctx.weightIndex?.get(storageIdentity(t));
   if (!entry) return undefined;
   const name = rowsInputName(entry.name, r0, r1);
   if (!ctx.b.has(name)) ctx.b.addInput(name, 'float32', [r1 - r0, ...entry.tensor.shape.slice(1)]);

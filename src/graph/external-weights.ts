@@ -4,9 +4,13 @@
  * arrays (one file per tensor, no copy, no re-layout). The runner copies each tensor once into its
  * engine (SessionOptions.externalData) and the runs feed only the other inputs; with the IR on
  * SharedArrayBuffers (core/shared-weights.ts) the views reach an isolated runner without a copy.
- * The with-past graph (generation) opens this way in an isolate (api/evaluation.ts).
+ * A spilled tensor (core/weight-residency.ts) gives a copy read from its store for this session alone
+ * (`owned`: an isolated runner transfers it to its thread), so opening keeps no weight resident.
+ * The with-past graph (generation) and a large model's logits graph (latency) open this way.
  */
 import type { ModelIR } from '../core/ir';
+import type { Runner, RunnerSession, SessionOptions } from '../core/runner';
+import { spilledCopy } from '../core/weight-residency';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
 import { weightEntries } from './weight-inputs';
 
@@ -14,7 +18,7 @@ export interface ExternalWeights {
   /** The model with the weights as external data (small). */
   skeleton: Uint8Array;
   /** One file per weight: a view of the IR's array (little-endian, as on every supported platform). */
-  externalData: { path: string; data: Uint8Array }[];
+  externalData: { path: string; data: Uint8Array; owned?: boolean }[];
 }
 
 /**
@@ -30,7 +34,10 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR): External
     const t = byName.get(input.name ?? '');
     if (!t) return true;
     const path = `weight-${externalData.length}.bin`;
-    externalData.push({ path, data: new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength) });
+    // a spilled tensor's values are read for this session alone (owned: the runner may take them)
+    const copy = spilledCopy(t);
+    const data = copy ?? t.data;
+    externalData.push({ path, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ...(copy ? { owned: true } : {}) });
     initializers.push({
       name: input.name,
       dims: [...t.shape],
@@ -39,11 +46,22 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR): External
       external_data: [
         { key: 'location', value: path },
         { key: 'offset', value: '0' },
-        { key: 'length', value: String(t.data.byteLength) },
+        { key: 'length', value: String(data.byteLength) },
       ],
     });
     return false;
   });
   const graph = { ...model.graph, input: inputs, initializer: [...(model.graph.initializer ?? []), ...initializers] };
   return { skeleton: encodeModel({ ...model, graph }), externalData };
+}
+
+/** Opens `model` (a `weights: 'inputs'` graph of `ir`) with the weights embedded from the IR's arrays. */
+export async function openWithWeights(
+  runner: Runner,
+  model: ModelProto,
+  ir: ModelIR,
+  options: Omit<SessionOptions, 'externalData'> = {},
+): Promise<RunnerSession> {
+  const { skeleton, externalData } = weightInputsAsExternal(model, ir);
+  return runner.open(skeleton, { ...options, externalData });
 }

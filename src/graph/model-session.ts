@@ -13,13 +13,18 @@ import { buildOnnx } from './build';
 import type { GraphOptions } from './options';
 import { weightFeeds } from './weight-inputs';
 
-/** A RunnerSession whose runs get `defaults` (callers' feeds win on a name clash). */
-export function withDefaultFeeds(session: RunnerSession, defaults: Feeds): RunnerSession {
+/**
+ * A RunnerSession whose runs get `defaults` (callers' feeds win on a name clash). A function is
+ * called for every run, so the session pins no array between runs (spilled weights,
+ * core/weight-residency.ts, are read when a run needs them).
+ */
+export function withDefaultFeeds(session: RunnerSession, defaults: Feeds | (() => Feeds)): RunnerSession {
+  const feedsOf = typeof defaults === 'function' ? defaults : () => defaults;
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     backend: session.backend,
-    run: (feeds, outputs) => session.run({ ...defaults, ...feeds }, outputs),
+    run: (feeds, outputs) => session.run({ ...feedsOf(), ...feeds }, outputs),
     release: () => session.release(),
   };
 }
@@ -27,7 +32,7 @@ export function withDefaultFeeds(session: RunnerSession, defaults: Feeds): Runne
 /** Opens `buildOnnx(ir, options)` with the weights as inputs fed from `ir` (same outputs and numerics). */
 export async function openModelSession(runner: Runner, ir: ModelIR, options: GraphOptions = {}): Promise<RunnerSession> {
   const session = await runner.open(buildOnnx(ir, { ...options, weights: 'inputs' }));
-  return withDefaultFeeds(session, weightFeeds(ir, session.inputNames));
+  return withDefaultFeeds(session, () => weightFeeds(ir, session.inputNames));
 }
 
 /** Runs `use` on a model session and releases it afterwards, whatever happens. */

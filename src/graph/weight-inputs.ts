@@ -13,6 +13,7 @@
 import type { Linear, ModelIR, Norm } from '../core/ir';
 import type { Feeds } from '../core/runner';
 import type { Tensor } from '../core/tensor';
+import { storageIdentity } from '../core/weight-residency';
 import { attr, type AttrValue } from '../io/onnx';
 import { streamShapeOf, weightInput, type GraphContext, type WeightInputIndex } from './context';
 
@@ -79,7 +80,10 @@ const ROWS_INPUT = /^(.+)\.rows(\d+)_(\d+)$/;
 /** Input names by tensor data, built once per graph (the builder's lookup in `weight`). */
 export function weightInputIndex(ir: ModelIR): WeightInputIndex {
   const index: WeightInputIndex = new Map();
-  for (const [name, tensor] of weightEntries(ir)) if (!index.has(tensor.data)) index.set(tensor.data, { name, tensor });
+  for (const [name, tensor] of weightEntries(ir)) {
+    const id = storageIdentity(tensor);
+    if (!index.has(id)) index.set(id, { name, tensor });
+  }
   return index;
 }
 

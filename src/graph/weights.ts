@@ -6,6 +6,7 @@ import { ShapeMismatchError } from '../core/errors';
 import type { Linear } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
 import type { DeferredFloats } from '../io/onnx';
+import { valueCount } from '../core/weight-residency';
 
 /**
  * [in, sum(out_i)]: the transposes of W_i [out_i, in] side by side, each scaled by scales[i]
@@ -45,8 +46,8 @@ export function fusedBias(linears: readonly Linear[], scales: readonly number[] 
   linears.forEach((l, i) => {
     const s = scales[i] ?? 1;
     if (l.bias) {
-      if (l.bias.data.length !== outs[i])
-        throw new ShapeMismatchError(`A bias has ${l.bias.data.length} entries; its weight has ${outs[i]} rows.`);
+      if (valueCount(l.bias) !== outs[i])
+        throw new ShapeMismatchError(`A bias has ${valueCount(l.bias)} entries; its weight has ${outs[i]} rows.`);
       for (let j = 0; j < outs[i]!; j++) out[at + j] = l.bias.data[j]! * s;
     }
     at += outs[i]!;
@@ -59,6 +60,6 @@ export function expectShape(t: Tensor | undefined, shape: readonly number[], wha
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
     throw new ShapeMismatchError(`${what} has shape [${t.shape.join(', ')}]; expected [${shape.join(', ')}].`);
   }
-  if (t.data.length !== shape.reduce((a, b) => a * b, 1))
-    throw new ShapeMismatchError(`${what} holds ${t.data.length} values for shape [${shape.join(', ')}].`);
+  if (valueCount(t) !== shape.reduce((a, b) => a * b, 1))
+    throw new ShapeMismatchError(`${what} holds ${valueCount(t)} values for shape [${shape.join(', ')}].`);
 }

@@ -6,6 +6,8 @@
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { defaultCostSeq, forwardFlops, modelCost, shapesAfter } from './cost';
+import { valueCount } from '../core/weight-residency';
+import type { Tensor } from '../core/tensor';
 
 export const TARGET_METRICS = ['units', 'parameters', 'flops'] as const;
 export type TargetMetric = (typeof TARGET_METRICS)[number];
@@ -15,7 +17,7 @@ export interface PlanCost {
   flops: number;
 }
 
-const size = (t?: { data: ArrayLike<number> }) => t?.data.length ?? 0;
+const size = (t?: Tensor) => (t ? valueCount(t) : 0);
 
 /** Parameters of `rows` output rows of a linear layer (weights + their bias entries). */
 function rowsCost(lin: Linear | undefined, rows: number): number {

@@ -2,7 +2,8 @@
  * The parent side of an isolated Runner: a Runner whose sessions live in a child realm reached
  * through an IsolateEndpoint (isolate-node.ts: a Node worker thread). Float32 feeds on
  * SharedArrayBuffers (core/shared-weights.ts) cross as they are; a large feed on a plain buffer (a
- * sliced model's weights) is copied onto one once per isolate and reused by later runs. `dispose`
+ * sliced model's weights) is copied onto one once per isolate and reused by later runs; external data
+ * marked `owned` (a copy made for the session) is transferred. `dispose`
  * terminates the child, which returns its whole memory (wasm heap included) to the system.
  */
 import { RuntimeFailure, type SerializedError } from '../core/errors';
@@ -45,12 +46,12 @@ export function isolatedRunner(endpoint: IsolateEndpoint): IsolatedRunner {
     for (const p of pending.values()) p.reject(error);
     pending.clear();
   });
-  const call = <T>(req: Request): Promise<T> => {
+  const call = <T>(req: Request, transfer: Transferable[] = []): Promise<T> => {
     if (dead) return Promise.reject(dead);
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      endpoint.post({ ...req, id } as IsolateRequest, []);
+      endpoint.post({ ...req, id } as IsolateRequest, transfer);
     });
   };
   const crossing = (t: RunnerTensor): RunnerTensor => {
@@ -73,12 +74,15 @@ export function isolatedRunner(endpoint: IsolateEndpoint): IsolatedRunner {
   });
   return {
     async open(model: Uint8Array, options: SessionOptions = {}) {
-      const externalData = options.externalData?.map((f) => ({ path: f.path, data: compact(f.data) }));
-      const opened = await call<OpenedSession>({
-        op: 'open',
-        model: compact(model),
-        options: { ...options, ...(externalData ? { externalData } : {}) },
-      });
+      // owned bytes (a copy made for this session) move to the child instead of being copied
+      const owned = (f: { data: Uint8Array; owned?: boolean }) =>
+        f.owned === true && !isShared(f.data) && f.data.byteLength === f.data.buffer.byteLength;
+      const externalData = options.externalData?.map((f) => ({ path: f.path, data: owned(f) ? f.data : compact(f.data) }));
+      const transfer = (options.externalData ?? []).filter(owned).map((f) => f.data.buffer as ArrayBuffer);
+      const opened = await call<OpenedSession>(
+        { op: 'open', model: compact(model), options: { ...options, ...(externalData ? { externalData } : {}) } },
+        transfer,
+      );
       return session(opened);
     },
     async dispose() {

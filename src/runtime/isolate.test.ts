@@ -6,6 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RuntimeFailure } from '../core/errors';
+import { memoryGramStore } from '../core/gram-store';
+import { spillWeights } from '../core/weight-residency';
 import { shareWeights, isShared } from '../core/shared-weights';
 import { buildModelProto, buildOnnx } from '../graph/build';
 import { weightInputsAsExternal } from '../graph/external-weights';
@@ -48,6 +50,29 @@ describe('isolated onnxruntime-web runner', () => {
       expect(maxAbsDiff(floats((await embedded.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-5);
     } finally {
       await iso.dispose();
+    }
+  });
+
+  it("takes a spilled model's weights as owned copies, moved to the isolate (the model keeps its own)", async () => {
+    const ir = randomIR({ layers: 2, hidden: 16, heads: 4, ffn: 32, vocab: 50 });
+    const inProcess = await openModelSession(web, ir, { logits: true });
+    const want = floats((await inProcess.run(idsFeed(SAMPLE_IDS))).logits);
+    await inProcess.release();
+    const residency = spillWeights(ir, memoryGramStore());
+    residency.trim(0);
+    const iso = await web.isolate!();
+    try {
+      const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(ir, { logits: true, weights: 'inputs' }), ir);
+      expect(externalData.every((f) => f.owned === true && f.data.byteLength > 0)).toBe(true);
+      expect(residency.residentBytes()).toBe(0);
+      const embedded = await iso.open(skeleton, { externalData });
+      // transferred, not copied: the copies are gone from this thread
+      expect(externalData.every((f) => f.data.byteLength === 0)).toBe(true);
+      expect(maxAbsDiff(floats((await embedded.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-5);
+      expect(ir.weights.tokenEmbedding!.data.length).toBeGreaterThan(0);
+    } finally {
+      await iso.dispose();
+      await residency.dispose();
     }
   });
 

@@ -1,0 +1,96 @@
+/**
+ * Spilled weights through the engine (StudioDeps.weightSpill 'always' with Node's temp-file store, on
+ * the demo model): with every array evicted before each step, so each step reads its weights back
+ * from the file, perplexity, greedy generation, the OBS criterion, OBS-compensated apply and the
+ * exported bytes equal those of the same engine with the weights in memory; the file goes when the
+ * model is unloaded; a store that cannot open leaves the weights in memory.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { dirSource } from '../cli/dir-source';
+import { openFileGramStore } from '../cli/gram-file-store';
+import type { GramStoreFactory } from '../core/gram-store';
+import { weightsSpilled } from '../core/weight-residency';
+import { createNodeRunner } from '../runtime/ort-node';
+import { loadDemoCalibrated } from '../test-util/golden';
+import { createStudioApi } from './studio';
+import type { StudioDeps } from './state';
+
+const runner = createNodeRunner();
+const CAL = { samples: 4, seq: 64 };
+const TEXT = readFileSync('public/data/calibration.txt', 'utf8').slice(0, 6000);
+
+const files: string[] = [];
+const trackedFileStore: GramStoreFactory = async () => {
+  const s = openFileGramStore();
+  files.push(s.where.replace(/^temp file /, ''));
+  return s;
+};
+
+const api = (deps: Partial<StudioDeps> = {}) => createStudioApi({ runner, demoUrl: '', openDir: dirSource, ...deps });
+const inRam = api({ weightSpill: 'never' });
+const spilled = api({ weightSpill: 'always', gramStore: trackedFileStore, gramStorage: 'never' });
+/** Evicts every spilled array, so the next step reads them all from the file. */
+const evictAll = () => spilled.state.loaded!.residency!.trim(0);
+
+beforeAll(async () => {
+  await loadDemoCalibrated(inRam, CAL, true);
+  await loadDemoCalibrated(spilled, CAL, true);
+}, 300_000);
+
+describe('spilled weights through the engine', () => {
+  it('are spilled to a temp file, and the summary says where', async () => {
+    const m = spilled.state.loaded!;
+    expect(weightsSpilled(m.ir)).toBe(true);
+    expect(files.length).toBe(1);
+    expect(existsSync(files[0]!)).toBe(true);
+    expect(m.residency!.totalBytes).toBeGreaterThan(4_000_000);
+    expect(inRam.state.loaded!.residency).toBeUndefined();
+  });
+
+  it('give the same perplexity', async () => {
+    evictAll();
+    const reads = spilled.state.loaded!.residency!.reads();
+    const req = { text: TEXT, textName: 'calibration.txt', contextLength: 128, stride: 128, target: 'dense' as const };
+    const [a, b] = [await inRam.evaluatePerplexity(req), await spilled.evaluatePerplexity(req)];
+    expect(b.perplexity).toBe(a.perplexity);
+    expect(spilled.state.loaded!.residency!.reads()).toBeGreaterThan(reads);
+  });
+
+  it('give the same greedy generation', async () => {
+    evictAll();
+    const req = { prompt: 'The model', maxNewTokens: 8, temperature: 0, topK: 0, seed: 1, target: 'dense' as const };
+    expect((await spilled.generate(req)).text).toBe((await inRam.generate(req)).text);
+  });
+
+  it('give the same OBS scores, applied weights and exported bytes', async () => {
+    evictAll();
+    const [sa, sb] = [await inRam.computeImportance('obs'), await spilled.computeImportance('obs')];
+    expect(sb.heads).toEqual(sa.heads);
+    expect(sb.ffn).toEqual(sa.ffn);
+    const plan = await inRam.allocatePlan({ criterion: 'obs', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+    evictAll();
+    await inRam.applyPlan({ plan, compensation: 'obs' });
+    await spilled.applyPlan({ plan, compensation: 'obs' });
+    evictAll();
+    const [ea, eb] = [
+      await inRam.exportModel({ format: 'onnx', dtype: 'fp32' }),
+      await spilled.exportModel({ format: 'onnx', dtype: 'fp32' }),
+    ];
+    const model = (b: typeof ea) => b.files.find((f) => f.name.endsWith('.onnx'))!.bytes;
+    expect(Buffer.from(model(eb)).equals(Buffer.from(model(ea)))).toBe(true);
+  }, 120_000);
+
+  it('removes the file when the model is unloaded', async () => {
+    await spilled.loadModel({ kind: 'dir', path: 'public/models/demo-gpt2' });
+    expect(existsSync(files[0]!)).toBe(false);
+    expect(files.length).toBe(2);
+  }, 60_000);
+
+  it('stay in memory when the store cannot open', async () => {
+    const a = api({ weightSpill: 'always', gramStore: () => Promise.reject(new Error('OPFS is not available here')) });
+    const summary = await a.loadModel({ kind: 'dir', path: 'public/models/demo-gpt2' });
+    expect(summary.weightStore).toBeUndefined();
+    expect(weightsSpilled(a.state.loaded!.ir)).toBe(false);
+  }, 60_000);
+});

@@ -1,0 +1,128 @@
+/**
+ * Spilled weights (core/weight-residency.ts) on a random GPT-2 with an in-memory store: every tensor
+ * reads back bit for bit after eviction, resident bytes stay within the budget while all tensors are
+ * read in turn, arrays shared by two tensors are stored and restored once, and disposal either
+ * restores plain tensors or makes later reads fail clearly.
+ */
+import { describe, expect, it } from 'vitest';
+import { memoryGramStore, type GramStore } from './gram-store';
+import { tensor, type Tensor } from './tensor';
+import { defaultResidentBudget, isSpilled, spilledCopy, spillWeights, tensorsUnder, weightsSpilled } from './weight-residency';
+import { randomIR } from '../test-util/random-ir';
+import type { ModelIR } from './ir';
+
+const model = (): ModelIR => randomIR({ layers: 3, hidden: 16, heads: 4, ffn: 64, vocab: 50 });
+
+/** Copies of every tensor's values, in tensorsUnder order. */
+function snapshot(ir: ModelIR): Float32Array[] {
+  return [...tensorsUnder(ir.weights)].map((t) => t.data.slice());
+}
+
+function countingStore(): GramStore & { puts: number; gets: number } {
+  const inner = memoryGramStore();
+  const s = {
+    where: 'memory',
+    puts: 0,
+    gets: 0,
+    put: (k: string, v: Float32Array) => (s.puts++, inner.put(k, v)),
+    get: (k: string) => (s.gets++, inner.get(k)),
+    drop: (k: string) => inner.drop(k),
+    dispose: () => inner.dispose(),
+  };
+  return s;
+}
+
+describe('spilled weights', () => {
+  it('read back bit for bit after every array was evicted', async () => {
+    const ir = model();
+    const before = snapshot(ir);
+    const r = spillWeights(ir, memoryGramStore());
+    expect(weightsSpilled(ir)).toBe(true);
+    r.trim(0);
+    expect(r.residentBytes()).toBe(0);
+    const after = snapshot(ir);
+    expect(after.length).toBe(before.length);
+    after.forEach((a, i) => expect(Buffer.from(a.buffer).equals(Buffer.from(before[i]!.buffer))).toBe(true));
+    expect(r.reads()).toBeGreaterThan(0);
+    await r.dispose();
+  });
+
+  it('keep at most the budget (besides the array being read) while every tensor is read in turn', async () => {
+    const ir = model();
+    const tensors = [...tensorsUnder(ir.weights)];
+    const largest = Math.max(...tensors.map((t) => t.data.byteLength));
+    const r = spillWeights(ir, memoryGramStore(), 2 * largest);
+    r.trim(0);
+    let peak = 0;
+    for (let pass = 0; pass < 2; pass++)
+      for (const t of tensors) {
+        expect(t.data.length).toBe(t.shape.reduce((a, b) => a * b, 1));
+        peak = Math.max(peak, r.residentBytes());
+      }
+    expect(peak).toBeLessThanOrEqual(2 * largest);
+    expect(peak).toBeGreaterThan(0);
+    // the whole model does not fit the budget, so the second pass read arrays again
+    expect(r.reads()).toBeGreaterThan(tensors.length);
+    await r.dispose();
+  });
+
+  it('use the resident array without reading the store again', async () => {
+    const ir = model();
+    const store = countingStore();
+    const r = spillWeights(ir, store, Infinity);
+    const t = ir.weights.tokenEmbedding!;
+    expect(t.data).toBe(t.data);
+    expect(store.gets).toBe(0);
+    r.trim(0);
+    const a = t.data;
+    expect(t.data).toBe(a);
+    expect(store.gets).toBe(1);
+    await r.dispose();
+  });
+
+  it('store an array two tensors share once, and give both the one restored array', async () => {
+    const ir = model();
+    const emb = ir.weights.tokenEmbedding!;
+    (ir.weights as { lmHead?: Tensor }).lmHead = tensor(emb.shape, emb.data);
+    const store = countingStore();
+    const distinct = new Set([...tensorsUnder(ir.weights)].map((t) => t.data)).size;
+    const r = spillWeights(ir, store);
+    expect(store.puts).toBe(distinct);
+    r.trim(0);
+    expect(ir.weights.lmHead!.data).toBe(emb.data);
+    await r.dispose();
+  });
+
+  it('give a copy for a session alone, without keeping it resident', async () => {
+    const ir = model();
+    const emb = ir.weights.tokenEmbedding!;
+    const values = emb.data.slice();
+    const r = spillWeights(ir, memoryGramStore());
+    r.trim(0);
+    const copy = spilledCopy(emb)!;
+    expect(copy).toEqual(values);
+    expect(r.residentBytes()).toBe(0);
+    expect(copy).not.toBe(emb.data);
+    expect(spilledCopy(model().weights.tokenEmbedding!)).toBeUndefined();
+    await r.dispose();
+  });
+
+  it('become plain tensors with the same values on dispose(true), unreadable on dispose()', async () => {
+    const ir = model();
+    const before = snapshot(ir);
+    const r = spillWeights(ir, memoryGramStore());
+    r.trim(0);
+    await r.dispose(true);
+    expect(weightsSpilled(ir)).toBe(false);
+    snapshot(ir).forEach((a, i) => expect(a).toEqual(before[i]));
+    const other = model();
+    const r2 = spillWeights(other, memoryGramStore());
+    await r2.dispose();
+    expect(isSpilled(other.weights.tokenEmbedding!)).toBe(true);
+    expect(() => other.weights.tokenEmbedding!.data).toThrow(/released.*reload the model/);
+  });
+
+  it('default to the largest array plus an eighth of the rest', () => {
+    expect(defaultResidentBudget([800, 100, 100])).toBe(800 + 125);
+  });
+});

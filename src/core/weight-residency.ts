@@ -1,0 +1,178 @@
+/**
+ * Non-resident weights: a large model's arrays written once to a store on disk (a GramStore: Node a
+ * temp file, the engine Worker OPFS) and held in memory only while used. Each tensor object keeps its
+ * identity; its `data` becomes a getter that returns the array when resident and reads it back from
+ * the store when not. Resident arrays stay within a byte budget, least recently used evicted first
+ * when a read-back would exceed it (an array evicted while a caller still holds it stays valid for
+ * that caller; the next `data` reads a fresh copy). So block-by-block work (perplexity, calibration,
+ * criteria, SlimGPT) holds about one block's weights besides the budget, and a whole-model session
+ * that embeds the weights (generation, latency) gets copies that are not kept (`spilledCopy`): it
+ * holds them once, in its engine.
+ * Tensors sharing one array (tied embeddings) share one slot. The IR's arrays are never written in
+ * place (every change makes new tensors), so the store's copy stays the truth; values come back bit
+ * for bit.
+ */
+import type { GramStore } from './gram-store';
+import type { ModelIR } from './ir';
+import type { Tensor } from './tensor';
+
+interface Slot {
+  store: GramStore;
+  key: string;
+  length: number;
+  cache: Float32Array | null;
+  lastUse: number;
+}
+
+export interface WeightResidency {
+  readonly where: string;
+  /** Bytes of all spilled arrays. */
+  readonly totalBytes: number;
+  readonly budgetBytes: number;
+  residentBytes(): number;
+  /** Read-backs from the store so far. */
+  reads(): number;
+  /** Evicts least recently used arrays until at most `toBytes` (default the budget) stay resident. */
+  trim(toBytes?: number): void;
+  /**
+   * Deletes the store. With `restore`, every tensor gets its array back first (plain again); without,
+   * the model is being dropped and a later read throws.
+   */
+  dispose(restore?: boolean): Promise<void>;
+}
+
+/** The slot of every spilled tensor. */
+const spilled = new WeakMap<object, Slot>();
+let clock = 0;
+
+/** Whether `t` is a spilled tensor (its `data` is a getter that may read from a store). */
+export function isSpilled(t: object): boolean {
+  return spilled.has(t);
+}
+
+/**
+ * What identifies `t`'s array without reading it: its slot when spilled (tensors sharing an array
+ * share a slot), else the array itself. Graph builders key weight inputs by it.
+ */
+export function storageIdentity(t: Tensor): object {
+  return spilled.get(t) ?? t.data;
+}
+
+/**
+ * A copy of a spilled tensor's values read from its store for the caller alone (not kept resident,
+ * so the caller may hand its buffer away, e.g. transfer it to another thread); undefined when `t` is
+ * not spilled.
+ */
+export function spilledCopy(t: Tensor): Float32Array | undefined {
+  const slot = spilled.get(t);
+  return slot && (slot.cache ? slot.cache.slice() : slot.store.get(slot.key));
+}
+
+/** How many values `t` holds, without reading a spilled tensor's array. */
+export function valueCount(t: Tensor): number {
+  return spilled.get(t)?.length ?? t.data.length;
+}
+
+/** Every tensor object under `root` (each once), found without reading a spilled tensor's data. */
+export function tensorsUnder(root: unknown): Set<Tensor> {
+  const found = new Set<Tensor>();
+  const visit = (v: unknown): void => {
+    if (!v || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
+    const o = v as Record<string, unknown>;
+    if (spilled.has(o) || ('data' in o && o.data instanceof Float32Array && Array.isArray(o.shape))) {
+      found.add(o as unknown as Tensor);
+      return;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(o)) visit(x);
+  };
+  visit(root);
+  return found;
+}
+
+/** Default budget: the largest array plus an eighth of the rest (a block or two besides the embeddings). */
+export function defaultResidentBudget(arrayBytes: readonly number[]): number {
+  const total = arrayBytes.reduce((a, b) => a + b, 0);
+  return Math.max(...arrayBytes, 0) + Math.ceil(total / 8);
+}
+
+/**
+ * Writes every weight array of `ir` to `store` and turns its tensors into spilled ones, in place.
+ * The arrays stay resident (within the budget) until evicted. Throws what the store throws on a
+ * failed write, leaving the tensors as they were.
+ */
+export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number): WeightResidency {
+  const tensors = [...tensorsUnder(ir.weights)].filter((t) => !spilled.has(t));
+  const slotOf = new Map<Float32Array, Slot>();
+  for (const t of tensors) {
+    if (slotOf.has(t.data)) continue;
+    const key = `w${slotOf.size}`;
+    store.put(key, t.data);
+    slotOf.set(t.data, { store, key, length: t.data.length, cache: t.data, lastUse: ++clock });
+  }
+  const slots = [...slotOf.values()];
+  const totalBytes = slots.reduce((a, s) => a + 4 * s.length, 0);
+  const budget = budgetBytes ?? defaultResidentBudget(slots.map((s) => 4 * s.length));
+  let resident = totalBytes;
+  let disposed = false;
+  let reads = 0;
+  const evictDownTo = (limit: number, keep?: Slot) => {
+    if (resident <= limit) return;
+    const order = slots.filter((s) => s.cache && s !== keep).sort((a, b) => a.lastUse - b.lastUse);
+    for (const s of order) {
+      if (resident <= limit) break;
+      s.cache = null;
+      resident -= 4 * s.length;
+    }
+  };
+  const read = (s: Slot): Float32Array => {
+    s.lastUse = ++clock;
+    if (s.cache) return s.cache;
+    const values = store.get(s.key);
+    reads++;
+    resident += 4 * s.length;
+    s.cache = values;
+    evictDownTo(budget, s);
+    return values;
+  };
+  const tensorSlots = new Map<Tensor, Slot>();
+  for (const t of tensors) {
+    const slot = slotOf.get(t.data)!;
+    tensorSlots.set(t, slot);
+    Object.defineProperty(t, 'data', { get: () => read(slot), enumerable: true, configurable: true });
+    spilled.set(t, slot);
+  }
+  const residency: WeightResidency = {
+    where: store.where,
+    totalBytes,
+    budgetBytes: budget,
+    residentBytes: () => resident,
+    reads: () => reads,
+    trim: (toBytes = budget) => evictDownTo(toBytes),
+    async dispose(restore = false) {
+      if (disposed) return;
+      disposed = true;
+      for (const [t, slot] of tensorSlots) {
+        // restoring: no eviction (tied tensors get the one array); else a read now fails clearly
+        const data = restore ? (slot.cache ??= store.get(slot.key)) : null;
+        const get = () => {
+          throw new Error(`The weights of ${ir.name} were released (${store.where} deleted); reload the model.`);
+        };
+        Object.defineProperty(
+          t,
+          'data',
+          data ? { value: data, writable: true, enumerable: true, configurable: true } : { get, configurable: true },
+        );
+        if (data) spilled.delete(t);
+      }
+      for (const s of slots) s.cache = null;
+      await store.dispose();
+    },
+  };
+  return residency;
+}
+
+/** Whether any of `ir`'s tensors is spilled. */
+export function weightsSpilled(ir: ModelIR): boolean {
+  for (const t of tensorsUnder(ir.weights)) if (spilled.has(t)) return true;
+  return false;
+}
