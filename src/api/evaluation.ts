@@ -23,6 +23,7 @@ import { buildKvCacheProto, cacheHeads } from '../graph/kv-cache';
 import { openWithWeights } from '../graph/external-weights';
 import { buildModelProto } from '../graph/build';
 import { isolatesSessions, withIsolate } from './isolation';
+import { evictResident } from './weight-spill';
 import type { MaskSet } from '../saliency/types';
 import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
@@ -204,6 +205,7 @@ export async function withLogitsSessions<T>(
     for (const target of targets) sessions.push(await logitsSession(state, m, target));
     return use(sessions, state.deps.runner);
   }
+  evictResident(m);
   if (!isolatesSessions(state, m.ir)) return withEmbeddedLogitsSessions(state.deps.runner, m, targets, use);
   return withIsolate(state.deps.runner, (runner) => withEmbeddedLogitsSessions(runner, m, targets, use));
 }
@@ -350,6 +352,7 @@ async function withGenerationDecoder<T>(
   const { ir } = owner;
   // only a small model's session is pre-packed (openKvSession)
   const prepack = !useBlockwise(m.ir);
+  if (!prepack) evictResident(m);
   if (!isolatesSessions(state, m.ir)) {
     if (prepack) {
       owner.generateSession ??= await openKvSession(state.deps.runner, ir, prepack);

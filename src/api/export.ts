@@ -11,6 +11,7 @@
 import { InputError } from '../core/errors';
 import { DEFAULT_EXPORT_OPTIONS, type ExportFile, type ExportOptions, type ExportSubject, type ProbeImages } from '../exporters/types';
 import { VISION_ONNX_CARD_LINE } from '../exporters/onnx';
+import { evictResident, spillForJob } from './weight-spill';
 import { isImageClassifier } from './accuracy';
 import { writtenAccuracy } from './bundle-accuracy';
 import { visionModelCard } from './model-card-vision';
@@ -64,6 +65,7 @@ function prunedSubject(m: LoadedModel, p: PrunedModel): ExportSubject {
         },
     ...(isImageClassifier(m.ir) ? { probe: [], probeImages: probeImagesOf(m) } : { probe: probeIds(m) }),
     ...(m.calibration ? { calibration: m.calibration.set.sequences } : {}),
+    beforeWritten: () => evictResident(m),
   };
 }
 
@@ -88,7 +90,16 @@ export async function exportModel(
 ): Promise<ExportBundle> {
   const p = requirePruned(m);
   const chosen = exportOptions(request);
-  const { exporter, files, verification } = await writeVerified(chosen, prunedSubject(m, p), state.deps.runner, options.onProgress);
+  const subject = prunedSubject(m, p);
+  // a spilled model's rebuilt reference is spilled too, for the export only
+  const referenceSpill = subject.reference.ir === p.ir ? undefined : await spillForJob(state.deps, m, subject.reference.ir);
+  let verified;
+  try {
+    verified = await writeVerified(chosen, subject, state.deps.runner, options.onProgress);
+  } finally {
+    await referenceSpill?.dispose();
+  }
+  const { exporter, files, verification } = verified;
   if (isImageClassifier(m.ir)) return visionBundle(state, m, p, { exporter, files, verification, chosen }, options);
   const model = files[0]!;
   options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${model.name}` });

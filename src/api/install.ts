@@ -4,7 +4,8 @@
  * and slimGptPrune, so exportModel, target 'pruned' and latency work the same on each. A large
  * model does not keep the compensated full-size copy (its o / down weights alone are 142 MB on
  * GPT-2 124M): `compensatedModel` rebuilds it from the sliced one (prune/unslice.ts) when export
- * verification or recovery asks.
+ * verification or recovery asks. A spilled model's applied one is spilled too (its own arrays;
+ * api/weight-spill.ts).
  */
 import { parameterCount, type ModelIR } from '../core/ir';
 import type { Compensation } from '../prune/compensate';
@@ -15,6 +16,7 @@ import { unsliceModel } from '../prune/unslice';
 import { useBlockwise } from '../graph/block-run';
 import { releasePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
 import type { AppliedModel } from './types';
+import { spillApplied } from './weight-spill';
 
 export async function installApplied(
   state: StudioState,
@@ -61,6 +63,7 @@ export async function installSliced(
     summary,
     evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } },
   };
+  await spillApplied(state.deps, m, ir);
   return summary;
 }
 

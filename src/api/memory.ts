@@ -23,6 +23,7 @@ import { requireModel, type LoadedModel, type PrunedModel, type StudioState } fr
 import { parameterCount } from '../core/ir';
 import type { JobOptions, MemoryReport, MemoryRequest } from './types';
 import { readJson } from '../io/source';
+import { maySpillWeights } from './weight-spill';
 import type { PruningPlan } from '../core/plan';
 import { planCost } from '../prune/target';
 
@@ -38,6 +39,7 @@ export function hostConstants(state: StudioState): MemoryConstants {
     ...DEFAULT_MEMORY_CONSTANTS,
     gramStore: !!state.deps.gramStore && state.deps.gramStorage !== 'never',
     isolatedSessions: mayIsolate(state),
+    weightStore: maySpillWeights(state.deps),
   };
 }
 

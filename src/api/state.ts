@@ -92,6 +92,8 @@ export interface LoadedModel {
   fingerprint: string;
   /** Where the dense weights live when spilled (StudioDeps.weightSpill); disposed with the model. */
   residency?: WeightResidency;
+  /** The stores of the applied models' own arrays when `residency` is set (api/weight-spill.ts spillApplied). */
+  appliedSpills?: WeightResidency[];
   /** Dense graph with masks + token loss: perplexity, preview, ablation. */
   evalSession: RunnerSession;
   /** What a large model's perplexity and preview run block by block on instead of `evalSession` (api/block-perplexity.ts). */
@@ -171,6 +173,7 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.gradSession?.release();
   if (m.pruned) await releasePruned(m.pruned);
   await m.calibration?.store?.dispose();
+  for (const r of m.appliedSpills ?? []) await r.dispose();
   await m.residency?.dispose();
 }
 

@@ -49,7 +49,8 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   throwIfAborted(options.signal, 'Loading the model');
   const fingerprint = modelFingerprint(ir);
   const residency = await openWeightSpill(state.deps, ir);
-  if (isolatesSessions(state, ir)) shareWeights(ir);
+  // spilled weights reach an isolate as owned copies (graph/external-weights.ts), not shared arrays
+  if (!residency && isolatesSessions(state, ir)) shareWeights(ir);
   if (onnxSource) {
     options.onProgress?.({ stage: 'verify', done: 0, total: 1, message: 'Checking the ONNX import numerically' });
     await verifyOnnxImport(state.deps.runner, ir, onnxSource);

@@ -2,8 +2,8 @@
  * Spilled weights through the engine (StudioDeps.weightSpill 'always' with Node's temp-file store, on
  * the demo model): with every array evicted before each step, so each step reads its weights back
  * from the file, perplexity, greedy generation, the OBS criterion, OBS-compensated apply and the
- * exported bytes equal those of the same engine with the weights in memory; the file goes when the
- * model is unloaded; a store that cannot open leaves the weights in memory.
+ * exported bytes equal those of the same engine with the weights in memory (the applied model's own
+ * arrays spilled too, and export verification's rebuilt reference for the export only); the files go when the model is unloaded; a store that cannot open leaves the weights in memory.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { openFileGramStore } from '../cli/gram-file-store';
 import type { GramStoreFactory } from '../core/gram-store';
 import { weightsSpilled } from '../core/weight-residency';
 import { createNodeRunner } from '../runtime/ort-node';
+import { createWebRunner } from '../runtime/ort-web';
 import { loadDemoCalibrated } from '../test-util/golden';
 import { createStudioApi } from './studio';
 import type { StudioDeps } from './state';
@@ -72,20 +73,47 @@ describe('spilled weights through the engine', () => {
     evictAll();
     await inRam.applyPlan({ plan, compensation: 'obs' });
     await spilled.applyPlan({ plan, compensation: 'obs' });
+    const applied = spilled.state.loaded!.appliedSpills!;
+    expect(applied.length).toBe(1);
+    expect(weightsSpilled(spilled.state.loaded!.pruned!.ir)).toBe(true);
+    expect(files.length).toBe(2);
     evictAll();
+    applied[0]!.trim(0);
     const [ea, eb] = [
       await inRam.exportModel({ format: 'onnx', dtype: 'fp32' }),
       await spilled.exportModel({ format: 'onnx', dtype: 'fp32' }),
     ];
     const model = (b: typeof ea) => b.files.find((f) => f.name.endsWith('.onnx'))!.bytes;
     expect(Buffer.from(model(eb)).equals(Buffer.from(model(ea)))).toBe(true);
+    // the rebuilt reference was spilled for the export only
+    expect(files.length).toBe(3);
+    expect(existsSync(files[2]!)).toBe(false);
   }, 120_000);
 
-  it('removes the file when the model is unloaded', async () => {
+  it('removes the files (dense and applied) when the model is unloaded', async () => {
     await spilled.loadModel({ kind: 'dir', path: 'public/models/demo-gpt2' });
+    expect(files.length).toBe(4);
     expect(existsSync(files[0]!)).toBe(false);
-    expect(files.length).toBe(2);
+    expect(existsSync(files[1]!)).toBe(false);
+    expect(existsSync(files[3]!)).toBe(true);
   }, 60_000);
+
+  it('stream into onnxruntime-web in process: the same generation, latency runs, within the budget', async () => {
+    const web = createWebRunner();
+    const lazy = api({ runner: web, weightSpill: 'always', isolateSessions: 'always', gramStore: trackedFileStore, gramStorage: 'never' });
+    const plain = api({ runner: web, weightSpill: 'never', isolateSessions: 'never' });
+    for (const a of [lazy, plain]) await a.loadModel({ kind: 'dir', path: 'public/models/demo-gpt2' });
+    const residency = lazy.state.loaded!.residency!;
+    residency.trim(0);
+    const reads = residency.reads();
+    const req = { prompt: 'The model', maxNewTokens: 8, temperature: 0, topK: 0, seed: 1, target: 'dense' as const };
+    expect((await lazy.generate(req)).text).toBe((await plain.generate(req)).text);
+    const latency = await lazy.measureLatency({ batch: 1, seq: 16, runs: 2, warmup: 1, target: 'dense' });
+    expect(latency.samplesMs.length).toBe(2);
+    // read from the file into the engine in process (lazy bytes cannot cross to an isolate), within the budget
+    expect(residency.reads()).toBeGreaterThan(reads);
+    expect(residency.residentBytes()).toBeLessThanOrEqual(residency.budgetBytes);
+  }, 120_000);
 
   it('stay in memory when the store cannot open', async () => {
     const a = api({ weightSpill: 'always', gramStore: () => Promise.reject(new Error('OPFS is not available here')) });

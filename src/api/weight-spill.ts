@@ -7,7 +7,7 @@
 import type { ModelIR } from '../core/ir';
 import { runsBlockwise } from '../core/memory-model';
 import { spillWeights, type WeightResidency } from '../core/weight-residency';
-import type { StudioDeps } from './state';
+import type { LoadedModel, StudioDeps } from './state';
 
 /** Whether some model of this host may be spilled (then its load does not allocate shared memory). */
 export function maySpillWeights(deps: Pick<StudioDeps, 'gramStore' | 'weightSpill'>): boolean {
@@ -33,4 +33,37 @@ export async function openWeightSpill(deps: StudioDeps, ir: ModelIR): Promise<We
     await store?.dispose();
     return undefined;
   }
+}
+
+/**
+ * Spills the arrays an applied model of a spilled `m` made (the sliced, compensated weights; those it
+ * shares with the dense model are spilled already). Its store lives as long as `m`: a later applied
+ * model may share these tensors (recovery and iterative rounds start from the applied one), so it is
+ * not deleted when that one is replaced (one file per apply, deleted when the model is unloaded).
+ */
+export async function spillApplied(deps: StudioDeps, m: LoadedModel, ir: ModelIR): Promise<void> {
+  if (!m.residency || !deps.gramStore) return;
+  const before = m.appliedSpills ?? [];
+  const spilled = await openWeightSpill({ ...deps, weightSpill: 'always' }, ir);
+  if (spilled) m.appliedSpills = [...before, spilled];
+}
+
+/**
+ * Evicts every resident array of `m`'s spilled weights (dense and applied): before a step whose memory
+ * is elsewhere (a whole-model session embedding copies, a written file being verified), so those
+ * arrays are not held besides it. Later reads bring back what they use.
+ */
+export function evictResident(m: Pick<LoadedModel, 'residency' | 'appliedSpills'>): void {
+  m.residency?.trim(0);
+  for (const r of m.appliedSpills ?? []) r.trim(0);
+}
+
+/**
+ * Spills the new arrays of a model built for one job (export verification's reference: the applied
+ * model's compensated full-size rebuild) when `m` is spilled; the caller disposes the store after
+ * the job, after which that model must not be read.
+ */
+export async function spillForJob(deps: StudioDeps, m: LoadedModel, ir: ModelIR): Promise<WeightResidency | undefined> {
+  if (!m.residency) return undefined;
+  return openWeightSpill({ ...deps, weightSpill: 'always' }, ir);
 }

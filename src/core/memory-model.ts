@@ -108,6 +108,11 @@ export interface MemoryConstants {
    */
   isolatedSessions: boolean;
   /**
+   * Whether the host keeps a large model's weights in storage, resident only while used
+   * (core/weight-residency.ts, api/weight-spill.ts: a gramStore and weightSpill not 'never'). The api sets it.
+   */
+  weightStore?: boolean;
+  /**
    * The studio's own memory before any model: its code, onnxruntime's module and threads, the UI.
    * Measured on gpt2-124m's bench: the app idle in Chromium is 202 MB over an empty page, a Node
    * process running the engine 117 MB RSS before loading (bench/results/scale-*.json).
@@ -353,6 +358,9 @@ export function estimateMemory(
   // block by block, a vocabulary over one loss chunk has its head run apart, one chunk of rows at a time (graph/head-chunks.ts)
   const headInHeap = spec.head === 'lm' && spec.vocabSize > LOSS_VOCAB_CHUNK ? F32 * LOSS_VOCAB_CHUNK * spec.hiddenSize : vocabMatrix;
   const held = model.filesHeldWhole ?? true;
+  const spilled = blockwise && constants.weightStore === true;
+  // core/weight-residency.ts defaultResidentBudget: the largest array (the vocabulary matrix) plus an eighth
+  const residentBudget = vocabMatrix + weights / 8;
   const parts: MemoryPart[] = [
     part('runtime', 'The studio and its runtime (code, threads, UI) before any model', constants.runtimeBytes, 'js', MEMORY_PHASES),
     part(
@@ -362,7 +370,9 @@ export function estimateMemory(
       'js',
       ['load'],
     ),
-    part('ir', 'Float32 weights (the model)', weights, 'js', MEMORY_PHASES),
+    spilled
+      ? part('ir', 'Float32 weights resident (the rest in storage, read back per block)', residentBudget, 'js', MEMORY_PHASES)
+      : part('ir', 'Float32 weights (the model)', weights, 'js', MEMORY_PHASES),
     part(
       'evalSession',
       blockwise
@@ -394,6 +404,17 @@ export function estimateMemory(
         heap,
         ['generation'],
       ),
+      ...(spilled
+        ? [
+            part(
+              'sessionCopies',
+              'Weight copies read from storage for the session while it opens',
+              weights,
+              heap === 'isolate' ? 'isolate' : 'js',
+              ['generation'],
+            ),
+          ]
+        : []),
       part('kvCache', `KV cache (${t} tokens) + prefill logits`, F32 * (kv + t * spec.vocabSize), heap, ['generation']),
       ...(heap === 'isolate'
         ? [
@@ -407,8 +428,12 @@ export function estimateMemory(
   parts.push(
     part(
       'prunedIr',
-      blockwise ? 'Pruned weights (the sliced copy)' : 'Pruned weights (sliced + compensated copies)',
-      (blockwise ? 1 : 2) * pruned,
+      spilled
+        ? 'Pruned weights resident (the sliced copy, in storage)'
+        : blockwise
+          ? 'Pruned weights (the sliced copy)'
+          : 'Pruned weights (sliced + compensated copies)',
+      (spilled ? 1 / 8 : blockwise ? 1 : 2) * pruned,
       'js',
       ['pruning', 'export'],
     ),

@@ -61,6 +61,13 @@ export interface Runner {
    * Float32 feeds on SharedArrayBuffers reach it without a copy (see core/shared-weights.ts).
    */
   isolate?(): Promise<IsolatedRunner>;
+  /**
+   * True when the runner copies each external-data tensor into its engine through
+   * `data.subarray(begin, end)` of the bytes given, one tensor at a time, while it opens the session
+   * (onnxruntime-web): then a `lazyBytes` view (core/lazy-bytes.ts) reads each tensor only when
+   * asked, and opening holds one tensor at a time instead of all of them.
+   */
+  readonly readsExternalDataBySubarray?: boolean;
 }
 
 export interface IsolatedRunner extends Runner {

@@ -13,6 +13,7 @@
  * for bit.
  */
 import type { GramStore } from './gram-store';
+import { LazyBytes } from './lazy-bytes';
 import type { ModelIR } from './ir';
 import type { Tensor } from './tensor';
 
@@ -66,6 +67,20 @@ export function storageIdentity(t: Tensor): object {
 export function spilledCopy(t: Tensor): Float32Array | undefined {
   const slot = spilled.get(t);
   return slot && (slot.cache ? slot.cache.slice() : slot.store.get(slot.key));
+}
+
+/**
+ * A spilled tensor's bytes read from its store only when a runner asks (core/lazy-bytes.ts), without
+ * becoming resident; undefined when `t` is not spilled.
+ */
+export function spilledLazyBytes(t: Tensor): LazyBytes | undefined {
+  const slot = spilled.get(t);
+  if (!slot) return undefined;
+  const read = () => {
+    const values = slot.cache ?? slot.store.get(slot.key);
+    return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+  };
+  return new LazyBytes(4 * slot.length, read);
 }
 
 /** How many values `t` holds, without reading a spilled tensor's array. */

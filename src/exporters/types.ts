@@ -55,6 +55,8 @@ export interface ExportSubject {
   calibration?: readonly (readonly number[])[];
   /** Image classifiers: the probe is these preprocessed images (pixel_values [n, C, S, S]) instead of `probe`. */
   probeImages?: ProbeImages;
+  /** Called once the reference ran, before the written file opens (the engine frees what it need not hold then). */
+  beforeWritten?: () => void;
 }
 
 /** Preprocessed images fed as pixel_values by the verification of an image classifier's export. */

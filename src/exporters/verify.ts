@@ -82,6 +82,7 @@ export async function compareWithReference(
   const feeds = probeFeeds(onnx, subject);
   const large = !subject.probeImages && useBlockwise(reference.ir, path);
   const b = await referenceLogits(subject, feeds.reference, feeds.positions, runner, large);
+  subject.beforeWritten?.();
   const a = await writtenLogits(onnx, feeds.written, runner, large);
   if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
   let maxAbsLogitDiff = 0;

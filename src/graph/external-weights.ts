@@ -4,13 +4,15 @@
  * arrays (one file per tensor, no copy, no re-layout). The runner copies each tensor once into its
  * engine (SessionOptions.externalData) and the runs feed only the other inputs; with the IR on
  * SharedArrayBuffers (core/shared-weights.ts) the views reach an isolated runner without a copy.
- * A spilled tensor (core/weight-residency.ts) gives a copy read from its store for this session alone
- * (`owned`: an isolated runner transfers it to its thread), so opening keeps no weight resident.
+ * A spilled tensor (core/weight-residency.ts) gives bytes read from its store when the runner copies
+ * them in (a runner that reads external data tensor by tensor, core/lazy-bytes.ts: opening holds one
+ * tensor at a time), else a copy for this session alone (`owned`: an isolated runner transfers it to
+ * its thread); either way opening keeps no weight resident.
  * The with-past graph (generation) and a large model's logits graph (latency) open this way.
  */
 import type { ModelIR } from '../core/ir';
 import type { Runner, RunnerSession, SessionOptions } from '../core/runner';
-import { spilledCopy } from '../core/weight-residency';
+import { spilledCopy, spilledLazyBytes } from '../core/weight-residency';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
 import { weightEntries } from './weight-inputs';
 
@@ -26,7 +28,7 @@ export interface ExternalWeights {
  * are the IR's own arrays (one file per tensor, no copy, no re-layout): the weights enter the engine
  * once, as constants, and the session's runs feed only the other inputs.
  */
-export function weightInputsAsExternal(model: ModelProto, ir: ModelIR): ExternalWeights {
+export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, lazy = false): ExternalWeights {
   const byName = new Map(weightEntries(ir));
   const externalData: ExternalWeights['externalData'] = [];
   const initializers: TensorProto[] = [];
@@ -34,10 +36,12 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR): External
     const t = byName.get(input.name ?? '');
     if (!t) return true;
     const path = `weight-${externalData.length}.bin`;
-    // a spilled tensor's values are read for this session alone (owned: the runner may take them)
-    const copy = spilledCopy(t);
-    const data = copy ?? t.data;
-    externalData.push({ path, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ...(copy ? { owned: true } : {}) });
+    // a spilled tensor's values: read when the runner copies them in (lazy), else a copy for this session alone (owned)
+    const lazyBytes = lazy ? spilledLazyBytes(t) : undefined;
+    const copy = lazyBytes ? undefined : spilledCopy(t);
+    const data = copy ?? (lazyBytes ? undefined : t.data);
+    const bytes = lazyBytes ?? new Uint8Array(data!.buffer, data!.byteOffset, data!.byteLength);
+    externalData.push({ path, data: bytes, ...(copy ? { owned: true } : {}) });
     initializers.push({
       name: input.name,
       dims: [...t.shape],
@@ -46,7 +50,7 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR): External
       external_data: [
         { key: 'location', value: path },
         { key: 'offset', value: '0' },
-        { key: 'length', value: String(data.byteLength) },
+        { key: 'length', value: String(bytes.byteLength) },
       ],
     });
     return false;
@@ -62,6 +66,6 @@ export async function openWithWeights(
   ir: ModelIR,
   options: Omit<SessionOptions, 'externalData'> = {},
 ): Promise<RunnerSession> {
-  const { skeleton, externalData } = weightInputsAsExternal(model, ir);
+  const { skeleton, externalData } = weightInputsAsExternal(model, ir, runner.readsExternalDataBySubarray === true);
   return runner.open(skeleton, { ...options, externalData });
 }

@@ -110,6 +110,8 @@ export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
   const canIsolate = defaults.isolate !== false && isNode && canShareMemory();
   return {
     ...(canIsolate ? { isolate: () => openIsolate(defaults) } : {}),
+    // the wasm module copies each mounted external-data tensor with subarray() while a session opens
+    readsExternalDataBySubarray: true,
     async open(model: Uint8Array, options: SessionOptions = {}) {
       const threads = await configure({ ...defaults, ...(options.threads ? { threads: options.threads } : {}) });
       const backends = options.preferredBackends ?? (await defaultBackends(defaults));

@@ -50,7 +50,13 @@ export function ArchitecturePanel() {
         <h2 id="arch-title">Architecture</h2>
         {model ? (
           <>
-            <ArchitectureTables spec={model.spec} layers={model.layers} parameters={model.parameters} weightBytes={model.weightBytes} />
+            <ArchitectureTables
+              spec={model.spec}
+              layers={model.layers}
+              parameters={model.parameters}
+              weightBytes={model.weightBytes}
+              {...(model.weightStore ? { weightStore: model.weightStore } : {})}
+            />
             <MemoryEstimate fingerprint={model.fingerprint} />
           </>
         ) : (
@@ -66,11 +72,14 @@ function ArchitectureTables({
   layers,
   parameters,
   weightBytes,
+  weightStore,
 }: {
   spec: ArchSpec;
   layers: LayerShape[];
   parameters: number;
   weightBytes: number;
+  /** Where the weights wait while not in use (ModelSummary.weightStore). */
+  weightStore?: string;
 }) {
   const rows: { label: string; value: string; testId?: string; title?: string }[] = [
     {
@@ -108,6 +117,17 @@ function ArchitectureTables({
               <span data-testid="arch-bytes">{exactCount(weightBytes)}</span> <span className="muted">({bytes(weightBytes)}, float32)</span>
             </td>
           </tr>
+          {weightStore ? (
+            <tr>
+              <th scope="row">Weights kept in</th>
+              <td
+                data-testid="arch-weight-store"
+                title="A large model's weights are written to storage once and read back block by block, so memory holds only the part in use."
+              >
+                {weightStore}, read back per block while in use
+              </td>
+            </tr>
+          ) : null}
         </tbody>
       </table>
       <h3 id="layers-title">Per layer</h3>
