@@ -9,7 +9,6 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Runner } from '../core/runner';
-import { weightsSpilled } from '../core/weight-residency';
 import { useBlockwise } from './block-perplexity';
 import type { StudioState } from './state';
 
@@ -21,9 +20,6 @@ export function mayIsolate(state: StudioState): boolean {
 /** Whether whole-model sessions of `ir` run in an isolate: large models (the block-wise size rule) when the runner offers one. */
 export function isolatesSessions(state: StudioState, ir: ModelIR): boolean {
   if (!mayIsolate(state)) return false;
-  // spilled weights stream from storage into an in-process engine one tensor at a time (core/lazy-bytes.ts):
-  // only the engine's copy is held, while an isolate would need them all at once to cross over
-  if (weightsSpilled(ir) && state.deps.runner.readsExternalDataBySubarray === true) return false;
   return state.deps.isolateSessions === 'always' || useBlockwise(ir);
 }
 

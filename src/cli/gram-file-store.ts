@@ -62,6 +62,10 @@ export function openFileGramStore(root = tmpdir()): GramStore {
       return out;
     },
     drop: (key) => void index.delete(key),
+    locate(key) {
+      const e = index.get(key);
+      return e && { file: path, at: e.at, bytes: 4 * e.length };
+    },
     async dispose() {
       index.clear();
       if (fd !== undefined) closeSync(fd);

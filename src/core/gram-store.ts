@@ -5,6 +5,7 @@
  * opens its sync access handle asynchronously); put / get / drop are synchronous, so the consumers
  * (core/stats.ts `hessian`) stay plain functions. A store holds one calibration's Grams and is
  * disposed when the statistics are replaced or the model is unloaded. Values come back bit for bit.
+ * The same stores hold a large model's spilled weights (core/weight-residency.ts, api/weight-spill.ts).
  */
 import { GramStoreError } from './errors';
 
@@ -19,6 +20,18 @@ export interface GramStore {
   drop(key: string): void;
   /** Frees the storage (deletes the file). Idempotent. */
   dispose(): Promise<void>;
+  /**
+   * Where `key`'s values lie in a file that another thread of this process can read (a Node temp
+   * file; absent for stores others cannot open, e.g. OPFS with its exclusive handle).
+   */
+  locate?(key: string): StoredBytes | undefined;
+}
+
+/** Bytes at a place in a file. */
+export interface StoredBytes {
+  file: string;
+  at: number;
+  bytes: number;
 }
 
 /** Opens a fresh, empty store; rejects when the host's storage is unavailable. */

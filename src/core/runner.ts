@@ -4,6 +4,7 @@
  * onnxruntime-node for the CLI). Nothing else imports onnxruntime.
  */
 
+import type { StoredBytes } from './gram-store';
 export type RunnerTensor =
   { type: 'float32'; dims: readonly number[]; data: Float32Array } | { type: 'int64'; dims: readonly number[]; data: BigInt64Array };
 
@@ -26,6 +27,14 @@ export interface RunnerSession {
   release(): Promise<void>;
 }
 
+/** One external-data file of a model: its bytes, or (`stored`, with empty `data`) where a runner that reads stored files finds them. */
+export interface ExternalFile {
+  path: string;
+  data: Uint8Array;
+  owned?: boolean;
+  stored?: StoredBytes;
+}
+
 export interface SessionOptions {
   /** Preferred execution providers in order, e.g. ['webgpu', 'wasm']. */
   preferredBackends?: readonly string[];
@@ -37,7 +46,7 @@ export interface SessionOptions {
    * `owned`: the bytes are a copy made for this call, which the runner may take (an isolated runner
    * transfers their buffer to its thread instead of copying it).
    */
-  externalData?: readonly { path: string; data: Uint8Array; owned?: boolean }[];
+  externalData?: readonly ExternalFile[];
   /**
    * false: onnxruntime keeps each constant weight as loaded instead of also pre-packing the MatMul /
    * Gemm weights into its kernel layout (session config `session.disable_prepacking`). For one-shot
@@ -68,6 +77,8 @@ export interface Runner {
    * asked, and opening holds one tensor at a time instead of all of them.
    */
   readonly readsExternalDataBySubarray?: boolean;
+  /** True when the runner reads external data marked `stored` from its file itself (Node isolates). */
+  readonly readsStoredFiles?: boolean;
 }
 
 export interface IsolatedRunner extends Runner {

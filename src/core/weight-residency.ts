@@ -12,7 +12,7 @@
  * place (every change makes new tensors), so the store's copy stays the truth; values come back bit
  * for bit.
  */
-import type { GramStore } from './gram-store';
+import type { GramStore, StoredBytes } from './gram-store';
 import { LazyBytes } from './lazy-bytes';
 import type { ModelIR } from './ir';
 import type { Tensor } from './tensor';
@@ -81,6 +81,12 @@ export function spilledLazyBytes(t: Tensor): LazyBytes | undefined {
     return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   };
   return new LazyBytes(4 * slot.length, read);
+}
+
+/** Where a spilled tensor's values lie in a file other threads can read (GramStore.locate); else undefined. */
+export function spilledLocation(t: Tensor): StoredBytes | undefined {
+  const slot = spilled.get(t);
+  return slot && slot.store.locate?.(slot.key);
 }
 
 /** How many values `t` holds, without reading a spilled tensor's array. */

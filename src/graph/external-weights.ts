@@ -11,16 +11,35 @@
  * The with-past graph (generation) and a large model's logits graph (latency) open this way.
  */
 import type { ModelIR } from '../core/ir';
-import type { Runner, RunnerSession, SessionOptions } from '../core/runner';
-import { spilledCopy, spilledLazyBytes } from '../core/weight-residency';
+import type { ExternalFile, Runner, RunnerSession, SessionOptions } from '../core/runner';
+import { spilledCopy, spilledLazyBytes, spilledLocation } from '../core/weight-residency';
+import type { Tensor } from '../core/tensor';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
 import { weightEntries } from './weight-inputs';
+
+/** What the runner that will open the model can read (core/runner.ts flags). */
+export type ExternalReader = Pick<Runner, 'readsExternalDataBySubarray' | 'readsStoredFiles'>;
+
+/**
+ * A spilled tensor's bytes for the runner: where they lie in the store's file when the runner reads
+ * stored files (a Node isolate), else read when the runner copies them in (lazy bytes), else a copy
+ * for this session alone (owned); an in-memory tensor's own array.
+ */
+function externalFile(path: string, t: Tensor, reader: ExternalReader): ExternalFile {
+  const stored = reader.readsStoredFiles ? spilledLocation(t) : undefined;
+  if (stored) return { path, data: new Uint8Array(0), stored };
+  const lazy = reader.readsExternalDataBySubarray ? spilledLazyBytes(t) : undefined;
+  if (lazy) return { path, data: lazy };
+  const copy = spilledCopy(t);
+  const data = copy ?? t.data;
+  return { path, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ...(copy ? { owned: true } : {}) };
+}
 
 export interface ExternalWeights {
   /** The model with the weights as external data (small). */
   skeleton: Uint8Array;
   /** One file per weight: a view of the IR's array (little-endian, as on every supported platform). */
-  externalData: { path: string; data: Uint8Array; owned?: boolean }[];
+  externalData: ExternalFile[];
 }
 
 /**
@@ -28,7 +47,7 @@ export interface ExternalWeights {
  * are the IR's own arrays (one file per tensor, no copy, no re-layout): the weights enter the engine
  * once, as constants, and the session's runs feed only the other inputs.
  */
-export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, lazy = false): ExternalWeights {
+export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, reader: ExternalReader = {}): ExternalWeights {
   const byName = new Map(weightEntries(ir));
   const externalData: ExternalWeights['externalData'] = [];
   const initializers: TensorProto[] = [];
@@ -36,12 +55,9 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, lazy = fa
     const t = byName.get(input.name ?? '');
     if (!t) return true;
     const path = `weight-${externalData.length}.bin`;
-    // a spilled tensor's values: read when the runner copies them in (lazy), else a copy for this session alone (owned)
-    const lazyBytes = lazy ? spilledLazyBytes(t) : undefined;
-    const copy = lazyBytes ? undefined : spilledCopy(t);
-    const data = copy ?? (lazyBytes ? undefined : t.data);
-    const bytes = lazyBytes ?? new Uint8Array(data!.buffer, data!.byteOffset, data!.byteLength);
-    externalData.push({ path, data: bytes, ...(copy ? { owned: true } : {}) });
+    const file = externalFile(path, t, reader);
+    externalData.push(file);
+    const bytes = file.stored?.bytes ?? file.data.byteLength;
     initializers.push({
       name: input.name,
       dims: [...t.shape],
@@ -50,7 +66,7 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, lazy = fa
       external_data: [
         { key: 'location', value: path },
         { key: 'offset', value: '0' },
-        { key: 'length', value: String(bytes.byteLength) },
+        { key: 'length', value: String(bytes) },
       ],
     });
     return false;
@@ -66,6 +82,6 @@ export async function openWithWeights(
   ir: ModelIR,
   options: Omit<SessionOptions, 'externalData'> = {},
 ): Promise<RunnerSession> {
-  const { skeleton, externalData } = weightInputsAsExternal(model, ir, runner.readsExternalDataBySubarray === true);
+  const { skeleton, externalData } = weightInputsAsExternal(model, ir, runner);
   return runner.open(skeleton, { ...options, externalData });
 }

@@ -77,7 +77,11 @@ export function isolatedRunner(endpoint: IsolateEndpoint): IsolatedRunner {
       // owned bytes (a copy made for this session) move to the child instead of being copied
       const owned = (f: { data: Uint8Array; owned?: boolean }) =>
         f.owned === true && !isShared(f.data) && f.data.byteLength === f.data.buffer.byteLength;
-      const externalData = options.externalData?.map((f) => ({ path: f.path, data: owned(f) ? f.data : compact(f.data) }));
+      const externalData = options.externalData?.map((f) => ({
+        path: f.path,
+        data: owned(f) ? f.data : compact(f.data),
+        ...(f.stored ? { stored: f.stored } : {}),
+      }));
       const transfer = (options.externalData ?? []).filter(owned).map((f) => f.data.buffer as ArrayBuffer);
       const opened = await call<OpenedSession>(
         { op: 'open', model: compact(model), options: { ...options, ...(externalData ? { externalData } : {}) } },

@@ -1,12 +1,14 @@
 /**
  * ort-web's isolated Runner (a worker thread with its own onnxruntime-web): the same outputs as the
  * in-process Runner for a weights-as-inputs graph fed from shared and from plain weights, and for
- * an embedded-weights graph opened as external data (graph/external-weights.ts); runtime errors
+ * an embedded-weights graph opened as external data (graph/external-weights.ts), a spilled model's
+ * weights moved over as owned copies or read by the child from the store's file; runtime errors
  * arrive as RuntimeFailure; a disposed isolate refuses further runs.
  */
 import { describe, expect, it } from 'vitest';
 import { RuntimeFailure } from '../core/errors';
 import { memoryGramStore } from '../core/gram-store';
+import { openFileGramStore } from '../cli/gram-file-store';
 import { spillWeights } from '../core/weight-residency';
 import { shareWeights, isShared } from '../core/shared-weights';
 import { buildModelProto, buildOnnx } from '../graph/build';
@@ -70,6 +72,28 @@ describe('isolated onnxruntime-web runner', () => {
       expect(externalData.every((f) => f.data.byteLength === 0)).toBe(true);
       expect(maxAbsDiff(floats((await embedded.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-5);
       expect(ir.weights.tokenEmbedding!.data.length).toBeGreaterThan(0);
+    } finally {
+      await iso.dispose();
+      await residency.dispose();
+    }
+  });
+
+  it('reads a spilled model\'s weights from the store\'s file itself, tensor by tensor (nothing crosses)', async () => {
+    const ir = randomLlamaIR({ vocab: 50 });
+    const inProcess = await openModelSession(web, ir, { logits: true });
+    const want = floats((await inProcess.run(idsFeed(SAMPLE_IDS))).logits);
+    await inProcess.release();
+    const residency = spillWeights(ir, openFileGramStore());
+    residency.trim(0);
+    const iso = await web.isolate!();
+    try {
+      expect(iso.readsStoredFiles).toBe(true);
+      const graph = buildModelProto(ir, { logits: true, weights: 'inputs' });
+      const { skeleton, externalData } = weightInputsAsExternal(graph, ir, iso);
+      expect(externalData.every((f) => f.stored !== undefined && f.data.byteLength === 0)).toBe(true);
+      const embedded = await iso.open(skeleton, { externalData });
+      expect(maxAbsDiff(floats((await embedded.run(idsFeed(SAMPLE_IDS))).logits), want)).toBeLessThan(1e-5);
+      expect(residency.reads()).toBe(0);
     } finally {
       await iso.dispose();
       await residency.dispose();

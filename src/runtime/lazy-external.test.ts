@@ -38,7 +38,7 @@ describe('lazy external data in onnxruntime-web', () => {
     const residency = spillWeights(ir, store);
     residency.trim(0);
     const graph = buildModelProto(ir, { logits: true, weights: 'inputs' });
-    const { externalData } = weightInputsAsExternal(graph, ir, true);
+    const { externalData } = weightInputsAsExternal(graph, ir, web);
     expect(externalData.every((f) => f.data instanceof LazyBytes && f.data.length === 0 && f.data.byteLength > 0)).toBe(true);
     expect(store.gets).toBe(0);
     const session = await openWithWeights(web, graph, ir, { prepack: false });

@@ -101,7 +101,8 @@ async function openIsolate(defaults: WebRunnerOptions): Promise<IsolatedRunner> 
   // hidden from bundlers: node:worker_threads never reaches a browser bundle
   const specifier = './isolate-node.ts';
   const { nodeIsolate } = (await import(/* @vite-ignore */ specifier)) as typeof IsolateNodeModule;
-  return isolatedRunner(nodeIsolate(options));
+  // the child reads external data marked `stored` from its file itself (isolate-node-child.ts)
+  return { ...isolatedRunner(nodeIsolate(options)), readsStoredFiles: true };
 }
 
 export function createWebRunner(defaults: WebRunnerOptions = {}): Runner {
