@@ -15,7 +15,7 @@ function readingStored(runner: Runner): Runner {
       const out = new Uint8Array(s.bytes);
       const fd = openSync(s.file, 'r');
       try {
-        for (let done = 0; done < s.bytes; ) {
+        for (let done = 0; done < s.bytes;) {
           const n = readSync(fd, out, done, s.bytes - done, s.at + done);
           if (n === 0) throw new Error(`${s.file} ends before ${s.at + s.bytes}`);
           done += n;

@@ -78,7 +78,7 @@ describe('isolated onnxruntime-web runner', () => {
     }
   });
 
-  it('reads a spilled model\'s weights from the store\'s file itself, tensor by tensor (nothing crosses)', async () => {
+  it("reads a spilled model's weights from the store's file itself, tensor by tensor (nothing crosses)", async () => {
     const ir = randomLlamaIR({ vocab: 50 });
     const inProcess = await openModelSession(web, ir, { logits: true });
     const want = floats((await inProcess.run(idsFeed(SAMPLE_IDS))).logits);
