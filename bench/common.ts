@@ -6,13 +6,14 @@ import { createStudioApi } from '../src/api/studio';
 import type { Runner } from '../src/core/runner';
 import { dirSource } from '../src/cli/dir-source';
 import { fileGramStore } from '../src/cli/gram-file-store';
+import { collectGarbage } from '../src/cli/collect-garbage';
 
 export const DEMO = 'public/models/demo-gpt2';
 export const EVAL_TEXT = readFileSync('public/data/evaluation.txt', 'utf8');
 export const CALIB_TEXT = readFileSync('public/data/calibration.txt', 'utf8');
 
 export async function openDemo(runner: Runner) {
-  const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource, gramStore: fileGramStore });
+  const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource, gramStore: fileGramStore, collectGarbage });
   await api.loadModel({ kind: 'dir', path: DEMO });
   return api;
 }

@@ -35,6 +35,7 @@ import type { StudioApi } from '../src/api/types';
 import type { CriterionName } from '../src/saliency/types';
 import { dirSource } from '../src/cli/dir-source';
 import { fileGramStore } from '../src/cli/gram-file-store';
+import { collectGarbage } from '../src/cli/collect-garbage';
 import type { Runner } from '../src/core/runner';
 import { createNodeRunner } from '../src/runtime/ort-node';
 import { createWebRunner } from '../src/runtime/ort-web';
@@ -200,6 +201,7 @@ async function runModel(o: Options) {
     demoUrl: '',
     openDir: dirSource,
     gramStore: fileGramStore,
+    collectGarbage,
     ...(o.inProcess ? { isolateSessions: 'never' } : {}),
     ...(o.gramsInRam ? { gramStorage: 'never' } : {}),
   });

@@ -58,6 +58,14 @@ async function openStore(): Promise<GramStore> {
   const live = () => {
     if (closed) throw new Error(`${where} is closed`);
   };
+  const readInto = (key: string, out: Float32Array) => {
+    live();
+    const e = index.get(key);
+    if (!e) throw new Error(`no Gram "${key}" in ${where}`);
+    if (out.length !== e.length) throw new Error(`Gram "${key}" has ${e.length} values, not ${out.length}`);
+    const n = handle.read(bytesOf(out), { at: e.at });
+    if (n !== out.byteLength) throw new Error(`read ${n} of ${out.byteLength} bytes`);
+  };
   return {
     where,
     put(key, values) {
@@ -69,14 +77,11 @@ async function openStore(): Promise<GramStore> {
       end += bytes.length;
     },
     get(key) {
-      live();
-      const e = index.get(key);
-      if (!e) throw new Error(`no Gram "${key}" in ${where}`);
-      const out = new Float32Array(e.length);
-      const n = handle.read(bytesOf(out), { at: e.at });
-      if (n !== out.byteLength) throw new Error(`read ${n} of ${out.byteLength} bytes`);
+      const out = new Float32Array(index.get(key)?.length ?? 0);
+      readInto(key, out);
       return out;
     },
+    readInto,
     drop: (key) => void index.delete(key),
     async dispose() {
       if (closed) return;

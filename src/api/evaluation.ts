@@ -193,7 +193,7 @@ export async function withLogitsSessions<T>(
     for (const target of targets) sessions.push(await logitsSession(state, m, target));
     return use(sessions, state.deps.runner);
   }
-  evictResident(m);
+  evictResident(m, state.deps);
   if (!isolatesSessions(state, m.ir)) return withEmbeddedLogitsSessions(state.deps.runner, m, targets, use);
   return withIsolate(state.deps.runner, (runner) => withEmbeddedLogitsSessions(runner, m, targets, use));
 }

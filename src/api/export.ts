@@ -49,7 +49,7 @@ function probeImagesOf(m: LoadedModel): ProbeImages {
 }
 
 /** The applied model and the reference it must reproduce: the masked preview on the (compensated) full-size model. */
-function prunedSubject(m: LoadedModel, p: PrunedModel): ExportSubject {
+function prunedSubject(state: StudioState, m: LoadedModel, p: PrunedModel): ExportSubject {
   // Masks cannot remove residual channels (the norms' statistics change): a hidden-pruned model is checked against itself in memory.
   const hidden = (p.summary.plan.removedHidden?.length ?? 0) > 0;
   const compensated = hidden ? p.ir : compensatedModel(m, p);
@@ -65,7 +65,7 @@ function prunedSubject(m: LoadedModel, p: PrunedModel): ExportSubject {
         },
     ...(isImageClassifier(m.ir) ? { probe: [], probeImages: probeImagesOf(m) } : { probe: probeIds(m) }),
     ...(m.calibration ? { calibration: m.calibration.set.sequences } : {}),
-    beforeWritten: () => evictResident(m),
+    beforeWritten: () => evictResident(m, state.deps),
   };
 }
 
@@ -90,7 +90,7 @@ export async function exportModel(
 ): Promise<ExportBundle> {
   const p = requirePruned(m);
   const chosen = exportOptions(request);
-  const subject = prunedSubject(m, p);
+  const subject = prunedSubject(state, m, p);
   // a spilled model's rebuilt reference is spilled too, for the export only
   const referenceSpill = subject.reference.ir === p.ir ? undefined : await spillForJob(state.deps, m, subject.reference.ir);
   let verified;

@@ -48,7 +48,7 @@ async function withGenerationDecoder<T>(
   const { ir } = owner;
   // only a small model's session is pre-packed (openKvSession)
   const prepack = !useBlockwise(m.ir);
-  if (!prepack) evictResident(m);
+  if (!prepack) evictResident(m, state.deps);
   if (!isolatesSessions(state, m.ir)) {
     if (prepack) {
       owner.generateSession ??= await openKvSession(state.deps.runner, ir, prepack);

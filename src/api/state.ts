@@ -53,6 +53,11 @@ export interface StudioDeps {
    * Such a model's whole-model sessions embed the weights and run in process (no isolate).
    */
   weightSpill?: 'auto' | 'always' | 'never';
+  /**
+   * Collects garbage now (Node hosts: src/cli/collect-garbage.ts): called after spilled weights were
+   * evicted for a step that needs the memory elsewhere; absent in a browser (no such call exists).
+   */
+  collectGarbage?: () => void;
   /** Which calibrations use `gramStore`: 'auto' (default) models that run block by block (runsBlockwise), 'always', 'never' (tests). */
   gramStorage?: 'auto' | 'always' | 'never';
 }

@@ -15,6 +15,8 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { createWebRunner } from '../runtime/ort-web';
 import { loadDemoCalibrated } from '../test-util/golden';
 import { createStudioApi } from './studio';
+import { evictResident } from './weight-spill';
+import { collectGarbage } from '../cli/collect-garbage';
 import type { StudioDeps } from './state';
 
 const runner = createNodeRunner();
@@ -114,6 +116,17 @@ describe('spilled weights through the engine', () => {
     expect(residency.reads()).toBeGreaterThan(reads);
     expect(residency.residentBytes()).toBeLessThanOrEqual(residency.budgetBytes);
   }, 120_000);
+
+  it('evicted for a whole-model step, with the host asked to collect them now', () => {
+    const m = spilled.state.loaded!;
+    let collected = 0;
+    evictResident(m, { collectGarbage: () => collected++ });
+    expect(m.residency!.residentBytes()).toBe(0);
+    expect(collected).toBe(1);
+    evictResident({}, { collectGarbage: () => collected++ });
+    expect(collected).toBe(1);
+    expect(() => collectGarbage()).not.toThrow();
+  });
 
   it('stay in memory when the store cannot open', async () => {
     const a = api({ weightSpill: 'always', gramStore: () => Promise.reject(new Error('OPFS is not available here')) });

@@ -53,9 +53,12 @@ export async function spillApplied(deps: StudioDeps, m: LoadedModel, ir: ModelIR
  * is elsewhere (a whole-model session embedding copies, a written file being verified), so those
  * arrays are not held besides it. Later reads bring back what they use.
  */
-export function evictResident(m: Pick<LoadedModel, 'residency' | 'appliedSpills'>): void {
-  m.residency?.trim(0);
+export function evictResident(m: Pick<LoadedModel, 'residency' | 'appliedSpills'>, deps: Pick<StudioDeps, 'collectGarbage'>): void {
+  if (!m.residency) return;
+  m.residency.trim(0);
   for (const r of m.appliedSpills ?? []) r.trim(0);
+  // evicted arrays free their memory when collected; the host may collect now
+  deps.collectGarbage?.();
 }
 
 /**

@@ -39,6 +39,18 @@ export function openFileGramStore(root = tmpdir()): GramStore {
     if (fd === undefined) throw new Error(`${where} is closed`);
     return fd;
   };
+  const readInto = (key: string, out: Float32Array) => {
+    const e = index.get(key);
+    if (!e) throw new Error(`no Gram "${key}" in ${where}`);
+    if (out.length !== e.length) throw new Error(`Gram "${key}" has ${e.length} values, not ${out.length}`);
+    const bytes = bytesOf(out);
+    const f = open();
+    for (let done = 0; done < bytes.length;) {
+      const n = readSync(f, bytes, done, bytes.length - done, e.at + done);
+      if (n === 0) throw new Error(`${where} ends before Gram "${key}"`);
+      done += n;
+    }
+  };
   return {
     where,
     put(key, values) {
@@ -49,18 +61,11 @@ export function openFileGramStore(root = tmpdir()): GramStore {
       end += bytes.length;
     },
     get(key) {
-      const e = index.get(key);
-      if (!e) throw new Error(`no Gram "${key}" in ${where}`);
-      const out = new Float32Array(e.length);
-      const bytes = bytesOf(out);
-      const f = open();
-      for (let done = 0; done < bytes.length;) {
-        const n = readSync(f, bytes, done, bytes.length - done, e.at + done);
-        if (n === 0) throw new Error(`${where} ends before Gram "${key}"`);
-        done += n;
-      }
+      const out = new Float32Array(index.get(key)?.length ?? 0);
+      readInto(key, out);
       return out;
     },
+    readInto,
     drop: (key) => void index.delete(key),
     locate(key) {
       const e = index.get(key);

@@ -13,6 +13,7 @@ import { createStudioApi, CRITERION_NAMES, EXPORT_FORMATS, getCriterion, type Cr
 import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
 import { fileGramStore } from './gram-file-store';
+import { collectGarbage } from './collect-garbage';
 import { applyCommand, printWarnings, pruneCommand, textCap } from './prune';
 import { readTextFile } from './files';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
@@ -42,7 +43,7 @@ ${QUANTIZE_USAGE}
 
 async function openStudio(args: ParsedArgs) {
   // a large model's calibration Grams go to a temp file (cli/gram-file-store.ts)
-  const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource, gramStore: fileGramStore });
+  const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource, gramStore: fileGramStore, collectGarbage });
   // --variant fp32|fp16|int8|q8|int4|q4: which weight file of an ONNX bundle (default: the float32 one, else the only one).
   const variant = args.flags.has('variant') ? { variant: stringFlag(args, 'variant') } : {};
   const summary = await api.loadModel({ kind: 'dir', path: stringFlag(args, 'model'), ...variant });

@@ -16,6 +16,8 @@ export interface GramStore {
   put(key: string, values: Float32Array): void;
   /** A fresh copy of the values stored under `key`. Throws when they cannot be read back. */
   get(key: string): Float32Array;
+  /** Reads the values stored under `key` into `into` (exactly their length); absent: use get. */
+  readInto?(key: string, into: Float32Array): void;
   /** Forgets `key` (its bytes are reclaimed at the latest by dispose). */
   drop(key: string): void;
   /** Frees the storage (deletes the file). Idempotent. */
@@ -64,6 +66,11 @@ export function memoryGramStore(where = 'memory'): GramStore {
       const v = values.get(key);
       if (!v) throw new GramStoreError(`No Gram "${key}" in ${where}.`);
       return v.slice();
+    },
+    readInto(key, into) {
+      const v = values.get(key);
+      if (!v || v.length !== into.length) throw new GramStoreError(`No Gram "${key}" of ${into.length} values in ${where}.`);
+      into.set(v);
     },
     drop: (key) => void values.delete(key),
     dispose: async () => values.clear(),

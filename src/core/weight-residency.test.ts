@@ -7,7 +7,16 @@
 import { describe, expect, it } from 'vitest';
 import { memoryGramStore, type GramStore } from './gram-store';
 import { tensor, type Tensor } from './tensor';
-import { defaultResidentBudget, isSpilled, spilledCopy, spillWeights, tensorsUnder, weightsSpilled } from './weight-residency';
+import {
+  defaultResidentBudget,
+  isSpilled,
+  spilledCopy,
+  spilledLazyBytes,
+  spillWeights,
+  tensorsUnder,
+  weightsSpilled,
+  type ScratchBuffer,
+} from './weight-residency';
 import { randomIR } from '../test-util/random-ir';
 import type { ModelIR } from './ir';
 
@@ -104,6 +113,24 @@ describe('spilled weights', () => {
     expect(r.residentBytes()).toBe(0);
     expect(copy).not.toBe(emb.data);
     expect(spilledCopy(model().weights.tokenEmbedding!)).toBeUndefined();
+    await r.dispose();
+  });
+
+  it('stream lazily through one reused buffer, with the right bytes at each read', async () => {
+    const ir = model();
+    const [a, b] = [ir.weights.layers[0]!.up.weight, ir.weights.layers[1]!.up.weight];
+    const [va, vb] = [a.data.slice(), b.data.slice()];
+    const r = spillWeights(ir, memoryGramStore());
+    r.trim(0);
+    const scratch: ScratchBuffer = {};
+    const [la, lb] = [spilledLazyBytes(a, scratch)!, spilledLazyBytes(b, scratch)!];
+    expect([la.length, la.byteLength]).toEqual([0, va.byteLength]);
+    const ra = la.subarray(0, la.byteLength);
+    expect(new Float32Array(ra.slice().buffer)).toEqual(va);
+    const rb = lb.subarray(0, lb.byteLength);
+    expect(rb.buffer).toBe(ra.buffer);
+    expect(new Float32Array(rb.slice().buffer)).toEqual(vb);
+    expect(r.residentBytes()).toBe(0);
     await r.dispose();
   });
 

@@ -73,14 +73,31 @@ export function spilledCopy(t: Tensor): Float32Array | undefined {
  * A spilled tensor's bytes read from its store only when a runner asks (core/lazy-bytes.ts), without
  * becoming resident; undefined when `t` is not spilled.
  */
-export function spilledLazyBytes(t: Tensor): LazyBytes | undefined {
+export function spilledLazyBytes(t: Tensor, scratch?: ScratchBuffer): LazyBytes | undefined {
   const slot = spilled.get(t);
   if (!slot) return undefined;
   const read = () => {
-    const values = slot.cache ?? slot.store.get(slot.key);
+    const values = slot.cache ?? readSlot(slot, scratch);
     return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
   };
   return new LazyBytes(4 * slot.length, read);
+}
+
+/**
+ * One buffer that successive reads reuse (for a reader that is done with each read before the next:
+ * onnxruntime-web copies each external tensor into its heap at once), so streaming a model into a
+ * session makes no garbage, which a browser may collect late.
+ */
+export interface ScratchBuffer {
+  buffer?: ArrayBuffer;
+}
+
+function readSlot(slot: Slot, scratch: ScratchBuffer | undefined): Float32Array {
+  if (!scratch || !slot.store.readInto) return slot.store.get(slot.key);
+  if (!scratch.buffer || scratch.buffer.byteLength < 4 * slot.length) scratch.buffer = new ArrayBuffer(4 * slot.length);
+  const into = new Float32Array(scratch.buffer, 0, slot.length);
+  slot.store.readInto(slot.key, into);
+  return into;
 }
 
 /** Where a spilled tensor's values lie in a file other threads can read (GramStore.locate); else undefined. */

@@ -12,7 +12,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { ExternalFile, Runner, RunnerSession, SessionOptions } from '../core/runner';
-import { spilledCopy, spilledLazyBytes, spilledLocation } from '../core/weight-residency';
+import { spilledCopy, spilledLazyBytes, spilledLocation, type ScratchBuffer } from '../core/weight-residency';
 import type { Tensor } from '../core/tensor';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
 import { weightEntries } from './weight-inputs';
@@ -25,10 +25,10 @@ export type ExternalReader = Pick<Runner, 'readsExternalDataBySubarray' | 'reads
  * stored files (a Node isolate), else read when the runner copies them in (lazy bytes), else a copy
  * for this session alone (owned); an in-memory tensor's own array.
  */
-function externalFile(path: string, t: Tensor, reader: ExternalReader): ExternalFile {
+function externalFile(path: string, t: Tensor, reader: ExternalReader, scratch: ScratchBuffer): ExternalFile {
   const stored = reader.readsStoredFiles ? spilledLocation(t) : undefined;
   if (stored) return { path, data: new Uint8Array(0), stored };
-  const lazy = reader.readsExternalDataBySubarray ? spilledLazyBytes(t) : undefined;
+  const lazy = reader.readsExternalDataBySubarray ? spilledLazyBytes(t, scratch) : undefined;
   if (lazy) return { path, data: lazy };
   const copy = spilledCopy(t);
   const data = copy ?? t.data;
@@ -50,12 +50,14 @@ export interface ExternalWeights {
 export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, reader: ExternalReader = {}): ExternalWeights {
   const byName = new Map(weightEntries(ir));
   const externalData: ExternalWeights['externalData'] = [];
+  // the runner copies each lazily read tensor before it asks for the next: one buffer serves them all
+  const scratch: ScratchBuffer = {};
   const initializers: TensorProto[] = [];
   const inputs = (model.graph.input ?? []).filter((input) => {
     const t = byName.get(input.name ?? '');
     if (!t) return true;
     const path = `weight-${externalData.length}.bin`;
-    const file = externalFile(path, t, reader);
+    const file = externalFile(path, t, reader, scratch);
     externalData.push(file);
     const bytes = file.stored?.bytes ?? file.data.byteLength;
     initializers.push({
