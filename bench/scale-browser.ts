@@ -211,8 +211,8 @@ async function cancelCalibration(page: Page): Promise<unknown> {
 
 function trimDetail(step: Step, v: unknown): unknown {
   if (step === 'load') {
-    const s = v as { name: string; parameters: number; weightBytes: number; backend: unknown };
-    return { name: s.name, parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend };
+    const s = v as { name: string; parameters: number; weightBytes: number; backend: unknown; weightStore?: string };
+    return { name: s.name, parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend, weightStore: s.weightStore ?? 'none (in memory)' };
   }
   if (step === 'perplexity') {
     const r = v as { perplexity: number; protocol: unknown };

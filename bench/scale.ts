@@ -224,7 +224,7 @@ async function runModel(o: Options) {
   // Loading is needed by everything; without the step it is done unmeasured.
   const load = async () => {
     const s = await api.loadModel({ kind: 'dir', path: o.dir });
-    return { parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend };
+    return { parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend, weightStore: s.weightStore ?? 'none (in memory)' };
   };
   if (want('load')) steps.push(await measure('load', fp32Bytes, load));
   else await load();

@@ -26,6 +26,9 @@ export function pollCancelFlags(): void {
 export function cancellableRunner(inner: Runner): Runner {
   const isolate = inner.isolate?.bind(inner);
   return {
+    // what the inner runner reads of external data is unchanged by the wrapper (core/runner.ts)
+    ...(inner.readsExternalDataBySubarray ? { readsExternalDataBySubarray: true } : {}),
+    ...(inner.readsStoredFiles ? { readsStoredFiles: true } : {}),
     async open(model, options) {
       const s = await inner.open(model, options);
       const session: RunnerSession = {

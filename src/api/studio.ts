@@ -49,7 +49,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   const { ir, config, onnxSource } = await (shared ? allocatingShared(load) : load());
   throwIfAborted(options.signal, 'Loading the model');
   const fingerprint = modelFingerprint(ir);
-  const residency = await openWeightSpill(state.deps, ir);
+  const residency = await openWeightSpill(state.deps, ir, true);
   // spilled weights reach an isolate as owned copies (graph/external-weights.ts), not shared arrays
   if (!residency && isolatesSessions(state, ir)) shareWeights(ir);
   if (onnxSource) {

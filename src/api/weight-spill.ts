@@ -20,14 +20,15 @@ export function spillsWeights(deps: Pick<StudioDeps, 'gramStore' | 'weightSpill'
   return deps.weightSpill === 'always' || runsBlockwise(ir.spec, ir.layers);
 }
 
-/** Spills a freshly loaded `ir` when it should be; undefined when not (or when the store failed). */
-export async function openWeightSpill(deps: StudioDeps, ir: ModelIR): Promise<WeightResidency | undefined> {
+/** Spills `ir` when it should be (`fresh`: just loaded, nothing else holds its arrays); undefined when not (or when the store failed). */
+export async function openWeightSpill(deps: StudioDeps, ir: ModelIR, fresh = false): Promise<WeightResidency | undefined> {
   if (!spillsWeights(deps, ir) || !deps.gramStore) return undefined;
   let store;
   try {
     store = await deps.gramStore();
     const residency = spillWeights(ir, store);
-    residency.trim();
+    // `fresh` (from the loader): nothing else holds these arrays, free them now where the platform can
+    residency.trim(undefined, fresh);
     return residency;
   } catch {
     await store?.dispose();
@@ -55,8 +56,9 @@ export async function spillApplied(deps: StudioDeps, m: LoadedModel, ir: ModelIR
  */
 export function evictResident(m: Pick<LoadedModel, 'residency' | 'appliedSpills'>, deps: Pick<StudioDeps, 'collectGarbage'>): void {
   if (!m.residency) return;
-  m.residency.trim(0);
-  for (const r of m.appliedSpills ?? []) r.trim(0);
+  // between jobs nothing holds an engine model's arrays: free them now where the platform can
+  m.residency.trim(0, true);
+  for (const r of m.appliedSpills ?? []) r.trim(0, true);
   // evicted arrays free their memory when collected; the host may collect now
   deps.collectGarbage?.();
 }

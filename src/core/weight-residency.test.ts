@@ -134,6 +134,29 @@ describe('spilled weights', () => {
     await r.dispose();
   });
 
+  it('free evicted buffers at once when released (ArrayBuffer transfer), whole buffers only', async () => {
+    const ir = model();
+    const whole = ir.weights.tokenEmbedding!;
+    const view = tensor([4], new Float32Array(16).subarray(4, 8));
+    (ir.weights.layers[0]!.attnNorm as { weight: Tensor }).weight = view;
+    const transfers: string[] = [];
+    const watch = (t: Tensor, name: string) => {
+      const b = t.data.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+      b.transfer = (n) => (transfers.push(name), new ArrayBuffer(n));
+    };
+    watch(whole, 'whole');
+    watch(view, 'view');
+    const r = spillWeights(ir, memoryGramStore(), Infinity);
+    r.trim(0, true);
+    // the view's buffer is not its own: left to the collector
+    expect(transfers).toEqual(['whole']);
+    watch(whole, 'whole');
+    r.trim(0);
+    expect(transfers).toEqual(['whole']);
+    expect(whole.data.length).toBe(whole.shape.reduce((a, b) => a * b, 1));
+    await r.dispose();
+  });
+
   it('become plain tensors with the same values on dispose(true), unreadable on dispose()', async () => {
     const ir = model();
     const before = snapshot(ir);

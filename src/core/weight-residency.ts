@@ -33,8 +33,13 @@ export interface WeightResidency {
   residentBytes(): number;
   /** Read-backs from the store so far. */
   reads(): number;
-  /** Evicts least recently used arrays until at most `toBytes` (default the budget) stay resident. */
-  trim(toBytes?: number): void;
+  /**
+   * Evicts least recently used arrays until at most `toBytes` (default the budget) stay resident.
+   * `release`: the caller knows nobody holds them (a quiet point between jobs), so their memory is
+   * freed now where the platform can (ArrayBuffer.prototype.transfer, e.g. a browser), instead of
+   * when garbage is next collected; a holder would see an empty (detached) array.
+   */
+  trim(toBytes?: number, release?: boolean): void;
   /**
    * Deletes the store. With `restore`, every tensor gets its array back first (plain again); without,
    * the model is being dropped and a later read throws.
@@ -153,11 +158,12 @@ export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number
   let resident = totalBytes;
   let disposed = false;
   let reads = 0;
-  const evictDownTo = (limit: number, keep?: Slot) => {
+  const evictDownTo = (limit: number, keep?: Slot, release = false) => {
     if (resident <= limit) return;
     const order = slots.filter((s) => s.cache && s !== keep).sort((a, b) => a.lastUse - b.lastUse);
     for (const s of order) {
       if (resident <= limit) break;
+      if (release) releaseNow(s.cache!);
       s.cache = null;
       resident -= 4 * s.length;
     }
@@ -185,7 +191,7 @@ export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number
     budgetBytes: budget,
     residentBytes: () => resident,
     reads: () => reads,
-    trim: (toBytes = budget) => evictDownTo(toBytes),
+    trim: (toBytes = budget, release = false) => evictDownTo(toBytes, undefined, release),
     async dispose(restore = false) {
       if (disposed) return;
       disposed = true;
@@ -207,6 +213,15 @@ export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number
     },
   };
   return residency;
+}
+
+/** Frees an array's whole buffer now where the platform can (detaching it); else leaves it to the collector. */
+function releaseNow(data: Float32Array): void {
+  const buffer = data.buffer as ArrayBuffer & { transfer?: (length: number) => ArrayBuffer };
+  // shared buffers have no transfer
+  if (typeof buffer.transfer !== 'function') return;
+  if (data.byteOffset !== 0 || data.byteLength !== buffer.byteLength) return;
+  buffer.transfer(0);
 }
 
 /** Whether any of `ir`'s tensors is spilled. */
