@@ -40,6 +40,7 @@ export function hostConstants(state: StudioState): MemoryConstants {
     gramStore: !!state.deps.gramStore && state.deps.gramStorage !== 'never',
     isolatedSessions: mayIsolate(state),
     weightStore: maySpillWeights(state.deps),
+    streamsWeights: state.deps.runner.readsExternalDataBySubarray === true,
   };
 }
 

@@ -165,6 +165,26 @@ describe('memory model: the named parts', () => {
   });
 });
 
+describe('memory model: weights kept in storage (core/weight-residency.ts)', () => {
+  it('GPT-2: resident weights are the vocabulary matrix plus an eighth of all; generation adds the copies read for its session', () => {
+    const shape = shapeFromConfig(GPT2);
+    const settings = { perplexity: { contextLength: 1024, batchSize: 1 }, generation: { tokens: 64 } };
+    const weights = 4 * 124_439_808;
+    const inMemory = estimateMemory(shape, settings);
+    const stored = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true });
+    expect(partBytes(inMemory, 'ir')).toBe(weights);
+    expect(partBytes(stored, 'ir')).toBe(4 * 50257 * 768 + weights / 8);
+    expect(partBytes(inMemory, 'sessionCopies')).toBeUndefined();
+    expect(partBytes(stored, 'sessionCopies')).toBe(weights);
+    const streamed = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true, streamsWeights: true });
+    expect(partBytes(streamed, 'sessionCopies')).toBe(4 * 50257 * 768);
+    // below the size rule nothing is spilled
+    const small = shapeFromConfig({ ...GPT2, n_layer: 2 });
+    const smallStored = estimateMemory(small, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true });
+    expect(partBytes(smallStored, 'ir')).toBe(partBytes(estimateMemory(small, settings), 'ir'));
+  });
+});
+
 describe('memory model: the wasm heap never shrinks', () => {
   const gpt2 = shapeFromConfig(GPT2);
   const weights = 124_439_808 * 4;

@@ -113,6 +113,11 @@ export interface MemoryConstants {
    */
   weightStore?: boolean;
   /**
+   * Whether the runtime takes a session's stored weights one tensor at a time (onnxruntime-web,
+   * Runner.readsExternalDataBySubarray) instead of all at once as copies. The api sets it.
+   */
+  streamsWeights?: boolean;
+  /**
    * The studio's own memory before any model: its code, onnxruntime's module and threads, the UI.
    * Measured on gpt2-124m's bench: the app idle in Chromium is 202 MB over an empty page, a Node
    * process running the engine 117 MB RSS before loading (bench/results/scale-*.json).
@@ -406,13 +411,21 @@ export function estimateMemory(
       ),
       ...(spilled
         ? [
-            part(
-              'sessionCopies',
-              'Weight copies read from storage for the session while it opens',
-              weights,
-              heap === 'isolate' ? 'isolate' : 'js',
-              ['generation'],
-            ),
+            constants.streamsWeights
+              ? part(
+                  'sessionCopies',
+                  'The tensor being read from storage into the session while it opens (the largest)',
+                  vocabMatrix,
+                  'js',
+                  ['generation'],
+                )
+              : part(
+                  'sessionCopies',
+                  'Weight copies read from storage for the session while it opens',
+                  weights,
+                  heap === 'isolate' ? 'isolate' : 'js',
+                  ['generation'],
+                ),
           ]
         : []),
       part('kvCache', `KV cache (${t} tokens) + prefill logits`, F32 * (kv + t * spec.vocabSize), heap, ['generation']),
