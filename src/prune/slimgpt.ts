@@ -21,6 +21,7 @@ import { floorCount, ratioCap } from './allocation/select';
 import { masksToPlan, onesMaskSet } from './iterative';
 import { obsState, type ObsState } from './obs-update';
 import { removeChannelsDynamic, removeGroupsGreedy } from './slimgpt-obs';
+import { withOwnProjections } from './recover';
 
 /** The allocations that are per-layer ratio schedules (allocation/*.ts `layerRatios`). */
 export const SLIMGPT_ALLOCATIONS = ['uniform', 'incremental'] as const satisfies readonly Allocation[];
@@ -109,9 +110,7 @@ export async function slimGptPrune(
 ): Promise<{ ir: ModelIR; masks: MaskSet; plan: PruningPlan; layers: SlimGptLayerRecord[] }> {
   validateSlimGpt(opts);
   const counts = slimGptCounts(ir0, opts);
-  // ir0 is never written: each layer's compensated o / down is a new tensor (toLinear; obsState copies the
-  // weights into float64), so no private copy of every projection is made up front
-  let ir = ir0;
+  let ir = withOwnProjections(ir0);
   const masks = onesMaskSet(ir0);
   const H = ir0.layers[0]?.numHeads ?? 0;
   const F = ir0.layers[0]?.ffnSize ?? 0;
