@@ -9,7 +9,6 @@
 import { existsSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
-import { openFileGramStore } from '../cli/gram-file-store';
 import { GramStoreError } from '../core/errors';
 import { memoryGramStore, type GramStore, type GramStoreFactory } from '../core/gram-store';
 import { hessian, type CalibrationStats } from '../core/stats';
@@ -17,6 +16,7 @@ import type { PruningPlan } from '../core/plan';
 import { createNodeRunner } from '../runtime/ort-node';
 import { loadDemoCalibrated } from '../test-util/golden';
 import { createStudioApi } from './studio';
+import { trackedFileStores } from '../test-util/tracked-file-store';
 import type { StudioDeps } from './state';
 
 const runner = createNodeRunner();
@@ -24,12 +24,7 @@ const CAL = { samples: 4, seq: 64 };
 const KINDS = ['attnIn', 'ffnIn'] as const;
 
 /** Paths of the files the stores opened by this factory write. */
-const files: string[] = [];
-const trackedFileStore: GramStoreFactory = async () => {
-  const s = openFileGramStore();
-  files.push(s.where.replace(/^temp file /, ''));
-  return s;
-};
+const { factory: trackedFileStore, files } = trackedFileStores();
 
 const api = (deps: Partial<StudioDeps> = {}) => createStudioApi({ runner, demoUrl: '', openDir: dirSource, ...deps });
 const stats = (a: ReturnType<typeof api>): CalibrationStats => a.state.loaded!.calibration!.stats;

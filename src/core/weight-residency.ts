@@ -19,6 +19,8 @@ import type { Tensor } from './tensor';
 
 interface Slot {
   store: GramStore;
+  /** Read-backs of this slot's residency (shared by its slots). */
+  stats: { reads: number };
   key: string;
   length: number;
   cache: Float32Array | null;
@@ -71,7 +73,7 @@ export function storageIdentity(t: Tensor): object {
  */
 export function spilledCopy(t: Tensor): Float32Array | undefined {
   const slot = spilled.get(t);
-  return slot && (slot.cache ? slot.cache.slice() : slot.store.get(slot.key));
+  return slot && (slot.cache ? slot.cache.slice() : readSlot(slot, undefined));
 }
 
 /**
@@ -98,6 +100,7 @@ export interface ScratchBuffer {
 }
 
 function readSlot(slot: Slot, scratch: ScratchBuffer | undefined): Float32Array {
+  slot.stats.reads++;
   if (!scratch || !slot.store.readInto) return slot.store.get(slot.key);
   if (!scratch.buffer || scratch.buffer.byteLength < 4 * slot.length) scratch.buffer = new ArrayBuffer(4 * slot.length);
   const into = new Float32Array(scratch.buffer, 0, slot.length);
@@ -146,18 +149,18 @@ export function defaultResidentBudget(arrayBytes: readonly number[]): number {
 export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number): WeightResidency {
   const tensors = [...tensorsUnder(ir.weights)].filter((t) => !spilled.has(t));
   const slotOf = new Map<Float32Array, Slot>();
+  const stats = { reads: 0 };
   for (const t of tensors) {
     if (slotOf.has(t.data)) continue;
     const key = `w${slotOf.size}`;
     store.put(key, t.data);
-    slotOf.set(t.data, { store, key, length: t.data.length, cache: t.data, lastUse: ++clock });
+    slotOf.set(t.data, { store, stats, key, length: t.data.length, cache: t.data, lastUse: ++clock });
   }
   const slots = [...slotOf.values()];
   const totalBytes = slots.reduce((a, s) => a + 4 * s.length, 0);
   const budget = budgetBytes ?? defaultResidentBudget(slots.map((s) => 4 * s.length));
   let resident = totalBytes;
   let disposed = false;
-  let reads = 0;
   const evictDownTo = (limit: number, keep?: Slot, release = false) => {
     if (resident <= limit) return;
     const order = slots.filter((s) => s.cache && s !== keep).sort((a, b) => a.lastUse - b.lastUse);
@@ -172,7 +175,7 @@ export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number
     s.lastUse = ++clock;
     if (s.cache) return s.cache;
     const values = store.get(s.key);
-    reads++;
+    stats.reads++;
     resident += 4 * s.length;
     s.cache = values;
     evictDownTo(budget, s);
@@ -190,7 +193,7 @@ export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number
     totalBytes,
     budgetBytes: budget,
     residentBytes: () => resident,
-    reads: () => reads,
+    reads: () => stats.reads,
     trim: (toBytes = budget, release = false) => evictDownTo(toBytes, undefined, release),
     async dispose(restore = false) {
       if (disposed) return;

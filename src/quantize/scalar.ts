@@ -57,9 +57,9 @@ export interface Int8Channels {
 
 /**
  * Symmetric int8 of a row-major [rows, cols] matrix with one scale per column (`perColumn`) or per
- * row. A channel of zeros gets scale 1.
+ * row, codes in [-qmax, qmax] (127, or 63 for onnxruntime's reduce_range). A channel of zeros gets scale 1.
  */
-export function quantizeInt8(data: ArrayLike<number>, rows: number, cols: number, perColumn: boolean): Int8Channels {
+export function quantizeInt8(data: ArrayLike<number>, rows: number, cols: number, perColumn: boolean, qmax = 127): Int8Channels {
   const channels = perColumn ? cols : rows;
   const max = new Float64Array(channels);
   for (let r = 0; r < rows; r++)
@@ -67,12 +67,12 @@ export function quantizeInt8(data: ArrayLike<number>, rows: number, cols: number
       const ch = perColumn ? c : r;
       max[ch] = Math.max(max[ch]!, Math.abs(data[r * cols + c]!));
     }
-  const scales = Float32Array.from(max, (m) => (m > 0 ? m / 127 : 1));
+  const scales = Float32Array.from(max, (m) => (m > 0 ? m / qmax : 1));
   const codes = new Int8Array(rows * cols);
   for (let r = 0; r < rows; r++)
     for (let c = 0; c < cols; c++) {
       const s = scales[perColumn ? c : r]!;
-      codes[r * cols + c] = Math.max(-127, Math.min(127, Math.round(data[r * cols + c]! / s)));
+      codes[r * cols + c] = Math.max(-qmax, Math.min(qmax, Math.round(data[r * cols + c]! / s)));
     }
   return { codes, scales };
 }

@@ -20,7 +20,13 @@ const web = createWebRunner({ isolate: false });
 
 function countingStore(): GramStore & { gets: number } {
   const inner = memoryGramStore();
-  const s = { ...inner, gets: 0, get: (k: string) => (s.gets++, inner.get(k)) };
+  // every read counts, whether a fresh copy (get) or into a reused buffer (readInto)
+  const s = {
+    ...inner,
+    gets: 0,
+    get: (k: string) => (s.gets++, inner.get(k)),
+    readInto: (k: string, into: Float32Array) => (s.gets++, inner.readInto!(k, into)),
+  };
   return s;
 }
 
