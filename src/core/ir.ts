@@ -9,8 +9,7 @@
  * can build is checked there (graph/structure.ts), so a new value is refused by name, not misbuilt.
  */
 import { UnsupportedModelError } from './errors';
-import type { Tensor } from './tensor';
-import { valueCount } from './weight-residency';
+import { elementCount, type Tensor } from './tensor';
 
 /** A family id, owned by its adapter (src/arch/registry.ts lists them), e.g. "gpt2", "llama". */
 export type Family = string;
@@ -140,7 +139,8 @@ export interface ModelIR {
 export function parameterCount(ir: ModelIR): number {
   let n = 0;
   const add = (t?: Tensor) => {
-    if (t) n += valueCount(t);
+    // from the shape (tensor() checks it against the data), so a spilled tensor is not read back
+    if (t) n += elementCount(t.shape);
   };
   const w = ir.weights;
   add(w.tokenEmbedding);
