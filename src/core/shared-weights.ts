@@ -6,7 +6,7 @@
  * on their first crossing (`toShared`).
  */
 import type { ModelIR } from './ir';
-import type { Tensor } from './tensor';
+import { tensorsUnder } from './weight-residency';
 
 /** Whether SharedArrayBuffer can be made here (a browser needs cross-origin isolation). */
 export function canShareMemory(): boolean {
@@ -27,22 +27,6 @@ export function toShared(data: Float32Array): Float32Array {
   return out;
 }
 
-/** Every tensor object the IR holds (each once). */
-function tensorsOf(ir: ModelIR): Set<Tensor> {
-  const found = new Set<Tensor>();
-  const visit = (v: unknown): void => {
-    if (!v || typeof v !== 'object' || ArrayBuffer.isView(v)) return;
-    const o = v as Record<string, unknown>;
-    if ('data' in o && o.data instanceof Float32Array && Array.isArray(o.shape)) {
-      found.add(o as unknown as Tensor);
-      return;
-    }
-    for (const x of Array.isArray(v) ? v : Object.values(o)) visit(x);
-  };
-  visit(ir.weights);
-  return found;
-}
-
 /**
  * Moves every weight array of a freshly loaded `ir` onto a SharedArrayBuffer, in place (values and
  * tensor objects unchanged; arrays shared by two tensors stay shared). Only for an IR nothing else
@@ -52,7 +36,7 @@ export function shareWeights(ir: ModelIR): number {
   // weak: an old array is garbage as soon as the last tensor holding it moved
   const moved = new WeakMap<Float32Array, Float32Array>();
   let bytes = 0;
-  for (const t of tensorsOf(ir)) {
+  for (const t of tensorsUnder(ir.weights)) {
     if (isShared(t.data)) continue;
     let shared = moved.get(t.data);
     if (!shared) {
