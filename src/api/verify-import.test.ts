@@ -16,6 +16,10 @@ import type { ModelProto } from '../io/onnx/types';
 import { createNodeRunner } from '../runtime/ort-node';
 import { fixtureDir, fixtureModels } from '../test-util/model-fixtures';
 import { memSource } from '../test-util/tiny-gpt2';
+import { adapterFor } from '../arch/registry';
+import { buildOnnx } from '../graph/build';
+import { quantizeOnnx } from '../quantize/quantize';
+import { randomIR } from '../test-util/random-ir';
 import { verifyOnnxImport } from './verify-import';
 
 const runner = createNodeRunner({ threads: 1 });
@@ -62,5 +66,43 @@ describe('numeric check of ONNX imports', () => {
 
   it('accepts the unmutated file through the same path', async () => {
     expect(await check(gpt2())).toBeUndefined();
+  });
+});
+
+describe("int8 files: each dequantized weight is checked on the file's own quantized activations", () => {
+  const int8 = async () => {
+    const ir = randomIR({ layers: 2, hidden: 64, heads: 4, ffn: 128, vocab: 96, seed: 7 });
+    const bytes = await quantizeOnnx(buildOnnx(ir, { logits: true }), { variant: 'int8' });
+    const config = adapterFor(ir.spec).writeConfig(ir);
+    const files = {
+      'model.onnx': bytes,
+      'config.json': { ...config, prune_studio: { ...(config.prune_studio as object), attention_scale_folded: true } },
+    };
+    return loadOnnxIR(memSource(files, 'mem/int8'), 'model.onnx', { name: 'int8' });
+  };
+
+  it('accepts the file and checks every MatMulInteger and the quantized table', async () => {
+    const { ir, onnxSource } = await int8();
+    const rederived = onnxSource.dequantized!.rederived;
+    expect(rederived.filter((r) => r.activation).length).toBe(ir.layers.length * 4 + 1);
+    expect(await verifyOnnxImport(runner, ir, onnxSource).then(() => undefined)).toBeUndefined();
+  });
+
+  it('refuses a dequantized weight whose one column is 1% off', async () => {
+    const { ir, onnxSource } = await int8();
+    const fake = onnxSource.dequantized!.fakeQuantized;
+    const w = fake.graph.initializer!.find((t) => t.name?.endsWith('.dequantized'))!;
+    const data = new Float32Array(w.raw_data!.slice().buffer);
+    const N = Number(w.dims![1]);
+    for (let r = 0; r < data.length / N; r++) data[r * N + 3] = data[r * N + 3]! * 1.01;
+    w.raw_data = new Uint8Array(data.buffer);
+    const e = await verifyOnnxImport(runner, ir, onnxSource).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(OnnxImportMismatchError);
+    expect((e as Error).message).toMatch(
+      /quantized weights were not read as the file computes with them: ".+", computed from the dequantized weights/,
+    );
   });
 });

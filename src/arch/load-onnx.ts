@@ -174,14 +174,16 @@ export async function loadOnnxIR(
     config = adapterFor(ir.spec).writeConfig(ir);
   }
   onProgress?.({ stage: 'weights', done: 1, total: 1, message: 'Weights ready' });
+  const fake = summary.matMulInteger > 0 ? dequantizeModel(model, readExternal, true) : undefined;
   const onnxSource: OnnxImportSource = {
     model: inlineExternalData(model, readExternal),
     hidden: imported.hidden,
-    ...(summary.matMulInteger > 0
+    ...(fake
       ? {
           dequantized: {
             float: inlineExternalData(plain, readExternal),
-            fakeQuantized: inlineExternalData(dequantizeModel(model, readExternal, true).model, readExternal),
+            fakeQuantized: inlineExternalData(fake.model, readExternal),
+            rederived: fake.rederived,
           },
         }
       : {}),

@@ -29,6 +29,16 @@ const UINT8 = 2;
 const INT8 = 3;
 const MS = 'com.microsoft';
 
+/**
+ * A value the rewrite computes again from dequantized weights, under the file's name: an int8
+ * MatMulInteger chain's output (with `activation`, the float input its DynamicQuantizeLinear reads)
+ * or a quantized table's Gather output.
+ */
+export interface Rederived {
+  output: string;
+  activation?: string;
+}
+
 export interface DequantizeSummary {
   /** Weights turned back into float32, by kind of pattern. */
   cast: number;
@@ -99,6 +109,7 @@ class Dequantizer {
   readonly replaced = new Map<NodeProto, NodeProto | null>();
   readonly added: TensorProto[] = [];
   readonly summary: DequantizeSummary = { cast: 0, dequantizeLinear: 0, matMulNBits: 0, matMulInteger: 0, gather: 0 };
+  readonly rederived: Rederived[] = [];
   private readonly made = new Map<string, string>();
 
   constructor(
@@ -258,6 +269,7 @@ class Dequantizer {
       this.extra.set(dq, { op_type: 'MatMul', name: n.name ?? value, input: [dq.output[0]!, wt], output: [value] });
     } else this.replaced.set(n, { op_type: 'MatMul', name: n.name ?? value, input: [dql.input[0]!, wt], output: [value] });
     for (const c of chain) this.replaced.set(c, null);
+    this.rederived.push({ output: value, activation: dql.input[0]! });
     this.summary.matMulInteger++;
   }
 
@@ -305,6 +317,7 @@ class Dequantizer {
     }
     const name = this.addFloat(`rows:${table.name ?? ''}`, `${table.name ?? ''}.rows`, rows);
     this.replaced.set(reshape, { op_type: 'Gather', name: reshape.name ?? name, input: [name, ids], output: [reshape.output[0]!] });
+    this.rederived.push({ output: reshape.output[0]! });
     this.summary.gather++;
   }
 
@@ -375,7 +388,7 @@ export function dequantizeModel(
   readExternal?: ExternalReader,
   /** Keep int8 activation quantization as DequantizeLinear(DynamicQuantizeLinear(x)): the file's arithmetic with float weights (the import check). */
   fakeQuantActivations = false,
-): { model: ModelProto; summary: DequantizeSummary } {
+): { model: ModelProto; summary: DequantizeSummary; rederived: Rederived[] } {
   const d = new Dequantizer(model, readExternal, fakeQuantActivations);
   for (const n of model.graph.node) {
     const op = n.domain === MS ? `${MS}.${n.op_type}` : n.op_type;
@@ -386,7 +399,7 @@ export function dequantizeModel(
     else if (op === 'Gather') d.gather(n);
   }
   const touched = Object.values(d.summary).some((c) => c > 0);
-  if (!touched) return { model, summary: d.summary };
+  if (!touched) return { model, summary: d.summary, rederived: d.rederived };
   const node: NodeProto[] = [];
   for (const n of model.graph.node) {
     const r = d.replaced.has(n) ? d.replaced.get(n) : n;
@@ -397,5 +410,5 @@ export function dequantizeModel(
   }
   const removed = new Set(d.added.map((t) => t.name));
   const initializer = [...(model.graph.initializer ?? []).filter((t) => !removed.has(t.name)), ...d.added];
-  return { model: live({ ...model, graph: { ...model.graph, node, initializer } }), summary: d.summary };
+  return { model: live({ ...model, graph: { ...model.graph, node, initializer } }), summary: d.summary, rederived: d.rederived };
 }

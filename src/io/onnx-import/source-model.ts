@@ -7,6 +7,7 @@
 import { OnnxFormatError } from '../../core/errors';
 import { int64Tensor, float32Tensor, type Feeds } from '../../core/runner';
 import { DataType, type ModelProto, type TensorProto, type ValueInfoProto } from '../onnx/types';
+import type { Rederived } from './dequantize';
 import { externalLocation, type ExternalReader } from './initializers';
 
 export interface OnnxImportSource {
@@ -18,9 +19,30 @@ export interface OnnxImportSource {
    * Set for a file whose activations are quantized at run time (int8 DynamicQuantizeLinear +
    * MatMulInteger), external data inlined: `float`, the float32 graph the importer read (weights
    * dequantized), which the import must match; `fakeQuantized`, the same with the activations still
-   * quantized (DequantizeLinear before each MatMul), which must match the file.
+   * quantized (DequantizeLinear before each MatMul), which must match the file value by value:
+   * `rederived`, the values computed from dequantized weights under the file's names.
    */
-  dequantized?: { float: ModelProto; fakeQuantized: ModelProto };
+  dequantized?: { float: ModelProto; fakeQuantized: ModelProto; rederived: Rederived[] };
+}
+
+/** Suffix of the graph input that replaces an activation a DynamicQuantizeLinear reads (withActivationInputs). */
+export const FROM_FILE = '/from_file';
+
+/**
+ * A copy of the model whose DynamicQuantizeLinear nodes reading one of `activations` read the graph
+ * input `${activation}${FROM_FILE}` instead: fed with the values the file computed, each quantized
+ * MatMul sees the file's own activations, so a rounding that float error flips upstream cannot
+ * cascade into a difference that is not the weights'.
+ */
+export function withActivationInputs(model: ModelProto, activations: readonly string[]): ModelProto {
+  const cut = new Set(activations);
+  const node = model.graph.node.map((n) =>
+    n.op_type === 'DynamicQuantizeLinear' && cut.has(n.input[0] ?? '')
+      ? { ...n, input: [`${n.input[0]!}${FROM_FILE}`, ...n.input.slice(1)] }
+      : n,
+  );
+  const input: ValueInfoProto[] = [...cut].map((a) => ({ name: `${a}${FROM_FILE}`, type: { tensor_type: { elem_type: DataType.FLOAT } } }));
+  return { ...model, graph: { ...model.graph, node, input: [...model.graph.input, ...input] } };
 }
 
 /** A copy of the model whose external initializers carry their bytes as raw_data. */
