@@ -35,7 +35,8 @@ const unitCode = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=
 const unit = readJson(`${results}/unit.json`);
 if (unit) {
   passed += unit.numPassedTests;
-  failed += unit.numFailedTests + (unit.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(unit);
+  // vitest's numFailedTestSuites also counts describe blocks: add only files that failed with no failed test (load errors).
+  failed += unit.numFailedTests + countFilesFailedWithoutFailedTests(unit);
   skipped += (unit.numPendingTests ?? 0) + (unit.numTodoTests ?? 0);
 } else if (unitCode !== 0) failed += 1;
 
@@ -55,8 +56,8 @@ if (!onlyUnit) {
   if (e2eCode !== 0 && e2e?.stats?.unexpected === 0) failed += 1;
 }
 
-function countSuitesWithFailedTests(report) {
-  return (report.testResults ?? []).filter((s) => s.status === 'failed' && (s.assertionResults ?? []).some((a) => a.status === 'failed'))
+function countFilesFailedWithoutFailedTests(report) {
+  return (report.testResults ?? []).filter((s) => s.status === 'failed' && !(s.assertionResults ?? []).some((a) => a.status === 'failed'))
     .length;
 }
 
