@@ -68,7 +68,9 @@ function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet,
       const which = kind === 'attn' ? 'attnIn' : 'ffnIn';
       const stats = createStats(ir, (l, k) => l === layer && k === which);
       await runBlock(ir, await block(layer, kind), layer, set, stream, stats, feeds);
-      return hessian(stats.layers[layer]![which], set.samples);
+      // A maker over the packed float32 Gram (n(n+1)/2 values): SlimGPT inverts in the array it makes.
+      const gram = stats.layers[layer]![which];
+      return () => hessian(gram, set.samples);
     },
   };
   const release = async () => {

@@ -13,6 +13,7 @@ import {
   inverseBlock,
   inverseDiagonal,
   inverseFromT,
+  invertCholeskyInPlace,
   inverseTransposedLower,
   setSimd,
   solveRightLowerT,
@@ -168,6 +169,13 @@ function kernelTests() {
         const size = Math.min(n - from, 9);
         const blk = Float64Array.from({ length: size * size }, (_, i) => gj[(from + Math.floor(i / size)) * n + from + (i % size)]!);
         expect(relErr(inverseBlock(t, n, from, size), blk)).toBeLessThan(1e-9);
+        const inPlace = choleskyBlocked(a, n)!;
+        invertCholeskyInPlace(inPlace, n);
+        expect(relErr(inPlace, gj)).toBeLessThan(1e-9);
+        expect(relErr(inPlace, inv)).toBeLessThan(1e-12);
+        let asymmetricInPlace = 0;
+        for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) if (inPlace[j * n + i] !== inPlace[i * n + j]) asymmetricInPlace++;
+        expect(asymmetricInPlace).toBe(0);
       });
     }
 

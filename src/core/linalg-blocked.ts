@@ -393,6 +393,69 @@ export function inverseFromT(t: F64, n: number): F64 {
   return inv;
 }
 
+/**
+ * (L Lᵀ)⁻¹ written over L itself (`a` holds L: lower, upper triangle zero, as choleskyBlocked
+ * returns it), so an n x n inverse needs one n x n array instead of three (L, T = L⁻ᵀ, T Tᵀ). The
+ * same two steps as inverseTransposedLower and inverseFromT: T is solved into the upper triangle
+ * while L's strict lower triangle is still read (L's diagonal saved aside, since both need theirs;
+ * the part of each product that would read T's zero lower triangle, now L's, is summed apart);
+ * then T Tᵀ is built in the lower triangle (the diagonal block through a small scratch, after the
+ * block's T rows are read) and mirrored.
+ */
+export function invertCholeskyInPlace(a: F64, n: number): void {
+  const ld = new Float64Array(n);
+  for (let i = 0; i < n; i++) ld[i] = a[i * n + i]!;
+  const rows = strided(n, n);
+  const cols = strided(n, 1);
+  for (let j0 = 0; j0 < n; j0 += NB) {
+    stopPoint();
+    const j1 = Math.min(n, j0 + NB);
+    for (let i0 = 0; i0 < j0; i0 += NB) {
+      const i1 = i0 + NB;
+      // T[I, J] −= T[I, i1:j0] · L[J, i1:j0]ᵀ, then the diagonal block's part Σ_{i ≤ k < i1} T_ik L_jk.
+      gemmNT(a, rows.subarray(i0, i1), cols.subarray(j0, j1), -1, a, i0 * n + i1, n, a, j0 * n + i1, n, j0 - i1);
+      upperTriangleProduct(a, n, i0, i1, j0, j1);
+    }
+    solveBlockRows(a, j0, n, j0, a, j0 * n + j0, n, j1 - j0);
+    for (let i = j0; i < j1; i++) {
+      const ri = i * n;
+      for (let j = i; j < j1; j++) {
+        const rj = j * n;
+        let s = j === i ? 1 : 0;
+        for (let k = i; k < j; k++) s -= a[ri + k]! * a[rj + k]!;
+        a[ri + j] = s / ld[j]!;
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) a.fill(0, i * n, i * n + i);
+  const scratch = new Float64Array(NB * NB);
+  for (let i0 = 0; i0 < n; i0 += NB) {
+    stopPoint();
+    const i1 = Math.min(n, i0 + NB);
+    const m = i1 - i0;
+    scratch.fill(0);
+    gemmNT(scratch, strided(m, m), strided(m, 1), 1, a, i0 * n + i0, n, a, i0 * n + i0, n, n - i0);
+    for (let j0 = 0; j0 < i0; j0 += NB) {
+      gemmNT(a, rows.subarray(i0, i1), cols.subarray(j0, j0 + NB), 1, a, i0 * n + i0, n, a, j0 * n + i0, n, n - i0);
+    }
+    for (let i = i0; i < i1; i++) for (let j = i0; j <= i; j++) a[i * n + j] = scratch[(i - i0) * m + (j - i0)]!;
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) a[j * n + i] = a[i * n + j]!;
+}
+
+/** a[i, j] −= Σ_{i ≤ k < i1} a[i, k] · a[j, k] for i in [i0, i1), j in [j0, j1): T's upper diagonal block times L's rows. */
+function upperTriangleProduct(a: F64, n: number, i0: number, i1: number, j0: number, j1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const ri = i * n;
+    for (let j = j0; j < j1; j++) {
+      const rj = j * n;
+      let s = 0;
+      for (let k = i; k < i1; k++) s += a[ri + k]! * a[rj + k]!;
+      a[ri + j] = a[ri + j]! - s;
+    }
+  }
+}
+
 /** diag((L Lᵀ)⁻¹)_i = Σ_{k ≥ i} T_ik², from T = L⁻ᵀ. */
 export function inverseDiagonal(t: F64, n: number): F64 {
   const d = new Float64Array(n);

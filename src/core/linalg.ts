@@ -4,7 +4,7 @@
  * seconds).
  */
 import { NumericError } from './errors';
-import { choleskyBlocked, inverseFromT, inverseTransposedLower } from './linalg-blocked';
+import { choleskyBlocked, inverseFromT, inverseTransposedLower, invertCholeskyInPlace } from './linalg-blocked';
 
 export type Matrix = Float64Array;
 
@@ -88,10 +88,24 @@ export function dampedCholeskyOf(
 /**
  * Inverse of a damped Hessian; retries with 10x the damping (up to 3 times) when not positive
  * definite. `damping` is the relative damping used, `lambda` the amount added to the diagonal.
+ * `h` is left as it was (one copy is factored and inverted in place: two n x n arrays alive).
  */
 export function dampedInverse(h: Matrix, n: number, relDamp = 0.01): { inv: Matrix; damping: number; lambda: number; dead: boolean[] } {
-  const { l, ...rest } = dampedCholesky(h, n, relDamp);
-  return { inv: inverseFromCholesky(l, n), ...rest };
+  return dampedInverseOf(hessianMaker(h, n), n, relDamp);
+}
+
+/**
+ * dampedInverse of the Hessian that `make` returns (a fresh array per call), factored and inverted
+ * in that array (invertCholeskyInPlace): one n x n array alive.
+ */
+export function dampedInverseOf(
+  make: () => Matrix,
+  n: number,
+  relDamp = 0.01,
+): { inv: Matrix; damping: number; lambda: number; dead: boolean[] } {
+  const { l, ...rest } = dampedCholeskyOf(make, n, relDamp);
+  invertCholeskyInPlace(l, n);
+  return { inv: l, ...rest };
 }
 
 /**

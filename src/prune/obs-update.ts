@@ -9,7 +9,7 @@
  * With L Lᵀ = (H⁻¹)_SS, Y = H⁻¹_KS L⁻ᵀ and Z = W_S L⁻ᵀ, both updates are blocked products:
  * W_K −= Z Yᵀ and H⁻¹_KK −= Y Yᵀ (K = the live columns outside S; removed ones are untouched).
  */
-import { dampedInverse, type Matrix } from '../core/linalg';
+import { dampedInverseOf, hessianMaker, type Matrix } from '../core/linalg';
 import { NumericError } from '../core/errors';
 import { choleskyBlocked, gemmNT, NB, solveRightLowerT, strided } from '../core/linalg-blocked';
 
@@ -25,9 +25,13 @@ export interface ObsState {
   damping: number;
 }
 
-/** `hessian` = 2XᵀX/N_seq (undamped); damped and inverted as everywhere else (dampedInverse). */
-export function obsState(weight: ArrayLike<number>, rows: number, n: number, hessian: Matrix, relDamp = 0.01): ObsState {
-  const { inv, lambda } = dampedInverse(hessian, n, relDamp);
+/**
+ * `hessian` = 2XᵀX/N_seq (undamped); damped and inverted as everywhere else (dampedInverse). Given
+ * as a function that makes a fresh array, that array becomes H⁻¹ (no other n x n array); a given
+ * matrix is copied and left as it was.
+ */
+export function obsState(weight: ArrayLike<number>, rows: number, n: number, hessian: Matrix | (() => Matrix), relDamp = 0.01): ObsState {
+  const { inv, lambda } = dampedInverseOf(hessianMaker(hessian, n), n, relDamp);
   return { rows, n, w: Float64Array.from(weight), hinv: inv, removed: new Array<boolean>(n).fill(false), damping: lambda };
 }
 

@@ -38,8 +38,12 @@ export interface SlimGptOptions {
 }
 
 export interface SlimGptEngine {
-  /** H = 2XᵀX/N_seq of layer `layer`'s o ('attn') or down ('ffn') projection inputs, on (ir weights, masks). */
-  hessian(ir: ModelIR, masks: MaskSet, layer: number, kind: 'attn' | 'ffn'): Promise<Float64Array>;
+  /**
+   * H = 2XᵀX/N_seq of layer `layer`'s o ('attn') or down ('ffn') projection inputs, on (ir weights,
+   * masks): the matrix, or a function that makes it afresh on each call (then H⁻¹ is computed in the
+   * array it makes: one n x n float64 array per layer instead of two).
+   */
+  hessian(ir: ModelIR, masks: MaskSet, layer: number, kind: 'attn' | 'ffn'): Promise<Float64Array | (() => Float64Array)>;
   now(): number;
 }
 
@@ -96,7 +100,7 @@ function withLayer(ir: ModelIR, l: number, patch: Partial<LayerWeights>): ModelI
   return { ...ir, weights: { ...ir.weights, layers } };
 }
 
-function stateOf(lin: Linear, hessian: Float64Array): ObsState {
+function stateOf(lin: Linear, hessian: Float64Array | (() => Float64Array)): ObsState {
   const [rows = 0, n = 0] = lin.weight.shape;
   return obsState(lin.weight.data, rows, n, hessian);
 }
