@@ -6,7 +6,6 @@
  * not measured the applied model's perplexity (the card says so).
  */
 import type { Runner } from '../core/runner';
-import type { StoredFileBytes } from '../graph/open-file';
 import { logitsModelPerplexity } from '../quantize/evaluate';
 import type { LoadedModel, PrunedModel } from './state';
 
@@ -35,13 +34,11 @@ export async function writtenPerplexity(
   m: LoadedModel,
   p: PrunedModel,
   onnx: Uint8Array,
-  /** The same bytes in storage (api/weight-spill.ts writtenBytesStore). */
-  stored?: StoredFileBytes,
 ): Promise<WrittenPerplexity | undefined> {
   const r = p.perplexity;
   const ids = protocolTokens(m, p);
   if (!r || !ids) return undefined;
   const { contextLength, stride, textName } = r.protocol;
-  const f = await logitsModelPerplexity(runner, onnx, ids, p.ir.spec.vocabSize, contextLength, stride, stored);
+  const f = await logitsModelPerplexity(runner, onnx, ids, p.ir.spec.vocabSize, contextLength, stride);
   return { perplexity: f.perplexity, session: r.perplexity, tokensScored: f.tokens, textName, context: contextLength, stride };
 }

@@ -9,11 +9,9 @@
  * (loadModel on the folder or its files): src/api/roundtrip.test.ts.
  */
 import { InputError } from '../core/errors';
-import type { Runner } from '../core/runner';
-import { isolatesSessions, withIsolate } from './isolation';
 import { DEFAULT_EXPORT_OPTIONS, type ExportFile, type ExportOptions, type ExportSubject, type ProbeImages } from '../exporters/types';
 import { VISION_ONNX_CARD_LINE } from '../exporters/onnx';
-import { evictResident, spillForJob, writtenBytesStore, type WrittenBytesStore } from './weight-spill';
+import { evictResident, spillForJob } from './weight-spill';
 import { isImageClassifier } from './accuracy';
 import { writtenAccuracy } from './bundle-accuracy';
 import { visionModelCard } from './model-card-vision';
@@ -51,7 +49,7 @@ function probeImagesOf(m: LoadedModel): ProbeImages {
 }
 
 /** The applied model and the reference it must reproduce: the masked preview on the (compensated) full-size model. */
-function prunedSubject(state: StudioState, m: LoadedModel, p: PrunedModel, written: WrittenBytesStore): ExportSubject {
+function prunedSubject(state: StudioState, m: LoadedModel, p: PrunedModel): ExportSubject {
   // Masks cannot remove residual channels (the norms' statistics change): a hidden-pruned model is checked against itself in memory.
   const hidden = (p.summary.plan.removedHidden?.length ?? 0) > 0;
   const compensated = hidden ? p.ir : compensatedModel(m, p);
@@ -68,7 +66,6 @@ function prunedSubject(state: StudioState, m: LoadedModel, p: PrunedModel, writt
     ...(isImageClassifier(m.ir) ? { probe: [], probeImages: probeImagesOf(m) } : { probe: probeIds(m) }),
     ...(m.calibration ? { calibration: m.calibration.set.sequences } : {}),
     beforeWritten: () => evictResident(m, state.deps),
-    storeWritten: (bytes) => written.store(bytes),
   };
 }
 
@@ -93,33 +90,12 @@ export async function exportModel(
 ): Promise<ExportBundle> {
   const p = requirePruned(m);
   const chosen = exportOptions(request);
-  // A large model's verification and written-file perplexity run in a disposable isolate (its wasm heap,
-  // which held the written model's weights, goes back afterwards), reading the written bytes from storage.
-  const run = async (runner: Runner) => {
-    const storedBytes = writtenBytesStore(state.deps, m, runner);
-    try {
-      return await exportVerified(state, m, p, chosen, { runner, storedBytes }, options);
-    } finally {
-      await storedBytes.dispose();
-    }
-  };
-  return isolatesSessions(state, m.ir) ? withIsolate(state.deps.runner, run) : run(state.deps.runner);
-}
-
-async function exportVerified(
-  state: StudioState,
-  m: LoadedModel,
-  p: PrunedModel,
-  chosen: ExportOptions,
-  { runner, storedBytes }: { runner: Runner; storedBytes: WrittenBytesStore },
-  options: JobOptions,
-): Promise<ExportBundle> {
-  const subject = prunedSubject(state, m, p, storedBytes);
+  const subject = prunedSubject(state, m, p);
   // a spilled model's rebuilt reference is spilled too, for the export only
   const referenceSpill = subject.reference.ir === p.ir ? undefined : await spillForJob(state.deps, m, subject.reference.ir);
   let verified;
   try {
-    verified = await writeVerified(chosen, subject, runner, options.onProgress);
+    verified = await writeVerified(chosen, subject, state.deps.runner, options.onProgress);
   } finally {
     await referenceSpill?.dispose();
   }
@@ -127,8 +103,7 @@ async function exportVerified(
   if (isImageClassifier(m.ir)) return visionBundle(state, m, p, { exporter, files, verification, chosen }, options);
   const model = files[0]!;
   options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${model.name}` });
-  const perplexity =
-    exporter.format === 'onnx' ? await writtenPerplexity(runner, m, p, model.bytes, await storedBytes.store(model.bytes)) : undefined;
+  const perplexity = exporter.format === 'onnx' ? await writtenPerplexity(state.deps.runner, m, p, model.bytes) : undefined;
   const written = { name: model.name, bytes: model.bytes.length, dtype: chosen.dtype, ...(perplexity ? { perplexity } : {}) };
   const enc = new TextEncoder();
   const json = (name: string, value: unknown) => ({ name, bytes: enc.encode(JSON.stringify(value, null, 2)) });

@@ -14,7 +14,7 @@ import { createWebRunner } from '../runtime/ort-web';
 import { loadDemoCalibrated } from '../test-util/golden';
 import { createStudioApi } from './studio';
 import { trackedFileStores } from '../test-util/tracked-file-store';
-import { evictResident, writtenBytesStore } from './weight-spill';
+import { evictResident } from './weight-spill';
 import { collectGarbage } from '../cli/collect-garbage';
 import type { StudioDeps } from './state';
 
@@ -128,26 +128,6 @@ describe('spilled weights through the engine', () => {
     evictResident({}, { collectGarbage: () => collected++ });
     expect(collected).toBe(1);
     expect(() => collectGarbage()).not.toThrow();
-  });
-
-  it("put a spilled model's written bytes in a store for a runner that reads stored files, once, and remove them after", async () => {
-    const m = spilled.state.loaded!;
-    const before = files.length;
-    const bytes = new Uint8Array(4099).map((_, i) => (i * 7) % 251);
-    const none = await writtenBytesStore(spilled.state.deps, m, {}).store(bytes);
-    expect(none).toBeUndefined();
-    expect(files.length).toBe(before);
-    const written = writtenBytesStore(spilled.state.deps, m, { readsStoredFiles: true });
-    const where = (await written.store(bytes))!;
-    expect(await written.store(bytes)).toBe(where);
-    expect(files.length).toBe(before + 1);
-    const place = where.at(1000, 2000)!;
-    expect(place.bytes).toBe(2000);
-    expect(readFileSync(place.file).subarray(place.at, place.at + 2000)).toEqual(Buffer.from(bytes.subarray(1000, 3000)));
-    // the last 3 bytes are past the stored float32 values
-    expect(where.at(4090, 9)).toBeUndefined();
-    await written.dispose();
-    expect(existsSync(files[before]!)).toBe(false);
   });
 
   it('stay in memory when the store cannot open', async () => {

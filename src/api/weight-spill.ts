@@ -4,10 +4,7 @@
  * (StudioDeps.gramStore: Node a temp file, the engine Worker OPFS). A store that cannot be opened or
  * refuses the weights leaves them in memory, as before (the model works; it only holds more).
  */
-import type { GramStore } from '../core/gram-store';
 import type { ModelIR } from '../core/ir';
-import type { Runner } from '../core/runner';
-import type { StoredFileBytes } from '../graph/open-file';
 import { runsBlockwise } from '../core/memory-model';
 import { spillWeights, type WeightResidency } from '../core/weight-residency';
 import type { LoadedModel, StudioDeps } from './state';
@@ -74,50 +71,4 @@ export function evictResident(m: Pick<LoadedModel, 'residency' | 'appliedSpills'
 export async function spillForJob(deps: StudioDeps, m: LoadedModel, ir: ModelIR): Promise<WeightResidency | undefined> {
   if (!m.residency) return undefined;
   return openWeightSpill({ ...deps, weightSpill: 'always' }, ir);
-}
-
-/** A written file's bytes in storage, for the export that wrote them (graph/open-file.ts). */
-export interface WrittenBytesStore {
-  /** Stores `bytes` once (later calls with the same bytes reuse it); undefined where nothing is stored. */
-  store(bytes: Uint8Array): Promise<StoredFileBytes | undefined>;
-  dispose(): Promise<void>;
-}
-
-/**
- * Where a spilled model's export also puts its written bytes, for a runner that reads stored files
- * itself (Node isolates): verification and the written file's perplexity then read each tensor from
- * the file instead of cloning the bytes into the isolate. Only the 4-byte whole part is stored (the
- * store holds float32 values, viewed over the same bytes: no copy); a tensor beyond it is handed over.
- */
-export function writtenBytesStore(deps: StudioDeps, m: LoadedModel, runner: Pick<Runner, 'readsStoredFiles'>): WrittenBytesStore {
-  let store: GramStore | undefined;
-  let done: { bytes: Uint8Array; stored: StoredFileBytes | undefined } | undefined;
-  const put = async (bytes: Uint8Array): Promise<StoredFileBytes | undefined> => {
-    if (!m.residency || !runner.readsStoredFiles || !deps.gramStore || bytes.byteOffset % 4 !== 0) return undefined;
-    try {
-      await store?.dispose();
-      store = await deps.gramStore();
-      const values = Math.floor(bytes.byteLength / 4);
-      store.put('written', new Float32Array(bytes.buffer, bytes.byteOffset, values));
-      const base = store.locate?.('written');
-      if (!base) return undefined;
-      return {
-        at: (offset, length) => (offset + length <= 4 * values ? { file: base.file, at: base.at + offset, bytes: length } : undefined),
-      };
-    } catch {
-      // no storage: the bytes are handed over as before
-      return undefined;
-    }
-  };
-  return {
-    async store(bytes) {
-      if (done?.bytes !== bytes) done = { bytes, stored: await put(bytes) };
-      return done.stored;
-    },
-    async dispose() {
-      await store?.dispose();
-      store = undefined;
-      done = undefined;
-    },
-  };
 }

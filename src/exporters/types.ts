@@ -7,7 +7,6 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Feeds, Runner } from '../core/runner';
-import type { StoredFileBytes } from '../graph/open-file';
 
 /** A model file format the studio writes: the `format` of an exporter registered in registry.ts (EXPORT_FORMATS lists them). */
 export type ExportFormat = string;
@@ -58,11 +57,6 @@ export interface ExportSubject {
   probeImages?: ProbeImages;
   /** Called once the reference ran, before the written file opens (the engine frees what it need not hold then). */
   beforeWritten?: () => void;
-  /**
-   * Puts the written bytes of a large model where the runner can read them itself (graph/open-file.ts),
-   * so verification does not hand them over; undefined where the host has no such storage.
-   */
-  storeWritten?: (bytes: Uint8Array) => Promise<StoredFileBytes | undefined>;
 }
 
 /** Preprocessed images fed as pixel_values by the verification of an image classifier's export. */

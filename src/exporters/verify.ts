@@ -10,7 +10,7 @@
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner } from '../core/runner';
 import { openModelSession } from '../graph/model-session';
 import { runByBlocks, useBlockwise, type BlockPath } from '../graph/block-run';
-import { openFileBytes, type StoredFileBytes } from '../graph/open-file';
+import { externalView } from '../io/onnx/external-view';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import type { ExportSubject, ExportVerification } from './types';
@@ -52,16 +52,13 @@ async function referenceLogits(
   }
 }
 
-/** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (graph/open-file.ts). */
-async function writtenLogits(
-  onnx: Uint8Array,
-  feeds: Feeds,
-  runner: Runner,
-  viewed: boolean,
-  stored?: StoredFileBytes,
-): Promise<Float32Array> {
+/** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (io/onnx/external-view.ts). */
+async function writtenLogits(onnx: Uint8Array, feeds: Feeds, runner: Runner, viewed: boolean): Promise<Float32Array> {
+  const view = viewed ? externalView(onnx) : undefined;
   // One run: the weights stay as loaded (no pre-packed second copy of the MatMul weights).
-  const fresh = await openFileBytes(runner, onnx, { viewed, ...(stored ? { stored } : {}) });
+  const fresh = view
+    ? await runner.open(view.skeleton, { externalData: view.externalData, prepack: false })
+    : await runner.open(onnx, { prepack: false });
   try {
     return asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
   } finally {
@@ -86,8 +83,7 @@ export async function compareWithReference(
   const large = !subject.probeImages && useBlockwise(reference.ir, path);
   const b = await referenceLogits(subject, feeds.reference, feeds.positions, runner, large);
   subject.beforeWritten?.();
-  const stored = large ? await subject.storeWritten?.(onnx) : undefined;
-  const a = await writtenLogits(onnx, feeds.written, runner, large, stored);
+  const a = await writtenLogits(onnx, feeds.written, runner, large);
   if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
   let maxAbsLogitDiff = 0;
   for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));
