@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { CancelledError } from './errors';
 import { setCancelPoll, stoppable, stopPoint } from './job';
 import { inverseSpd } from './linalg';
-import { choleskyBlocked, inverseFromT, inverseTransposedLower, solveRightLowerT } from './linalg-blocked';
+import { choleskyBlocked, solveRightLowerT } from './linalg-blocked';
+import { inverseFromT, inverseTransposedLower } from './linalg-inverse';
 
 /** A well-conditioned SPD matrix: G Gᵀ / n + I from a deterministic pseudo-random G. */
 function spd(n: number): Float64Array {

@@ -7,14 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simdKernel } from './gemm-simd';
 import { mulberry32 } from '../eval/generate';
+import { inverseBlock, inverseDiagonal, inverseFromT, invertCholeskyInPlace, inverseTransposedLower } from './linalg-inverse';
 import {
   choleskyBlocked,
   gemmNT,
-  inverseBlock,
-  inverseDiagonal,
-  inverseFromT,
-  invertCholeskyInPlace,
-  inverseTransposedLower,
   setSimd,
   solveRightLowerT,
   strided,

@@ -4,7 +4,8 @@
  * seconds).
  */
 import { NumericError } from './errors';
-import { choleskyBlocked, inverseFromT, inverseTransposedLower, invertCholeskyInPlace } from './linalg-blocked';
+import { choleskyBlocked } from './linalg-blocked';
+import { inverseFromT, inverseTransposedLower, invertCholeskyInPlace } from './linalg-inverse';
 
 export type Matrix = Float64Array;
 

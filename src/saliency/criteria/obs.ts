@@ -10,7 +10,7 @@
  */
 import { InputError } from '../../core/errors';
 import { block, cholesky, dampedCholeskyOf, hessianMaker } from '../../core/linalg';
-import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-blocked';
+import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-inverse';
 import type { Linear } from '../../core/ir';
 import { checkpoint, stoppable } from '../../core/job';
 import { hessian } from '../../core/stats';
