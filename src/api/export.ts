@@ -9,9 +9,17 @@
  * (loadModel on the folder or its files): src/api/roundtrip.test.ts.
  */
 import { InputError } from '../core/errors';
-import { DEFAULT_EXPORT_OPTIONS, type ExportFile, type ExportOptions, type ExportSubject, type ProbeImages } from '../exporters/types';
+import {
+  DEFAULT_EXPORT_OPTIONS,
+  type ExportFile,
+  type ExportOptions,
+  type ExportSubject,
+  type ProbeImages,
+  type WrittenFileHost,
+} from '../exporters/types';
 import { VISION_ONNX_CARD_LINE } from '../exporters/onnx';
 import { evictResident, spillForJob } from './weight-spill';
+import { writtenFileHost } from './written-file';
 import { isImageClassifier } from './accuracy';
 import { writtenAccuracy } from './bundle-accuracy';
 import { visionModelCard } from './model-card-vision';
@@ -90,7 +98,23 @@ export async function exportModel(
 ): Promise<ExportBundle> {
   const p = requirePruned(m);
   const chosen = exportOptions(request);
-  const subject = prunedSubject(state, m, p);
+  const host = writtenFileHost(state.deps, m);
+  try {
+    return await exportWith(state, m, p, chosen, host, options);
+  } finally {
+    await host?.dispose();
+  }
+}
+
+async function exportWith(
+  state: StudioState,
+  m: LoadedModel,
+  p: PrunedModel,
+  chosen: ExportOptions,
+  host: WrittenFileHost | undefined,
+  options: JobOptions,
+): Promise<ExportBundle> {
+  const subject: ExportSubject = { ...prunedSubject(state, m, p), ...(host ? { written: host } : {}) };
   // a spilled model's rebuilt reference is spilled too, for the export only
   const referenceSpill = subject.reference.ir === p.ir ? undefined : await spillForJob(state.deps, m, subject.reference.ir);
   let verified;
@@ -99,11 +123,20 @@ export async function exportModel(
   } finally {
     await referenceSpill?.dispose();
   }
-  const { exporter, files, verification } = verified;
+  const { exporter, verification } = verified;
+  let { files } = verified;
   if (isImageClassifier(m.ir)) return visionBundle(state, m, p, { exporter, files, verification, chosen }, options);
+  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${files[0]!.name}` });
+  let perplexity;
+  if (exporter.format === 'onnx') {
+    const bytes = files[0]!.bytes;
+    perplexity =
+      host && p.perplexity
+        ? await host.open(bytes, (runner, stored, park) => writtenPerplexity(runner, m, p, bytes, { ...(stored ? { stored } : {}), park }))
+        : await writtenPerplexity(state.deps.runner, m, p, bytes);
+    if (host) files = files.map((f) => ({ ...f, bytes: host.restore(f.bytes) }));
+  }
   const model = files[0]!;
-  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${model.name}` });
-  const perplexity = exporter.format === 'onnx' ? await writtenPerplexity(state.deps.runner, m, p, model.bytes) : undefined;
   const written = { name: model.name, bytes: model.bytes.length, dtype: chosen.dtype, ...(perplexity ? { perplexity } : {}) };
   const enc = new TextEncoder();
   const json = (name: string, value: unknown) => ({ name, bytes: enc.encode(JSON.stringify(value, null, 2)) });

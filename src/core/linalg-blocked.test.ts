@@ -8,13 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simdKernel } from './gemm-simd';
 import { mulberry32 } from '../eval/generate';
 import { inverseBlock, inverseDiagonal, inverseFromT, invertCholeskyInPlace, inverseTransposedLower } from './linalg-inverse';
-import {
-  choleskyBlocked,
-  gemmNT,
-  setSimd,
-  solveRightLowerT,
-  strided,
-} from './linalg-blocked';
+import { choleskyBlocked, gemmNT, setSimd, solveRightLowerT, strided } from './linalg-blocked';
 
 const SIZES = [1, 2, 7, 65, 129, 300];
 

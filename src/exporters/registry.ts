@@ -47,11 +47,14 @@ export async function writeVerified(
   const files = exporter.writeAsync ? await exporter.writeAsync(subject, options, runner) : exporter.write(subject.ir, options);
   onProgress?.({ stage: 'export', done: 1, total: 2, message: 'Re-opening the export and checking it against the preview' });
   const verification = await exporter.verify(files, subject, runner);
+  // a parked written file is read back (api/written-file.ts)
+  const host = subject.written;
+  const kept = host ? files.map((f) => ({ ...f, bytes: host.restore(f.bytes) })) : files;
   if (!(verification.maxAbsLogitDiff < exportTolerance(options.dtype))) {
     throw new InputError(
       `The exported model differs from the preview (max |Δlogit| = ${verification.maxAbsLogitDiff.toExponential(2)}).`,
       'This is a bug in Prune Studio; please report it with the plan file.',
     );
   }
-  return { exporter, files, verification };
+  return { exporter, files: kept, verification };
 }

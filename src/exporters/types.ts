@@ -7,6 +7,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Feeds, Runner } from '../core/runner';
+import type { StoredFileBytes } from '../graph/open-file';
 
 /** A model file format the studio writes: the `format` of an exporter registered in registry.ts (EXPORT_FORMATS lists them). */
 export type ExportFormat = string;
@@ -57,6 +58,20 @@ export interface ExportSubject {
   probeImages?: ProbeImages;
   /** Called once the reference ran, before the written file opens (the engine frees what it need not hold then). */
   beforeWritten?: () => void;
+  /** Where a large model's written file opens for its check (api/written-file.ts); absent: in the export's runner. */
+  written?: WrittenFileHost;
+}
+
+/**
+ * A host for a large model's written file: it opens in a runner of its own (a disposable isolate)
+ * that reads each tensor from storage, and the bytes in memory may be freed meanwhile and read back
+ * after, so the export holds either the bytes or the session's weights, not both.
+ */
+export interface WrittenFileHost {
+  /** Runs `use` with the runner the file opens in, where its bytes are stored, and `park` (frees the bytes in memory until `restore`). */
+  open<T>(bytes: Uint8Array, use: (runner: Runner, stored: StoredFileBytes | undefined, park: () => void) => Promise<T>): Promise<T>;
+  /** `bytes` itself or, once parked, the same bytes read back. */
+  restore(bytes: Uint8Array): Uint8Array;
 }
 
 /** Preprocessed images fed as pixel_values by the verification of an image classifier's export. */

@@ -10,7 +10,7 @@
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner } from '../core/runner';
 import { openModelSession } from '../graph/model-session';
 import { runByBlocks, useBlockwise, type BlockPath } from '../graph/block-run';
-import { externalView } from '../io/onnx/external-view';
+import { openFileBytes, type OpenFileOptions } from '../graph/open-file';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import type { ExportSubject, ExportVerification } from './types';
@@ -52,13 +52,16 @@ async function referenceLogits(
   }
 }
 
-/** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (io/onnx/external-view.ts). */
-async function writtenLogits(onnx: Uint8Array, feeds: Feeds, runner: Runner, viewed: boolean): Promise<Float32Array> {
-  const view = viewed ? externalView(onnx) : undefined;
+/** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (graph/open-file.ts). */
+async function writtenLogits(
+  onnx: Uint8Array,
+  feeds: Feeds,
+  runner: Runner,
+  viewed: boolean,
+  where: Pick<OpenFileOptions, 'stored' | 'park'> = {},
+): Promise<Float32Array> {
   // One run: the weights stay as loaded (no pre-packed second copy of the MatMul weights).
-  const fresh = view
-    ? await runner.open(view.skeleton, { externalData: view.externalData, prepack: false })
-    : await runner.open(onnx, { prepack: false });
+  const fresh = await openFileBytes(runner, onnx, { viewed, ...where });
   try {
     return asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
   } finally {
@@ -83,7 +86,10 @@ export async function compareWithReference(
   const large = !subject.probeImages && useBlockwise(reference.ir, path);
   const b = await referenceLogits(subject, feeds.reference, feeds.positions, runner, large);
   subject.beforeWritten?.();
-  const a = await writtenLogits(onnx, feeds.written, runner, large);
+  const host = large ? subject.written : undefined;
+  const a = host
+    ? await host.open(onnx, (r, stored, park) => writtenLogits(onnx, feeds.written, r, true, { ...(stored ? { stored } : {}), park }))
+    : await writtenLogits(onnx, feeds.written, runner, large);
   if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
   let maxAbsLogitDiff = 0;
   for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));

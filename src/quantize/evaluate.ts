@@ -8,7 +8,7 @@ import { asFloat32, type Runner } from '../core/runner';
 import { accumulateScored, batchWindows, NllAccumulator, planWindows, windowFeeds } from '../eval/perplexity';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
-import { externalView } from '../io/onnx/external-view';
+import { openFileBytes, type OpenFileOptions } from '../graph/open-file';
 import { windowsPerBatch } from '../core/memory-model';
 import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../graph/block-run';
 
@@ -47,14 +47,14 @@ export async function logitsModelPerplexity(
   vocab: number,
   context = 128,
   stride = 64,
+  /** The same bytes in storage the runner may read them from, and `park` (graph/open-file.ts). */
+  where: Pick<OpenFileOptions, 'stored' | 'park'> = {},
 ): Promise<FilePerplexity> {
   const model = decodeModel(bytes);
   // A large file opens as an external-data view of its own bytes (no second copy in the runtime), its
   // weights as loaded (no pre-packed copy: a few runs, each packs its GEMM operands itself).
-  const view = bytes.byteLength >= BLOCKWISE_MIN_WEIGHT_BYTES ? externalView(bytes) : undefined;
-  const session = view
-    ? await runner.open(view.skeleton, { externalData: view.externalData, prepack: false })
-    : await runner.open(bytes, { prepack: false });
+  const viewed = bytes.byteLength >= BLOCKWISE_MIN_WEIGHT_BYTES;
+  const session = await openFileBytes(runner, bytes, { viewed, ...where });
   const acc = new NllAccumulator();
   try {
     // Windows per run capped by their logits (8 windows of 1,024 tokens over 50k words would be 1.6 GB).

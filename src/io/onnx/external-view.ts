@@ -18,14 +18,19 @@ const MIN_EXTERNAL_BYTES = 1024;
 export interface ExternalView {
   /** The model with its large initializers as external data (small). */
   skeleton: Uint8Array;
-  /** The files to mount: the written bytes themselves (no copy). */
-  externalData: { path: string; data: Uint8Array }[];
+  /** The files to mount: the written bytes themselves (no copy); `offset`: where `data` starts in them. */
+  externalData: { path: string; data: Uint8Array; offset: number }[];
   /** How many initializers point into the file. */
   external: number;
 }
 
-export function externalView(bytes: Uint8Array): ExternalView {
+/**
+ * `perTensor`: each large initializer is its own mounted file (`${EXTERNAL_VIEW_PATH}.<k>`, offset 0),
+ * so a runner can be handed each tensor's bytes on their own (e.g. read from storage).
+ */
+export function externalView(bytes: Uint8Array, options: { perTensor?: boolean } = {}): ExternalView {
   const model = decodeModel(bytes);
+  const perTensor: ExternalView['externalData'] = [];
   let external = 0;
   const initializer = (model.graph.initializer ?? []).map((t): TensorProto => {
     const raw = t.raw_data;
@@ -34,16 +39,19 @@ export function externalView(bytes: Uint8Array): ExternalView {
     if (offset < 0 || offset + raw.byteLength > bytes.byteLength) return t;
     external++;
     const { raw_data: _r, ...rest } = t;
+    const path = options.perTensor ? `${EXTERNAL_VIEW_PATH}.${external}` : EXTERNAL_VIEW_PATH;
+    if (options.perTensor) perTensor.push({ path, data: raw, offset });
     return {
       ...rest,
       data_location: 1,
       external_data: [
-        { key: 'location', value: EXTERNAL_VIEW_PATH },
-        { key: 'offset', value: String(offset) },
+        { key: 'location', value: path },
+        { key: 'offset', value: String(options.perTensor ? 0 : offset) },
         { key: 'length', value: String(raw.byteLength) },
       ],
     };
   });
   const skeleton = encodeModel({ ...model, graph: { ...model.graph, initializer } });
-  return { skeleton, externalData: [{ path: EXTERNAL_VIEW_PATH, data: bytes }], external };
+  const externalData = options.perTensor ? perTensor : [{ path: EXTERNAL_VIEW_PATH, data: bytes, offset: 0 }];
+  return { skeleton, externalData, external };
 }

@@ -1,0 +1,85 @@
+/**
+ * A spilled model's written file during its export, where the runner offers disposable isolates
+ * that read stored files themselves (Node): the bytes are put once in a fresh store
+ * (StudioDeps.gramStore, a temp file); the file opens in an isolate that reads each tensor from that
+ * file, and while it runs the bytes in memory are freed (`park` detaches their buffer) and read back
+ * afterwards (`restore`). The export then holds either the written bytes or the session's weights,
+ * not both, and the isolate's heap goes back after the check (measured on gpt2-124m: see
+ * docs/ARCHITECTURE.md). Elsewhere (browsers: OPFS cannot be read by another thread; small models)
+ * there is no host, and the file opens in the engine's runner from the bytes.
+ */
+import type { GramStore } from '../core/gram-store';
+import type { WrittenFileHost } from '../exporters/types';
+import type { StoredFileBytes } from '../graph/open-file';
+import { withIsolate } from './isolation';
+import type { LoadedModel, StudioDeps } from './state';
+
+const KEY = 'written';
+
+interface Entry {
+  bytes: Uint8Array;
+  /** The bytes' length (a parked array reads 0). */
+  length: number;
+  stored: StoredFileBytes | undefined;
+  /** The bytes past the last whole float32 value (the store holds float32 values). */
+  tail: Uint8Array;
+  parked: boolean;
+}
+
+/** A host with dispose (the store's file is removed), or undefined where the file opens in the engine's runner. */
+export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileHost & { dispose(): Promise<void> }) | undefined {
+  const { runner, gramStore } = deps;
+  if (!m.residency || !runner.isolate || deps.isolateSessions === 'never' || !gramStore) return undefined;
+  let store: GramStore | undefined;
+  let entry: Entry | undefined;
+
+  const put = async (bytes: Uint8Array): Promise<Entry> => {
+    const values = Math.floor(bytes.byteLength / 4);
+    const tail = bytes.slice(4 * values);
+    let stored: StoredFileBytes | undefined;
+    try {
+      await store?.dispose();
+      store = await gramStore();
+      if (bytes.byteOffset % 4 === 0) {
+        store.put(KEY, new Float32Array(bytes.buffer, bytes.byteOffset, values));
+        const base = store.locate?.(KEY);
+        if (base) stored = { at: (o, n) => (o + n <= 4 * values ? { file: base.file, at: base.at + o, bytes: n } : undefined) };
+      }
+    } catch {
+      // no storage: the isolate is handed the bytes
+    }
+    return { bytes, length: bytes.byteLength, stored, tail, parked: false };
+  };
+
+  const park = (e: Entry) => {
+    const { buffer } = e.bytes;
+    // only a buffer the bytes fill alone (the sized encoder's output) is freed whole
+    if (!e.stored || e.parked || !(buffer instanceof ArrayBuffer) || e.bytes.byteLength !== buffer.byteLength) return;
+    structuredClone(buffer, { transfer: [buffer] });
+    e.parked = true;
+    deps.collectGarbage?.();
+  };
+
+  return {
+    async open(bytes, use) {
+      if (entry?.bytes !== bytes) entry = await put(bytes);
+      const e = entry;
+      return withIsolate(runner, (isolated) => use(isolated, e.stored, () => park(e)));
+    },
+    restore(bytes) {
+      if (!entry?.parked || entry.bytes !== bytes || !store) return bytes;
+      const out = new Uint8Array(entry.length);
+      const values = new Float32Array(out.buffer, 0, Math.floor(entry.length / 4));
+      if (store.readInto) store.readInto(KEY, values);
+      else values.set(store.get(KEY));
+      out.set(entry.tail, 4 * values.length);
+      entry = { ...entry, bytes: out, parked: false };
+      return out;
+    },
+    async dispose() {
+      await store?.dispose();
+      store = undefined;
+      entry = undefined;
+    },
+  };
+}
