@@ -6,7 +6,7 @@
  * not measured the applied model's perplexity (the card says so).
  */
 import type { Runner } from '../core/runner';
-import type { OpenFileOptions } from '../graph/open-file';
+import type { WithSession } from '../graph/open-file';
 import { logitsModelPerplexity } from '../quantize/evaluate';
 import type { LoadedModel, PrunedModel } from './state';
 
@@ -35,13 +35,13 @@ export async function writtenPerplexity(
   m: LoadedModel,
   p: PrunedModel,
   onnx: Uint8Array,
-  /** Where the same bytes are stored, and `park` (api/written-file.ts). */
-  where: Pick<OpenFileOptions, 'stored' | 'park'> = {},
+  /** Where the file's session comes from instead (api/written-file.ts). */
+  sessionFrom?: () => Promise<WithSession>,
 ): Promise<WrittenPerplexity | undefined> {
   const r = p.perplexity;
   const ids = protocolTokens(m, p);
   if (!r || !ids) return undefined;
   const { contextLength, stride, textName } = r.protocol;
-  const f = await logitsModelPerplexity(runner, onnx, ids, p.ir.spec.vocabSize, contextLength, stride, where);
+  const f = await logitsModelPerplexity(runner, onnx, ids, p.ir.spec.vocabSize, contextLength, stride, sessionFrom);
   return { perplexity: f.perplexity, session: r.perplexity, tokensScored: f.tokens, textName, context: contextLength, stride };
 }

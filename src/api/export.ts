@@ -130,10 +130,13 @@ async function exportWith(
   let perplexity;
   if (exporter.format === 'onnx') {
     const bytes = files[0]!.bytes;
-    perplexity =
-      host && p.perplexity
-        ? await host.open(bytes, (runner, stored, park) => writtenPerplexity(runner, m, p, bytes, { ...(stored ? { stored } : {}), park }))
-        : await writtenPerplexity(state.deps.runner, m, p, bytes);
+    perplexity = await writtenPerplexity(
+      state.deps.runner,
+      m,
+      p,
+      bytes,
+      host ? async () => (await host.prepare(bytes)).withSession : undefined,
+    );
     if (host) files = files.map((f) => ({ ...f, bytes: host.restore(f.bytes) }));
   }
   const model = files[0]!;

@@ -1,16 +1,17 @@
 /**
  * A spilled model's written file during its export, where the runner offers disposable isolates
  * that read stored files themselves (Node): the bytes are put once in a fresh store
- * (StudioDeps.gramStore, a temp file); the file opens in an isolate that reads each tensor from that
- * file, and while it runs the bytes in memory are freed (`park` detaches their buffer) and read back
- * afterwards (`restore`). The export then holds either the written bytes or the session's weights,
+ * (StudioDeps.gramStore, a temp file) and prepared to open from it (every tensor a place in that
+ * file); then the bytes in memory are freed (their buffer detached) while the reference runs and the
+ * file's session lives in an isolate, and read back afterwards (`restore`). The export then holds either the written bytes or the session's weights,
  * not both, and the isolate's heap goes back after the check (measured on gpt2-124m: see
  * docs/ARCHITECTURE.md). Elsewhere (browsers: OPFS cannot be read by another thread; small models)
  * there is no host, and the file opens in the engine's runner from the bytes.
  */
+import { RuntimeFailure } from '../core/errors';
 import type { GramStore } from '../core/gram-store';
 import type { WrittenFileHost } from '../exporters/types';
-import type { StoredFileBytes } from '../graph/open-file';
+import { openPrepared, prepareFile, type PreparedFile, type StoredFileBytes } from '../graph/open-file';
 import { withIsolate } from './isolation';
 import type { LoadedModel, StudioDeps } from './state';
 
@@ -24,6 +25,8 @@ interface Entry {
   /** The bytes past the last whole float32 value (the store holds float32 values). */
   tail: Uint8Array;
   parked: boolean;
+  /** The file as the isolate opens it (made before the bytes are freed). */
+  file?: PreparedFile;
 }
 
 /** A host with dispose (the store's file is removed), or undefined where the file opens in the engine's runner. */
@@ -61,10 +64,24 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
   };
 
   return {
-    async open(bytes, use) {
+    async prepare(bytes) {
       if (entry?.bytes !== bytes) entry = await put(bytes);
       const e = entry;
-      return withIsolate(runner, (isolated) => use(isolated, e.stored, () => park(e)));
+      const file = (e.file ??= prepareFile(bytes, { viewed: true, ...(e.stored ? { stored: e.stored } : {}) }));
+      if (file.fromStorage) park(e);
+      return {
+        withSession: (use) =>
+          withIsolate(runner, async (isolated) => {
+            if (file.fromStorage && !isolated.readsStoredFiles)
+              throw new RuntimeFailure('This isolate cannot read the stored written file; export with isolateSessions "never".');
+            const session = await openPrepared(isolated, file);
+            try {
+              return await use(session);
+            } finally {
+              await session.release();
+            }
+          }),
+      };
     },
     restore(bytes) {
       if (!entry?.parked || entry.bytes !== bytes || !store) return bytes;

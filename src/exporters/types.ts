@@ -7,7 +7,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Feeds, Runner } from '../core/runner';
-import type { StoredFileBytes } from '../graph/open-file';
+import type { WithSession } from '../graph/open-file';
 
 /** A model file format the studio writes: the `format` of an exporter registered in registry.ts (EXPORT_FORMATS lists them). */
 export type ExportFormat = string;
@@ -63,14 +63,14 @@ export interface ExportSubject {
 }
 
 /**
- * A host for a large model's written file: it opens in a runner of its own (a disposable isolate)
- * that reads each tensor from storage, and the bytes in memory may be freed meanwhile and read back
- * after, so the export holds either the bytes or the session's weights, not both.
+ * A host for a large model's written file: the bytes are stored and prepared to open from storage,
+ * then freed in memory until `restore`, and the file opens in a runner of its own (a disposable
+ * isolate), so the export holds either the bytes or the file's session, not both.
  */
 export interface WrittenFileHost {
-  /** Runs `use` with the runner the file opens in, where its bytes are stored, and `park` (frees the bytes in memory until `restore`). */
-  open<T>(bytes: Uint8Array, use: (runner: Runner, stored: StoredFileBytes | undefined, park: () => void) => Promise<T>): Promise<T>;
-  /** `bytes` itself or, once parked, the same bytes read back. */
+  /** Stores and prepares `bytes`, frees them in memory where every tensor reads from storage. */
+  prepare(bytes: Uint8Array): Promise<{ withSession: WithSession }>;
+  /** `bytes` itself or, once freed, the same bytes read back. */
   restore(bytes: Uint8Array): Uint8Array;
 }
 

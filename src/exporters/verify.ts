@@ -7,10 +7,10 @@
  * images as pixel_values (logits [images, labels]). Large models are checked without a second copy
  * of their weights in the runtime (reference block by block, the written bytes as external data).
  */
-import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { openModelSession } from '../graph/model-session';
 import { runByBlocks, useBlockwise, type BlockPath } from '../graph/block-run';
-import { openFileBytes, type OpenFileOptions } from '../graph/open-file';
+import { openFileBytes } from '../graph/open-file';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import type { ExportSubject, ExportVerification } from './types';
@@ -53,19 +53,16 @@ async function referenceLogits(
 }
 
 /** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (graph/open-file.ts). */
-async function writtenLogits(
-  onnx: Uint8Array,
-  feeds: Feeds,
-  runner: Runner,
-  viewed: boolean,
-  where: Pick<OpenFileOptions, 'stored' | 'park'> = {},
-): Promise<Float32Array> {
+async function writtenLogits(onnx: Uint8Array, feeds: Feeds, runner: Runner, viewed: boolean): Promise<Float32Array> {
   // One run: the weights stay as loaded (no pre-packed second copy of the MatMul weights).
-  const fresh = await openFileBytes(runner, onnx, { viewed, ...where });
+  return logitsOf(await openFileBytes(runner, onnx, { viewed }), feeds);
+}
+
+async function logitsOf(session: RunnerSession, feeds: Feeds): Promise<Float32Array> {
   try {
-    return asFloat32((await fresh.run(feeds, ['logits'])).logits, 'logits');
+    return asFloat32((await session.run(feeds, ['logits'])).logits, 'logits');
   } finally {
-    await fresh.release();
+    await session.release();
   }
 }
 
@@ -84,11 +81,12 @@ export async function compareWithReference(
   const { reference } = subject;
   const feeds = probeFeeds(onnx, subject);
   const large = !subject.probeImages && useBlockwise(reference.ir, path);
+  // a host stores the written bytes and frees them before the reference runs (api/written-file.ts)
+  const written = large ? await subject.written?.prepare(onnx) : undefined;
   const b = await referenceLogits(subject, feeds.reference, feeds.positions, runner, large);
   subject.beforeWritten?.();
-  const host = large ? subject.written : undefined;
-  const a = host
-    ? await host.open(onnx, (r, stored, park) => writtenLogits(onnx, feeds.written, r, true, { ...(stored ? { stored } : {}), park }))
+  const a = written
+    ? await written.withSession((s) => logitsOf(s, feeds.written))
     : await writtenLogits(onnx, feeds.written, runner, large);
   if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
   let maxAbsLogitDiff = 0;

@@ -8,7 +8,7 @@ import { asFloat32, type Runner } from '../core/runner';
 import { accumulateScored, batchWindows, NllAccumulator, planWindows, windowFeeds } from '../eval/perplexity';
 import { decodeModel } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
-import { openFileBytes, type OpenFileOptions } from '../graph/open-file';
+import { openFileBytes, type WithSession } from '../graph/open-file';
 import { windowsPerBatch } from '../core/memory-model';
 import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../graph/block-run';
 
@@ -47,16 +47,25 @@ export async function logitsModelPerplexity(
   vocab: number,
   context = 128,
   stride = 64,
-  /** The same bytes in storage the runner may read them from, and `park` (graph/open-file.ts). */
-  where: Pick<OpenFileOptions, 'stored' | 'park'> = {},
+  /** Where the file's session comes from instead, asked once the graph was read (api/written-file.ts: an isolate reading it from storage). */
+  sessionFrom?: () => Promise<WithSession>,
 ): Promise<FilePerplexity> {
   const model = decodeModel(bytes);
   // A large file opens as an external-data view of its own bytes (no second copy in the runtime), its
   // weights as loaded (no pre-packed copy: a few runs, each packs its GEMM operands itself).
   const viewed = bytes.byteLength >= BLOCKWISE_MIN_WEIGHT_BYTES;
-  const session = await openFileBytes(runner, bytes, { viewed, ...where });
+  const withSession: WithSession = sessionFrom
+    ? async (use) => (await sessionFrom())(use)
+    : async (use) => {
+        const session = await openFileBytes(runner, bytes, { viewed });
+        try {
+          return await use(session);
+        } finally {
+          await session.release();
+        }
+      };
   const acc = new NllAccumulator();
-  try {
+  await withSession(async (session) => {
     // Windows per run capped by their logits (8 windows of 1,024 tokens over 50k words would be 1.6 GB).
     for (const batch of batchWindows(
       planWindows(ids.length, context, stride),
@@ -68,8 +77,6 @@ export async function logitsModelPerplexity(
       const out = await session.run(modelFeeds(model, rows), ['logits']);
       accumulateScored(acc, batch, logitsNll(asFloat32(out.logits, 'logits'), labels, vocab), len);
     }
-  } finally {
-    await session.release();
-  }
+  });
   return { perplexity: acc.perplexity, tokens: acc.count, context, stride };
 }
