@@ -8,7 +8,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ModelIR } from '../core/ir';
 import { emptyPlan } from '../core/plan';
-import { asFloat32, type Runner } from '../core/runner';
+import { asFloat32, type Runner, type RunnerSession } from '../core/runner';
+import { openPrepared, prepareFile, type PreparedFile } from '../graph/open-file';
+import { trackedFileStores } from '../test-util/tracked-file-store';
 import { planMasks } from '../prune/masks';
 import { sliceModel } from '../prune/slice';
 import { createNodeRunner } from '../runtime/ort-node';
@@ -21,7 +23,7 @@ import { externalView } from '../io/onnx/external-view';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import { decoderOnnx } from './onnx';
 import { EXPORT_TOLERANCE } from './registry';
-import type { ExportSubject } from './types';
+import type { ExportSubject, WrittenFileHost } from './types';
 import { compareWithReference } from './verify';
 
 function subject(ir: ModelIR): ExportSubject {
@@ -83,3 +85,57 @@ describe.each(runners)('%s', (_name, makeRunner) => {
     expect(Array.from(b)).toEqual(Array.from(a));
   });
 });
+
+describe('a written-file host (api/written-file.ts)', () => {
+  it('opens the written file where the host prepared it (stored, in an isolate), after the reference, with the same verdict', async () => {
+    const web = createWebRunner({ threads: 1, preferWebGpu: false });
+    const s = subject(models[0]![1]());
+    const bytes = decoderOnnx(s.ir);
+    const { factory } = trackedFileStores();
+    const store = await factory();
+    const calls: string[] = [];
+    const host: WrittenFileHost = {
+      async prepare(b) {
+        calls.push('prepare');
+        const values = Math.floor(b.byteLength / 4);
+        store.put('w', new Float32Array(b.buffer, b.byteOffset, values));
+        const base = store.locate!('w')!;
+        const at = (o: number, n: number) => (o + n <= 4 * values ? { file: base.file, at: base.at + o, bytes: n } : undefined);
+        const file = prepareFile(b, { viewed: true, stored: { at } });
+        expect(file.fromStorage).toBe(true);
+        return {
+          withSession: (use) =>
+            withIsolatedSession(web, file, (session) => {
+              calls.push('session');
+              return use(session);
+            }),
+        };
+      },
+      restore: (b) => b,
+    };
+    const plain = await compareWithReference(bytes, s, web, 'blocks');
+    const hosted = await compareWithReference(
+      bytes,
+      { ...s, written: host, beforeWritten: () => calls.push('reference done') },
+      web,
+      'blocks',
+    );
+    expect(calls).toEqual(['prepare', 'reference done', 'session']);
+    expect(hosted.maxAbsLogitDiff).toBe(plain.maxAbsLogitDiff);
+    await store.dispose();
+  }, 60_000);
+});
+
+async function withIsolatedSession<T>(runner: Runner, file: PreparedFile, use: (s: RunnerSession) => Promise<T>): Promise<T> {
+  const isolated = await runner.isolate!();
+  try {
+    const session = await openPrepared(isolated, file);
+    try {
+      return await use(session);
+    } finally {
+      await session.release();
+    }
+  } finally {
+    await isolated.dispose();
+  }
+}

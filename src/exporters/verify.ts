@@ -55,15 +55,16 @@ async function referenceLogits(
 /** The written file's logits on the probe; a large file is opened as an external-data view of its own bytes (graph/open-file.ts). */
 async function writtenLogits(onnx: Uint8Array, feeds: Feeds, runner: Runner, viewed: boolean): Promise<Float32Array> {
   // One run: the weights stay as loaded (no pre-packed second copy of the MatMul weights).
-  return logitsOf(await openFileBytes(runner, onnx, { viewed }), feeds);
-}
-
-async function logitsOf(session: RunnerSession, feeds: Feeds): Promise<Float32Array> {
+  const session = await openFileBytes(runner, onnx, { viewed });
   try {
-    return asFloat32((await session.run(feeds, ['logits'])).logits, 'logits');
+    return await logitsOf(session, feeds);
   } finally {
     await session.release();
   }
+}
+
+async function logitsOf(session: RunnerSession, feeds: Feeds): Promise<Float32Array> {
+  return asFloat32((await session.run(feeds, ['logits'])).logits, 'logits');
 }
 
 /**
