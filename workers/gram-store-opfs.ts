@@ -66,6 +66,15 @@ async function openStore(): Promise<GramStore> {
     const n = handle.read(bytesOf(out), { at: e.at });
     if (n !== out.byteLength) throw new Error(`read ${n} of ${out.byteLength} bytes`);
   };
+  const readBytes = (key: string, at: number, into: Uint8Array) => {
+    live();
+    const e = index.get(key);
+    if (!e) throw new Error(`no Gram "${key}" in ${where}`);
+    if (at < 0 || at + into.length > 4 * e.length)
+      throw new Error(`bytes ${at}..${at + into.length} are outside "${key}" (${4 * e.length} bytes)`);
+    const n = handle.read(into, { at: e.at + at });
+    if (n !== into.length) throw new Error(`read ${n} of ${into.length} bytes`);
+  };
   return {
     where,
     put(key, values) {
@@ -82,6 +91,7 @@ async function openStore(): Promise<GramStore> {
       return out;
     },
     readInto,
+    readBytes,
     drop: (key) => void index.delete(key),
     async dispose() {
       if (closed) return;

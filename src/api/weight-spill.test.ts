@@ -8,7 +8,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
-import { weightsSpilled } from '../core/weight-residency';
+import { isResident, weightsSpilled } from '../core/weight-residency';
+import { tokenEmbeddingOf } from '../core/ir';
+import { denseFeeds, streamPerplexity } from './evaluation';
 import { createNodeRunner } from '../runtime/ort-node';
 import { createWebRunner } from '../runtime/ort-web';
 import { loadDemoCalibrated } from '../test-util/golden';
@@ -53,6 +55,30 @@ describe('spilled weights through the engine', () => {
     const [a, b] = [await inRam.evaluatePerplexity(req), await spilled.evaluatePerplexity(req)];
     expect(b.perplexity).toBe(a.perplexity);
     expect(spilled.state.loaded!.residency!.reads()).toBeGreaterThan(reads);
+  });
+
+  it('give the same perplexity block by block, the head in chunks read by rows (the vocabulary matrix never resident)', async () => {
+    evictAll();
+    const perplexity = (a: typeof inRam) => {
+      const m = a.state.loaded!;
+      const req = { text: TEXT, textName: 'calibration.txt', contextLength: 64, stride: 32, maxTokens: 400, batchSize: 3 };
+      return streamPerplexity(
+        m,
+        m.evalSession,
+        m.ir.spec.maxPositions,
+        req,
+        denseFeeds(m.ir),
+        {},
+        { ...m.evalBlocks!, path: 'blocks', headChunk: 1500 },
+      );
+    };
+    const reads = spilled.state.loaded!.residency!.reads();
+    const [a, b] = [await perplexity(inRam), await perplexity(spilled)];
+    expect(b.protocol.tokensScored).toBe(399);
+    expect(b.meanNll).toBe(a.meanNll);
+    const m = spilled.state.loaded!;
+    expect(isResident(tokenEmbeddingOf(m.ir))).toBe(false);
+    expect(m.residency!.reads()).toBeGreaterThan(reads); // the blocks' weights were read back
   });
 
   it('give the same greedy generation', async () => {

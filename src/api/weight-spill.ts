@@ -4,9 +4,10 @@
  * (StudioDeps.gramStore: Node a temp file, the engine Worker OPFS). A store that cannot be opened or
  * refuses the weights leaves them in memory, as before (the model works; it only holds more).
  */
-import type { ModelIR } from '../core/ir';
+import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import { runsBlockwise } from '../core/memory-model';
 import { spillWeights, type WeightResidency } from '../core/weight-residency';
+import { splitsHead } from '../graph/head-chunks';
 import type { LoadedModel, StudioDeps } from './state';
 
 /** Whether some model of this host may be spilled (then its load does not allocate shared memory). */
@@ -26,7 +27,9 @@ export async function openWeightSpill(deps: StudioDeps, ir: ModelIR, fresh = fal
   let store;
   try {
     store = await deps.gramStore();
-    const residency = spillWeights(ir, store);
+    // a head run in chunks reads the vocabulary matrices by rows (graph/head-chunks.ts, embed-rows.ts)
+    const byRows = splitsHead(ir) ? [tokenEmbeddingOf(ir), ...(ir.weights.lmHead ? [ir.weights.lmHead] : [])] : [];
+    const residency = spillWeights(ir, store, { byRows });
     // `fresh` (from the loader): nothing else holds these arrays, free them now where the platform can
     residency.trim(undefined, fresh);
     return residency;

@@ -1,17 +1,23 @@
 /**
- * A spilled model's written file during its export, where the runner offers disposable isolates
- * that read stored files themselves (Node): the bytes are put once in a fresh store
- * (StudioDeps.gramStore, a temp file) and prepared to open from it (every tensor a place in that
- * file); then the bytes in memory are freed (their buffer detached) while the reference runs and the
- * file's session lives in an isolate, and read back afterwards (`restore`). The export then holds either the written bytes or the session's weights,
- * not both, and the isolate's heap goes back after the check (measured on gpt2-124m: see
- * docs/ARCHITECTURE.md). Elsewhere (browsers: OPFS cannot be read by another thread; small models)
- * there is no host, and the file opens in the engine's runner from the bytes.
+ * A spilled model's written file during its export: the bytes are put once in a fresh store
+ * (StudioDeps.gramStore: Node a temp file, the browser's engine Worker OPFS) and prepared to open from
+ * it, every tensor read from there; then the bytes in memory are freed (their buffer detached) while
+ * the reference runs and the file's session is open, and read back afterwards (`restore`). The export
+ * then holds either the written bytes or the session's weights, not both. Where the runner offers
+ * disposable isolates that read stored files themselves (Node), the file opens in one and its heap
+ * goes back after the check; elsewhere (onnxruntime-web in the engine Worker: OPFS cannot be read by
+ * another thread) it opens in the engine's runner, each tensor read from the store as onnxruntime
+ * copies it in (graph/open-file.ts `lazy`), into a heap that the block-by-block runs and whole-model
+ * sessions have already grown (measured on gpt2-124m: see docs/ARCHITECTURE.md). Without a store,
+ * or a runner that reads neither way, or for a small model, there is no host, and the file opens in
+ * the engine's runner from the bytes.
  */
 import { RuntimeFailure } from '../core/errors';
 import type { GramStore } from '../core/gram-store';
 import type { WrittenFileHost } from '../exporters/types';
-import { openPrepared, prepareFile, type PreparedFile, type StoredFileBytes } from '../graph/open-file';
+import { LazyBytes } from '../core/lazy-bytes';
+import type { Runner } from '../core/runner';
+import { openPrepared, prepareFile, type LazyFileBytes, type PreparedFile, type StoredFileBytes } from '../graph/open-file';
 import { withIsolate } from './isolation';
 import type { LoadedModel, StudioDeps } from './state';
 
@@ -22,6 +28,7 @@ interface Entry {
   /** The bytes' length (a parked array reads 0). */
   length: number;
   stored: StoredFileBytes | undefined;
+  lazy: LazyFileBytes | undefined;
   /** The bytes past the last whole float32 value (the store holds float32 values). */
   tail: Uint8Array;
   parked: boolean;
@@ -32,7 +39,8 @@ interface Entry {
 /** A host with dispose (the store's file is removed), or undefined where the file opens in the engine's runner. */
 export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileHost & { dispose(): Promise<void> }) | undefined {
   const { runner, gramStore } = deps;
-  if (!m.residency || !runner.isolate || deps.isolateSessions === 'never' || !gramStore) return undefined;
+  const isolated = !!runner.isolate && deps.isolateSessions !== 'never';
+  if (!m.residency || !gramStore || !(isolated || runner.readsExternalDataBySubarray)) return undefined;
   let store: GramStore | undefined;
   let entry: Entry | undefined;
 
@@ -40,24 +48,26 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
     const values = Math.floor(bytes.byteLength / 4);
     const tail = bytes.slice(4 * values);
     let stored: StoredFileBytes | undefined;
+    let lazy: LazyFileBytes | undefined;
     try {
       await store?.dispose();
-      store = await gramStore();
+      const s = (store = await gramStore());
       if (bytes.byteOffset % 4 === 0) {
-        store.put(KEY, new Float32Array(bytes.buffer, bytes.byteOffset, values));
-        const base = store.locate?.(KEY);
+        s.put(KEY, new Float32Array(bytes.buffer, bytes.byteOffset, values));
+        const base = isolated ? s.locate?.(KEY) : undefined;
         if (base) stored = { at: (o, n) => (o + n <= 4 * values ? { file: base.file, at: base.at + o, bytes: n } : undefined) };
+        else if (!isolated && s.readBytes) lazy = lazyRanges(s, 4 * values);
       }
     } catch {
-      // no storage: the isolate is handed the bytes
+      // no storage: the runner is handed the bytes
     }
-    return { bytes, length: bytes.byteLength, stored, tail, parked: false };
+    return { bytes, length: bytes.byteLength, stored, lazy, tail, parked: false };
   };
 
   const park = (e: Entry) => {
     const { buffer } = e.bytes;
     // only a buffer the bytes fill alone (the sized encoder's output) is freed whole
-    if (!e.stored || e.parked || !(buffer instanceof ArrayBuffer) || e.bytes.byteLength !== buffer.byteLength) return;
+    if (!(e.stored || e.lazy) || e.parked || !(buffer instanceof ArrayBuffer) || e.bytes.byteLength !== buffer.byteLength) return;
     structuredClone(buffer, { transfer: [buffer] });
     e.parked = true;
     deps.collectGarbage?.();
@@ -67,20 +77,26 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
     async prepare(bytes) {
       if (entry?.bytes !== bytes) entry = await put(bytes);
       const e = entry;
-      const file = (e.file ??= prepareFile(bytes, { viewed: true, ...(e.stored ? { stored: e.stored } : {}) }));
+      const places = e.stored ? { stored: e.stored } : e.lazy ? { lazy: e.lazy } : {};
+      const file = (e.file ??= prepareFile(bytes, { viewed: true, ...places }));
       if (file.fromStorage) park(e);
+      const openIn = async <T>(r: Runner, use: (s: Awaited<ReturnType<Runner['open']>>) => Promise<T>): Promise<T> => {
+        const session = await openPrepared(r, file);
+        try {
+          return await use(session);
+        } finally {
+          await session.release();
+        }
+      };
       return {
         withSession: (use) =>
-          withIsolate(runner, async (isolated) => {
-            if (file.fromStorage && !isolated.readsStoredFiles)
-              throw new RuntimeFailure('This isolate cannot read the stored written file; export with isolateSessions "never".');
-            const session = await openPrepared(isolated, file);
-            try {
-              return await use(session);
-            } finally {
-              await session.release();
-            }
-          }),
+          isolated
+            ? withIsolate(runner, async (isolate) => {
+                if (file.fromStorage && !isolate.readsStoredFiles)
+                  throw new RuntimeFailure('This isolate cannot read the stored written file; export with isolateSessions "never".');
+                return openIn(isolate, use);
+              })
+            : openIn(runner, use),
       };
     },
     restore(bytes) {
@@ -98,5 +114,17 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
       store = undefined;
       entry = undefined;
     },
+  };
+}
+
+/** Ranges of the store's `written` bytes (its first `size` bytes), each read when the runner copies it in. */
+function lazyRanges(store: GramStore, size: number): LazyFileBytes {
+  return (offset, n) => {
+    if (offset + n > size) return undefined;
+    return new LazyBytes(n, () => {
+      const out = new Uint8Array(n);
+      store.readBytes!(KEY, offset, out);
+      return out;
+    });
   };
 }

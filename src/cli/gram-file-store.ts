@@ -39,17 +39,29 @@ export function openFileGramStore(root = tmpdir()): GramStore {
     if (fd === undefined) throw new Error(`${where} is closed`);
     return fd;
   };
-  const readInto = (key: string, out: Float32Array) => {
-    const e = index.get(key);
-    if (!e) throw new Error(`no Gram "${key}" in ${where}`);
-    if (out.length !== e.length) throw new Error(`Gram "${key}" has ${e.length} values, not ${out.length}`);
-    const bytes = bytesOf(out);
+  const readAt = (key: string, at: number, bytes: Uint8Array) => {
     const f = open();
     for (let done = 0; done < bytes.length;) {
-      const n = readSync(f, bytes, done, bytes.length - done, e.at + done);
+      const n = readSync(f, bytes, done, bytes.length - done, at + done);
       if (n === 0) throw new Error(`${where} ends before Gram "${key}"`);
       done += n;
     }
+  };
+  const entry = (key: string) => {
+    const e = index.get(key);
+    if (!e) throw new Error(`no Gram "${key}" in ${where}`);
+    return e;
+  };
+  const readInto = (key: string, out: Float32Array) => {
+    const e = entry(key);
+    if (out.length !== e.length) throw new Error(`Gram "${key}" has ${e.length} values, not ${out.length}`);
+    readAt(key, e.at, bytesOf(out));
+  };
+  const readBytes = (key: string, at: number, into: Uint8Array) => {
+    const e = entry(key);
+    if (at < 0 || at + into.length > 4 * e.length)
+      throw new Error(`bytes ${at}..${at + into.length} are outside "${key}" (${4 * e.length} bytes)`);
+    readAt(key, e.at + at, into);
   };
   return {
     where,
@@ -66,6 +78,7 @@ export function openFileGramStore(root = tmpdir()): GramStore {
       return out;
     },
     readInto,
+    readBytes,
     drop: (key) => void index.delete(key),
     locate(key) {
       const e = index.get(key);

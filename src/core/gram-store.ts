@@ -18,6 +18,11 @@ export interface GramStore {
   get(key: string): Float32Array;
   /** Reads the values stored under `key` into `into` (exactly their length); absent: use get. */
   readInto?(key: string, into: Float32Array): void;
+  /**
+   * Reads `into.length` bytes of the values stored under `key`, from byte `at` of them (a part: rows of
+   * a matrix, one tensor of a stored file). Throws when the range is not inside them. Absent: get.
+   */
+  readBytes?(key: string, at: number, into: Uint8Array): void;
   /** Forgets `key` (its bytes are reclaimed at the latest by dispose). */
   drop(key: string): void;
   /** Frees the storage (deletes the file). Idempotent. */
@@ -71,6 +76,12 @@ export function memoryGramStore(where = 'memory'): GramStore {
       const v = values.get(key);
       if (!v || v.length !== into.length) throw new GramStoreError(`No Gram "${key}" of ${into.length} values in ${where}.`);
       into.set(v);
+    },
+    readBytes(key, at, into) {
+      const v = values.get(key);
+      if (!v || at < 0 || at + into.length > v.byteLength)
+        throw new GramStoreError(`No bytes ${at}..${at + into.length} of "${key}" in ${where}.`);
+      into.set(new Uint8Array(v.buffer, v.byteOffset + at, into.length));
     },
     drop: (key) => void values.delete(key),
     dispose: async () => values.clear(),

@@ -166,14 +166,15 @@ describe('memory model: the named parts', () => {
 });
 
 describe('memory model: weights kept in storage (core/weight-residency.ts)', () => {
-  it('GPT-2: resident weights are the vocabulary matrix plus an eighth of all; generation adds the copies read for its session', () => {
+  it('GPT-2: resident weights are the widest block matrix plus an eighth of all (the vocabulary read by rows); generation adds the copies read for its session', () => {
     const shape = shapeFromConfig(GPT2);
     const settings = { perplexity: { contextLength: 1024, batchSize: 1 }, generation: { tokens: 64 } };
     const weights = 4 * 124_439_808;
     const inMemory = estimateMemory(shape, settings);
     const stored = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true });
     expect(partBytes(inMemory, 'ir')).toBe(weights);
-    expect(partBytes(stored, 'ir')).toBe(4 * 50257 * 768 + weights / 8);
+    // c_fc / c_proj [3072, 768]; wte [50257, 768] is read a chunk or a token at a time
+    expect(partBytes(stored, 'ir')).toBe(4 * 3072 * 768 + weights / 8);
     expect(partBytes(inMemory, 'sessionCopies')).toBeUndefined();
     expect(partBytes(stored, 'sessionCopies')).toBe(weights);
     const streamed = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true, streamsWeights: true });

@@ -364,8 +364,10 @@ export function estimateMemory(
   const headInHeap = spec.head === 'lm' && spec.vocabSize > LOSS_VOCAB_CHUNK ? F32 * LOSS_VOCAB_CHUNK * spec.hiddenSize : vocabMatrix;
   const held = model.filesHeldWhole ?? true;
   const spilled = blockwise && constants.weightStore === true;
-  // core/weight-residency.ts defaultResidentBudget: the largest array (the vocabulary matrix) plus an eighth
-  const residentBudget = vocabMatrix + weights / 8;
+  // core/weight-residency.ts defaultResidentBudget: the largest array read whole plus an eighth; a head in
+  // chunks reads the vocabulary matrix by rows, so the largest is then a block's widest matrix
+  const widestLinear = F32 * spec.hiddenSize * Math.max(spec.hiddenSize, ...layers.map((l) => l.ffnSize));
+  const residentBudget = (headInHeap < vocabMatrix ? widestLinear : vocabMatrix) + weights / 8;
   const parts: MemoryPart[] = [
     part('runtime', 'The studio and its runtime (code, threads, UI) before any model', constants.runtimeBytes, 'js', MEMORY_PHASES),
     part(

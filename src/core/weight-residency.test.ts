@@ -13,6 +13,7 @@ import {
   spilledCopy,
   spilledLazyBytes,
   spillWeights,
+  tensorRows,
   tensorsUnder,
   weightsSpilled,
   type ScratchBuffer,
@@ -60,7 +61,7 @@ describe('spilled weights', () => {
     const ir = model();
     const tensors = [...tensorsUnder(ir.weights)];
     const largest = Math.max(...tensors.map((t) => t.data.byteLength));
-    const r = spillWeights(ir, memoryGramStore(), 2 * largest);
+    const r = spillWeights(ir, memoryGramStore(), { budgetBytes: 2 * largest });
     r.trim(0);
     let peak = 0;
     for (let pass = 0; pass < 2; pass++)
@@ -78,7 +79,7 @@ describe('spilled weights', () => {
   it('use the resident array without reading the store again', async () => {
     const ir = model();
     const store = countingStore();
-    const r = spillWeights(ir, store, Infinity);
+    const r = spillWeights(ir, store, { budgetBytes: Infinity });
     const t = ir.weights.tokenEmbedding!;
     expect(t.data).toBe(t.data);
     expect(store.gets).toBe(0);
@@ -146,7 +147,7 @@ describe('spilled weights', () => {
     };
     watch(whole, 'whole');
     watch(view, 'view');
-    const r = spillWeights(ir, memoryGramStore(), Infinity);
+    const r = spillWeights(ir, memoryGramStore(), { budgetBytes: Infinity });
     r.trim(0, true);
     // the view's buffer is not its own: left to the collector
     expect(transfers).toEqual(['whole']);
@@ -174,5 +175,29 @@ describe('spilled weights', () => {
 
   it('default to the largest array plus an eighth of the rest', () => {
     expect(defaultResidentBudget([800, 100, 100])).toBe(800 + 125);
+    // arrays read by rows count in the eighth only
+    expect(defaultResidentBudget([100, 100], [800])).toBe(100 + 125);
+  });
+
+  it('read rows of an evicted matrix alone, bit for bit, without making it resident', async () => {
+    const ir = model();
+    const table = ir.weights.tokenEmbedding!;
+    const [vocab, d] = table.shape as [number, number];
+    const before = table.data.slice();
+    const store = memoryGramStore();
+    const r = spillWeights(ir, store, { byRows: [table] });
+    const largestOther = Math.max(...[...tensorsUnder(ir.weights)].filter((t) => t !== table).map((t) => 4 * t.data.length));
+    expect(r.budgetBytes).toBe(largestOther + Math.ceil(r.totalBytes / 8));
+    r.trim(0);
+    const rows = tensorRows(table, 7, 12);
+    expect(rows.length).toBe(5 * d);
+    expect(Buffer.from(rows.buffer).equals(Buffer.from(before.slice(7 * d, 12 * d).buffer))).toBe(true);
+    expect(r.residentBytes()).toBe(0);
+    expect(tensorRows(table, vocab - 1, vocab)).toEqual(before.slice((vocab - 1) * d));
+    expect(() => tensorRows(table, vocab - 1, vocab + 1)).toThrow(RangeError);
+    // a resident matrix gives views of its array
+    const whole = table.data;
+    expect(tensorRows(table, 2, 3).buffer).toBe(whole.buffer);
+    await r.dispose();
   });
 });

@@ -58,6 +58,12 @@ export function isSpilled(t: object): boolean {
   return spilled.has(t);
 }
 
+/** Whether a spilled tensor's array is in memory now (a plain tensor's always is). */
+export function isResident(t: object): boolean {
+  const slot = spilled.get(t);
+  return !slot || slot.cache !== null;
+}
+
 /**
  * What identifies `t`'s array without reading it: its slot when spilled (tensors sharing an array
  * share a slot), else the array itself. Graph builders key weight inputs by it.
@@ -108,6 +114,22 @@ function readSlot(slot: Slot, scratch: ScratchBuffer | undefined): Float32Array 
   return into;
 }
 
+/**
+ * Rows r0..r1 of a matrix `t` (row-major, rows along its first axis): a view of its array when it is
+ * plain or resident, else those rows alone read from the store (the rest not made resident: a
+ * vocabulary matrix read a chunk or a token at a time), or the whole array read back when the store
+ * reads no ranges. The caller does not write the result.
+ */
+export function tensorRows(t: Tensor, r0: number, r1: number): Float32Array {
+  const width = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  const slot = spilled.get(t);
+  if (!slot || slot.cache || !slot.store.readBytes) return t.data.subarray(r0 * width, r1 * width);
+  if (r0 < 0 || r1 < r0 || r1 * width > slot.length) throw new RangeError(`rows ${r0}..${r1} are outside a [${t.shape.join(', ')}] tensor`);
+  const out = new Float32Array((r1 - r0) * width);
+  slot.store.readBytes(slot.key, 4 * r0 * width, new Uint8Array(out.buffer));
+  return out;
+}
+
 /** Where a spilled tensor's values lie in a file other threads can read (GramStore.locate); else undefined. */
 export function spilledLocation(t: Tensor): StoredBytes | undefined {
   const slot = spilled.get(t);
@@ -135,10 +157,21 @@ export function tensorsUnder(root: unknown): Set<Tensor> {
   return found;
 }
 
-/** Default budget: the largest array plus an eighth of the rest (a block or two besides the embeddings). */
-export function defaultResidentBudget(arrayBytes: readonly number[]): number {
-  const total = arrayBytes.reduce((a, b) => a + b, 0);
+/**
+ * Default budget: the largest array read whole plus an eighth of all (a block or two besides).
+ * `byRows`: the bytes of arrays read only by rows (tensorRows: the vocabulary matrices of a model
+ * whose head runs in chunks), which count in the eighth but are never held whole.
+ */
+export function defaultResidentBudget(arrayBytes: readonly number[], byRows: readonly number[] = []): number {
+  const total = [...arrayBytes, ...byRows].reduce((a, b) => a + b, 0);
   return Math.max(...arrayBytes, 0) + Math.ceil(total / 8);
+}
+
+export interface SpillOptions {
+  /** Resident bytes at most (default defaultResidentBudget). */
+  budgetBytes?: number;
+  /** Tensors read by rows only (tensorRows), left out of the default budget's largest array. */
+  byRows?: readonly Tensor[];
 }
 
 /**
@@ -146,7 +179,7 @@ export function defaultResidentBudget(arrayBytes: readonly number[]): number {
  * The arrays stay resident (within the budget) until evicted. Throws what the store throws on a
  * failed write, leaving the tensors as they were.
  */
-export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number): WeightResidency {
+export function spillWeights(ir: ModelIR, store: GramStore, options: SpillOptions = {}): WeightResidency {
   const tensors = [...tensorsUnder(ir.weights)].filter((t) => !spilled.has(t));
   const slotOf = new Map<Float32Array, Slot>();
   const stats = { reads: 0 };
@@ -158,7 +191,11 @@ export function spillWeights(ir: ModelIR, store: GramStore, budgetBytes?: number
   }
   const slots = [...slotOf.values()];
   const totalBytes = slots.reduce((a, s) => a + 4 * s.length, 0);
-  const budget = budgetBytes ?? defaultResidentBudget(slots.map((s) => 4 * s.length));
+  const rowSlots = new Set((options.byRows ?? []).map((t) => spilled.get(t) ?? slotOf.get(t.data)));
+  const bytesOf = (list: Slot[]) => list.map((s) => 4 * s.length);
+  const budget =
+    options.budgetBytes ??
+    defaultResidentBudget(bytesOf(slots.filter((s) => !rowSlots.has(s))), bytesOf(slots.filter((s) => rowSlots.has(s))));
   let resident = totalBytes;
   let disposed = false;
   const evictDownTo = (limit: number, keep?: Slot, release = false) => {

@@ -10,12 +10,16 @@
 import { InputError, ShapeMismatchError } from '../core/errors';
 import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import type { RunnerTensor } from '../core/runner';
+import { isSpilled, tensorRows } from '../core/weight-residency';
 
 /** float32 [rows, len, hidden]: the embedded stream of `ids` (int64 [rows, len], row-major). */
 export function embedRows(ir: ModelIR, ids: RunnerTensor, rows: number, len: number): Float32Array {
   const d = ir.spec.hiddenSize;
   const vocab = ir.spec.vocabSize;
-  const te = tokenEmbeddingOf(ir).data;
+  const table = tokenEmbeddingOf(ir);
+  // a spilled table is read a row at a time (tensorRows: not made resident), a plain one viewed
+  const te = isSpilled(table) ? undefined : table.data;
+  const rowOf = (id: number) => (te ? te.subarray(id * d, id * d + d) : tensorRows(table, id, id + 1));
   const pe = ir.spec.positions === 'learned' ? ir.weights.positionEmbedding?.data : undefined;
   if (ids.data.length !== rows * len) throw new ShapeMismatchError(`embedRows: ${ids.data.length} ids for ${rows} x ${len}.`);
   if (pe && pe.length < len * d) throw new ShapeMismatchError(`embedRows: ${len} positions exceed the position embedding.`);
@@ -29,7 +33,7 @@ export function embedRows(ir: ModelIR, ids: RunnerTensor, rows: number, len: num
         `Token id ${raw} is outside the vocabulary of ${vocab} tokens.`,
         'Keep token ids below the vocabulary size (the tokenizer must match the model).',
       );
-    const row = te.subarray(id * d, id * d + d);
+    const row = rowOf(id);
     if (!pe) {
       out.set(row, i * d);
       continue;

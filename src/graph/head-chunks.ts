@@ -13,6 +13,7 @@ import { throwIfAborted } from '../core/errors';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
 import { asFloat32, float32Tensor, int64Tensor, type Runner } from '../core/runner';
 import type { Tensor } from '../core/tensor';
+import { tensorRows } from '../core/weight-residency';
 import { buildModelProto } from './build';
 import { weightInputsAsExternal } from './external-weights';
 
@@ -34,9 +35,10 @@ export function splitsHead(ir: ModelIR, chunk = LOSS_VOCAB_CHUNK): boolean {
   return ir.spec.head === 'lm' && ir.spec.input !== 'patches' && ir.spec.vocabSize > chunk;
 }
 
+/** Rows v0..v1 of `t` (a view, or those rows alone read from storage for a spilled matrix). */
 function rowsOf(t: Tensor, v0: number, v1: number): Tensor {
   const width = t.shape.length > 1 ? t.shape[1]! : 1;
-  return { ...t, data: t.data.subarray(v0 * width, v1 * width), shape: t.shape.length > 1 ? [v1 - v0, width] : [v1 - v0] };
+  return { data: tensorRows(t, v0, v1), shape: t.shape.length > 1 ? [v1 - v0, width] : [v1 - v0] };
 }
 
 /** `ir` whose head (and vocabulary) is rows v0..v1 of its own: views, no copy. */

@@ -13,7 +13,7 @@
 import type { Linear, ModelIR, Norm } from '../core/ir';
 import type { Feeds } from '../core/runner';
 import type { Tensor } from '../core/tensor';
-import { storageIdentity } from '../core/weight-residency';
+import { storageIdentity, tensorRows } from '../core/weight-residency';
 import { attr, type AttrValue } from '../io/onnx';
 import { streamShapeOf, weightInput, type GraphContext, type WeightInputIndex } from './context';
 
@@ -68,8 +68,7 @@ export function weightFeeds(ir: ModelIR, inputNames?: readonly string[]): Feeds 
     const t = m && byName.get(m[1]!);
     if (!m || !t) continue;
     const [r0, r1] = [Number(m[2]), Number(m[3])];
-    const cols = t.shape.slice(1).reduce((a, b) => a * b, 1);
-    feeds[input] = { type: 'float32', dims: [r1 - r0, ...t.shape.slice(1)], data: t.data.subarray(r0 * cols, r1 * cols) };
+    feeds[input] = { type: 'float32', dims: [r1 - r0, ...t.shape.slice(1)], data: tensorRows(t, r0, r1) };
   }
   return feeds;
 }
