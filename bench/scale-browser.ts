@@ -93,7 +93,14 @@ async function call(page: Page, method: string, args: unknown[]): Promise<unknow
             : a;
       const resolved = args.map(fill);
       const small = (v: unknown, depth: number): unknown => {
-        if (ArrayBuffer.isView(v)) return { bytes: v.byteLength };
+        if (ArrayBuffer.isView(v)) {
+          const bytes = v.byteLength;
+          // the page lets the bytes go at once, as the UI does when it transfers an export to its zip
+          // worker: a garbage 300 MB buffer in an idle page would otherwise weigh on every later step
+          const b = v.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+          if (b instanceof ArrayBuffer && typeof b.transfer === 'function' && bytes > 1 << 20) b.transfer(0);
+          return { bytes };
+        }
         if (v instanceof ArrayBuffer) return { bytes: v.byteLength };
         if (Array.isArray(v)) return v.length > 64 ? { length: v.length } : v.map((x) => small(x, depth + 1));
         if (v && typeof v === 'object') {
@@ -212,7 +219,13 @@ async function cancelCalibration(page: Page): Promise<unknown> {
 function trimDetail(step: Step, v: unknown): unknown {
   if (step === 'load') {
     const s = v as { name: string; parameters: number; weightBytes: number; backend: unknown; weightStore?: string };
-    return { name: s.name, parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend, weightStore: s.weightStore ?? 'none (in memory)' };
+    return {
+      name: s.name,
+      parameters: s.parameters,
+      weightBytes: s.weightBytes,
+      backend: s.backend,
+      weightStore: s.weightStore ?? 'none (in memory)',
+    };
   }
   if (step === 'perplexity') {
     const r = v as { perplexity: number; protocol: unknown };

@@ -68,7 +68,10 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
     const { buffer } = e.bytes;
     // only a buffer the bytes fill alone (the sized encoder's output) is freed whole
     if (!(e.stored || e.lazy) || e.parked || !(buffer instanceof ArrayBuffer) || e.bytes.byteLength !== buffer.byteLength) return;
-    structuredClone(buffer, { transfer: [buffer] });
+    // transfer(0) frees the memory now; a structured-clone transfer leaves it to the collector (Node collects below)
+    const t = buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
+    if (typeof t.transfer === 'function') t.transfer(0);
+    else structuredClone(buffer, { transfer: [buffer] });
     e.parked = true;
     deps.collectGarbage?.();
   };
@@ -117,12 +120,18 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
   };
 }
 
-/** Ranges of the store's `written` bytes (its first `size` bytes), each read when the runner copies it in. */
+/**
+ * Ranges of the store's `written` bytes (its first `size` bytes), each read when the runner copies it
+ * in, all into one scratch buffer: onnxruntime-web copies each tensor into its heap at once, so
+ * opening makes no garbage (which a browser may collect late; core/weight-residency.ts ScratchBuffer).
+ */
 function lazyRanges(store: GramStore, size: number): LazyFileBytes {
+  let scratch = new ArrayBuffer(0);
   return (offset, n) => {
     if (offset + n > size) return undefined;
     return new LazyBytes(n, () => {
-      const out = new Uint8Array(n);
+      if (scratch.byteLength < n) scratch = new ArrayBuffer(n);
+      const out = new Uint8Array(scratch, 0, n);
       store.readBytes!(KEY, offset, out);
       return out;
     });

@@ -118,15 +118,18 @@ function readSlot(slot: Slot, scratch: ScratchBuffer | undefined): Float32Array 
  * Rows r0..r1 of a matrix `t` (row-major, rows along its first axis): a view of its array when it is
  * plain or resident, else those rows alone read from the store (the rest not made resident: a
  * vocabulary matrix read a chunk or a token at a time), or the whole array read back when the store
- * reads no ranges. The caller does not write the result.
+ * reads no ranges. The caller does not write the result. With `scratch`, rows read from the store go
+ * into its buffer (no garbage; valid until the next read into it).
  */
-export function tensorRows(t: Tensor, r0: number, r1: number): Float32Array {
+export function tensorRows(t: Tensor, r0: number, r1: number, scratch?: ScratchBuffer): Float32Array {
   const width = t.shape.slice(1).reduce((a, b) => a * b, 1);
   const slot = spilled.get(t);
   if (!slot || slot.cache || !slot.store.readBytes) return t.data.subarray(r0 * width, r1 * width);
   if (r0 < 0 || r1 < r0 || r1 * width > slot.length) throw new RangeError(`rows ${r0}..${r1} are outside a [${t.shape.join(', ')}] tensor`);
-  const out = new Float32Array((r1 - r0) * width);
-  slot.store.readBytes(slot.key, 4 * r0 * width, new Uint8Array(out.buffer));
+  const n = (r1 - r0) * width;
+  if (scratch && (!scratch.buffer || scratch.buffer.byteLength < 4 * n)) scratch.buffer = new ArrayBuffer(4 * n);
+  const out = scratch ? new Float32Array(scratch.buffer!, 0, n) : new Float32Array(n);
+  slot.store.readBytes(slot.key, 4 * r0 * width, new Uint8Array(out.buffer, 0, 4 * n));
   return out;
 }
 

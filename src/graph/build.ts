@@ -10,7 +10,7 @@ import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type Dim, type ModelProto } from '../io/onnx';
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
-import { resolveOptions, weightInput, type GraphContext } from './context';
+import { resolveOptions, vocabularyWeight, type GraphContext } from './context';
 import { chunkedTokenNll, classifierHead, lmHead, scoredTail, tokenLossParts, tokenNll, usesChunkedLoss } from './head';
 import { addPixelInput, embedPatches } from './patches';
 import type { GraphOptions } from './options';
@@ -80,7 +80,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
   const tokenEmbedding = () => {
     if (embedding === undefined) {
       const te = tokenEmbeddingOf(ir);
-      embedding = weightInput(ctx, te) ?? b.addInitializer('token_embedding', te);
+      embedding = vocabularyWeight(ctx, 'token_embedding', te);
     }
     return embedding;
   };

@@ -4,7 +4,8 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Tensor } from '../core/tensor';
-import { storageIdentity } from '../core/weight-residency';
+import { isSpilled, storageIdentity, tensorRows, type ScratchBuffer } from '../core/weight-residency';
+import type { DeferredFloats } from '../io/onnx/deferred';
 import { attr, type OnnxGraphBuilder } from '../io/onnx';
 import type { GradientOptions, GraphOptions } from './options';
 import { fusedTransposeRows } from './weights';
@@ -119,6 +120,24 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
 /** Adds a weight tensor under a readable unique name (with `weights: 'inputs'`, the IR's tensors are inputs). */
 export function weight(ctx: GraphContext, name: string, t: Tensor): string {
   return weightInput(ctx, t) ?? ctx.b.addWeight(name, t);
+}
+
+/**
+ * A vocabulary matrix (token embedding, untied LM head) as an initializer: a spilled one is kept as a
+ * recipe read row by row from its store as the encoder writes it (tensorRows into one scratch row),
+ * so writing a model (an export's with-past graph) never makes it resident; a plain one as it is.
+ */
+export function vocabularyInitializer(b: OnnxGraphBuilder, name: string, t: Tensor): string {
+  if (!isSpilled(t) || t.shape.length !== 2) return b.addInitializer(name, t);
+  const [rows, rowLength] = t.shape as [number, number];
+  const scratch: ScratchBuffer = {};
+  const recipe: DeferredFloats = { dims: t.shape, rows, rowLength, fill: (r, out) => out.set(tensorRows(t, r, r + 1, scratch)) };
+  return b.addDeferredWeight(name, recipe);
+}
+
+/** `t` as a weight: its graph input, else a vocabulary matrix's initializer (vocabularyInitializer). */
+export function vocabularyWeight(ctx: GraphContext, name: string, t: Tensor): string {
+  return weightInput(ctx, t) ?? vocabularyInitializer(ctx.b, name, t);
 }
 
 /**

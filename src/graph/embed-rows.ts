@@ -10,7 +10,7 @@
 import { InputError, ShapeMismatchError } from '../core/errors';
 import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import type { RunnerTensor } from '../core/runner';
-import { isSpilled, tensorRows } from '../core/weight-residency';
+import { isSpilled, tensorRows, type ScratchBuffer } from '../core/weight-residency';
 
 /** float32 [rows, len, hidden]: the embedded stream of `ids` (int64 [rows, len], row-major). */
 export function embedRows(ir: ModelIR, ids: RunnerTensor, rows: number, len: number): Float32Array {
@@ -19,7 +19,8 @@ export function embedRows(ir: ModelIR, ids: RunnerTensor, rows: number, len: num
   const table = tokenEmbeddingOf(ir);
   // a spilled table is read a row at a time (tensorRows: not made resident), a plain one viewed
   const te = isSpilled(table) ? undefined : table.data;
-  const rowOf = (id: number) => (te ? te.subarray(id * d, id * d + d) : tensorRows(table, id, id + 1));
+  const scratch: ScratchBuffer = {};
+  const rowOf = (id: number) => (te ? te.subarray(id * d, id * d + d) : tensorRows(table, id, id + 1, scratch));
   const pe = ir.spec.positions === 'learned' ? ir.weights.positionEmbedding?.data : undefined;
   if (ids.data.length !== rows * len) throw new ShapeMismatchError(`embedRows: ${ids.data.length} ids for ${rows} x ${len}.`);
   if (pe && pe.length < len * d) throw new ShapeMismatchError(`embedRows: ${len} positions exceed the position embedding.`);

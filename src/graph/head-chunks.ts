@@ -13,7 +13,7 @@ import { throwIfAborted } from '../core/errors';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
 import { asFloat32, float32Tensor, int64Tensor, type Runner } from '../core/runner';
 import type { Tensor } from '../core/tensor';
-import { tensorRows } from '../core/weight-residency';
+import { tensorRows, type ScratchBuffer } from '../core/weight-residency';
 import { buildModelProto } from './build';
 import { weightInputsAsExternal } from './external-weights';
 
@@ -35,14 +35,17 @@ export function splitsHead(ir: ModelIR, chunk = LOSS_VOCAB_CHUNK): boolean {
   return ir.spec.head === 'lm' && ir.spec.input !== 'patches' && ir.spec.vocabSize > chunk;
 }
 
-/** Rows v0..v1 of `t` (a view, or those rows alone read from storage for a spilled matrix). */
-function rowsOf(t: Tensor, v0: number, v1: number): Tensor {
+/** Rows v0..v1 of `t` (a view, or those rows alone read from storage for a spilled matrix, into `scratch` if given). */
+function rowsOf(t: Tensor, v0: number, v1: number, scratch?: ScratchBuffer): Tensor {
   const width = t.shape.length > 1 ? t.shape[1]! : 1;
-  return { data: tensorRows(t, v0, v1), shape: t.shape.length > 1 ? [v1 - v0, width] : [v1 - v0] };
+  return { data: tensorRows(t, v0, v1, scratch), shape: t.shape.length > 1 ? [v1 - v0, width] : [v1 - v0] };
 }
 
-/** `ir` whose head (and vocabulary) is rows v0..v1 of its own: views, no copy. */
-function chunkModel(ir: ModelIR, v0: number, v1: number): ModelIR {
+/**
+ * `ir` whose head (and vocabulary) is rows v0..v1 of its own: views, no copy; a spilled head matrix's
+ * rows read into `scratch` (the chunk's session is released before the next chunk is read).
+ */
+function chunkModel(ir: ModelIR, v0: number, v1: number, scratch: ScratchBuffer): ModelIR {
   const w = ir.weights;
   const tied = !w.lmHead;
   return {
@@ -51,8 +54,8 @@ function chunkModel(ir: ModelIR, v0: number, v1: number): ModelIR {
     weights: {
       ...w,
       // an untied model's embedding is sliced too (never read by the head alone; its shape follows the vocabulary)
-      tokenEmbedding: rowsOf(tokenEmbeddingOf(ir), v0, v1),
-      ...(tied ? {} : { lmHead: rowsOf(w.lmHead!, v0, v1) }),
+      tokenEmbedding: rowsOf(tokenEmbeddingOf(ir), v0, v1, tied ? scratch : undefined),
+      ...(tied ? {} : { lmHead: rowsOf(w.lmHead!, v0, v1, scratch) }),
       ...(w.lmHeadBias ? { lmHeadBias: rowsOf(w.lmHeadBias, v0, v1) } : {}),
     },
   };
@@ -118,11 +121,12 @@ export async function chunkedHeadNll(
   const sums = inputs.map((x) => new ChunkedLogSumExp(x.rows * x.len));
   const labels = inputs.map((x) => vocabularyIndices(x.labels, V));
   const graph = { logits: false, tokenLoss: true, lossParts: true, layerRange: { from: L, to: L, embedded: true } };
+  const scratch: ScratchBuffer = {};
   for (let v0 = 0; v0 < V; v0 += chunk) {
     const v1 = Math.min(V, v0 + chunk);
     // the chunk's rows enter the runtime once, as the session's initializers (external data: views, no
     // copy), instead of with every run; not pre-packed (a second copy for a few runs)
-    const part = chunkModel(ir, v0, v1);
+    const part = chunkModel(ir, v0, v1, scratch);
     const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(part, { ...graph, weights: 'inputs' }), part);
     const session = await runner.open(skeleton, { externalData, prepack: false });
     try {

@@ -9,7 +9,7 @@
 import { ShapeMismatchError } from '../core/errors';
 import { tokenEmbeddingOf } from '../core/ir';
 import type { Tensor } from '../core/tensor';
-import { reduceLast, streamShapeOf, weight, weightRowsInput, type GraphContext } from './context';
+import { reduceLast, streamShapeOf, vocabularyWeight, weight, weightRowsInput, type GraphContext } from './context';
 import { applyNorm } from './norms';
 import { unsupportedStructure } from './structure';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
@@ -32,7 +32,7 @@ function headInputs(ctx: GraphContext, h: string, tokenEmbedding: EmbeddingRef, 
   const hn = applyNorm(ctx, h, ir.weights.finalNorm, 'final_norm');
   const tied = () => (typeof tokenEmbedding === 'string' ? tokenEmbedding : tokenEmbedding());
   const lm = ir.weights.lmHead;
-  const head = () => (lm ? weight(ctx, 'lm_head.weight', lm) : tied());
+  const head = () => (lm ? vocabularyWeight(ctx, 'lm_head.weight', lm) : tied());
   const flat = b.op('Reshape', [hn, b.constInt64([-1, ir.spec.hiddenSize])], undefined, 'lm_head/flat');
   return eager ? { flat, head: head() } : { flat, head, headTensor: lm ?? tokenEmbeddingOf(ir) };
 }

@@ -27,7 +27,7 @@ import type { ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type ModelProto } from '../io/onnx';
 import { decoderBlock } from './block';
 import { PRODUCER, PRODUCER_VERSION } from './build';
-import { MASKED_SCORE, resolveOptions, weightInput, type GraphContext, type KvCacheHooks } from './context';
+import { MASKED_SCORE, resolveOptions, vocabularyWeight, type GraphContext, type KvCacheHooks } from './context';
 import { weightInputIndex } from './weight-inputs';
 import { embed } from './embedding';
 import { lmHead } from './head';
@@ -168,7 +168,7 @@ export function buildKvCacheProto(ir: ModelIR, options: KvCacheGraphOptions = {}
     ...(options.weights === 'inputs' ? { weightIndex: weightInputIndex(ir) } : {}),
   };
   const te = tokenEmbeddingOf(ir);
-  const tokenEmbedding = weightInput(ctx, te) ?? b.addInitializer('token_embedding', te);
+  const tokenEmbedding = vocabularyWeight(ctx, 'token_embedding', te);
   let h = embed(ctx, tokenEmbedding);
   ir.layers.forEach((_, l) => {
     h = decoderBlock(ctx, [], h, l);
