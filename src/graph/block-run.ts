@@ -12,7 +12,7 @@ import { throwIfAborted } from '../core/errors';
 import { parameterCount, type ModelIR } from '../core/ir';
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { embedRows } from './embed-rows';
-import { chunkedHeadNll, splitsHead, type HeadInput } from './head-chunks';
+import { chunkedHeadLogits, chunkedHeadNll, splitsHead, type HeadInput } from './head-chunks';
 import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/memory-model';
 import { openModelSession } from './model-session';
 import type { GraphOptions } from './options';
@@ -103,6 +103,12 @@ export async function runByBlocks(
   signal?: AbortSignal,
   onStep?: () => void,
 ): Promise<Float32Array[]> {
+  if (output === 'logits' && splitsHead(src.ir, src.headChunk)) {
+    // logits over a vocabulary of several chunks: the head apart, one chunk of its rows at a time
+    const stream = await runBlocks(src, inputs, extra, `hidden.${src.ir.layers.length}`, false, signal, onStep);
+    const streams = inputs.map((r, i) => ({ hidden: stream[i]!, rows: r.rows, len: r.len }));
+    return chunkedHeadLogits(src.runner, src.ir, streams, src.headChunk, signal ? { signal } : {});
+  }
   if (!separateHead(src, output)) return runBlocks(src, inputs, extra, output, true, signal, onStep);
   const tails = await runToHead(src, inputs, extra, signal, onStep);
   return chunkedHeadNll(src.runner, src.ir, tails, src.headChunk, signal ? { signal } : {});

@@ -149,3 +149,52 @@ export async function chunkedHeadNll(
   }
   return sums.map((s) => s.nll());
 }
+
+/** A final stream (before the final norm) of `rows` x `len` positions. */
+export interface HeadStream {
+  hidden: Float32Array;
+  rows: number;
+  len: number;
+}
+
+/**
+ * logits [rows, len, vocab] of each stream, the head run in chunks of `chunk` vocabulary entries (each
+ * chunk's rows the session's initializers, read from storage for a spilled model), so neither JS nor
+ * the runtime ever holds the whole head matrix: export verification's reference on a large vocabulary.
+ */
+export async function chunkedHeadLogits(
+  runner: Runner,
+  ir: ModelIR,
+  inputs: readonly HeadStream[],
+  chunk = LOSS_VOCAB_CHUNK,
+  job: { signal?: AbortSignal } = {},
+): Promise<Float32Array[]> {
+  const L = ir.layers.length;
+  const d = ir.spec.hiddenSize;
+  const V = ir.spec.vocabSize;
+  const outs = inputs.map((x) => new Float32Array(x.rows * x.len * V));
+  const graph = { logits: true, tokenLoss: false, layerRange: { from: L, to: L, embedded: true } };
+  const scratch: ScratchBuffer = {};
+  for (let v0 = 0; v0 < V; v0 += chunk) {
+    const v1 = Math.min(V, v0 + chunk);
+    const part = chunkModel(ir, v0, v1, scratch);
+    const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(part, { ...graph, weights: 'inputs' }), part);
+    const session = await runner.open(skeleton, { externalData, prepack: false });
+    try {
+      for (const [i, x] of inputs.entries()) {
+        throwIfAborted(job.signal, 'Running the LM head');
+        const dims = [x.rows, x.len];
+        const feeds = {
+          input_ids: int64Tensor(new Array<number>(x.rows * x.len).fill(0), dims),
+          hidden_in: float32Tensor(x.hidden, [x.rows, x.len, d]),
+        };
+        const logits = asFloat32((await session.run(feeds, ['logits'])).logits, 'logits');
+        const w = v1 - v0;
+        for (let p = 0; p < x.rows * x.len; p++) outs[i]!.set(logits.subarray(p * w, (p + 1) * w), p * V + v0);
+      }
+    } finally {
+      await session.release();
+    }
+  }
+  return outs;
+}
