@@ -11,7 +11,8 @@
 import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import { throwIfAborted } from '../core/errors';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
-import { asFloat32, float32Tensor, int64Tensor, type Runner } from '../core/runner';
+import { asFloat32, float32Tensor, int64Tensor, type Runner, type RunnerSession } from '../core/runner';
+import type { GraphOptions } from './options';
 import type { Tensor } from '../core/tensor';
 import { tensorRows, type ScratchBuffer } from '../core/weight-residency';
 import { buildModelProto } from './build';
@@ -105,6 +106,42 @@ function chunkLabels(labels: Float64Array, v0: number, v1: number, dims: number[
 }
 
 /**
+ * Opens the head alone for each chunk v0..v1 of `chunk` vocabulary entries in turn (the chunk's rows
+ * enter the runtime once, as the session's initializers: external data, views or rows read into one
+ * scratch buffer; not pre-packed, a second copy for a few runs), calls `use` on it, then releases it
+ * before the next chunk is read.
+ */
+async function forEachHeadChunk(
+  runner: Runner,
+  ir: ModelIR,
+  graph: GraphOptions,
+  chunk: number,
+  use: (session: RunnerSession, v0: number, v1: number) => Promise<void>,
+): Promise<void> {
+  const L = ir.layers.length;
+  const V = ir.spec.vocabSize;
+  const scratch: ScratchBuffer = {};
+  for (let v0 = 0; v0 < V; v0 += chunk) {
+    const v1 = Math.min(V, v0 + chunk);
+    const part = chunkModel(ir, v0, v1, scratch);
+    const options = { ...graph, weights: 'inputs' as const, layerRange: { from: L, to: L, embedded: true } };
+    const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(part, options), part);
+    const session = await runner.open(skeleton, { externalData, prepack: false });
+    try {
+      await use(session, v0, v1);
+    } finally {
+      await session.release();
+    }
+  }
+}
+
+/** The head's feeds for one stream: its hidden_in, and token ids that only give the shape (the head reads none). */
+function streamFeeds(x: HeadStream, d: number) {
+  const dims = [x.rows, x.len];
+  return { input_ids: int64Tensor(new Array<number>(x.rows * x.len).fill(0), dims), hidden_in: float32Tensor(x.hidden, [...dims, d]) };
+}
+
+/**
  * token_nll [rows, len] of each input from its final stream (before the final norm), the head run
  * in chunks of `chunk` vocabulary entries; each chunk's session is run on every input, then released.
  */
@@ -115,38 +152,19 @@ export async function chunkedHeadNll(
   chunk = LOSS_VOCAB_CHUNK,
   job: { signal?: AbortSignal; onRun?: () => void } = {},
 ): Promise<Float32Array[]> {
-  const L = ir.layers.length;
   const d = ir.spec.hiddenSize;
-  const V = ir.spec.vocabSize;
   const sums = inputs.map((x) => new ChunkedLogSumExp(x.rows * x.len));
-  const labels = inputs.map((x) => vocabularyIndices(x.labels, V));
-  const graph = { logits: false, tokenLoss: true, lossParts: true, layerRange: { from: L, to: L, embedded: true } };
-  const scratch: ScratchBuffer = {};
-  for (let v0 = 0; v0 < V; v0 += chunk) {
-    const v1 = Math.min(V, v0 + chunk);
-    // the chunk's rows enter the runtime once, as the session's initializers (external data: views, no
-    // copy), instead of with every run; not pre-packed (a second copy for a few runs)
-    const part = chunkModel(ir, v0, v1, scratch);
-    const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(part, { ...graph, weights: 'inputs' }), part);
-    const session = await runner.open(skeleton, { externalData, prepack: false });
-    try {
-      for (const [i, x] of inputs.entries()) {
-        throwIfAborted(job.signal, 'Running the LM head');
-        const dims = [x.rows, x.len];
-        const feeds = {
-          // the head reads no token ids; they give the stream's shape
-          input_ids: int64Tensor(new Array<number>(x.rows * x.len).fill(0), dims),
-          labels: chunkLabels(labels[i]!, v0, v1, dims),
-          hidden_in: float32Tensor(x.hidden, [x.rows, x.len, d]),
-        };
-        const out = await session.run(feeds, ['loss.lse', 'loss.picked']);
-        sums[i]!.add(asFloat32(out['loss.lse'], 'loss.lse'), asFloat32(out['loss.picked'], 'loss.picked'), v0, v1, labels[i]!);
-        job.onRun?.();
-      }
-    } finally {
-      await session.release();
+  const labels = inputs.map((x) => vocabularyIndices(x.labels, ir.spec.vocabSize));
+  const graph = { logits: false, tokenLoss: true, lossParts: true };
+  await forEachHeadChunk(runner, ir, graph, chunk, async (session, v0, v1) => {
+    for (const [i, x] of inputs.entries()) {
+      throwIfAborted(job.signal, 'Running the LM head');
+      const feeds = { ...streamFeeds(x, d), labels: chunkLabels(labels[i]!, v0, v1, [x.rows, x.len]) };
+      const out = await session.run(feeds, ['loss.lse', 'loss.picked']);
+      sums[i]!.add(asFloat32(out['loss.lse'], 'loss.lse'), asFloat32(out['loss.picked'], 'loss.picked'), v0, v1, labels[i]!);
+      job.onRun?.();
     }
-  }
+  });
   return sums.map((s) => s.nll());
 }
 
@@ -169,32 +187,16 @@ export async function chunkedHeadLogits(
   chunk = LOSS_VOCAB_CHUNK,
   job: { signal?: AbortSignal } = {},
 ): Promise<Float32Array[]> {
-  const L = ir.layers.length;
   const d = ir.spec.hiddenSize;
   const V = ir.spec.vocabSize;
   const outs = inputs.map((x) => new Float32Array(x.rows * x.len * V));
-  const graph = { logits: true, tokenLoss: false, layerRange: { from: L, to: L, embedded: true } };
-  const scratch: ScratchBuffer = {};
-  for (let v0 = 0; v0 < V; v0 += chunk) {
-    const v1 = Math.min(V, v0 + chunk);
-    const part = chunkModel(ir, v0, v1, scratch);
-    const { skeleton, externalData } = weightInputsAsExternal(buildModelProto(part, { ...graph, weights: 'inputs' }), part);
-    const session = await runner.open(skeleton, { externalData, prepack: false });
-    try {
-      for (const [i, x] of inputs.entries()) {
-        throwIfAborted(job.signal, 'Running the LM head');
-        const dims = [x.rows, x.len];
-        const feeds = {
-          input_ids: int64Tensor(new Array<number>(x.rows * x.len).fill(0), dims),
-          hidden_in: float32Tensor(x.hidden, [x.rows, x.len, d]),
-        };
-        const logits = asFloat32((await session.run(feeds, ['logits'])).logits, 'logits');
-        const w = v1 - v0;
-        for (let p = 0; p < x.rows * x.len; p++) outs[i]!.set(logits.subarray(p * w, (p + 1) * w), p * V + v0);
-      }
-    } finally {
-      await session.release();
+  await forEachHeadChunk(runner, ir, { logits: true, tokenLoss: false }, chunk, async (session, v0, v1) => {
+    for (const [i, x] of inputs.entries()) {
+      throwIfAborted(job.signal, 'Running the LM head');
+      const logits = asFloat32((await session.run(streamFeeds(x, d), ['logits'])).logits, 'logits');
+      const w = v1 - v0;
+      for (let p = 0; p < x.rows * x.len; p++) outs[i]!.set(logits.subarray(p * w, (p + 1) * w), p * V + v0);
     }
-  }
+  });
   return outs;
 }
