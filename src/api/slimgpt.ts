@@ -51,7 +51,9 @@ function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet,
       taps: true,
       grams: 'packed',
       gramsOf: kind === 'attn' ? 'attn_in' : 'ffn_in',
-      layerRange: { from: layer, to: layer + 1 },
+      // no head (Hessians need the taps and the stream only); block 0 fed the embedding computed in JS
+      // (graph/embed-rows.ts), so no block reads the vocabulary matrix
+      layerRange: { from: layer, to: layer + 1, head: false, embedded: ir0.spec.input !== 'patches' },
     });
     open.push({ layer, kind, session });
     return session;
@@ -60,14 +62,17 @@ function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet,
     now: state.now,
     async hessian(ir, masks, layer, kind) {
       if (layer < at) [stream, at] = [[], 0];
-      const feeds = { masks, extraFeeds: weightFeeds(ir), ...signal };
+      // each block is fed the weights its graph declares only (reading the others would bring them back from storage)
+      const feeds = (session: RunnerSession) => ({ masks, extraFeeds: weightFeeds(ir, session.inputNames), ...signal });
       for (; at < layer; at++) {
         const pass = createStats(ir, false);
-        stream = (await runBlock(ir, await block(at, 'attn'), at, set, stream, pass, feeds)).stream;
+        const session = await block(at, 'attn');
+        stream = (await runBlock(ir, session, at, set, stream, pass, feeds(session))).stream;
       }
       const which = kind === 'attn' ? 'attnIn' : 'ffnIn';
       const stats = createStats(ir, (l, k) => l === layer && k === which);
-      await runBlock(ir, await block(layer, kind), layer, set, stream, stats, feeds);
+      const session = await block(layer, kind);
+      await runBlock(ir, session, layer, set, stream, stats, feeds(session));
       // A maker over the packed float32 Gram (n(n+1)/2 values): SlimGPT inverts in the array it makes.
       const gram = stats.layers[layer]![which];
       return () => hessian(gram, set.samples);

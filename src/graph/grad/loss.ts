@@ -141,13 +141,19 @@ export function allWeightFeeds(ir: ModelIR): Feeds {
   return feeds;
 }
 
-/** Feeds for a `weightInputs` graph: every layer's o / down projection weight ([out, in], as stored in the IR). */
-export function weightFeeds(ir: ModelIR): Feeds {
+/**
+ * Feeds for a `weightInputs` graph: every layer's o / down projection weight ([out, in], as stored in
+ * the IR); with `inputNames`, only those the graph declares (the others are not read: a spilled
+ * model's would come back from storage).
+ */
+export function weightFeeds(ir: ModelIR, inputNames?: readonly string[]): Feeds {
   const feeds: Feeds = {};
+  const wanted = (name: string) => !inputNames || inputNames.includes(name);
   ir.layers.forEach((shape, l) => {
     const w = ir.weights.layers[l]!;
-    if (shape.numHeads > 0) feeds[weightInputNames.o(l)] = { type: 'float32', dims: w.o.weight.shape, data: w.o.weight.data };
-    if (shape.ffnSize > 0) feeds[weightInputNames.down(l)] = { type: 'float32', dims: w.down.weight.shape, data: w.down.weight.data };
+    const [o, down] = [weightInputNames.o(l), weightInputNames.down(l)];
+    if (shape.numHeads > 0 && wanted(o)) feeds[o] = { type: 'float32', dims: w.o.weight.shape, data: w.o.weight.data };
+    if (shape.ffnSize > 0 && wanted(down)) feeds[down] = { type: 'float32', dims: w.down.weight.shape, data: w.down.weight.data };
   });
   return feeds;
 }
