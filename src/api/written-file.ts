@@ -16,7 +16,7 @@ import { RuntimeFailure } from '../core/errors';
 import type { GramStore } from '../core/gram-store';
 import type { WrittenFileHost } from '../exporters/types';
 import { LazyBytes } from '../core/lazy-bytes';
-import type { Runner } from '../core/runner';
+import type { Runner, RunnerSession } from '../core/runner';
 import { openPrepared, prepareFile, type LazyFileBytes, type PreparedFile, type StoredFileBytes } from '../graph/open-file';
 import { withIsolate } from './isolation';
 import type { LoadedModel, StudioDeps } from './state';
@@ -83,7 +83,7 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
       const places = e.stored ? { stored: e.stored } : e.lazy ? { lazy: e.lazy } : {};
       const file = (e.file ??= prepareFile(bytes, { viewed: true, ...places }));
       if (file.fromStorage) park(e);
-      const openIn = async <T>(r: Runner, use: (s: Awaited<ReturnType<Runner['open']>>) => Promise<T>): Promise<T> => {
+      const openIn = async <T>(r: Runner, use: (s: RunnerSession) => Promise<T>): Promise<T> => {
         const session = await openPrepared(r, file);
         try {
           return await use(session);
