@@ -16,6 +16,7 @@ import { RuntimeFailure } from '../core/errors';
 import type { GramStore } from '../core/gram-store';
 import type { WrittenFileHost } from '../exporters/types';
 import { LazyBytes } from '../core/lazy-bytes';
+import { freeScratch, type ScratchBuffer } from '../core/weight-residency';
 import type { Runner, RunnerSession } from '../core/runner';
 import { openPrepared, prepareFile, type LazyFileBytes, type PreparedFile, type StoredFileBytes } from '../graph/open-file';
 import { withIsolate } from './isolation';
@@ -29,6 +30,8 @@ interface Entry {
   length: number;
   stored: StoredFileBytes | undefined;
   lazy: LazyFileBytes | undefined;
+  /** Frees the buffer the lazily read tensors passed through (after each open). */
+  releaseScratch?: () => void;
   /** The bytes past the last whole float32 value (the store holds float32 values). */
   tail: Uint8Array;
   parked: boolean;
@@ -49,6 +52,7 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
     const tail = bytes.slice(4 * values);
     let stored: StoredFileBytes | undefined;
     let lazy: LazyFileBytes | undefined;
+    let releaseScratch: (() => void) | undefined;
     try {
       await store?.dispose();
       const s = (store = await gramStore());
@@ -56,12 +60,12 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
         s.put(KEY, new Float32Array(bytes.buffer, bytes.byteOffset, values));
         const base = isolated ? s.locate?.(KEY) : undefined;
         if (base) stored = { at: (o, n) => (o + n <= 4 * values ? { file: base.file, at: base.at + o, bytes: n } : undefined) };
-        else if (!isolated && s.readBytes) lazy = lazyRanges(s, 4 * values);
+        else if (!isolated && s.readBytes) ({ ranges: lazy, release: releaseScratch } = lazyRanges(s, 4 * values));
       }
     } catch {
       // no storage: the runner is handed the bytes
     }
-    return { bytes, length: bytes.byteLength, stored, lazy, tail, parked: false };
+    return { bytes, length: bytes.byteLength, stored, lazy, ...(releaseScratch ? { releaseScratch } : {}), tail, parked: false };
   };
 
   const park = (e: Entry) => {
@@ -84,7 +88,12 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
       const file = (e.file ??= prepareFile(bytes, { viewed: true, ...places }));
       if (file.fromStorage) park(e);
       const openIn = async <T>(r: Runner, use: (s: RunnerSession) => Promise<T>): Promise<T> => {
-        const session = await openPrepared(r, file);
+        let session: RunnerSession;
+        try {
+          session = await openPrepared(r, file);
+        } finally {
+          e.releaseScratch?.();
+        }
         try {
           return await use(session);
         } finally {
@@ -124,16 +133,18 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
  * Ranges of the store's `written` bytes (its first `size` bytes), each read when the runner copies it
  * in, all into one scratch buffer: onnxruntime-web copies each tensor into its heap at once, so
  * opening makes no garbage (which a browser may collect late; core/weight-residency.ts ScratchBuffer).
+ * `release` frees that buffer (the size of the largest tensor, the vocabulary matrix) once a session is open.
  */
-function lazyRanges(store: GramStore, size: number): LazyFileBytes {
-  let scratch = new ArrayBuffer(0);
-  return (offset, n) => {
+function lazyRanges(store: GramStore, size: number): { ranges: LazyFileBytes; release: () => void } {
+  const scratch: ScratchBuffer = {};
+  const ranges: LazyFileBytes = (offset, n) => {
     if (offset + n > size) return undefined;
     return new LazyBytes(n, () => {
-      if (scratch.byteLength < n) scratch = new ArrayBuffer(n);
-      const out = new Uint8Array(scratch, 0, n);
+      if (!scratch.buffer || scratch.buffer.byteLength < n) scratch.buffer = new ArrayBuffer(n);
+      const out = new Uint8Array(scratch.buffer, 0, n);
       store.readBytes!(KEY, offset, out);
       return out;
     });
   };
+  return { ranges, release: () => freeScratch(scratch) };
 }

@@ -9,6 +9,7 @@ import { memoryGramStore, type GramStore } from './gram-store';
 import { tensor, type Tensor } from './tensor';
 import {
   defaultResidentBudget,
+  freeScratch,
   isSpilled,
   spilledCopy,
   spilledLazyBytes,
@@ -198,6 +199,27 @@ describe('spilled weights', () => {
     // a resident matrix gives views of its array
     const whole = table.data;
     expect(tensorRows(table, 2, 3).buffer).toBe(whole.buffer);
+    await r.dispose();
+  });
+});
+
+describe('freeScratch', () => {
+  it('drops the scratch buffer, detaching it where ArrayBuffer.prototype.transfer exists, and leaves later reads working', async () => {
+    const store = memoryGramStore();
+    const t = tensor([4, 3], Float32Array.from({ length: 12 }, (_, i) => i + 0.5));
+    const ir = { weights: { t } } as unknown as ModelIR;
+    const r = spillWeights(ir, store, { budgetBytes: 0 });
+    r.trim(0);
+    const scratch: ScratchBuffer = {};
+    expect([...tensorRows(t, 1, 2, scratch)]).toEqual([3.5, 4.5, 5.5]);
+    const held = scratch.buffer!;
+    expect(held.byteLength).toBeGreaterThanOrEqual(12);
+    freeScratch(scratch);
+    expect(scratch.buffer).toBeUndefined();
+    if (typeof (held as ArrayBuffer & { transfer?: unknown }).transfer === 'function') expect(held.byteLength).toBe(0);
+    expect([...tensorRows(t, 3, 4, scratch)]).toEqual([9.5, 10.5, 11.5]);
+    freeScratch(scratch);
+    freeScratch(scratch);
     await r.dispose();
   });
 });

@@ -105,6 +105,17 @@ export interface ScratchBuffer {
   buffer?: ArrayBuffer;
 }
 
+/**
+ * Frees a scratch buffer now (ArrayBuffer.transfer(0) releases its memory at once; a browser would
+ * collect a dropped one late), once its reader is done: a session open that read a vocabulary matrix
+ * through it would otherwise leave that matrix's size in JS memory until the next collection.
+ */
+export function freeScratch(scratch: ScratchBuffer): void {
+  const buffer = scratch.buffer as (ArrayBuffer & { transfer?: (n: number) => ArrayBuffer; detached?: boolean }) | undefined;
+  scratch.buffer = undefined;
+  if (buffer && typeof buffer.transfer === 'function' && buffer.detached !== true) buffer.transfer(0);
+}
+
 function readSlot(slot: Slot, scratch: ScratchBuffer | undefined): Float32Array {
   slot.stats.reads++;
   if (!scratch || !slot.store.readInto) return slot.store.get(slot.key);

@@ -12,7 +12,7 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { ExternalFile, Runner, RunnerSession, SessionOptions } from '../core/runner';
-import { spilledCopy, spilledLazyBytes, spilledLocation, type ScratchBuffer } from '../core/weight-residency';
+import { freeScratch, spilledCopy, spilledLazyBytes, spilledLocation, type ScratchBuffer } from '../core/weight-residency';
 import type { Tensor } from '../core/tensor';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
 import { weightEntries } from './weight-inputs';
@@ -40,6 +40,8 @@ export interface ExternalWeights {
   skeleton: Uint8Array;
   /** One file per weight: a view of the IR's array (little-endian, as on every supported platform). */
   externalData: ExternalFile[];
+  /** Frees the buffer that lazily read tensors pass through: call once the session is open (or failed to). */
+  release(): void;
 }
 
 /**
@@ -74,7 +76,7 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, reader: E
     return false;
   });
   const graph = { ...model.graph, input: inputs, initializer: [...(model.graph.initializer ?? []), ...initializers] };
-  return { skeleton: encodeModel({ ...model, graph }), externalData };
+  return { skeleton: encodeModel({ ...model, graph }), externalData, release: () => freeScratch(scratch) };
 }
 
 /** Opens `model` (a `weights: 'inputs'` graph of `ir`) with the weights embedded from the IR's arrays. */
@@ -84,6 +86,10 @@ export async function openWithWeights(
   ir: ModelIR,
   options: Omit<SessionOptions, 'externalData'> = {},
 ): Promise<RunnerSession> {
-  const { skeleton, externalData } = weightInputsAsExternal(model, ir, runner);
-  return runner.open(skeleton, { ...options, externalData });
+  const { skeleton, externalData, release } = weightInputsAsExternal(model, ir, runner);
+  try {
+    return await runner.open(skeleton, { ...options, externalData });
+  } finally {
+    release();
+  }
 }
