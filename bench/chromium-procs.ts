@@ -81,10 +81,39 @@ export function readMemory(exclude: readonly number[]): MemoryReading {
   return r;
 }
 
+/**
+ * The `n` anonymous writable mappings with the most Pss over the launched processes (MB each): a
+ * wasm heap is one such mapping the size of its committed memory, and a large ArrayBuffer another.
+ * Reads every mapping of every process (slow: for traces only).
+ */
+export function largestMappings(exclude: readonly number[], n = 6): { pid: number; sizeMb: number; pssMb: number }[] {
+  const found: { pid: number; sizeMb: number; pssMb: number }[] = [];
+  for (const p of descendants(allProcs(), exclude)) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${p.pid}/smaps`, 'utf8');
+    } catch {
+      continue;
+    }
+    let current: { pid: number; sizeMb: number; pssMb: number } | undefined;
+    for (const line of text.split('\n')) {
+      const head = /^([0-9a-f]+)-([0-9a-f]+) rw-p \S+ \S+ 0\s*$/.exec(line);
+      if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) current = undefined;
+      if (head) {
+        current = { pid: p.pid, sizeMb: Math.round(Number(BigInt(`0x${head[2]}`) - BigInt(`0x${head[1]}`)) / 2 ** 20), pssMb: 0 };
+        found.push(current);
+      } else if (current && line.startsWith('Pss:')) current.pssMb = Math.round(kb(line, 'Pss') / 2 ** 20);
+    }
+  }
+  return found.sort((x, y) => y.pssMb - x.pssMb).slice(0, n);
+}
+
 /** Polls readMemory; `peak` holds the per-field maxima since the last reset, `last` the latest reading. */
 export class MemorySampler {
   peak: MemoryReading = { pssBytes: 0, rssBytes: 0, topRssBytes: 0, processes: 0 };
   last: MemoryReading = { ...this.peak };
+  /** When set, every sample's time (performance.now()) and Pss are appended (a step's memory timeline). */
+  series: { t: number; pssBytes: number }[] | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -95,6 +124,7 @@ export class MemorySampler {
   sample(): MemoryReading {
     const r = readMemory(this.exclude);
     this.last = r;
+    this.series?.push({ t: performance.now(), pssBytes: r.pssBytes });
     this.peak = {
       pssBytes: Math.max(this.peak.pssBytes, r.pssBytes),
       rssBytes: Math.max(this.peak.rssBytes, r.rssBytes),

@@ -35,7 +35,7 @@ import { dirSource } from '../src/cli/dir-source';
 import { fileGramStore } from '../src/cli/gram-file-store';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { DEFAULT_ROOT } from '../tools/scale-models/write';
-import { MemorySampler, cpuSeconds, type MemoryReading } from './chromium-procs';
+import { MemorySampler, cpuSeconds, largestMappings, type MemoryReading } from './chromium-procs';
 import { browserMemoryBudget } from '../src/io/memory-budget';
 import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
 
@@ -50,6 +50,9 @@ const INDEPENDENT: readonly Step[] = ['perplexity', 'latency', 'generate', 'canc
 const GENERATE = { prompt: 'The history of the city begins', maxNewTokens: 32, temperature: 0, topK: 0, seed: 1, target: 'dense' };
 /** Calibration (the bench's settings) cancelled this many ms after it starts, once each: the UI's Cancel. */
 const CANCEL_AFTER_MS = [2000, 5000, 8000];
+
+/** Steps whose memory timeline (Pss every 200 ms beside the engine's progress reports) is printed: SCALE_TRACE=export,slimgpt. */
+const TRACED = new Set((process.env.SCALE_TRACE ?? '').split(',').filter(Boolean));
 
 const SETTINGS = { tokens: 8192, contextLength: 128, stride: 64, samples: 16, seq: 128, runs: 10, warmup: 3, ratio: 0.5 };
 
@@ -92,13 +95,11 @@ async function call(page: Page, method: string, args: unknown[]): Promise<unknow
             ? Object.fromEntries(Object.entries(a as Record<string, unknown>).map(([k, v]) => [k, fill(v)]))
             : a;
       const resolved = args.map(fill);
+      const handOff = new Set<ArrayBuffer>();
       const small = (v: unknown, depth: number): unknown => {
         if (ArrayBuffer.isView(v)) {
           const bytes = v.byteLength;
-          // the page lets the bytes go at once, as the UI does when it transfers an export to its zip
-          // worker: a garbage 300 MB buffer in an idle page would otherwise weigh on every later step
-          const b = v.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
-          if (b instanceof ArrayBuffer && typeof b.transfer === 'function' && bytes > 1 << 20) b.transfer(0);
+          if (v.buffer instanceof ArrayBuffer && bytes > 1 << 20) handOff.add(v.buffer);
           return { bytes };
         }
         if (v instanceof ArrayBuffer) return { bytes: v.byteLength };
@@ -109,7 +110,21 @@ async function call(page: Page, method: string, args: unknown[]): Promise<unknow
         }
         return v;
       };
-      return small(await w.__pruneStudio.run(method, resolved), 0);
+      const reduced = small(await w.__pruneStudio.run(method, resolved), 0);
+      // the page lets the bytes go as the UI does (ui/zip.ts): moved to a short-lived worker that is
+      // terminated once it has them, so they are freed now; a detached (transfer(0)) or dropped buffer
+      // waits for the page's next garbage collection (measured: a 313 MB export stayed until then),
+      // which an idle page may not have for minutes, weighing on every later step
+      if (handOff.size > 0) {
+        const sink = new Worker(URL.createObjectURL(new Blob(['onmessage = () => postMessage(0);'], { type: 'text/javascript' })));
+        // terminated once it holds them (a message still queued is kept until the page collects the Worker object)
+        await new Promise((resolve) => {
+          sink.onmessage = resolve;
+          sink.postMessage(null, [...handOff]);
+        });
+        sink.terminate();
+      }
+      return reduced;
     },
     { method, args },
   );
@@ -298,6 +313,55 @@ async function predictedMemory(dir: string) {
   };
 }
 
+/** Starts a step's memory timeline; the page's clock offset from ours (the progress reports carry the page's). */
+async function startTrace(page: Page, sampler: MemorySampler): Promise<{ t0: number; pageOffset: number }> {
+  const t0 = performance.now();
+  const pageNow = await page.evaluate(() => {
+    (window as unknown as { __pruneStudioProgress: unknown[] }).__pruneStudioProgress = [];
+    return performance.now();
+  });
+  sampler.series = [];
+  return { t0, pageOffset: t0 - pageNow };
+}
+
+/** Prints the step's Pss timeline (over the empty page) merged with the engine's progress reports. */
+async function printTrace(
+  page: Page,
+  sampler: MemorySampler,
+  trace: { t0: number; pageOffset: number },
+  emptyPss: number,
+  exclude: readonly number[],
+) {
+  const progress = await page.evaluate(() => {
+    const w = window as unknown as {
+      __pruneStudioProgress?: { t: number; stage: string; done: number; total: number; message?: string }[];
+    };
+    const log = w.__pruneStudioProgress ?? [];
+    delete w.__pruneStudioProgress;
+    return log;
+  });
+  const lines = [
+    ...(sampler.series ?? []).map((s) => ({ t: s.t - trace.t0, text: `${round((s.pssBytes - emptyPss) / MB)} MB` })),
+    ...progress.map((p) => ({ t: p.t + trace.pageOffset - trace.t0, text: `[${p.stage} ${p.done}/${p.total}] ${p.message ?? ''}` })),
+  ].sort((a, b) => a.t - b.t);
+  sampler.series = undefined;
+  for (const l of lines) console.log(`    ${(l.t / 1000).toFixed(1).padStart(7)} s  ${l.text}`);
+  // the wasm heap is one mapping the size of its committed memory; a large ArrayBuffer is another
+  const maps = largestMappings(exclude);
+  console.log(`    largest anonymous mappings (Pss MB / size MB): ${maps.map((m) => `${m.pssMb}/${m.sizeMb}`).join(', ')}`);
+  if (process.env.SCALE_TRACE_GC) {
+    // the engine Worker only: onnxruntime's thread workers sit in Atomics.wait and never answer
+    const workers = page.workers().filter((w) => w.url().includes('studio.worker'));
+    const show = (m: { pssMb: number; sizeMb: number }[]) => m.map((x) => `${x.pssMb}/${x.sizeMb}`).join(', ');
+    for (const w of workers) await w.evaluate('globalThis.gc?.()').catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1000));
+    console.log(`    after gc in ${workers.length} engine worker(s): ${show(largestMappings(exclude))}`);
+    await page.evaluate('globalThis.gc?.()');
+    await new Promise((r) => setTimeout(r, 1000));
+    console.log(`    and then in the page: ${show(largestMappings(exclude))}`);
+  }
+}
+
 async function settle(sampler: MemorySampler, ms = 3000): Promise<MemoryReading> {
   await new Promise((r) => setTimeout(r, ms));
   sampler.reset();
@@ -314,7 +378,11 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
   // A persistent profile (a fresh temporary one), as a user's normal window: an incognito context
   // keeps origin-private storage (the calibration Grams' OPFS file, core/gram-store.ts) in memory.
   const profile = mkdtempSync(join(tmpdir(), 'scale-browser-profile-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, headless: true });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM_PATH,
+    args: [...CHROMIUM_ARGS, ...(process.env.SCALE_TRACE_GC ? ['--js-flags=--expose-gc'] : [])],
+    headless: true,
+  });
   const sampler = new MemorySampler(exclude);
   const records: StepRecord[] = [];
   const guards: ReturnType<typeof setInterval>[] = [];
@@ -365,6 +433,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
       let status: StepRecord['status'] = 'ok';
       let detail: unknown;
       let error: string | undefined;
+      const traced = TRACED.has(step) ? await startTrace(page, sampler) : undefined;
       try {
         const body = bodies[step]();
         const out = await Promise.race([body, limit]);
@@ -381,6 +450,7 @@ async function runModel(model: string, steps: Step[], limitMs: number, exclude: 
         clearTimeout(timer);
       }
       const wallMs = performance.now() - t0;
+      if (traced) await printTrace(page, sampler, traced, empty.pssBytes, exclude);
       const cpu = cpuSeconds(exclude) - cpu0;
       const at = sampler.sample();
       const peak = sampler.peak;

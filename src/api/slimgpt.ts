@@ -13,7 +13,7 @@ import type { ModelIR } from '../core/ir';
 import type { RunnerSession } from '../core/runner';
 import { hessian } from '../core/stats';
 import { weightFeeds } from '../graph/grad/loss';
-import { openModelSession } from '../graph/model-session';
+import { openModelSessionEmbedded } from '../graph/model-session';
 import { slimGptPrune as runLayers, type SlimGptEngine } from '../prune/slimgpt';
 import type { CalibrationSet } from '../saliency/calibrate';
 import { runBlock } from '../saliency/calibrate-by-layer';
@@ -44,17 +44,24 @@ function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet,
       return hit.session;
     }
     while (open.length >= 2) await open.shift()!.session.release();
-    const session = await openModelSession(state.deps.runner, ir0, {
-      masks: true,
-      logits: false,
-      weightInputs: true,
-      taps: true,
-      grams: 'packed',
-      gramsOf: kind === 'attn' ? 'attn_in' : 'ffn_in',
-      // no head (Hessians need the taps and the stream only); block 0 fed the embedding computed in JS
-      // (graph/embed-rows.ts), so no block reads the vocabulary matrix
-      layerRange: { from: layer, to: layer + 1, head: false, embedded: ir0.spec.input !== 'patches' },
-    });
+    // every weight but the block's o / down projections (compensated as SlimGPT goes, fed from the current model) is embedded from ir0
+    const fed = new Set([`weight.o.${layer}`, `weight.down.${layer}`]);
+    const session = await openModelSessionEmbedded(
+      state.deps.runner,
+      ir0,
+      {
+        masks: true,
+        logits: false,
+        weightInputs: true,
+        taps: true,
+        grams: 'packed',
+        gramsOf: kind === 'attn' ? 'attn_in' : 'ffn_in',
+        // no head (Hessians need the taps and the stream only); block 0 fed the embedding computed in JS
+        // (graph/embed-rows.ts), so no block reads the vocabulary matrix
+        layerRange: { from: layer, to: layer + 1, head: false, embedded: ir0.spec.input !== 'patches' },
+      },
+      fed,
+    );
     open.push({ layer, kind, session });
     return session;
   };
@@ -62,7 +69,7 @@ function sequentialEngine(state: StudioState, ir0: ModelIR, set: CalibrationSet,
     now: state.now,
     async hessian(ir, masks, layer, kind) {
       if (layer < at) [stream, at] = [[], 0];
-      // each block is fed the weights its graph declares only (reading the others would bring them back from storage)
+      // each block is fed the projections its graph declares (the current model's), nothing else
       const feeds = (session: RunnerSession) => ({ masks, extraFeeds: weightFeeds(ir, session.inputNames), ...signal });
       for (; at < layer; at++) {
         const pass = createStats(ir, false);

@@ -72,7 +72,7 @@ export function writtenFileHost(deps: StudioDeps, m: LoadedModel): (WrittenFileH
     const { buffer } = e.bytes;
     // only a buffer the bytes fill alone (the sized encoder's output) is freed whole
     if (!(e.stored || e.lazy) || e.parked || !(buffer instanceof ArrayBuffer) || e.bytes.byteLength !== buffer.byteLength) return;
-    // transfer(0) frees the memory now; a structured-clone transfer leaves it to the collector (Node collects below)
+    // detached (transfer(0), else a structured-clone transfer): the memory goes back at the next collection (Node collects below)
     const t = buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer };
     if (typeof t.transfer === 'function') t.transfer(0);
     else structuredClone(buffer, { transfer: [buffer] });

@@ -206,7 +206,10 @@ describe('spilled weights', () => {
 describe('freeScratch', () => {
   it('drops the scratch buffer, detaching it where ArrayBuffer.prototype.transfer exists, and leaves later reads working', async () => {
     const store = memoryGramStore();
-    const t = tensor([4, 3], Float32Array.from({ length: 12 }, (_, i) => i + 0.5));
+    const t = tensor(
+      [4, 3],
+      Float32Array.from({ length: 12 }, (_, i) => i + 0.5),
+    );
     const ir = { weights: { t } } as unknown as ModelIR;
     const r = spillWeights(ir, store, { budgetBytes: 0 });
     r.trim(0);

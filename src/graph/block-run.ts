@@ -1,10 +1,12 @@
 /**
  * Running a model one block at a time (issue 11, memory): a whole-model graph fed its weights as
  * inputs makes onnxruntime-web copy every weight into the wasm heap for each run, and that heap never
- * shrinks. Here inputs run through the graph of block l alone (layerRange l..l+1, weights as inputs:
- * only that block's weights, the embedding with block 0, the head with the last block), carrying
- * their residual stream from block to block as float32, as the whole graph does inside. Each block's
- * session is opened, run on every input and released before the next block opens. Used by
+ * shrinks. Here inputs run through the graph of block l alone (layerRange l..l+1: only that block's
+ * weights, the head with the last block), carrying their residual stream from block to block as
+ * float32, as the whole graph does inside. Each block's session is opened with its weights as
+ * initializers (model-session.ts openModelSessionEmbedded: copied into the engine once per session,
+ * a spilled model's read from its store a tensor at a time, none made resident), run on every input
+ * and released before the next block opens. Used by
  * perplexity (api/block-perplexity.ts) and export verification's reference (exporters/verify.ts);
  * `useBlockwise` is the size rule (small models keep the whole graph: one run instead of L).
  */
@@ -14,7 +16,7 @@ import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type Ru
 import { embedRows } from './embed-rows';
 import { chunkedHeadLogits, chunkedHeadNll, splitsHead, type HeadInput } from './head-chunks';
 import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/memory-model';
-import { openModelSession } from './model-session';
+import { openModelSessionEmbedded } from './model-session';
 import type { GraphOptions } from './options';
 
 /** Models with at least this many fp32 weight bytes run block by block (the memory model's constant). */
@@ -52,18 +54,19 @@ export interface BlockInput {
 }
 
 /**
- * Opens the graph of block l alone (weights as inputs, no taps; the head's outputs as `src.graph` asks,
+ * Opens the graph of block l alone (its weights embedded, those in `fed` left as inputs; no taps; the head's outputs as `src.graph` asks,
  * on the last block). Block 0 reads the embedded stream as hidden_in too (embed-rows.ts), so only a
  * (tied) head brings the vocabulary matrix into the runtime.
  */
-export function openBlock(src: BlockSource, l: number, head = true): Promise<RunnerSession> {
+export function openBlock(src: BlockSource, l: number, head = true, fed: ReadonlySet<string> = new Set()): Promise<RunnerSession> {
   const lossFrom = head && !!src.lossFrom && l === src.ir.layers.length - 1;
-  return openModelSession(src.runner, src.ir, {
+  const options: GraphOptions = {
     ...src.graph,
     taps: false,
     layerRange: { from: l, to: l + 1, embedded: true, ...(head ? {} : { head: false }) },
     ...(lossFrom ? { lossFrom } : {}),
-  });
+  };
+  return openModelSessionEmbedded(src.runner, src.ir, options, fed);
 }
 
 /** Whether the token loss is taken off the last block and run in vocabulary chunks (head-chunks.ts). */
@@ -176,11 +179,13 @@ export async function runVariants(src: BlockSource, req: VariantRequest, signal?
   const d = src.ir.spec.hiddenSize;
   const { inputs, head, output } = req;
   let streams: Float32Array[][] = req.variants.map(() => [...req.start]);
+  // weights a variant feeds (e.g. recovered projections) stay inputs of the block graphs
+  const fed = new Set([...req.variants, req.carry ?? {}].flatMap((v) => Object.keys(v)));
   let carried: Float32Array[] | undefined;
   // with no variants, only the carry through block `from`
   const to = req.variants.length > 0 ? L : Math.min(L, req.from + 1);
   for (let l = req.from; l < to; l++) {
-    const session = await openBlock(src, l, head);
+    const session = await openBlock(src, l, head, fed);
     try {
       const fixedOf = (extra: Feeds) => Object.fromEntries(Object.entries(extra).filter(([name]) => session.inputNames.includes(name)));
       const last = l === L - 1 && head;

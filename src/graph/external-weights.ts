@@ -49,7 +49,13 @@ export interface ExternalWeights {
  * are the IR's own arrays (one file per tensor, no copy, no re-layout): the weights enter the engine
  * once, as constants, and the session's runs feed only the other inputs.
  */
-export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, reader: ExternalReader = {}): ExternalWeights {
+export function weightInputsAsExternal(
+  model: ModelProto,
+  ir: ModelIR,
+  reader: ExternalReader = {},
+  /** Weight inputs the caller feeds itself (they stay inputs). */
+  fed: ReadonlySet<string> = new Set(),
+): ExternalWeights {
   const byName = new Map(weightEntries(ir));
   const externalData: ExternalWeights['externalData'] = [];
   // the runner copies each lazily read tensor before it asks for the next: one buffer serves them all
@@ -57,7 +63,7 @@ export function weightInputsAsExternal(model: ModelProto, ir: ModelIR, reader: E
   const initializers: TensorProto[] = [];
   const inputs = (model.graph.input ?? []).filter((input) => {
     const t = byName.get(input.name ?? '');
-    if (!t) return true;
+    if (!t || fed.has(input.name ?? '')) return true;
     const path = `weight-${externalData.length}.bin`;
     const file = externalFile(path, t, reader, scratch);
     externalData.push(file);

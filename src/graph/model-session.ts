@@ -9,7 +9,8 @@
  */
 import type { ModelIR } from '../core/ir';
 import type { Feeds, Runner, RunnerSession } from '../core/runner';
-import { buildOnnx } from './build';
+import { buildModelProto, buildOnnx } from './build';
+import { weightInputsAsExternal } from './external-weights';
 import type { GraphOptions } from './options';
 import { weightFeeds } from './weight-inputs';
 
@@ -18,13 +19,18 @@ import { weightFeeds } from './weight-inputs';
  * called for every run, so the session pins no array between runs (spilled weights,
  * core/weight-residency.ts, are read when a run needs them).
  */
-export function withDefaultFeeds(session: RunnerSession, defaults: Feeds | (() => Feeds)): RunnerSession {
+export function withDefaultFeeds(
+  session: RunnerSession,
+  defaults: Feeds | (() => Feeds),
+  /** Defaults that depend on the run's own feeds (added under them too). */
+  missingFrom?: (feeds: Feeds) => Feeds,
+): RunnerSession {
   const feedsOf = typeof defaults === 'function' ? defaults : () => defaults;
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     backend: session.backend,
-    run: (feeds, outputs) => session.run({ ...feedsOf(), ...feeds }, outputs),
+    run: (feeds, outputs) => session.run({ ...feedsOf(), ...missingFrom?.(feeds), ...feeds }, outputs),
     release: () => session.release(),
   };
 }
@@ -33,6 +39,41 @@ export function withDefaultFeeds(session: RunnerSession, defaults: Feeds | (() =
 export async function openModelSession(runner: Runner, ir: ModelIR, options: GraphOptions = {}): Promise<RunnerSession> {
   const session = await runner.open(buildOnnx(ir, { ...options, weights: 'inputs' }));
   return withDefaultFeeds(session, () => weightFeeds(ir, session.inputNames));
+}
+
+/**
+ * openModelSession with the weights entering the runtime once, as the session's initializers, instead
+ * of fed and copied in on every run: external data that are views of the IR's arrays, or a spilled
+ * tensor's bytes read from its store one tensor at a time into one scratch buffer, freed once the
+ * session is open (graph/external-weights.ts), so nothing is made resident and no copy is left for
+ * the collector. Not pre-packed: a run computes as with the weights fed. `fed`: weights the caller
+ * feeds itself (they stay inputs; one a run leaves out is fed from `ir`).
+ */
+export async function openModelSessionEmbedded(
+  runner: Runner,
+  ir: ModelIR,
+  options: GraphOptions = {},
+  fed: ReadonlySet<string> = new Set(),
+): Promise<RunnerSession> {
+  const model = buildModelProto(ir, { ...options, weights: 'inputs' });
+  const { skeleton, externalData, release } = weightInputsAsExternal(model, ir, runner, fed);
+  let session: RunnerSession;
+  try {
+    session = await runner.open(skeleton, { externalData, prepack: false });
+  } finally {
+    release();
+  }
+  // a fed weight the caller leaves out of a run is fed from `ir`
+  const declared = session.inputNames.filter((name) => fed.has(name));
+  if (declared.length === 0) return session;
+  return withDefaultFeeds(
+    session,
+    () => ({}),
+    (feeds) => {
+      const missing = declared.filter((name) => !(name in feeds));
+      return missing.length > 0 ? weightFeeds(ir, missing) : {};
+    },
+  );
 }
 
 /** Runs `use` on a model session and releases it afterwards, whatever happens. */

@@ -21,7 +21,6 @@ import { floorCount, ratioCap } from './allocation/select';
 import { masksToPlan, onesMaskSet } from './iterative';
 import { obsState, type ObsState } from './obs-update';
 import { removeChannelsDynamic, removeGroupsGreedy } from './slimgpt-obs';
-import { withOwnProjections } from './recover';
 
 /** The allocations that are per-layer ratio schedules (allocation/*.ts `layerRatios`). */
 export const SLIMGPT_ALLOCATIONS = ['uniform', 'incremental'] as const satisfies readonly Allocation[];
@@ -114,7 +113,8 @@ export async function slimGptPrune(
 ): Promise<{ ir: ModelIR; masks: MaskSet; plan: PruningPlan; layers: SlimGptLayerRecord[] }> {
   validateSlimGpt(opts);
   const counts = slimGptCounts(ir0, opts);
-  let ir = withOwnProjections(ir0);
+  // every compensated projection is a new tensor (toLinear; the OBS state works on its own float64 copy): no private copies up front
+  let ir = ir0;
   const masks = onesMaskSet(ir0);
   const H = ir0.layers[0]?.numHeads ?? 0;
   const F = ir0.layers[0]?.ffnSize ?? 0;
