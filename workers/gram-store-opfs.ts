@@ -6,7 +6,7 @@
  * store opens (a file another tab still holds is locked and skipped). Without OPFS or outside a
  * dedicated Worker the factory rejects, and calibration keeps the Grams in memory with a warning.
  */
-import type { GramStore, GramStoreFactory } from '../src/core/gram-store';
+import { checkByteRange, type GramStore, type GramStoreFactory } from '../src/core/gram-store';
 
 const FOLDER = 'prune-studio-grams';
 
@@ -70,8 +70,7 @@ async function openStore(): Promise<GramStore> {
     live();
     const e = index.get(key);
     if (!e) throw new Error(`no Gram "${key}" in ${where}`);
-    if (at < 0 || at + into.length > 4 * e.length)
-      throw new Error(`bytes ${at}..${at + into.length} are outside "${key}" (${4 * e.length} bytes)`);
+    checkByteRange(key, e.length, at, into.length);
     const n = handle.read(into, { at: e.at + at });
     if (n !== into.length) throw new Error(`read ${n} of ${into.length} bytes`);
   };

@@ -7,7 +7,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GramStore, GramStoreFactory } from '../core/gram-store';
+import { checkByteRange, type GramStore, type GramStoreFactory } from '../core/gram-store';
 
 /** Folders of stores not yet disposed, removed at exit. */
 const live = new Set<string>();
@@ -59,8 +59,7 @@ export function openFileGramStore(root = tmpdir()): GramStore {
   };
   const readBytes = (key: string, at: number, into: Uint8Array) => {
     const e = entry(key);
-    if (at < 0 || at + into.length > 4 * e.length)
-      throw new Error(`bytes ${at}..${at + into.length} are outside "${key}" (${4 * e.length} bytes)`);
+    checkByteRange(key, e.length, at, into.length);
     readAt(key, e.at + at, into);
   };
   return {

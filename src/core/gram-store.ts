@@ -34,6 +34,11 @@ export interface GramStore {
   locate?(key: string): StoredBytes | undefined;
 }
 
+/** Throws unless bytes at..at+length lie within `key`'s `values` float32 values (GramStore.readBytes). */
+export function checkByteRange(key: string, values: number, at: number, length: number): void {
+  if (at < 0 || at + length > 4 * values) throw new Error(`bytes ${at}..${at + length} are outside "${key}" (${4 * values} bytes)`);
+}
+
 /** Bytes at a place in a file. */
 export interface StoredBytes {
   file: string;
