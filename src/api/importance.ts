@@ -13,7 +13,7 @@ import { maskedLossesByBlocks } from './masked-losses';
 import { assertFiniteLoss, assertFiniteScores } from './numeric';
 import { checkTextSize, textWarnings } from './text-guard';
 import { chunkedHeadNll, splitsHead, type HeadInput } from '../graph/head-chunks';
-import { openModelSession, withModelSession } from '../graph/model-session';
+import { openModelSessionEmbedded, withModelSession } from '../graph/model-session';
 import { tokensOf, type LoadedModel, type StudioState } from './state';
 import type { CalibrationRequest, CalibrationSummary, JobOptions } from './types';
 
@@ -50,8 +50,9 @@ export async function calibrate(
   // a large vocabulary's head runs apart from the last block, in chunks (graph/head-chunks.ts), so not even that.
   const headApart = splitsHead(m.ir);
   const last = m.ir.layers.length - 1;
+  // each block's weights embedded once per session (read a tensor at a time from a spilled model's store), not fed per run
   const openBlock = (l: number) =>
-    openModelSession(state.deps.runner, m.ir, {
+    openModelSessionEmbedded(state.deps.runner, m.ir, {
       ...graph,
       layerRange: { from: l, to: l + 1, embedded: true, ...(headApart && l === last ? { head: false } : {}) },
     });
