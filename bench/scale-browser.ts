@@ -347,12 +347,11 @@ async function printTrace(
   sampler.series = undefined;
   for (const l of lines) console.log(`    ${(l.t / 1000).toFixed(1).padStart(7)} s  ${l.text}`);
   // the wasm heap is one mapping the size of its committed memory; a large ArrayBuffer is another
-  const maps = largestMappings(exclude);
-  console.log(`    largest anonymous mappings (Pss MB / size MB): ${maps.map((m) => `${m.pssMb}/${m.sizeMb}`).join(', ')}`);
+  const show = (m: { pssMb: number; sizeMb: number }[]) => m.map((x) => `${x.pssMb}/${x.sizeMb}`).join(', ');
+  console.log(`    largest anonymous mappings (Pss MB / size MB): ${show(largestMappings(exclude))}`);
   if (process.env.SCALE_TRACE_GC) {
     // the engine Worker only: onnxruntime's thread workers sit in Atomics.wait and never answer
     const workers = page.workers().filter((w) => w.url().includes('studio.worker'));
-    const show = (m: { pssMb: number; sizeMb: number }[]) => m.map((x) => `${x.pssMb}/${x.sizeMb}`).join(', ');
     for (const w of workers) await w.evaluate('globalThis.gc?.()').catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1000));
     console.log(`    after gc in ${workers.length} engine worker(s): ${show(largestMappings(exclude))}`);

@@ -16,7 +16,7 @@ import { RuntimeFailure } from '../core/errors';
 import type { GramStore } from '../core/gram-store';
 import type { WrittenFileHost } from '../exporters/types';
 import { LazyBytes } from '../core/lazy-bytes';
-import { freeScratch, type ScratchBuffer } from '../core/weight-residency';
+import { freeScratch, scratchOf, type ScratchBuffer } from '../core/weight-residency';
 import type { Runner, RunnerSession } from '../core/runner';
 import { openPrepared, prepareFile, type LazyFileBytes, type PreparedFile, type StoredFileBytes } from '../graph/open-file';
 import { withIsolate } from './isolation';
@@ -140,8 +140,7 @@ function lazyRanges(store: GramStore, size: number): { ranges: LazyFileBytes; re
   const ranges: LazyFileBytes = (offset, n) => {
     if (offset + n > size) return undefined;
     return new LazyBytes(n, () => {
-      if (!scratch.buffer || scratch.buffer.byteLength < n) scratch.buffer = new ArrayBuffer(n);
-      const out = new Uint8Array(scratch.buffer, 0, n);
+      const out = new Uint8Array(scratchOf(scratch, n), 0, n);
       store.readBytes!(KEY, offset, out);
       return out;
     });

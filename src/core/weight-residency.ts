@@ -106,6 +106,12 @@ export interface ScratchBuffer {
   buffer?: ArrayBuffer;
 }
 
+/** The scratch's buffer, grown to at least `bytes` (a fresh one only when it is too small). */
+export function scratchOf(scratch: ScratchBuffer, bytes: number): ArrayBuffer {
+  if (!scratch.buffer || scratch.buffer.byteLength < bytes) scratch.buffer = new ArrayBuffer(bytes);
+  return scratch.buffer;
+}
+
 /**
  * Lets a scratch buffer go once its reader is done (detached with ArrayBuffer.transfer(0) where the
  * platform has it, so nothing can read it again): a session open that read a vocabulary matrix
@@ -122,8 +128,7 @@ export function freeScratch(scratch: ScratchBuffer): void {
 function readSlot(slot: Slot, scratch: ScratchBuffer | undefined): Float32Array {
   slot.stats.reads++;
   if (!scratch || !slot.store.readInto) return slot.store.get(slot.key);
-  if (!scratch.buffer || scratch.buffer.byteLength < 4 * slot.length) scratch.buffer = new ArrayBuffer(4 * slot.length);
-  const into = new Float32Array(scratch.buffer, 0, slot.length);
+  const into = new Float32Array(scratchOf(scratch, 4 * slot.length), 0, slot.length);
   slot.store.readInto(slot.key, into);
   return into;
 }
@@ -141,8 +146,7 @@ export function tensorRows(t: Tensor, r0: number, r1: number, scratch?: ScratchB
   if (!slot || slot.cache || !slot.store.readBytes) return t.data.subarray(r0 * width, r1 * width);
   if (r0 < 0 || r1 < r0 || r1 * width > slot.length) throw new RangeError(`rows ${r0}..${r1} are outside a [${t.shape.join(', ')}] tensor`);
   const n = (r1 - r0) * width;
-  if (scratch && (!scratch.buffer || scratch.buffer.byteLength < 4 * n)) scratch.buffer = new ArrayBuffer(4 * n);
-  const out = scratch ? new Float32Array(scratch.buffer!, 0, n) : new Float32Array(n);
+  const out = scratch ? new Float32Array(scratchOf(scratch, 4 * n), 0, n) : new Float32Array(n);
   slot.store.readBytes(slot.key, 4 * r0 * width, new Uint8Array(out.buffer, 0, 4 * n));
   return out;
 }

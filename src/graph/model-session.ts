@@ -16,21 +16,16 @@ import { weightFeeds } from './weight-inputs';
 
 /**
  * A RunnerSession whose runs get `defaults` (callers' feeds win on a name clash). A function is
- * called for every run, so the session pins no array between runs (spilled weights,
+ * called for every run (with that run's feeds), so the session pins no array between runs (spilled weights,
  * core/weight-residency.ts, are read when a run needs them).
  */
-export function withDefaultFeeds(
-  session: RunnerSession,
-  defaults: Feeds | (() => Feeds),
-  /** Defaults that depend on the run's own feeds (added under them too). */
-  missingFrom?: (feeds: Feeds) => Feeds,
-): RunnerSession {
+export function withDefaultFeeds(session: RunnerSession, defaults: Feeds | ((feeds: Feeds) => Feeds)): RunnerSession {
   const feedsOf = typeof defaults === 'function' ? defaults : () => defaults;
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     backend: session.backend,
-    run: (feeds, outputs) => session.run({ ...feedsOf(), ...missingFrom?.(feeds), ...feeds }, outputs),
+    run: (feeds, outputs) => session.run({ ...feedsOf(feeds), ...feeds }, outputs),
     release: () => session.release(),
   };
 }
@@ -66,14 +61,10 @@ export async function openModelSessionEmbedded(
   // a fed weight the caller leaves out of a run is fed from `ir`
   const declared = session.inputNames.filter((name) => fed.has(name));
   if (declared.length === 0) return session;
-  return withDefaultFeeds(
-    session,
-    () => ({}),
-    (feeds) => {
-      const missing = declared.filter((name) => !(name in feeds));
-      return missing.length > 0 ? weightFeeds(ir, missing) : {};
-    },
-  );
+  return withDefaultFeeds(session, (feeds) => {
+    const missing = declared.filter((name) => !(name in feeds));
+    return missing.length > 0 ? weightFeeds(ir, missing) : {};
+  });
 }
 
 /** Runs `use` on a model session and releases it afterwards, whatever happens. */
