@@ -20,6 +20,7 @@ import {
   type ScratchBuffer,
 } from './weight-residency';
 import { randomIR } from '../test-util/random-ir';
+import { collectGarbage } from '../cli/collect-garbage';
 import type { ModelIR } from './ir';
 
 const model = (): ModelIR => randomIR({ layers: 3, hidden: 16, heads: 4, ffn: 64, vocab: 50 });
@@ -44,6 +45,20 @@ function countingStore(): GramStore & { puts: number; gets: number } {
 }
 
 describe('spilled weights', () => {
+  it('lets the collector take an evicted array once nothing else holds it', async () => {
+    const ir = model();
+    const originals = [...tensorsUnder(ir.weights)].map((t) => new WeakRef(t.data));
+    const r = spillWeights(ir, memoryGramStore());
+    // evicted without release (the LRU's own evictions): the arrays are dropped, not detached
+    r.trim(0);
+    // a WeakRef holds its target until the current job ends
+    await new Promise((done) => setTimeout(done, 0));
+    collectGarbage();
+    const alive = originals.filter((w) => w.deref() !== undefined).length;
+    expect(alive).toBe(0);
+    await r.dispose();
+  });
+
   it('read back bit for bit after every array was evicted', async () => {
     const ir = model();
     const before = snapshot(ir);
