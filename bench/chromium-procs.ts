@@ -87,7 +87,29 @@ export function readMemory(exclude: readonly number[]): MemoryReading {
  * Reads every mapping of every process (slow: for traces only).
  */
 export function largestMappings(exclude: readonly number[], n = 6): { pid: number; sizeMb: number; pssMb: number }[] {
-  const found: { pid: number; sizeMb: number; pssMb: number }[] = [];
+  return anonymousMappings(exclude)
+    .sort((x, y) => y.pssMb - x.pssMb)
+    .slice(0, n);
+}
+
+/** Pss MB of each launched process, largest first, and how much of it lies in anonymous writable mappings. */
+export function processPss(exclude: readonly number[]): { pid: number; pssMb: number; anonymousMb: number }[] {
+  const anonymous = new Map<number, number>();
+  for (const m of anonymousMappings(exclude)) anonymous.set(m.pid, (anonymous.get(m.pid) ?? 0) + m.pssKb);
+  return descendants(allProcs(), exclude)
+    .flatMap((p) => {
+      try {
+        const pss = kb(readFileSync(`/proc/${p.pid}/smaps_rollup`, 'utf8'), 'Pss');
+        return [{ pid: p.pid, pssMb: Math.round(pss / 2 ** 20), anonymousMb: Math.round((anonymous.get(p.pid) ?? 0) / 1024) }];
+      } catch {
+        return [];
+      }
+    })
+    .sort((x, y) => y.pssMb - x.pssMb);
+}
+
+function anonymousMappings(exclude: readonly number[]): { pid: number; sizeMb: number; pssMb: number; pssKb: number }[] {
+  const found: { pid: number; sizeMb: number; pssMb: number; pssKb: number }[] = [];
   for (const p of descendants(allProcs(), exclude)) {
     let text: string;
     try {
@@ -95,17 +117,21 @@ export function largestMappings(exclude: readonly number[], n = 6): { pid: numbe
     } catch {
       continue;
     }
-    let current: { pid: number; sizeMb: number; pssMb: number } | undefined;
+    let current: { pid: number; sizeMb: number; pssMb: number; pssKb: number } | undefined;
     for (const line of text.split('\n')) {
       const head = /^([0-9a-f]+)-([0-9a-f]+) rw-p \S+ \S+ 0\s*$/.exec(line);
       if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) current = undefined;
       if (head) {
-        current = { pid: p.pid, sizeMb: Math.round(Number(BigInt(`0x${head[2]}`) - BigInt(`0x${head[1]}`)) / 2 ** 20), pssMb: 0 };
+        const size = Number(BigInt(`0x${head[2]}`) - BigInt(`0x${head[1]}`));
+        current = { pid: p.pid, sizeMb: Math.round(size / 2 ** 20), pssMb: 0, pssKb: 0 };
         found.push(current);
-      } else if (current && line.startsWith('Pss:')) current.pssMb = Math.round(kb(line, 'Pss') / 2 ** 20);
+      } else if (current && line.startsWith('Pss:')) {
+        current.pssKb = kb(line, 'Pss') / 1024;
+        current.pssMb = Math.round(current.pssKb / 1024);
+      }
     }
   }
-  return found.sort((x, y) => y.pssMb - x.pssMb).slice(0, n);
+  return found;
 }
 
 /** Polls readMemory; `peak` holds the per-field maxima since the last reset, `last` the latest reading. */
@@ -113,7 +139,9 @@ export class MemorySampler {
   peak: MemoryReading = { pssBytes: 0, rssBytes: 0, topRssBytes: 0, processes: 0 };
   last: MemoryReading = { ...this.peak };
   /** When set, every sample's time (performance.now()) and Pss are appended (a step's memory timeline). */
-  series: { t: number; pssBytes: number }[] | undefined;
+  series: { t: number; pssBytes: number; maps?: string }[] | undefined;
+  /** With a series: also each sample's largest anonymous mappings, as `Pss/size` MB (slow; SCALE_TRACE_MAPS). */
+  withMappings = false;
   private timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
@@ -124,7 +152,16 @@ export class MemorySampler {
   sample(): MemoryReading {
     const r = readMemory(this.exclude);
     this.last = r;
-    this.series?.push({ t: performance.now(), pssBytes: r.pssBytes });
+    const maps =
+      this.series && this.withMappings
+        ? `${largestMappings(this.exclude, 3)
+            .map((m) => `${m.pssMb}/${m.sizeMb}`)
+            .join(' ')}; processes ${processPss(this.exclude)
+            .slice(0, 3)
+            .map((p) => `${p.pssMb} (anon ${p.anonymousMb})`)
+            .join(' ')}`
+        : undefined;
+    this.series?.push({ t: performance.now(), pssBytes: r.pssBytes, ...(maps ? { maps } : {}) });
     this.peak = {
       pssBytes: Math.max(this.peak.pssBytes, r.pssBytes),
       rssBytes: Math.max(this.peak.rssBytes, r.rssBytes),

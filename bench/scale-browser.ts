@@ -51,7 +51,10 @@ const GENERATE = { prompt: 'The history of the city begins', maxNewTokens: 32, t
 /** Calibration (the bench's settings) cancelled this many ms after it starts, once each: the UI's Cancel. */
 const CANCEL_AFTER_MS = [2000, 5000, 8000];
 
-/** Steps whose memory timeline (Pss every 200 ms beside the engine's progress reports) is printed: SCALE_TRACE=export,slimgpt. */
+/**
+ * Steps whose memory timeline (Pss every 200 ms beside the engine's progress reports) is printed:
+ * SCALE_TRACE=export,slimgpt; SCALE_TRACE_MAPS=1 adds each sample's largest mappings (Pss/size MB).
+ */
 const TRACED = new Set((process.env.SCALE_TRACE ?? '').split(',').filter(Boolean));
 
 const SETTINGS = { tokens: 8192, contextLength: 128, stride: 64, samples: 16, seq: 128, runs: 10, warmup: 3, ratio: 0.5 };
@@ -321,6 +324,7 @@ async function startTrace(page: Page, sampler: MemorySampler): Promise<{ t0: num
     return performance.now();
   });
   sampler.series = [];
+  sampler.withMappings = !!process.env.SCALE_TRACE_MAPS;
   return { t0, pageOffset: t0 - pageNow };
 }
 
@@ -341,7 +345,10 @@ async function printTrace(
     return log;
   });
   const lines = [
-    ...(sampler.series ?? []).map((s) => ({ t: s.t - trace.t0, text: `${round((s.pssBytes - emptyPss) / MB)} MB` })),
+    ...(sampler.series ?? []).map((s) => ({
+      t: s.t - trace.t0,
+      text: `${round((s.pssBytes - emptyPss) / MB)} MB${s.maps ? `  [${s.maps}]` : ''}`,
+    })),
     ...progress.map((p) => ({ t: p.t + trace.pageOffset - trace.t0, text: `[${p.stage} ${p.done}/${p.total}] ${p.message ?? ''}` })),
   ].sort((a, b) => a.t - b.t);
   sampler.series = undefined;

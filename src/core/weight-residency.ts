@@ -104,6 +104,8 @@ export function spilledLazyBytes(t: Tensor, scratch?: ScratchBuffer): LazyBytes 
  */
 export interface ScratchBuffer {
   buffer?: ArrayBuffer;
+  /** Who read into the buffer last (a reader that keeps values across calls checks it is still theirs). */
+  owner?: object;
 }
 
 /** The scratch's buffer, grown to at least `bytes` (a fresh one only when it is too small). */
@@ -149,6 +151,21 @@ export function tensorRows(t: Tensor, r0: number, r1: number, scratch?: ScratchB
   const out = scratch ? new Float32Array(scratchOf(scratch, 4 * n), 0, n) : new Float32Array(n);
   slot.store.readBytes(slot.key, 4 * r0 * width, new Uint8Array(out.buffer, 0, 4 * n));
   return out;
+}
+
+/**
+ * `t`'s values without making a spilled tensor resident: its own array when plain or resident, else
+ * read from its store into `into` (`into.length` values; no new array where the store reads into a
+ * given one). The caller does not write the result.
+ */
+export function valuesInto(t: Tensor, into: Float32Array): Float32Array {
+  const slot = spilled.get(t);
+  if (!slot || slot.cache) return t.data;
+  if (into.length !== slot.length) throw new RangeError(`${into.length} values cannot hold a tensor of ${slot.length}`);
+  slot.stats.reads++;
+  if (!slot.store.readInto) return slot.store.get(slot.key);
+  slot.store.readInto(slot.key, into);
+  return into;
 }
 
 /** Where a spilled tensor's values lie in a file other threads can read (GramStore.locate); else undefined. */

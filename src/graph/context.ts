@@ -135,6 +135,14 @@ export function vocabularyInitializer(b: OnnxGraphBuilder, name: string, t: Tens
   return b.addDeferredWeight(name, recipe);
 }
 
+/** One scratch per builder for its weight recipes (written one after another by the encoder). */
+const recipeScratches = new WeakMap<OnnxGraphBuilder, ScratchBuffer>();
+function recipeScratch(b: OnnxGraphBuilder): ScratchBuffer {
+  let scratch = recipeScratches.get(b);
+  if (!scratch) recipeScratches.set(b, (scratch = {}));
+  return scratch;
+}
+
 /** `t` as a weight: its graph input, else a vocabulary matrix's initializer (vocabularyInitializer). */
 export function vocabularyWeight(ctx: GraphContext, name: string, t: Tensor): string {
   return weightInput(ctx, t) ?? vocabularyInitializer(ctx.b, name, t);
@@ -145,7 +153,7 @@ export function vocabularyWeight(ctx: GraphContext, name: string, t: Tensor): st
  * `weightInputs` the input `weight.{kind}.{l}` ([out, in], as in the IR) transposed in the graph.
  */
 export function projectionWeightT(ctx: GraphContext, kind: 'o' | 'down', l: number, w: Tensor, name: string): string {
-  if (!ctx.opts.weightInputs) return ctx.b.addDeferredWeight(name, fusedTransposeRows([w]));
+  if (!ctx.opts.weightInputs) return ctx.b.addDeferredWeight(name, fusedTransposeRows([w], [], recipeScratch(ctx.b)));
   const input = ctx.b.addInput(`weight.${kind}.${l}`, 'float32', [...w.shape]);
   return ctx.b.op('Transpose', [input], { perm: [1, 0] }, `${name}/t`);
 }
@@ -166,6 +174,7 @@ export function fusedWeightT(
       fusedTransposeRows(
         parts.map((p) => p.w),
         parts.map((p) => p.scale ?? 1),
+        recipeScratch(ctx.b),
       ),
     );
   const { b } = ctx;

@@ -13,7 +13,8 @@
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { ShapeMismatchError } from '../core/errors';
-import { tensor } from '../core/tensor';
+import { tensor, type Tensor } from '../core/tensor';
+import { scratchOf, valueCount, valuesInto, type ScratchBuffer } from '../core/weight-residency';
 import { headChannels } from './slice';
 import { keptHidden } from './slice-hidden';
 
@@ -37,14 +38,27 @@ function holdsSlice(full: Float32Array, inCols: number, sliced: Float32Array, ro
  * already holds those values (a projection that compensation or training left unchanged), so a
  * rebuilt model shares the unchanged weights with the full-size one instead of copying them.
  */
-function scatter(lin: Linear, sliced: Linear, rows: readonly number[], cols: readonly number[]): Linear {
+function scatter(lin: Linear, sliced: Linear, rows: readonly number[], cols: readonly number[], scratch: UnsliceScratch): Linear {
   const inCols = lin.weight.shape[1] ?? 0;
-  if (sliced.weight.data.length !== rows.length * cols.length)
-    throw new ShapeMismatchError(`Unslice: ${sliced.weight.data.length} values for ${rows.length} x ${cols.length}.`);
-  if (holdsSlice(lin.weight.data, inCols, sliced.weight.data, rows, cols)) return lin;
-  const out = lin.weight.data.slice();
-  rows.forEach((r, i) => cols.forEach((c, j) => (out[r * inCols + c] = sliced.weight.data[i * cols.length + j]!)));
+  const n = valueCount(sliced.weight);
+  if (n !== rows.length * cols.length) throw new ShapeMismatchError(`Unslice: ${n} values for ${rows.length} x ${cols.length}.`);
+  const full = readInto(lin.weight, scratch.full);
+  const part = readInto(sliced.weight, scratch.sliced);
+  if (holdsSlice(full, inCols, part, rows, cols)) return lin;
+  const out = full.slice();
+  rows.forEach((r, i) => cols.forEach((c, j) => (out[r * inCols + c] = part[i * cols.length + j]!)));
   return { ...lin, weight: tensor(lin.weight.shape, out) };
+}
+
+/** Where spilled weights are read for the comparison (no resident copies, which would be garbage after). */
+interface UnsliceScratch {
+  full: ScratchBuffer;
+  sliced: ScratchBuffer;
+}
+
+function readInto(t: Tensor, scratch: ScratchBuffer): Float32Array {
+  const n = valueCount(t);
+  return valuesInto(t, new Float32Array(scratchOf(scratch, 4 * n), 0, n));
 }
 
 /** Rows / columns of each linear kind of full-size layer `l` that the plan keeps. */
@@ -70,6 +84,7 @@ function layerIndices(full: ModelIR, l: number, removedHeads: readonly number[],
 export function unsliceLinears(full: ModelIR, plan: PruningPlan, sliced: ModelIR): ModelIR {
   const hidden = keptHidden(full.spec.hiddenSize, plan.removedHidden ?? []);
   const layers: LayerWeights[] = full.weights.layers.map((lw) => ({ ...lw }));
+  const scratch: UnsliceScratch = { full: {}, sliced: {} };
   let s = 0;
   for (const entry of plan.layers) {
     if (entry.removed) continue;
@@ -79,9 +94,9 @@ export function unsliceLinears(full: ModelIR, plan: PruningPlan, sliced: ModelIR
     const out = layers[entry.index]!;
     for (const kind of ['q', 'k', 'v', 'o', 'up', 'down'] as const) {
       const [rows, cols] = idx[kind];
-      if (rows.length && cols.length) out[kind] = scatter(out[kind], sw[kind], rows, cols);
+      if (rows.length && cols.length) out[kind] = scatter(out[kind], sw[kind], rows, cols, scratch);
     }
-    if (out.gate && sw.gate && idx.gate[0].length) out.gate = scatter(out.gate, sw.gate, idx.gate[0], idx.gate[1]);
+    if (out.gate && sw.gate && idx.gate[0].length) out.gate = scatter(out.gate, sw.gate, idx.gate[0], idx.gate[1], scratch);
   }
   if (s !== sliced.weights.layers.length)
     throw new ShapeMismatchError(`Unslice: the sliced model has ${sliced.weights.layers.length} layers, the plan keeps ${s}.`);
