@@ -35,12 +35,24 @@ function externalFile(path: string, t: Tensor, reader: ExternalReader, scratch: 
   return { path, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ...(copy ? { owned: true } : {}) };
 }
 
+/**
+ * The buffer lazily read tensors pass through, shared by successive opens (a block-wise pass opens a
+ * session per block): kept between them while it is block-sized, so each open makes no garbage, and
+ * let go after an open that grew it past this size (a vocabulary matrix), which it would otherwise hold.
+ */
+const KEEP_SCRATCH_BYTES = 32 * 2 ** 20;
+const sharedScratch: ScratchBuffer = {};
+
+function releaseSharedScratch(): void {
+  if ((sharedScratch.buffer?.byteLength ?? 0) > KEEP_SCRATCH_BYTES) freeScratch(sharedScratch);
+}
+
 export interface ExternalWeights {
   /** The model with the weights as external data (small). */
   skeleton: Uint8Array;
   /** One file per weight: a view of the IR's array (little-endian, as on every supported platform). */
   externalData: ExternalFile[];
-  /** Frees the buffer that lazily read tensors pass through: call once the session is open (or failed to). */
+  /** Lets a vocabulary-sized scratch go (a block-sized one is kept for the next open): call once the session is open (or failed to). */
   release(): void;
 }
 
@@ -59,7 +71,7 @@ export function weightInputsAsExternal(
   const byName = new Map(weightEntries(ir));
   const externalData: ExternalWeights['externalData'] = [];
   // the runner copies each lazily read tensor before it asks for the next: one buffer serves them all
-  const scratch: ScratchBuffer = {};
+  const scratch = sharedScratch;
   const initializers: TensorProto[] = [];
   const inputs = (model.graph.input ?? []).filter((input) => {
     const t = byName.get(input.name ?? '');
@@ -82,7 +94,7 @@ export function weightInputsAsExternal(
     return false;
   });
   const graph = { ...model.graph, input: inputs, initializer: [...(model.graph.initializer ?? []), ...initializers] };
-  return { skeleton: encodeModel({ ...model, graph }), externalData, release: () => freeScratch(scratch) };
+  return { skeleton: encodeModel({ ...model, graph }), externalData, release: releaseSharedScratch };
 }
 
 /** Opens `model` (a `weights: 'inputs'` graph of `ir`) with the weights embedded from the IR's arrays. */

@@ -3,12 +3,9 @@
  * weights: a large file opens as an external-data view of its own bytes (io/onnx/external-view.ts),
  * and where the bytes also lie in a file the runner reads itself (Runner.readsStoredFiles: Node
  * isolates), each tensor is read from there when the session copies it in, so the bytes are not
- * cloned across to the isolate either, and need not even stay in memory (api/written-file.ts). In a
- * runner that reads external data by subarray (onnxruntime-web in this thread: the browser's engine
- * Worker) the tensors are read from the store one at a time as the session opens (`lazy`).
+ * cloned across to the isolate either, and need not even stay in memory (api/written-file.ts).
  */
 import type { StoredBytes } from '../core/gram-store';
-import { LazyBytes } from '../core/lazy-bytes';
 import type { ExternalFile, Runner, RunnerSession } from '../core/runner';
 import { externalView } from '../io/onnx/external-view';
 
@@ -17,19 +14,11 @@ export interface StoredFileBytes {
   at(offset: number, length: number): StoredBytes | undefined;
 }
 
-/**
- * The same bytes in a store this thread reads by range: `lazy(offset, length)` gives those bytes as
- * core/lazy-bytes.ts LazyBytes (read when the runner copies them in), or undefined if not stored.
- */
-export type LazyFileBytes = (offset: number, length: number) => LazyBytes | undefined;
-
 export interface OpenFileOptions {
   /** Open as an external-data view of the bytes (large files). */
   viewed: boolean;
   /** The same bytes in storage (read per tensor by runners that read stored files). */
   stored?: StoredFileBytes;
-  /** The same bytes in storage read per tensor in this thread (runners that read external data by subarray). */
-  lazy?: LazyFileBytes;
 }
 
 /** What a runner opens: the model bytes (a skeleton when viewed) and its external data. */
@@ -43,15 +32,13 @@ export interface PreparedFile {
 /** The file as a runner opens it; `stored` places are used as given (for a runner that reads stored files). */
 export function prepareFile(bytes: Uint8Array, options: OpenFileOptions): PreparedFile {
   if (!options.viewed) return { model: bytes, fromStorage: false };
-  const { stored, lazy } = options;
-  const view = externalView(bytes, { perTensor: !!stored || !!lazy });
+  const { stored } = options;
+  const view = externalView(bytes, { perTensor: !!stored });
   const externalData = view.externalData.map((f): ExternalFile => {
     const where = stored?.at(f.offset, f.data.byteLength);
-    if (where) return { path: f.path, data: new Uint8Array(0), stored: where };
-    const later = lazy?.(f.offset, f.data.byteLength);
-    return { path: f.path, data: later ?? f.data };
+    return where ? { path: f.path, data: new Uint8Array(0), stored: where } : { path: f.path, data: f.data };
   });
-  const fromStorage = (!!stored || !!lazy) && externalData.every((f) => f.stored || f.data instanceof LazyBytes);
+  const fromStorage = !!stored && externalData.every((f) => f.stored);
   return { model: view.skeleton, externalData, fromStorage };
 }
 
@@ -60,11 +47,10 @@ export function openPrepared(runner: Runner, file: PreparedFile): Promise<Runner
   return runner.open(file.model, { ...(file.externalData ? { externalData: file.externalData } : {}), prepack: false });
 }
 
-/** Opens `bytes` (stored places only for a runner that reads stored files, lazy ones for one that reads by subarray). */
+/** Opens `bytes` (stored places only for a runner that reads stored files). */
 export function openFileBytes(runner: Runner, bytes: Uint8Array, options: OpenFileOptions): Promise<RunnerSession> {
   const stored = runner.readsStoredFiles ? options.stored : undefined;
-  const lazy = runner.readsExternalDataBySubarray ? options.lazy : undefined;
-  return openPrepared(runner, prepareFile(bytes, { viewed: options.viewed, ...(stored ? { stored } : {}), ...(lazy ? { lazy } : {}) }));
+  return openPrepared(runner, prepareFile(bytes, { viewed: options.viewed, ...(stored ? { stored } : {}) }));
 }
 
 /** Runs `use` on a session, released afterwards. */
