@@ -168,6 +168,12 @@ export function valuesInto(t: Tensor, into: Float32Array): Float32Array {
   return into;
 }
 
+/** `t`'s values without making a spilled tensor resident, read through `scratch` (valid until its next read). */
+export function valuesThrough(t: Tensor, scratch: ScratchBuffer): Float32Array {
+  const slot = spilled.get(t);
+  return slot && !slot.cache ? readSlot(slot, scratch) : t.data;
+}
+
 /** Where a spilled tensor's values lie in a file other threads can read (GramStore.locate); else undefined. */
 export function spilledLocation(t: Tensor): StoredBytes | undefined {
   const slot = spilled.get(t);

@@ -1,7 +1,7 @@
 /** Row and column selection of a Linear [out, in] (+ bias), shared by head / FFN and hidden-channel slicing. */
 import type { Linear } from '../core/ir';
 import { tensor, type Tensor } from '../core/tensor';
-import { scratchOf, valueCount, valuesInto, type ScratchBuffer } from '../core/weight-residency';
+import { valuesThrough, type ScratchBuffer } from '../core/weight-residency';
 
 /**
  * A spilled weight read for one selection (core/weight-residency.ts valuesInto) goes into this one
@@ -11,10 +11,7 @@ import { scratchOf, valueCount, valuesInto, type ScratchBuffer } from '../core/w
  */
 const readScratch: ScratchBuffer = {};
 
-function valuesOf(t: Tensor): Float32Array {
-  const n = valueCount(t);
-  return valuesInto(t, new Float32Array(scratchOf(readScratch, 4 * n), 0, n));
-}
+const valuesOf = (t: Tensor): Float32Array => valuesThrough(t, readScratch);
 
 /** Keeps the listed rows of a [out, in] weight (and bias entries). */
 export function keepRows(lin: Linear, rows: readonly number[]): Linear {

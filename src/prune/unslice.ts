@@ -13,8 +13,8 @@
 import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { ShapeMismatchError } from '../core/errors';
-import { tensor, type Tensor } from '../core/tensor';
-import { scratchOf, valueCount, valuesInto, type ScratchBuffer } from '../core/weight-residency';
+import { tensor } from '../core/tensor';
+import { valueCount, valuesThrough, type ScratchBuffer } from '../core/weight-residency';
 import { headChannels } from './slice';
 import { keptHidden } from './slice-hidden';
 
@@ -42,8 +42,8 @@ function scatter(lin: Linear, sliced: Linear, rows: readonly number[], cols: rea
   const inCols = lin.weight.shape[1] ?? 0;
   const n = valueCount(sliced.weight);
   if (n !== rows.length * cols.length) throw new ShapeMismatchError(`Unslice: ${n} values for ${rows.length} x ${cols.length}.`);
-  const full = readInto(lin.weight, scratch.full);
-  const part = readInto(sliced.weight, scratch.sliced);
+  const full = valuesThrough(lin.weight, scratch.full);
+  const part = valuesThrough(sliced.weight, scratch.sliced);
   if (holdsSlice(full, inCols, part, rows, cols)) return lin;
   const out = full.slice();
   rows.forEach((r, i) => cols.forEach((c, j) => (out[r * inCols + c] = part[i * cols.length + j]!)));
@@ -54,11 +54,6 @@ function scatter(lin: Linear, sliced: Linear, rows: readonly number[], cols: rea
 interface UnsliceScratch {
   full: ScratchBuffer;
   sliced: ScratchBuffer;
-}
-
-function readInto(t: Tensor, scratch: ScratchBuffer): Float32Array {
-  const n = valueCount(t);
-  return valuesInto(t, new Float32Array(scratchOf(scratch, 4 * n), 0, n));
 }
 
 /** Rows / columns of each linear kind of full-size layer `l` that the plan keeps. */
