@@ -13,6 +13,8 @@
  *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  *   scale-chromium-wasm.json   the same steps in the built app in Chromium (--only scale --part chromium [--models a,b]; bench/scale-browser.ts)
+ *   scale-node-webgpu.json     the same steps on onnxruntime-web's WebGPU provider in Node with Dawn (--only scale --webgpu <webgpu npm
+ *                              package dir>; on a GPU machine: bench/device-webgpu.sh), and webgpu-parity-node.json (bench/webgpu-parity.ts)
  *   memory-prediction.json     the memory preflight replayed over the measured scale steps: predicted vs measured peak
  *                              (after --only scale, or alone: --only memory-prediction; bench/memory-prediction.ts)
  * Backends: node-wasm (onnxruntime-web in Node) always; node-cpu (onnxruntime-node) with --cpu;

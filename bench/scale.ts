@@ -37,11 +37,12 @@ import { dirSource } from '../src/cli/dir-source';
 import { fileGramStore } from '../src/cli/gram-file-store';
 import { collectGarbage } from '../src/cli/collect-garbage';
 import type { Runner } from '../src/core/runner';
-import { createNodeRunner } from '../src/runtime/ort-node';
+import type * as OrtNodeModule from '../src/runtime/ort-node';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { ensureModel } from '../tools/scale-models/write';
 import { MODEL_NAMES } from '../tools/scale-models/shapes';
 import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
+import { installDawn, ortWasmPaths } from './webgpu-node';
 
 export const STEPS = [
   'load',
@@ -67,7 +68,7 @@ const OTHER_CRITERIA = [
   'taylor',
   'fisher',
 ] as const satisfies readonly CriterionName[];
-type Backend = 'node-wasm' | 'node-cpu';
+type Backend = 'node-wasm' | 'node-cpu' | 'node-webgpu';
 
 interface Options {
   model: string;
@@ -89,6 +90,12 @@ interface Options {
   inProcess?: boolean;
   /** Keep the calibration Grams in memory (StudioDeps.gramStorage 'never'), for comparison. */
   gramsInRam?: boolean;
+  /** node-webgpu: the `webgpu` npm package's folder (Dawn; bench/webgpu-node.ts). */
+  dawn?: string;
+  /** node-webgpu: also accept a software adapter (SwiftShader), for checking the path on a machine without a GPU. */
+  softwareGpu?: boolean;
+  /** Where onnxruntime-web's wasm files are (a bundled bench has them apart from node_modules). */
+  wasmPaths?: string;
 }
 
 interface StepRecord {
@@ -194,8 +201,23 @@ async function measure(step: string, fp32Bytes: number, fn: () => Promise<Record
 }
 
 /** Runs the requested steps on one model in this process. */
+async function createRunner(o: Options): Promise<{ runner: Runner; adapter?: unknown }> {
+  const threads = o.threads ? { threads: o.threads } : {};
+  if (o.backend === 'node-cpu') {
+    // not a literal: the bundled bench (bench/device-webgpu.sh) carries no onnxruntime-node
+    const specifier = '../src/runtime/ort-node';
+    const { createNodeRunner } = (await import(specifier)) as typeof OrtNodeModule;
+    return { runner: createNodeRunner(threads) };
+  }
+  if (o.backend === 'node-wasm') return { runner: createWebRunner(threads) };
+  if (!o.dawn) throw new Error('node-webgpu needs --webgpu <folder of the webgpu npm package>');
+  const adapter = await installDawn(o.dawn);
+  const options = { isolate: false, preferWebGpu: true, allowSoftwareGpu: o.softwareGpu === true, ...threads };
+  return { runner: createWebRunner({ ...options, wasmPaths: ortWasmPaths(o.wasmPaths) }), adapter };
+}
+
 async function runModel(o: Options) {
-  const runner: Runner = o.backend === 'node-cpu' ? createNodeRunner() : createWebRunner(o.threads ? { threads: o.threads } : {});
+  const { runner, adapter } = await createRunner(o);
   const api: StudioApi = createStudioApi({
     runner,
     demoUrl: '',
@@ -224,6 +246,8 @@ async function runModel(o: Options) {
   // Loading is needed by everything; without the step it is done unmeasured.
   const load = async () => {
     const s = await api.loadModel({ kind: 'dir', path: o.dir });
+    if (o.backend === 'node-webgpu' && s.backend.name !== 'webgpu')
+      throw new Error(`node-webgpu: the model opened on ${s.backend.name}, not webgpu`);
     return { parameters: s.parameters, weightBytes: s.weightBytes, backend: s.backend, weightStore: s.weightStore ?? 'none (in memory)' };
   };
   if (want('load')) steps.push(await measure('load', fp32Bytes, load));
@@ -374,6 +398,7 @@ async function runModel(o: Options) {
   return {
     model: o.model,
     backend: o.backend,
+    ...(adapter ? { adapter } : {}),
     parameters: written.parameters,
     fp32WeightBytes: fp32Bytes,
     fileBytes: statSync(join(o.dir, 'model.safetensors')).size,
@@ -401,7 +426,8 @@ function list<T extends string>(value: string | undefined, known: readonly T[], 
 export async function runScaleBench(args: string[]): Promise<void> {
   const models = list(flag(args, 'models'), MODEL_NAMES, 'model');
   const steps = list(flag(args, 'steps'), STEPS, 'step');
-  const backends: Backend[] = ['node-wasm', ...(args.includes('--cpu') ? (['node-cpu'] as const) : [])];
+  const dawn = flag(args, 'webgpu');
+  const backends: Backend[] = dawn ? ['node-webgpu'] : ['node-wasm', ...(args.includes('--cpu') ? (['node-cpu'] as const) : [])];
   const settings = {
     tokens: Number(flag(args, 'tokens') ?? 8192),
     samples: Number(flag(args, 'samples') ?? 16),
@@ -413,6 +439,8 @@ export async function runScaleBench(args: string[]): Promise<void> {
     ...(args.includes('--grams-in-ram') ? { gramsInRam: true } : {}),
     ...(flag(args, 'criteria') ? { criteria: list(flag(args, 'criteria'), OTHER_CRITERIA, 'criterion') } : {}),
     ...(flag(args, 'suffix') ? { suffix: flag(args, 'suffix') } : {}),
+    ...(dawn ? { dawn, softwareGpu: args.includes('--software-gpu') } : {}),
+    ...(flag(args, 'wasm-paths') ? { wasmPaths: flag(args, 'wasm-paths') } : {}),
   };
   const tmp = mkdtempSync(join(tmpdir(), 'scale-bench-'));
   for (const backend of backends) {
@@ -422,13 +450,13 @@ export async function runScaleBench(args: string[]): Promise<void> {
       const options: Options = { model, dir, backend, steps, ...settings };
       const out = join(tmp, `${backend}-${model}.json`);
       console.log(`scale ${backend} ${model} (${steps.join(', ')})`);
-      const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/scale.ts', '--child', JSON.stringify(options), out], {
+      const r = spawnSync(process.execPath, ['--expose-gc', ...childEntry(backend), '--child', JSON.stringify(options), out], {
         stdio: 'inherit',
         // glibc's mmap threshold fixed, as the CLI's launcher runs the engine (src/cli/launch.mjs)
         env: { MALLOC_MMAP_THRESHOLD_: String(128 * 1024), ...process.env },
       });
       results.push(
-        r.status === 0 && existsSync(out)
+        (r.status === 0 || (backend === 'node-webgpu' && r.signal === 'SIGKILL')) && existsSync(out)
           ? JSON.parse(readFileSync(out, 'utf8'))
           : { model, backend, error: `child exited ${r.status ?? r.signal}` },
       );
@@ -438,6 +466,14 @@ export async function runScaleBench(args: string[]): Promise<void> {
     const measured = results.map((r) => ({ ...(r as object), settings: runSettings }));
     console.log('wrote', writeResult(name, { settings: runSettings, models: [...earlierModels(name, models), ...measured] }));
   }
+}
+
+/** How the child starts: this bench from source through tsx, or the bundled script that is running (bench/device-webgpu.sh). */
+function childEntry(backend: Backend): string[] {
+  const script = process.argv[1] ?? '';
+  if (!script.endsWith('.ts') && script.endsWith('scale.mjs')) return [script];
+  const browserBuild = backend === 'node-webgpu' ? ['--import', './bench/ort-web-browser-build.mjs'] : [];
+  return ['--import', 'tsx', ...browserBuild, 'bench/scale.ts'];
 }
 
 /**
@@ -453,15 +489,22 @@ function earlierModels(name: string, models: readonly string[]): unknown[] {
     .map((m) => ({ ...m, settings: m.settings ?? earlier.settings }));
 }
 
+/** Exits; with Dawn in the process (node-webgpu) by SIGKILL, since its teardown took ~40 s on SwiftShader (output is written: pipes and files are synchronous here). */
+function exitNow(backend: Backend): void {
+  if (backend === 'node-webgpu') process.kill(process.pid, 'SIGKILL');
+  process.exit(0);
+}
+
 async function child(args: string[]): Promise<void> {
   const options = JSON.parse(args[args.indexOf('--child') + 1]!) as Options;
   const out = args[args.indexOf('--child') + 2]!;
   writeFileSync(out, JSON.stringify(await runModel(options)));
-  process.exit(0);
+  exitNow(options.backend);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv.includes('--child')) {
-  child(process.argv).catch((e) => {
+// Run directly (the child, or the bundled bench that bench/device-webgpu.sh carries to a GPU machine).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  (process.argv.includes('--child') ? child(process.argv) : runScaleBench(process.argv.slice(2))).catch((e: unknown) => {
     console.error(e);
     process.exit(1);
   });

@@ -26,7 +26,7 @@ import { maskFeeds as calibrationMaskFeeds } from '../saliency/calibrate';
 import { onesMasks } from '../saliency/criteria/ablation';
 import { checkTextSize, textWarnings } from './text-guard';
 import { requirePruned, tokensOf, type LoadedModel, type StudioState } from './state';
-import { openModelSession } from '../graph/model-session';
+import { openRunSession } from '../graph/model-session';
 import type { JobOptions, LatencyComparison, LatencyRequest, LatencyResult, PerplexityRequest, PerplexityResult } from './types';
 
 /** Mask inputs for a (uniform) model: the calibration module's feeds, sized from the IR. */
@@ -169,10 +169,10 @@ export async function logitsSession(
 ): Promise<{ session: RunnerSession; ir: ModelIR }> {
   if (target === 'pruned') {
     const p = requirePruned(m);
-    p.latencySession ??= await openModelSession(state.deps.runner, p.ir, { logits: true });
+    p.latencySession ??= await openRunSession(state.deps.runner, p.ir, { logits: true });
     return { session: p.latencySession, ir: p.ir };
   }
-  if (!m.latencySession) m.latencySession = await openModelSession(state.deps.runner, m.ir, { logits: true });
+  if (!m.latencySession) m.latencySession = await openRunSession(state.deps.runner, m.ir, { logits: true });
   return { session: m.latencySession, ir: m.ir };
 }
 

@@ -11,7 +11,7 @@ import { parameterCount, type ModelIR } from '../core/ir';
 import type { Compensation } from '../prune/compensate';
 import { modelCost } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
-import { openModelSession } from '../graph/model-session';
+import { computesOnDevice, openRunSession } from '../graph/model-session';
 import { unsliceModel } from '../prune/unslice';
 import { useBlockwise } from '../graph/block-run';
 import { releasePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
@@ -42,7 +42,7 @@ export async function installSliced(
   recovery?: AppliedModel['recovery'],
   training?: AppliedModel['training'],
 ): Promise<AppliedModel> {
-  const session = await openModelSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
+  const session = await openRunSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
   if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
   const summary: AppliedModel = {
@@ -61,7 +61,9 @@ export async function installSliced(
     ...(compensatedIr ? { compensatedIr } : {}),
     session,
     summary,
-    evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } },
+    ...(computesOnDevice(session.backend)
+      ? {}
+      : { evalBlocks: { runner: state.deps.runner, ir, graph: { tokenLoss: true, logits: false } } }),
   };
   await spillApplied(state.deps, m, ir);
   return summary;

@@ -22,7 +22,7 @@ import type {
   PlanRequest,
   PreviewRequest,
 } from './types';
-import { openModelSession } from '../graph/model-session';
+import { openRunSession } from '../graph/model-session';
 import { allocate } from '../prune/allocate';
 import { ratioForTarget } from '../prune/target';
 
@@ -115,7 +115,7 @@ export async function previewCompensated(
   const plan = validatePlan(req.plan, m.ir);
   const ir = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, compensatedSlice);
   throwIfAborted(options.signal, 'Compensated preview');
-  const session = await openModelSession(state.deps.runner, ir, { logits: false, tokenLoss: true });
+  const session = await openRunSession(state.deps.runner, ir, { logits: false, tokenLoss: true });
   try {
     return await streamPerplexity(m, session, ir.spec.maxPositions, req.perplexity, {}, options);
   } finally {

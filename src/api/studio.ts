@@ -31,7 +31,7 @@ import { openSource } from './sources';
 import { checkExport, checkLatency, checkStep, estimateMemory } from './memory';
 import { verifyOnnxImport } from './verify-import';
 import { evaluateAccuracy, imageModelTokenizer, isImageClassifier, loadPreprocess, prepareImages } from './accuracy';
-import { openModelSession } from '../graph/model-session';
+import { computesOnDevice, openRunSession } from '../graph/model-session';
 import { shareWeights } from '../core/shared-weights';
 import { allocatingShared } from '../core/tensor';
 import { isolatesSessions, mayIsolate } from './isolation';
@@ -69,7 +69,7 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
   options.onProgress?.({ stage: 'session', done: 0, total: 1, message: 'Building the graph and opening the inference session' });
   // A classifier's eval session also gives logits (accuracy needs the predictions, not only the loss).
   const evalGraph = { masks: hasMaskInputs(ir), tokenLoss: true, logits: images };
-  const evalSession = await openModelSession(state.deps.runner, ir, evalGraph);
+  const evalSession = await openRunSession(state.deps.runner, ir, evalGraph);
   throwIfAborted(options.signal, 'Loading the model');
   if (state.loaded) await releaseModel(state.loaded);
   state.loaded = {
@@ -79,7 +79,8 @@ async function loadModel(state: StudioState, source: ModelSource, options: JobOp
     tokenizer,
     tokenizerJson,
     evalSession,
-    evalBlocks: { runner: state.deps.runner, ir, graph: evalGraph },
+    // block by block bounds the wasm heap; a device holds the whole model and runs it at once
+    ...(computesOnDevice(evalSession.backend) ? {} : { evalBlocks: { runner: state.deps.runner, ir, graph: evalGraph } }),
     fingerprint,
     ...(residency ? { residency } : {}),
     denseResults: {},

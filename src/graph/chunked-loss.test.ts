@@ -2,7 +2,7 @@
  * The chunked token loss (graph/head.ts `chunkedTokenNll`: vocabularies above LOSS_VOCAB_CHUNK,
  * no logits output, weights as inputs) against the full-logits loss of the same model and against
  * a float64 log-sum-exp of its logits, with labels on the chunk edges; the head's chunks are graph
- * inputs fed as views of the IR's array. The lossFrom option (only positions from loss_from on) against
+ * inputs fed as views of the IR's array, or embedded as initializers (openModelSessionEmbedded). The lossFrom option (only positions from loss_from on) against
  * the float64 log-sum-exp of the full logits at the same positions, chunked and not.
  */
 import { int64Tensor } from '../core/runner';
@@ -16,6 +16,7 @@ import { randomIR } from '../test-util/random-ir';
 import { randomLlamaIR } from '../test-util/random-llama';
 import { buildOnnx } from './build';
 import { LOSS_VOCAB_CHUNK } from './head';
+import { openModelSessionEmbedded } from './model-session';
 import type { GraphOptions } from './options';
 import { weightFeeds } from './weight-inputs';
 
@@ -69,6 +70,19 @@ describe.each(MODELS)('chunked token loss: %s', (_, make) => {
     const data = (ir.weights.lmHead ?? ir.weights.tokenEmbedding)!.data;
     for (const name of chunks) expect(fed[name]!.data.buffer).toBe(data.buffer);
     expect(fed[chunks.at(-1)!]!.dims).toEqual([V - (gemms.length - 1) * LOSS_VOCAB_CHUNK, ir.spec.hiddenSize]);
+  });
+
+  it('with the weights embedded (head chunks as initializers, as on WebGPU): no weight input left, the float64 NLL', async () => {
+    const session = await openModelSessionEmbedded(runner, ir, { tokenLoss: true, logits: false });
+    try {
+      expect(session.inputNames.filter((n) => n.startsWith('weight.') || n.startsWith('bias.'))).toEqual([]);
+      const embedded = floats((await session.run(feeds, ['token_nll'])).token_nll);
+      const logits = floats((await run(ir, { tokenLoss: true, logits: true }, feeds)).logits);
+      const labels = [...edges, ...[...edges].reverse()];
+      embedded.forEach((v, i) => expect(Math.abs(v - nll64(logits, i, V, labels[i]!)), `token ${i} vs float64`).toBeLessThan(1e-5));
+    } finally {
+      await session.release();
+    }
   });
 
   it('equals the full-logits token_nll within 1e-6 relative, and a float64 log-sum-exp of the logits', async () => {

@@ -15,7 +15,7 @@ import type { ExternalFile, Runner, RunnerSession, SessionOptions } from '../cor
 import { freeScratch, spilledCopy, spilledLazyBytes, spilledLocation, type ScratchBuffer } from '../core/weight-residency';
 import type { Tensor } from '../core/tensor';
 import { DataType, encodeModel, type ModelProto, type TensorProto } from '../io/onnx';
-import { weightEntries } from './weight-inputs';
+import { rowsInputTensor, weightEntries } from './weight-inputs';
 
 /** What the runner that will open the model can read (core/runner.ts flags). */
 export type ExternalReader = Pick<Runner, 'readsExternalDataBySubarray' | 'readsStoredFiles'>;
@@ -74,7 +74,8 @@ export function weightInputsAsExternal(
   const scratch = sharedScratch;
   const initializers: TensorProto[] = [];
   const inputs = (model.graph.input ?? []).filter((input) => {
-    const t = byName.get(input.name ?? '');
+    // a weight, or a block of its rows (the chunked loss's head chunks, graph/head.ts)
+    const t = byName.get(input.name ?? '') ?? rowsInputTensor(input.name ?? '', byName);
     if (!t || fed.has(input.name ?? '')) return true;
     const path = `weight-${externalData.length}.bin`;
     const file = externalFile(path, t, reader, scratch);

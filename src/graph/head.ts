@@ -13,6 +13,7 @@ import { reduceLast, streamShapeOf, vocabularyWeight, weight, weightRowsInput, t
 import { applyNorm } from './norms';
 import { unsupportedStructure } from './structure';
 import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
+import { boundedConcat } from './concat';
 
 /** The token embedding's value, or a function that declares it on first use (a graph that never reads it holds none). */
 export type EmbeddingRef = string | (() => string);
@@ -117,7 +118,7 @@ export function chunkedTokenNll(ctx: GraphContext, h: string, tokenEmbedding: Em
     parts.push(b.op('Concat', [lse, own], { axis: 1 }, `${n}/part`));
   }
   const k = parts.length;
-  const all = b.op('Reshape', [b.op('Concat', parts, { axis: 1 }, 'loss/parts'), b.constInt64([-1, k, 2])], undefined, 'loss/parts3');
+  const all = b.op('Reshape', [boundedConcat(b, parts, 1, 'loss/parts'), b.constInt64([-1, k, 2])], undefined, 'loss/parts3');
   const lses = b.op('Gather', [all, b.constInt64([0], [])], { axis: 2 }, 'loss/lses');
   const picks = b.op('Gather', [all, b.constInt64([1], [])], { axis: 2 }, 'loss/picks');
   const lse = reduceLast(ctx, 'ReduceLogSumExp', lses, 'loss/logsumexp');

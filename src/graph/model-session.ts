@@ -8,7 +8,7 @@
  * the session is open. The exported graph (embedded initializers) is written by src/exporters, not here.
  */
 import type { ModelIR } from '../core/ir';
-import type { Feeds, Runner, RunnerSession } from '../core/runner';
+import type { BackendInfo, Feeds, Runner, RunnerSession } from '../core/runner';
 import { buildModelProto, buildOnnx } from './build';
 import { weightInputsAsExternal } from './external-weights';
 import type { GraphOptions } from './options';
@@ -65,6 +65,25 @@ export async function openModelSessionEmbedded(
     const missing = declared.filter((name) => !(name in feeds));
     return missing.length > 0 ? weightFeeds(ir, missing) : {};
   });
+}
+
+/**
+ * Whether a provider computes off the CPU (WebGPU), where a weight fed on every run is uploaded on
+ * every run: gpt2-124m's 498 MB a run made dense perplexity over 8,192 tokens take 14.5 s on an
+ * H200 (bench/results/scale-node-webgpu.json, before openRunSession).
+ */
+export const computesOnDevice = (backend: BackendInfo): boolean => backend.name === 'webgpu';
+
+/**
+ * A session for runs of the model as it is (evaluation, the applied model, latency): openModelSession,
+ * or where the provider computes on a device, the weights embedded (openModelSessionEmbedded), so they
+ * are uploaded once and stay there. The first session is only a probe of the provider (no weights enter it).
+ */
+export async function openRunSession(runner: Runner, ir: ModelIR, options: GraphOptions = {}): Promise<RunnerSession> {
+  const session = await openModelSession(runner, ir, options);
+  if (!computesOnDevice(session.backend)) return session;
+  await session.release();
+  return openModelSessionEmbedded(runner, ir, options);
 }
 
 /** Runs `use` on a model session and releases it afterwards, whatever happens. */

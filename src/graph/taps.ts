@@ -5,6 +5,7 @@
 import type { ModelIR } from '../core/ir';
 import type { Dim, OnnxGraphBuilder } from '../io/onnx';
 import { gramBlocks, packedGramLength } from '../core/packed-gram';
+import { boundedConcat } from './concat';
 import { layerSlice, type GraphContext, type MaskInputs } from './context';
 
 export interface TapRecord {
@@ -73,7 +74,7 @@ function packedGramTap(ctx: GraphContext, taps: TapRecord[], x: string, name: st
   });
   const gram = tapNames.gram(name);
   if (parts.length === 1) b.node('Identity', parts, { outputs: [gram], name: `gram/${name}` });
-  else b.node('Concat', parts, { outputs: [gram], attrs: { axis: 0 }, name: `gram/${name}` });
+  else boundedConcat(b, parts, 0, `gram/${name}`, gram);
   taps.push({ name: gram, dims: [packedGramLength(width)] });
 }
 

@@ -64,17 +64,23 @@ export function weightFeeds(ir: ModelIR, inputNames?: readonly string[]): Feeds 
   // Row blocks (context.ts weightRowsInput, e.g. the chunked loss's head chunks): views of the same array.
   const byName = new Map(entries);
   for (const input of inputNames ?? []) {
-    const m = ROWS_INPUT.exec(input);
-    const t = m && byName.get(m[1]!);
-    if (!m || !t) continue;
-    const [r0, r1] = [Number(m[2]), Number(m[3])];
-    feeds[input] = { type: 'float32', dims: [r1 - r0, ...t.shape.slice(1)], data: tensorRows(t, r0, r1) };
+    const rows = rowsInputTensor(input, byName);
+    if (rows) feeds[input] = { type: 'float32', dims: rows.shape, data: rows.data };
   }
   return feeds;
 }
 
 /** `{name}.rows{r0}_{r1}` (context.ts rowsInputName). */
 const ROWS_INPUT = /^(.+)\.rows(\d+)_(\d+)$/;
+
+/** The rows a row-block input (`{name}.rows{r0}_{r1}`) names, of the weight `byName` gives for it: a view (a spilled one's rows read); else undefined. */
+export function rowsInputTensor(input: string, byName: ReadonlyMap<string, Tensor>): Tensor | undefined {
+  const m = ROWS_INPUT.exec(input);
+  const t = m && byName.get(m[1]!);
+  if (!m || !t) return undefined;
+  const [r0, r1] = [Number(m[2]), Number(m[3])];
+  return { data: tensorRows(t, r0, r1), shape: [r1 - r0, ...t.shape.slice(1)] };
+}
 
 /** Input names by tensor data, built once per graph (the builder's lookup in `weight`). */
 export function weightInputIndex(ir: ModelIR): WeightInputIndex {

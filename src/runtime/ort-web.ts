@@ -1,7 +1,8 @@
 /**
  * Runner over onnxruntime-web: the browser Worker (WebGPU when a hardware adapter is available,
  * else WASM; a software adapter such as SwiftShader is ~100x slower than WASM, so it is skipped) and Node
- * (WASM, for tests and benchmarks). WASM threads = min(hardwareConcurrency, 4) when the page is
+ * (WASM, for tests and benchmarks; WebGPU only where a bench installs Dawn as navigator.gpu and loads
+ * onnxruntime-web's browser build, bench/webgpu-node.ts). WASM threads = min(hardwareConcurrency, 4) when the page is
  * cross-origin isolated or in Node, else 1. onnxruntime-web's settings are global (ort.env) and
  * fixed by the first session, so the first Runner to open a session decides them.
  */
@@ -72,7 +73,7 @@ interface GpuAdapterLike {
 /** Whether WebGPU can run here: an adapter exists, and it is a hardware one unless software is allowed. */
 export async function webGpuUsable(allowSoftware: boolean): Promise<boolean> {
   const gpu = (globalThis.navigator as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } | undefined)?.gpu;
-  if (isNode || !gpu) return false;
+  if (!gpu) return false;
   try {
     const adapter = await gpu.requestAdapter();
     if (!adapter) return false;
