@@ -16,13 +16,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { shapeFromConfig } from '../src/arch/config';
-import {
-  DEFAULT_MEMORY_CONSTANTS,
-  estimateMemory,
-  type MemoryConstants,
-  type MemoryPhase,
-  type MemorySettings,
-} from '../src/core/memory-model';
+import { DEFAULT_MEMORY_CONSTANTS, type MemoryConstants } from '../src/core/memory-constants';
+import { estimateMemory, type MemoryPhase, type MemorySettings } from '../src/core/memory-model';
 import { hfConfig, shapeOf } from '../tools/scale-models/shapes';
 import { writeResult } from './common';
 

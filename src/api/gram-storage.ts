@@ -10,7 +10,7 @@
 import type { GramStore } from '../core/gram-store';
 import { storageReason } from '../core/gram-store';
 import type { ModelIR } from '../core/ir';
-import { runsBlockwise } from '../core/memory-model';
+import { runsBlockwise } from '../core/model-shape';
 import { storeGram, type CalibrationStats } from '../core/stats';
 import type { StudioDeps } from './state';
 

@@ -6,13 +6,9 @@
  * steps before it left. The model itself is core/memory-model.ts; the limits and advice io/memory-preflight.ts.
  */
 import { ConfigError, throwIfAborted } from '../core/errors';
-import {
-  DEFAULT_MEMORY_CONSTANTS,
-  type MemoryConstants,
-  type MemoryPhase,
-  type MemorySettings,
-  type ModelShape,
-} from '../core/memory-model';
+import { DEFAULT_MEMORY_CONSTANTS, type MemoryConstants } from '../core/memory-constants';
+import type { MemoryPhase, MemorySettings } from '../core/memory-model';
+import type { ModelShape } from '../core/model-shape';
 import { shapeFromConfig } from '../arch/config';
 import { bytesPerWeight, type MemoryBudget } from '../io/memory-budget';
 import { checkMemory, memoryProblem, suggestFit } from '../io/memory-preflight';

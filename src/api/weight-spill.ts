@@ -5,7 +5,7 @@
  * refuses the weights leaves them in memory, as before (the model works; it only holds more).
  */
 import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
-import { runsBlockwise } from '../core/memory-model';
+import { runsBlockwise } from '../core/model-shape';
 import { spillWeights, type WeightResidency } from '../core/weight-residency';
 import { splitsHead } from '../graph/head-chunks';
 import type { LoadedModel, StudioDeps } from './state';

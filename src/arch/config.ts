@@ -8,7 +8,7 @@
 import { ConfigError, UnsupportedModelError } from '../core/errors';
 import { describeJson, isObject, withPrunedLayers, type NormalizedConfig } from '../io/hf-config';
 import { adapterForModelType, supportedModelTypes } from './registry';
-import type { ModelShape } from '../core/memory-model';
+import type { ModelShape } from '../core/model-shape';
 import { bytesPerWeight } from '../io/memory-budget';
 
 export type { NormalizedConfig } from '../io/hf-config';

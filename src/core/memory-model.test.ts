@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { shapeFromConfig } from '../arch/config';
 import { ModelTooLargeError } from './errors';
-import { DEFAULT_MEMORY_CONSTANTS, estimateMemory, windowsPerBatch, type MemoryEstimate } from './memory-model';
+import { DEFAULT_MEMORY_CONSTANTS } from './memory-constants';
+import { estimateMemory, windowsPerBatch, type MemoryEstimate } from './memory-model';
 import { browserMemoryBudget, GiB } from '../io/memory-budget';
 import { checkMemory } from '../io/memory-preflight';
 

@@ -19,6 +19,8 @@
  * returned after the step, so they count in their phase only.
  */
 import type { ArchSpec, LayerShape } from './ir';
+import { DEFAULT_MEMORY_CONSTANTS, LOSS_VOCAB_CHUNK, type MemoryConstants } from './memory-constants';
+import { forwardActivationBytes, layerParameters, runsBlockwise, shapeParameters, type ModelShape } from './model-shape';
 import { packedGramLength } from './packed-gram';
 
 export type MemoryPhase = 'load' | 'perplexity' | 'calibration' | 'generation' | 'pruning' | 'export';
@@ -65,9 +67,6 @@ export interface MemorySettings {
   nextStep?: boolean;
 }
 
-/** Vocabulary entries per chunk of the token loss when the graph has no logits output (graph/head.ts). */
-export const LOSS_VOCAB_CHUNK = 8192;
-
 /** Float32 logits a perplexity batch may hold in the runtime (batch x window x vocab x 4 bytes). */
 export const LOGITS_BUDGET_BYTES = 128 * 2 ** 20;
 
@@ -78,91 +77,6 @@ export const LOGITS_BUDGET_BYTES = 128 * 2 ** 20;
 export function windowsPerBatch(requested: number, contextLength: number, vocabSize: number, budget = LOGITS_BUDGET_BYTES): number {
   const perWindow = 4 * contextLength * vocabSize;
   return Math.max(1, Math.min(requested, Math.floor(budget / perWindow)));
-}
-
-export interface MemoryConstants {
-  /** Weight copies each onnxruntime session holds (1 today; 0 once sessions take the weights as inputs). */
-  sessionWeightCopies: number;
-  /** Float32 [batch, seq, vocab] buffers alive while the token loss is computed (the logits: 1). */
-  logitCopies: number;
-  /**
-   * Vocabulary columns of the token loss's logits at once (graph/head.ts chunkedTokenNll: 8,192);
-   * 0 = the whole vocabulary. Latency and generation graphs output full logits regardless.
-   */
-  lossVocabChunk: number;
-  /** Hessians kept at once: 'all' layers (today) or 'one' (sequential, per-layer streaming). */
-  hessianLayers: 'all' | 'one';
-  /** Kept Grams: 'packed-f32' (core/packed-gram.ts, today) or 'full-f64' (c x c float64 each). */
-  gramStorage: 'packed-f32' | 'full-f64';
-  /** Tap outputs exist twice: in the wasm heap and copied out to JS. */
-  tapCopies: number;
-  /**
-   * Whether the host gives the engine storage for Grams (StudioDeps.gramStore): then a model that
-   * runs block by block keeps one layer's packed Grams in memory, every layer's in storage. Default
-   * false; the api sets it from its host (api/memory.ts hostConstants).
-   */
-  gramStore: boolean;
-  /**
-   * Whether whole-model sessions (latency, generation) run in a disposable isolate with its own heap
-   * (api/isolation.ts: Node) instead of the engine's, which would keep their region. The api sets it.
-   */
-  isolatedSessions: boolean;
-  /**
-   * Whether the host keeps a large model's weights in storage, resident only while used
-   * (core/weight-residency.ts, api/weight-spill.ts: a gramStore and weightSpill not 'never'). The api sets it.
-   */
-  weightStore?: boolean;
-  /**
-   * Whether the runtime takes a session's stored weights one tensor at a time (onnxruntime-web,
-   * Runner.readsExternalDataBySubarray) instead of all at once as copies. The api sets it.
-   */
-  streamsWeights?: boolean;
-  /**
-   * The studio's own memory before any model: its code, onnxruntime's module and threads, the UI.
-   * Measured on gpt2-124m's bench: the app idle in Chromium is 202 MB over an empty page, a Node
-   * process running the engine 117 MB RSS before loading (bench/results/scale-*.json).
-   */
-  runtimeBytes: number;
-  /**
-   * A disposable isolate's own runtime beyond the weights it holds: measured on gpt2-124m in Node, the
-   * worker and onnxruntime's module +30 MB, opening the whole model +115 MB over its 475 MB of
-   * weights, the runs' arena +100 MB.
-   */
-  isolateRuntimeBytes: number;
-}
-
-export const DEFAULT_MEMORY_CONSTANTS: MemoryConstants = {
-  sessionWeightCopies: 1,
-  logitCopies: 1,
-  lossVocabChunk: LOSS_VOCAB_CHUNK,
-  hessianLayers: 'all',
-  gramStorage: 'packed-f32',
-  tapCopies: 2,
-  gramStore: false,
-  isolatedSessions: false,
-  runtimeBytes: 200 * 2 ** 20,
-  isolateRuntimeBytes: 250 * 2 ** 20,
-};
-
-/** What the model is: its shapes and how its weights are stored. */
-export interface ModelShape {
-  spec: ArchSpec;
-  layers: readonly LayerShape[];
-  /** Bytes per weight element in the files (config torch_dtype): 2 for bf16/fp16, 4 for fp32. */
-  storedBytesPerWeight: number;
-  /**
-   * Whether loading holds the weight files whole (HTTP and Hub downloads: default) or reads them one
-   * tensor at a time (picked files, local folders: FileSource.readRange).
-   */
-  filesHeldWhole?: boolean;
-}
-
-/** Models with at least this many fp32 weight bytes run block by block (graph/block-run.ts useBlockwise). */
-export const BLOCKWISE_MIN_WEIGHT_BYTES = 256 * 2 ** 20;
-
-/** The block-wise size rule from the shapes (graph/block-run.ts useBlockwise applies it to a loaded model). */
-export function runsBlockwise(spec: ArchSpec, layers: readonly LayerShape[]): boolean {
-  return spec.input !== 'patches' && layers.length > 1 && F32 * shapeParameters(spec, layers) >= BLOCKWISE_MIN_WEIGHT_BYTES;
 }
 
 /** float64 n x n matrices alive at once while OBS works on one projection: the Hessian, its damped copy, its Cholesky factor, the inverse factor. */
@@ -188,52 +102,6 @@ export interface MemoryEstimate {
 
 const F32 = 4;
 const F64 = 8;
-
-/** Which linear layers carry a bias: GPT-2 all of them; Qwen2 q/k/v; Llama none. */
-export function linearBiases(spec: Pick<ArchSpec, 'family' | 'modelType'>): 'all' | 'qkv' | 'none' {
-  if (spec.family === 'gpt2') return 'all';
-  return spec.modelType === 'qwen2' ? 'qkv' : 'none';
-}
-
-/** Parameters of one decoder block. */
-export function layerParameters(spec: ArchSpec, l: LayerShape): number {
-  const d = spec.hiddenSize;
-  const q = l.numHeads * spec.headDim;
-  const kv = l.numKvHeads * spec.headDim;
-  const norm = spec.norm === 'layernorm' ? 2 * d : d;
-  const bias = linearBiases(spec);
-  const attn = q > 0 ? d * q + 2 * d * kv + q * d + norm + (bias === 'all' ? q + 2 * kv + d : bias === 'qkv' ? q + 2 * kv : 0) : 0;
-  const mats = spec.gatedMlp ? 3 : 2;
-  const mlp = l.ffnSize > 0 ? mats * d * l.ffnSize + norm + (bias === 'all' ? (mats - 1) * l.ffnSize + d : 0) : 0;
-  return attn + mlp;
-}
-
-/** Parameters of the whole model from its shapes (embeddings, blocks, final norm, untied head). */
-export function shapeParameters(spec: ArchSpec, layers: readonly LayerShape[]): number {
-  const d = spec.hiddenSize;
-  const embed = spec.vocabSize * d * (spec.tiedEmbeddings ? 1 : 2);
-  const pos = spec.positions === 'learned' ? spec.maxPositions * d : 0;
-  const finalNorm = spec.norm === 'layernorm' ? 2 * d : d;
-  return embed + pos + finalNorm + layers.reduce((s, l) => s + layerParameters(spec, l), 0);
-}
-
-/** Float32 activations of one forward pass over [batch, seq] inside onnxruntime (peak of one block + the head). */
-export function forwardActivationBytes(
-  spec: ArchSpec,
-  layers: readonly LayerShape[],
-  batch: number,
-  seq: number,
-  logitCopies: number,
-  logitColumns = spec.vocabSize,
-): number {
-  const rows = batch * seq;
-  const widest = Math.max(3 * spec.hiddenSize, ...layers.map((l) => (spec.gatedMlp ? 2 : 1) * l.ffnSize));
-  const heads = Math.max(0, ...layers.map((l) => l.numHeads));
-  const hidden = rows * spec.hiddenSize * 4; // residual stream, normed input, attention output, block output
-  const scores = 2 * batch * heads * seq * seq; // scores and probabilities
-  const logits = logitCopies * rows * logitColumns;
-  return F32 * (hidden + rows * widest + scores + logits);
-}
 
 function part(name: string, label: string, bytes: number, heap: MemoryPart['heap'], phases: readonly MemoryPhase[]): MemoryPart {
   return { name, label, bytes: Math.max(0, Math.round(bytes)), heap, phases };

@@ -6,7 +6,7 @@
  * GPT-2 124M at 128 tokens runs one sequence per run. A run is never split below one row.
  */
 import { parameterCount, type ModelIR } from './ir';
-import { layerParameters } from './memory-model';
+import { layerParameters } from './model-shape';
 
 /** FLOPs one run may cost: about 0.5 s of WASM SIMD on two threads (~30 GFLOP/s). */
 export const RUN_FLOPS_BUDGET = 1.6e10;

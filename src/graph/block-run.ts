@@ -15,7 +15,7 @@ import { parameterCount, type ModelIR } from '../core/ir';
 import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type RunnerSession } from '../core/runner';
 import { embedRows } from './embed-rows';
 import { chunkedHeadLogits, chunkedHeadNll, splitsHead, type HeadInput } from './head-chunks';
-import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/memory-model';
+import { BLOCKWISE_MIN_WEIGHT_BYTES } from '../core/model-shape';
 import { openModelSessionEmbedded } from './model-session';
 import type { GraphOptions } from './options';
 

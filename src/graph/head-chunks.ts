@@ -10,7 +10,7 @@
  */
 import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import { throwIfAborted } from '../core/errors';
-import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
+import { LOSS_VOCAB_CHUNK } from '../core/memory-constants';
 import { asFloat32, float32Tensor, int64Tensor, type Runner, type RunnerSession } from '../core/runner';
 import type { GraphOptions } from './options';
 import type { Tensor } from '../core/tensor';

@@ -12,7 +12,7 @@ import type { Tensor } from '../core/tensor';
 import { reduceLast, streamShapeOf, vocabularyWeight, weight, weightRowsInput, type GraphContext } from './context';
 import { applyNorm } from './norms';
 import { unsupportedStructure } from './structure';
-import { LOSS_VOCAB_CHUNK } from '../core/memory-model';
+import { LOSS_VOCAB_CHUNK } from '../core/memory-constants';
 import { boundedConcat } from './concat';
 
 /** The token embedding's value, or a function that declares it on first use (a graph that never reads it holds none). */

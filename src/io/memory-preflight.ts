@@ -5,15 +5,9 @@
  * context or calibration sequence, Hessians off, one layer of Hessians at a time, fewer tokens).
  */
 import { ModelTooLargeError } from '../core/errors';
-import {
-  DEFAULT_MEMORY_CONSTANTS,
-  estimateMemory,
-  type MemoryConstants,
-  type MemoryEstimate,
-  type MemoryPhase,
-  type MemorySettings,
-  type ModelShape,
-} from '../core/memory-model';
+import { DEFAULT_MEMORY_CONSTANTS, type MemoryConstants } from '../core/memory-constants';
+import { estimateMemory, type MemoryEstimate, type MemoryPhase, type MemorySettings } from '../core/memory-model';
+import type { ModelShape } from '../core/model-shape';
 import { fmtBytes } from './download';
 import type { MemoryBudget } from './memory-budget';
 
