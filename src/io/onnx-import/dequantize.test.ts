@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { dequantizeInt4, packInt4, quantizeRtn } from '../../quantize/blocks';
-import { dequantizeNBits } from './dequantize';
+import { dequantizeNBits } from './nbits';
 
 describe('dequantizeNBits', () => {
   it('reads what packInt4 writes, padding and zero points included', () => {

@@ -8,7 +8,7 @@
  * complete the block structure, and the family is the first candidate declaring that structure.
  */
 import { UnsupportedModelError } from '../../core/errors';
-import type { ArchSpec, BlockStructure, Family, LayerShape, LayerWeights, ModelIR, Norm, PositionKind } from '../../core/ir';
+import type { ArchSpec, BlockStructure, LayerShape, LayerWeights, ModelIR, Norm } from '../../core/ir';
 import { tensor, type Tensor } from '../../core/tensor';
 import { matchAttention, type AttentionMatch } from './attention';
 import { OnnxStructureError } from './errors';
@@ -16,6 +16,7 @@ import { PASS_OPS, type GraphIndex } from './graph';
 import { dataUses, linearConsumers, type LinearMatch } from './linear';
 import { matchMlp, type MlpMatch } from './mlp';
 import { matchNorm, type NormMatch } from './norm';
+import { sameStructure, specOf, type ImportableFamily } from './import-spec';
 import { classifierAfter, PIXEL_VALUES, visionStem, type VisionStem } from './vision';
 
 export interface ImportedGraph {
@@ -24,14 +25,6 @@ export interface ImportedGraph {
   facts: { rotaryTableRows?: number; hasPast: boolean };
   /** The residual stream entering each block, then after the last one (for locating a numeric mismatch). */
   hidden: string[];
-}
-
-/** A family the importer may recognise (arch/registry.ts passes its adapters): the first with the graph's structure wins. */
-export interface ImportableFamily {
-  readonly family: Family;
-  /** The first names the imported model_type. */
-  readonly modelTypes: readonly string[];
-  readonly structure: BlockStructure;
 }
 
 /** What config.json (or other provenance) says about the graph that the graph itself cannot show. */
@@ -275,56 +268,6 @@ function visionImport(v: {
     },
   };
   return { ir, facts: { hasPast: false }, hidden: v.hidden };
-}
-
-interface SpecInput {
-  name: string;
-  d: number;
-  vocab: number;
-  norms: NormMatch[];
-  meta: { activation?: string; rotary?: number; headDim?: number; tableRows?: number };
-  posRows: number | undefined;
-  gated: boolean;
-  layers: number;
-  families: readonly ImportableFamily[];
-}
-
-/** What the walk above recognises regardless of the model: pre-norm causal blocks and an LM head. */
-const WALKED = { attention: 'causal', normPlacement: 'pre', head: 'lm' } as const;
-const STRUCTURE_KEYS = ['attention', 'normPlacement', 'norm', 'positions', 'gatedMlp', 'head'] as const;
-
-function sameStructure(a: BlockStructure, b: BlockStructure): boolean {
-  return STRUCTURE_KEYS.every((k) => a[k] === b[k]);
-}
-
-function specOf(s: SpecInput): Omit<ArchSpec, 'tiedEmbeddings'> {
-  const kinds = new Set(s.norms.map((n) => n.kind));
-  if (kinds.size !== 1) throw new OnnxStructureError('the layers mix LayerNorm and RMSNorm.');
-  const normKind = s.norms[0]!.kind;
-  const rotary = s.meta.rotary !== undefined;
-  // Exactly one position scheme: rotary inside attention, or a learned table added to the embedding.
-  const positions: PositionKind | undefined = rotary === (s.posRows !== undefined) ? undefined : rotary ? 'rotary' : 'learned';
-  const structure: BlockStructure | undefined = positions && { ...WALKED, norm: normKind, positions, gatedMlp: s.gated };
-  const family = structure && s.families.find((f) => sameStructure(f.structure, structure));
-  if (!structure || !family) {
-    throw new UnsupportedModelError(
-      `The ONNX decoder combines ${normKind}, ${s.gated ? 'a gated' : 'a plain'} MLP and ${rotary ? 'rotary' : s.posRows ? 'learned' : 'no'} positions, which is none of the families ${s.families.map((f) => f.family).join(', ')}.`,
-    );
-  }
-  return {
-    ...structure,
-    family: family.family,
-    modelType: family.modelTypes[0] ?? family.family,
-    numLayers: s.layers,
-    hiddenSize: s.d,
-    headDim: s.meta.headDim ?? 0,
-    vocabSize: s.vocab,
-    maxPositions: s.posRows ?? s.meta.tableRows ?? 2048,
-    normEps: s.norms[0]!.eps,
-    // No layer with an MLP: the family's usual activation (never applied).
-    activation: (s.meta.activation ?? (s.gated ? 'silu' : 'gelu_new')) as ArchSpec['activation'],
-    ...(rotary ? { ropeTheta: s.meta.rotary! } : {}),
-  };
 }
 
 /** A branch (attention or MLP) with no units: only its output bias, if any, is added to the stream. */
