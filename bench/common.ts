@@ -31,6 +31,12 @@ export async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: nu
   }
 }
 
+/** The value after `--name` in `args`, if any. */
+export function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 export function machine() {
   return { node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', date: new Date().toISOString() };
 }

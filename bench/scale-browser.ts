@@ -37,7 +37,7 @@ import { createWebRunner } from '../src/runtime/ort-web';
 import { DEFAULT_ROOT } from '../tools/scale-models/write';
 import { MemorySampler, cpuSeconds, largestMappings, type MemoryReading } from './chromium-procs';
 import { browserMemoryBudget } from '../src/io/memory-budget';
-import { CALIB_TEXT, EVAL_TEXT, readResult, writeResult } from './common';
+import { CALIB_TEXT, EVAL_TEXT, flag, readResult, writeResult } from './common';
 
 const PORT = Number(process.env.SCALE_BROWSER_PORT ?? 4397);
 const MB = 2 ** 20;
@@ -540,11 +540,6 @@ function mergeRows(old: Row, now: Row): Row {
     completed: steps.filter((s) => s.status === 'ok').map((s) => s.step),
     steps,
   };
-}
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
 }
 
 /** `--only scale --part chromium` / direct run: each model in its own Chromium; merges into the result file. */

@@ -41,7 +41,7 @@ import type * as OrtNodeModule from '../src/runtime/ort-node';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { ensureModel } from '../tools/scale-models/write';
 import { MODEL_NAMES } from '../tools/scale-models/shapes';
-import { CALIB_TEXT, EVAL_TEXT, writeResult } from './common';
+import { CALIB_TEXT, EVAL_TEXT, flag, writeResult } from './common';
 import { installDawn, ortWasmPaths } from './webgpu-node';
 
 export const STEPS = [
@@ -410,11 +410,6 @@ async function runModel(o: Options) {
   };
 }
 
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 function list<T extends string>(value: string | undefined, known: readonly T[], what: string): T[] {
   if (!value) return [...known];
   const items = value.split(',').filter(Boolean);
@@ -471,7 +466,7 @@ export async function runScaleBench(args: string[]): Promise<void> {
 /** How the child starts: this bench from source through tsx, or the bundled script that is running (bench/device-webgpu.sh). */
 function childEntry(backend: Backend): string[] {
   const script = process.argv[1] ?? '';
-  if (!script.endsWith('.ts') && script.endsWith('scale.mjs')) return [script];
+  if (script.endsWith('scale.mjs')) return [script];
   const browserBuild = backend === 'node-webgpu' ? ['--import', './bench/ort-web-browser-build.mjs'] : [];
   return ['--import', 'tsx', ...browserBuild, 'bench/scale.ts'];
 }

@@ -12,13 +12,8 @@ import { createStudioApi } from '../src/api/studio';
 import { dirSource } from '../src/cli/dir-source';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { ensureModel } from '../tools/scale-models/write';
-import { EVAL_TEXT, writeResult } from './common';
+import { EVAL_TEXT, flag, writeResult } from './common';
 import { installDawn, ortWasmPaths } from './webgpu-node';
-
-function flag(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
 
 async function onProvider(
   dir: string,

@@ -169,10 +169,10 @@ export async function logitsSession(
 ): Promise<{ session: RunnerSession; ir: ModelIR }> {
   if (target === 'pruned') {
     const p = requirePruned(m);
-    p.latencySession ??= await openRunSession(state.deps.runner, p.ir, { logits: true });
+    p.latencySession ??= await openRunSession(state.deps.runner, p.ir, { logits: true }, m.evalSession.backend);
     return { session: p.latencySession, ir: p.ir };
   }
-  if (!m.latencySession) m.latencySession = await openRunSession(state.deps.runner, m.ir, { logits: true });
+  if (!m.latencySession) m.latencySession = await openRunSession(state.deps.runner, m.ir, { logits: true }, m.evalSession.backend);
   return { session: m.latencySession, ir: m.ir };
 }
 

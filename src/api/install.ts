@@ -42,7 +42,7 @@ export async function installSliced(
   recovery?: AppliedModel['recovery'],
   training?: AppliedModel['training'],
 ): Promise<AppliedModel> {
-  const session = await openRunSession(state.deps.runner, ir, { logits: true, tokenLoss: true });
+  const session = await openRunSession(state.deps.runner, ir, { logits: true, tokenLoss: true }, m.evalSession.backend);
   if (m.pruned) await releasePruned(m.pruned);
   const parameters = parameterCount(ir);
   const summary: AppliedModel = {

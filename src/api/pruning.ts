@@ -115,7 +115,7 @@ export async function previewCompensated(
   const plan = validatePlan(req.plan, m.ir);
   const ir = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, compensatedSlice);
   throwIfAborted(options.signal, 'Compensated preview');
-  const session = await openRunSession(state.deps.runner, ir, { logits: false, tokenLoss: true });
+  const session = await openRunSession(state.deps.runner, ir, { logits: false, tokenLoss: true }, m.evalSession.backend);
   try {
     return await streamPerplexity(m, session, ir.spec.maxPositions, req.perplexity, {}, options);
   } finally {

@@ -77,9 +77,16 @@ export const computesOnDevice = (backend: BackendInfo): boolean => backend.name 
 /**
  * A session for runs of the model as it is (evaluation, the applied model, latency): openModelSession,
  * or where the provider computes on a device, the weights embedded (openModelSessionEmbedded), so they
- * are uploaded once and stay there. The first session is only a probe of the provider (no weights enter it).
+ * are uploaded once and stay there. `backend`: the provider the model's sessions already run on (the
+ * loaded model's evaluation session); without it the first session is a probe (no weights enter it).
  */
-export async function openRunSession(runner: Runner, ir: ModelIR, options: GraphOptions = {}): Promise<RunnerSession> {
+export async function openRunSession(
+  runner: Runner,
+  ir: ModelIR,
+  options: GraphOptions = {},
+  backend?: BackendInfo,
+): Promise<RunnerSession> {
+  if (backend) return computesOnDevice(backend) ? openModelSessionEmbedded(runner, ir, options) : openModelSession(runner, ir, options);
   const session = await openModelSession(runner, ir, options);
   if (!computesOnDevice(session.backend)) return session;
   await session.release();
