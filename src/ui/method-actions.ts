@@ -9,7 +9,8 @@ import type { IterativeRequest, SlimGptRequest } from '../api/types';
 import { useStudio } from '../store';
 import { evaluationTextOrReport } from './actions';
 import { job } from './jobs';
-import { EXACT_PROTOCOL, measureApplied, quiet } from './prune-actions';
+import { EXACT_PROTOCOL, measureApplied } from './measure-applied';
+import { quiet } from './prune-actions';
 
 export async function runIterative(req: Omit<IterativeRequest, 'perplexity'>): Promise<void> {
   await quiet();

@@ -11,7 +11,8 @@ import type { ResultRow } from '../store/results';
 import { fetchCalibrationText } from './importance-actions';
 import { evaluationTextOrReport } from './inputs';
 import { engine, multiJob } from './jobs';
-import { EXACT_PROTOCOL, measureApplied, quiet } from './prune-actions';
+import { EXACT_PROTOCOL, measureApplied } from './measure-applied';
+import { quiet } from './prune-actions';
 import { lossWeights, parseRecoveryStep, recoveryRequest, withPoint, type RecoverySettings } from './recovery-params';
 import { fetchDemoTrainingImages, isClassifier } from './vision-actions';
 

@@ -7,7 +7,8 @@
 import { useStudio } from '../../../store';
 import { compactCount, exactCount, fixed } from '../../format';
 import { estimatePlan } from '../../plan-cost';
-import { applyCurrent, compensationReady, EXACT_PROTOCOL, planIsCurrent, PREVIEW_PROTOCOL, remeasureComparison } from '../../prune-actions';
+import { applyCurrent, compensationReady, planIsCurrent, PREVIEW_PROTOCOL, remeasureComparison } from '../../prune-actions';
+import { EXACT_PROTOCOL } from '../../measure-applied';
 import { Explain } from '../Explain';
 import { SpreadWarning } from '../SpreadWarning';
 import { isClassifier } from '../../vision-actions';
