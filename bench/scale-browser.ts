@@ -106,6 +106,8 @@ async function call(page: Page, method: string, args: unknown[]): Promise<unknow
           return { bytes };
         }
         if (v instanceof ArrayBuffer) return { bytes: v.byteLength };
+        // a file in browser storage (a streamed export's model file): its size, never read here
+        if (v instanceof Blob) return { bytes: v.size, storage: true };
         if (Array.isArray(v)) return v.length > 64 ? { length: v.length } : v.map((x) => small(x, depth + 1));
         if (v && typeof v === 'object') {
           if (depth > 4) return '…';
@@ -131,6 +133,35 @@ async function call(page: Page, method: string, args: unknown[]): Promise<unknow
     },
     { method, args },
   );
+}
+
+/** The page's clock now; starts the page's progress log unless a trace already did (main.tsx appends every report). */
+async function progressMark(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __pruneStudioProgress?: unknown[]; __benchOwnsProgress?: boolean };
+    if (!w.__pruneStudioProgress) {
+      w.__pruneStudioProgress = [];
+      w.__benchOwnsProgress = true;
+    }
+    return performance.now();
+  });
+}
+
+/** Milliseconds from `since` (page clock) to the first progress report with `message`; undefined if none came. */
+async function msUntil(page: Page, since: number, message: string): Promise<number | undefined> {
+  const at = await page.evaluate(
+    ({ since, message }) => {
+      const w = window as unknown as { __pruneStudioProgress?: { t: number; message?: string }[]; __benchOwnsProgress?: boolean };
+      const hit = (w.__pruneStudioProgress ?? []).find((p) => p.t >= since && p.message === message);
+      if (w.__benchOwnsProgress) {
+        delete w.__pruneStudioProgress;
+        delete w.__benchOwnsProgress;
+      }
+      return hit ? hit.t - since : undefined;
+    },
+    { since, message },
+  );
+  return at === undefined ? undefined : round(at);
 }
 
 /** Puts the model folder on a hidden webkitdirectory input and keeps its files as the page's LocalFile list. */
@@ -189,12 +220,15 @@ function stepBodies(page: Page): Record<Step, () => Promise<unknown>> {
     cancel: () => cancelCalibration(page),
     export: () => call(page, 'exportModel', [{}]),
     slimgpt: async () => {
+      const since = await progressMark(page);
       const r = (await call(page, 'slimGptPrune', [
         { heads: SETTINGS.ratio, ffn: SETTINGS.ratio, allocation: 'uniform', perplexity: { ...perplexity, target: 'pruned' } },
       ])) as { perplexity: { perplexity: number; protocol: { tokensScored: number } }; applied: { parameters: number } };
       return {
         ratio: SETTINGS.ratio,
         allocation: 'uniform',
+        // the layer-wise pruning (sequential calibration included); the step goes on with the pruned model's perplexity
+        layersMs: await msUntil(page, since, 'SlimGPT done'),
         perplexity: r.perplexity.perplexity,
         perplexityTokens: r.perplexity.protocol.tokensScored,
         parameters: r.applied.parameters,
@@ -258,10 +292,13 @@ function trimDetail(step: Step, v: unknown): unknown {
     return { samples: r.samples, seq: r.seq, tokens: r.tokens, baseLoss: r.baseLoss, withHessians: r.withHessians };
   }
   if (step === 'export') {
-    const b = v as { files: { name: string; bytes: { bytes: number } }[] | { length: number }; verification: unknown };
+    type Listed = { name: string; bytes?: { bytes: number }; blob?: { bytes: number } }[] | { length: number };
+    const b = v as { files: Listed; stored?: Listed; verification: unknown };
+    const list = (files: Listed, where: string) =>
+      Array.isArray(files) ? files.map((f) => ({ name: f.name, bytes: (f.bytes ?? f.blob)?.bytes, where })) : [files];
     return {
       what: 'pruned bundle, verified',
-      files: Array.isArray(b.files) ? b.files.map((f) => ({ name: f.name, bytes: f.bytes.bytes })) : b.files,
+      files: [...list(b.stored ?? [], 'browser storage (OPFS), a Blob'), ...list(b.files, 'memory')],
       verification: b.verification,
     };
   }

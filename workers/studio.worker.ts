@@ -13,6 +13,7 @@ import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
 import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
 import { browserHubDeps } from './hub-deps';
 import { opfsGramStore } from './gram-store-opfs';
+import { opfsExportFileStore } from './export-file-opfs';
 import type { UnitScores } from '../src/saliency/types';
 import type { ExportBundle } from '../src/api/types';
 
@@ -26,6 +27,10 @@ const api: StudioApi = createStudioApi({
   ...browserHubDeps(),
   // a large model's calibration Grams go to OPFS (synchronous access in this dedicated Worker)
   gramStore: opfsGramStore,
+  // a large model's ONNX export is streamed into OPFS and bundled as a Blob read from there
+  exportFileStore: opfsExportFileStore,
+  // the page opened with ?weights=storage: every model's weights in OPFS, as a large model's (ui/studio-client.ts engineWorkerName)
+  weightSpill: self.name.split(' ').includes('weights=storage') ? 'always' : 'auto',
 });
 
 /** Importance scores move to the UI as transferred copies (the engine keeps its own for allocation). */

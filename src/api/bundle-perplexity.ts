@@ -7,7 +7,8 @@
  */
 import type { Runner } from '../core/runner';
 import type { WithSession } from '../graph/open-file';
-import { logitsModelPerplexity } from '../quantize/evaluate';
+import type { ModelProto } from '../io/onnx';
+import { logitsModelPerplexity, sessionPerplexity } from '../quantize/evaluate';
 import type { LoadedModel, PrunedModel } from './state';
 
 export interface WrittenPerplexity {
@@ -34,7 +35,8 @@ export async function writtenPerplexity(
   runner: Runner,
   m: LoadedModel,
   p: PrunedModel,
-  onnx: Uint8Array,
+  /** The written bytes, or a file kept elsewhere: its graph and how to open it (api/streamed-export.ts). */
+  onnx: Uint8Array | { model: ModelProto; withSession: WithSession },
   /** Where the file's session comes from instead (api/written-file.ts). */
   sessionFrom?: () => Promise<WithSession>,
 ): Promise<WrittenPerplexity | undefined> {
@@ -42,6 +44,10 @@ export async function writtenPerplexity(
   const ids = protocolTokens(m, p);
   if (!r || !ids) return undefined;
   const { contextLength, stride, textName } = r.protocol;
-  const f = await logitsModelPerplexity(runner, onnx, ids, p.ir.spec.vocabSize, contextLength, stride, sessionFrom);
+  const vocab = p.ir.spec.vocabSize;
+  const f =
+    onnx instanceof Uint8Array
+      ? await logitsModelPerplexity(runner, onnx, ids, vocab, contextLength, stride, sessionFrom)
+      : await sessionPerplexity(onnx.model, onnx.withSession, ids, vocab, contextLength, stride);
   return { perplexity: f.perplexity, session: r.perplexity, tokensScored: f.tokens, textName, context: contextLength, stride };
 }

@@ -26,7 +26,8 @@ import { visionModelCard } from './model-card-vision';
 import type { Exporter } from '../exporters/types';
 import type { ExportVerification } from '../exporters/types';
 import { generationConfig, tokenizerConfig } from '../exporters/metadata';
-import { writeVerified } from '../exporters/registry';
+import { exporterFor, writeVerified } from '../exporters/registry';
+import { openExportStore, writeStreamedVerified } from './streamed-export';
 import { readJson, type FileSource } from '../io/source';
 import { planMasks } from '../prune/masks';
 import { writtenPerplexity } from './bundle-perplexity';
@@ -117,12 +118,17 @@ async function exportWith(
   const subject: ExportSubject = { ...prunedSubject(state, m, p), ...(host ? { written: host } : {}) };
   // a spilled model's rebuilt reference is spilled too, for the export only
   const referenceSpill = subject.reference.ir === p.ir ? undefined : await spillForJob(state.deps, m, subject.reference.ir);
+  const store = await openExportStore(state, m, chosen);
   let verified;
+  let streamed;
   try {
-    verified = await writeVerified(chosen, subject, state.deps.runner, options.onProgress);
+    if (store) streamed = await writeStreamedVerified(state, m, store, subject, options.onProgress);
+    else verified = await writeVerified(chosen, subject, state.deps.runner, options.onProgress);
   } finally {
     await referenceSpill?.dispose();
   }
+  if (streamed) return streamedBundle(state, m, p, chosen, streamed, options);
+  if (!verified) throw new Error('unreachable: an export is either streamed or written in memory');
   const { exporter, verification } = verified;
   let { files } = verified;
   if (isImageClassifier(m.ir)) return visionBundle(state, m, p, { exporter, files, verification, chosen }, options);
@@ -141,20 +147,49 @@ async function exportWith(
   }
   const model = files[0]!;
   const written = { name: model.name, bytes: model.bytes.length, dtype: chosen.dtype, ...(perplexity ? { perplexity } : {}) };
+  const bundle = [...files, ...(await metadataFiles(m, p, { exporter, verification, chosen, written }))];
+  options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
+  return { files: bundle, verification };
+}
+
+type WrittenModel = Parameters<typeof modelCard>[4];
+
+/** The bundle's files beside the model file: config, generation config, tokenizer files, plan and the model card. */
+async function metadataFiles(
+  m: LoadedModel,
+  p: PrunedModel,
+  w: { exporter: Exporter; verification: ExportVerification; chosen: ExportOptions; written: WrittenModel },
+): Promise<ExportFile[]> {
   const enc = new TextEncoder();
   const json = (name: string, value: unknown) => ({ name, bytes: enc.encode(JSON.stringify(value, null, 2)) });
-  const config = prunedConfig(m, p, exporter, chosen);
-  const bundle = [
-    ...files,
+  const config = prunedConfig(m, p, w.exporter, w.chosen);
+  return [
     json('config.json', config),
     json('generation_config.json', generationConfig(config, await optionalJson(m.source, 'generation_config.json'))),
     ...(m.tokenizerJson ? [{ name: 'tokenizer.json', bytes: m.tokenizerJson }] : []),
     json('tokenizer_config.json', tokenizerConfig(p.ir, config, m.tokenizerJson, await optionalJson(m.source, 'tokenizer_config.json'))),
     json('plan.json', p.summary.plan),
-    { name: 'README.md', bytes: enc.encode(modelCard(m, p, verification, exporter, written)) },
+    { name: 'README.md', bytes: enc.encode(modelCard(m, p, w.verification, w.exporter, w.written)) },
   ];
+}
+
+/** The bundle of a streamed export (api/streamed-export.ts): the model file as a Blob read from storage, measured from there. */
+async function streamedBundle(
+  state: StudioState,
+  m: LoadedModel,
+  p: PrunedModel,
+  chosen: ExportOptions,
+  streamed: Awaited<ReturnType<typeof writeStreamedVerified>>,
+  options: JobOptions,
+): Promise<ExportBundle> {
+  const { file, verification } = streamed;
+  options.onProgress?.({ stage: 'export', done: 1, total: 2, message: `Measuring the perplexity of ${file.name}` });
+  const perplexity = await writtenPerplexity(state.deps.runner, m, p, { model: file.model, withSession: file.withSession });
+  const blob = await file.finish();
+  const written = { name: file.name, bytes: file.size, dtype: chosen.dtype, ...(perplexity ? { perplexity } : {}) };
+  const files = await metadataFiles(m, p, { exporter: exporterFor(chosen), verification, chosen, written });
   options.onProgress?.({ stage: 'export', done: 2, total: 2, message: 'Export verified' });
-  return { files: bundle, verification };
+  return { files, stored: [{ name: file.name, blob }], verification };
 }
 
 /**

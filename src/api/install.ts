@@ -7,7 +7,7 @@
  * verification or recovery asks. A spilled model's applied one is spilled too (its own arrays;
  * api/weight-spill.ts).
  */
-import { parameterCount, type ModelIR } from '../core/ir';
+import { parameterCount, type LayerWeights, type ModelIR } from '../core/ir';
 import type { Compensation } from '../prune/compensate';
 import { modelCost } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
@@ -16,7 +16,7 @@ import { unsliceModel } from '../prune/unslice';
 import { useBlockwise } from '../graph/block-run';
 import { releasePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
 import type { AppliedModel } from './types';
-import { spillApplied } from './weight-spill';
+import { openLayerSpill, spillApplied, spillEachLayer } from './weight-spill';
 
 export async function installApplied(
   state: StudioState,
@@ -27,8 +27,42 @@ export async function installApplied(
   recovery?: AppliedModel['recovery'],
   training?: AppliedModel['training'],
 ): Promise<AppliedModel> {
-  const kept = keepsCompensated(state, m, plan) ? compensatedIr : undefined;
-  return installSliced(state, m, plan, sliceModel(compensatedIr, plan), kept, compensation, recovery, training);
+  if (keepsCompensated(state, m, plan))
+    return installSliced(state, m, plan, sliceModel(compensatedIr, plan), compensatedIr, compensation, recovery, training);
+  return installByLayers(state, m, plan, (onLayer) => sliceModel(compensatedIr, plan, undefined, onLayer), compensation, {
+    ...(recovery ? { recovery } : {}),
+    ...(training ? { training } : {}),
+  });
+}
+
+/**
+ * installSliced of a model `make` builds one layer at a time (a large model: no compensated
+ * full-size copy kept): a spilled model's layers go to storage as they are made
+ * (weight-spill.ts openLayerSpill; a failed write leaves the rest in memory, as spillApplied would),
+ * so the sliced model is never whole in memory beside the next layer's work (gpt2-124m in Chromium:
+ * docs/ARCHITECTURE.md). The store is listed in `m.appliedSpills` while it fills; a failure takes it
+ * out and deletes it.
+ */
+export async function installByLayers(
+  state: StudioState,
+  m: LoadedModel,
+  plan: AppliedModel['plan'],
+  make: (onLayer: (weights: LayerWeights) => void) => ModelIR,
+  compensation: Compensation,
+  how: Pick<AppliedModel, 'recovery' | 'training'> = {},
+): Promise<AppliedModel> {
+  const spill = await openLayerSpill(state.deps, m);
+  if (spill) m.appliedSpills = [...(m.appliedSpills ?? []), spill];
+  const onLayer = spillEachLayer(spill);
+  try {
+    return await installSliced(state, m, plan, make(onLayer), undefined, compensation, how.recovery, how.training);
+  } catch (e) {
+    if (spill) {
+      m.appliedSpills = m.appliedSpills?.filter((r) => r !== spill);
+      await spill.dispose();
+    }
+    throw e;
+  }
 }
 
 /** installApplied from the sliced model itself (`compensatedIr`: the full-size copy to keep, if any). */

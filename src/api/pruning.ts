@@ -9,8 +9,9 @@ import { compensate, compensatedSlice } from '../prune/compensate';
 import { redistributeSettings } from '../prune/compensation/redistribute';
 import { stoppable } from '../core/job';
 import { maskFeeds, streamPerplexity } from './evaluation';
-import { installApplied, installSliced, keepsCompensated } from './install';
+import { installApplied, installByLayers, keepsCompensated } from './install';
 import { checkPruning } from './memory';
+import type { LayerWeights } from '../core/ir';
 import type { LoadedModel, StudioState } from './state';
 import { requirePruned } from './state';
 import type {
@@ -134,9 +135,14 @@ export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRe
     summary = await installApplied(state, m, plan, compensatedIr, req.compensation);
   } else {
     // Large models: compensated and sliced layer by layer, no full-size copy (install.ts compensatedModel rebuilds it on use).
-    const sliced = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, compensatedSlice);
-    options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Opening a session on the pruned model' });
-    summary = await installSliced(state, m, plan, sliced, undefined, req.compensation);
+    const sliced = (onLayer: (weights: LayerWeights) => void) => {
+      const ir = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, (ir0, p, stats, mode, check, o) =>
+        compensatedSlice(ir0, p, stats, mode, check, o, onLayer),
+      );
+      options.onProgress?.({ stage: 'apply', done: 1, total: 2, message: 'Opening a session on the pruned model' });
+      return ir;
+    };
+    summary = await installByLayers(state, m, plan, sliced, req.compensation);
   }
   // the record of the applied model (and the model card) carries the redistribution's rank and ridge
   if (req.compensation === 'redistribute') summary.compensationOptions = redistributeSettings(m.ir, req.compensationOptions);

@@ -19,6 +19,7 @@ import type { CalibrationSet } from '../saliency/calibrate';
 import { runBlock } from '../saliency/calibrate-by-layer';
 import { createStats } from '../saliency/stats';
 import { installApplied } from './install';
+import { openLayerSpill, spillEachLayer } from './weight-spill';
 import { prunedPerplexity } from './pruning';
 import { checkPruning } from './memory';
 import type { LoadedModel, StudioState } from './state';
@@ -103,6 +104,10 @@ export async function slimGptPrune(
   const t0 = state.now();
   const signal = options.signal ? { signal: options.signal } : {};
   const { engine, release } = sequentialEngine(state, m.ir, cal.set, signal);
+  // a spilled model's compensated projections go to storage as each layer is finished (kept with the applied model)
+  const spill = await openLayerSpill(state.deps, m);
+  if (spill) m.appliedSpills = [...(m.appliedSpills ?? []), spill];
+  const spillLayer = spillEachLayer(spill);
   let result;
   try {
     result = await runLayers(
@@ -113,8 +118,15 @@ export async function slimGptPrune(
         ...signal,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
         ...(options.onLayer ? { onLayer: options.onLayer } : {}),
+        onLayerWeights: (_layer, weights) => spillLayer(weights),
       },
     );
+  } catch (e) {
+    if (spill) {
+      m.appliedSpills = m.appliedSpills?.filter((r) => r !== spill);
+      await spill.dispose();
+    }
+    throw e;
   } finally {
     await release();
   }

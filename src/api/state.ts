@@ -1,4 +1,5 @@
 /** Engine state shared by the api modules: the loaded model, its sessions and results. */
+import type { ExportFileStore, ExportFileStoreFactory } from '../core/export-file-store';
 import type { BlockSource } from './block-perplexity';
 import { InputError } from '../core/errors';
 import type { GramStore, GramStoreFactory } from '../core/gram-store';
@@ -60,6 +61,12 @@ export interface StudioDeps {
   collectGarbage?: () => void;
   /** Which calibrations use `gramStore`: 'auto' (default) models that run block by block (runsBlockwise), 'always', 'never' (tests). */
   gramStorage?: 'auto' | 'always' | 'never';
+  /**
+   * Opens storage for one written export file (the engine Worker: OPFS): a spilled model's ONNX
+   * export in a runner without isolates is then streamed there and bundled as a Blob read from it
+   * (api/streamed-export.ts) instead of held in memory beside the file's session.
+   */
+  exportFileStore?: ExportFileStoreFactory;
 }
 
 export interface PrunedModel {
@@ -99,6 +106,8 @@ export interface LoadedModel {
   residency?: WeightResidency;
   /** The stores of the applied models' own arrays when `residency` is set (api/weight-spill.ts spillApplied). */
   appliedSpills?: WeightResidency[];
+  /** The last streamed export's file (its bundle's Blob reads it): deleted at the next export or with the model. */
+  exportFile?: ExportFileStore;
   /** Dense graph with masks + token loss: perplexity, preview, ablation. */
   evalSession: RunnerSession;
   /** What a large model's perplexity and preview run block by block on instead of `evalSession` (api/block-perplexity.ts). */
@@ -180,6 +189,7 @@ export async function releaseModel(m: LoadedModel): Promise<void> {
   await m.calibration?.store?.dispose();
   for (const r of m.appliedSpills ?? []) await r.dispose();
   await m.residency?.dispose();
+  await m.exportFile?.dispose();
 }
 
 export async function releasePruned(p: PrunedModel): Promise<void> {

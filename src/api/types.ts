@@ -212,8 +212,16 @@ export interface CompensatedPreviewRequest extends ApplyRequest {
 
 export type { ExportFile, ExportFormat, ExportDtype, ExportOptions, ExportVerification } from '../exporters/types';
 
+/** A bundle file kept in the host's storage instead of memory (api/streamed-export.ts): a Blob read from there. */
+export interface StoredExportFile {
+  name: string;
+  blob: Blob;
+}
+
 export interface ExportBundle {
   files: ExportFile[];
+  /** Files in the host's storage (the browser engine's streamed model file), beside `files`; absent in Node. */
+  stored?: StoredExportFile[];
   /** Re-loaded the written model in a fresh session and compared with the masked preview of the same plan. */
   verification: ExportVerification;
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
-import { isResident, weightsSpilled } from '../core/weight-residency';
+import { isResident, isSpilled, tensorsUnder, weightsSpilled } from '../core/weight-residency';
 import { tokenEmbeddingOf } from '../core/ir';
 import { denseFeeds, streamPerplexity } from './evaluation';
 import { createNodeRunner } from '../runtime/ort-node';
@@ -30,6 +30,8 @@ const { factory: trackedFileStore, files } = trackedFileStores();
 const api = (deps: Partial<StudioDeps> = {}) => createStudioApi({ runner, demoUrl: '', openDir: dirSource, ...deps });
 const inRam = api({ weightSpill: 'never' });
 const spilled = api({ weightSpill: 'always', gramStore: trackedFileStore, gramStorage: 'never' });
+/** Bytes resident in the newest applied-model store (the one an apply is filling), 0 before it opens. */
+const residentOf = (a: typeof spilled) => a.state.loaded?.appliedSpills?.at(-1)?.residentBytes() ?? 0;
 /** Evicts every spilled array, so the next step reads them all from the file. */
 const evictAll = () => spilled.state.loaded!.residency!.trim(0);
 
@@ -144,6 +146,65 @@ describe('spilled weights through the engine', () => {
     },
     120_000,
   );
+
+  it("applied layer by layer (a large model's apply): each layer spilled as made, the same weights as in memory", async () => {
+    // compensatedCopy 'rebuild': the large-model path (no full-size compensated copy, sliced layer by layer)
+    const byLayers = api({ weightSpill: 'always', gramStore: trackedFileStore, gramStorage: 'never', compensatedCopy: 'rebuild' });
+    const inMemory = api({ weightSpill: 'never', compensatedCopy: 'rebuild' });
+    for (const a of [byLayers, inMemory]) {
+      await loadDemoCalibrated(a, CAL, true);
+      await a.computeImportance('magnitude');
+    }
+    const opened = files.length;
+    const plan = await inMemory.allocatePlan({ criterion: 'magnitude', allocation: 'uniform', heads: 0.5, ffn: 0.5, layers: 0 });
+    await inMemory.applyPlan({ plan, compensation: 'obs' });
+    const seen: number[] = [];
+    await byLayers.applyPlan({ plan, compensation: 'obs' }, { onProgress: () => seen.push(residentOf(byLayers)) });
+    const m = byLayers.state.loaded!;
+    // one store for the layers (none more for the rest: every other array is the dense model's, spilled at load)
+    expect(files.length).toBe(opened + 1);
+    const layers = m.appliedSpills!.at(-1)!;
+    const p = m.pruned!.ir;
+    for (const t of tensorsUnder(p.weights.layers)) expect(isSpilled(t)).toBe(true);
+    expect(layers.totalBytes).toBeGreaterThan(0);
+    // while applying, the layers made so far stayed within the budget, not all resident
+    expect(Math.max(...seen)).toBeLessThanOrEqual(layers.budgetBytes);
+    expect(layers.budgetBytes).toBeLessThan(layers.totalBytes);
+    const q = inMemory.state.loaded!.pruned!.ir;
+    p.weights.layers.forEach((w, l) => {
+      for (const k of ['qkv', 'o', 'up', 'down'] as const) {
+        const a = (w as unknown as Record<string, { weight: { data: Float32Array } }>)[k];
+        const b = (q.weights.layers[l] as unknown as Record<string, { weight: { data: Float32Array } }>)[k];
+        if (!a || !b) continue;
+        expect(
+          Buffer.from(a.weight.data.buffer, a.weight.data.byteOffset, a.weight.data.byteLength).equals(
+            Buffer.from(b.weight.data.buffer, b.weight.data.byteOffset, b.weight.data.byteLength),
+          ),
+          `${k} of layer ${l}`,
+        ).toBe(true);
+      }
+    });
+    const req = { text: TEXT, textName: 'calibration.txt', contextLength: 128, stride: 128, target: 'pruned' as const };
+    expect((await byLayers.evaluatePerplexity(req)).perplexity).toBe((await inMemory.evaluatePerplexity(req)).perplexity);
+  }, 120_000);
+
+  it('SlimGPT on spilled weights: each finished layer and the sliced model spilled as made, the same result as in memory', async () => {
+    const byLayers = api({ weightSpill: 'always', gramStore: trackedFileStore, gramStorage: 'never', compensatedCopy: 'rebuild' });
+    const inMemory = api({ weightSpill: 'never', compensatedCopy: 'rebuild' });
+    for (const a of [byLayers, inMemory]) await loadDemoCalibrated(a, CAL, true);
+    const opened = files.length;
+    const perplexity = { text: TEXT, textName: 'calibration.txt', contextLength: 128, stride: 128 };
+    const req = { heads: 0.25, ffn: 0.25, allocation: 'uniform' as const, perplexity };
+    const [a, b] = [await inMemory.slimGptPrune(req), await byLayers.slimGptPrune(req)];
+    expect(b.plan.layers).toEqual(a.plan.layers);
+    expect(b.perplexity.perplexity).toBe(a.perplexity.perplexity);
+    // two stores: the compensated projections as SlimGPT finished each layer, then the sliced layers
+    expect(files.length).toBe(opened + 2);
+    const m = byLayers.state.loaded!;
+    expect(m.appliedSpills).toHaveLength(2);
+    for (const r of m.appliedSpills!) expect(r.totalBytes).toBeGreaterThan(0);
+    for (const t of tensorsUnder(m.pruned!.ir.weights.layers)) expect(isSpilled(t)).toBe(true);
+  }, 180_000);
 
   it('evicted for a whole-model step, with the host asked to collect them now', () => {
     const m = spilled.state.loaded!;

@@ -4,9 +4,9 @@
  * (StudioDeps.gramStore: Node a temp file, the engine Worker OPFS). A store that cannot be opened or
  * refuses the weights leaves them in memory, as before (the model works; it only holds more).
  */
-import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
+import { tokenEmbeddingOf, type LayerWeights, type ModelIR } from '../core/ir';
 import { runsBlockwise } from '../core/model-shape';
-import { spillWeights, type WeightResidency } from '../core/weight-residency';
+import { isSpilled, openSpill, spillWeights, tensorsUnder, type GrowingResidency, type WeightResidency } from '../core/weight-residency';
 import { splitsHead } from '../graph/head-chunks';
 import type { LoadedModel, StudioDeps } from './state';
 
@@ -47,6 +47,8 @@ export async function openWeightSpill(deps: StudioDeps, ir: ModelIR, fresh = fal
  */
 export async function spillApplied(deps: StudioDeps, m: LoadedModel, ir: ModelIR): Promise<void> {
   if (!m.residency || !deps.gramStore) return;
+  // every array spilled already (the dense model's, and layers spilled as they were made: openLayerSpill)
+  if ([...tensorsUnder(ir.weights)].every(isSpilled)) return;
   const before = m.appliedSpills ?? [];
   const spilled = await openWeightSpill({ ...deps, weightSpill: 'always' }, ir);
   if (spilled) m.appliedSpills = [...before, spilled];
@@ -74,4 +76,35 @@ export function evictResident(m: Pick<LoadedModel, 'residency' | 'appliedSpills'
 export async function spillForJob(deps: StudioDeps, m: LoadedModel, ir: ModelIR): Promise<WeightResidency | undefined> {
   if (!m.residency) return undefined;
   return openWeightSpill({ ...deps, weightSpill: 'always' }, ir);
+}
+
+/**
+ * An applied model of a spilled `m` made layer by layer (apply's compensated slice, pruning.ts):
+ * a growing residency in a fresh store, to which each layer's new arrays are added as soon as they
+ * are made and then evicted down to the budget, so the sliced model never sits whole in memory
+ * beside the next layer's compensation. Undefined when `m` is not spilled or the store cannot open
+ * (the layers then stay in memory until spillApplied). The caller lists it in `m.appliedSpills`, and
+ * takes it out and disposes it when the apply fails.
+ */
+export async function openLayerSpill(deps: StudioDeps, m: LoadedModel): Promise<GrowingResidency | undefined> {
+  if (!m.residency || !deps.gramStore) return undefined;
+  try {
+    return openSpill(`${m.ir.name} (applied)`, await deps.gramStore());
+  } catch {
+    return undefined;
+  }
+}
+
+/** The per-layer hook that adds each layer's new arrays to `spill` and evicts down to its budget; after a failed write it stops (those layers stay in memory). */
+export function spillEachLayer(spill: GrowingResidency | undefined): (weights: LayerWeights) => void {
+  let spilling = spill !== undefined;
+  return (weights) => {
+    if (!spilling) return;
+    try {
+      spill!.add(weights);
+      spill!.trim();
+    } catch {
+      spilling = false;
+    }
+  };
 }

@@ -5,11 +5,10 @@
  * are freed (their buffer detached) while the reference runs and the file's session is open in an
  * isolate, whose heap goes back after the check, and read back afterwards (`restore`). The export then
  * holds either the written bytes or the session's weights, not both.
- * Elsewhere (onnxruntime-web in the browser's engine Worker) there is no host: the file opens in the
- * engine's runner as a view of the bytes, into a heap that never shrinks, so freeing the bytes meanwhile
- * saves nothing at the peak; storing them, reading each tensor back through a scratch and restoring
- * them after cost a vocabulary-sized scratch and a second copy of the file at once, which a browser
- * collects late (measured on gpt2-124m in Chromium: see docs/ARCHITECTURE.md). Nor for a small model.
+ * Elsewhere (onnxruntime-web in the browser's engine Worker) there is no host: there a spilled model's
+ * file is never made in memory at all but streamed into export storage (api/streamed-export.ts), since
+ * freeing bytes already made saves nothing in a heap that never shrinks and a browser collects the
+ * garbage late (measured on gpt2-124m in Chromium: see docs/ARCHITECTURE.md). Nor for a small model.
  */
 import { RuntimeFailure } from '../core/errors';
 import type { GramStore } from '../core/gram-store';

@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
 import { blobSource } from '../io/blob-source';
 import type { FileSource } from '../io/source';
+import { allocatingShared } from '../core/tensor';
 import { readCheckpoint } from './checkpoint';
 
 const TINY = 'fixtures/hub/tiny';
@@ -83,6 +84,30 @@ describe('safetensors read tensor by tensor', () => {
       expect(ranged.largest()).toBeLessThanOrEqual(Math.max(largestTensor, 64 * 1024));
     });
   }
+
+  it('keeps an F32 tensor in the buffer its range was read into (no copy), and copies into shared memory when asked', async () => {
+    const reads: ArrayBufferLike[] = [];
+    const source = dirSource(join(TINY, 'llama-tied'));
+    const keeping: FileSource = {
+      ...source,
+      readRange: async (path, start, end, signal) => {
+        const bytes = await source.readRange!(path, start, end, signal);
+        reads.push(bytes.buffer);
+        return bytes;
+      },
+    };
+    const names = (c: Awaited<ReturnType<typeof readCheckpoint>>) => c.names.filter((n) => /proj|embed/.test(n));
+    const plain = await readCheckpoint(keeping);
+    expect(names(plain).length).toBeGreaterThan(3);
+    for (const n of names(plain)) expect(reads).toContain(plain.get(n)!.data.buffer);
+    const shared = await allocatingShared(() => readCheckpoint(keeping));
+    const whole = await readCheckpoint(wholeOnly(source));
+    for (const n of names(shared)) {
+      const t = shared.get(n)!;
+      expect(t.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(Array.from(t.data)).toEqual(Array.from(whole.get(n)!.data));
+    }
+  });
 
   it('refuses a broken file with the whole-file read’s message (truncated, bad header length, trailing bytes)', async () => {
     const good = readFileSync(join(TINY, 'llama-tied', 'model.safetensors'));

@@ -2,8 +2,9 @@
  * One safetensors file of a checkpoint, read whole or, where the source reads byte ranges (picked
  * files, directories), one tensor at a time: the header first (8 bytes, then 8 + N), validated
  * against the file's size exactly like a whole read, then each float tensor's byte range converted
- * to float32. The ranged read never holds the file's bytes whole, so a load peaks at the float32
- * weights plus one tensor's bytes instead of the file plus the weights. Each tensor is handed out
+ * to float32 (an F32 tensor's read buffer itself, not a copy, where plain arrays are made). The
+ * ranged read never holds the file's bytes whole, so a load peaks at the float32 weights plus one
+ * tensor's bytes instead of the file plus the weights. Each tensor is handed out
  * once (the adapter keeps it or its transposed copy; the original is not held twice).
  */
 import { SafetensorsError, throwIfAborted } from '../core/errors';
@@ -14,7 +15,7 @@ import {
   parseSafetensors,
   parseSafetensorsHeader,
   readHeaderLength,
-  tensorFromBytes,
+  tensorFromOwnedBytes,
   type SafetensorsFile,
 } from '../io/safetensors';
 import type { FileSource } from '../io/source';
@@ -85,7 +86,8 @@ async function readShardByTensor(
     const bytes = await source.readRange!(path, dataStart + begin, dataStart + end, signal);
     if (bytes.length !== end - begin)
       throw new SafetensorsError(`${path}: tensor "${name}" ends past the end of the file (read ${bytes.length} of ${end - begin} bytes).`);
-    tensors.set(name, tensorFromBytes(info, bytes));
+    // the read is a fresh array handed over: F32 values are kept as read, not copied (one buffer, no garbage)
+    tensors.set(name, tensorFromOwnedBytes(info, bytes));
     done = dataStart + end;
     onProgress?.({ stage: 'download', done, total: size, message });
   }

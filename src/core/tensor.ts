@@ -17,7 +17,12 @@ let plainScopes = 0;
  * whose weights isolated sessions will read, core/shared-weights.ts), else plain.
  */
 export function allocFloat32(n: number): Float32Array {
-  return sharedScopes > 0 && plainScopes === 0 ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+  return allocatesShared() ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n);
+}
+
+/** Whether allocFloat32 makes shared arrays now (inside allocatingShared, outside allocatingPlain). */
+export function allocatesShared(): boolean {
+  return sharedScopes > 0 && plainScopes === 0;
 }
 
 /** Runs `fn` with allocFloat32 making shared arrays (the caller checks that SharedArrayBuffer exists). */

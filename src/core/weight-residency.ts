@@ -224,24 +224,37 @@ export interface SpillOptions {
  * failed write, leaving the tensors as they were.
  */
 export function spillWeights(ir: ModelIR, store: GramStore, options: SpillOptions = {}): WeightResidency {
-  const tensors = [...tensorsUnder(ir.weights)].filter((t) => !spilled.has(t));
-  const slotOf = new Map<Float32Array, Slot>();
+  const residency = openSpill(ir.name, store, options);
+  residency.add(ir.weights);
+  return residency;
+}
+
+/** A residency that more tensors can join (a model made layer by layer: each layer spilled when made). */
+export interface GrowingResidency extends WeightResidency {
+  /**
+   * Spills the tensors under `root` not spilled yet (one slot per array; tied tensors share it) into
+   * this residency's store, in place; the default budget grows with them. They stay resident until
+   * evicted (trim). Throws what the store throws on a failed write, leaving those tensors as they were.
+   */
+  add(root: unknown): void;
+}
+
+/** An empty residency over `store` for the weights of the model `name` (spillWeights adds a whole model at once). */
+export function openSpill(name: string, store: GramStore, options: SpillOptions = {}): GrowingResidency {
+  const slots: Slot[] = [];
+  const tensorSlots = new Map<Tensor, Slot>();
   const stats = { reads: 0 };
-  for (const t of tensors) {
-    if (slotOf.has(t.data)) continue;
-    const key = `w${slotOf.size}`;
-    store.put(key, t.data);
-    slotOf.set(t.data, { store, stats, key, length: t.data.length, cache: t.data, lastUse: ++clock });
-  }
-  const slots = [...slotOf.values()];
-  const totalBytes = slots.reduce((a, s) => a + 4 * s.length, 0);
-  const rowSlots = new Set((options.byRows ?? []).map((t) => spilled.get(t) ?? slotOf.get(t.data)));
-  const bytesOf = (list: Slot[]) => list.map((s) => 4 * s.length);
-  const budget =
-    options.budgetBytes ??
-    defaultResidentBudget(bytesOf(slots.filter((s) => !rowSlots.has(s))), bytesOf(slots.filter((s) => rowSlots.has(s))));
-  let resident = totalBytes;
+  const rowTensors = new Set(options.byRows ?? []);
+  const rowSlots = new Set<Slot>();
+  let totalBytes = 0;
+  let budget = options.budgetBytes ?? 0;
+  let resident = 0;
   let disposed = false;
+  const bytesOf = (list: Slot[]) => list.map((s) => 4 * s.length);
+  const rebudget = () => {
+    if (options.budgetBytes !== undefined) return;
+    budget = defaultResidentBudget(bytesOf(slots.filter((s) => !rowSlots.has(s))), bytesOf(slots.filter((s) => rowSlots.has(s))));
+  };
   const evictDownTo = (limit: number, keep?: Slot, release = false) => {
     if (resident <= limit) return;
     const order = slots.filter((s) => s.cache && s !== keep).sort((a, b) => a.lastUse - b.lastUse);
@@ -262,24 +275,49 @@ export function spillWeights(ir: ModelIR, store: GramStore, options: SpillOption
     evictDownTo(budget, s);
     return values;
   };
-  const tensorSlots = new Map<Tensor, Slot>();
-  for (const t of tensors) {
-    const slot = slotOf.get(t.data)!;
-    tensorSlots.set(t, slot);
-    Object.defineProperty(t, 'data', { get: () => read(slot), enumerable: true, configurable: true });
-    spilled.set(t, slot);
-  }
-  // the map's keys are the original arrays, and the closures below share this scope with it: clear
-  // it, or every evicted array would stay reachable (measured in Node 20, which cannot detach them:
-  // gpt2-124m kept 408 MB past its resident budget)
-  slotOf.clear();
-  const residency: WeightResidency = {
+  const add = (root: unknown) => {
+    if (disposed) throw new Error(`The weights of ${name} were released (${store.where} deleted); reload the model.`);
+    const tensors = [...tensorsUnder(root)].filter((t) => !spilled.has(t));
+    // the map's keys are the original arrays; it is local to this call, so no closure below keeps it
+    // (measured in Node 20, which cannot detach them: a map kept in the getters' scope held every
+    // evicted array, gpt2-124m 408 MB past its resident budget)
+    const slotOf = new Map<Float32Array, Slot>();
+    for (const t of tensors) {
+      if (slotOf.has(t.data)) continue;
+      const key = `w${slots.length + slotOf.size}`;
+      store.put(key, t.data);
+      slotOf.set(t.data, { store, stats, key, length: t.data.length, cache: t.data, lastUse: ++clock });
+    }
+    for (const slot of slotOf.values()) {
+      slots.push(slot);
+      totalBytes += 4 * slot.length;
+      resident += 4 * slot.length;
+    }
+    for (const t of tensors) {
+      const slot = slotOf.get(t.data)!;
+      if (rowTensors.has(t)) rowSlots.add(slot);
+      tensorSlots.set(t, slot);
+      defineSpilled(t, slot, read);
+    }
+    for (const t of rowTensors) {
+      const slot = spilled.get(t);
+      if (slot && slots.includes(slot)) rowSlots.add(slot);
+    }
+    slotOf.clear();
+    rebudget();
+  };
+  return {
     where: store.where,
-    totalBytes,
-    budgetBytes: budget,
+    get totalBytes() {
+      return totalBytes;
+    },
+    get budgetBytes() {
+      return budget;
+    },
     residentBytes: () => resident,
     reads: () => stats.reads,
     trim: (toBytes = budget, release = false) => evictDownTo(toBytes, undefined, release),
+    add,
     async dispose(restore = false) {
       if (disposed) return;
       disposed = true;
@@ -287,7 +325,7 @@ export function spillWeights(ir: ModelIR, store: GramStore, options: SpillOption
         // restoring: no eviction (tied tensors get the one array); else a read now fails clearly
         const data = restore ? (slot.cache ??= store.get(slot.key)) : null;
         const get = () => {
-          throw new Error(`The weights of ${ir.name} were released (${store.where} deleted); reload the model.`);
+          throw new Error(`The weights of ${name} were released (${store.where} deleted); reload the model.`);
         };
         Object.defineProperty(
           t,
@@ -300,7 +338,12 @@ export function spillWeights(ir: ModelIR, store: GramStore, options: SpillOption
       await store.dispose();
     },
   };
-  return residency;
+}
+
+/** Turns `t` into a spilled tensor of `slot`: its `data` reads the slot (`read`) from now on. */
+function defineSpilled(t: Tensor, slot: Slot, read: (s: Slot) => Float32Array): void {
+  Object.defineProperty(t, 'data', { get: () => read(slot), enumerable: true, configurable: true });
+  spilled.set(t, slot);
 }
 
 /** Detaches an array's whole buffer where the platform can (its memory goes back at the next collection at the latest); else leaves it to the collector. */

@@ -50,11 +50,16 @@ export async function writeVerified(
   // a parked written file is read back (api/written-file.ts)
   const host = subject.written;
   const kept = host ? files.map((f) => ({ ...f, bytes: host.restore(f.bytes) })) : files;
-  if (!(verification.maxAbsLogitDiff < exportTolerance(options.dtype))) {
+  refuseUnverified(verification, options.dtype);
+  return { exporter, files: kept, verification };
+}
+
+/** Throws when the written model's logits are not within the dtype's tolerance of the reference. */
+export function refuseUnverified(verification: ExportVerification, dtype: ExportOptions['dtype']): void {
+  if (!(verification.maxAbsLogitDiff < exportTolerance(dtype))) {
     throw new InputError(
       `The exported model differs from the preview (max |Δlogit| = ${verification.maxAbsLogitDiff.toExponential(2)}).`,
       'This is a bug in Prune Studio; please report it with the plan file.',
     );
   }
-  return { exporter, files: kept, verification };
 }

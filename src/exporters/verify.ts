@@ -11,12 +11,13 @@ import { asFloat32, float32Tensor, int64Tensor, type Feeds, type Runner, type Ru
 import { openModelSession } from '../graph/model-session';
 import { runByBlocks, useBlockwise, type BlockPath } from '../graph/block-run';
 import { openFileBytes } from '../graph/open-file';
-import { decodeModel } from '../io/onnx';
+import { decodeModel, type ModelProto } from '../io/onnx';
+import type { WithSession } from '../graph/open-file';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import type { ExportSubject, ExportVerification } from './types';
 
-/** The probe as feeds of the written file and of the reference (same input for both), and how many positions it has. */
-function probeFeeds(onnx: Uint8Array, subject: ExportSubject): { written: Feeds; reference: Feeds; positions: number } {
+/** The probe as feeds of the written file (`model`: its graph, read when needed) and of the reference (same input for both), and how many positions it has. */
+function probeFeeds(model: () => ModelProto, subject: ExportSubject): { written: Feeds; reference: Feeds; positions: number } {
   const images = subject.probeImages;
   if (images) {
     const pixels = { pixel_values: float32Tensor(images.data, [...images.dims]) };
@@ -24,7 +25,7 @@ function probeFeeds(onnx: Uint8Array, subject: ExportSubject): { written: Feeds;
   }
   const { probe } = subject;
   return {
-    written: modelFeeds(decodeModel(onnx), [[...probe]]),
+    written: modelFeeds(model(), [[...probe]]),
     reference: { input_ids: int64Tensor(probe, [1, probe.length]) },
     positions: probe.length,
   };
@@ -80,7 +81,7 @@ export async function compareWithReference(
   path: BlockPath = 'auto',
 ): Promise<ExportVerification> {
   const { reference } = subject;
-  const feeds = probeFeeds(onnx, subject);
+  const feeds = probeFeeds(() => decodeModel(onnx), subject);
   const large = !subject.probeImages && useBlockwise(reference.ir, path);
   // a host stores the written bytes and frees them before the reference runs (api/written-file.ts)
   const written = large ? await subject.written?.prepare(onnx) : undefined;
@@ -89,8 +90,31 @@ export async function compareWithReference(
   const a = written
     ? await written.withSession((s) => logitsOf(s, feeds.written))
     : await writtenLogits(onnx, feeds.written, runner, large);
-  if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions: feeds.positions, reference: reference.label };
+  return compared(a, b, feeds.positions, reference.label);
+}
+
+/**
+ * The same comparison for a written file that is not in memory (api/streamed-export.ts: a file in
+ * browser storage): `model` is its graph (a skeleton without the weights gives the same feeds) and
+ * `withSession` opens it; the reference runs first, as above.
+ */
+export async function compareSessionWithReference(
+  model: ModelProto,
+  withSession: WithSession,
+  subject: ExportSubject,
+  runner: Runner,
+): Promise<ExportVerification> {
+  const feeds = probeFeeds(() => model, subject);
+  const large = !subject.probeImages && useBlockwise(subject.reference.ir, 'auto');
+  const b = await referenceLogits(subject, feeds.reference, feeds.positions, runner, large);
+  subject.beforeWritten?.();
+  const a = await withSession((s) => logitsOf(s, feeds.written));
+  return compared(a, b, feeds.positions, subject.reference.label);
+}
+
+function compared(a: Float32Array, b: Float32Array, positions: number, reference: string): ExportVerification {
+  if (a.length !== b.length) return { maxAbsLogitDiff: Infinity, positions, reference };
   let maxAbsLogitDiff = 0;
   for (let i = 0; i < a.length; i++) maxAbsLogitDiff = Math.max(maxAbsLogitDiff, Math.abs(a[i]! - b[i]!));
-  return { maxAbsLogitDiff, positions: feeds.positions, reference: reference.label };
+  return { maxAbsLogitDiff, positions, reference };
 }

@@ -3,7 +3,7 @@
  * (huggingface/safetensors `Dtype::bitsize`), and the conversions of the float types we accept
  * as weights (F32, F16, BF16, F64) into float32. Reads are little-endian whatever the platform.
  */
-import { allocFloat32 } from '../core/tensor';
+import { allocatesShared, allocFloat32 } from '../core/tensor';
 
 /** Bits per element, exactly as the reference (sub-byte types included so their files validate). */
 export const DTYPE_BITS = {
@@ -64,6 +64,19 @@ function halfLookup(): Float32Array {
  * Converts `count` elements of a float dtype starting at `bytes[0]` into a fresh, aligned
  * Float32Array (the source offset is in general not a multiple of 4, so no views are taken).
  */
+/**
+ * The values of F32 `bytes` without a copy: a Float32Array over their own buffer, when they are
+ * little-endian, fill a plain buffer alone (a fresh read the caller owns and hands over) and plain
+ * arrays are being made (allocFloat32); undefined otherwise (then toFloat32 copies). A tensor read
+ * by range then costs its bytes once, not twice with the read buffer left as garbage.
+ */
+export function adoptFloat32(dtype: Dtype, bytes: Uint8Array, count: number): Float32Array | undefined {
+  if (dtype !== 'F32' || !LITTLE_ENDIAN || allocatesShared()) return undefined;
+  const { buffer } = bytes;
+  if (!(buffer instanceof ArrayBuffer) || bytes.byteOffset !== 0 || bytes.byteLength !== buffer.byteLength) return undefined;
+  return bytes.byteLength === count * 4 ? new Float32Array(buffer, 0, count) : undefined;
+}
+
 export function toFloat32(dtype: Dtype, bytes: Uint8Array, count: number): Float32Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = allocFloat32(count);

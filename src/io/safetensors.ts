@@ -7,7 +7,7 @@
  */
 import { SafetensorsError } from '../core/errors';
 import { tensor, type Tensor } from '../core/tensor';
-import { DTYPE_BITS, FLOAT_DTYPES, float32Bytes, isDtype, toFloat32, type Dtype } from './safetensors-dtype';
+import { adoptFloat32, DTYPE_BITS, FLOAT_DTYPES, float32Bytes, isDtype, toFloat32, type Dtype } from './safetensors-dtype';
 
 export type { Dtype } from './safetensors-dtype';
 
@@ -84,6 +84,12 @@ export function floatInfo(header: ReadonlyMap<string, TensorInfo>, name: string)
 /** A tensor's bytes (exactly its data_offsets range) as a fresh float32 Tensor. */
 export function tensorFromBytes(info: TensorInfo, bytes: Uint8Array): Tensor {
   return tensor(info.shape, toFloat32(info.dtype, bytes, elementCount(info.shape)));
+}
+
+/** tensorFromBytes of bytes the caller hands over (a fresh ranged read): F32 values are adopted, not copied (adoptFloat32). */
+export function tensorFromOwnedBytes(info: TensorInfo, bytes: Uint8Array): Tensor {
+  const count = elementCount(info.shape);
+  return tensor(info.shape, adoptFloat32(info.dtype, bytes, count) ?? toFloat32(info.dtype, bytes, count));
 }
 
 /** N, the header's byte length, from a file's first 8 bytes, checked against the limit and the file's size. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { unzipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
-import { storedZipParts } from './zip-stored';
+import { storedZipParts, storedZipPartsWithBlobs } from './zip-stored';
 
 function bytes(n: number, seed: number): Uint8Array {
   const a = new Uint8Array(n);
@@ -72,5 +72,36 @@ describe('stored zip parts', () => {
       path,
     ]).toString();
     expect(out.trim()).toBe(`None [('onnx/model.onnx', 0, ${files[0]!.bytes.byteLength}), ('config.json', 0, 21), ('empty.txt', 0, 0)]`);
+  });
+});
+
+describe('stored zip parts with Blob entries (a file in browser storage)', () => {
+  // a Blob over 8 MiB: read in several chunks for its CRC
+  const model = bytes(17 * 2 ** 20 + 3, 7);
+  const blobs = [{ name: 'onnx/model.onnx', blob: new Blob([model as Uint8Array<ArrayBuffer>]) }];
+  const rest = files.slice(1);
+
+  it('zips the Blob first and the files after it, readable by fflate unzipSync with zlib CRC-32', async () => {
+    const parts = await storedZipPartsWithBlobs(rest, blobs);
+    const zip = new Uint8Array(await new Blob(parts).arrayBuffer());
+    const read = unzipSync(zip);
+    expect(Object.keys(read)).toEqual(['onnx/model.onnx', ...rest.map((f) => f.name)]);
+    expect(Buffer.from(read['onnx/model.onnx']!).equals(Buffer.from(model))).toBe(true);
+    for (const f of rest) expect(Buffer.from(read[f.name]!).equals(Buffer.from(f.bytes))).toBe(true);
+    const view = new DataView(zip.buffer);
+    const central = [];
+    for (let i = 0; i + 46 <= zip.length; i++) if (view.getUint32(i, true) === 0x02014b50) central.push(i);
+    expect(central).toHaveLength(1 + rest.length);
+    expect(view.getUint16(central[0]! + 10, true)).toBe(0);
+    expect(view.getUint32(central[0]! + 16, true)).toBe(crc32(model));
+    expect(view.getUint32(central[0]! + 24, true)).toBe(model.byteLength);
+  });
+
+  it("references the Blob's slices instead of holding its bytes", async () => {
+    const parts = await storedZipPartsWithBlobs(rest, blobs);
+    const inMemory = parts.filter((p) => p instanceof Uint8Array).reduce((n, p) => n + (p as Uint8Array).byteLength, 0);
+    const sliced = parts.filter((p) => p instanceof Blob).reduce((n, p) => n + (p as Blob).size, 0);
+    expect(sliced).toBe(model.byteLength);
+    expect(inMemory).toBeLessThan(rest.reduce((n, f) => n + f.bytes.byteLength, 0) + 600);
   });
 });

@@ -25,3 +25,48 @@ export function storedZipParts(files: readonly { name: string; bytes: Uint8Array
   if (!ended) throw new Error('the zip stream did not finish');
   return parts;
 }
+
+/** How much of a Blob entry is read at a time (for its CRC; the zip keeps the Blob's slices, not these). */
+const BLOB_CHUNK_BYTES = 8 * 2 ** 20;
+
+/**
+ * storedZipParts with Blob entries too (a file kept in browser storage, api/streamed-export.ts),
+ * written first: each is read once in chunks for its CRC (fflate's ZipPassThrough) and enters the
+ * zip as slices of itself, so the zip references the stored file instead of holding its bytes.
+ */
+export async function storedZipPartsWithBlobs(
+  files: readonly { name: string; bytes: Uint8Array }[],
+  blobs: readonly { name: string; blob: Blob }[],
+): Promise<BlobPart[]> {
+  const parts: BlobPart[] = [];
+  // chunks pushed from a Blob, by identity: fflate passes data chunks through as they are
+  const slices = new Map<Uint8Array, Blob>();
+  let failure: Error | null = null;
+  let ended = false;
+  const zip = new Zip((err, chunk, final) => {
+    if (err) failure = err;
+    else parts.push(slices.get(chunk) ?? (chunk as BlobPart));
+    slices.delete(chunk);
+    if (final) ended = true;
+  });
+  for (const { name, blob } of blobs) {
+    const entry = new ZipPassThrough(name);
+    zip.add(entry);
+    if (blob.size === 0) entry.push(new Uint8Array(0), true);
+    for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES) {
+      const slice = blob.slice(at, Math.min(blob.size, at + BLOB_CHUNK_BYTES));
+      const chunk = new Uint8Array(await slice.arrayBuffer());
+      slices.set(chunk, slice);
+      entry.push(chunk, at + BLOB_CHUNK_BYTES >= blob.size);
+    }
+  }
+  for (const f of files) {
+    const entry = new ZipPassThrough(f.name);
+    zip.add(entry);
+    entry.push(f.bytes, true);
+  }
+  zip.end();
+  if (failure) throw failure;
+  if (!ended) throw new Error('the zip stream did not finish');
+  return parts;
+}

@@ -4,7 +4,7 @@
  * under compensation/, listed in compensation/registry.ts; this is the entry point that checks a
  * method's `needs` against the statistics and applies it.
  */
-import type { ModelIR } from '../core/ir';
+import type { LayerWeights, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import type { CalibrationStats } from '../core/stats';
 import { requireNeeds } from './method';
@@ -48,8 +48,11 @@ export function compensatedSlice(
   mode: Compensation,
   check?: CompensationInput['check'],
   options?: CompensationOptions,
+  /** Each kept layer's sliced weights as soon as they are made (sliceModel); not called when the plan removes hidden channels. */
+  onLayer?: (weights: LayerWeights) => void,
 ): ModelIR {
+  // hidden channels are sliced from the whole model afterwards: its layers are not final here (no onLayer)
   if ((plan.removedHidden ?? []).length) return sliceModel(compensate(ir, plan, stats, mode, check, options), plan);
   const only = (l: number): PruningPlan => ({ ...plan, layers: plan.layers.map((e) => (e.index === l ? e : { ...e, removed: true })) });
-  return sliceModel(ir, plan, (l) => compensate(ir, only(l), stats, mode, check, options));
+  return sliceModel(ir, plan, (l) => compensate(ir, only(l), stats, mode, check, options), onLayer);
 }

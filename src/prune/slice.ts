@@ -55,7 +55,13 @@ export function sliceLayer(
  * `ir` sliced by `plan`. `layerSource(l)` gives the model whose layer l is sliced (default `ir`):
  * compensatedSlice (compensate.ts) passes one compensated layer at a time.
  */
-export function sliceModel(ir: ModelIR, plan: PruningPlan, layerSource: (layer: number) => ModelIR = () => ir): ModelIR {
+export function sliceModel(
+  ir: ModelIR,
+  plan: PruningPlan,
+  layerSource: (layer: number) => ModelIR = () => ir,
+  /** Called with each kept layer's sliced weights as soon as they are made (e.g. to spill them). */
+  onLayer?: (weights: LayerWeights) => void,
+): ModelIR {
   const layers: LayerShape[] = [];
   const layerWeights: LayerWeights[] = [];
   const originalLayerIndex: number[] = [];
@@ -64,6 +70,7 @@ export function sliceModel(ir: ModelIR, plan: PruningPlan, layerSource: (layer: 
     const { shape, weights } = sliceLayer(layerSource(entry.index), entry.index, entry.removedHeads, entry.removedFfn);
     layers.push(shape);
     layerWeights.push(weights);
+    onLayer?.(weights);
     originalLayerIndex.push(ir.originalLayerIndex[entry.index] ?? entry.index);
   }
   const sliced: ModelIR = {

@@ -64,6 +64,8 @@ export interface SlimGptHooks {
   signal?: AbortSignal;
   onProgress?: ProgressCallback;
   onLayer?: (r: SlimGptLayerRecord) => void;
+  /** A finished layer's weights (its compensated projections final: SlimGPT never changes a layer again). */
+  onLayerWeights?: (layer: number, weights: LayerWeights) => void;
 }
 
 export function validateSlimGpt(opts: SlimGptOptions): void {
@@ -174,6 +176,7 @@ export async function slimGptPrune(
     }
     record.ms = engine.now() - t0;
     records.push(record);
+    hooks.onLayerWeights?.(l, ir.weights.layers[l]!);
     hooks.onLayer?.(record);
   }
   hooks.onProgress?.({ stage: 'slimgpt', done: 2 * L, total: 2 * L, message: 'SlimGPT done' });

@@ -6,7 +6,7 @@
  */
 import { asFloat32, type Runner } from '../core/runner';
 import { accumulateScored, batchWindows, NllAccumulator, planWindows, windowFeeds } from '../eval/perplexity';
-import { decodeModel } from '../io/onnx';
+import { decodeModel, type ModelProto } from '../io/onnx';
 import { modelFeeds } from '../io/onnx-import/source-model';
 import { openFileBytes, type WithSession } from '../graph/open-file';
 import { windowsPerBatch } from '../core/memory-model';
@@ -64,6 +64,18 @@ export async function logitsModelPerplexity(
           await session.release();
         }
       };
+  return sessionPerplexity(model, withSession, ids, vocab, context, stride);
+}
+
+/** logitsModelPerplexity of a file opened by `withSession` (`model`: its graph, e.g. a skeleton without the weights, for the feeds). */
+export async function sessionPerplexity(
+  model: ModelProto,
+  withSession: WithSession,
+  ids: readonly number[],
+  vocab: number,
+  context = 128,
+  stride = 64,
+): Promise<FilePerplexity> {
   const acc = new NllAccumulator();
   await withSession(async (session) => {
     // Windows per run capped by their logits (8 windows of 1,024 tokens over 50k words would be 1.6 GB).

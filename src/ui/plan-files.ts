@@ -41,8 +41,9 @@ export async function loadPlanFile(file: File): Promise<void> {
 /** Large bundles are stored, not deflated: float32 weights shrink by a few percent at the cost of seconds per 100 MB. */
 export const STORE_ABOVE_BYTES = 64 * 2 ** 20;
 
-function zipLevel(files: readonly { bytes: Uint8Array }[]): 0 | 6 {
-  return files.reduce((n, f) => n + f.bytes.byteLength, 0) > STORE_ABOVE_BYTES ? 0 : 6;
+function zipLevel(files: readonly { bytes: Uint8Array }[], stored: readonly { blob: Blob }[] = []): 0 | 6 {
+  const bytes = files.reduce((n, f) => n + f.bytes.byteLength, 0) + stored.reduce((n, f) => n + f.blob.size, 0);
+  return bytes > STORE_ABOVE_BYTES ? 0 : 6;
 }
 
 /** The bundle with the fp32 model, or with one quantized variant (`<model>-pruned-<dtype>.zip`). */
@@ -56,7 +57,7 @@ export async function exportZip(dtype = 'fp32'): Promise<void> {
   useStudio.getState().setExportVerification(bundle.verification);
   let zip: Blob;
   try {
-    zip = await zipInWorker(bundle.files, zipLevel(bundle.files));
+    zip = await zipInWorker(bundle.files, zipLevel(bundle.files, bundle.stored), bundle.stored);
   } catch (e) {
     report('Exporting the pruned model', e);
     return;

@@ -86,7 +86,21 @@ export class StudioClient {
   }
 }
 
+/**
+ * The engine Worker's name: `prune-studio-engine`, plus ` weights=storage` when the page was opened
+ * with `?weights=storage` (every model's weights kept in browser storage and read back while used,
+ * as a large model's are: for a device short of memory, and the e2e test of that path).
+ */
+export function engineWorkerName(search: string): string {
+  const storage = new URLSearchParams(search).get('weights') === 'storage';
+  // workers/studio.worker.ts reads this word of its name
+  return `prune-studio-engine${storage ? ' weights=storage' : ''}`;
+}
+
 export function createStudioClient(): StudioClient {
-  const worker = new Worker(new URL('../../workers/studio.worker.ts', import.meta.url), { type: 'module', name: 'prune-studio-engine' });
+  const worker = new Worker(new URL('../../workers/studio.worker.ts', import.meta.url), {
+    type: 'module',
+    name: engineWorkerName(globalThis.location?.search ?? ''),
+  });
   return new StudioClient(worker);
 }

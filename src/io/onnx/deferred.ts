@@ -22,6 +22,18 @@ export function materialize(d: DeferredFloats): Float32Array {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
+/** Hands each row's little-endian bytes to `use` in order (one buffer, reused: `use` copies them out). */
+export function eachDeferredRow(d: DeferredFloats, use: (bytes: Uint8Array) => void): void {
+  const row = new Float32Array(d.rowLength);
+  const bytes = new Uint8Array(row.buffer);
+  const view = new DataView(row.buffer);
+  for (let r = 0; r < d.rows; r++) {
+    d.fill(r, row);
+    if (!LITTLE_ENDIAN) for (let i = 0; i < row.length; i++) view.setFloat32(i * 4, row[i]!, true);
+    use(bytes);
+  }
+}
+
 /** Writes the tensor's little-endian bytes at `pos` of `buf` (any alignment); returns the position after them. */
 export function writeDeferred(d: DeferredFloats, buf: Uint8Array, pos: number): number {
   const row = new Float32Array(d.rowLength);

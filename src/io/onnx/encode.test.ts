@@ -12,7 +12,18 @@ import { buildKvCacheOnnx, buildKvCacheProto } from '../../graph/kv-cache';
 import { randomIR } from '../../test-util/random-ir';
 import { randomLlamaIR } from '../../test-util/random-llama';
 import { encodeModelProtobufjs } from './proto';
-import { attr, AttributeType, DataType, decodeModel, encodeModel, OnnxGraphBuilder, readFloatTensor, type ModelProto } from './index';
+import { materialize } from './deferred';
+import {
+  attr,
+  AttributeType,
+  DataType,
+  decodeModel,
+  encodeModel,
+  encodeModelTo,
+  OnnxGraphBuilder,
+  readFloatTensor,
+  type ModelProto,
+} from './index';
 
 function edgeCaseModel(): ModelProto {
   const b = new OnnxGraphBuilder('gräph ✓');
@@ -125,5 +136,50 @@ describe('sized ONNX encoder', () => {
     eager(buildKvCacheOnnx(ir), encodeModelProtobufjs(buildKvCacheProto(ir)));
     eager(buildOnnx(ir, { logits: true }), encodeModelProtobufjs(buildModelProto(ir, { logits: true })));
     eager(buildOnnx(ir, { masks: true, taps: true }), encodeModelProtobufjs(buildModelProto(ir, { masks: true, taps: true })));
+  });
+
+  /** The sink's writes laid out at their offsets (they must come in order, without gaps). */
+  function streamed(model: ModelProto, deferred: Parameters<typeof encodeModelTo>[2], window: number) {
+    const chunks: Uint8Array[] = [];
+    let end = 0;
+    const out = encodeModelTo(
+      model,
+      (bytes, at) => {
+        expect(at).toBe(end);
+        chunks.push(bytes.slice()); // the window is reused after the call
+        end += bytes.length;
+      },
+      deferred,
+      window,
+    );
+    return { bytes: Buffer.concat(chunks), placed: out.placed, total: out.bytes };
+  }
+
+  it.each([64, 1000, 1 << 22])('streams the same bytes through a %i-byte window, raw_data placed where it lies', (window) => {
+    // protobufjs's bytes of the eager graph are the reference; the streamed graph's weights are deferred recipes
+    for (const make of [edgeCaseModel, nestedGraphModel]) {
+      const got = streamed(make(), undefined, window);
+      expect(got.bytes.equals(Buffer.from(encodeModelProtobufjs(make())))).toBe(true);
+    }
+    const ir = randomLlamaIR({ vocab: 50 });
+    const b = new OnnxGraphBuilder(ir.name, { deferWeights: true });
+    const model = buildKvCacheProto(ir, {}, b);
+    const got = streamed(model, b.deferredWeights, window);
+    expect(got.total).toBe(got.bytes.length);
+    expect(got.bytes.equals(Buffer.from(encodeModelProtobufjs(buildKvCacheProto(ir))))).toBe(true);
+    // every initializer's data is found at its placement: raw_data as given, deferred ones as their recipe computes
+    const inits = model.graph.initializer!;
+    let checked = 0;
+    for (const t of inits) {
+      const where = got.placed.get(t);
+      const d = b.deferredWeights.get(t);
+      const expected = d ? new Uint8Array(materialize(d).buffer) : t.raw_data;
+      if (!expected) continue;
+      expect(where).toBeDefined();
+      expect(where!.length).toBe(expected.byteLength);
+      expect(got.bytes.subarray(where!.offset, where!.offset + where!.length).equals(Buffer.from(expected))).toBe(true);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(b.deferredWeights.size);
   });
 });

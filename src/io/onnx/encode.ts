@@ -8,7 +8,7 @@
  * it writes the same bytes as protobufjs's encoder (io/onnx/encode.test.ts checks that).
  */
 import protobuf from 'protobufjs/light.js';
-import { writeDeferred, type DeferredFloats } from './deferred';
+import { eachDeferredRow, writeDeferred, type DeferredFloats } from './deferred';
 import { scalarSize, varint32Size, wireType, writeScalar, writeVarint32 } from './wire';
 
 type Msg = Record<string, unknown>;
@@ -124,6 +124,56 @@ interface Cursor {
   next: number;
   sizes: number[];
   deferred: DeferredTensors | undefined;
+  /** Streaming (encodeSizedTo): `buf` is a window that goes to the sink whenever it fills. */
+  stream?: Stream;
+}
+
+/** Where a TensorProto's raw_data lies in the written bytes. */
+export interface RawPlacement {
+  offset: number;
+  length: number;
+}
+
+interface Stream {
+  sink: (bytes: Uint8Array, at: number) => void;
+  /** Offset in the output of buf[0]. */
+  base: number;
+  placed: Map<object, RawPlacement>;
+}
+
+/** Room for a tag, a length and one scalar (a string or bytes value is written through `put`). */
+const SMALL = 32;
+
+/** Streaming: makes room for `n` bytes in the window (flushing it); the sized encoder has it all. */
+function room(c: Cursor, n: number): void {
+  if (c.stream && c.pos + n > c.buf.length) flush(c);
+}
+
+function flush(c: Cursor): void {
+  const s = c.stream!;
+  if (c.pos === 0) return;
+  s.sink(c.buf.subarray(0, c.pos), s.base);
+  s.base += c.pos;
+  c.pos = 0;
+}
+
+/** Appends `bytes`; streaming, a run larger than the window goes to the sink as it is. */
+function put(c: Cursor, bytes: Uint8Array): void {
+  if (c.stream && c.pos + bytes.length > c.buf.length) {
+    flush(c);
+    if (bytes.length > c.buf.length) {
+      c.stream.sink(bytes, c.stream.base);
+      c.stream.base += bytes.length;
+      return;
+    }
+  }
+  c.buf.set(bytes, c.pos);
+  c.pos += bytes.length;
+}
+
+/** Records where `m`'s raw_data starts (the next byte written) when streaming. */
+function place(c: Cursor, m: Msg, length: number): void {
+  c.stream?.placed.set(m, { offset: c.stream.base + c.pos, length });
 }
 
 function write(m: Msg, type: protobuf.Type, c: Cursor): void {
@@ -131,34 +181,51 @@ function write(m: Msg, type: protobuf.Type, c: Cursor): void {
   for (const f of planOf(type)) {
     const d = deferredRaw(m, f, c.deferred);
     if (d) {
+      room(c, SMALL);
       c.pos = writeVarint32(c.buf, writeVarint32(c.buf, c.pos, f.tag), deferredBytes(d));
-      c.pos = writeDeferred(d, c.buf, c.pos);
+      place(c, m, deferredBytes(d));
+      if (c.stream) eachDeferredRow(d, (row) => put(c, row));
+      else c.pos = writeDeferred(d, c.buf, c.pos);
     } else if (f.repeated) {
       const list = m[f.name] as unknown[] | null | undefined;
       if (list == null || list.length === 0) continue;
       if (f.packed) {
         const body = packedBodySize(f, list);
+        room(c, SMALL);
         c.pos = writeVarint32(c.buf, writeVarint32(c.buf, c.pos, f.tag), body);
-        for (const v of list) c.pos = writeScalar(c.buf, c.pos, f.scalar!, v);
+        for (const v of list) {
+          room(c, SMALL);
+          c.pos = writeScalar(c.buf, c.pos, f.scalar!, v);
+        }
         continue;
       }
-      for (const v of list) writeField(f, v, c);
-    } else if (f.present(m)) writeField(f, m[f.name], c);
+      for (const v of list) writeField(f, v, c, m);
+    } else if (f.present(m)) writeField(f, m[f.name], c, m);
   }
-  for (const raw of unknowns(m)) {
-    c.buf.set(raw, c.pos);
-    c.pos += raw.length;
-  }
+  for (const raw of unknowns(m)) put(c, raw);
 }
 
-function writeField(f: FieldPlan, v: unknown, c: Cursor): void {
+function writeField(f: FieldPlan, v: unknown, c: Cursor, owner: Msg): void {
+  room(c, SMALL);
   c.pos = writeVarint32(c.buf, c.pos, f.tag);
   if (!f.message) {
-    c.pos = writeScalar(c.buf, c.pos, f.scalar!, v);
+    if (c.stream && (f.scalar === 'bytes' || f.scalar === 'string')) writeLengthDelimited(f, v, c, owner);
+    else c.pos = writeScalar(c.buf, c.pos, f.scalar!, v);
     return;
   }
   c.pos = writeVarint32(c.buf, c.pos, c.sizes[c.next]!);
   write(v as Msg, f.message, c);
+}
+
+const utf8 = new TextEncoder();
+
+/** Streaming: a bytes or string value as its length and then its bytes (raw_data placed). */
+function writeLengthDelimited(f: FieldPlan, v: unknown, c: Cursor, owner: Msg): void {
+  const bytes = f.scalar === 'string' ? utf8.encode(v as string) : (v as Uint8Array);
+  room(c, SMALL);
+  c.pos = writeVarint32(c.buf, c.pos, bytes.length);
+  if (f.name === 'raw_data') place(c, owner, bytes.length);
+  put(c, bytes);
 }
 
 /**
@@ -172,4 +239,36 @@ export function encodeSized(type: protobuf.Type, message: object, deferred?: Def
   write(message as Msg, type, c);
   if (c.pos !== total) throw new Error(`sized encoder wrote ${c.pos} bytes of ${total}`);
   return c.buf;
+}
+
+/** The window a streamed encoding writes through (encodeSizedTo). */
+export const STREAM_WINDOW_BYTES = 4 * 2 ** 20;
+
+/** A streamed encoding: how many bytes went to the sink, and where each TensorProto's raw_data lies in them. */
+export interface StreamedEncoding {
+  bytes: number;
+  placed: Map<object, RawPlacement>;
+}
+
+/**
+ * The same bytes as encodeSized, handed to `sink` in order (`at`: their offset in the output) through
+ * one window of `window` bytes instead of held whole: a run larger than the window (a weight's
+ * raw_data) goes to the sink as it is, a deferred weight row by row. `sink` must be done with the
+ * bytes when it returns (the window is reused). Records every TensorProto's raw_data placement.
+ */
+export function encodeSizedTo(
+  type: protobuf.Type,
+  message: object,
+  sink: (bytes: Uint8Array, at: number) => void,
+  deferred?: DeferredTensors,
+  window = STREAM_WINDOW_BYTES,
+): StreamedEncoding {
+  const sizes: number[] = [];
+  const total = measure(message as Msg, type, sizes, deferred);
+  const stream: Stream = { sink, base: 0, placed: new Map() };
+  const c: Cursor = { buf: new Uint8Array(Math.max(window, 2 * SMALL)), pos: 0, next: 0, sizes, deferred, stream };
+  write(message as Msg, type, c);
+  flush(c);
+  if (stream.base !== total) throw new Error(`streamed encoder wrote ${stream.base} bytes of ${total}`);
+  return { bytes: total, placed: stream.placed };
 }

@@ -8,7 +8,7 @@
 import protobuf from 'protobufjs/light.js';
 import { OnnxFormatError } from '../../core/errors';
 import descriptor from './onnx-proto.json';
-import { encodeSized, type DeferredTensors } from './encode';
+import { encodeSized, encodeSizedTo, type DeferredTensors, type StreamedEncoding } from './encode';
 import type { ModelProto } from './types';
 
 let modelType: protobuf.Type | undefined;
@@ -32,6 +32,19 @@ function verified(model: ModelProto): protobuf.Type {
  */
 export function encodeModel(model: ModelProto, deferred?: DeferredTensors): Uint8Array {
   return encodeSized(verified(model), model, deferred);
+}
+
+/**
+ * The bytes of encodeModel handed to `sink` in order through a small window (io/onnx/encode.ts
+ * encodeSizedTo), never held whole; says where each TensorProto's raw_data lies in them.
+ */
+export function encodeModelTo(
+  model: ModelProto,
+  sink: (bytes: Uint8Array, at: number) => void,
+  deferred?: DeferredTensors,
+  window?: number,
+): StreamedEncoding {
+  return encodeSizedTo(verified(model), model, sink, deferred, window);
 }
 
 /** The same bytes through protobufjs's Writer (about 3.4x the output at its peak): the reference of encode.test.ts. */
