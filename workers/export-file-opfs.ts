@@ -8,18 +8,9 @@
  * recent export may still be downloading).
  */
 import type { ExportFileStore, ExportFileStoreFactory } from '../src/core/export-file-store';
+import { openSyncFile, type Folder, type SyncHandle } from './opfs-file';
 
 const FOLDER = 'prune-studio-exports';
-
-interface SyncHandle {
-  read(buffer: Uint8Array, options: { at: number }): number;
-  write(buffer: Uint8Array, options: { at: number }): number;
-  flush(): void;
-  close(): void;
-}
-
-type FileHandle = FileSystemFileHandle & { createSyncAccessHandle?: () => Promise<SyncHandle> };
-type Folder = FileSystemDirectoryHandle & { keys?: () => AsyncIterable<string> };
 
 /** Names of this realm's files not yet disposed (never removed as stale). */
 const live = new Set<string>();
@@ -42,18 +33,9 @@ async function removeStale(folder: Folder): Promise<void> {
 }
 
 async function openStore(): Promise<ExportFileStore> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (!storage?.getDirectory) throw new Error('the Origin Private File System is not available here');
-  const root = await storage.getDirectory();
-  const folder = (await root.getDirectoryHandle(FOLDER, { create: true })) as Folder;
-  await removeStale(folder);
-  const name = `export-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.onnx`;
-  const file = (await folder.getFileHandle(name, { create: true })) as FileHandle;
-  if (!file.createSyncAccessHandle) {
-    await folder.removeEntry(name).catch(() => undefined);
-    throw new Error('OPFS synchronous access needs a dedicated Worker');
-  }
-  let handle: SyncHandle | undefined = await file.createSyncAccessHandle();
+  const opened = await openSyncFile(FOLDER, 'export', '.onnx', removeStale);
+  const { folder, file, name } = opened;
+  let handle: SyncHandle | undefined = opened.handle;
   live.add(name);
   const where = `browser storage (OPFS ${FOLDER}/${name})`;
   const open = () => {

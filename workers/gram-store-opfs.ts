@@ -7,19 +7,9 @@
  * dedicated Worker the factory rejects, and calibration keeps the Grams in memory with a warning.
  */
 import { checkByteRange, type GramStore, type GramStoreFactory } from '../src/core/gram-store';
+import { openSyncFile, type Folder } from './opfs-file';
 
 const FOLDER = 'prune-studio-grams';
-
-/** The synchronous part of FileSystemSyncAccessHandle the store uses. */
-interface SyncHandle {
-  read(buffer: Uint8Array, options: { at: number }): number;
-  write(buffer: Uint8Array, options: { at: number }): number;
-  truncate(size: number): void;
-  close(): void;
-}
-
-type FileHandle = FileSystemFileHandle & { createSyncAccessHandle?: () => Promise<SyncHandle> };
-type Folder = FileSystemDirectoryHandle & { keys?: () => AsyncIterable<string> };
 
 /** Names of this realm's open stores (never removed as stale). */
 const open = new Set<string>();
@@ -38,18 +28,7 @@ function bytesOf(v: Float32Array): Uint8Array {
 }
 
 async function openStore(): Promise<GramStore> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
-  if (!storage?.getDirectory) throw new Error('the Origin Private File System is not available here');
-  const root = await storage.getDirectory();
-  const folder = (await root.getDirectoryHandle(FOLDER, { create: true })) as Folder;
-  await removeStale(folder);
-  const name = `grams-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.bin`;
-  const file = (await folder.getFileHandle(name, { create: true })) as FileHandle;
-  if (!file.createSyncAccessHandle) {
-    await folder.removeEntry(name).catch(() => undefined);
-    throw new Error('OPFS synchronous access needs a dedicated Worker');
-  }
-  const handle = await file.createSyncAccessHandle();
+  const { folder, name, handle } = await openSyncFile(FOLDER, 'grams', '.bin', removeStale);
   open.add(name);
   const where = `browser storage (OPFS ${FOLDER}/${name})`;
   const index = new Map<string, { at: number; length: number }>();

@@ -6,24 +6,34 @@
  */
 import { Zip, ZipPassThrough } from 'fflate';
 
-export function storedZipParts(files: readonly { name: string; bytes: Uint8Array }[]): Uint8Array[] {
-  const parts: Uint8Array[] = [];
+/** fflate's streaming Zip collecting its output chunks as parts (`part` may stand another part for a chunk). */
+function collectingZip<P>(part: (chunk: Uint8Array) => P) {
+  const parts: P[] = [];
   let failure: Error | null = null;
   let ended = false;
   const zip = new Zip((err, chunk, final) => {
     if (err) failure = err;
-    else parts.push(chunk);
+    else parts.push(part(chunk));
     if (final) ended = true;
   });
-  for (const f of files) {
-    const entry = new ZipPassThrough(f.name);
+  const addBytes = (name: string, bytes: Uint8Array) => {
+    const entry = new ZipPassThrough(name);
     zip.add(entry);
-    entry.push(f.bytes, true);
-  }
-  zip.end();
-  if (failure) throw failure;
-  if (!ended) throw new Error('the zip stream did not finish');
-  return parts;
+    entry.push(bytes, true);
+  };
+  const finish = (): P[] => {
+    zip.end();
+    if (failure) throw failure;
+    if (!ended) throw new Error('the zip stream did not finish');
+    return parts;
+  };
+  return { zip, addBytes, finish };
+}
+
+export function storedZipParts(files: readonly { name: string; bytes: Uint8Array }[]): Uint8Array[] {
+  const z = collectingZip((chunk) => chunk);
+  for (const f of files) z.addBytes(f.name, f.bytes);
+  return z.finish();
 }
 
 /** How much of a Blob entry is read at a time (for its CRC; the zip keeps the Blob's slices, not these). */
@@ -38,20 +48,16 @@ export async function storedZipPartsWithBlobs(
   files: readonly { name: string; bytes: Uint8Array }[],
   blobs: readonly { name: string; blob: Blob }[],
 ): Promise<BlobPart[]> {
-  const parts: BlobPart[] = [];
   // chunks pushed from a Blob, by identity: fflate passes data chunks through as they are
   const slices = new Map<Uint8Array, Blob>();
-  let failure: Error | null = null;
-  let ended = false;
-  const zip = new Zip((err, chunk, final) => {
-    if (err) failure = err;
-    else parts.push(slices.get(chunk) ?? (chunk as BlobPart));
+  const z = collectingZip((chunk): BlobPart => {
+    const slice = slices.get(chunk);
     slices.delete(chunk);
-    if (final) ended = true;
+    return slice ?? (chunk as BlobPart);
   });
   for (const { name, blob } of blobs) {
     const entry = new ZipPassThrough(name);
-    zip.add(entry);
+    z.zip.add(entry);
     if (blob.size === 0) entry.push(new Uint8Array(0), true);
     for (let at = 0; at < blob.size; at += BLOB_CHUNK_BYTES) {
       const slice = blob.slice(at, Math.min(blob.size, at + BLOB_CHUNK_BYTES));
@@ -60,13 +66,6 @@ export async function storedZipPartsWithBlobs(
       entry.push(chunk, at + BLOB_CHUNK_BYTES >= blob.size);
     }
   }
-  for (const f of files) {
-    const entry = new ZipPassThrough(f.name);
-    zip.add(entry);
-    entry.push(f.bytes, true);
-  }
-  zip.end();
-  if (failure) throw failure;
-  if (!ended) throw new Error('the zip stream did not finish');
-  return parts;
+  for (const f of files) z.addBytes(f.name, f.bytes);
+  return z.finish();
 }

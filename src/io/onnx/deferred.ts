@@ -36,14 +36,10 @@ export function eachDeferredRow(d: DeferredFloats, use: (bytes: Uint8Array) => v
 
 /** Writes the tensor's little-endian bytes at `pos` of `buf` (any alignment); returns the position after them. */
 export function writeDeferred(d: DeferredFloats, buf: Uint8Array, pos: number): number {
-  const row = new Float32Array(d.rowLength);
-  const bytes = new Uint8Array(row.buffer);
-  const view = new DataView(row.buffer);
-  for (let r = 0; r < d.rows; r++) {
-    d.fill(r, row);
-    if (!LITTLE_ENDIAN) for (let i = 0; i < row.length; i++) view.setFloat32(i * 4, row[i]!, true);
-    buf.set(bytes, pos);
-    pos += bytes.length;
-  }
-  return pos;
+  let at = pos;
+  eachDeferredRow(d, (bytes) => {
+    buf.set(bytes, at);
+    at += bytes.length;
+  });
+  return at;
 }
