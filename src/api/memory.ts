@@ -37,6 +37,11 @@ export function hostConstants(state: StudioState): MemoryConstants {
     isolatedSessions: mayIsolate(state),
     weightStore: maySpillWeights(state.deps),
     streamsWeights: state.deps.runner.readsExternalDataBySubarray === true,
+    streamsExport:
+      !!state.deps.exportFileStore &&
+      maySpillWeights(state.deps) &&
+      !mayIsolate(state) &&
+      state.deps.runner.readsExternalDataBySubarray === true,
   };
 }
 

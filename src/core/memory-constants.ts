@@ -44,6 +44,12 @@ export interface MemoryConstants {
    */
   streamsWeights?: boolean;
   /**
+   * Whether a spilled model's ONNX export is written into storage and opened from there
+   * (api/streamed-export.ts: an export store, sessions in process): the bytes are then never whole in
+   * memory, only one tensor's read scratch. The api sets it.
+   */
+  streamsExport?: boolean;
+  /**
    * The studio's own memory before any model: its code, onnxruntime's module and threads, the UI.
    * Measured on gpt2-124m's bench: the app idle in Chromium is 202 MB over an empty page, a Node
    * process running the engine 117 MB RSS before loading (bench/results/scale-*.json).

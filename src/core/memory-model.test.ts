@@ -180,6 +180,13 @@ describe('memory model: weights kept in storage (core/weight-residency.ts)', () 
     expect(partBytes(stored, 'sessionCopies')).toBe(weights);
     const streamed = estimateMemory(shape, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true, streamsWeights: true });
     expect(partBytes(streamed, 'sessionCopies')).toBe(4 * 50257 * 768);
+    // the export: its bytes whole in memory, unless written into storage (api/streamed-export.ts): then the scratch of wte
+    const pruned = { ...settings, prunedFraction: 0.25 };
+    expect(partBytes(estimateMemory(shape, pruned, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true }), 'exportBytes')).toBe(
+      0.75 * weights,
+    );
+    const exportStore = { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true, streamsWeights: true, streamsExport: true };
+    expect(partBytes(estimateMemory(shape, pruned, exportStore), 'exportBytes')).toBe(4 * 50257 * 768);
     // below the size rule nothing is spilled
     const small = shapeFromConfig({ ...GPT2, n_layer: 2 });
     const smallStored = estimateMemory(small, settings, { ...DEFAULT_MEMORY_CONSTANTS, weightStore: true });

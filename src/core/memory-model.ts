@@ -327,7 +327,10 @@ export function estimateMemory(
           ]),
         ]
       : []),
-    part('exportBytes', 'Exported ONNX bytes', pruned, 'js', ['export']),
+    spilled && constants.streamsExport
+      ? // api/streamed-export.ts: written into storage; the file's session reads each tensor through one scratch
+        part('exportBytes', 'Exported ONNX file in storage: its largest tensor read back at a time', vocabMatrix, 'js', ['export'])
+      : part('exportBytes', 'Exported ONNX bytes', pruned, 'js', ['export']),
     part('verifySession', 'Export verification session weights', pruned * constants.sessionWeightCopies, 'wasm', ['export']),
   );
   const phases = phaseTotals(parts, settings.heapCarried ?? 0, !settings.nextStep);
