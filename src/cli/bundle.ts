@@ -28,12 +28,17 @@ export async function writeBundle(api: StudioApi, out: string, request: ExportOp
   mkdirSync(out, { recursive: true });
   // Each file goes to a temporary name first, then is renamed: no half-written file under its real
   // name. Names may hold a folder (onnx/model.onnx, the transformers.js layout).
-  for (const f of bundle.files) {
+  // a file the engine kept in storage (ExportBundle.stored: only where the host gives an export store) is read from there
+  const stored = await Promise.all(
+    (bundle.stored ?? []).map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.blob.arrayBuffer()) })),
+  );
+  const files = [...stored, ...bundle.files];
+  for (const f of files) {
     const target = join(out, f.name);
     mkdirSync(dirname(target), { recursive: true });
     const tmp = join(dirname(target), `.${basename(target)}.partial-${process.pid}`);
     writeFileSync(tmp, f.bytes);
     renameSync(tmp, target);
   }
-  return { out, files: bundle.files.map((f) => ({ name: f.name, bytes: f.bytes.length })), verification: bundle.verification };
+  return { out, files: files.map((f) => ({ name: f.name, bytes: f.bytes.length })), verification: bundle.verification };
 }
