@@ -7,9 +7,12 @@
  * bundle's; the file is deleted by the next export and by unloading the model; a store that cannot
  * open leaves the export in memory.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dirSource } from '../cli/dir-source';
+import { writeBundle } from '../cli/bundle';
 import { openExportFileStore } from '../cli/export-file-store';
 import type { ExportFileStoreFactory } from '../core/export-file-store';
 import { createWebRunner } from '../runtime/ort-web';
@@ -87,6 +90,16 @@ describe('streamed ONNX export', () => {
     expect(again.stored![0]!.blob.size).toBe(onnxOf(kept)!.bytes.byteLength);
     await streaming.loadModel({ kind: 'dir', path: DEMO_DIR });
     expect(existsSync(exportFiles[1]!)).toBe(false);
+  }, 120_000);
+
+  it('is written to a folder by the CLI bundle writer like an in-memory bundle', async () => {
+    const cli = api({ weightSpill: 'always', gramStore, gramStorage: 'never', exportFileStore });
+    await prepare(cli);
+    const out = mkdtempSync(join(tmpdir(), 'streamed-bundle-'));
+    const written = await writeBundle(cli, out, { format: 'onnx', dtype: 'fp32' });
+    expect(written.files.map((f) => f.name)).toContain('onnx/model.onnx');
+    expect(readFileSync(join(out, 'onnx/model.onnx')).equals(Buffer.from(onnxOf(kept)!.bytes))).toBe(true);
+    expect(readFileSync(join(out, 'README.md'), 'utf8')).toBe(card(kept));
   }, 120_000);
 
   it('keeps the bytes in memory when the export store cannot open', async () => {
