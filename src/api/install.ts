@@ -16,7 +16,7 @@ import { unsliceModel } from '../prune/unslice';
 import { useBlockwise } from '../graph/block-run';
 import { releasePruned, type LoadedModel, type PrunedModel, type StudioState } from './state';
 import type { AppliedModel } from './types';
-import { openLayerSpill, spillApplied, spillEachLayer } from './weight-spill';
+import { spillApplied, withLayerSpill } from './weight-spill';
 
 export async function installApplied(
   state: StudioState,
@@ -38,10 +38,9 @@ export async function installApplied(
 /**
  * installSliced of a model `make` builds one layer at a time (a large model: no compensated
  * full-size copy kept): a spilled model's layers go to storage as they are made
- * (weight-spill.ts openLayerSpill; a failed write leaves the rest in memory, as spillApplied would),
+ * (weight-spill.ts withLayerSpill; a failed write leaves the rest in memory, as spillApplied would),
  * so the sliced model is never whole in memory beside the next layer's work (gpt2-124m in Chromium:
- * docs/ARCHITECTURE.md). The store is listed in `m.appliedSpills` while it fills; a failure takes it
- * out and deletes it.
+ * docs/ARCHITECTURE.md).
  */
 export async function installByLayers(
   state: StudioState,
@@ -51,18 +50,9 @@ export async function installByLayers(
   compensation: Compensation,
   how: Pick<AppliedModel, 'recovery' | 'training'> = {},
 ): Promise<AppliedModel> {
-  const spill = await openLayerSpill(state.deps, m);
-  if (spill) m.appliedSpills = [...(m.appliedSpills ?? []), spill];
-  const onLayer = spillEachLayer(spill);
-  try {
-    return await installSliced(state, m, plan, make(onLayer), undefined, compensation, how.recovery, how.training);
-  } catch (e) {
-    if (spill) {
-      m.appliedSpills = m.appliedSpills?.filter((r) => r !== spill);
-      await spill.dispose();
-    }
-    throw e;
-  }
+  return withLayerSpill(state.deps, m, (onLayer) =>
+    installSliced(state, m, plan, make(onLayer), undefined, compensation, how.recovery, how.training),
+  );
 }
 
 /** installApplied from the sliced model itself (`compensatedIr`: the full-size copy to keep, if any). */

@@ -19,7 +19,7 @@ import type { CalibrationSet } from '../saliency/calibrate';
 import { runBlock } from '../saliency/calibrate-by-layer';
 import { createStats } from '../saliency/stats';
 import { installApplied } from './install';
-import { openLayerSpill, spillEachLayer } from './weight-spill';
+import { withLayerSpill } from './weight-spill';
 import { prunedPerplexity } from './pruning';
 import { checkPruning } from './memory';
 import type { LoadedModel, StudioState } from './state';
@@ -105,28 +105,21 @@ export async function slimGptPrune(
   const signal = options.signal ? { signal: options.signal } : {};
   const { engine, release } = sequentialEngine(state, m.ir, cal.set, signal);
   // a spilled model's compensated projections go to storage as each layer is finished (kept with the applied model)
-  const spill = await openLayerSpill(state.deps, m);
-  if (spill) m.appliedSpills = [...(m.appliedSpills ?? []), spill];
-  const spillLayer = spillEachLayer(spill);
   let result;
   try {
-    result = await runLayers(
-      m.ir,
-      { heads: req.heads, ffn: req.ffn, allocation: req.allocation, ...(req.locked ? { locked: req.locked } : {}) },
-      engine,
-      {
-        ...signal,
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-        ...(options.onLayer ? { onLayer: options.onLayer } : {}),
-        onLayerWeights: (_layer, weights) => spillLayer(weights),
-      },
+    result = await withLayerSpill(state.deps, m, (spillLayer) =>
+      runLayers(
+        m.ir,
+        { heads: req.heads, ffn: req.ffn, allocation: req.allocation, ...(req.locked ? { locked: req.locked } : {}) },
+        engine,
+        {
+          ...signal,
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+          ...(options.onLayer ? { onLayer: options.onLayer } : {}),
+          onLayerWeights: (_layer, weights) => spillLayer(weights),
+        },
+      ),
     );
-  } catch (e) {
-    if (spill) {
-      m.appliedSpills = m.appliedSpills?.filter((r) => r !== spill);
-      await spill.dispose();
-    }
-    throw e;
   } finally {
     await release();
   }

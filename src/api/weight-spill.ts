@@ -79,26 +79,23 @@ export async function spillForJob(deps: StudioDeps, m: LoadedModel, ir: ModelIR)
 }
 
 /**
- * An applied model of a spilled `m` made layer by layer (apply's compensated slice, pruning.ts):
- * a growing residency in a fresh store, to which each layer's new arrays are added as soon as they
- * are made and then evicted down to the budget, so the sliced model never sits whole in memory
- * beside the next layer's compensation. Undefined when `m` is not spilled or the store cannot open
- * (the layers then stay in memory until spillApplied). The caller lists it in `m.appliedSpills`, and
- * takes it out and disposes it when the apply fails.
+ * Runs `make` (an applied model of a spilled `m` made layer by layer: apply's compensated slice,
+ * install's slice, SlimGPT's finished layers) with a per-layer hook that adds each layer's new arrays
+ * to a growing residency in a fresh store and evicts down to its budget, so the model never sits
+ * whole in memory beside the next layer's work. The store is listed in `m.appliedSpills` at once (kept
+ * with the model, which may share its tensors); a failure of `make` takes it out and deletes it. When
+ * `m` is not spilled or the store cannot open, the hook does nothing (the layers stay in memory until
+ * spillApplied); after a failed write it stops.
  */
-export async function openLayerSpill(deps: StudioDeps, m: LoadedModel): Promise<GrowingResidency | undefined> {
-  if (!m.residency || !deps.gramStore) return undefined;
-  try {
-    return openSpill(`${m.ir.name} (applied)`, await deps.gramStore());
-  } catch {
-    return undefined;
-  }
-}
-
-/** The per-layer hook that adds each layer's new arrays to `spill` and evicts down to its budget; after a failed write it stops (those layers stay in memory). */
-export function spillEachLayer(spill: GrowingResidency | undefined): (weights: LayerWeights) => void {
+export async function withLayerSpill<T>(
+  deps: StudioDeps,
+  m: LoadedModel,
+  make: (onLayer: (weights: LayerWeights) => void) => Promise<T>,
+): Promise<T> {
+  const spill = await openLayerSpill(deps, m);
+  if (spill) m.appliedSpills = [...(m.appliedSpills ?? []), spill];
   let spilling = spill !== undefined;
-  return (weights) => {
+  const onLayer = (weights: LayerWeights) => {
     if (!spilling) return;
     try {
       spill!.add(weights);
@@ -107,4 +104,22 @@ export function spillEachLayer(spill: GrowingResidency | undefined): (weights: L
       spilling = false;
     }
   };
+  try {
+    return await make(onLayer);
+  } catch (e) {
+    if (spill) {
+      m.appliedSpills = m.appliedSpills?.filter((r) => r !== spill);
+      await spill.dispose();
+    }
+    throw e;
+  }
+}
+
+async function openLayerSpill(deps: StudioDeps, m: LoadedModel): Promise<GrowingResidency | undefined> {
+  if (!m.residency || !deps.gramStore) return undefined;
+  try {
+    return openSpill(`${m.ir.name} (applied)`, await deps.gramStore());
+  } catch {
+    return undefined;
+  }
 }
