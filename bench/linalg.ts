@@ -11,6 +11,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { simdKernel } from '../src/core/gemm-simd';
 import { setSimd } from '../src/core/linalg-blocked';
+import { gemmThreadStats, setGemmThreads, warmGemmThreads } from '../src/core/gemm-threads';
+import { useNodeGemmThreads } from '../src/cli/gemm-threads-node';
 import { cholesky, inverseSpd, prepareHessian } from '../src/core/linalg';
 import { tensor } from '../src/core/tensor';
 import { mulberry32 } from '../src/eval/generate';
@@ -59,6 +61,7 @@ function randomWeight(rows: number, n: number, seed: number): Float32Array {
 }
 
 export function benchLinalg(opts: { sizes?: number[]; simd?: boolean; log?: (l: string) => void } = {}) {
+  const threads = gemmThreadStats();
   const sizes = opts.sizes ?? [768, 3072];
   setSimd(opts.simd ?? true);
   const kernel = opts.simd !== false && simdKernel() ? 'wasm-simd' : 'scalar';
@@ -114,7 +117,8 @@ export function benchLinalg(opts: { sizes?: number[]; simd?: boolean; log?: (l: 
   };
   setSimd(true);
   // 1-minute load average before and after: wall time is only meaningful when it is below the core count.
-  return { kernel, loadAverage: [loadBefore[0], loadavg()[0]], rows, tokens, cases, gpt2 };
+  const threadedCalls = gemmThreadStats().threadedCalls - threads.threadedCalls;
+  return { kernel, threads: threads.helpers + 1, threadedCalls, loadAverage: [loadBefore[0], loadavg()[0]], rows, tokens, cases, gpt2 };
 }
 
 /**
@@ -130,4 +134,23 @@ export function withBefore<T extends { cases: LinalgCase[] }>(result: T) {
     return { name: c.name, n: c.n, speedupCpu: b ? +(b.cpuS / c.cpuS).toFixed(1) : null };
   });
   return { ...result, speedupCpu, before };
+}
+
+/**
+ * benchLinalg on one thread, then with the SIMD products split over one helper thread per core
+ * (core/gemm-threads.ts; results are bitwise equal), with the wall-time speedup per case.
+ */
+export async function benchLinalgThreads(opts: { simd?: boolean; log?: (l: string) => void } = {}) {
+  setGemmThreads(undefined, 0);
+  const one = benchLinalg(opts);
+  useNodeGemmThreads();
+  const warm = await warmGemmThreads();
+  opts.log?.(`threads: ${gemmThreadStats().helpers + 1}${warm ? '' : ' (helpers did not start)'}`);
+  const threaded = benchLinalg(opts);
+  setGemmThreads(undefined, 0);
+  const speedupWall = threaded.cases.map((c) => {
+    const o = one.cases.find((x) => x.name === c.name && x.n === c.n);
+    return { name: c.name, n: c.n, speedupWall: o ? +(o.wallS / c.wallS).toFixed(2) : null };
+  });
+  return { ...one, threaded: { ...threaded, speedupWall } };
 }

@@ -10,7 +10,7 @@
  *   quantize-<backend>.json    50% pruned, then fp32 / fp16 / int8 / int4 RTN / int4 GPTQ: bytes, perplexity, latency;
  *                              sizeTarget: --target parameters 0.5 + int4 (demo, gpt2-124m); --no-quantize-base keeps the stored rows,
  *                              --size-target demo|gpt2-124m runs one of the two
- *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model)
+ *   linalg-node.json           float64 Cholesky / inverse / OBS kernels at n = 768 and 3,072 (no model), one thread and threaded
  *   scale-node-wasm.json       real-size shapes (tools/scale-models): time, CPU and peak RSS per step (opt-in: --only scale)
  *   scale-chromium-wasm.json   the same steps in the built app in Chromium (--only scale --part chromium [--models a,b]; bench/scale-browser.ts)
  *   scale-node-webgpu.json     the same steps on onnxruntime-web's WebGPU provider in Node with Dawn (--only scale --webgpu <webgpu npm
@@ -41,7 +41,7 @@ import { benchRecovery, both } from './recovery';
 import { benchRedistribution } from './redistribution';
 import { existsSync, readFileSync } from 'node:fs';
 import { benchGenerate } from './generate';
-import { benchLinalg, withBefore } from './linalg';
+import { benchLinalgThreads, withBefore } from './linalg';
 import { runScaleBench } from './scale';
 import { runScaleBrowserBench } from './scale-browser';
 import { runMemoryPrediction } from './memory-prediction';
@@ -96,7 +96,7 @@ async function main() {
   if (only === 'memory-prediction') return runMemoryPrediction();
   if (want('linalg')) {
     const simd = !args.includes('--scalar');
-    const result = withBefore(benchLinalg({ simd, log: (l) => console.log(l) }));
+    const result = withBefore(await benchLinalgThreads({ simd, log: (l) => console.log(l) }));
     console.log('wrote', writeResult(simd ? 'linalg-node' : 'linalg-node-scalar', result));
   }
   if (only === 'linalg') return;

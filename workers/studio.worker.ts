@@ -8,6 +8,8 @@ import { createStudioApi } from '../src/api/studio';
 import type { ProgressCallback, StudioApi } from '../src/api/types';
 import { serializeError } from '../src/core/errors';
 import { setCancelPoll } from '../src/core/job';
+import { helpersFor, setGemmThreads } from '../src/core/gemm-threads';
+import { blobGemmSpawner } from './gemm-helpers';
 import { createWebRunner } from '../src/runtime/ort-web';
 import { cancellableRunner, jobs, pollCancelFlags } from './cancel';
 import type { ArgsOf, Outcome, ResultOf, StudioMethod } from './protocol';
@@ -19,6 +21,8 @@ import type { ExportBundle } from '../src/api/types';
 
 // Long synchronous kernels (stopPoint) and checkpoints read the UI's shared cancel flags.
 setCancelPoll(pollCancelFlags);
+// The float64 OBS / SlimGPT / GPTQ algebra splits large products over one helper Worker per core (shared memory needs cross-origin isolation).
+if (self.crossOriginIsolated) setGemmThreads(blobGemmSpawner, helpersFor(self.navigator.hardwareConcurrency));
 
 const base = new URL(import.meta.env.BASE_URL, self.location.origin);
 const api: StudioApi = createStudioApi({

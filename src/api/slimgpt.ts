@@ -12,6 +12,7 @@ import { InputError } from '../core/errors';
 import type { ModelIR } from '../core/ir';
 import type { RunnerSession } from '../core/runner';
 import { hessian } from '../core/stats';
+import { warmGemmThreads } from '../core/gemm-threads';
 import { weightFeeds } from '../graph/grad/loss';
 import { openModelSessionEmbedded } from '../graph/model-session';
 import { slimGptPrune as runLayers, type SlimGptEngine } from '../prune/slimgpt';
@@ -104,6 +105,8 @@ export async function slimGptPrune(
   const t0 = state.now();
   const signal = options.signal ? { signal: options.signal } : {};
   const { engine, release } = sequentialEngine(state, m.ir, cal.set, signal);
+  // the helper threads of the float64 products, if the host has them, up before the first layer
+  await warmGemmThreads(2000);
   // a spilled model's compensated projections go to storage as each layer is finished (kept with the applied model)
   let result;
   try {

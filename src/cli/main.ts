@@ -14,6 +14,7 @@ import { createNodeRunner } from '../runtime/ort-node';
 import { dirSource } from './dir-source';
 import { fileGramStore } from './gram-file-store';
 import { collectGarbage } from './collect-garbage';
+import { useNodeGemmThreads } from './gemm-threads-node';
 import { applyCommand, printWarnings, pruneCommand, textCap } from './prune';
 import { readTextFile } from './files';
 import { ITERATE_USAGE, iterateCommand } from './iterate';
@@ -42,6 +43,8 @@ ${QUANTIZE_USAGE}
   prune, apply and slimgpt take --recover-steps N [--recover-lr 2e-4]: recovery training (distillation) before export.`;
 
 async function openStudio(args: ParsedArgs) {
+  // large float64 products (OBS, SlimGPT, GPTQ) on one thread per core
+  useNodeGemmThreads();
   // a large model's calibration Grams go to a temp file (cli/gram-file-store.ts)
   const api = createStudioApi({ runner: createNodeRunner(), demoUrl: '', openDir: dirSource, gramStore: fileGramStore, collectGarbage });
   // --variant fp32|fp16|int8|q8|int4|q4: which weight file of an ONNX bundle (default: the float32 one, else the only one).

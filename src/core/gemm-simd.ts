@@ -114,20 +114,19 @@ function kernelBody(): number[] {
   return [...uleb(body.length), ...body];
 }
 
-function moduleBytes(): Uint8Array<ArrayBuffer> {
+/**
+ * The module: one function `gemm`, over a memory it imports as env.mem: a private memory, or a
+ * shared one (`shared`: maximum `maxPages`) that the helper threads of gemm-threads.ts import too.
+ */
+export function moduleBytes(shared = false, maxPages = 0): Uint8Array<ArrayBuffer> {
   const I32 = 0x7f;
+  const limits = shared ? [0x03, ...uleb(1), ...uleb(maxPages)] : [0x00, ...uleb(1)];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vec([[0x60, ...vec([[I32], [I32], [I32], [I32], [I32], [I32]]), 0]])),
+    ...section(2, vec([[...str('env'), ...str('mem'), 0x02, ...limits]])),
     ...section(3, vec([[0]])),
-    ...section(5, vec([[0x00, 1]])),
-    ...section(
-      7,
-      vec([
-        [...str('gemm'), 0x00, 0],
-        [...str('mem'), 0x02, 0],
-      ]),
-    ),
+    ...section(7, vec([[...str('gemm'), 0x00, 0]])),
     ...section(10, vec([kernelBody()])),
   ];
   return new Uint8Array(bytes);
@@ -136,8 +135,34 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 export interface SimdKernel {
   /** C = A Bᵀ on the module memory (byte offsets; m % 4 = 0, p and k even, all > 0). */
   gemm(a: number, b: number, c: number, m: number, p: number, k: number): void;
-  /** A float64 view of the memory, at least `doubles` long (grows the memory; views change). */
-  view(doubles: number): Float64Array;
+  /**
+   * A float64 view of the memory, at least `doubles` long (grows the memory; views change); null
+   * when the memory cannot grow that far (a shared memory's maximum).
+   */
+  view(doubles: number): Float64Array | null;
+}
+
+type GemmFn = SimdKernel['gemm'];
+
+/** The kernel over `mem` (instantiated on it) with a growing float64 view; `maxBytes` bounds the view. */
+export function kernelOver(
+  module: WebAssembly.Module,
+  mem: WebAssembly.Memory,
+  maxBytes = Infinity,
+): { gemm: GemmFn; view: SimdKernel['view'] } {
+  const inst = new WebAssembly.Instance(module, { env: { mem } });
+  const gemm = inst.exports.gemm as GemmFn;
+  let f64 = new Float64Array(mem.buffer);
+  return {
+    gemm,
+    view(doubles: number) {
+      if (doubles * 8 > maxBytes) return null;
+      const need = doubles * 8 - mem.buffer.byteLength;
+      if (need > 0) mem.grow(Math.ceil(need / 65536));
+      if (f64.buffer !== mem.buffer || f64.length < doubles) f64 = new Float64Array(mem.buffer);
+      return f64;
+    },
+  };
 }
 
 let cached: SimdKernel | null | undefined;
@@ -149,19 +174,7 @@ export function simdKernel(): SimdKernel | null {
   try {
     const bytes = moduleBytes();
     if (typeof WebAssembly === 'undefined' || !WebAssembly.validate(bytes)) return null;
-    const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
-    const mem = inst.exports.mem as WebAssembly.Memory;
-    const gemm = inst.exports.gemm as SimdKernel['gemm'];
-    let f64 = new Float64Array(mem.buffer);
-    cached = {
-      gemm,
-      view(doubles: number) {
-        const need = doubles * 8 - mem.buffer.byteLength;
-        if (need > 0) mem.grow(Math.ceil(need / 65536));
-        if (f64.buffer !== mem.buffer || f64.length < doubles) f64 = new Float64Array(mem.buffer);
-        return f64;
-      },
-    };
+    cached = kernelOver(new WebAssembly.Module(bytes), new WebAssembly.Memory({ initial: 1 }));
   } catch {
     cached = null;
   }

@@ -15,6 +15,7 @@
  */
 
 import { simdKernel, type SimdKernel } from './gemm-simd';
+import { threadedKernel } from './gemm-threads';
 import { stopPoint } from './job';
 
 type F64 = Float64Array;
@@ -166,8 +167,7 @@ export function gemmNT(
   const m = rowOff.length;
   const p = colIdx.length;
   if (!m || !p || k <= 0) return;
-  const simd = useSimd && m * p * k >= SIMD_MIN ? simdKernel() : null;
-  if (simd) return gemmSimd(simd, c, rowOff, colIdx, alpha, a, aOff, lda, b, bOff, ldb, k);
+  if (useSimd && m * p * k >= SIMD_MIN && gemmSimd(c, rowOff, colIdx, alpha, a, aOff, lda, b, bOff, ldb, k)) return;
   for (let t0 = 0; t0 < k; t0 += KC) {
     stopPoint();
     const kc = Math.min(KC, k - t0);
@@ -227,9 +227,20 @@ function packRows(dst: F64, at: number, src: F64, from: number, ld: number, rows
   }
 }
 
-/** gemmNT on the SIMD kernel: per k-slice, A's rows and each B panel are packed (zero-padded to the tile sizes) into its memory. */
+/** The multi-threaded kernel (gemm-threads.ts, where its host installed helpers) or the private one, with a view of `doubles`. */
+function kernelWithView(doubles: number): { simd: SimdKernel; mem: F64 } | null {
+  for (const simd of [threadedKernel(), simdKernel()]) {
+    const mem = simd?.view(doubles);
+    if (simd && mem) return { simd, mem };
+  }
+  return null;
+}
+
+/**
+ * gemmNT on the SIMD kernel: per k-slice, A's rows and each B panel are packed (zero-padded to the
+ * tile sizes) into its memory. False (nothing done) where no SIMD kernel is available.
+ */
 function gemmSimd(
-  simd: SimdKernel,
   c: F64,
   ro: Int32Array,
   co: Int32Array,
@@ -241,7 +252,7 @@ function gemmSimd(
   bOff: number,
   ldb: number,
   k: number,
-): void {
+): boolean {
   const m = ro.length;
   const p = co.length;
   const mPad = (m + 3) & ~3;
@@ -249,7 +260,9 @@ function gemmSimd(
   const pMax = Math.min(PC, p + (p & 1));
   const bBase = mPad * kMax;
   const cBase = bBase + pMax * kMax;
-  const mem = simd.view(cBase + mPad * pMax);
+  const picked = kernelWithView(cBase + mPad * pMax);
+  if (!picked) return false;
+  const { simd, mem } = picked;
   let contiguous = true;
   for (let j = 1; j < p && contiguous; j++) contiguous = co[j] === co[j - 1]! + 1;
   for (let t0 = 0; t0 < k; t0 += KC) {
@@ -267,6 +280,7 @@ function gemmSimd(
       addInto(c, ro, co, j0, pc, contiguous, alpha, mem, cBase, pp);
     }
   }
+  return true;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { LayerWeights, Linear, ModelIR } from '../core/ir';
 import type { PruningPlan } from '../core/plan';
 import { tensor } from '../core/tensor';
 import { stoppable, type ProgressCallback } from '../core/job';
+import { gemmThreadStats } from '../core/gemm-threads';
 import type { MaskSet } from '../saliency/types';
 import { getAllocation, removalCount, type Allocation } from './allocate';
 import { floorCount, ratioCap } from './allocation/select';
@@ -58,6 +59,8 @@ export interface SlimGptLayerRecord {
   attnDamping: number;
   ffnDamping: number;
   ms: number;
+  /** Threads the layer's float64 algebra ran on (1, or 1 + helpers when its products were split: core/gemm-threads.ts). */
+  threads: number;
 }
 
 export interface SlimGptHooks {
@@ -124,6 +127,7 @@ export async function slimGptPrune(
   const L = ir0.layers.length;
   for (let l = 0; l < L; l++) {
     const t0 = engine.now();
+    const split0 = gemmThreadStats().threadedCalls;
     const shape = ir0.layers[l]!;
     const record: SlimGptLayerRecord = {
       layer: l,
@@ -135,6 +139,7 @@ export async function slimGptPrune(
       attnDamping: NaN,
       ffnDamping: NaN,
       ms: 0,
+      threads: 1,
     };
     const step = (what: string, done: number) =>
       hooks.onProgress?.({ stage: 'slimgpt', done: 2 * l + done, total: 2 * L, message: `Layer ${l + 1}/${L}: ${what}` });
@@ -175,6 +180,8 @@ export async function slimGptPrune(
       for (const j of record.removedFfn) masks.ffn[l * F + j] = 0;
     }
     record.ms = engine.now() - t0;
+    const threads = gemmThreadStats();
+    if (threads.threadedCalls > split0) record.threads = threads.helpers + 1;
     records.push(record);
     hooks.onLayerWeights?.(l, ir.weights.layers[l]!);
     hooks.onLayer?.(record);

@@ -37,7 +37,7 @@ function LayerTable() {
             <td title={l.ffnGroups.length ? `group sizes ${l.ffnGroups.join(' + ')}` : undefined}>
               {l.ffnGroups.length ? `${l.removedFfn.length} (${l.ffnGroups.length} groups)` : '—'}
             </td>
-            <td>{fixed(l.ms / 1000, 1)} s</td>
+            <td title={`float64 algebra on ${l.threads} thread${l.threads === 1 ? '' : 's'}`}>{fixed(l.ms / 1000, 1)} s</td>
           </tr>
         ))}
       </tbody>
