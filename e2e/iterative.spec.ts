@@ -43,7 +43,10 @@ test('Taylor importance, a 3-round iterative prune, then SlimGPT', async ({ page
   // the float64 products ran split over one helper Worker per core beside the engine's (core/gemm-threads.ts)
   const cores = await page.evaluate(() => navigator.hardwareConcurrency);
   const threads = Math.min(8, cores);
-  await expect(layers.last().locator('td').nth(3)).toHaveAttribute('title', `float64 algebra on ${threads} thread${threads === 1 ? '' : 's'}`);
+  await expect(layers.last().locator('td').nth(3)).toHaveAttribute(
+    'title',
+    `float64 algebra on ${threads} thread${threads === 1 ? '' : 's'}`,
+  );
   await expect(results).toHaveCount(2, { timeout: 300_000 });
   await expect(results.last()).toContainText('slimgpt');
   await expect(page.getByTestId('pruned-ppl')).toHaveText(/^\d+(\.\d+)?$/);
