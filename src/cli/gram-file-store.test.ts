@@ -20,7 +20,12 @@ describe.each(stores)('%s store: readBytes', (_, open) => {
     store.put('a', first);
     store.put('b', values);
     const bytes = new Uint8Array(values.buffer);
-    for (const [at, n] of [[0, 160], [3, 17], [157, 3], [40, 0]] as const) {
+    for (const [at, n] of [
+      [0, 160],
+      [3, 17],
+      [157, 3],
+      [40, 0],
+    ] as const) {
       const into = new Uint8Array(n);
       store.readBytes!('b', at, into);
       expect(Buffer.from(into).equals(Buffer.from(bytes.subarray(at, at + n)))).toBe(true);
