@@ -53,9 +53,9 @@ const STOP = 2;
 /** 512 MiB of shared memory at most (a 4,864-row product packs 12.5 MB); larger products run on the private kernel. */
 const MAX_PAGES = 8192;
 /** Products smaller than this (multiply-adds) stay on one thread: the wake-up costs tens of microseconds. */
-export const THREAD_MIN = 1 << 18;
+export const THREAD_MIN = 1 << 19;
 /** How long a helper (and the caller, for the helpers' parts) spins before sleeping: a wake-up from Atomics.wait costs up to a millisecond on a busy VM. */
-const SPIN_MS = 2;
+const SPIN_MS = 0.5;
 /** A helper that has not finished its part by then is taken for hung. */
 const HELPER_TIMEOUT_MS = 60_000;
 
@@ -98,7 +98,7 @@ interface Pool {
 
 let spawner: GemmHelperSpawner | undefined;
 let helperCount = 0;
-let idleAfterMs = 10_000;
+let idleAfterMs = 2_000;
 let pool: Pool | undefined;
 let broken = false;
 let lastUse = 0;
@@ -109,7 +109,7 @@ let threadedCalls = 0;
  * Installed once by a host that can run helper threads (the engine Worker, the CLI): `helpers`
  * threads beside this one (0 or no spawner: one thread, the private kernel). Stops a running pool.
  */
-export function setGemmThreads(spawn: GemmHelperSpawner | undefined, helpers: number, idleMs = 10_000): void {
+export function setGemmThreads(spawn: GemmHelperSpawner | undefined, helpers: number, idleMs = 2_000): void {
   stopGemmThreads();
   spawner = spawn;
   helperCount = spawn ? Math.max(0, Math.floor(helpers)) : 0;
