@@ -11,6 +11,7 @@ import { dirSource } from '../cli/dir-source';
 import { DEMO_DIR } from '../test-util/golden';
 import { InputError } from '../core/errors';
 import { createStudioApi } from './studio';
+import type { Runner } from '../core/runner';
 
 const text = readFileSync('public/data/evaluation.txt', 'utf8');
 const calibrationText = readFileSync('public/data/calibration.txt', 'utf8');
@@ -50,5 +51,28 @@ describe('previewCompensated', () => {
     await expect(api.measureLatency(req)).rejects.toThrow(`context ${max} tokens`);
     const ok = await api.measureLatency({ ...req, seq: max });
     expect(ok.samplesMs).toHaveLength(1);
+  }, 60_000);
+
+  it("latency runs fetch each row's largest logit, never the logits (no vocabulary-sized garbage per run)", async () => {
+    const inner = createNodeRunner();
+    const fetched: (readonly string[] | undefined)[] = [];
+    const runner: Runner = {
+      ...inner,
+      async open(model, options) {
+        const session = await inner.open(model, options);
+        return {
+          ...session,
+          run: (feeds, outputs) => {
+            if (session.outputNames.includes('logits')) fetched.push(outputs);
+            return session.run(feeds, outputs);
+          },
+        };
+      },
+    };
+    const api = createStudioApi({ runner, demoUrl: '', openDir: dirSource });
+    await api.loadModel({ kind: 'dir', path: DEMO_DIR });
+    fetched.length = 0;
+    await api.measureLatency({ batch: 1, seq: 32, warmup: 1, runs: 2 });
+    expect(fetched).toEqual([['logits_max'], ['logits_max'], ['logits_max']]);
   }, 60_000);
 });

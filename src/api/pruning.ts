@@ -2,6 +2,7 @@
  * Api operations on plans: allocation, live masked preview, the exact compensated preview (a
  * temporary sliced copy), apply (compensate + slice); export is in export.ts.
  */
+import { warmGemmThreads } from '../core/gemm-threads';
 import { InputError, throwIfAborted } from '../core/errors';
 import { validatePlan, type PruningPlan } from '../core/plan';
 import { planMasks } from '../prune/masks';
@@ -114,6 +115,7 @@ export async function previewCompensated(
   options: JobOptions,
 ): Promise<PerplexityResult> {
   const plan = validatePlan(req.plan, m.ir);
+  if (req.compensation !== 'none') await warmGemmThreads(2000);
   const ir = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions, compensatedSlice);
   throwIfAborted(options.signal, 'Compensated preview');
   const session = await openRunSession(state.deps.runner, ir, { logits: false, tokenLoss: true }, m.evalSession.backend);
@@ -128,6 +130,8 @@ export async function applyPlan(state: StudioState, m: LoadedModel, req: ApplyRe
   const plan = validatePlan(req.plan, m.ir);
   checkPruning(state, m, plan);
   options.onProgress?.({ stage: 'apply', done: 0, total: 2, message: `Compensating (${req.compensation})` });
+  // the helper threads of the float64 products (core/gemm-threads.ts), where the host has them, up before the compensation
+  if (req.compensation !== 'none') await warmGemmThreads(2000);
   let summary: AppliedModel;
   if (keepsCompensated(state, m, plan)) {
     const compensatedIr = compensatedCopy(m, plan, req.compensation, options, req.compensationOptions);

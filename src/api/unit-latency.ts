@@ -38,7 +38,7 @@ export async function measureUnitLatency(
   const plans = [halfPlan(m, 'heads'), halfPlan(m, 'ffn')];
   // the dense session and the two halved ones: in one disposable isolate for a large model (api/isolation.ts)
   return withLogitsSessions(state, m, ['dense'], async ([dense], runner) => {
-    const sessions = await Promise.all(plans.map((p) => openModelSession(runner, sliceModel(m.ir, p), { logits: true })));
+    const sessions = await Promise.all(plans.map((p) => openModelSession(runner, sliceModel(m.ir, p), { logits: true, logitsMax: true })));
     try {
       const timed: Timed[] = [dense!.session, ...sessions].map((session) => ({
         session,

@@ -10,7 +10,7 @@ import { tokenEmbeddingOf, type ModelIR } from '../core/ir';
 import { encodeModel, OnnxGraphBuilder, type Dim, type ModelProto } from '../io/onnx';
 import { attentionMaskOf, embed, positionsOf } from './embedding';
 import { decoderBlock } from './block';
-import { resolveOptions, vocabularyWeight, type GraphContext } from './context';
+import { reduceLast, resolveOptions, vocabularyWeight, type GraphContext } from './context';
 import { chunkedTokenNll, classifierHead, lmHead, scoredTail, tokenLossParts, tokenNll, usesChunkedLoss } from './head';
 import { addPixelInput, embedPatches } from './patches';
 import type { GraphOptions } from './options';
@@ -27,9 +27,11 @@ export const PRODUCER_VERSION = '0.1.0';
 
 /** Options recorded in the metadata; the newer ones only when set, so older graphs keep their exact bytes. */
 function metadataOptions(opts: ReturnType<typeof resolveOptions>): Record<string, unknown> {
-  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, lossFrom, lossParts, ...rest } = opts;
+  const { weightInputs, gradients, grams, gramsOf, weights, attentionProbs, distill, layerRange, lossFrom, lossParts, logitsMax, ...rest } =
+    opts;
   return {
     ...rest,
+    ...(logitsMax ? { logitsMax } : {}),
     ...(gramsOf ? { gramsOf } : {}),
     ...(layerRange ? { layerRange } : {}),
     ...(grams ? { grams } : {}),
@@ -112,6 +114,7 @@ export function buildModelProto(ir: ModelIR, options: GraphOptions = {}, b = new
     const out = opts.logits ? 'logits' : undefined;
     const logits = classifier ? classifierHead(ctx, h, out) : lmHead(ctx, h, tokenEmbedding, out);
     if (opts.logits) b.addOutput('logits', 'float32', [...perItem, spec.vocabSize]);
+    if (opts.logits && opts.logitsMax) b.addOutput(reduceLast(ctx, 'ReduceMax', logits, 'logits_max'), 'float32', [...perItem, 1]);
     if (labels) {
       const nll = tokenNll(ctx, logits, labels, 'token_nll');
       if (opts.tokenLoss) b.addOutput(nll, 'float32', perItem);

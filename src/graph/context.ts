@@ -105,6 +105,7 @@ export function resolveOptions(o: GraphOptions = {}): ResolvedOptions {
     gramsOf: o.gramsOf,
     tokenLoss: o.tokenLoss ?? false,
     logits: o.logits ?? true,
+    logitsMax: o.logitsMax ?? false,
     opset: o.opset ?? 17,
     weightInputs: o.weightInputs ?? false,
     weights: o.weights ?? 'initializers',
@@ -215,7 +216,7 @@ export function unsqueeze(ctx: GraphContext, x: string, axes: readonly number[],
 }
 
 /** Reduce over the last axis, keeping it (axes moved from attribute to input in opset 18). */
-export function reduceLast(ctx: GraphContext, op: 'ReduceMean' | 'ReduceLogSumExp', x: string, name: string): string {
+export function reduceLast(ctx: GraphContext, op: 'ReduceMean' | 'ReduceLogSumExp' | 'ReduceMax', x: string, name: string): string {
   const { b } = ctx;
   return ctx.opts.opset >= 18 ? b.op(op, [x, b.constInt64([-1])], { keepdims: 1 }, name) : b.op(op, [x], { axes: [-1], keepdims: 1 }, name);
 }

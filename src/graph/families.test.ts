@@ -118,6 +118,19 @@ describe('opsets', () => {
     expect(maxAbsDiff(floats(a.token_nll), floats(b.token_nll))).toBeLessThan(1e-6);
     expect(() => buildOnnx(ir, { opset: 16 })).toThrow(/opset 16 is not supported/);
   });
+
+  it.each([17, 18])("logitsMax (opset %i) adds each row's largest logit beside the same logits", async (opset) => {
+    const ir = randomLlamaIR();
+    const plain = await runGraph(runner, ir, { opset }, idsFeed(IDS));
+    const out = await runGraph(runner, ir, { opset, logitsMax: true }, idsFeed(IDS));
+    const logits = floats(out.logits);
+    expect(logits).toEqual(floats(plain.logits));
+    const vocab = ir.spec.vocabSize;
+    const rows = logits.length / vocab;
+    const want = Float32Array.from({ length: rows }, (_, r) => Math.max(...logits.subarray(r * vocab, (r + 1) * vocab)));
+    expect(out.logits_max!.dims).toEqual([...out.logits!.dims.slice(0, -1), 1]);
+    expect(floats(out.logits_max)).toEqual(want);
+  });
 });
 
 describe('errors', () => {

@@ -65,6 +65,13 @@ export interface GraphOptions {
   gramsOf?: 'attn_in' | 'ffn_in';
   tokenLoss?: boolean;
   logits?: boolean;
+  /**
+   * With logits: also the output `logits_max` float32 [...logits dims but the last, 1], each row's
+   * largest logit: a small output a caller that only times the run fetches instead of the logits
+   * (fetching them copies batch x seq x vocab floats out of the runtime on every run, 26 MB per
+   * 128-token run of a 50k vocabulary, left as garbage).
+   */
+  logitsMax?: boolean;
   /** ONNX opset for the default domain; 17 unless stated. */
   opset?: number;
   /**

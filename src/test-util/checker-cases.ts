@@ -97,6 +97,7 @@ export function checkerCases(): CheckerCase[] {
     withPast('demo-gpt2 pruned export, golden-50 plan (50% heads and FFN per layer), with past', () => demoSliced('golden-50')),
     withPast('demo-gpt2 pruned export, golden-layer plan (a whole layer removed), with past', () => demoSliced('golden-layer')),
     fromIR('random-gpt2 logits', () => randomIR(), { logits: true }),
+    fromIR('random-llama GQA logits+logitsMax (the latency graph)', () => randomLlamaIR(), { logits: true, logitsMax: true }),
     fromIR('random-gpt2 masks+taps+tokenLoss+logits', () => randomIR(), all),
     fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+tokenLoss', prunedGpt2, { taps: true, tokenLoss: true }),
     fromIR('random-gpt2 pruned (0-head and 0-FFN layers) taps+grams', prunedGpt2, { taps: true, grams: true }),

@@ -8,6 +8,7 @@
  * Scores are the one-shot errors of removing each unit alone from the dense model. The greedy,
  * dynamic-group-size removal with weight compensation (SlimGPT itself) is src/prune/slimgpt.ts.
  */
+import { warmGemmThreads } from '../../core/gemm-threads';
 import { InputError } from '../../core/errors';
 import { block, cholesky, dampedCholeskyOf, hessianMaker } from '../../core/linalg';
 import { inverseBlock, inverseDiagonal, inverseTransposedLower } from '../../core/linalg-inverse';
@@ -84,6 +85,8 @@ export const obs: Criterion = {
     const s = emptyScores(ir, 'obs', { heads: true, ffn: true });
     const job = { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) };
     const total = ir.layers.length;
+    // the float64 products' helper threads (core/gemm-threads.ts), where the host has them, up before the first layer
+    await warmGemmThreads(2000);
     // One unit per layer; inside it the blocked kernels stop within one block (stoppable).
     for (const [l, lw] of ir.weights.layers.entries()) {
       const { numHeads: H, ffnSize: F } = ir.layers[l]!;
