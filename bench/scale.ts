@@ -30,6 +30,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { useNodeGemmThreads } from '../src/cli/gemm-threads-node';
 import { createStudioApi } from '../src/api/studio';
 import type { StudioApi } from '../src/api/types';
 import type { CriterionName } from '../src/saliency/types';
@@ -218,6 +219,8 @@ async function createRunner(o: Options): Promise<{ runner: Runner; adapter?: unk
 
 async function runModel(o: Options) {
   const { runner, adapter } = await createRunner(o);
+  // the float64 products on one thread per core, as the CLI and the engine Worker run them (core/gemm-threads.ts)
+  useNodeGemmThreads();
   const api: StudioApi = createStudioApi({
     runner,
     demoUrl: '',
