@@ -12,16 +12,14 @@ import { expect, test, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { prefillFeeds } from '../src/test-util/ort-prefill';
-
-const NUMBER = /^\d+(\.\d+)?$/;
+import { NUMBER, scoreMagnitude } from './teach-helpers';
 
 /** Loads the page, prunes 30 % of heads and FFN by magnitude, applies (OBS-free), exports: the zip's files. */
 async function exportedZip(page: Page, url: string): Promise<Record<string, Uint8Array>> {
   await page.goto(url);
   await expect(page.getByTestId('model-name')).toHaveText('demo-gpt2', { timeout: 300_000 });
   await expect(page.getByTestId('ppl-value')).toHaveText(NUMBER, { timeout: 540_000 });
-  await page.getByTestId('compute-magnitude').click();
-  await expect(page.getByTestId('prune-criterion')).toHaveValue('magnitude', { timeout: 120_000 });
+  await scoreMagnitude(page);
   await page.getByTestId('global-metric').selectOption('units');
   await page.getByTestId('global-slider').fill('30');
   await expect(page.getByTestId('plan-name')).toContainText('magnitude-uniform-h30-f30', { timeout: 60_000 });

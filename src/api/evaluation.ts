@@ -1,4 +1,5 @@
 /** Api operations that evaluate a model: perplexity (dense, masked preview, pruned) and latency (generation: generation.ts). */
+import type { GraphOptions } from '../graph/options';
 import { InputError, throwIfAborted } from '../core/errors';
 import { isUniform, type ModelIR } from '../core/ir';
 import { rowsPerRun } from '../core/run-size';
@@ -162,6 +163,9 @@ async function perplexityByBlocks(
   runs.forEach((r, i) => accumulateScored(acc, r.batch, nll[i]!, r.len, r.lossFrom));
 }
 
+/** The graph of the sessions latency times (and teaching reads logits from): logits, plus `logits_max`, the small output a timed run fetches. */
+export const TIMED_GRAPH = { logits: true, logitsMax: true } as const satisfies GraphOptions;
+
 export async function logitsSession(
   state: StudioState,
   m: LoadedModel,
@@ -169,11 +173,10 @@ export async function logitsSession(
 ): Promise<{ session: RunnerSession; ir: ModelIR }> {
   if (target === 'pruned') {
     const p = requirePruned(m);
-    p.latencySession ??= await openRunSession(state.deps.runner, p.ir, { logits: true, logitsMax: true }, m.evalSession.backend);
+    p.latencySession ??= await openRunSession(state.deps.runner, p.ir, TIMED_GRAPH, m.evalSession.backend);
     return { session: p.latencySession, ir: p.ir };
   }
-  if (!m.latencySession)
-    m.latencySession = await openRunSession(state.deps.runner, m.ir, { logits: true, logitsMax: true }, m.evalSession.backend);
+  if (!m.latencySession) m.latencySession = await openRunSession(state.deps.runner, m.ir, TIMED_GRAPH, m.evalSession.backend);
   return { session: m.latencySession, ir: m.ir };
 }
 
@@ -214,7 +217,7 @@ async function withEmbeddedLogitsSessions<T>(
   try {
     for (const target of targets) {
       const ir = target === 'pruned' ? requirePruned(m).ir : m.ir;
-      const graph = buildModelProto(ir, { logits: true, logitsMax: true, weights: 'inputs' });
+      const graph = buildModelProto(ir, { ...TIMED_GRAPH, weights: 'inputs' });
       sessions.push({ session: await openWithWeights(runner, graph, ir, { prepack: false }), ir });
     }
     return await use(sessions, runner);
@@ -253,7 +256,7 @@ export interface Timed {
 }
 
 /** What a timed run fetches: each row's largest logit where the graph has it (graph option logitsMax), not the logits. */
-export function timedOutputs(session: RunnerSession): string[] | undefined {
+function timedOutputs(session: RunnerSession): string[] | undefined {
   return session.outputNames.includes('logits_max') ? ['logits_max'] : undefined;
 }
 

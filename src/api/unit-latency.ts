@@ -9,7 +9,7 @@
 import { emptyPlan } from '../core/plan';
 import { unitCosts } from '../prune/cost';
 import { sliceModel } from '../prune/slice';
-import { latencyFeeds, latencyResult, timeInterleaved, withLogitsSessions, type Timed } from './evaluation';
+import { TIMED_GRAPH, latencyFeeds, latencyResult, timeInterleaved, withLogitsSessions, type Timed } from './evaluation';
 import type { LoadedModel, StudioState } from './state';
 import { openModelSession } from '../graph/model-session';
 import type { JobOptions, LatencyRequest, UnitLatency } from './types';
@@ -38,7 +38,7 @@ export async function measureUnitLatency(
   const plans = [halfPlan(m, 'heads'), halfPlan(m, 'ffn')];
   // the dense session and the two halved ones: in one disposable isolate for a large model (api/isolation.ts)
   return withLogitsSessions(state, m, ['dense'], async ([dense], runner) => {
-    const sessions = await Promise.all(plans.map((p) => openModelSession(runner, sliceModel(m.ir, p), { logits: true, logitsMax: true })));
+    const sessions = await Promise.all(plans.map((p) => openModelSession(runner, sliceModel(m.ir, p), TIMED_GRAPH)));
     try {
       const timed: Timed[] = [dense!.session, ...sessions].map((session) => ({
         session,
